@@ -1,0 +1,39 @@
+/**
+ * A JSON string literal exactly as Go's encoding/json writes it, because RoadRunner's contexts
+ * come from json.Marshal and workers may compare bytes: `<`, `>` and `&` become \u003c, \u003e,
+ * \u0026; U+2028 and U+2029 are escaped; other control characters use \n, \r, \t, \b, \f or
+ * \u00XX; lone surrogates become U+FFFD.
+ */
+const SAFE = /^[\x20-\x7e]*$/;
+const NEEDS_ESCAPE = /["\\<>&]/;
+
+export function goJsonString(value: string): string {
+  if (SAFE.test(value) && !NEEDS_ESCAPE.test(value)) return `"${value}"`;
+  let out = '"';
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    switch (code) {
+      case 0x22: out += '\\"'; continue;
+      case 0x5c: out += "\\\\"; continue;
+      case 0x0a: out += "\\n"; continue;
+      case 0x0d: out += "\\r"; continue;
+      case 0x09: out += "\\t"; continue;
+      case 0x08: out += "\\b"; continue;
+      case 0x0c: out += "\\f"; continue;
+    }
+    if (code < 0x20 || code === 0x3c || code === 0x3e || code === 0x26 || code === 0x2028 || code === 0x2029) {
+      out += "\\u" + code.toString(16).padStart(4, "0");
+    } else if (code >= 0xd800 && code <= 0xdfff) {
+      const next = value.charCodeAt(i + 1);
+      if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        out += value[i]! + value[i + 1]!;
+        i++;
+      } else {
+        out += "\ufffd";
+      }
+    } else {
+      out += value[i];
+    }
+  }
+  return out + '"';
+}
