@@ -5,3 +5,4 @@ export { goJsonString } from "./go-json.js";
 export { TcpEvent, TcpResponse } from "./php-names.js";
 export { SCHEMA_PACKAGE, SCHEMA_VERSION } from "./schema-version.js";
 export { eventFromName, eventName, verbBytes, verbFromBytes, verbName, WIRE_EVENT_NAMES, WIRE_VERB_NAMES } from "./wire-names.js";
+export { durationToMs, msToDuration } from "./duration.js";
