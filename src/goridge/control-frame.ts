@@ -1,0 +1,97 @@
+/**
+ * Frames without a context/body split (spec §2.2, §2.5, §1.7): control frames, whose payload is
+ * JSON (pid handshake, stop), and error frames, whose payload is a message.
+ */
+import { FrameError } from './errors.js';
+import { FrameFlag } from './frame-flags.js';
+import { HEADER_BASE_SIZE, writeFrameHeader, type Frame } from './frame.js';
+
+/** What a control frame says: a pid request or reply, or a stop command. */
+export interface ControlMessage {
+  pid?: number;
+  stop?: boolean;
+}
+
+const NO_OPTIONS: readonly number[] = [];
+
+/**
+ * Encodes a control frame whose payload is `JSON.stringify(message)`. Without spaces, as Go's
+ * `json.Marshal` writes `{"pid":N}` and `{"stop":true}`.
+ *
+ * @param flags defaults to CONTROL|CODEC_JSON (0x09), what RoadRunner sends; a PHP worker sends
+ *   CONTROL alone (0x01).
+ * @throws FrameError BAD_CONTROL if `message` has no JSON form.
+ */
+export function encodeControlFrame(
+  message: object,
+  flags: number = FrameFlag.CONTROL | FrameFlag.CODEC_JSON,
+): Buffer {
+  const json: string | undefined = JSON.stringify(message);
+  if (json === undefined) {
+    throw new FrameError('BAD_CONTROL', 'control message has no JSON representation');
+  }
+  return encodeTextFrame(flags, json);
+}
+
+/**
+ * Encodes an error frame (FLAGS 0x40, no options), what PHP's `Worker::error()` sends. RoadRunner
+ * reports it as a soft job error and keeps the worker.
+ */
+export function encodeErrorFrame(message: string): Buffer {
+  return encodeTextFrame(FrameFlag.ERROR, message);
+}
+
+/**
+ * Reads the JSON of a control frame.
+ *
+ * @throws FrameError BAD_CONTROL if the CONTROL flag is missing, the payload is not a JSON object,
+ *   `pid` is not an integer or `stop` is not a boolean.
+ */
+export function parseControl(frame: Frame): ControlMessage {
+  if ((frame.flags & FrameFlag.CONTROL) === 0) {
+    throw new FrameError(
+      'BAD_CONTROL',
+      `not a control frame: flags 0x${frame.flags.toString(16).padStart(2, '0')} lack CONTROL (0x01)`,
+    );
+  }
+  const text = frame.payload.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new FrameError('BAD_CONTROL', `control frame payload is not JSON: ${quote(text)}`, {
+      cause: err,
+    });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new FrameError('BAD_CONTROL', `control frame payload is not a JSON object: ${quote(text)}`);
+  }
+  const fields = value as Record<string, unknown>;
+  const message: ControlMessage = {};
+  if (fields.pid !== undefined) {
+    if (!Number.isSafeInteger(fields.pid)) {
+      throw new FrameError('BAD_CONTROL', `control frame "pid" is not an integer: ${quote(text)}`);
+    }
+    message.pid = fields.pid as number;
+  }
+  if (fields.stop !== undefined) {
+    if (typeof fields.stop !== 'boolean') {
+      throw new FrameError('BAD_CONTROL', `control frame "stop" is not a boolean: ${quote(text)}`);
+    }
+    message.stop = fields.stop;
+  }
+  return message;
+}
+
+function encodeTextFrame(flags: number, text: string): Buffer {
+  const length = Buffer.byteLength(text, 'utf8');
+  const frame = Buffer.allocUnsafe(HEADER_BASE_SIZE + length);
+  writeFrameHeader(frame, flags, NO_OPTIONS, length);
+  frame.write(text, HEADER_BASE_SIZE, 'utf8');
+  return frame;
+}
+
+// Bounded so a worker that sends megabytes of junk does not flood the log.
+function quote(text: string): string {
+  return text.length > 200 ? `${JSON.stringify(text.slice(0, 200))}...` : JSON.stringify(text);
+}
