@@ -1,0 +1,15 @@
+import type { PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
+
+/** What the control API needs of the pool. */
+export interface ControlledPool {
+  state(): PoolState;
+  reset(): Promise<void>;
+}
+
+/** What the control API needs of the TCP servers. */
+export interface ControlledServer {
+  /** Closes a client connection (with its CLOSE event); false when no connection has that uuid. */
+  closeConnection(uuid: string): boolean;
+  /** Open connections per server name. */
+  openConnections(): Record<string, number>;
+}
