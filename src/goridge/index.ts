@@ -19,3 +19,7 @@ export {
 export * from './payload-frame.js';
 export * from './frame-reader.js';
 export * from './relay.js';
+export * from './relay-address.js';
+export * from './handshake.js';
+export * from './socket-relay-listener.js';
+export * from './connect-relay.js';

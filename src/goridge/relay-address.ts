@@ -1,0 +1,82 @@
+/**
+ * Relay addresses in RoadRunner syntax (`server.relay`, `RR_RELAY`): `pipes`, `tcp://host:port`,
+ * `unix:///absolute.sock` or `unix://relative.sock`.
+ */
+import { RelayAddressError } from './errors.js';
+
+/** Where a worker's frames travel. */
+export type RelayAddress =
+  | { kind: 'pipes' }
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'unix'; path: string };
+
+const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s;
+const PORT = /^[0-9]{1,5}$/;
+
+/**
+ * Parses a relay address. The tcp host is lower-cased (as PHP's goridge does); an IPv6 host is
+ * written in brackets (`tcp://[::1]:6001`) and returned without them. Port 0 is accepted, for a
+ * listener that picks a free port.
+ *
+ * @throws RelayAddressError naming the value and what is allowed.
+ */
+export function parseRelayAddress(s: string): RelayAddress {
+  if (s === 'pipes') return { kind: 'pipes' };
+  const match = SCHEME.exec(s);
+  if (match === null) {
+    throw new RelayAddressError(s, 'it is neither "pipes" nor scheme://address');
+  }
+  const scheme = (match[1] as string).toLowerCase();
+  const rest = match[2] as string;
+  switch (scheme) {
+    case 'tcp':
+      return parseTcp(s, rest);
+    case 'unix':
+      if (rest === '') throw new RelayAddressError(s, 'the unix socket path is empty');
+      if (rest.includes('\0')) throw new RelayAddressError(s, 'the unix socket path contains NUL');
+      return { kind: 'unix', path: rest };
+    case 'pipes':
+      throw new RelayAddressError(s, 'pipes takes no address; write just "pipes"');
+    default:
+      throw new RelayAddressError(s, `unknown scheme "${scheme}"`);
+  }
+}
+
+/** Formats an address back into RoadRunner syntax; inverse of {@link parseRelayAddress}. */
+export function formatRelayAddress(a: RelayAddress): string {
+  switch (a.kind) {
+    case 'pipes':
+      return 'pipes';
+    case 'tcp':
+      return `tcp://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+    case 'unix':
+      return `unix://${a.path}`;
+  }
+}
+
+function parseTcp(s: string, rest: string): RelayAddress {
+  let host: string;
+  let port: string;
+  if (rest.startsWith('[')) {
+    const close = rest.indexOf(']');
+    if (close < 0 || rest[close + 1] !== ':') {
+      throw new RelayAddressError(s, 'an IPv6 host must be written [host]:port');
+    }
+    host = rest.slice(1, close);
+    port = rest.slice(close + 2);
+  } else {
+    const colon = rest.lastIndexOf(':');
+    if (colon < 0) throw new RelayAddressError(s, 'the port is missing (tcp://host:port)');
+    host = rest.slice(0, colon);
+    port = rest.slice(colon + 1);
+    if (host.includes(':')) {
+      throw new RelayAddressError(s, 'an IPv6 host must be written in brackets, [host]:port');
+    }
+  }
+  if (host === '') throw new RelayAddressError(s, 'the host is empty');
+  if (/[\s/?#@]/.test(host)) throw new RelayAddressError(s, `"${host}" is not a host name`);
+  if (!PORT.test(port) || Number(port) > 65535) {
+    throw new RelayAddressError(s, `the port "${port}" is not a number 0..65535`);
+  }
+  return { kind: 'tcp', host: host.toLowerCase(), port: Number(port) };
+}
