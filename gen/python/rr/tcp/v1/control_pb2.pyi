@@ -1,0 +1,51 @@
+from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+WORKER_STATUS_READY: WorkerStatus
+WORKER_STATUS_STARTING: WorkerStatus
+WORKER_STATUS_STOPPED: WorkerStatus
+WORKER_STATUS_STOPPING: WorkerStatus
+WORKER_STATUS_UNSPECIFIED: WorkerStatus
+WORKER_STATUS_WORKING: WorkerStatus
+
+class CloseConnectionRequest(_message.Message):
+    __slots__ = ["uuid"]
+    UUID_FIELD_NUMBER: _ClassVar[int]
+    uuid: str
+    def __init__(self, uuid: _Optional[str] = ...) -> None: ...
+
+class CloseConnectionResponse(_message.Message):
+    __slots__ = ["closed"]
+    CLOSED_FIELD_NUMBER: _ClassVar[int]
+    closed: bool
+    def __init__(self, closed: bool = ...) -> None: ...
+
+class PoolState(_message.Message):
+    __slots__ = ["queued", "workers"]
+    QUEUED_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_FIELD_NUMBER: _ClassVar[int]
+    queued: int
+    workers: _containers.RepeatedCompositeFieldContainer[WorkerState]
+    def __init__(self, workers: _Optional[_Iterable[_Union[WorkerState, _Mapping]]] = ..., queued: _Optional[int] = ...) -> None: ...
+
+class WorkerState(_message.Message):
+    __slots__ = ["age", "num_execs", "pid", "rss_bytes", "status"]
+    AGE_FIELD_NUMBER: _ClassVar[int]
+    NUM_EXECS_FIELD_NUMBER: _ClassVar[int]
+    PID_FIELD_NUMBER: _ClassVar[int]
+    RSS_BYTES_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    age: _duration_pb2.Duration
+    num_execs: int
+    pid: int
+    rss_bytes: int
+    status: WorkerStatus
+    def __init__(self, pid: _Optional[int] = ..., status: _Optional[_Union[WorkerStatus, str]] = ..., num_execs: _Optional[int] = ..., rss_bytes: _Optional[int] = ..., age: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class WorkerStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []

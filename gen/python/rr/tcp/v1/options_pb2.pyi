@@ -1,0 +1,163 @@
+from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
+
+CONTEXT_CODEC_JSON: ContextCodec
+CONTEXT_CODEC_PROTO: ContextCodec
+CONTEXT_CODEC_UNSPECIFIED: ContextCodec
+DESCRIPTOR: _descriptor.FileDescriptor
+FRAMING_DELIMITER: Framing
+FRAMING_LENGTH: Framing
+FRAMING_RAW: Framing
+FRAMING_UNSPECIFIED: Framing
+ROUTING_ANY: Routing
+ROUTING_STICKY: Routing
+ROUTING_UNSPECIFIED: Routing
+
+class Config(_message.Message):
+    __slots__ = ["control", "logs", "rpc", "server", "tcp", "version"]
+    CONTROL_FIELD_NUMBER: _ClassVar[int]
+    LOGS_FIELD_NUMBER: _ClassVar[int]
+    RPC_FIELD_NUMBER: _ClassVar[int]
+    SERVER_FIELD_NUMBER: _ClassVar[int]
+    TCP_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    control: ControlOptions
+    logs: LogsOptions
+    rpc: RpcOptions
+    server: ServerOptions
+    tcp: TcpOptions
+    version: str
+    def __init__(self, version: _Optional[str] = ..., server: _Optional[_Union[ServerOptions, _Mapping]] = ..., tcp: _Optional[_Union[TcpOptions, _Mapping]] = ..., rpc: _Optional[_Union[RpcOptions, _Mapping]] = ..., logs: _Optional[_Union[LogsOptions, _Mapping]] = ..., control: _Optional[_Union[ControlOptions, _Mapping]] = ...) -> None: ...
+
+class ControlOptions(_message.Message):
+    __slots__ = ["addr"]
+    ADDR_FIELD_NUMBER: _ClassVar[int]
+    addr: str
+    def __init__(self, addr: _Optional[str] = ...) -> None: ...
+
+class LogsOptions(_message.Message):
+    __slots__ = ["level", "mode"]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    level: str
+    mode: str
+    def __init__(self, level: _Optional[str] = ..., mode: _Optional[str] = ...) -> None: ...
+
+class PoolOptions(_message.Message):
+    __slots__ = ["allocate_timeout", "command", "debug", "destroy_timeout", "max_jobs", "max_queue_size", "num_workers", "reset_timeout", "stream_timeout", "supervisor"]
+    ALLOCATE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    DEBUG_FIELD_NUMBER: _ClassVar[int]
+    DESTROY_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    MAX_JOBS_FIELD_NUMBER: _ClassVar[int]
+    MAX_QUEUE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    NUM_WORKERS_FIELD_NUMBER: _ClassVar[int]
+    RESET_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    STREAM_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    SUPERVISOR_FIELD_NUMBER: _ClassVar[int]
+    allocate_timeout: _duration_pb2.Duration
+    command: _containers.RepeatedScalarFieldContainer[str]
+    debug: bool
+    destroy_timeout: _duration_pb2.Duration
+    max_jobs: int
+    max_queue_size: int
+    num_workers: int
+    reset_timeout: _duration_pb2.Duration
+    stream_timeout: _duration_pb2.Duration
+    supervisor: SupervisorOptions
+    def __init__(self, command: _Optional[_Iterable[str]] = ..., num_workers: _Optional[int] = ..., max_jobs: _Optional[int] = ..., max_queue_size: _Optional[int] = ..., allocate_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., destroy_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., reset_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., debug: bool = ..., supervisor: _Optional[_Union[SupervisorOptions, _Mapping]] = ..., stream_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class RpcOptions(_message.Message):
+    __slots__ = ["listen"]
+    LISTEN_FIELD_NUMBER: _ClassVar[int]
+    listen: str
+    def __init__(self, listen: _Optional[str] = ...) -> None: ...
+
+class ServerOptions(_message.Message):
+    __slots__ = ["command", "env", "group", "relay", "relay_timeout", "user"]
+    class EnvEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    ENV_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    RELAY_FIELD_NUMBER: _ClassVar[int]
+    RELAY_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    command: _containers.RepeatedScalarFieldContainer[str]
+    env: _containers.ScalarMap[str, str]
+    group: str
+    relay: str
+    relay_timeout: _duration_pb2.Duration
+    user: str
+    def __init__(self, command: _Optional[_Iterable[str]] = ..., relay: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., user: _Optional[str] = ..., group: _Optional[str] = ..., relay_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class SupervisorOptions(_message.Message):
+    __slots__ = ["exec_ttl", "idle_ttl", "max_worker_memory", "ttl", "watch_tick"]
+    EXEC_TTL_FIELD_NUMBER: _ClassVar[int]
+    IDLE_TTL_FIELD_NUMBER: _ClassVar[int]
+    MAX_WORKER_MEMORY_FIELD_NUMBER: _ClassVar[int]
+    TTL_FIELD_NUMBER: _ClassVar[int]
+    WATCH_TICK_FIELD_NUMBER: _ClassVar[int]
+    exec_ttl: _duration_pb2.Duration
+    idle_ttl: _duration_pb2.Duration
+    max_worker_memory: int
+    ttl: _duration_pb2.Duration
+    watch_tick: _duration_pb2.Duration
+    def __init__(self, watch_tick: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., idle_ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_worker_memory: _Optional[int] = ..., exec_ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class TcpOptions(_message.Message):
+    __slots__ = ["context_codec", "pool", "read_buf_size", "servers"]
+    class ServersEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: TcpServerOptions
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[TcpServerOptions, _Mapping]] = ...) -> None: ...
+    CONTEXT_CODEC_FIELD_NUMBER: _ClassVar[int]
+    POOL_FIELD_NUMBER: _ClassVar[int]
+    READ_BUF_SIZE_FIELD_NUMBER: _ClassVar[int]
+    SERVERS_FIELD_NUMBER: _ClassVar[int]
+    context_codec: ContextCodec
+    pool: PoolOptions
+    read_buf_size: int
+    servers: _containers.MessageMap[str, TcpServerOptions]
+    def __init__(self, servers: _Optional[_Mapping[str, TcpServerOptions]] = ..., read_buf_size: _Optional[int] = ..., pool: _Optional[_Union[PoolOptions, _Mapping]] = ..., context_codec: _Optional[_Union[ContextCodec, str]] = ...) -> None: ...
+
+class TcpServerOptions(_message.Message):
+    __slots__ = ["addr", "delimiter", "framing", "idle_timeout", "length_bytes", "max_connections", "max_message_size", "routing"]
+    ADDR_FIELD_NUMBER: _ClassVar[int]
+    DELIMITER_FIELD_NUMBER: _ClassVar[int]
+    FRAMING_FIELD_NUMBER: _ClassVar[int]
+    IDLE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    MAX_MESSAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    ROUTING_FIELD_NUMBER: _ClassVar[int]
+    addr: str
+    delimiter: str
+    framing: Framing
+    idle_timeout: _duration_pb2.Duration
+    length_bytes: int
+    max_connections: int
+    max_message_size: int
+    routing: Routing
+    def __init__(self, addr: _Optional[str] = ..., delimiter: _Optional[str] = ..., framing: _Optional[_Union[Framing, str]] = ..., length_bytes: _Optional[int] = ..., routing: _Optional[_Union[Routing, str]] = ..., max_message_size: _Optional[int] = ..., max_connections: _Optional[int] = ..., idle_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class Framing(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class Routing(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class ContextCodec(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
