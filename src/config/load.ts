@@ -1,0 +1,122 @@
+/**
+ * Loading a RoadRunner-style `.rr.yaml` into the generated `Config`: YAML parse, `${VAR}`
+ * expansion, decoding along the schema, RoadRunner's defaults, and the checks that need more than
+ * one key. Every problem found is reported at once in one ConfigError.
+ *
+ * Relative paths: worker commands and unix socket paths in a config file are relative to the
+ * config file's directory (`baseDir`), the way RoadRunner runs from the directory holding its
+ * `.rr.yaml`. rr-tcp starts workers with that directory as their cwd.
+ */
+import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { dirname, resolve } from "node:path";
+import { parseDocument } from "yaml";
+import type { Config } from "../../gen/ts/rr/tcp/v1/options.js";
+import { AddressError, formatListenAddress, parseListenAddress } from "../server/address.js";
+import { decodeMessage, show, type DecodeContext } from "./decode.js";
+import { applyDefaults, workerCommand } from "./defaults.js";
+import { ConfigError, ConfigFileError, type ConfigIssue } from "./errors.js";
+import type { EnvLookup } from "./expand-env.js";
+import { CONFIG_SPEC } from "./schema.js";
+
+/** Options of the loaders. */
+export interface LoadOptions {
+  /** Variables for `${VAR}`; default `process.env`. */
+  env?: EnvLookup;
+  /** Replaces `tcp.pool.num_workers: 0`; default the machine's CPU count. */
+  cpuCount?: number;
+  /** The directory relative paths are resolved against; default the file's directory, else the cwd. */
+  baseDir?: string;
+  /** The file name used in messages. */
+  file?: string;
+}
+
+/** A loaded, defaulted and checked config. */
+export interface LoadedConfig {
+  readonly config: Config;
+  /** Keys that were ignored or are accepted for compatibility only. */
+  readonly warnings: readonly ConfigIssue[];
+  /** The file it came from, if any. */
+  readonly file?: string;
+  /** Directory for relative worker commands and socket paths (absolute). */
+  readonly baseDir: string;
+}
+
+/** Reads and loads a config file. @throws ConfigFileError, ConfigError */
+export async function loadConfigFile(file: string, options: LoadOptions = {}): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new ConfigFileError(file, err as Error);
+  }
+  return parseConfig(text, { baseDir: dirname(resolve(file)), file, ...options });
+}
+
+/** Loads a config from YAML text. @throws ConfigError */
+export function parseConfig(text: string, options: LoadOptions = {}): LoadedConfig {
+  const doc = parseDocument(text, { merge: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((err) => ({ path: "(file)", message: `YAML syntax: ${err.message.replace(/\s+/g, " ").trim()}` })),
+      options.file,
+    );
+  }
+  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+  if (data === null || data === undefined) throw new ConfigError([{ path: "(file)", message: "empty configuration" }], options.file);
+  return resolveConfig(data, options);
+}
+
+/** Loads a config from already-parsed data (the object form of the YAML). @throws ConfigError */
+export function resolveConfig(data: unknown, options: LoadOptions = {}): LoadedConfig {
+  const ctx: DecodeContext = { env: options.env ?? process.env, errors: [], warnings: [] };
+  const decoded = decodeMessage(CONFIG_SPEC, data, "", ctx) as Config | undefined;
+  if (decoded) check(decoded, ctx);
+  if (ctx.errors.length > 0 || !decoded) throw new ConfigError(ctx.errors, options.file);
+  const config = applyDefaults(decoded, options.cpuCount ?? availableParallelism());
+  return { config, warnings: ctx.warnings, file: options.file, baseDir: resolve(options.baseDir ?? process.cwd()) };
+}
+
+/** Checks that involve several keys or the absence of one. */
+function check(config: Config, ctx: DecodeContext): void {
+  const error = (path: string, message: string): void => void ctx.errors.push({ path, message });
+  const warn = (path: string, message: string): void => void ctx.warnings.push({ path, message });
+
+  if (!config.tcp) {
+    error("tcp", "missing (rr-tcp needs a tcp section with at least one server under tcp.servers)");
+  } else if (Object.keys(config.tcp.servers).length === 0) {
+    error("tcp.servers", "missing (at least one server is required, e.g. main: { addr: 127.0.0.1:7000 })");
+  } else {
+    const taken = new Map<string, string>();
+    for (const [name, server] of Object.entries(config.tcp.servers)) {
+      const path = `tcp.servers.${name}.addr`;
+      if (server.addr.trim() === "") {
+        error(path, "missing (e.g. 127.0.0.1:7000, tcp://0.0.0.0:7000, unix:///run/app.sock)");
+        continue;
+      }
+      try {
+        const address = parseListenAddress(server.addr);
+        if (address.kind === "tcp" && address.port === 0) continue; // each gets its own free port
+        const key = formatListenAddress(address);
+        const other = taken.get(key);
+        if (other !== undefined) error(path, `${show(server.addr)} is also the address of tcp.servers.${other}`);
+        else taken.set(key, name);
+      } catch (err) {
+        if (!(err instanceof AddressError)) throw err;
+        error(path, err.message);
+      }
+    }
+  }
+
+  if (workerCommand(config).length === 0) {
+    error("server.command", "missing (the worker command, e.g. \"node worker.js\"; or set tcp.pool.command)");
+  }
+  const relay = config.server?.relay ?? "";
+  if (relay !== "" && relay !== "pipes" && !/^(tcp|unix):\/\/./.test(relay)) {
+    error("server.relay", `${show(relay)} is not a relay (allowed: pipes, tcp://host:port, unix:///path.sock)`);
+  }
+  for (const key of ["user", "group"] as const) {
+    if (config.server?.[key]) warn(`server.${key}`, `${show(config.server[key])} ignored: rr-tcp runs workers as its own user`);
+  }
+  if (config.version !== "" && config.version !== "3") warn("version", `${show(config.version)}: rr-tcp reads RoadRunner's version "3" layout`);
+}
