@@ -1,0 +1,49 @@
+/**
+ * `serve(handler)`: the whole life of a TCP worker process in one call, for the worker's entry
+ * file. Bad input from the server ends the process with an error on stderr and exit code 1, never
+ * a hang; a stop command or the server going away ends it cleanly.
+ */
+import { TcpWorker, type Handler } from './tcp-worker.js';
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** Environment to read `RR_RELAY` from; `process.env` by default. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * What to do after a fatal error has been written to stderr; by default `process.exit(1)`, so
+   * that handles the program holds open (timers, database pools) cannot keep a broken worker alive.
+   */
+  onFatal?: (err: unknown) => void;
+}
+
+/**
+ * Runs a TCP worker: connects to the server per `RR_RELAY`, answers every event with `handler`,
+ * and returns once the server stopped the worker or went away.
+ *
+ * @example
+ * ```ts
+ * import { serve, TcpEvent } from 'rr-tcp/worker';
+ * await serve((request) => (request.event === TcpEvent.Data ? request.body : undefined));
+ * ```
+ */
+export async function serve(handler: Handler, options: ServeOptions = {}): Promise<void> {
+  let tcpWorker: TcpWorker | undefined;
+  try {
+    tcpWorker = await TcpWorker.create(options.env ?? process.env);
+    await tcpWorker.serve(handler);
+    tcpWorker.worker.close();
+  } catch (err) {
+    process.stderr.write(`rr-tcp worker pid ${process.pid}: fatal: ${describeFatal(err)}; exiting\n`);
+    process.exitCode = 1;
+    tcpWorker?.worker.close();
+    (options.onFatal ?? (() => process.exit(1)))(err);
+  }
+}
+
+/** `[CODE] message (ErrorName)`, with the cause's message when there is one. */
+export function describeFatal(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { code?: unknown }).code;
+  const cause = err.cause instanceof Error ? ` (cause: ${err.cause.message})` : '';
+  return `${typeof code === 'string' ? `[${code}] ` : ''}${err.message}${cause} (${err.name})`;
+}

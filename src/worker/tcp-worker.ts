@@ -1,0 +1,176 @@
+/**
+ * PHP's `Spiral\RoadRunner\Tcp\TcpWorker` for TypeScript: requests are TCP events, replies are
+ * verbs. Adds the idiomatic forms: `for await (const request of tcpWorker)` and `serve(handler)`.
+ */
+import { RelayClosedError } from '../goridge/index.js';
+import { TcpResponse, eventName, verbBytes } from '../protocol/index.js';
+import { WorkerError } from './errors.js';
+import { replyOf, type Reply, type ReplyBody } from './reply.js';
+import { Request } from './request.js';
+import { Worker } from './worker.js';
+
+/**
+ * Handles one event. Its return value is the reply (see {@link Reply}); a handler may instead
+ * answer itself through `worker` (`respond`, `read`, `close`, `stop`, `error`). A throw sends an
+ * ERROR frame with the error's message and the worker goes on serving.
+ */
+export type Handler = (request: Request, worker: TcpWorker) => Reply | Promise<Reply>;
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A TCP worker. Every request gets exactly one reply, the CLOSE event included (RoadRunner waits
+ * for it): a request still unanswered when the next one is asked for is answered with CONTINUE.
+ */
+export class TcpWorker implements AsyncIterable<Request> {
+  /** The underlying worker (PHP: `getWorker()`). */
+  readonly worker: Worker;
+  // The request the server is waiting on a reply for.
+  #pending: Request | null = null;
+
+  constructor(worker: Worker) {
+    this.worker = worker;
+  }
+
+  /** A TcpWorker on {@link Worker.create}'s relay (`RR_RELAY` in `env`). */
+  static async create(env: NodeJS.ProcessEnv = process.env): Promise<TcpWorker> {
+    return new TcpWorker(await Worker.create(env));
+  }
+
+  /** The request waiting for a reply, if any. */
+  get pending(): Request | null {
+    return this.#pending;
+  }
+
+  /**
+   * The next event.
+   *
+   * @returns the request, or null when the worker should finish: after the server's stop command
+   *   (a CLOSE frame is then sent and the relay closed, as PHP's `waitRequest()` does) or when
+   *   the server went away.
+   * @throws FrameError for a malformed frame, WorkerError UNKNOWN_CONTROL, ContextDecodeError for
+   *   a context that does not decode (invalid JSON, bad protobuf).
+   */
+  async waitRequest(): Promise<Request | null> {
+    // The server sends nothing until it has a reply: asking for the next request without one
+    // would deadlock both sides.
+    if (this.#pending !== null) this.read();
+    const payload = await this.worker.waitPayload();
+    if (payload === null) {
+      if (this.worker.stopped && !this.worker.isClosed) {
+        // PHP's TcpWorker sends CLOSE here; RoadRunner ignores it, but byte-compatibility is cheap.
+        this.worker.respond({ context: verbBytes(TcpResponse.CLOSE), body: EMPTY });
+        this.worker.close();
+      }
+      return null;
+    }
+    const request = Request.fromPayload(payload);
+    this.#pending = request;
+    return request;
+  }
+
+  /**
+   * Answers the pending request. PHP: `respond($body, $response = TcpResponse::Respond)`.
+   *
+   * @param verb WRITE (default), WRITECLOSE, CONTINUE or CLOSE; the body is written only by WRITE
+   *   and WRITECLOSE.
+   * @throws WorkerError REPLY_WITHOUT_REQUEST if no request is waiting for a reply.
+   */
+  respond(body: ReplyBody, verb: TcpResponse = TcpResponse.WRITE): void {
+    const context = verbBytes(verb);
+    this.#take();
+    this.worker.respond({ context, body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body });
+  }
+
+  /** Keeps reading the connection, writes nothing (CONTINUE). PHP: `read()`. */
+  read(): void {
+    this.respond(EMPTY, TcpResponse.CONTINUE);
+  }
+
+  /** Closes the connection (CLOSE). PHP: `close()`. */
+  close(): void {
+    this.respond(EMPTY, TcpResponse.CLOSE);
+  }
+
+  /** Fails the pending request with an ERROR frame; RoadRunner closes the connection, keeps the worker. */
+  error(message: string): void {
+    this.#take();
+    this.worker.error(message);
+  }
+
+  /**
+   * Answers the pending request by asking to be replaced: RoadRunner stops this worker and runs
+   * the same event on another one.
+   */
+  stop(): void {
+    this.#take();
+    this.worker.stop();
+  }
+
+  /** Yields requests until the worker should finish; each must be answered before the next. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Request> {
+    for (;;) {
+      const request = await this.waitRequest();
+      if (request === null) return;
+      yield request;
+    }
+  }
+
+  /**
+   * Serves events with `handler` until the server stops this worker or goes away.
+   *
+   * @returns when the worker should exit cleanly.
+   * @throws on bad input from the server (see {@link waitRequest}): the worker cannot go on.
+   */
+  async serve(handler: Handler): Promise<void> {
+    try {
+      for (;;) {
+        const request = await this.waitRequest();
+        if (request === null) return;
+        let reply: Reply;
+        try {
+          reply = await handler(request, this);
+        } catch (err) {
+          this.#handlerFailed(request, err);
+          continue;
+        }
+        // Answered by the handler itself.
+        if (this.#pending !== request) continue;
+        let verb: TcpResponse;
+        let body: ReplyBody;
+        try {
+          ({ verb, body } = replyOf(reply));
+        } catch (err) {
+          this.#handlerFailed(request, err);
+          continue;
+        }
+        this.respond(body, verb);
+      }
+    } catch (err) {
+      // The server went away while a reply was being written: nothing left to serve.
+      if (err instanceof RelayClosedError) return;
+      throw err;
+    }
+  }
+
+  // Marks the pending request answered; the caller sends the reply.
+  #take(): void {
+    if (this.#pending === null) {
+      throw new WorkerError(
+        'REPLY_WITHOUT_REQUEST',
+        'no request is waiting for a reply: the server would read this frame as the reply to its next event',
+      );
+    }
+    this.#pending = null;
+  }
+
+  #handlerFailed(request: Request, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    // The stack goes to stderr (RoadRunner logs it); only the message travels in the frame.
+    process.stderr.write(
+      `rr-tcp worker pid ${process.pid}: handler failed on ${eventName(request.event)} of connection ` +
+        `${request.connectionUuid}: ${err instanceof Error ? (err.stack ?? message) : message}\n`,
+    );
+    if (this.#pending === request) this.error(message);
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The worker's side of the goridge relay (spec §2): the pid handshake, requests in, replies out,
+ * the stop command. Knows nothing of TCP; `TcpWorker` builds on it.
+ */
+import {
+  Byte10,
+  connectRelay,
+  encodeErrorFrame,
+  encodePayloadFrame,
+  encodePidReply,
+  FrameFlag,
+  parseControl,
+  parseRelayAddress,
+  RelayClosedError,
+  splitPayload,
+  STOP_REQUEST,
+  type Frame,
+  type Relay,
+} from '../goridge/index.js';
+import { WorkerError } from './errors.js';
+import type { Payload, PayloadInit } from './payload.js';
+import { guardStdout } from './stdout-guard.js';
+
+/** Options of a {@link Worker}. */
+export interface WorkerOptions {
+  /** The pid to report in the handshake; this process's pid by default, as RoadRunner's socket relay requires. */
+  pid?: number;
+}
+
+const STOP_REQUEST_BYTES = Buffer.from(STOP_REQUEST, 'latin1');
+const EMPTY = Buffer.alloc(0);
+// Stream bits PHP's waitPayload skips: nothing a TCP worker acts on.
+const SKIPPED_BYTE10 = Byte10.PONG | Byte10.STOP;
+
+/**
+ * A RoadRunner worker: PHP's `Spiral\RoadRunner\Worker`.
+ *
+ * One request at a time: after {@link waitPayload} returns a payload, the server waits for
+ * exactly one reply ({@link respond}, {@link error} or {@link stop}) before it sends anything else.
+ */
+export class Worker {
+  /** The relay to the server. */
+  readonly relay: Relay;
+  readonly #pid: number;
+  #stopped = false;
+  #closeReason: Error | undefined;
+
+  constructor(relay: Relay, options: WorkerOptions = {}) {
+    this.relay = relay;
+    this.#pid = options.pid ?? process.pid;
+  }
+
+  /**
+   * Connects to the server named by `RR_RELAY` in `env`: `pipes` (the default; stdin and stdout,
+   * with the process's own stdout writes sent to stderr from then on), `tcp://host:port` or
+   * `unix:///path/to.sock`.
+   *
+   * @throws RelayAddressError for an unknown `RR_RELAY`, RelayConnectError if the socket cannot be reached.
+   */
+  static async create(env: NodeJS.ProcessEnv = process.env): Promise<Worker> {
+    // PHP's default too: RoadRunner sets RR_RELAY, a worker started by hand gets pipes.
+    const address = parseRelayAddress(env.RR_RELAY || 'pipes');
+    const io = address.kind === 'pipes' ? { input: process.stdin, output: guardStdout().relayOutput } : undefined;
+    return new Worker(await connectRelay(address, io));
+  }
+
+  /** True once the server sent the stop command. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** True once the relay is closed (stopped and closed, or the server went away). */
+  get isClosed(): boolean {
+    return this.relay.isClosed;
+  }
+
+  /** Why the relay closed when the server went away (end of stream, reset), if it did. */
+  get closeReason(): Error | undefined {
+    return this.#closeReason;
+  }
+
+  /**
+   * The next request. Answers the server's pid requests itself, with this process's pid and the
+   * CONTROL flag alone (0x01), as PHP does.
+   *
+   * @returns the payload, or null when the server sent the stop command or went away (end of
+   *   the relay): either way the worker should finish. After a stop command the relay closes at
+   *   the end of the current turn, so a last frame must be sent at once (as TcpWorker's CLOSE is).
+   * @throws FrameError for a malformed frame (bad CRC, truncated at end of stream, ...),
+   *   WorkerError UNKNOWN_CONTROL for a control frame that is neither pid nor stop.
+   */
+  async waitPayload(): Promise<Payload | null> {
+    for (;;) {
+      let frame: Frame;
+      try {
+        frame = await this.relay.receive();
+      } catch (err) {
+        // A clean end of the relay means the server is gone; a frame error is bad input.
+        if (err instanceof RelayClosedError) {
+          this.#closeReason = err;
+          return null;
+        }
+        throw err;
+      }
+      if ((frame.flags & FrameFlag.CONTROL) !== 0) {
+        if (this.#control(frame)) continue;
+        this.#stopped = true;
+        // Nothing more will arrive: close the relay at the end of this turn, so the process can
+        // end as a PHP worker's script does, even if the caller never closes it. Frames sent
+        // before then (TcpWorker's trailing CLOSE) are still written.
+        setImmediate(() => this.close());
+        return null;
+      }
+      if ((frame.flags & FrameFlag.ERROR) !== 0) {
+        throw new WorkerError(
+          'UNEXPECTED_ERROR_FRAME',
+          `the server sent an ERROR frame (flags 0x${hex2(frame.flags)}): ${quote(frame.payload)}`,
+        );
+      }
+      if ((frame.byte10 & SKIPPED_BYTE10) !== 0) continue;
+      return splitRequest(frame);
+    }
+  }
+
+  /** Sends a reply payload frame: options `[context length]`, payload `context ‖ body`. */
+  respond(payload: PayloadInit): void {
+    this.relay.send(encodePayloadFrame(payload.context, payload.body, payload.flags ?? 0));
+  }
+
+  /**
+   * Fails the current request with an ERROR frame (0x40). RoadRunner logs the message and keeps
+   * this worker; for TCP it closes the client connection.
+   */
+  error(message: string): void {
+    this.relay.send(encodeErrorFrame(message));
+  }
+
+  /**
+   * Asks to be replaced, as the reply to the current request: RoadRunner stops this worker and
+   * runs the same request on another one.
+   */
+  stop(): void {
+    this.relay.send(encodePayloadFrame(STOP_REQUEST_BYTES, EMPTY));
+  }
+
+  /** Closes the relay after the frames already sent are written. Idempotent. */
+  close(): void {
+    this.relay.close();
+  }
+
+  // Handles a control frame; true for a pid request (answered), false for stop.
+  #control(frame: Frame): boolean {
+    const message = parseControl(frame);
+    // PHP tests truthiness: {"pid":0} or {"stop":false} are not commands.
+    if (message.pid) {
+      this.relay.send(encodePidReply(this.#pid));
+      return true;
+    }
+    if (message.stop) return false;
+    throw new WorkerError(
+      'UNKNOWN_CONTROL',
+      `unknown control command from the server (neither pid nor stop): ${quote(frame.payload)}`,
+    );
+  }
+}
+
+function splitRequest(frame: Frame): Payload {
+  // splitPayload checks the option count and the context length against the payload.
+  const { context, body } = splitPayload(frame);
+  return { context, body, flags: frame.flags };
+}
+
+function hex2(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}
+
+// Bounded, so a flood of junk does not flood the log.
+function quote(bytes: Buffer): string {
+  const text = bytes.toString('utf8', 0, Math.min(bytes.length, 200));
+  return JSON.stringify(text) + (bytes.length > 200 ? '...' : '');
+}
