@@ -134,7 +134,7 @@ describe('FrameReader round trip (property)', () => {
         fc.boolean(),
         (chunks, startWithValidFrame) => {
           const reader = new FrameReader({ maxPayloadSize: 1 << 20 });
-          const input = chunks.map((c) => Buffer.from(c));
+          const input: Buffer[] = chunks.map((c) => Buffer.from(c));
           if (startWithValidFrame) input.unshift(encodeFrame(0, [1], Buffer.from('xy')));
           try {
             for (const c of input) reader.push(c, () => {});
