@@ -121,9 +121,10 @@ export class StreamRelay implements Relay {
 
   send(frame: Buffer): void {
     if (this.#reason !== undefined) {
-      throw this.#reason instanceof RelayClosedError
-        ? this.#reason
-        : new RelayClosedError(this.name, this.#describeReason(), { cause: this.#reason });
+      const err = this.#closedError();
+      throw err instanceof RelayClosedError
+        ? err
+        : new RelayClosedError(this.name, err.message, { cause: err });
     }
     // One write per frame: a reader that reads the 12-byte header in one call (PHP) must never
     // see it split across writes.
@@ -208,14 +209,10 @@ export class StreamRelay implements Relay {
   #closedError(): Error {
     const reason = this.#reason;
     if (reason instanceof FrameError || reason instanceof RelayClosedError) return reason;
-    if (reason === null) return new RelayClosedError(this.name, 'it was closed locally');
-    return new RelayClosedError(this.name, this.#describeReason(), { cause: reason });
-  }
-
-  #describeReason(): string {
-    const reason = this.#reason;
-    if (reason === null || reason === undefined) return 'it was closed locally';
-    return reason.message;
+    if (reason === null || reason === undefined) {
+      return new RelayClosedError(this.name, 'it was closed locally');
+    }
+    return new RelayClosedError(this.name, reason.message, { cause: reason });
   }
 }
 

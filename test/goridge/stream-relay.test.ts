@@ -163,6 +163,7 @@ describe('StreamRelay over a net socket pair', () => {
     expect(err).toBeInstanceOf(FrameError);
     expect((err as FrameError).code).toBe('CRC_MISMATCH');
     expect(relay.isClosed).toBe(true);
+    expect(() => relay.send(good)).toThrow(RelayClosedError);
   });
 });
 
