@@ -1,0 +1,73 @@
+package goridge
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"testing"
+	"testing/iotest"
+)
+
+// The frames captured between RoadRunner and its PHP worker, shared with the TypeScript tests.
+func fixtureStream(t *testing.T) ([]byte, int) {
+	raw, err := os.ReadFile("../../../test/fixtures/goridge-frames.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fixture struct {
+		Frames []struct{ Hex string }
+	}
+	if err := json.Unmarshal(raw, &fixture); err != nil {
+		t.Fatal(err)
+	}
+	var stream []byte
+	for _, f := range fixture.Frames {
+		b, err := hex.DecodeString(f.Hex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream = append(stream, b...)
+	}
+	return stream, len(fixture.Frames)
+}
+
+func TestReadsTheSessionOneByteAtATime(t *testing.T) {
+	stream, count := fixtureStream(t)
+	r := iotest.OneByteReader(bytes.NewReader(stream))
+	var reencoded []byte
+	for i := 0; ; i++ {
+		frame, err := Read(r)
+		if err == io.EOF {
+			if i != count {
+				t.Fatalf("read %d frames, want %d", i, count)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		out, err := Encode(frame.Flags, frame.Options, frame.Payload, frame.Byte10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reencoded = append(reencoded, out...)
+	}
+	if !bytes.Equal(reencoded, stream) {
+		t.Error("re-encoding the frames does not give the captured bytes")
+	}
+}
+
+func TestTruncatedAndCorruptFrames(t *testing.T) {
+	stream, _ := fixtureStream(t)
+	if _, err := Read(bytes.NewReader(stream[:20])); err != io.ErrUnexpectedEOF {
+		t.Errorf("truncated payload: %v, want io.ErrUnexpectedEOF", err)
+	}
+	corrupt := append([]byte(nil), stream[:25]...)
+	corrupt[2] ^= 1
+	if _, err := Read(bytes.NewReader(corrupt)); !errors.Is(err, ErrFrame) {
+		t.Errorf("bad CRC: %v, want ErrFrame", err)
+	}
+}
