@@ -44,6 +44,7 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
 export function describeFatal(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = (err as { code?: unknown }).code;
-  const cause = err.cause instanceof Error ? ` (cause: ${err.cause.message})` : '';
+  const cause =
+    err.cause instanceof Error && !err.message.includes(err.cause.message) ? ` (cause: ${err.cause.message})` : '';
   return `${typeof code === 'string' ? `[${code}] ` : ''}${err.message}${cause} (${err.name})`;
 }

@@ -16,16 +16,21 @@ export interface StdoutGuard {
 
 type WriteFn = typeof process.stdout.write;
 
+// One guard per stream: guarding twice would take the first redirect for the real stdout.
+const installed = new WeakMap<NodeJS.WriteStream, StdoutGuard>();
+
 /**
  * Redirects `process.stdout.write` (and so `console.log`, `console.info`, ...) to stderr and
- * returns the stream the relay must write its frames to.
+ * returns the stream the relay must write its frames to. Calling it again returns the same guard.
  */
 export function guardStdout(stdout: NodeJS.WriteStream = process.stdout): StdoutGuard {
+  const existing = installed.get(stdout);
+  if (existing !== undefined) return existing;
   // Own property if someone patched it already, else the stream's prototype method.
   const realWrite: WriteFn = stdout.write;
   const writeFrame = realWrite as (this: NodeJS.WriteStream, chunk: Uint8Array, cb: (err?: Error | null) => void) => boolean;
   const toStderr = function write(this: unknown, ...args: Parameters<WriteFn>): boolean {
-    return (process.stderr.write as (...a: unknown[]) => boolean)(...args);
+    return Reflect.apply(process.stderr.write, process.stderr, args) as boolean;
   } as WriteFn;
   stdout.write = toStderr;
 
@@ -49,11 +54,14 @@ export function guardStdout(stdout: NodeJS.WriteStream = process.stdout): Stdout
   };
   stdout.on('error', onError);
 
-  return {
+  const guard: StdoutGuard = {
     relayOutput,
     restore() {
       if (stdout.write === toStderr) stdout.write = realWrite;
       stdout.off('error', onError);
+      installed.delete(stdout);
     },
   };
+  installed.set(stdout, guard);
+  return guard;
 }
