@@ -49,12 +49,16 @@ export class TcpWorker implements AsyncIterable<Request> {
    *   (a CLOSE frame is then sent and the relay closed, as PHP's `waitRequest()` does) or when
    *   the server went away.
    * @throws FrameError for a malformed frame, WorkerError UNKNOWN_CONTROL, ContextDecodeError for
-   *   a context that does not decode (invalid JSON, bad protobuf).
+   *   a context that does not decode (invalid JSON, bad protobuf; that request is first failed
+   *   with an ERROR frame).
    */
   async waitRequest(): Promise<Request | null> {
     // The server sends nothing until it has a reply: asking for the next request without one
     // would deadlock both sides.
-    if (this.#pending !== null) this.read();
+    if (this.#pending !== null) {
+      if (this.worker.isClosed) this.#pending = null;
+      else this.read();
+    }
     const payload = await this.worker.waitPayload();
     if (payload === null) {
       if (this.worker.stopped && !this.worker.isClosed) {
@@ -64,7 +68,15 @@ export class TcpWorker implements AsyncIterable<Request> {
       }
       return null;
     }
-    const request = Request.fromPayload(payload);
+    let request: Request;
+    try {
+      request = Request.fromPayload(payload);
+    } catch (err) {
+      // The server waits for a reply to this frame too: fail it, so a caller that catches the
+      // error and goes on is still in step with the server.
+      this.worker.error(`the worker could not decode the request context: ${(err as Error).message}`);
+      throw err;
+    }
     this.#pending = request;
     return request;
   }

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  decodeFrame,
   encodeControlFrame,
   encodeFrame,
   encodePayloadFrame,
@@ -20,13 +21,13 @@ interface Outcome {
 }
 
 /** Runs the echo worker: pid handshake, then `feed`; returns how the process ended. */
-async function run(feed: (relay: ServerSide) => void): Promise<Outcome> {
+async function run(feed: (relay: ServerSide) => void | Promise<void>): Promise<Outcome> {
   const w = startWorker(ECHO_WORKER, { RR_RELAY: 'pipes' });
   try {
     const relay = pipesOf(w);
     relay.send(vector('control: pid request'));
     expect(await relay.reply()).not.toBeNull();
-    feed(relay);
+    await feed(relay);
     const code = await within(EXIT_WITHIN_MS, w.exit, 'waiting for the worker to exit', w);
     return { code, stderr: w.stderr() };
   } finally {
@@ -65,9 +66,13 @@ describe('the echo worker given bad input by the server', () => {
   });
 
   it.concurrent('a context that is not valid JSON', async () => {
-    const out = await run((relay) =>
-      relay.send(encodePayloadFrame(Buffer.from('{"remote_addr":"127.0.0.1:1","event":'), Buffer.from('hi\r\n'))),
-    );
+    const out = await run(async (relay) => {
+      relay.send(encodePayloadFrame(Buffer.from('{"remote_addr":"127.0.0.1:1","event":'), Buffer.from('hi\r\n')));
+      // The request is failed first, so the server is not left waiting on it.
+      const reply = decodeFrame((await relay.reply()) as Buffer);
+      expect(reply.flags).toBe(FrameFlag.ERROR);
+      expect(reply.payload.toString()).toMatch(/^the worker could not decode the request context: invalid JSON context/);
+    });
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/fatal: \[CONTEXT_DECODE\] invalid JSON context/);
   });
