@@ -1,0 +1,366 @@
+/**
+ * One client connection: its events and its socket.
+ *
+ * State machine (the only place `state` changes is `enter`):
+ *
+ *   connecting --reply--> reading <--reply-- waiting
+ *        |                 |  ^  \--message--> waiting
+ *        |                 |  '-- bytes in (framer) / drain
+ *        '--- close -------'--------> closing --CLOSE reply--> done
+ *
+ * - connecting: CONNECTED is with a worker; reading: waiting for client bytes (the socket is
+ *   read only here); waiting: a DATA event is with a worker; closing: the socket is closed and
+ *   the CLOSE event is with a worker; done.
+ * - Exactly one CLOSE event, always last: `close()` is the only path to `closing`, and runs once.
+ * - The socket is paused in every state but `reading`, and in `reading` too while its write
+ *   buffer is above its high-water mark, so TCP back-pressure reaches the client.
+ * - The three request contexts never change, so they are encoded once per connection.
+ */
+import type { Socket } from "node:net";
+import type { Logger } from "pino";
+import { RequestContext, TcpEvent, TcpResponse } from "../../gen/ts/rr/tcp/v1/tcp.js";
+import { verbFromBytes, type ContextCodec } from "../protocol/index.js";
+import type { EventPool, EventReply, EventRequest } from "./event-pool.js";
+import { MessageTooLargeError, type Framer } from "./framer.js";
+
+/** Why a connection was closed; logged, and reported to `onDone`. */
+export type CloseReason =
+  /** The client half-closed (FIN) and everything it sent was delivered. */
+  | "CLIENT_EOF"
+  /** The socket failed or was reset by the client. */
+  | "CLIENT_RESET"
+  /** The worker answered CLOSE. */
+  | "VERB_CLOSE"
+  /** The worker answered WRITECLOSE. */
+  | "VERB_WRITECLOSE"
+  /** The worker answered with a verb that is none of the four. */
+  | "UNKNOWN_VERB"
+  /** `closeConnection(uuid)` (RoadRunner's tcp.Close RPC). */
+  | "CLOSED_BY_SERVER"
+  /** No client bytes for idle_timeout. */
+  | "IDLE_TIMEOUT"
+  /** A message longer than max_message_size. */
+  | "MESSAGE_TOO_LARGE"
+  /** The event failed in the pool: worker ERROR frame, crash, bad frame, exec_ttl, no worker... */
+  | "EXEC_FAILED"
+  /** Graceful shutdown. */
+  | "SHUTDOWN";
+
+export type ConnectionState = "connecting" | "reading" | "waiting" | "closing" | "done";
+
+/** What a connection is given by its server. */
+export interface ConnectionOptions {
+  readonly socket: Socket;
+  /** The server's name (the context's `server`). */
+  readonly server: string;
+  /** A random v4 uuid, lower case. */
+  readonly uuid: string;
+  /** The peer as RoadRunner prints it (`ip:port`, `[::1]:port`; empty for unix sockets). */
+  readonly remoteAddr: string;
+  readonly pool: EventPool;
+  readonly codec: ContextCodec;
+  readonly framer: Framer;
+  /** routing: sticky. */
+  readonly sticky: boolean;
+  /** Milliseconds without client bytes before the connection is closed; 0 = never. */
+  readonly idleTimeoutMs: number;
+  readonly logger: Logger;
+  /** Called once, after the CLOSE event's reply (or its failure). */
+  readonly onDone: (connection: Connection, reason: CloseReason) => void;
+}
+
+const EMPTY = Buffer.alloc(0);
+/** How long a closed socket may take to flush its last bytes before it is destroyed. */
+const CLOSE_LINGER_MS = 5_000;
+
+export class Connection {
+  readonly uuid: string;
+  readonly server: string;
+  readonly remoteAddr: string;
+  #state: ConnectionState = "connecting";
+  #reason: CloseReason | undefined;
+
+  readonly #socket: Socket;
+  readonly #pool: EventPool;
+  readonly #framer: Framer;
+  readonly #logger: Logger;
+  readonly #options: ConnectionOptions;
+  readonly #connected: Buffer;
+  readonly #data: Buffer;
+  readonly #closed: Buffer;
+  /** The one request object of this connection, refilled for each event. */
+  readonly #request: EventRequest;
+
+  /** The client half-closed. */
+  #eof = false;
+  /** The socket can no longer be written or read (error, reset, closed). */
+  #gone = false;
+  /** Close after the event that is with a worker (shutdown, closeConnection). */
+  #closeAfterEvent: CloseReason | undefined;
+  /** Waiting for 'drain' before reading again. */
+  #awaitingDrain = false;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #lastActivity = 0;
+
+  constructor(options: ConnectionOptions) {
+    this.#options = options;
+    this.uuid = options.uuid;
+    this.server = options.server;
+    this.remoteAddr = options.remoteAddr;
+    this.#socket = options.socket;
+    this.#pool = options.pool;
+    this.#framer = options.framer;
+    this.#logger = options.logger;
+    const context = RequestContext.create({ remote_addr: options.remoteAddr, server: options.server, uuid: options.uuid });
+    this.#connected = options.codec.encode({ ...context, event: TcpEvent.CONNECTED });
+    this.#data = options.codec.encode({ ...context, event: TcpEvent.DATA });
+    this.#closed = options.codec.encode({ ...context, event: TcpEvent.CLOSE });
+    this.#request = { context: this.#connected, body: EMPTY, flags: options.codec.frameFlags, preferPid: undefined };
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Why the connection closed, once it did. */
+  get closeReason(): CloseReason | undefined {
+    return this.#reason;
+  }
+
+  /** Starts the connection: sends CONNECTED before reading anything. */
+  start(): void {
+    const socket = this.#socket;
+    // Paused before the 'data' listener is added, so adding it does not start the flow.
+    socket.pause();
+    socket.on("data", this.#onData);
+    socket.on("end", this.#onEnd);
+    socket.on("error", this.#onError);
+    socket.on("close", this.#onSocketClose);
+    socket.on("drain", this.#onDrain);
+    if (this.#options.idleTimeoutMs > 0) {
+      this.#lastActivity = Date.now();
+      this.#idleTimer = setTimeout(this.#onIdleTimer, this.#options.idleTimeoutMs).unref();
+    }
+    this.#logger.debug({ uuid: this.uuid, server: this.server, remote_addr: this.remoteAddr }, "connection opened");
+    this.#send(this.#connected, EMPTY);
+  }
+
+  /**
+   * Closes the connection now (RoadRunner's tcp.Close): the socket is closed at once; the CLOSE
+   * event follows, after the reply to an event that is with a worker (whose WRITE is dropped).
+   */
+  closeNow(reason: CloseReason = "CLOSED_BY_SERVER"): void {
+    if (this.#state === "closing" || this.#state === "done") return;
+    if (this.#state === "reading") return this.#close(reason);
+    this.#closeAfterEvent ??= reason;
+    this.#endSocket();
+  }
+
+  /**
+   * Closes the connection once the event that is with a worker is answered (its WRITE is still
+   * written), or now when none is: graceful shutdown.
+   */
+  closeWhenIdle(reason: CloseReason = "SHUTDOWN"): void {
+    if (this.#state === "closing" || this.#state === "done") return;
+    if (this.#state === "reading") return this.#close(reason);
+    this.#closeAfterEvent ??= reason;
+  }
+
+  /** Destroys the socket at once (shutdown past its deadline); the events still end with CLOSE. */
+  destroySocket(): void {
+    this.#gone = true;
+    this.#socket.destroy();
+  }
+
+  #enter(state: ConnectionState): void {
+    this.#state = state;
+  }
+
+  #send(context: Buffer, body: Buffer): void {
+    const request = this.#request;
+    request.context = context;
+    request.body = body;
+    this.#pool.exec(request).then(this.#onReply, this.#onExecFailed);
+  }
+
+  readonly #onReply = (reply: EventReply): void => {
+    const state = this.#state;
+    if (state === "closing") return this.#finish();
+    if (state !== "connecting" && state !== "waiting") return;
+    if (this.#options.sticky) this.#request.preferPid = reply.pid;
+    const verb = verbFromBytes(reply.context);
+    switch (verb) {
+      case TcpResponse.WRITE:
+        if (reply.body.length > 0 && this.#writable()) this.#socket.write(reply.body);
+        return this.#afterEvent();
+      case TcpResponse.CONTINUE:
+        return this.#afterEvent();
+      case TcpResponse.WRITECLOSE:
+        if (this.#writable()) this.#socket.end(reply.body);
+        return this.#close("VERB_WRITECLOSE");
+      case TcpResponse.CLOSE:
+        return this.#close("VERB_CLOSE");
+      default:
+        this.#logger.warn(
+          { uuid: this.uuid, server: this.server, verb: printable(reply.context), pid: reply.pid },
+          `unknown verb ${JSON.stringify(printable(reply.context))} from worker ${reply.pid}: closing the connection as for CLOSE`,
+        );
+        return this.#close("UNKNOWN_VERB");
+    }
+  };
+
+  readonly #onExecFailed = (err: unknown): void => {
+    const state = this.#state;
+    if (state === "closing") {
+      const code = (err as { code?: string }).code;
+      this.#logger[code === "POOL_CLOSED" ? "debug" : "warn"]({ uuid: this.uuid, server: this.server, err }, "the CLOSE event failed");
+      return this.#finish();
+    }
+    if (state === "done") return;
+    const error = err as Error & { code?: string; pid?: number };
+    this.#logger.warn(
+      { uuid: this.uuid, server: this.server, code: error.code, pid: error.pid, err },
+      `event failed (${error.code ?? error.name}): closing the connection`,
+    );
+    this.#close("EXEC_FAILED");
+  };
+
+  /** After WRITE or CONTINUE: read on, unless a close was asked for meanwhile. */
+  #afterEvent(): void {
+    if (this.#closeAfterEvent !== undefined) return this.#close(this.#closeAfterEvent);
+    this.#enter("reading");
+    this.#lastActivity = Date.now();
+    this.#pump();
+  }
+
+  /** In `reading`: hand the next message to a worker, or read more, or close at EOF. */
+  #pump(): void {
+    if (this.#state !== "reading") return;
+    if (this.#closeAfterEvent !== undefined) return this.#close(this.#closeAfterEvent);
+    if (!this.#gone && this.#socket.writableNeedDrain) {
+      // The client does not read its replies: read nothing more until it does.
+      this.#awaitingDrain = true;
+      this.#socket.pause();
+      return;
+    }
+    // A reset socket: its unread messages have no one to answer to.
+    if (this.#gone && !this.#eof) return this.#close("CLIENT_RESET");
+    let message: Buffer | undefined;
+    try {
+      message = this.#framer.next();
+    } catch (err) {
+      if (!(err instanceof MessageTooLargeError)) throw err;
+      this.#logger.warn({ uuid: this.uuid, server: this.server, size: err.size, limit: err.limit }, `closing the connection: ${err.message}`);
+      return this.#close("MESSAGE_TOO_LARGE");
+    }
+    if (message !== undefined) {
+      this.#enter("waiting");
+      this.#socket.pause();
+      return this.#send(this.#data, message);
+    }
+    if (this.#eof) {
+      // At client EOF, bytes that never completed a message are the last DATA event.
+      const rest = this.#framer.finish();
+      if (rest !== undefined) {
+        this.#enter("waiting");
+        return this.#send(this.#data, rest);
+      }
+      return this.#close("CLIENT_EOF");
+    }
+    this.#socket.resume();
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.#framer.push(chunk);
+    if (this.#idleTimer !== undefined) this.#lastActivity = Date.now();
+    if (this.#state === "reading") this.#pump();
+    else this.#socket.pause();
+  };
+
+  readonly #onEnd = (): void => {
+    this.#eof = true;
+    this.#pump();
+  };
+
+  readonly #onError = (err: Error & { code?: string }): void => {
+    this.#gone = true;
+    this.#logger.debug({ uuid: this.uuid, server: this.server, code: err.code, err }, "socket error");
+  };
+
+  readonly #onSocketClose = (): void => {
+    this.#gone = true;
+    if (this.#awaitingDrain) this.#awaitingDrain = false;
+    this.#pump();
+  };
+
+  readonly #onDrain = (): void => {
+    if (!this.#awaitingDrain) return;
+    this.#awaitingDrain = false;
+    this.#pump();
+  };
+
+  readonly #onIdleTimer = (): void => {
+    this.#idleTimer = undefined;
+    const limit = this.#options.idleTimeoutMs;
+    if (this.#state === "closing" || this.#state === "done") return;
+    // Only time spent waiting for the client counts; a worker's time does not.
+    const idle = this.#state === "reading" ? Date.now() - this.#lastActivity : 0;
+    if (idle >= limit) {
+      this.#logger.debug({ uuid: this.uuid, server: this.server, idle_ms: idle }, "idle timeout");
+      return this.#close("IDLE_TIMEOUT");
+    }
+    this.#idleTimer = setTimeout(this.#onIdleTimer, limit - idle).unref();
+  };
+
+  #writable(): boolean {
+    return !this.#gone && this.#socket.writable;
+  }
+
+  /** Closes our side of the socket (FIN after pending writes), then frees it. */
+  #endSocket(): void {
+    const socket = this.#socket;
+    socket.pause();
+    if (socket.destroyed) return;
+    if (socket.writable) socket.end();
+    // Once the FIN is out (or if the client never lets the writes flush), release the socket.
+    if (socket.writableFinished) socket.destroy();
+    else {
+      const linger = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
+      socket.once("finish", () => {
+        clearTimeout(linger);
+        socket.destroy();
+      });
+      socket.once("close", () => clearTimeout(linger));
+    }
+  }
+
+  /** The one way to `closing`: close the socket, then send the CLOSE event. */
+  #close(reason: CloseReason): void {
+    if (this.#state === "closing" || this.#state === "done") return;
+    this.#enter("closing");
+    this.#reason = reason;
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    this.#endSocket();
+    this.#send(this.#closed, EMPTY);
+  }
+
+  #finish(): void {
+    if (this.#state === "done") return;
+    this.#enter("done");
+    const socket = this.#socket;
+    socket.off("data", this.#onData);
+    socket.off("end", this.#onEnd);
+    socket.off("drain", this.#onDrain);
+    socket.off("close", this.#onSocketClose);
+    // 'error' stays handled: a late reset must not become an uncaught exception.
+    this.#logger.debug({ uuid: this.uuid, server: this.server, reason: this.#reason }, "connection closed");
+    this.#options.onDone(this, this.#reason ?? "CLOSED_BY_SERVER");
+  }
+}
+
+/** A verb for the log: printable ASCII, at most 40 characters. */
+function printable(bytes: Buffer): string {
+  const text = bytes.subarray(0, 40).toString("latin1");
+  return text.replace(/[^\x20-\x7e]/g, "?") + (bytes.length > 40 ? "..." : "");
+}

@@ -1,0 +1,222 @@
+/**
+ * The TCP servers of one config: every named server under `tcp.servers` listens on its own
+ * address, and all of them share one pool (the context's `server` field tells them apart).
+ * Owns the connection registry (by uuid, for `closeConnection`), `max_connections`, and the
+ * graceful drain on shutdown.
+ */
+import { randomUUID } from "node:crypto";
+import type { Socket } from "node:net";
+import pino, { type Logger } from "pino";
+import { Framing, Routing, type TcpOptions, type TcpServerOptions } from "../../gen/ts/rr/tcp/v1/options.js";
+import { contextCodecFor, durationToMs, type ContextCodec } from "../protocol/index.js";
+import { parseListenAddress } from "./address.js";
+import { Connection, type CloseReason } from "./connection.js";
+import type { EventPool } from "./event-pool.js";
+import { createFramer, type FramerOptions } from "./framer.js";
+import { openListener, remoteAddressOf, type Listener } from "./listener.js";
+
+const MB = 1024 * 1024;
+
+/** What a TcpServer is made of. */
+export interface TcpServerInit {
+  /** The `tcp` section, with defaults applied (src/config). */
+  readonly tcp: TcpOptions;
+  readonly pool: EventPool;
+  readonly logger?: Logger;
+  /** Directory relative unix socket paths are resolved against; default the cwd. */
+  readonly baseDir?: string;
+}
+
+/** Counters of one named server. */
+export interface ServerCounters {
+  /** Connections accepted and given events. */
+  accepted: number;
+  /** Connections refused over max_connections (closed at once, no events). */
+  rejected: number;
+  /** Connections open now (until their CLOSE event is answered). */
+  open: number;
+  /** Connections closed, by reason. */
+  closed: Partial<Record<CloseReason, number>>;
+}
+
+/** One named server: its settings resolved once, its listener and counters. */
+interface NamedServer {
+  readonly name: string;
+  readonly framer: FramerOptions;
+  readonly sticky: boolean;
+  readonly idleTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly counters: ServerCounters;
+  listener?: Listener;
+}
+
+export class TcpServer {
+  readonly #pool: EventPool;
+  readonly #codec: ContextCodec;
+  readonly #logger: Logger;
+  readonly #servers: NamedServer[];
+  readonly #connections = new Map<string, Connection>();
+  #accepting = true;
+  /** Resolves waiters of `#allClosed` when the registry empties. */
+  #onEmpty: (() => void)[] = [];
+
+  private constructor(init: TcpServerInit) {
+    this.#pool = init.pool;
+    this.#codec = contextCodecFor(init.tcp.context_codec);
+    this.#logger = init.logger ?? pino({ level: "silent" });
+    const maxReadSize = Math.max(1, init.tcp.read_buf_size || 1) * MB;
+    this.#servers = Object.entries(init.tcp.servers).map(([name, options]) => namedServer(name, options, maxReadSize));
+  }
+
+  /**
+   * Opens every server's listener. If one fails, those already open are closed again.
+   * @throws ListenError, AddressError
+   */
+  static async listen(init: TcpServerInit): Promise<TcpServer> {
+    const server = new TcpServer(init);
+    try {
+      for (const named of server.#servers) {
+        const addr = init.tcp.servers[named.name]!.addr;
+        named.listener = await openListener(named.name, addr, parseListenAddress(addr), (socket) => server.#accept(named, socket), {
+          baseDir: init.baseDir,
+          onError: (err) => server.#logger.error({ server: named.name, err }, "listener error"),
+        });
+        server.#logger.info({ server: named.name, addr: named.listener.address }, `tcp server ${named.name} listening on ${named.listener.address}`);
+      }
+    } catch (err) {
+      await server.stopAccepting();
+      throw err;
+    }
+    return server;
+  }
+
+  /** The bound address of each server (real ports when 0 was configured). */
+  addresses(): Record<string, string> {
+    return Object.fromEntries(this.#servers.map((s) => [s.name, s.listener?.address ?? ""]));
+  }
+
+  /** Open connections per server name (the control API's gauge). */
+  openConnections(): Record<string, number> {
+    return Object.fromEntries(this.#servers.map((s) => [s.name, s.counters.open]));
+  }
+
+  /** Counters per server name (a snapshot). */
+  counters(): Record<string, ServerCounters> {
+    return Object.fromEntries(this.#servers.map((s) => [s.name, { ...s.counters, closed: { ...s.counters.closed } }]));
+  }
+
+  /** The uuids of the open connections. */
+  connectionIds(): string[] {
+    return [...this.#connections.keys()];
+  }
+
+  /**
+   * Closes a client connection with its CLOSE event (RoadRunner's `tcp.Close` RPC). The socket
+   * closes at once; an event that is with a worker is awaited first, its WRITE dropped.
+   * @returns false when no open connection has that uuid
+   */
+  closeConnection(uuid: string): boolean {
+    const connection = this.#connections.get(uuid);
+    if (!connection) return false;
+    connection.closeNow("CLOSED_BY_SERVER");
+    return true;
+  }
+
+  /** Stops accepting new connections; open ones go on. */
+  async stopAccepting(): Promise<void> {
+    this.#accepting = false;
+    await Promise.all(this.#servers.map((s) => s.listener?.close()));
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, let events that are with workers finish (their WRITE is
+   * written), close every connection with its CLOSE event, and wait for those to be answered,
+   * all within `timeoutMs`. Past it, the sockets still open are destroyed; their CLOSE events
+   * are still sent (the pool's own shutdown answers or fails them).
+   *
+   * @returns true when every connection closed in time
+   */
+  async shutdown(timeoutMs: number): Promise<boolean> {
+    await this.stopAccepting();
+    for (const connection of this.#connections.values()) connection.closeWhenIdle("SHUTDOWN");
+    const drained = await this.#allClosed(timeoutMs);
+    if (!drained) {
+      this.#logger.warn({ open: this.#connections.size, timeout_ms: timeoutMs }, "shutdown: connections still busy after the timeout, closing them");
+      for (const connection of this.#connections.values()) connection.destroySocket();
+    }
+    return drained;
+  }
+
+  /** Resolves true once no connection is open, or false after `timeoutMs`. */
+  #allClosed(timeoutMs: number): Promise<boolean> {
+    if (this.#connections.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.#onEmpty.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  #accept(named: NamedServer, socket: Socket): void {
+    const counters = named.counters;
+    if (!this.#accepting || (named.maxConnections > 0 && counters.open >= named.maxConnections)) {
+      counters.rejected++;
+      socket.on("error", () => undefined);
+      socket.destroy();
+      if (this.#accepting) {
+        this.#logger.warn(
+          { server: named.name, max_connections: named.maxConnections, remote_addr: remoteAddressOf(socket) },
+          `connection refused: tcp.servers.${named.name}.max_connections (${named.maxConnections}) reached`,
+        );
+      }
+      return;
+    }
+    counters.accepted++;
+    counters.open++;
+    const uuid = randomUUID();
+    const connection = new Connection({
+      socket,
+      server: named.name,
+      uuid,
+      remoteAddr: remoteAddressOf(socket),
+      pool: this.#pool,
+      codec: this.#codec,
+      framer: createFramer(named.framer),
+      sticky: named.sticky,
+      idleTimeoutMs: named.idleTimeoutMs,
+      logger: this.#logger,
+      onDone: (done, reason) => {
+        this.#connections.delete(done.uuid);
+        counters.open--;
+        counters.closed[reason] = (counters.closed[reason] ?? 0) + 1;
+        if (this.#connections.size === 0 && this.#onEmpty.length > 0) {
+          const waiters = this.#onEmpty;
+          this.#onEmpty = [];
+          for (const waiter of waiters) waiter();
+        }
+      },
+    });
+    this.#connections.set(uuid, connection);
+    connection.start();
+  }
+}
+
+function namedServer(name: string, options: TcpServerOptions, maxReadSize: number): NamedServer {
+  return {
+    name,
+    framer: {
+      framing: options.framing === Framing.UNSPECIFIED ? Framing.DELIMITER : options.framing,
+      // A Go string is its bytes: the YAML string's UTF-8 bytes (\r\n for "\r\n").
+      delimiter: Buffer.from(options.delimiter === "" ? "\r\n" : options.delimiter, "utf8"),
+      lengthBytes: options.length_bytes || 4,
+      maxMessageSize: options.max_message_size || MB,
+      maxReadSize,
+    },
+    sticky: options.routing === Routing.STICKY,
+    idleTimeoutMs: durationToMs(options.idle_timeout),
+    maxConnections: options.max_connections,
+    counters: { accepted: 0, rejected: 0, open: 0, closed: {} },
+  };
+}

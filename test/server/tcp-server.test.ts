@@ -1,0 +1,349 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ContextCodec, Framing, Routing, TcpOptions, TcpServerOptions } from "../../gen/ts/rr/tcp/v1/options.js";
+import { TcpResponse } from "../../gen/ts/rr/tcp/v1/tcp.js";
+import { CODEC_PROTO_FLAG } from "../../src/protocol/index.js";
+import { TcpServer } from "../../src/server/tcp-server.js";
+import { openClient, portOf, RecordingPool, within, type Answer, type RecordedEvent } from "./harness.js";
+
+function tcpOptions(servers: Record<string, Partial<TcpServerOptions>>, extra: Partial<TcpOptions> = {}): TcpOptions {
+  return TcpOptions.fromPartial({
+    read_buf_size: 1,
+    ...extra,
+    servers: Object.fromEntries(Object.entries(servers).map(([name, s]) => [name, TcpServerOptions.fromPartial({ addr: "127.0.0.1:0", ...s })])),
+  });
+}
+
+/**
+ * One server for most tests. The script answers by the DATA body:
+ * `close` -> CLOSE, `wclose` -> WRITECLOSE "bye", `weird` -> verb "FOO", `fail` -> pool error,
+ * `slow:<ms>` -> WRITE after a delay, anything else -> WRITE the same bytes.
+ */
+function script(e: RecordedEvent): Answer | Promise<Answer> {
+  if (e.event !== "DATA") return { verb: TcpResponse.CONTINUE };
+  const body = e.body.replace(/\r\n$/, "");
+  if (body === "close") return { verb: TcpResponse.CLOSE, body: "not written" };
+  if (body === "wclose") return { verb: TcpResponse.WRITECLOSE, body: "bye\r\n" };
+  if (body === "weird") return { verb: "FOO", body: "not written" };
+  if (body === "fail") return Object.assign(new Error("worker sent an ERROR frame"), { code: "WORKER_ERROR", pid: 42 });
+  const slow = /^slow:(\d+)$/.exec(body);
+  if (slow) return new Promise((resolve) => setTimeout(() => resolve({ verb: TcpResponse.WRITE, body: e.body }), Number(slow[1])));
+  return { verb: TcpResponse.WRITE, body: e.body };
+}
+
+describe("TcpServer with an in-test pool", () => {
+  const pool = new RecordingPool(script);
+  let server: TcpServer;
+  let port: number;
+  let lengthPort: number;
+
+  beforeAll(async () => {
+    server = await TcpServer.listen({
+      pool,
+      tcp: tcpOptions({
+        main: { delimiter: "\r\n", max_message_size: 64, idle_timeout: undefined },
+        len: { framing: Framing.LENGTH, length_bytes: 2, max_message_size: 64 },
+      }),
+    });
+    port = portOf(server.addresses().main!);
+    lengthPort = portOf(server.addresses().len!);
+  });
+  afterAll(async () => {
+    await server.shutdown(2000);
+  });
+
+  async function session(send: (c: Awaited<ReturnType<typeof openClient>>) => void | Promise<void>, onPort = port) {
+    const connectedBefore = pool.events.filter((e) => e.event === "CONNECTED").length;
+    const client = await openClient(onPort);
+    const uuid = await pool.connectionAt(connectedBefore);
+    await send(client);
+    return { client, uuid };
+  }
+
+  it("sends CONNECTED with RoadRunner's context, then one DATA per delimiter, then one CLOSE at EOF", async () => {
+    const { client, uuid } = await session((c) => void c.socket.end("a\r\nb\r\n"));
+    const localPort = client.socket.localPort;
+    expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:a\r\n", "DATA:b\r\n", "CLOSE"]);
+    await within(client.ended, "the server's FIN");
+    expect(client.received()).toBe("a\r\nb\r\n");
+    const connected = pool.events.find((e) => e.uuid === uuid)!;
+    expect(connected.server).toBe("main");
+    expect(connected.remote_addr).toBe(`127.0.0.1:${localPort}`);
+    expect(uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(connected.context.toString()).toBe(`{"remote_addr":"127.0.0.1:${localPort}","server":"main","uuid":"${uuid}","event":"CONNECTED"}`);
+  });
+
+  it("encodes a connection's contexts once: every DATA event carries the same context buffer", async () => {
+    const { client, uuid } = await session((c) => void c.socket.end("1\r\n2\r\n3\r\n"));
+    await pool.closed(uuid);
+    const data = pool.events.filter((e) => e.uuid === uuid && e.event === "DATA");
+    expect(data).toHaveLength(3);
+    expect(data[1]!.context).toBe(data[0]!.context);
+    expect(data[2]!.context).toBe(data[0]!.context);
+    client.socket.destroy();
+  });
+
+  it("gives one DATA for a message written one byte at a time", async () => {
+    const { client, uuid } = await session(async (c) => {
+      for (const byte of "hello\r\n") {
+        c.socket.write(byte);
+        await new Promise((r) => setImmediate(r));
+      }
+      await c.receive("hello\r\n");
+      c.socket.end();
+    });
+    expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:hello\r\n", "CLOSE"]);
+    await within(client.ended, "FIN");
+  });
+
+  it("delivers bytes buffered without a delimiter at EOF as a last DATA, then CLOSE", async () => {
+    const { client, uuid } = await session((c) => void c.socket.end("x\r\npartial"));
+    expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:x\r\n", "DATA:partial", "CLOSE"]);
+    // The reply to the last DATA is still written to the half-closed socket, then FIN.
+    await within(client.ended, "FIN");
+    expect(client.received()).toBe("x\r\npartial");
+  });
+
+  it.each([
+    ["CLOSE verb", "close\r\n", ""],
+    ["WRITECLOSE verb", "wclose\r\n", "bye\r\n"],
+    ["unknown verb", "weird\r\n", ""],
+    ["worker error", "fail\r\n", ""],
+  ])("closes with one CLOSE after a %s, and the client sees FIN", async (_cause, message, reply) => {
+    const { client, uuid } = await session((c) => void c.socket.write(`${message}ignored\r\n`));
+    expect(await pool.closed(uuid)).toEqual(["CONNECTED", `DATA:${message}`, "CLOSE"]);
+    await within(client.ended, "FIN");
+    expect(client.received()).toBe(reply);
+  });
+
+  it("closes an oversize message's connection with CLOSE", async () => {
+    const { client, uuid } = await session((c) => void c.socket.write("ok\r\n" + "x".repeat(100)));
+    expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:ok\r\n", "CLOSE"]);
+    await within(client.ended, "FIN");
+  });
+
+  it("sends one CLOSE when the client resets", async () => {
+    const { uuid } = await session(async (c) => {
+      c.socket.write("r\r\n");
+      await c.receive("r\r\n");
+      c.socket.resetAndDestroy();
+    });
+    expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:r\r\n", "CLOSE"]);
+  });
+
+  it("closeConnection(uuid) closes with CLOSE; an unknown uuid gives false", async () => {
+    const { client, uuid } = await session((c) => void c.socket.write("s\r\n"));
+    await client.receive("s\r\n");
+    expect(server.closeConnection(uuid)).toBe(true);
+    expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:s\r\n", "CLOSE"]);
+    await within(client.ended, "FIN");
+    expect(server.closeConnection(uuid)).toBe(false);
+    expect(server.closeConnection("00000000-0000-4000-8000-000000000000")).toBe(false);
+  });
+
+  it("closeConnection while the worker is busy: the CLOSE comes after the reply, whose WRITE is dropped", async () => {
+    const { client, uuid } = await session((c) => void c.socket.write("slow:150\r\n"));
+    await pool.until(() => pool.log(uuid).length === 2, "the slow DATA");
+    server.closeConnection(uuid);
+    await within(client.ended, "FIN right away");
+    expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:slow:150\r\n", "CLOSE"]);
+    expect(client.received()).toBe("");
+  });
+
+  it("never gives a worker a second event of a connection before the first is answered", async () => {
+    const { client, uuid } = await session((c) => void c.socket.write("slow:30\r\nslow:10\r\nslow:20\r\nz\r\n"));
+    await client.receive("z\r\n");
+    client.socket.end();
+    expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:slow:30\r\n", "DATA:slow:10\r\n", "DATA:slow:20\r\n", "DATA:z\r\n", "CLOSE"]);
+    expect(pool.maxInFlightPerConnection).toBe(1);
+    expect(client.received()).toBe("slow:30\r\nslow:10\r\nslow:20\r\nz\r\n");
+  });
+
+  it("frames length-prefixed messages split and merged across writes", async () => {
+    const frame = (body: string) => Buffer.concat([Buffer.from([0, body.length]), Buffer.from(body)]);
+    const bytes = Buffer.concat([frame("one"), frame("two"), frame("three")]);
+    const { client, uuid } = await session(async (c) => {
+      c.socket.write(bytes.subarray(0, 1));
+      await new Promise((r) => setTimeout(r, 5));
+      c.socket.write(bytes.subarray(1, 9));
+      await new Promise((r) => setTimeout(r, 5));
+      c.socket.end(bytes.subarray(9));
+    }, lengthPort);
+    expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:\u0000\u0003one", "DATA:\u0000\u0003two", "DATA:\u0000\u0005three", "CLOSE"]);
+    await within(client.ended, "FIN");
+    expect(pool.events.find((e) => e.uuid === uuid)!.server).toBe("len");
+  });
+
+  it("counts connections per server", () => {
+    const counters = server.counters();
+    expect(counters.main!.accepted).toBeGreaterThan(5);
+    expect(counters.main!.closed.VERB_CLOSE).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(server.openConnections())).toEqual(["main", "len"]);
+  });
+});
+
+describe("TcpServer limits, routing, codecs and shutdown", () => {
+  it("refuses connections over max_connections at once, without events, and counts them", async () => {
+    const pool = new RecordingPool();
+    const server = await TcpServer.listen({ pool, tcp: tcpOptions({ main: { max_connections: 1 } }) });
+    try {
+      const port = portOf(server.addresses().main!);
+      const first = await openClient(port);
+      const uuid = await pool.connectionAt(0);
+      const second = await openClient(port);
+      await within(second.ended, "the refused connection to close");
+      expect(server.counters().main).toMatchObject({ accepted: 1, rejected: 1, open: 1 });
+      first.socket.end();
+      await pool.closed(uuid);
+      const third = await openClient(port);
+      await pool.connectionAt(1);
+      third.socket.end("t\r\n");
+      await third.receive("t\r\n");
+      expect(pool.events.filter((e) => e.event === "CONNECTED")).toHaveLength(2);
+    } finally {
+      await server.shutdown(1000);
+    }
+  });
+
+  it("closes an idle connection with CLOSE after idle_timeout; busy time with a worker does not count", async () => {
+    const pool = new RecordingPool((e) =>
+      e.body === "slow\r\n" ? new Promise((r) => setTimeout(() => r({ verb: TcpResponse.WRITE, body: "done\r\n" }), 250)) : { verb: TcpResponse.CONTINUE },
+    );
+    const server = await TcpServer.listen({ pool, tcp: tcpOptions({ main: { idle_timeout: { seconds: 0, nanos: 150e6 } } }) });
+    try {
+      const client = await openClient(portOf(server.addresses().main!));
+      const uuid = await pool.connectionAt(0);
+      const start = Date.now();
+      client.socket.write("slow\r\n");
+      await client.receive("done\r\n");
+      expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:slow\r\n", "CLOSE"]);
+      await within(client.ended, "FIN");
+      expect(Date.now() - start).toBeGreaterThanOrEqual(250 + 150 - 20);
+      expect(server.counters().main!.closed.IDLE_TIMEOUT).toBe(1);
+    } finally {
+      await server.shutdown(1000);
+    }
+  });
+
+  it("sticky routing passes the previous reply's pid; any routing does not", async () => {
+    let pid = 100;
+    const pool = new RecordingPool(() => ({ verb: TcpResponse.CONTINUE, pid: ++pid }));
+    const server = await TcpServer.listen({ pool, tcp: tcpOptions({ sticky: { routing: Routing.STICKY }, any: {} }) });
+    try {
+      for (const name of ["sticky", "any"]) {
+        const client = await openClient(portOf(server.addresses()[name]!));
+        const uuid = await pool.connectionAt(name === "sticky" ? 0 : 1);
+        client.socket.end("a\r\nb\r\n");
+        await pool.closed(uuid);
+      }
+      const prefer = (server: string) => pool.events.filter((e) => e.server === server).map((e) => e.preferPid);
+      expect(prefer("sticky")).toEqual([undefined, 101, 102, 103]);
+      expect(prefer("any")).toEqual([undefined, undefined, undefined, undefined]);
+    } finally {
+      await server.shutdown(1000);
+    }
+  });
+
+  it("encodes contexts as protobuf with CODEC_PROTO when context_codec is proto", async () => {
+    const pool = new RecordingPool();
+    const server = await TcpServer.listen({ pool, tcp: tcpOptions({ p: {} }, { context_codec: ContextCodec.PROTO }) });
+    try {
+      const client = await openClient(portOf(server.addresses().p!));
+      const uuid = await pool.connectionAt(0);
+      client.socket.end("q\r\n");
+      expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:q\r\n", "CLOSE"]);
+      expect(pool.events.every((e) => e.flags === CODEC_PROTO_FLAG)).toBe(true);
+    } finally {
+      await server.shutdown(1000);
+    }
+  });
+
+  it("shutdown lets a busy event finish (its WRITE is written), closes every connection with CLOSE and stops accepting", async () => {
+    const pool = new RecordingPool((e) =>
+      e.body === "slow\r\n" ? new Promise((r) => setTimeout(() => r({ verb: TcpResponse.WRITE, body: "late\r\n" }), 200)) : { verb: TcpResponse.CONTINUE },
+    );
+    const server = await TcpServer.listen({ pool, tcp: tcpOptions({ main: {} }) });
+    const port = portOf(server.addresses().main!);
+    const idle = await openClient(port);
+    const idleUuid = await pool.connectionAt(0);
+    const busy = await openClient(port);
+    const busyUuid = await pool.connectionAt(1);
+    busy.socket.write("slow\r\n");
+    await pool.until(() => pool.log(busyUuid).length === 2, "the slow event");
+    const drained = await server.shutdown(5000);
+    expect(drained).toBe(true);
+    expect(pool.log(idleUuid)).toEqual(["CONNECTED", "CLOSE"]);
+    expect(pool.log(busyUuid)).toEqual(["CONNECTED", "DATA:slow\r\n", "CLOSE"]);
+    await within(busy.ended, "FIN to the busy client");
+    await within(idle.ended, "FIN to the idle client");
+    expect(busy.received()).toBe("late\r\n");
+    await expect(openClient(port)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it("shutdown past its timeout destroys the sockets still busy and reports it", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const pool = new RecordingPool(async (e) => {
+      if (e.body === "hang\r\n") await held;
+      return { verb: TcpResponse.CONTINUE };
+    });
+    const server = await TcpServer.listen({ pool, tcp: tcpOptions({ main: {} }) });
+    const client = await openClient(portOf(server.addresses().main!));
+    const uuid = await pool.connectionAt(0);
+    client.socket.write("hang\r\n");
+    await pool.until(() => pool.log(uuid).length === 2, "the hanging event");
+    expect(await server.shutdown(100)).toBe(false);
+    await within(client.ended, "the socket destroyed");
+    release();
+    expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:hang\r\n", "CLOSE"]);
+  });
+
+  it("reads no more from a client that does not read its replies (write buffer above its high-water mark)", async () => {
+    const reply = "r".repeat(1 << 20);
+    const pool = new RecordingPool((e) => (e.event === "DATA" ? { verb: TcpResponse.WRITE, body: reply } : { verb: TcpResponse.CONTINUE }));
+    const server = await TcpServer.listen({ pool, tcp: tcpOptions({ main: {} }) });
+    try {
+      const client = await openClient(portOf(server.addresses().main!));
+      const uuid = await pool.connectionAt(0);
+      client.socket.pause(); // the client reads nothing
+      const messages = 64;
+      client.socket.write("m\r\n".repeat(messages));
+      const dataEvents = () => pool.events.filter((e) => e.uuid === uuid && e.event === "DATA").length;
+      // Wait until the server stops handing out events (the kernel buffers are full).
+      let seen = -1;
+      while (seen !== dataEvents()) {
+        seen = dataEvents();
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(seen).toBeLessThan(messages);
+      // Once the client reads, every message is served.
+      let received = 0;
+      client.socket.on("data", (chunk: Buffer) => (received += chunk.length));
+      client.socket.resume();
+      await pool.until(() => dataEvents() === messages, "every DATA event", 20_000);
+      await new Promise<void>((resolve) => {
+        const check = () => (received >= messages * reply.length ? resolve() : setTimeout(check, 10));
+        check();
+      });
+      expect(received).toBe(messages * reply.length);
+      client.socket.end();
+      await pool.closed(uuid);
+    } finally {
+      await server.shutdown(1000);
+    }
+  });
+
+  it("fails with ListenError naming the server when the address is taken", async () => {
+    const pool = new RecordingPool();
+    const first = await TcpServer.listen({ pool, tcp: tcpOptions({ a: {} }) });
+    try {
+      const taken = first.addresses().a!;
+      await expect(TcpServer.listen({ pool, tcp: tcpOptions({ b: { addr: taken } }) })).rejects.toMatchObject({
+        code: "LISTEN_FAILED",
+        server: "b",
+        message: expect.stringContaining(`tcp.servers.b: cannot listen on ${taken}: EADDRINUSE`),
+      });
+    } finally {
+      await first.shutdown(100);
+    }
+  });
+});
