@@ -1,0 +1,102 @@
+/**
+ * The pool's options in milliseconds and counts, with RoadRunner's defaults applied to zero
+ * values (spec §5), from the generated PoolOptions / SupervisorOptions.
+ */
+import { availableParallelism } from 'node:os';
+import type { PoolOptions, SupervisorOptions } from '../../gen/ts/rr/tcp/v1/options.js';
+import { durationToMs } from '../protocol/duration.js';
+import { PoolError } from './errors.js';
+
+/** The generated PoolOptions, every field optional (zero values get the defaults). */
+export type PoolOptionsInput = Partial<Omit<PoolOptions, 'supervisor'>> & {
+  supervisor?: Partial<SupervisorOptions> | undefined;
+};
+
+/** Supervisor limits; 0 means no limit. */
+export interface SupervisorLimits {
+  watchTickMs: number;
+  ttlMs: number;
+  idleTtlMs: number;
+  maxWorkerMemoryBytes: number;
+  execTtlMs: number;
+}
+
+/** Pool options ready to use. */
+export interface ResolvedPoolOptions {
+  /** Workers kept running; 0 in debug mode. */
+  numWorkers: number;
+  /** Events per worker before it is replaced (jitter not applied here); 0 = unlimited. */
+  maxJobs: number;
+  /** Events allowed in the pool at once; 0 = unlimited. */
+  maxQueueSize: number;
+  allocateTimeoutMs: number;
+  destroyTimeoutMs: number;
+  resetTimeoutMs: number;
+  debug: boolean;
+  /** Absent: no supervision (exec_ttl is then 0 too). */
+  supervisor: SupervisorLimits | undefined;
+}
+
+/** RoadRunner's limit on num_workers. */
+export const MAX_WORKERS = 500;
+const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_WATCH_TICK_MS = 5_000;
+const MB = 1024 * 1024;
+// RoadRunner adds 0..14 % to max_jobs per worker (pool worker/options.go, a 15 % window), so
+// workers started together are not all replaced at once.
+const MAX_JOBS_JITTER_PERCENT = 15;
+
+/**
+ * Applies RoadRunner's defaults: num_workers 0 = number of CPUs, timeouts 0 = 60 s,
+ * watch_tick 0 = 5 s; debug forces num_workers 0, max_jobs 1 and max_queue_size 0.
+ *
+ * @throws PoolError BAD_OPTIONS for more than 500 workers or a negative count.
+ */
+export function resolvePoolOptions(pool: PoolOptionsInput = {}): ResolvedPoolOptions {
+  const debug = pool.debug === true;
+  for (const key of ['num_workers', 'max_jobs', 'max_queue_size'] as const) {
+    const value = pool[key] ?? 0;
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new PoolError('BAD_OPTIONS', `pool.${key} must be a whole number >= 0, got ${value}`);
+    }
+  }
+  const numWorkers = debug ? 0 : pool.num_workers || availableParallelism();
+  if (numWorkers > MAX_WORKERS) {
+    throw new PoolError(
+      'BAD_OPTIONS',
+      `number of workers can't be more than ${MAX_WORKERS}: pool.num_workers is ${numWorkers}`,
+    );
+  }
+  return {
+    numWorkers,
+    maxJobs: debug ? 1 : (pool.max_jobs ?? 0),
+    maxQueueSize: debug ? 0 : (pool.max_queue_size ?? 0),
+    allocateTimeoutMs: durationToMs(pool.allocate_timeout) || DEFAULT_TIMEOUT_MS,
+    destroyTimeoutMs: durationToMs(pool.destroy_timeout) || DEFAULT_TIMEOUT_MS,
+    resetTimeoutMs: durationToMs(pool.reset_timeout) || DEFAULT_TIMEOUT_MS,
+    debug,
+    supervisor: pool.supervisor ? resolveSupervisor(pool.supervisor) : undefined,
+  };
+}
+
+function resolveSupervisor(s: Partial<SupervisorOptions>): SupervisorLimits {
+  return {
+    watchTickMs: durationToMs(s.watch_tick) || DEFAULT_WATCH_TICK_MS,
+    ttlMs: durationToMs(s.ttl),
+    idleTtlMs: durationToMs(s.idle_ttl),
+    maxWorkerMemoryBytes: (s.max_worker_memory ?? 0) * MB,
+    execTtlMs: durationToMs(s.exec_ttl),
+  };
+}
+
+/**
+ * One worker's exec limit: `maxJobs` plus a random 0..14 % of it, rounded down, as RoadRunner
+ * computes it. 0 stays 0 (unlimited).
+ *
+ * @param random a number in [0, 1), for tests.
+ */
+export function maxJobsWithJitter(maxJobs: number, random: number = Math.random()): number {
+  if (maxJobs <= 0) return 0;
+  const percent = Math.floor(random * MAX_JOBS_JITTER_PERCENT);
+  return maxJobs + Math.floor((maxJobs * percent) / 100);
+}

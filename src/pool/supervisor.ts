@@ -1,0 +1,105 @@
+/**
+ * The supervisor (spec §5): every watch_tick, reads each worker's age, idle time and RSS and asks
+ * the pool to replace those past a soft limit (ttl, idle_ttl, max_worker_memory). An idle worker
+ * is replaced at once, a busy one after its current event; that is the pool's business. The hard
+ * limit, exec_ttl, is a per-event timer in the worker itself.
+ */
+import type { Logger } from 'pino';
+import type { SupervisorLimits } from './pool-options.js';
+import { readRssBytes } from './process-memory.js';
+import { WorkerStatus } from './worker-state.js';
+
+/** What the supervisor reads of a worker. */
+export interface SupervisedWorker {
+  readonly pid: number;
+  readonly status: WorkerStatus;
+  readonly startedAt: number;
+  readonly lastUsedAt: number;
+  /** Set once the worker is due to be replaced after its current event. */
+  readonly retireReason: string | undefined;
+  rssBytes: number;
+  rssReadAt: number;
+}
+
+/** What the supervisor needs of the pool. */
+export interface SupervisedPool<W extends SupervisedWorker> {
+  /** The workers to check (those that are running). */
+  supervisedWorkers(): Iterable<W>;
+  /** Replace `worker` (soft): now if idle, after its current event if busy. */
+  retire(worker: W, reason: string): void;
+}
+
+/**
+ * The soft limit `worker` is past, as a reason for the log, or undefined.
+ * idle_ttl only counts for an idle worker that served at least one event.
+ */
+export function exceededLimit(worker: SupervisedWorker, limits: SupervisorLimits, now: number): string | undefined {
+  if (limits.ttlMs > 0 && now - worker.startedAt >= limits.ttlMs) {
+    return `ttl ${limits.ttlMs} ms reached (age ${now - worker.startedAt} ms)`;
+  }
+  if (
+    limits.idleTtlMs > 0 &&
+    worker.status === WorkerStatus.READY &&
+    worker.lastUsedAt > 0 &&
+    now - worker.lastUsedAt >= limits.idleTtlMs
+  ) {
+    return `idle_ttl ${limits.idleTtlMs} ms reached (idle ${now - worker.lastUsedAt} ms)`;
+  }
+  if (limits.maxWorkerMemoryBytes > 0 && worker.rssBytes > limits.maxWorkerMemoryBytes) {
+    const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
+    return `max_worker_memory ${mb(limits.maxWorkerMemoryBytes)} MB exceeded (RSS ${mb(worker.rssBytes)} MB)`;
+  }
+  return undefined;
+}
+
+/** Checks the pool's workers every watch_tick. */
+export class Supervisor<W extends SupervisedWorker> {
+  readonly #limits: SupervisorLimits;
+  readonly #pool: SupervisedPool<W>;
+  readonly #log: Logger;
+  #timer: NodeJS.Timeout | undefined;
+  #ticking = false;
+
+  constructor(limits: SupervisorLimits, pool: SupervisedPool<W>, logger: Logger) {
+    this.#limits = limits;
+    this.#pool = pool;
+    this.#log = logger;
+  }
+
+  start(): void {
+    this.#timer ??= setInterval(() => void this.tick(), this.#limits.watchTickMs);
+    // The pool's child processes keep the process alive, not this timer.
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** One round of checks; a round still running when the next tick comes is not overlapped. */
+  async tick(): Promise<void> {
+    if (this.#ticking) return;
+    this.#ticking = true;
+    try {
+      const workers = [...this.#pool.supervisedWorkers()];
+      // RSS is read for every worker so the pool state shows it, whether limited or not.
+      const rss = await Promise.all(workers.map((w) => readRssBytes(w.pid)));
+      const now = Date.now();
+      workers.forEach((worker, i) => {
+        worker.rssBytes = rss[i] as number;
+        worker.rssReadAt = now;
+        const reason = exceededLimit(worker, this.#limits, now);
+        if (reason === undefined) return;
+        if (worker.status !== WorkerStatus.READY && worker.status !== WorkerStatus.WORKING) return;
+        if (worker.retireReason !== undefined) return;
+        this.#log.info({ workerPid: worker.pid, reason }, `worker pid ${worker.pid}: ${reason}; replacing it`);
+        this.#pool.retire(worker, reason);
+      });
+    } catch (err) {
+      this.#log.error({ err }, `supervisor tick failed: ${(err as Error).message}`);
+    } finally {
+      this.#ticking = false;
+    }
+  }
+}

@@ -1,0 +1,526 @@
+/**
+ * The worker pool (spec §5, behaviour.md "Workers"): keeps `num_workers` worker processes
+ * running, gives each event to one idle worker (longest idle first, or the preferred one for
+ * sticky routing), waits up to allocate_timeout for one, and replaces workers that die, misbehave
+ * or reach a limit. Knows nothing of sockets or TCP clients.
+ *
+ * The parts: {@link WorkerProcess} (one process and its state machine), {@link IdleWorkers},
+ * {@link WaitQueue} (events waiting for a worker), {@link Supervisor} (soft limits),
+ * {@link RespawnBackoff} (a command that keeps failing at start).
+ */
+import { pino, type Logger } from 'pino';
+import type { PoolState } from '../../gen/ts/rr/tcp/v1/control.js';
+import { PoolError } from './errors.js';
+import type { EventPool, ExecReply, ExecRequest } from './exec.js';
+import { IdleWorkers } from './idle-workers.js';
+import { PendingEvent } from './pending-event.js';
+import {
+  maxJobsWithJitter,
+  resolvePoolOptions,
+  type PoolOptionsInput,
+  type ResolvedPoolOptions,
+} from './pool-options.js';
+import { RespawnBackoff, type BackoffOptions } from './respawn-backoff.js';
+import { Supervisor } from './supervisor.js';
+import { WaitQueue } from './wait-queue.js';
+import { formatCommand, workerEnv } from './worker-env.js';
+import { RERUN, WorkerProcess, type ExecOutcome, type WorkerListener } from './worker-process.js';
+import { openRelaySource, type WorkerRelaySource } from './worker-relay.js';
+import { isActive, WorkerStatus } from './worker-state.js';
+
+export type { EventPool, ExecReply, ExecRequest } from './exec.js';
+export { PoolError, type PoolErrorCode } from './errors.js';
+
+/** How to run the pool's workers. */
+export interface WorkerPoolOptions {
+  /** The generated PoolOptions; zero values get RoadRunner's defaults. */
+  pool: PoolOptionsInput;
+  /** The worker command, already split (no shell). */
+  command: string[];
+  /** Extra environment: RR_RPC when configured, then server.env (upper-cased, expanded). */
+  env?: Record<string, string>;
+  /** `pipes` (default), `tcp://host:port` (port 0: any free port) or `unix:///path.sock`. */
+  relay?: string;
+  logger?: Logger;
+  /** Working directory of the workers; default the server's. */
+  cwd?: string;
+  /** Delays between attempts when workers keep failing at start; default 100 ms doubling to 30 s. */
+  respawnBackoff?: BackoffOptions;
+}
+
+/** RoadRunner's cap on workers added at run time. */
+const MAX_RUNTIME_WORKERS = 2048;
+// RoadRunner waits 10 s for a worker to exit after the stop command (hard-coded there).
+const STOP_TIMEOUT_CAP_MS = 10_000;
+// A worker that exits by itself this soon after its handshake, before serving any event, counts
+// as a failed start (it would otherwise be replaced in a tight loop).
+const EARLY_EXIT_MS = 1_000;
+// Times an event may be handed to a worker that asks to stop instead of answering.
+const MAX_RERUNS = 10;
+// Without a supervisor, the pool state reads RSS when its last reading is older than this.
+const RSS_MAX_AGE_MS = 1_000;
+
+type PoolPhase = 'starting' | 'running' | 'closing';
+
+/**
+ * A pool of worker processes speaking the goridge relay protocol: any program that does
+ * (the TypeScript SDK, RoadRunner's PHP worker, a Python worker).
+ */
+export class WorkerPool implements EventPool, WorkerListener {
+  readonly #opts: ResolvedPoolOptions;
+  readonly #command: string[];
+  readonly #commandText: string;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #cwd: string | undefined;
+  readonly #relaySource: WorkerRelaySource;
+  readonly #log: Logger;
+  readonly #stopTimeoutMs: number;
+  readonly #workers = new Set<WorkerProcess>();
+  readonly #idle = new IdleWorkers<WorkerProcess>();
+  readonly #waiting = new WaitQueue<PendingEvent>();
+  readonly #backoff: RespawnBackoff;
+  readonly #supervisor: Supervisor<WorkerProcess> | undefined;
+  #phase: PoolPhase = 'starting';
+  // Workers to keep running (num_workers, changed by addWorker/removeWorker).
+  #target: number;
+  // Events inside the pool, waiting or running (what max_queue_size limits).
+  #inPool = 0;
+  #respawnTimer: NodeJS.Timeout | undefined;
+  #resetting: Promise<void> | undefined;
+  #destroyed: Promise<void> | undefined;
+
+  private constructor(
+    opts: ResolvedPoolOptions,
+    options: WorkerPoolOptions,
+    relaySource: WorkerRelaySource,
+    logger: Logger,
+  ) {
+    this.#opts = opts;
+    this.#command = [...options.command];
+    this.#commandText = formatCommand(options.command);
+    this.#env = workerEnv(relaySource.address, options.env);
+    this.#cwd = options.cwd;
+    this.#relaySource = relaySource;
+    this.#log = logger;
+    this.#stopTimeoutMs = Math.min(opts.destroyTimeoutMs, STOP_TIMEOUT_CAP_MS);
+    this.#target = opts.numWorkers;
+    this.#backoff = new RespawnBackoff(options.respawnBackoff);
+    this.#supervisor = opts.supervisor ? new Supervisor(opts.supervisor, this, logger) : undefined;
+  }
+
+  /**
+   * Starts `num_workers` workers in parallel and waits for their pid handshakes.
+   *
+   * @throws PoolError SPAWN_FAILED naming the command if any worker cannot start (every worker
+   *   already started is killed first); BAD_OPTIONS for unusable options; the relay's
+   *   RelayAddressError / RelayListenError for a bad or busy relay address.
+   */
+  static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
+    if (options.command.length === 0 || options.command[0] === '') {
+      throw new PoolError('BAD_OPTIONS', 'the worker command is empty: set server.command or tcp.pool.command');
+    }
+    const opts = resolvePoolOptions(options.pool);
+    const logger = (options.logger ?? pino({ enabled: false })).child({ component: 'pool' });
+    const relaySource = await openRelaySource(options.relay, { timeoutMs: opts.allocateTimeoutMs, logger });
+    const pool = new WorkerPool(opts, options, relaySource, logger);
+    try {
+      await Promise.all(Array.from({ length: opts.numWorkers }, () => pool.#startWorker()));
+    } catch (err) {
+      await pool.destroy();
+      throw err;
+    }
+    pool.#phase = 'running';
+    pool.#supervisor?.start();
+    logger.info(
+      { command: pool.#commandText, workers: opts.numWorkers, relay: relaySource.address },
+      `worker pool started: ${opts.debug ? 'debug mode, a worker per event' : `${opts.numWorkers} workers`}`,
+    );
+    return pool;
+  }
+
+  /**
+   * Runs one event on one idle worker.
+   *
+   * @throws PoolError (rejects): NO_FREE_WORKERS, QUEUE_FULL, WORKER_DIED, WORKER_ERROR,
+   *   BAD_FRAME, EXEC_TTL, SPAWN_FAILED (debug mode), POOL_CLOSED, RERUN_LIMIT.
+   */
+  exec(request: ExecRequest): Promise<ExecReply> {
+    if (this.#phase !== 'running') return Promise.reject(this.#closedError());
+    const max = this.#opts.maxQueueSize;
+    if (max > 0 && this.#inPool >= max) {
+      return Promise.reject(
+        new PoolError('QUEUE_FULL', `max queue size reached: ${this.#inPool} events are in the pool (max_queue_size ${max})`),
+      );
+    }
+    this.#inPool++;
+    return new Promise<ExecReply>((resolve, reject) => {
+      this.#dispatch(new PendingEvent(request, resolve, reject), false);
+    });
+  }
+
+  /** Every live worker (pid, status, events served, RSS, age) and the number of waiting events. */
+  state(): PoolState {
+    const now = Date.now();
+    const rssMaxAge = this.#supervisor ? undefined : RSS_MAX_AGE_MS;
+    const workers = [];
+    for (const worker of this.#workers) {
+      if (worker.pid > 0) workers.push(worker.snapshot(now, rssMaxAge));
+    }
+    return { workers, queued: this.#waiting.size };
+  }
+
+  /**
+   * Replaces every worker without failing any event: starts `num_workers` new workers, then
+   * stops the old ones, each after its current event. Old workers still busy after
+   * reset_timeout are killed (their events fail with WORKER_DIED). Concurrent calls share one
+   * reset.
+   *
+   * @throws PoolError SPAWN_FAILED if the new workers cannot start (the old ones then stay),
+   *   POOL_CLOSED.
+   */
+  reset(): Promise<void> {
+    if (this.#phase !== 'running') return Promise.reject(this.#closedError());
+    this.#resetting ??= this.#reset().finally(() => {
+      this.#resetting = undefined;
+    });
+    return this.#resetting;
+  }
+
+  /**
+   * Stops the pool: waiting events fail with POOL_CLOSED; busy workers finish their event; every
+   * worker gets the stop command and its output is read until it exits; whatever is left after
+   * destroy_timeout is killed (events still running then fail with POOL_CLOSED). Resolves when
+   * no worker process is left. Idempotent.
+   */
+  destroy(): Promise<void> {
+    this.#destroyed ??= this.#destroy();
+    return this.#destroyed;
+  }
+
+  /** Starts one more worker and keeps it (up to 2048). No-op in debug mode. */
+  async addWorker(): Promise<void> {
+    if (this.#phase !== 'running') throw this.#closedError();
+    if (this.#opts.debug) return;
+    if (this.#target >= MAX_RUNTIME_WORKERS) {
+      throw new PoolError('BAD_OPTIONS', `number of workers can't be more than ${MAX_RUNTIME_WORKERS}`);
+    }
+    this.#target++;
+    try {
+      await this.#startWorker();
+    } catch (err) {
+      this.#target--;
+      throw err;
+    }
+  }
+
+  /** Keeps one worker fewer: an idle one is stopped now, else a busy one after its event. */
+  async removeWorker(): Promise<void> {
+    if (this.#phase !== 'running') throw this.#closedError();
+    if (this.#opts.debug || this.#target === 0) return;
+    this.#target--;
+    let victim = this.#idle.take();
+    if (victim === undefined) {
+      for (const worker of this.#workers) {
+        if (isActive(worker.status) && worker.retireReason === undefined) {
+          victim = worker;
+          break;
+        }
+      }
+    }
+    if (victim === undefined) return;
+    this.retire(victim, 'removed from the pool');
+    await victim.exited;
+  }
+
+  // --- WorkerListener: what workers report ---------------------------------------------------
+
+  /** @internal */
+  workerStatusChanged(worker: WorkerProcess, from: WorkerStatus, to: WorkerStatus): void {
+    if (to !== WorkerStatus.STOPPING && to !== WorkerStatus.STOPPED) return;
+    this.#idle.delete(worker);
+    if (to === WorkerStatus.STOPPED) this.#workers.delete(worker);
+    if (this.#phase !== 'running' || this.#opts.debug) return;
+    const diedByItself = worker.stopReason === undefined;
+    if (to === WorkerStatus.STOPPING) {
+      // Replaced at once when the pool asked it to go; when it died, wait for its exit to know
+      // whether it died at start.
+      if (!diedByItself && worker.readyAt > 0) this.#replenish();
+      return;
+    }
+    if (from === WorkerStatus.STARTING || worker.failedToStart) {
+      this.#startFailed(worker, worker.startError?.message ?? `worker pid ${worker.pid} ${worker.exitDescription} while starting`);
+    } else if (diedByItself && worker.numExecs === 0 && Date.now() - worker.readyAt < EARLY_EXIT_MS) {
+      this.#startFailed(
+        worker,
+        `worker command "${this.#commandText}" (pid ${worker.pid}) ${worker.exitDescription} right after its pid handshake`,
+      );
+    } else {
+      if (diedByItself) {
+        this.#log.warn(
+          { workerPid: worker.pid, execs: worker.numExecs },
+          `worker pid ${worker.pid} ${worker.exitDescription} unexpectedly; replacing it`,
+        );
+      }
+      this.#replenish();
+    }
+  }
+
+  /** @internal */
+  execDone(worker: WorkerProcess, event: PendingEvent, outcome: ExecOutcome): void {
+    if (outcome === RERUN) {
+      this.#rerun(event, worker);
+    } else if (outcome instanceof PoolError) {
+      this.#inPool--;
+      event.reject(outcome);
+    } else {
+      this.#inPool--;
+      this.#backoff.success();
+      event.resolve(outcome);
+    }
+    if (worker.status === WorkerStatus.WORKING) this.#free(worker);
+  }
+
+  // --- SupervisedPool ------------------------------------------------------------------------
+
+  /** @internal */
+  supervisedWorkers(): Iterable<WorkerProcess> {
+    return this.#workers;
+  }
+
+  /** @internal Replace `worker`: now if idle, after its current event if busy, once ready if starting. */
+  retire(worker: WorkerProcess, reason: string): void {
+    if (worker.status === WorkerStatus.READY) worker.stop(reason, this.#stopTimeoutMs);
+    else if (isActive(worker.status)) worker.retireReason ??= reason;
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  #dispatch(event: PendingEvent, first: boolean): void {
+    if (this.#opts.debug) {
+      this.#runOnFreshWorker(event);
+      return;
+    }
+    const worker = this.#idle.take(event.request.preferPid);
+    if (worker !== undefined) {
+      worker.exec(event);
+      return;
+    }
+    event.timer = setTimeout(this.#onWaitTimeout, this.#opts.allocateTimeoutMs, event);
+    if (first) this.#waiting.unshift(event);
+    else this.#waiting.push(event);
+  }
+
+  readonly #onWaitTimeout = (event: PendingEvent): void => {
+    event.timer = undefined;
+    if (!this.#waiting.remove(event)) return;
+    this.#inPool--;
+    let busy = 0;
+    for (const worker of this.#workers) if (worker.status === WorkerStatus.WORKING) busy++;
+    event.reject(
+      new PoolError(
+        'NO_FREE_WORKERS',
+        `no free workers in the pool: none became idle within allocate_timeout ${this.#opts.allocateTimeoutMs} ms ` +
+          `(${busy} of ${this.#target} workers busy, ${this.#waiting.size} more events waiting)`,
+        { timeoutMs: this.#opts.allocateTimeoutMs },
+      ),
+    );
+  };
+
+  // A worker asked to stop instead of answering: the event goes to another worker, first in line.
+  #rerun(event: PendingEvent, worker: WorkerProcess): void {
+    if (this.#phase !== 'running') {
+      this.#inPool--;
+      event.reject(this.#closedError());
+    } else if (++event.reruns > MAX_RERUNS) {
+      this.#inPool--;
+      event.reject(
+        new PoolError(
+          'RERUN_LIMIT',
+          `the event was given to ${MAX_RERUNS + 1} workers and each asked to stop instead of answering (last: pid ${worker.pid})`,
+          { pid: worker.pid },
+        ),
+      );
+    } else {
+      this.#dispatch(event, true);
+    }
+  }
+
+  // A worker finished an event and is healthy: keep it, or replace it if a limit says so.
+  #free(worker: WorkerProcess): void {
+    const reason =
+      this.#phase !== 'running'
+        ? 'the pool is closing'
+        : (worker.retireReason ??
+          (worker.execsExhausted
+            ? `max_jobs reached (${worker.numExecs} events)`
+            : this.#opts.debug
+              ? 'debug mode: one event per worker'
+              : undefined));
+    if (reason !== undefined) {
+      this.#log.debug({ workerPid: worker.pid, reason }, `stopping worker pid ${worker.pid}: ${reason}`);
+      worker.stop(reason, this.#phase === 'closing' ? this.#opts.destroyTimeoutMs : this.#stopTimeoutMs);
+      return;
+    }
+    worker.release();
+    this.#offer(worker);
+  }
+
+  // A READY worker takes the oldest waiting event, or joins the idle list.
+  #offer(worker: WorkerProcess): void {
+    if (worker.status !== WorkerStatus.READY) return;
+    if (this.#phase === 'closing') {
+      worker.stop('the pool is closing', this.#opts.destroyTimeoutMs);
+      return;
+    }
+    if (worker.retireReason !== undefined) {
+      worker.stop(worker.retireReason, this.#stopTimeoutMs);
+      return;
+    }
+    const event = this.#waiting.shift();
+    if (event === undefined) {
+      this.#idle.push(worker);
+      return;
+    }
+    clearTimeout(event.timer);
+    event.timer = undefined;
+    worker.exec(event);
+  }
+
+  #spawn(): WorkerProcess {
+    const worker = new WorkerProcess({
+      command: this.#command,
+      commandText: this.#commandText,
+      env: this.#env,
+      cwd: this.#cwd,
+      relaySource: this.#relaySource,
+      startTimeoutMs: this.#opts.allocateTimeoutMs,
+      stopTimeoutMs: this.#stopTimeoutMs,
+      execTtlMs: this.#opts.supervisor?.execTtlMs ?? 0,
+      maxExecs: maxJobsWithJitter(this.#opts.maxJobs),
+      logger: this.#log,
+      listener: this,
+    });
+    this.#workers.add(worker);
+    return worker;
+  }
+
+  // Starts a worker that joins the pool once ready.
+  async #startWorker(): Promise<WorkerProcess> {
+    const worker = this.#spawn();
+    await worker.start();
+    this.#offer(worker);
+    return worker;
+  }
+
+  // Debug mode: a fresh worker for this event, stopped after its reply (see #free).
+  #runOnFreshWorker(event: PendingEvent): void {
+    const worker = this.#spawn();
+    worker.start().then(
+      () => {
+        if (worker.status !== WorkerStatus.READY) {
+          this.#rerun(event, worker);
+        } else if (this.#phase !== 'running') {
+          worker.stop('the pool is closing', this.#opts.destroyTimeoutMs);
+          this.#inPool--;
+          event.reject(this.#closedError());
+        } else {
+          worker.exec(event);
+        }
+      },
+      (err: PoolError) => {
+        this.#inPool--;
+        event.reject(err);
+      },
+    );
+  }
+
+  // Starts workers until `#target` are running or starting (not while backing off).
+  #replenish(): void {
+    if (this.#phase !== 'running' || this.#respawnTimer !== undefined) return;
+    let active = 0;
+    for (const worker of this.#workers) if (isActive(worker.status)) active++;
+    for (; active < this.#target; active++) {
+      this.#startWorker().catch(() => {
+        // Reported by workerStatusChanged, which backs off before the next attempt.
+      });
+    }
+  }
+
+  #startFailed(worker: WorkerProcess, why: string): void {
+    if (this.#respawnTimer !== undefined) return;
+    const delay = this.#backoff.failure();
+    const failures = this.#backoff.failures;
+    this.#log.error(
+      { command: this.#commandText, workerPid: worker.pid, failures, retryInMs: delay },
+      `${why}; ${failures} failed start${failures === 1 ? '' : 's'} in a row, next attempt in ${delay} ms`,
+    );
+    this.#respawnTimer = setTimeout(() => {
+      this.#respawnTimer = undefined;
+      this.#replenish();
+    }, delay);
+  }
+
+  async #reset(): Promise<void> {
+    if (this.#opts.debug) return;
+    const old = [...this.#workers].filter((w) => isActive(w.status));
+    this.#log.info({ workers: this.#target }, 'resetting the pool: starting new workers');
+    const starts = Array.from({ length: this.#target }, () => this.#startWorker());
+    const results = await Promise.allSettled(starts);
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure !== undefined) {
+      for (const r of results) if (r.status === 'fulfilled') this.retire(r.value, 'the reset failed');
+      throw failure.reason;
+    }
+    for (const worker of old) this.retire(worker, 'reset');
+    const timer = setTimeout(() => {
+      for (const worker of old) {
+        if (worker.status !== WorkerStatus.STOPPED) worker.kill(`still running after reset_timeout ${this.#opts.resetTimeoutMs} ms`);
+      }
+    }, this.#opts.resetTimeoutMs);
+    await Promise.all(old.map((w) => w.exited));
+    clearTimeout(timer);
+  }
+
+  async #destroy(): Promise<void> {
+    this.#phase = 'closing';
+    this.#supervisor?.stop();
+    clearTimeout(this.#respawnTimer);
+    this.#respawnTimer = undefined;
+    for (const event of this.#waiting.drain()) {
+      clearTimeout(event.timer);
+      event.timer = undefined;
+      this.#inPool--;
+      event.reject(this.#closedError());
+    }
+    const workers = [...this.#workers];
+    for (const worker of workers) {
+      if (worker.status === WorkerStatus.READY) worker.stop('the pool is being destroyed', this.#opts.destroyTimeoutMs);
+      else if (worker.status === WorkerStatus.STARTING) worker.kill('the pool is being destroyed');
+      // A WORKING worker is stopped when its event ends (#free).
+    }
+    const timeoutMs = this.#opts.destroyTimeoutMs;
+    const timer = setTimeout(() => {
+      for (const worker of this.#workers) {
+        worker.kill(
+          `destroy_timeout ${timeoutMs} ms reached`,
+          new PoolError('POOL_CLOSED', `the pool was destroyed: worker pid ${worker.pid} was killed after destroy_timeout ${timeoutMs} ms`, {
+            pid: worker.pid,
+            timeoutMs,
+          }),
+        );
+      }
+    }, timeoutMs);
+    // Workers spawned meanwhile (debug mode) are in #workers too: wait until it is empty.
+    while (this.#workers.size > 0) await Promise.all([...this.#workers].map((w) => w.exited));
+    clearTimeout(timer);
+    await this.#relaySource.close();
+    this.#log.info({ command: this.#commandText }, 'worker pool destroyed');
+  }
+
+  #closedError(): PoolError {
+    return new PoolError('POOL_CLOSED', `the worker pool of "${this.#commandText}" is closed`, {
+      command: this.#commandText,
+    });
+  }
+}
+

@@ -1,0 +1,98 @@
+/**
+ * How the pool reaches its workers' relays (spec §2.1): over the child's stdin/stdout (`pipes`),
+ * or over a tcp/unix socket the pool listens on, where each worker connects and is recognised by
+ * the pid it reports in the handshake. Either way the pid handshake is done before a relay is
+ * handed out.
+ */
+import type { ChildProcess, StdioOptions } from 'node:child_process';
+import type { Logger } from 'pino';
+import {
+  parseRelayAddress,
+  requestPid,
+  SocketRelayListener,
+  StreamRelay,
+  type Relay,
+} from '../goridge/index.js';
+
+/** Where workers' relays come from. One per pool. */
+export interface WorkerRelaySource {
+  /** What workers get in RR_RELAY (for a socket, the address actually listened on). */
+  readonly address: string;
+  /** stdio of a worker process: stdin/stdout are the relay for pipes, else only logged. */
+  readonly stdio: StdioOptions;
+  /** True when the worker's stdout carries frames (pipes); else stdout is logged. */
+  readonly usesStdout: boolean;
+  /**
+   * The relay of the spawned `child` (OS pid `pid`), once its pid handshake succeeded.
+   *
+   * @param signal aborted when the process exits; rejects with the signal's reason.
+   * @throws HandshakeError, RelayClosedError, or the abort reason.
+   */
+  connect(child: ChildProcess, pid: number, timeoutMs: number, signal: AbortSignal): Promise<Relay>;
+  /** Releases what the source holds (the listening socket). */
+  close(): Promise<void>;
+}
+
+/** Options of {@link openRelaySource}. */
+export interface RelaySourceOptions {
+  /** Handshake timeout for socket connections (allocate_timeout). */
+  timeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * Opens the relay source for `server.relay`: `pipes` (default), `tcp://host:port`
+ * (port 0 picks a free one) or `unix:///path.sock`.
+ *
+ * @throws RelayAddressError for a bad address, RelayListenError if it cannot be listened on.
+ */
+export async function openRelaySource(
+  relay: string | undefined,
+  options: RelaySourceOptions,
+): Promise<WorkerRelaySource> {
+  const address = parseRelayAddress(relay ?? 'pipes');
+  if (address.kind === 'pipes') return new PipesRelaySource();
+  const listener = await SocketRelayListener.listen(address, {
+    handshakeTimeoutMs: options.timeoutMs,
+    parkTimeoutMs: options.timeoutMs,
+    onError: (err) => options.logger.warn({ err }, `worker relay ${address.kind}: ${err.message}`),
+  });
+  return new SocketRelaySource(listener);
+}
+
+class PipesRelaySource implements WorkerRelaySource {
+  readonly address = 'pipes';
+  readonly stdio: StdioOptions = ['pipe', 'pipe', 'pipe'];
+  readonly usesStdout = true;
+
+  async connect(child: ChildProcess, pid: number, timeoutMs: number): Promise<Relay> {
+    if (child.stdout === null || child.stdin === null) throw new Error('worker has no stdio pipes');
+    const relay = new StreamRelay(child.stdout, child.stdin, { name: `pipes of worker pid ${pid}` });
+    // In pipes mode the reported pid only has to be > 0 (requestPid checks that).
+    await requestPid(relay, process.pid, timeoutMs);
+    return relay;
+  }
+
+  async close(): Promise<void> {}
+}
+
+class SocketRelaySource implements WorkerRelaySource {
+  readonly address: string;
+  // stdin is closed: a worker on a socket relay reads nothing from it.
+  readonly stdio: StdioOptions = ['ignore', 'pipe', 'pipe'];
+  readonly usesStdout = false;
+  readonly #listener: SocketRelayListener;
+
+  constructor(listener: SocketRelayListener) {
+    this.#listener = listener;
+    this.address = listener.address;
+  }
+
+  connect(_child: ChildProcess, pid: number, timeoutMs: number, signal: AbortSignal): Promise<Relay> {
+    return this.#listener.waitForWorker(pid, timeoutMs, signal);
+  }
+
+  close(): Promise<void> {
+    return this.#listener.close();
+  }
+}
