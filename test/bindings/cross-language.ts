@@ -1,0 +1,269 @@
+/**
+ * The tests every other language's bindings and worker must pass; python.test.ts and go.test.ts
+ * run them for their language (in parallel, as separate test files).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { RequestContext, TcpEvent } from "../../gen/ts/rr/tcp/v1/tcp.js";
+import { encodeControlFrame, encodeFrame, encodePayloadFrame, FrameFlag, type Frame } from "../../src/goridge/index.js";
+import { eventName, jsonContextCodec, protoContextCodec, WIRE_EVENT_NAMES, WIRE_VERB_NAMES } from "../../src/protocol/index.js";
+import { goXlang, pythonXlang, REPO_ROOT, workerCommands, type WorkerCommands } from "./toolchain.js";
+import { buildTsFixture, decodeMessage, encodedFixture, fixtureText, TS_FIXTURE, type EncodedFixture, type Neutral, type TsFixture } from "./vectors.js";
+import { frameHex, WorkerSession } from "./worker-session.js";
+
+export type Language = "python" | "go";
+
+const FRAMES_FIXTURE = join(REPO_ROOT, "test/fixtures/goridge-frames.json");
+
+interface FixtureFrame {
+  name: string;
+  direction: string;
+  hex: string;
+  flags: number;
+  options: number[];
+  payload?: string;
+  context?: string;
+  body_hex?: string;
+}
+
+const capturedFrames = (JSON.parse(readFileSync(FRAMES_FIXTURE, "utf8")) as { frames: FixtureFrame[] }).frames;
+
+function captured(name: string): Buffer {
+  const frame = capturedFrames.find((f) => f.name.includes(name));
+  if (!frame) throw new Error(`no frame named like ${name} in ${FRAMES_FIXTURE}`);
+  return Buffer.from(frame.hex, "hex");
+}
+
+interface FramesOutput {
+  frames: {
+    name: string;
+    version: number;
+    flags: number;
+    options: number[];
+    byte10: number;
+    byte11: number;
+    payload_hex: string;
+    context?: string;
+    body_hex?: string;
+    reencoded_hex: string;
+    helper_hex: string;
+  }[];
+  stream: string[];
+}
+
+interface DecodeOutput {
+  contexts: { name: string; proto_fields: Neutral; proto_request: Neutral; json_request: Neutral }[];
+  messages: { name: string; type: string; fields: Neutral }[];
+}
+
+const reply = (verb: string, body: string | Buffer = ""): string => encodePayloadFrame(Buffer.from(verb), Buffer.from(body)).toString("hex");
+
+function expectExactly(frame: Frame, expectedHex: string, what: string): void {
+  expect(frame.version, `${what}: version`).toBe(1);
+  expect(frame.byte11, `${what}: byte 11`).toBe(0);
+  expect(frameHex(frame), what).toBe(expectedHex);
+}
+
+export function describeLanguage(language: Language): void {
+  const xlang = (args: string[]): string => (language === "python" ? pythonXlang(args) : goXlang(args));
+  let commands: WorkerCommands;
+
+  beforeAll(() => {
+    // Fails (does not skip) with the package to install when the toolchain is missing; builds
+    // the Go programs once.
+    commands = workerCommands(language);
+  }, 240_000);
+
+  describe(`${language}: goridge frames of test/fixtures/goridge-frames.json`, () => {
+    let output: FramesOutput;
+    beforeAll(() => {
+      output = JSON.parse(xlang(["frames", FRAMES_FIXTURE])) as FramesOutput;
+    });
+
+    it("decodes every captured frame field by field", () => {
+      expect(output.frames.map((f) => f.name)).toEqual(capturedFrames.map((f) => f.name));
+      for (const [i, fx] of capturedFrames.entries()) {
+        const got = output.frames[i]!;
+        const expected: Record<string, unknown> = { version: 1, flags: fx.flags, options: fx.options, byte10: 0, byte11: 0 };
+        if (fx.payload !== undefined) expected.payload_hex = Buffer.from(fx.payload).toString("hex");
+        else Object.assign(expected, { context: fx.context, body_hex: fx.body_hex });
+        expect(got, fx.name).toMatchObject(expected);
+      }
+    });
+
+    it("encodes every captured frame back to the same bytes, generically and with the frame-kind helpers", () => {
+      for (const [i, fx] of capturedFrames.entries()) {
+        expect(output.frames[i]!.reencoded_hex, fx.name).toBe(fx.hex);
+        expect(output.frames[i]!.helper_hex, fx.name).toBe(fx.hex);
+      }
+    });
+
+    it("reads the whole session as one stream delivered one byte at a time", () => {
+      expect(output.stream).toEqual(capturedFrames.map((f) => f.hex));
+    });
+  });
+
+  describe(`${language}: cross-language vectors (test/fixtures/cross-language)`, () => {
+    const tsFixture = JSON.parse(readFileSync(TS_FIXTURE, "utf8")) as TsFixture;
+
+    it("ts-encoded.json is what the TypeScript code encodes now", () => {
+      // Otherwise the other languages would be checked against stale bytes.
+      expect(readFileSync(TS_FIXTURE, "utf8"), "run: npx tsx test/bindings/vectors.ts --write").toBe(fixtureText(buildTsFixture()));
+    });
+
+    it("the worker's event and verb strings are the schema's and rr-tcp's", () => {
+      const names = JSON.parse(xlang(["names"])) as Record<string, string[]>;
+      expect(names.schema_events).toEqual([...WIRE_EVENT_NAMES]);
+      expect(names.schema_verbs).toEqual([...WIRE_VERB_NAMES]);
+      expect(names.events).toEqual([...WIRE_EVENT_NAMES]);
+      expect(names.verbs).toEqual([...WIRE_VERB_NAMES]);
+    });
+
+    describe("decoding what TypeScript encoded", () => {
+      let decoded: DecodeOutput;
+      beforeAll(() => {
+        decoded = JSON.parse(xlang(["decode", TS_FIXTURE])) as DecodeOutput;
+      });
+
+      it("request contexts, protobuf and JSON, field by field", () => {
+        expect(decoded.contexts.map((c) => c.name)).toEqual(tsFixture.contexts.map((c) => c.name));
+        for (const [i, vector] of tsFixture.contexts.entries()) {
+          const got = decoded.contexts[i]!;
+          const asRequest = { ...vector.fields, event: vector.event_name };
+          expect(got.proto_fields, `${vector.name}: generated bindings`).toEqual(vector.fields);
+          expect(got.proto_request, `${vector.name}: worker's protobuf decoder`).toEqual(asRequest);
+          expect(got.json_request, `${vector.name}: worker's JSON decoder`).toEqual(asRequest);
+        }
+      });
+
+      it("Config, PoolOptions and WorkerReply, field by field", () => {
+        expect(decoded.messages.map((m) => m.name)).toEqual(tsFixture.messages.map((m) => m.name));
+        for (const [i, vector] of tsFixture.messages.entries()) {
+          expect(decoded.messages[i]!.fields, vector.name).toEqual(vector.fields);
+        }
+      });
+    });
+
+    describe(`decoding what ${language} encoded`, () => {
+      let encoded: EncodedFixture;
+      beforeAll(() => {
+        encoded = JSON.parse(xlang(["encode", TS_FIXTURE])) as EncodedFixture;
+      });
+
+      it(`gives the committed ${language}-encoded.json`, () => {
+        expect(fixtureText(encoded), "run: npx tsx test/bindings/vectors.ts --write").toBe(readFileSync(encodedFixture(language), "utf8"));
+      });
+
+      it("request contexts decode in TypeScript field by field, and equal TypeScript's bytes", () => {
+        for (const [i, vector] of tsFixture.contexts.entries()) {
+          const got = encoded.contexts[i]!;
+          expect(got.name).toBe(vector.name);
+          const fromProto = RequestContext.decode(Buffer.from(got.proto_hex, "hex"));
+          expect({ ...fromProto }, `${vector.name}: protobuf`).toEqual(vector.fields);
+          const fromJson = jsonContextCodec.decode(Buffer.from(got.json, "utf8"));
+          const known = (WIRE_EVENT_NAMES as readonly string[]).includes(vector.event_name);
+          expect({ ...fromJson, event: eventName(fromJson.event) }, `${vector.name}: JSON`).toEqual({ ...vector.fields, event: known ? vector.event_name : "UNKNOWN" });
+          // Both encodings are canonical for a context (fields in number order, defaults left
+          // out; Go's JSON escaping), so every language writes the same bytes.
+          expect(got.proto_hex, `${vector.name}: protobuf bytes`).toBe(vector.proto_hex);
+          expect(got.json, `${vector.name}: JSON bytes`).toBe(vector.json);
+        }
+      });
+
+      it("Config, PoolOptions and WorkerReply decode in TypeScript field by field", () => {
+        for (const [i, vector] of tsFixture.messages.entries()) {
+          const got = encoded.messages[i]!;
+          expect(got.name).toBe(vector.name);
+          expect(decodeMessage(vector.type, got.proto_hex), vector.name).toEqual(vector.fields);
+          // The vectors' map keys are sorted, so deterministic serialization matches ts-proto's
+          // insertion order; a difference here is only a hint, the field check above is the proof.
+          expect(got.proto_hex, `${vector.name}: bytes`).toBe(vector.proto_hex);
+        }
+      });
+    });
+  });
+
+  describe(`${language}: the echo worker over pipes, the server side played by this test`, () => {
+    let session: WorkerSession | undefined;
+    afterEach(() => session?.kill());
+
+    const context = (event: TcpEvent): RequestContext => ({ remote_addr: "127.0.0.1:54321", server: "server1", uuid: "3f1c2a9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b", event });
+    const request = (codec: "json" | "proto", event: TcpEvent, body = ""): Buffer => {
+      const c = codec === "json" ? jsonContextCodec : protoContextCodec;
+      return encodePayloadFrame(c.encode(context(event)), Buffer.from(body), c.frameFlags);
+    };
+
+    async function handshake(s: WorkerSession): Promise<void> {
+      const pid = await s.exchange(captured("control: pid request"));
+      expect(pid.flags, "pid reply flags: CONTROL only, as PHP").toBe(FrameFlag.CONTROL);
+      expect(pid.options).toEqual([]);
+      expect(JSON.parse(pid.payload.toString())).toEqual({ pid: s.child.pid });
+      expectExactly(pid, encodeControlFrame({ pid: s.child.pid }, FrameFlag.CONTROL).toString("hex"), "pid reply");
+    }
+
+    it("answers the captured RoadRunner session (JSON contexts) frame by frame, then exits 0 on stop", async () => {
+      session = new WorkerSession(commands.echo, commands.env);
+      await handshake(session);
+      expectExactly(await session.exchange(captured("CONNECTED request")), reply("CONTINUE"), "CONNECTED");
+      expectExactly(await session.exchange(captured("DATA(hello) request")), reply("WRITE", "hello\r\n"), "DATA hello");
+      expectExactly(await session.exchange(captured("DATA(quit) request")), reply("WRITECLOSE", "bye\r\n"), "DATA quit");
+      expectExactly(await session.exchange(captured("CLOSE request")), reply("CONTINUE"), "CLOSE");
+      session.send(captured("control: stop"));
+      expect(await session.exit()).toEqual({ code: 0, signal: null });
+    });
+
+    for (const codec of ["json", "proto"] as const) {
+      it(`echoes with ${codec} contexts: CONNECTED, DATA, quit with \\n, CLOSE`, async () => {
+        session = new WorkerSession(commands.echo, commands.env);
+        await handshake(session);
+        expectExactly(await session.exchange(request(codec, TcpEvent.CONNECTED)), reply("CONTINUE"), "CONNECTED");
+        const binary = Buffer.from([0, 1, 2, 0xff, 0x0a]);
+        const echoed = await session.exchange(encodePayloadFrame((codec === "json" ? jsonContextCodec : protoContextCodec).encode(context(TcpEvent.DATA)), binary, codec === "json" ? 0 : FrameFlag.CODEC_PROTO));
+        expectExactly(echoed, encodePayloadFrame(Buffer.from("WRITE"), binary).toString("hex"), "DATA binary");
+        expectExactly(await session.exchange(request(codec, TcpEvent.DATA, "ping\r\n")), reply("WRITE", "ping\r\n"), "DATA ping");
+        expectExactly(await session.exchange(request(codec, TcpEvent.DATA, "quit\n")), reply("WRITECLOSE", "bye\r\n"), "DATA quit\\n");
+        expectExactly(await session.exchange(request(codec, TcpEvent.DATA, "quit now\r\n")), reply("WRITE", "quit now\r\n"), "DATA not quite quit");
+        expectExactly(await session.exchange(request(codec, TcpEvent.CLOSE)), reply("CONTINUE"), "CLOSE");
+        session.send(encodeControlFrame({ stop: true }));
+        expect(await session.exit()).toEqual({ code: 0, signal: null });
+      });
+    }
+
+    it("answers a request it cannot decode with an ERROR frame, and keeps serving", async () => {
+      session = new WorkerSession(commands.echo, commands.env);
+      await handshake(session);
+      const badJson = await session.exchange(encodePayloadFrame(Buffer.from("{not json"), Buffer.alloc(0)));
+      expect(badJson.flags).toBe(FrameFlag.ERROR);
+      expect(badJson.options).toEqual([]);
+      expect(badJson.payload.toString()).toMatch(/json/i);
+      const badProto = await session.exchange(encodePayloadFrame(Buffer.from([0x0a, 0x7f]), Buffer.alloc(0), FrameFlag.CODEC_PROTO));
+      expect(badProto.flags).toBe(FrameFlag.ERROR);
+      const twoOptions = await session.exchange(encodeFrame(0, [1, 2], Buffer.from("abc")));
+      expect(twoOptions.flags).toBe(FrameFlag.ERROR);
+      expect(twoOptions.payload.toString()).toContain("options length should be equal 1");
+      expectExactly(await session.exchange(request("json", TcpEvent.DATA, "still here\n")), reply("WRITE", "still here\n"), "after errors");
+    });
+
+    it("turns a handler failure into an ERROR frame and keeps serving", async () => {
+      session = new WorkerSession(commands.failing, commands.env);
+      await handshake(session);
+      const failed = await session.exchange(request("proto", TcpEvent.DATA, "boom\r\n"));
+      expect(failed.flags).toBe(FrameFlag.ERROR);
+      expect(failed.options).toEqual([]);
+      expect(failed.payload.toString()).toContain("boom requested by the client");
+      expectExactly(await session.exchange(request("proto", TcpEvent.DATA, "ok\r\n")), reply("WRITE", "ok\r\n"), "after the failure");
+      session.send(encodeControlFrame({ stop: true }));
+      expect(await session.exit()).toEqual({ code: 0, signal: null });
+    });
+
+    it("keeps stray output off the relay: a handler that prints to stdout does not corrupt a frame", async () => {
+      // Both SDKs point stdout at stderr once the relay has it, as PHP's worker does.
+      session = new WorkerSession(commands.failing, commands.env);
+      await handshake(session);
+      expectExactly(await session.exchange(request("json", TcpEvent.DATA, "print me\n")), reply("WRITE", "print me\n"), "after a print");
+      expectExactly(await session.exchange(request("json", TcpEvent.CLOSE)), reply("CONTINUE"), "CLOSE after a print");
+      expect(session.stderr).toContain("stray output from a handler");
+    });
+  });
+}
