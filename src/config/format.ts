@@ -4,12 +4,24 @@
  */
 import type { Duration } from "../../gen/ts/google/protobuf/duration.js";
 import type { Config } from "../../gen/ts/rr/tcp/v1/options.js";
+import { Document, isScalar, visit } from "yaml";
 import { formatGoDuration } from "./duration.js";
 import { CONFIG_SPEC, type MessageSpec } from "./schema.js";
 
 /** The config as plain data in YAML key form; absent sections are left out. */
 export function formatConfig(config: Config): Record<string, unknown> {
   return formatMessage(CONFIG_SPEC, config as unknown as Record<string, unknown>);
+}
+
+/** The config as YAML text; strings with control characters (delimiters) double-quoted, e.g. "\r\n". */
+export function formatConfigYaml(config: Config): string {
+  const doc = new Document(formatConfig(config));
+  visit(doc, {
+    Scalar(_key, node) {
+      if (isScalar(node) && typeof node.value === "string" && /[\x00-\x1f\x7f]/.test(node.value)) node.type = "QUOTE_DOUBLE";
+    },
+  });
+  return doc.toString();
 }
 
 function formatMessage(spec: MessageSpec, message: Record<string, unknown>): Record<string, unknown> {

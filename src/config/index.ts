@@ -15,4 +15,5 @@ export {
 } from "./defaults.js";
 export { formatGoDuration, parseGoDurationNanos } from "./duration.js";
 export { expandEnv, type EnvLookup } from "./expand-env.js";
-export { formatConfig } from "./format.js";
+export { formatConfig, formatConfigYaml } from "./format.js";
+export { defaultConfigData, loadDefaultConfig, packageRoot } from "./default-config.js";

@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { ContextCodec, Framing, Routing } from "../../gen/ts/rr/tcp/v1/options.js";
-import { ConfigError, formatConfig, formatIssue, loadConfigFile, parseConfig } from "../../src/config/index.js";
+import { ConfigError, formatConfig, formatConfigYaml, formatIssue, loadConfigFile, parseConfig } from "../../src/config/index.js";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
 
@@ -232,5 +232,7 @@ describe("config warnings and round trip", () => {
     expect(text).toContain("framing: length");
     const second = parseConfig(text, { env: {}, cpuCount: 7 });
     expect(second.config).toEqual(first.config);
+    const yaml = formatConfigYaml(parseConfig(`${minimal}    lines:\n      addr: 127.0.0.1:7001\n      delimiter: "\\n"\n`, { env: {} }).config);
+    expect(yaml).toContain('delimiter: "\\n"');
   });
 });

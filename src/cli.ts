@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+/**
+ * The `rr-tcp` command.
+ *
+ *   rr-tcp serve [-c .rr.yaml] [--log-level debug|info|warn|error]
+ *   rr-tcp validate -c .rr.yaml
+ *
+ * Without `-c`, `serve` runs the built-in default (server `main` on 127.0.0.1:7000, two echo
+ * workers); `npm start` runs exactly that. Logs are pino JSON lines on stderr: stdout stays free
+ * for command output (`validate` prints the resolved config there), and workers never share
+ * either stream with the server (their stdout is the relay, their stderr is logged by the pool).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Command, Option } from "commander";
+import pino, { type Logger } from "pino";
+import { ConfigError, ConfigFileError, formatConfigYaml, formatIssue, loadConfigFile, loadDefaultConfig, packageRoot, type LoadedConfig } from "./config/index.js";
+import { LOG_LEVELS } from "./config/schema.js";
+import { WorkerPool } from "./pool/index.js";
+import { Service } from "./server/serve.js";
+import { exitOnSignals } from "./server/shutdown.js";
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Loads the config, or prints why it cannot be loaded and exits 1. */
+async function load(file: string | undefined): Promise<LoadedConfig> {
+  try {
+    return file === undefined ? loadDefaultConfig() : await loadConfigFile(file);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof ConfigFileError) {
+      process.stderr.write(`rr-tcp: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+function createLogger(level: string): Logger {
+  return pino({ level, base: { pid: process.pid } }, pino.destination({ dest: 2, sync: true }));
+}
+
+async function serve(options: { config?: string; logLevel?: string }): Promise<void> {
+  const loaded = await load(options.config);
+  const logger = createLogger(options.logLevel ?? loaded.config.logs?.level ?? "info");
+  logger.info({ config: loaded.file ?? "(built-in default config)", base_dir: loaded.baseDir }, `rr-tcp ${version()} starting`);
+  let service: Service;
+  try {
+    service = await Service.start(loaded, logger, (poolOptions) => WorkerPool.start(poolOptions));
+  } catch (err) {
+    logger.error({ err, code: (err as { code?: string }).code }, `rr-tcp could not start: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  exitOnSignals(() => service.stop(), { logger });
+  logger.info({ servers: service.server.addresses() }, "rr-tcp ready");
+}
+
+async function validate(options: { config: string }): Promise<void> {
+  const loaded = await load(options.config);
+  for (const warning of loaded.warnings) process.stderr.write(`warning: ${formatIssue(warning)}\n`);
+  process.stdout.write(formatConfigYaml(loaded.config));
+}
+
+const program = new Command("rr-tcp")
+  .description("RoadRunner-compatible TCP application server: client connections become CONNECTED / DATA / CLOSE events for worker processes")
+  .version(version(), "-v, --version")
+  .showHelpAfterError();
+
+program
+  .command("serve")
+  .description("run the TCP servers and their worker pool (SIGTERM/SIGINT: graceful stop; twice: exit now)")
+  .option("-c, --config <file>", "RoadRunner-style .rr.yaml (default: built-in, server main on 127.0.0.1:7000 with echo workers)")
+  .addOption(new Option("--log-level <level>", "log level (overrides logs.level)").choices(LOG_LEVELS))
+  .action(serve);
+
+program
+  .command("validate")
+  .description("load a config, print it resolved (defaults applied) on stdout, or its errors on stderr and exit 1")
+  .requiredOption("-c, --config <file>", "the .rr.yaml to check")
+  .action(validate);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,100 @@
+/**
+ * One running rr-tcp: a loaded config turned into a worker pool, the TCP servers on it, and the
+ * control API when configured; and their orderly stop. The pool is started through an injected
+ * function (the CLI passes `WorkerPool.start`), so the server side never imports src/pool.
+ */
+import type { Logger } from "pino";
+import type { PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
+import type { PoolOptions } from "../../gen/ts/rr/tcp/v1/options.js";
+import type { LoadedConfig } from "../config/load.js";
+import { workerCommand } from "../config/defaults.js";
+import { formatIssue } from "../config/errors.js";
+import { ControlServer } from "../control/control-server.js";
+import { durationToMs } from "../protocol/index.js";
+import type { EventPool } from "./event-pool.js";
+import { TcpServer } from "./tcp-server.js";
+
+/** What is needed to start a pool (src/pool's WorkerPoolOptions has this shape). */
+export interface PoolStartOptions {
+  pool: PoolOptions;
+  command: string[];
+  /** RR_RPC (from rpc.listen) and server.env. */
+  env: Record<string, string>;
+  relay: string;
+  logger: Logger;
+  /** The config file's directory: workers run there. */
+  cwd: string;
+}
+
+/** A started pool, as the service uses it. */
+export interface ServicePool extends EventPool {
+  state(): PoolState;
+  reset(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export type StartPool = (options: PoolStartOptions) => Promise<ServicePool>;
+
+/** The running pieces. */
+export class Service {
+  #stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly server: TcpServer,
+    readonly pool: ServicePool,
+    readonly control: ControlServer | undefined,
+    private readonly logger: Logger,
+    private readonly destroyTimeoutMs: number,
+  ) {}
+
+  /**
+   * Starts the pool, then the listeners, then the control API. Whatever started is stopped again
+   * if a later step fails.
+   */
+  static async start(loaded: LoadedConfig, logger: Logger, startPool: StartPool): Promise<Service> {
+    const { config } = loaded;
+    for (const warning of loaded.warnings) logger.warn({ key: warning.path }, `config: ${formatIssue(warning)}`);
+    const tcp = config.tcp!;
+    const env: Record<string, string> = {};
+    if (config.rpc?.listen) env.RR_RPC = config.rpc.listen;
+    Object.assign(env, config.server?.env ?? {});
+    const pool = await startPool({
+      pool: tcp.pool!,
+      command: workerCommand(config),
+      env,
+      relay: config.server?.relay || "pipes",
+      logger,
+      cwd: loaded.baseDir,
+    });
+    let server: TcpServer | undefined;
+    let control: ControlServer | undefined;
+    try {
+      server = await TcpServer.listen({ tcp, pool, logger, baseDir: loaded.baseDir });
+      if (config.control?.addr) {
+        control = await ControlServer.listen(config.control.addr, pool, server, logger);
+        logger.info({ addr: control.address }, `control API listening on ${control.address}`);
+      }
+    } catch (err) {
+      await server?.shutdown(0);
+      await pool.destroy();
+      throw err;
+    }
+    return new Service(server, pool, control, logger, durationToMs(tcp.pool?.destroy_timeout) || 60_000);
+  }
+
+  /**
+   * Graceful stop: stop accepting, let events with workers finish (up to destroy_timeout), close
+   * every connection with its CLOSE event, stop the control API, then destroy the pool (stop
+   * frames, SIGKILL after destroy_timeout). Idempotent.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      const started = Date.now();
+      const drained = await this.server.shutdown(this.destroyTimeoutMs);
+      await this.control?.close();
+      await this.pool.destroy();
+      this.logger.info({ drained, ms: Date.now() - started }, "rr-tcp stopped");
+    })();
+    return this.#stopping;
+  }
+}

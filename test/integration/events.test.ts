@@ -1,0 +1,257 @@
+/**
+ * behaviour.md towards TCP clients, end to end: real sockets on 127.0.0.1, the real WorkerPool,
+ * real worker processes that record every event they see. One service serves every test (worker
+ * start-up costs tsx's start); each test uses its own connections and reads its own events.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openClient, within, type Client } from "../server/harness.js";
+import { startService, type RunningService } from "./harness.js";
+
+const CONFIG = `
+version: "3"
+server:
+  command: \${WORKER_CMD}
+  env:
+    RECORD_FILE: \${RECORD_FILE}
+tcp:
+  servers:
+    main: { addr: "127.0.0.1:0", delimiter: "\\r\\n" }
+    custom: { addr: "127.0.0.1:0", delimiter: "--end--" }
+    raw: { addr: "127.0.0.1:0", framing: raw }
+    length: { addr: "127.0.0.1:0", framing: length, length_bytes: 2 }
+    sticky: { addr: "127.0.0.1:0", routing: sticky }
+    small: { addr: "127.0.0.1:0", max_message_size: 64 }
+    idle: { addr: "127.0.0.1:0", idle_timeout: 300ms }
+    limited: { addr: "127.0.0.1:0", max_connections: 1 }
+  pool:
+    num_workers: 3
+    allocate_timeout: 20s
+    destroy_timeout: 5s
+    supervisor:
+      exec_ttl: 1500ms
+`;
+
+let rr: RunningService;
+
+beforeAll(async () => {
+  rr = await startService(CONFIG);
+});
+afterAll(async () => {
+  await rr?.stop();
+});
+
+/** A client on a named server, and its connection's uuid (from the recorded CONNECTED). */
+async function connectTo(server: string): Promise<{ client: Client; uuid: string }> {
+  const client = await openClient(rr.port(server));
+  const uuid = await rr.recording.uuidOf(client.socket.localPort);
+  return { client, uuid };
+}
+
+/**
+ * The connection's events once it is over: after its CLOSE event was answered the server holds
+ * no more of it, so nothing can follow.
+ */
+async function finished(uuid: string): Promise<string[]> {
+  const deadline = Date.now() + 10_000;
+  while (rr.service.server.connectionIds().includes(uuid)) {
+    if (Date.now() > deadline) throw new Error(`connection ${uuid} still open; events: ${JSON.stringify(rr.recording.log(uuid))}`);
+    await new Promise((r) => setTimeout(r, 15));
+  }
+  return rr.recording.log(uuid);
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe("framing client bytes into DATA events", () => {
+  it("two messages in one write give two DATA events, delimiters kept", async () => {
+    const { client, uuid } = await connectTo("main");
+    client.socket.write("a\r\nb\r\n");
+    await client.receive("a\r\nb\r\n");
+    client.socket.end();
+    expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:a\r\n", "DATA:b\r\n", "CLOSE"]);
+  });
+
+  it("a message written one byte at a time gives one DATA event", async () => {
+    const { client, uuid } = await connectTo("main");
+    for (const byte of "hello world\r\n") {
+      client.socket.write(byte);
+      await tick();
+    }
+    await client.receive("hello world\r\n");
+    client.socket.end();
+    expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:hello world\r\n", "CLOSE"]);
+  });
+
+  it("a multi-byte delimiter split across writes still ends the message", async () => {
+    const { client, uuid } = await connectTo("custom");
+    for (const part of ["abc--e", "n", "d-", "-def--", "end--"]) {
+      client.socket.write(part);
+      await tick();
+    }
+    await client.receive("def--end--");
+    client.socket.end();
+    expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:abc--end--", "DATA:def--end--", "CLOSE"]);
+  });
+
+  it("raw framing: every read is one DATA event", async () => {
+    const { client, uuid } = await connectTo("raw");
+    for (const part of ["no delimiter", "\r\n", "x"]) {
+      client.socket.write(part);
+      await client.receive(part === "x" ? "no delimiter\r\nx" : part);
+    }
+    client.socket.end();
+    expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:no delimiter", "DATA:\r\n", "DATA:x", "CLOSE"]);
+  });
+
+  it("length framing: messages split and merged across writes, prefix kept", async () => {
+    const frame = (body: string) => Buffer.concat([Buffer.from([body.length >> 8, body.length & 0xff]), Buffer.from(body, "latin1")]);
+    const long = "L".repeat(300);
+    const stream = Buffer.concat([frame("one"), frame(long), frame(""), frame("two")]);
+    const { client, uuid } = await connectTo("length");
+    // Cut inside the first prefix, inside the long body, and merge the last three frames.
+    for (const [from, to] of [[0, 1], [1, 100], [100, 200], [200, stream.length]] as const) {
+      client.socket.write(stream.subarray(from, to));
+      await tick();
+    }
+    await client.receive("two");
+    client.socket.end();
+    expect(await finished(uuid)).toEqual([
+      "CONNECTED",
+      "DATA:\x00\x03one",
+      `DATA:\x01\x2c${long}`,
+      "DATA:\x00\x00",
+      "DATA:\x00\x03two",
+      "CLOSE",
+    ]);
+  });
+
+  it("at client EOF, bytes without a delimiter are a last DATA before CLOSE; the client sees FIN", async () => {
+    const { client, uuid } = await connectTo("main");
+    client.socket.end("first\r\nrest without delimiter");
+    await within(client.ended, "the server's FIN");
+    expect(client.received()).toBe("first\r\nrest without delimiter");
+    expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:first\r\n", "DATA:rest without delimiter", "CLOSE"]);
+  });
+});
+
+describe("exactly one CLOSE per connection, whatever closes it", () => {
+  it("client EOF", async () => {
+    const { client, uuid } = await connectTo("main");
+    client.socket.end("bye now\r\n");
+    await within(client.ended, "FIN");
+    expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:bye now\r\n", "CLOSE"]);
+  });
+
+  it("client reset", async () => {
+    const { client, uuid } = await connectTo("main");
+    client.socket.write("r\r\n");
+    await client.receive("r\r\n");
+    client.socket.resetAndDestroy();
+    expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:r\r\n", "CLOSE"]);
+  });
+
+  it.each([
+    ["the CLOSE verb", "close\r\n", ""],
+    ["the WRITECLOSE verb (its body written first)", "wclose\r\n", "bye\r\n"],
+    ["an unknown verb", "weird\r\n", ""],
+    ["a worker ERROR frame", "error\r\n", ""],
+  ])("%s", async (_cause, message, reply) => {
+    const { client, uuid } = await connectTo("main");
+    client.socket.write(`${message}never read\r\n`);
+    await within(client.ended, "FIN");
+    expect(client.received()).toBe(reply);
+    expect(await finished(uuid)).toEqual(["CONNECTED", `DATA:${message}`, "CLOSE"]);
+  });
+
+  it("server closeConnection(uuid) (RoadRunner's tcp.Close)", async () => {
+    const { client, uuid } = await connectTo("main");
+    client.socket.write("x\r\n");
+    await client.receive("x\r\n");
+    expect(rr.service.server.closeConnection(uuid)).toBe(true);
+    await within(client.ended, "FIN");
+    expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:x\r\n", "CLOSE"]);
+  });
+
+  it("idle timeout (idle_timeout: 300ms)", async () => {
+    const { client, uuid } = await connectTo("idle");
+    const start = Date.now();
+    client.socket.write("still here\r\n");
+    await client.receive("still here\r\n");
+    await within(client.ended, "FIN after the idle timeout");
+    expect(Date.now() - start).toBeGreaterThanOrEqual(280);
+    expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:still here\r\n", "CLOSE"]);
+  });
+
+  it("an oversize message (max_message_size: 64)", async () => {
+    const { client, uuid } = await connectTo("small");
+    client.socket.write("fits\r\n" + "y".repeat(100));
+    await within(client.ended, "FIN");
+    expect(client.received()).toBe("fits\r\n");
+    expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:fits\r\n", "CLOSE"]);
+  });
+
+  it("a worker crash: the CLOSE goes to another worker, and other connections do not notice", async () => {
+    const bystander = await connectTo("main");
+    const { client, uuid } = await connectTo("main");
+    client.socket.write("crash\r\n");
+    await within(client.ended, "FIN");
+    const log = await finished(uuid);
+    expect(log).toEqual(["CONNECTED", "DATA:crash\r\n", "CLOSE"]);
+    const [data, close] = rr.recording.all().filter((r) => r.uuid === uuid && r.event !== "CONNECTED");
+    expect(close!.pid).not.toBe(data!.pid);
+    bystander.client.socket.write("unaffected\r\n");
+    await bystander.client.receive("unaffected\r\n");
+    bystander.client.socket.end();
+    expect(await finished(bystander.uuid)).toEqual(["CONNECTED", "DATA:unaffected\r\n", "CLOSE"]);
+  });
+
+  it("an exec timeout (supervisor.exec_ttl: 1500ms): the hung worker is killed", async () => {
+    const { client, uuid } = await connectTo("main");
+    const start = Date.now();
+    client.socket.write("hang\r\n");
+    await within(client.ended, "FIN after exec_ttl", 10_000);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(1400);
+    expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:hang\r\n", "CLOSE"]);
+  });
+});
+
+describe("workers and limits", () => {
+  it("sticky routing keeps a connection on one idle worker", async () => {
+    const { client, uuid } = await connectTo("sticky");
+    for (let i = 0; i < 8; i++) {
+      const before = client.received().length;
+      client.socket.write("pid\r\n");
+      await rr.recording.until(() => client.received().length > before && client.received().endsWith("\r\n"), "a pid reply");
+    }
+    client.socket.end();
+    await finished(uuid);
+    const pids = new Set(rr.recording.all().filter((r) => r.uuid === uuid).map((r) => r.pid));
+    expect(pids.size).toBe(1);
+    expect(new Set(client.received().trim().split("\r\n"))).toEqual(new Set([...pids].map(String)));
+  });
+
+  it("two named servers with different delimiters share one pool; `server` tells them apart", async () => {
+    const a = await connectTo("main");
+    const b = await connectTo("custom");
+    a.client.socket.end("same--end--text\r\n");
+    b.client.socket.end("same--end--text\r\n");
+    expect(await finished(a.uuid)).toEqual(["CONNECTED", "DATA:same--end--text\r\n", "CLOSE"]);
+    expect(await finished(b.uuid)).toEqual(["CONNECTED", "DATA:same--end--", "DATA:text\r\n", "CLOSE"]);
+    const servers = (uuid: string) => new Set(rr.recording.all().filter((r) => r.uuid === uuid).map((r) => r.server));
+    expect(servers(a.uuid)).toEqual(new Set(["main"]));
+    expect(servers(b.uuid)).toEqual(new Set(["custom"]));
+  });
+
+  it("over max_connections (1), a connection is closed at once, counted, and gets no events", async () => {
+    const first = await connectTo("limited");
+    const refused = await openClient(rr.port("limited"));
+    await within(refused.ended, "the refused connection closed");
+    expect(rr.recording.all().some((r) => r.remote_addr.endsWith(`:${refused.socket.localPort}`))).toBe(false);
+    expect(rr.service.server.counters().limited).toMatchObject({ rejected: 1, accepted: 1 });
+    first.client.socket.end();
+    await finished(first.uuid);
+    const next = await connectTo("limited");
+    next.client.socket.end("ok\r\n");
+    expect(await finished(next.uuid)).toEqual(["CONNECTED", "DATA:ok\r\n", "CLOSE"]);
+  });
+});

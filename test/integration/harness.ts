@@ -1,0 +1,111 @@
+/**
+ * Integration harness: real sockets on 127.0.0.1, the real WorkerPool, and real worker processes
+ * (test/fixtures/recording-worker.ts) that log every event they see to a file.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import pino from "pino";
+import { parseConfig } from "../../src/config/index.js";
+import { WorkerPool } from "../../src/pool/index.js";
+import { Service } from "../../src/server/serve.js";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** tsx's ESM loader by absolute URL, so workers start from any cwd. */
+export const TSX_LOADER = pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
+export const RECORDING_WORKER = join(ROOT, "test", "fixtures", "recording-worker.ts");
+/** The recording worker's command line, one string (no spaces in these paths). */
+export const RECORDING_WORKER_CMD = `${process.execPath} --import ${TSX_LOADER} ${RECORDING_WORKER}`;
+
+/** One event as the recording worker logged it. */
+export interface Recorded {
+  pid: number;
+  uuid: string;
+  server: string;
+  remote_addr: string;
+  event: string;
+  body: string;
+}
+
+/** The recording workers' log file. */
+export class Recording {
+  constructor(readonly file: string) {}
+
+  all(): Recorded[] {
+    let text: string;
+    try {
+      text = readFileSync(this.file, "utf8");
+    } catch {
+      return [];
+    }
+    return text
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as Recorded);
+  }
+
+  /** One connection's events as `EVENT` or `EVENT:body`. */
+  log(uuid: string): string[] {
+    return this.all()
+      .filter((r) => r.uuid === uuid)
+      .map((r) => (r.body ? `${r.event}:${r.body}` : r.event));
+  }
+
+  /** Polls the log until `predicate` holds; fails after `ms` with what it saw. */
+  async until<T>(probe: (all: Recorded[]) => T | undefined | false, what: string, ms = 10_000): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const all = this.all();
+      const found = probe(all);
+      if (found !== undefined && found !== false) return found;
+      if (Date.now() > deadline) {
+        throw new Error(`timed out after ${ms} ms waiting for ${what}; recorded: ${JSON.stringify(all.map((r) => [r.uuid.slice(0, 8), r.event, r.body.slice(0, 40)]))}`);
+      }
+      await new Promise((r) => setTimeout(r, 15));
+    }
+  }
+
+  /** The uuid of the connection from this client port (its CONNECTED event's remote_addr). */
+  uuidOf(localPort: number | undefined): Promise<string> {
+    return this.until((all) => all.find((r) => r.event === "CONNECTED" && r.remote_addr.endsWith(`:${localPort}`))?.uuid, `CONNECTED from port ${localPort}`);
+  }
+}
+
+/** A temp directory with a record file. */
+export function tempRecording(): { dir: string; recording: Recording; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "rr-tcp-it-"));
+  const file = join(dir, "events.jsonl");
+  writeFileSync(file, "");
+  return { dir, recording: new Recording(file), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A running service on a YAML config; `${WORKER_CMD}` and `${RECORD_FILE}` are set for it. */
+export interface RunningService {
+  service: Service;
+  recording: Recording;
+  /** The bound port of a named server. */
+  port(server: string): number;
+  stop(): Promise<void>;
+}
+
+export async function startService(yaml: string): Promise<RunningService> {
+  const { dir, recording, cleanup } = tempRecording();
+  const loaded = parseConfig(yaml, { env: { WORKER_CMD: RECORDING_WORKER_CMD, RECORD_FILE: recording.file }, baseDir: dir });
+  const logger = pino({ level: process.env.RR_TCP_TEST_LOG ?? "silent" }, pino.destination(2));
+  const service = await Service.start(loaded, logger, (options) => WorkerPool.start(options));
+  const addresses = service.server.addresses();
+  return {
+    service,
+    recording,
+    port(server) {
+      const address = addresses[server];
+      if (!address) throw new Error(`no server ${server}`);
+      return Number(address.slice(address.lastIndexOf(":") + 1));
+    },
+    async stop() {
+      await service.stop();
+      cleanup();
+    },
+  };
+}
