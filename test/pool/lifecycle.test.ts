@@ -1,0 +1,135 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PoolError } from '../../src/pool/errors.js';
+import type { WorkerPool } from '../../src/pool/worker-pool.js';
+import { captureLogs, event, isAlive, livePids, ms, parseReply, sleep, startPool, waitFor } from './helpers.js';
+
+let pool: WorkerPool | undefined;
+afterEach(async () => {
+  await pool?.destroy();
+  pool = undefined;
+});
+
+describe('destroy', () => {
+  it('stops every worker with the stop command and leaves no child process behind', async () => {
+    const logs = captureLogs();
+    pool = await startPool({ num_workers: 3 }, { logger: logs.logger });
+    await Promise.all(Array.from({ length: 6 }, () => pool!.exec(event('echo'))));
+    const pids = livePids(pool);
+    expect(pids).toHaveLength(3);
+    const started = Date.now();
+    await pool.destroy();
+    // The fixture answers the stop command with a CLOSE frame, as the PHP worker does, and exits
+    // at once: no kill needed, nothing logged as unexpected.
+    expect(Date.now() - started).toBeLessThan(1_500);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    expect(logs.records.filter((r) => r.level >= 40)).toEqual([]);
+    expect(pool.state().workers).toEqual([]);
+  });
+
+  it('kills workers that ignore the stop command after destroy_timeout', async () => {
+    pool = await startPool({ num_workers: 2, destroy_timeout: ms(400) }, { workerEnv: { WORKER_ON_STOP: 'ignore' } });
+    const pids = livePids(pool);
+    const started = Date.now();
+    await pool.destroy();
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(350);
+    expect(took).toBeLessThan(2_000);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+  });
+
+  it('lets running events finish, fails waiting ones with POOL_CLOSED, refuses new ones', async () => {
+    pool = await startPool({ num_workers: 1 });
+    const running = pool.exec(event('sleep:300'));
+    const waiting = pool.exec(event('echo'));
+    await sleep(20);
+    const destroyed = pool.destroy();
+    await expect(waiting).rejects.toMatchObject({ code: 'POOL_CLOSED' });
+    await expect(pool.exec(event('echo'))).rejects.toMatchObject({ code: 'POOL_CLOSED' });
+    const reply = await running;
+    expect(parseReply(reply).body).toBe('sleep:300');
+    await destroyed;
+    expect(isAlive(reply.pid)).toBe(false);
+  });
+
+  it('fails events still running at destroy_timeout with POOL_CLOSED, and kills their workers', async () => {
+    pool = await startPool({ num_workers: 1, destroy_timeout: ms(300) });
+    const [pid] = livePids(pool) as [number];
+    const hanging = pool.exec(event('hang')).catch((e: unknown) => e);
+    await sleep(20);
+    await pool.destroy();
+    const err = await hanging;
+    expect(err).toBeInstanceOf(PoolError);
+    expect(err).toMatchObject({ code: 'POOL_CLOSED', pid, timeoutMs: 300 });
+    expect(isAlive(pid)).toBe(false);
+  });
+
+  it('is idempotent', async () => {
+    pool = await startPool({ num_workers: 1 });
+    await Promise.all([pool.destroy(), pool.destroy()]);
+    await pool.destroy();
+  });
+});
+
+describe('reset', () => {
+  it('replaces every worker without failing any event', async () => {
+    pool = await startPool({ num_workers: 2 });
+    const old = livePids(pool);
+    let stop = false;
+    const failures: unknown[] = [];
+    const seen = new Set<number>();
+    const load = Promise.all(
+      Array.from({ length: 3 }, async () => {
+        while (!stop) {
+          try {
+            seen.add((await pool!.exec(event('sleep:15'))).pid);
+          } catch (err) {
+            failures.push(err);
+          }
+        }
+      }),
+    );
+    await sleep(100);
+    await pool.reset();
+    const fresh = livePids(pool);
+    await sleep(100);
+    stop = true;
+    await load;
+    expect(failures).toEqual([]);
+    expect(fresh).toHaveLength(2);
+    for (const pid of fresh) expect(old).not.toContain(pid);
+    for (const pid of old) expect(isAlive(pid)).toBe(false);
+    for (const pid of fresh) expect(seen.has(pid)).toBe(true);
+  });
+
+  it('keeps the old workers when the new ones cannot start', async () => {
+    const modeFile = join(mkdtempSync(join(tmpdir(), 'rr-pool-')), 'start-mode');
+    writeFileSync(modeFile, 'normal');
+    pool = await startPool({ num_workers: 2 }, { workerEnv: { WORKER_START_FILE: modeFile } });
+    const old = livePids(pool);
+    writeFileSync(modeFile, 'exit');
+    await expect(pool.reset()).rejects.toMatchObject({ code: 'SPAWN_FAILED' });
+    writeFileSync(modeFile, 'normal');
+    expect(livePids(pool).sort()).toEqual([...old].sort());
+    const replies = await Promise.all(Array.from({ length: 4 }, () => pool!.exec(event('sleep:20'))));
+    for (const reply of replies) expect(old).toContain(reply.pid);
+  });
+});
+
+describe('addWorker / removeWorker', () => {
+  it('grows and shrinks the pool', async () => {
+    pool = await startPool({ num_workers: 1 });
+    await pool.addWorker();
+    await pool.addWorker();
+    expect(livePids(pool)).toHaveLength(3);
+    await pool.removeWorker();
+    await waitFor(() => pool!.state().workers.length === 2, 2_000, 'a worker to be removed');
+    // The pool does not replace a removed worker.
+    await sleep(200);
+    expect(livePids(pool)).toHaveLength(2);
+    const replies = await Promise.all(Array.from({ length: 4 }, () => pool!.exec(event('sleep:30'))));
+    expect(new Set(replies.map((r) => r.pid)).size).toBe(2);
+  });
+});
