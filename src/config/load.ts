@@ -57,10 +57,10 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
 export function parseConfig(text: string, options: LoadOptions = {}): LoadedConfig {
   const doc = parseDocument(text, { merge: true, prettyErrors: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((err) => ({ path: "(file)", message: `YAML syntax: ${err.message.replace(/\s+/g, " ").trim()}` })),
-      options.file,
-    );
+    // Later syntax errors mostly follow from the first: report that one, with its line.
+    const first = doc.errors[0]!.message.split("\n")[0]!.replace(/:$/, "");
+    const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more after it)` : "";
+    throw new ConfigError([{ path: "(file)", message: `YAML syntax: ${first}${more}` }], options.file);
   }
   const data: unknown = doc.toJS({ maxAliasCount: 1000 });
   if (data === null || data === undefined) throw new ConfigError([{ path: "(file)", message: "empty configuration" }], options.file);

@@ -1,0 +1,266 @@
+/**
+ * The `rr-tcp` command as users run it: a child process, real signals, real sockets.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/index.js";
+import { openClient, within } from "../server/harness.js";
+import { RECORDING_WORKER_CMD, ROOT, startService, tempRecording, TSX_LOADER, type Recording } from "./harness.js";
+
+const CLI = join(ROOT, "src", "cli.ts");
+
+interface Cli {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first JSON log line on stderr that matches. */
+  log(predicate: (line: Record<string, unknown>) => boolean, what: string, ms?: number): Promise<Record<string, unknown>>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const running: Cli[] = [];
+afterEach(() => {
+  for (const cli of running.splice(0)) if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill("SIGKILL");
+});
+
+/** Runs `node --import tsx src/cli.ts ...args` in `cwd`. */
+function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Cli {
+  const child = spawn(process.execPath, ["--import", TSX_LOADER, CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  const listeners = new Set<() => void>();
+  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => {
+    err += chunk.toString();
+    for (const listener of listeners) listener();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const lines = () =>
+    err
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const cli: Cli = {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    log(predicate, what, ms = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = lines().find(predicate);
+          if (!found) return false;
+          clearTimeout(timer);
+          listeners.delete(check);
+          resolve(found);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`timed out after ${ms} ms waiting for ${what}; stderr:\n${err}`));
+        }, ms);
+        listeners.add(check);
+        void exited.then(() => {
+          if (!check()) {
+            clearTimeout(timer);
+            reject(new Error(`rr-tcp exited before ${what}; stderr:\n${err}`));
+          }
+        });
+        check();
+      });
+    },
+  };
+  running.push(cli);
+  return cli;
+}
+
+/** Starts `serve -c` on a config written to a temp dir; resolves once it is ready. */
+async function serveConfig(yaml: string): Promise<{ cli: Cli; recording: Recording; port: (server: string) => number; cleanup: () => void }> {
+  const { dir, recording, cleanup } = tempRecording();
+  const file = join(dir, ".rr.yaml");
+  writeFileSync(file, yaml);
+  const cli = runCli(["serve", "-c", file], dir, { WORKER_CMD: RECORDING_WORKER_CMD, RECORD_FILE: recording.file });
+  const ready = await cli.log((line) => line.msg === "rr-tcp ready", "rr-tcp ready");
+  const servers = ready.servers as Record<string, string>;
+  return { cli, recording, cleanup, port: (server) => Number(servers[server]!.split(":").pop()) };
+}
+
+const SERVE_CONFIG = `
+version: "3"
+server:
+  command: \${WORKER_CMD}
+  env: [{ RECORD_FILE: "\${RECORD_FILE}" }]
+tcp:
+  servers:
+    main: { addr: "127.0.0.1:0" }
+  pool:
+    num_workers: 2
+    destroy_timeout: 10s
+logs:
+  level: debug
+`;
+
+describe("rr-tcp serve", () => {
+  it("SIGTERM: stops accepting, finishes the busy event, closes every connection with CLOSE, exits 0", async () => {
+    const { cli, recording, port, cleanup } = await serveConfig(SERVE_CONFIG);
+    try {
+      const idle = await openClient(port("main"));
+      const idleUuid = await recording.uuidOf(idle.socket.localPort);
+      const busy = await openClient(port("main"));
+      const busyUuid = await recording.uuidOf(busy.socket.localPort);
+      busy.socket.write("slow:700\r\n");
+      await recording.until((all) => all.some((r) => r.uuid === busyUuid && r.event === "DATA"), "the slow DATA event");
+      cli.child.kill("SIGTERM");
+      await within(busy.ended, "FIN to the busy client", 10_000);
+      expect(busy.received()).toBe("slow:700\r\n");
+      await within(idle.ended, "FIN to the idle client", 10_000);
+      expect(await within(cli.exited, "rr-tcp to exit", 15_000)).toEqual({ code: 0, signal: null });
+      expect(recording.log(idleUuid)).toEqual(["CONNECTED", "CLOSE"]);
+      expect(recording.log(busyUuid)).toEqual(["CONNECTED", "DATA:slow:700\r\n", "CLOSE"]);
+      // The debug log has one line per connection open and close.
+      expect(cli.stderr().match(/"msg":"connection opened"/g)).toHaveLength(2);
+      expect(cli.stderr().match(/"msg":"connection closed"/g)).toHaveLength(2);
+      await expect(openClient(port("main"))).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("a second signal exits at once", async () => {
+    const { cli, recording, port, cleanup } = await serveConfig(SERVE_CONFIG);
+    try {
+      const client = await openClient(port("main"));
+      const uuid = await recording.uuidOf(client.socket.localPort);
+      client.socket.write("hang\r\n");
+      await recording.until((all) => all.some((r) => r.uuid === uuid && r.event === "DATA"), "the hanging DATA event");
+      cli.child.kill("SIGTERM");
+      await cli.log((line) => line.signal === "SIGTERM", "the shutdown log line");
+      const start = Date.now();
+      cli.child.kill("SIGINT");
+      expect(await within(cli.exited, "rr-tcp to exit", 5_000)).toEqual({ code: 1, signal: null });
+      expect(Date.now() - start).toBeLessThan(3_000);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("without -c: one server on 127.0.0.1:7000 with echo workers (what npm start runs), from any cwd", async () => {
+    await assertPortFree(7000);
+    const { dir, cleanup } = tempRecording();
+    try {
+      const cli = runCli(["serve"], dir);
+      const ready = await cli.log((line) => line.msg === "rr-tcp ready", "rr-tcp ready");
+      expect(ready.servers).toEqual({ main: "127.0.0.1:7000" });
+      const client = await openClient(7000);
+      client.socket.write("hello\r\n");
+      await client.receive("hello\r\n");
+      client.socket.write("quit\r\n");
+      await within(client.ended, "the connection closed after quit");
+      expect(client.received()).toBe("hello\r\nbye\r\n");
+      cli.child.kill("SIGTERM");
+      expect(await within(cli.exited, "rr-tcp to exit", 15_000)).toEqual({ code: 0, signal: null });
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("refuses to start on a bad config, naming the key, exit 1", async () => {
+    const { dir, cleanup } = tempRecording();
+    try {
+      const file = join(dir, "bad.yaml");
+      writeFileSync(file, "server: { command: x }\ntcp:\n  servers:\n    main: { addr: 127.0.0.1:0 }\n  pool: { allocate_timeout: abc }\n");
+      const cli = runCli(["serve", "-c", file], dir);
+      expect((await within(cli.exited, "exit", 15_000)).code).toBe(1);
+      expect(cli.stderr()).toContain('tcp.pool.allocate_timeout: "abc" is not a duration (e.g. 60s, 1m30s)');
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe("rr-tcp validate, --version, --help", () => {
+  it("prints RoadRunner's fixture resolved, exit 0", async () => {
+    const cli = runCli(["validate", "-c", join(ROOT, "test", "fixtures", "roadrunner-tcp.rr.yaml")], ROOT);
+    expect((await within(cli.exited, "exit", 15_000)).code).toBe(0);
+    const resolved = parseConfig(cli.stdout(), { env: {} }).config;
+    expect(Object.keys(resolved.tcp!.servers)).toEqual(["smtp", "monolog", "custom"]);
+    expect(resolved.tcp!.servers.custom!.delimiter).toBe("--end--");
+    expect(cli.stdout()).toContain('delimiter: "\\r\\n"');
+  });
+
+  it("prints every error with its key path, exit 1", async () => {
+    const { dir, cleanup } = tempRecording();
+    try {
+      const file = join(dir, "bad.yaml");
+      writeFileSync(file, "tcp:\n  servers:\n    main: {}\n  read_buf_size: 0.5\n");
+      const cli = runCli(["validate", "-c", file], dir);
+      expect((await within(cli.exited, "exit", 15_000)).code).toBe(1);
+      expect(cli.stderr()).toContain("tcp.servers.main.addr: missing");
+      expect(cli.stderr()).toContain("tcp.read_buf_size: must be a non-negative integer (MB), got 0.5");
+      expect(cli.stderr()).toContain("server.command: missing");
+      expect(cli.stdout()).toBe("");
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("--version and --help", async () => {
+    const version = runCli(["--version"], ROOT);
+    expect((await within(version.exited, "exit", 15_000)).code).toBe(0);
+    expect(version.stdout().trim()).toBe((JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version);
+    const help = runCli(["serve", "--help"], ROOT);
+    expect((await within(help.exited, "exit", 15_000)).code).toBe(0);
+    expect(help.stdout()).toMatch(/-c, --config <file>/);
+    expect(help.stdout()).toMatch(/--log-level <level>/);
+  });
+});
+
+describe("RoadRunner's documented TCP config", () => {
+  it("loads as is (warning only for the per-server read_buf_size of older docs) and runs", async () => {
+    const text = readFileSync(join(ROOT, "test", "fixtures", "roadrunner-docs-tcp.rr.yaml"), "utf8");
+    const asIs = parseConfig(text, { env: {} });
+    expect(Object.keys(asIs.config.tcp!.servers)).toEqual(["smtp", "server2", "server3"]);
+    expect(asIs.warnings.map((w) => w.path)).toEqual(["tcp.servers.server3.read_buf_size"]);
+    // The same file with free loopback ports and a TypeScript worker instead of PHP.
+    const runnable = text
+      .replace(/tcp:\/\/127\.0\.0\.1:\d+/g, "tcp://127.0.0.1:0")
+      .replace('command: "php tcp-worker.php"', 'command: "${WORKER_CMD}"\n  env: { RECORD_FILE: "${RECORD_FILE}" }')
+      .replace("num_workers: 5", "num_workers: 2");
+    const rr = await startService(runnable);
+    try {
+      for (const server of ["smtp", "server2", "server3"]) {
+        const client = await openClient(rr.port(server));
+        const uuid = await rr.recording.uuidOf(client.socket.localPort);
+        client.socket.write(`HELO ${server}\r\n`);
+        await client.receive(`HELO ${server}\r\n`);
+        client.socket.end();
+        await within(client.ended, "FIN");
+        await rr.recording.until((all) => all.some((r) => r.uuid === uuid && r.event === "CLOSE"), "CLOSE");
+        expect(rr.recording.log(uuid)).toEqual(["CONNECTED", `DATA:HELO ${server}\r\n`, "CLOSE"]);
+        expect(rr.recording.all().find((r) => r.uuid === uuid)!.server).toBe(server);
+      }
+    } finally {
+      await rr.stop();
+    }
+  });
+});
+
+/** Fails with a clear message when something already listens on 127.0.0.1:`port`. */
+async function assertPortFree(port: number): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once("error", (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === "EADDRINUSE"
+            ? `127.0.0.1:${port} is busy: this test runs the built-in default config, which listens there; stop whatever holds the port and run again`
+            : `cannot probe 127.0.0.1:${port}: ${err.message}`,
+        ),
+      ),
+    );
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve()));
+  });
+}
