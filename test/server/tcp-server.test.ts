@@ -1,3 +1,7 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ContextCodec, Framing, Routing, TcpOptions, TcpServerOptions } from "../../gen/ts/rr/tcp/v1/options.js";
 import { TcpResponse } from "../../gen/ts/rr/tcp/v1/tcp.js";
@@ -329,6 +333,32 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
       await pool.closed(uuid);
     } finally {
       await server.shutdown(1000);
+    }
+  });
+
+  it("listens on IPv6 and unix sockets; remote_addr is [ip]:port, empty for unix peers", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rr-tcp-unix-"));
+    const pool = new RecordingPool();
+    const server = await TcpServer.listen({ pool, baseDir: dir, tcp: tcpOptions({ v6: { addr: "[::1]:0" }, local: { addr: "unix://rr.sock" } }) });
+    try {
+      const v6 = server.addresses().v6!;
+      expect(v6).toMatch(/^\[::1\]:\d+$/);
+      expect(server.addresses().local).toBe(`unix://${join(dir, "rr.sock")}`);
+      const a = await openClient(portOf(v6), "::1");
+      const aUuid = await pool.connectionAt(0);
+      a.socket.end("six\r\n");
+      expect(await pool.closed(aUuid)).toEqual(["CONNECTED", "DATA:six\r\n", "CLOSE"]);
+      expect(pool.events.find((e) => e.uuid === aUuid)!.remote_addr).toMatch(/^\[::1\]:\d+$/);
+      const b = createConnection({ path: join(dir, "rr.sock"), allowHalfOpen: true });
+      const bUuid = await pool.connectionAt(1);
+      b.end("unix\r\n");
+      expect(await pool.closed(bUuid)).toEqual(["CONNECTED", "DATA:unix\r\n", "CLOSE"]);
+      expect(pool.events.find((e) => e.uuid === bUuid)!.remote_addr).toBe("");
+      expect(pool.events.find((e) => e.uuid === bUuid)!.server).toBe("local");
+    } finally {
+      await server.shutdown(1000);
+      expect(existsSync(join(dir, "rr.sock"))).toBe(false);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
