@@ -66,7 +66,7 @@ type PoolPhase = 'starting' | 'running' | 'closing';
  * A pool of worker processes speaking the goridge relay protocol: any program that does
  * (the TypeScript SDK, RoadRunner's PHP worker, a Python worker).
  */
-export class WorkerPool implements EventPool, WorkerListener {
+export class WorkerPool implements EventPool {
   readonly #opts: ResolvedPoolOptions;
   readonly #command: string[];
   readonly #commandText: string;
@@ -105,7 +105,9 @@ export class WorkerPool implements EventPool, WorkerListener {
     this.#stopTimeoutMs = Math.min(opts.destroyTimeoutMs, STOP_TIMEOUT_CAP_MS);
     this.#target = opts.numWorkers;
     this.#backoff = new RespawnBackoff(options.respawnBackoff);
-    this.#supervisor = opts.supervisor ? new Supervisor(opts.supervisor, this, logger) : undefined;
+    this.#supervisor = opts.supervisor
+      ? new Supervisor(opts.supervisor, { supervisedWorkers: () => this.#workers, retire: (w, why) => this.#retire(w, why) }, logger)
+      : undefined;
   }
 
   /**
@@ -130,6 +132,8 @@ export class WorkerPool implements EventPool, WorkerListener {
       throw err;
     }
     pool.#phase = 'running';
+    // A worker that died while the others were starting is replaced now.
+    pool.#replenish();
     pool.#supervisor?.start();
     logger.info(
       { command: pool.#commandText, workers: opts.numWorkers, relay: relaySource.address },
@@ -228,14 +232,19 @@ export class WorkerPool implements EventPool, WorkerListener {
       }
     }
     if (victim === undefined) return;
-    this.retire(victim, 'removed from the pool');
+    this.#retire(victim, 'removed from the pool');
     await victim.exited;
   }
 
-  // --- WorkerListener: what workers report ---------------------------------------------------
+  // --- what workers report (WorkerListener) -------------------------------------------------
 
-  /** @internal */
-  workerStatusChanged(worker: WorkerProcess, from: WorkerStatus, to: WorkerStatus): void {
+  // Bound once: every worker reports through this object.
+  readonly #listener: WorkerListener = {
+    workerStatusChanged: (worker, from, to) => this.#workerStatusChanged(worker, from, to),
+    execDone: (worker, event, outcome) => this.#execDone(worker, event, outcome),
+  };
+
+  #workerStatusChanged(worker: WorkerProcess, from: WorkerStatus, to: WorkerStatus): void {
     if (to !== WorkerStatus.STOPPING && to !== WorkerStatus.STOPPED) return;
     this.#idle.delete(worker);
     if (to === WorkerStatus.STOPPED) this.#workers.delete(worker);
@@ -265,8 +274,7 @@ export class WorkerPool implements EventPool, WorkerListener {
     }
   }
 
-  /** @internal */
-  execDone(worker: WorkerProcess, event: PendingEvent, outcome: ExecOutcome): void {
+  #execDone(worker: WorkerProcess, event: PendingEvent, outcome: ExecOutcome): void {
     if (outcome === RERUN) {
       this.#rerun(event, worker);
     } else if (outcome instanceof PoolError) {
@@ -280,15 +288,8 @@ export class WorkerPool implements EventPool, WorkerListener {
     if (worker.status === WorkerStatus.WORKING) this.#free(worker);
   }
 
-  // --- SupervisedPool ------------------------------------------------------------------------
-
-  /** @internal */
-  supervisedWorkers(): Iterable<WorkerProcess> {
-    return this.#workers;
-  }
-
-  /** @internal Replace `worker`: now if idle, after its current event if busy, once ready if starting. */
-  retire(worker: WorkerProcess, reason: string): void {
+  // Replace `worker`: now if idle, after its current event if busy, once ready if starting.
+  #retire(worker: WorkerProcess, reason: string): void {
     if (worker.status === WorkerStatus.READY) worker.stop(reason, this.#stopTimeoutMs);
     else if (isActive(worker.status)) worker.retireReason ??= reason;
   }
@@ -398,7 +399,7 @@ export class WorkerPool implements EventPool, WorkerListener {
       execTtlMs: this.#opts.supervisor?.execTtlMs ?? 0,
       maxExecs: maxJobsWithJitter(this.#opts.maxJobs),
       logger: this.#log,
-      listener: this,
+      listener: this.#listener,
     });
     this.#workers.add(worker);
     return worker;
@@ -468,10 +469,10 @@ export class WorkerPool implements EventPool, WorkerListener {
     const results = await Promise.allSettled(starts);
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure !== undefined) {
-      for (const r of results) if (r.status === 'fulfilled') this.retire(r.value, 'the reset failed');
+      for (const r of results) if (r.status === 'fulfilled') this.#retire(r.value, 'the reset failed');
       throw failure.reason;
     }
-    for (const worker of old) this.retire(worker, 'reset');
+    for (const worker of old) this.#retire(worker, 'reset');
     const timer = setTimeout(() => {
       for (const worker of old) {
         if (worker.status !== WorkerStatus.STOPPED) worker.kill(`still running after reset_timeout ${this.#opts.resetTimeoutMs} ms`);

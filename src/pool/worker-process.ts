@@ -180,10 +180,12 @@ export class WorkerProcess {
     child.on('exit', this.#onExit);
     child.stderr?.on('data', (chunk: Buffer) => this.#stderr.push(chunk));
     child.stderr?.on('end', () => this.#stderr.end());
+    child.stderr?.on('error', ignoreStreamError);
     if (this.#stdout !== undefined) {
       const lines = this.#stdout;
       child.stdout?.on('data', (chunk: Buffer) => lines.push(chunk));
       child.stdout?.on('end', () => lines.end());
+      child.stdout?.on('error', ignoreStreamError);
     }
     if (child.pid === undefined) {
       // spawn() reports ENOENT, EACCES... asynchronously, with no pid.
@@ -593,6 +595,9 @@ export class WorkerProcess {
     });
   }
 }
+
+// A broken log pipe of a dying worker is not worth crashing the server for; its exit is reported.
+function ignoreStreamError(): void {}
 
 function isRelayClosed(err: Error): boolean {
   return err instanceof RelayClosedError || (err instanceof HandshakeError && err.cause instanceof RelayClosedError);
