@@ -27,6 +27,7 @@ import type { ExecReply, ExecRequest } from './exec.js';
 import { OutputLines } from './output-lines.js';
 import type { PendingEvent } from './pending-event.js';
 import { readRssBytesSync } from './process-memory.js';
+import { handshakeFailure, quote, spawnFailure } from './start-failure.js';
 import type { WorkerRelaySource } from './worker-relay.js';
 import { canMove, isActive, statusName, WorkerStatus } from './worker-state.js';
 
@@ -71,8 +72,6 @@ export interface WorkerProcessOptions {
 const SPLIT_BODY_BYTES = 64 * 1024;
 // After the process exits, how long its relay may still deliver what it wrote last.
 const EXIT_GRACE_MS = 1_000;
-// How much of a worker's text goes into an error message.
-const QUOTE_LIMIT = 500;
 const STOP_FRAME = encodeControlFrame({ stop: true });
 
 /** A worker process and its relay. Create, register with the owner, then `start()`. */
@@ -508,20 +507,7 @@ export class WorkerProcess {
 
   // The process never started: no pid, nothing to reap.
   #failStart(err: Error | undefined): PoolError {
-    const { command, commandText } = this.#opts;
-    const code = (err as NodeJS.ErrnoException | undefined)?.code;
-    const hint =
-      code === 'ENOENT'
-        ? ` (no such file or directory; the command runs without a shell: is "${command[0]}" installed and on PATH, and does cwd exist?)`
-        : code === 'EACCES'
-          ? ` (permission denied: is "${command[0]}" executable?)`
-          : '';
-    const error = new PoolError(
-      'SPAWN_FAILED',
-      `cannot start worker command "${commandText}": ${err?.message ?? 'spawn failed'}${hint}`,
-      { command: commandText },
-      { cause: err },
-    );
+    const error = spawnFailure(this.#opts.command, this.#opts.commandText, err);
     this.startError = error;
     this.#starting = false;
     this.#exit ??= { code: null, signal: null };
@@ -531,7 +517,6 @@ export class WorkerProcess {
 
   // The process started but did not complete the handshake.
   async #failHandshake(err: Error): Promise<PoolError> {
-    const { commandText, startTimeoutMs } = this.#opts;
     const child = this.#child as ChildProcess;
     if (this.#status !== WorkerStatus.STARTING) {
       // The owner stopped it while it was starting: not a failure of the command.
@@ -556,33 +541,16 @@ export class WorkerProcess {
         }
       });
     }
-    const exitedByItself = this.#exit !== undefined;
+    const exit = this.#exit;
     this.kill('it failed the pid handshake');
-    const who = `worker command "${commandText}" (pid ${this.pid})`;
-    let message: string;
-    const facts = { pid: this.pid, command: commandText } as const;
-    let timeoutMs: number | undefined;
-    if (exitedByItself) {
-      const { code, signal } = this.#exit as { code: number | null; signal: string | null };
-      message = `${who} ${describeExit(code, signal)} before the pid handshake`;
-    } else if (err instanceof HandshakeError && err.timeoutMs !== undefined) {
-      timeoutMs = startTimeoutMs;
-      message = `${who} did not complete the pid handshake within allocate_timeout ${startTimeoutMs} ms`;
-    } else {
-      message = `${who} failed the pid handshake: ${err.message}`;
-    }
-    const tail = this.#stderr.tail();
-    if (tail.length > 0) message += `; its last output: ${quote(tail.join(' | '))}`;
-    const error = new PoolError(
-      'SPAWN_FAILED',
-      message,
-      {
-        ...facts,
-        ...(timeoutMs !== undefined && { timeoutMs }),
-        ...(this.#exit !== undefined && exitedByItself && { exitCode: this.#exit.code, signal: this.#exit.signal }),
-      },
-      { cause: err },
-    );
+    const error = handshakeFailure({
+      commandText: this.#opts.commandText,
+      pid: this.pid,
+      timeoutMs: this.#opts.startTimeoutMs,
+      cause: err,
+      exit,
+      lastOutput: this.#stderr.tail(),
+    });
     this.startError = error;
     this.#starting = false;
     this.#finish();
@@ -601,8 +569,4 @@ function ignoreStreamError(): void {}
 
 function isRelayClosed(err: Error): boolean {
   return err instanceof RelayClosedError || (err instanceof HandshakeError && err.cause instanceof RelayClosedError);
-}
-
-function quote(text: string): string {
-  return JSON.stringify(text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}...` : text);
 }
