@@ -6,9 +6,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/index.js";
+import pino from "pino";
+import { loadConfigFile, parseConfig } from "../../src/config/index.js";
+import { WorkerPool } from "../../src/pool/index.js";
+import { Service } from "../../src/server/serve.js";
 import { openClient, within } from "../server/harness.js";
-import { RECORDING_WORKER_CMD, ROOT, startService, tempRecording, TSX_LOADER, type Recording } from "./harness.js";
+import { RECORDING_WORKER, RECORDING_WORKER_CMD, ROOT, startService, tempRecording, TSX_LOADER, type Recording } from "./harness.js";
 
 const CLI = join(ROOT, "src", "cli.ts");
 
@@ -244,6 +247,35 @@ describe("RoadRunner's documented TCP config", () => {
       }
     } finally {
       await rr.stop();
+    }
+  });
+});
+
+describe("relative paths in a config file", () => {
+  it("a relative worker command runs in the config file's directory", async () => {
+    const { dir, recording, cleanup } = tempRecording();
+    try {
+      // ./worker.mts exists only next to the config file, not in the test's cwd.
+      writeFileSync(join(dir, "worker.mts"), `import ${JSON.stringify(RECORDING_WORKER)};\n`);
+      const file = join(dir, ".rr.yaml");
+      writeFileSync(
+        file,
+        `server:\n  command: "${process.execPath} --import ${TSX_LOADER} ./worker.mts"\n  env: { RECORD_FILE: "${recording.file}" }\n` +
+          `tcp:\n  servers:\n    main: { addr: "127.0.0.1:0" }\n  pool: { num_workers: 1 }\n`,
+      );
+      const loaded = await loadConfigFile(file, { env: {} });
+      expect(loaded.baseDir).toBe(dir);
+      const service = await Service.start(loaded, pino({ level: "silent" }), (options) => WorkerPool.start(options));
+      try {
+        const client = await openClient(Number(service.server.addresses().main!.split(":").pop()));
+        client.socket.end("relative\r\n");
+        await within(client.ended, "FIN");
+        expect(client.received()).toBe("relative\r\n");
+      } finally {
+        await service.stop();
+      }
+    } finally {
+      cleanup();
     }
   });
 });

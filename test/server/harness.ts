@@ -166,3 +166,12 @@ export function within<T>(promise: Promise<T>, what: string, ms = 5000): Promise
 export function portOf(address: string): number {
   return Number(address.slice(address.lastIndexOf(":") + 1));
 }
+
+/** Polls `predicate` every 10 ms until it holds; fails after `ms` naming `what`. */
+export async function eventually(predicate: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

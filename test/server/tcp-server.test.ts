@@ -1,13 +1,15 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
+import { Writable } from "node:stream";
+import pino from "pino";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ContextCodec, Framing, Routing, TcpOptions, TcpServerOptions } from "../../gen/ts/rr/tcp/v1/options.js";
 import { TcpResponse } from "../../gen/ts/rr/tcp/v1/tcp.js";
 import { CODEC_PROTO_FLAG } from "../../src/protocol/index.js";
 import { TcpServer } from "../../src/server/tcp-server.js";
-import { openClient, portOf, RecordingPool, within, type Answer, type RecordedEvent } from "./harness.js";
+import { eventually, openClient, portOf, RecordingPool, within, type Answer, type RecordedEvent } from "./harness.js";
 
 function tcpOptions(servers: Record<string, Partial<TcpServerOptions>>, extra: Partial<TcpOptions> = {}): TcpOptions {
   return TcpOptions.fromPartial({
@@ -359,6 +361,43 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
       await server.shutdown(1000);
       expect(existsSync(join(dir, "rr.sock"))).toBe(false);
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("logs a warning naming an unknown verb, and which connection was oversize and why", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = pino({ level: "debug" }, sink);
+    const pool = new RecordingPool(script);
+    const server = await TcpServer.listen({ pool, logger, tcp: tcpOptions({ main: { max_message_size: 16 } }) });
+    try {
+      const port = portOf(server.addresses().main!);
+      const a = await openClient(port);
+      const aUuid = await pool.connectionAt(0);
+      a.socket.write("weird\r\n");
+      await pool.closed(aUuid);
+      const b = await openClient(port);
+      const bUuid = await pool.connectionAt(1);
+      b.socket.write("z".repeat(20));
+      await pool.closed(bUuid);
+      await eventually(() => lines.filter((l) => l.msg === "connection closed").length === 2, "both close log lines");
+      const warnings = lines.filter((l) => l.level === 40);
+      expect(warnings).toEqual([
+        expect.objectContaining({ uuid: aUuid, server: "main", verb: "FOO", msg: expect.stringContaining('unknown verb "FOO"') }),
+        expect.objectContaining({ uuid: bUuid, server: "main", size: 20, limit: 16, msg: expect.stringContaining("exceeds max_message_size 16") }),
+      ]);
+      expect(lines.filter((l) => l.msg === "connection opened").map((l) => l.uuid)).toEqual([aUuid, bUuid]);
+      expect(lines.filter((l) => l.msg === "connection closed").map((l) => [l.uuid, l.reason])).toEqual([
+        [aUuid, "UNKNOWN_VERB"],
+        [bUuid, "MESSAGE_TOO_LARGE"],
+      ]);
+    } finally {
+      await server.shutdown(1000);
     }
   });
 
