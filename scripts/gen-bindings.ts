@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, isAbsolute, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
+import { diffTrees } from "./tree-diff.js";
 
 /** The repository root: this script's parent folder, so the script works from any cwd. */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -228,29 +229,6 @@ export function generateBindings(opts: { languages?: readonly string[]; outRoot?
     writeExtras(root, result.generated, outRoot);
   }
   return result;
-}
-
-function listFiles(dir: string, base = dir): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((entry) => {
-    // Python writes bytecode caches beside imported modules (the example worker imports gen/python).
-    if (entry === "__pycache__" || entry.endsWith(".pyc")) return [];
-    const path = join(dir, entry);
-    return statSync(path).isDirectory() ? listFiles(path, base) : [relative(base, path)];
-  });
-}
-
-/** The differences between a committed folder and a fresh generation of it, one line each. */
-export function diffTrees(committedDir: string, freshDir: string): string[] {
-  const committed = new Set(listFiles(committedDir));
-  const fresh = new Set(listFiles(freshDir));
-  const problems: string[] = [];
-  for (const file of [...fresh].sort()) {
-    if (!committed.has(file)) problems.push(`missing: ${join(committedDir, file)}`);
-    else if (!readFileSync(join(committedDir, file)).equals(readFileSync(join(freshDir, file)))) problems.push(`differs: ${join(committedDir, file)}`);
-  }
-  for (const file of [...committed].sort()) if (!fresh.has(file)) problems.push(`not generated any more: ${join(committedDir, file)}`);
-  return problems;
 }
 
 function toolVersion(command: string): string {

@@ -1,37 +1,21 @@
 /**
- * Fails when gen/ts is not exactly what `npm run gen` makes from proto/. It generates into a
- * temporary directory instead of the work tree, so it needs no git and changes nothing.
+ * Fails when gen/ is not exactly what the generators make from proto/: gen/ts (`npm run gen`)
+ * and the committed language bindings (`npm run gen:bindings`). It generates into temporary
+ * folders instead of the work tree, so it needs no git and changes nothing.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
+import { checkBindings } from "./gen-bindings.js";
 import { stampTree } from "./gen-stamp.js";
-
-function listFiles(dir: string, root = dir): string[] {
-  return readdirSync(dir).flatMap((entry) => {
-    const path = join(dir, entry);
-    return statSync(path).isDirectory() ? listFiles(path, root) : [relative(root, path)];
-  });
-}
-
-export function diffGenerated(committedDir: string, freshDir: string): string[] {
-  const committed = new Set(listFiles(committedDir));
-  const fresh = new Set(listFiles(freshDir));
-  const problems: string[] = [];
-  for (const file of fresh) {
-    if (!committed.has(file)) problems.push(`missing from ${committedDir}: ${file}`);
-    else if (!readFileSync(join(committedDir, file)).equals(readFileSync(join(freshDir, file)))) problems.push(`differs: ${join(committedDir, file)}`);
-  }
-  for (const file of committed) if (!fresh.has(file)) problems.push(`not generated any more: ${join(committedDir, file)}`);
-  return problems;
-}
+import { diffTrees } from "./tree-diff.js";
 
 const out = mkdtempSync(join(tmpdir(), "rr-tcp-gen-"));
 try {
   execFileSync("npx", ["--no-install", "buf", "generate", "--output", out], { stdio: "inherit" });
   stampTree(join(out, "gen/ts"));
-  const problems = diffGenerated("gen/ts", join(out, "gen/ts"));
+  const problems = diffTrees("gen/ts", join(out, "gen/ts"));
   if (problems.length > 0) {
     console.error("gen:check: gen/ts is out of date with proto/ (run `npm run gen` and commit):\n  " + problems.join("\n  "));
     process.exitCode = 1;
@@ -40,4 +24,12 @@ try {
   }
 } finally {
   rmSync(out, { recursive: true, force: true });
+}
+
+const bindings = checkBindings();
+if (!bindings.ok) {
+  console.error("gen:check: committed bindings are out of date (run `npm run gen:bindings` and commit):\n  " + bindings.problems.join("\n  ") + (bindings.hint ? "\n" + bindings.hint : ""));
+  process.exitCode = 1;
+} else {
+  console.log("gen:check: gen/python and gen/go match proto/");
 }

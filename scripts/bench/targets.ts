@@ -1,0 +1,109 @@
+/**
+ * The servers the benchmark drives: the in-process Node echo server (the limit this runtime
+ * allows) and rr-tcp itself, started through its CLI exactly as a user starts it.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, connect, type AddressInfo, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface RunningTarget {
+  port: number;
+  /** The pid whose RSS is the server's (undefined for the in-process server: this process). */
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function startInProcessEcho(): Promise<RunningTarget> {
+  const server: Server = createServer({ noDelay: true }, (socket) => {
+    socket.on("data", (chunk) => socket.write(chunk));
+    socket.on("error", () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    pid: process.pid,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`rr-tcp exited with code ${child.exitCode} before listening`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: "127.0.0.1", port }, () => { socket.destroy(); resolve(true); });
+      socket.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`rr-tcp did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
+}
+
+export interface RrTcpTarget {
+  /** The worker command, a list (no shell). */
+  command: string[];
+  numWorkers: number;
+  contextCodec: "json" | "proto";
+}
+
+export async function startRrTcp(target: RrTcpTarget): Promise<RunningTarget> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "rr-tcp-bench-"));
+  const config = join(dir, ".rr.yaml");
+  writeFileSync(
+    config,
+    [
+      'version: "3"',
+      "server:",
+      `  command: ${JSON.stringify(target.command)}`,
+      "logs:",
+      "  level: warn",
+      "tcp:",
+      `  context_codec: ${target.contextCodec}`,
+      "  servers:",
+      "    bench:",
+      `      addr: 127.0.0.1:${port}`,
+      '      delimiter: "\\r\\n"',
+      "  pool:",
+      `    num_workers: ${target.numWorkers}`,
+      "    allocate_timeout: 60s",
+      "    destroy_timeout: 5s",
+      "",
+    ].join("\n"),
+  );
+  const root = new URL("../../", import.meta.url).pathname;
+  const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli.ts"), "serve", "-c", config], {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  try {
+    await waitForPort(port, child, 30_000);
+  } catch (err) {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    port,
+    pid: child.pid!,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
