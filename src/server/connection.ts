@@ -271,6 +271,7 @@ export class Connection {
   }
 
   readonly #onData = (chunk: Buffer): void => {
+    if (this.#state === "closing" || this.#state === "done") return; // lingering close: dropped
     this.#framer.push(chunk);
     if (this.#idleTimer !== undefined) this.#lastActivity = Date.now();
     if (this.#state === "reading") this.#pump();
@@ -316,22 +317,21 @@ export class Connection {
     return !this.#gone && this.#socket.writable;
   }
 
-  /** Closes our side of the socket (FIN after pending writes), then frees it. */
+  /**
+   * Closes our side of the socket: FIN after the pending writes. Then a lingering close: client
+   * bytes still arriving are read and dropped until the client closes its side too (the socket is
+   * then released), at most CLOSE_LINGER_MS. Destroying the socket with unread client bytes would
+   * send a reset instead of a FIN, and a reset may make the client's system drop the last reply
+   * it has not read yet (a WRITECLOSE body).
+   */
   #endSocket(): void {
     const socket = this.#socket;
-    socket.pause();
     if (socket.destroyed) return;
     if (socket.writable) socket.end();
-    // Once the FIN is out (or if the client never lets the writes flush), release the socket.
-    if (socket.writableFinished) socket.destroy();
-    else {
-      const linger = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
-      socket.once("finish", () => {
-        clearTimeout(linger);
-        socket.destroy();
-      });
-      socket.once("close", () => clearTimeout(linger));
-    }
+    const linger = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
+    socket.once("close", () => clearTimeout(linger));
+    // With both directions ended the socket closes by itself (autoDestroy).
+    socket.resume();
   }
 
   /** The one way to `closing`: close the socket, then send the CLOSE event. */
@@ -349,7 +349,7 @@ export class Connection {
     if (this.#state === "done") return;
     this.#enter("done");
     const socket = this.#socket;
-    socket.off("data", this.#onData);
+    // 'data' stays: it drops what arrives during the lingering close.
     socket.off("end", this.#onEnd);
     socket.off("drain", this.#onDrain);
     socket.off("close", this.#onSocketClose);

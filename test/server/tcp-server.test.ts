@@ -119,6 +119,24 @@ describe("TcpServer with an in-test pool", () => {
     expect(await pool.closed(uuid)).toEqual(["CONNECTED", `DATA:${message}`, "CLOSE"]);
     await within(client.ended, "FIN");
     expect(client.received()).toBe(reply);
+    // Lingering close: the socket is released as soon as the client closes its side too.
+    client.socket.end();
+    await within(client.closed, "the socket released", 2000);
+  });
+
+  it("WRITECLOSE with a flood of unread client bytes still delivers its body and a FIN, not a reset", async () => {
+    const { client, uuid } = await session((c) => {
+      c.socket.write("wclose\r\n");
+      c.socket.write("u".repeat(2 << 20)); // far more than the server reads before it closes
+    });
+    let reset = false;
+    client.socket.on("error", () => (reset = true));
+    await within(client.ended, "FIN");
+    expect(client.received()).toBe("bye\r\n");
+    expect(reset).toBe(false);
+    await pool.closed(uuid);
+    client.socket.end();
+    await within(client.closed, "the socket released", 2000);
   });
 
   it("closes an oversize message's connection with CLOSE", async () => {
