@@ -42,7 +42,9 @@ async function load(file: string | undefined): Promise<LoadedConfig> {
 }
 
 function createLogger(level: string): Logger {
-  return pino({ level, base: { pid: process.pid } }, pino.destination({ dest: 2, sync: true }));
+  const pinoLevel = level === "dpanic" || level === "panic" ? "fatal" : level;
+  // Synchronous: lines written just before process.exit() are not lost.
+  return pino({ level: pinoLevel, base: { pid: process.pid } }, pino.destination({ dest: 2, sync: true }));
 }
 
 async function serve(options: { config?: string; logLevel?: string }): Promise<void> {

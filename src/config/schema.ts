@@ -90,7 +90,8 @@ export const SERVER_NAME_PATTERN = /^[a-zA-Z0-9._-]+$/;
 export const FRAMING_NAMES = enumNames(Framing);
 export const ROUTING_NAMES = enumNames(Routing);
 export const CONTEXT_CODEC_NAMES = enumNames(ContextCodec);
-export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/** RoadRunner's (zap's) log levels; dpanic, panic and fatal all log at pino's fatal. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "dpanic", "panic", "fatal"] as const;
 
 const duration: FieldKind = { kind: "duration" };
 

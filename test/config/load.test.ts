@@ -182,7 +182,7 @@ logs:
       'tcp.pool.destroy_timeout: "-5s" is out of range (must not be negative)',
       'tcp.pool.debug: must be true or false, got "maybe"',
       "tcp.pool.supervisor: must be a map of keys (watch_tick, ttl, idle_ttl, max_worker_memory, exec_ttl), got a list",
-      'logs.level: "verbose" is not one of: debug, info, warn, error',
+      'logs.level: "verbose" is not one of: debug, info, warn, error, dpanic, panic, fatal',
       "tcp.servers.main.addr: missing (e.g. 127.0.0.1:7000, tcp://0.0.0.0:7000, unix:///run/app.sock)",
       'tcp.servers.other.addr: "udp://127.0.0.1:9": invalid protocol "udp" (allowed: host:port, tcp://host:port, [::1]:port, unix:///path.sock)',
     ];
