@@ -180,7 +180,14 @@ export class Connection {
     const request = this.#request;
     request.context = context;
     request.body = body;
-    this.#pool.exec(request).then(this.#onReply, this.#onExecFailed);
+    let reply: Promise<EventReply>;
+    try {
+      reply = this.#pool.exec(request);
+    } catch (err) {
+      // A pool that throws instead of rejecting: the same failure, one turn later.
+      reply = Promise.reject(err);
+    }
+    reply.then(this.#onReply, this.#onExecFailed);
   }
 
   readonly #onReply = (reply: EventReply): void => {
