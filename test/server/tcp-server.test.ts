@@ -419,6 +419,51 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
     }
   });
 
+  it("a failed CONNECTED event still ends with one CLOSE; a failed CLOSE event still ends the connection", async () => {
+    let failClose = false;
+    const pool = new RecordingPool((e) => {
+      if (e.event === "CONNECTED") return Object.assign(new Error("no free workers"), { code: "NO_FREE_WORKERS" });
+      if (e.event === "CLOSE" && failClose) return Object.assign(new Error("pool closed"), { code: "POOL_CLOSED" });
+      return { verb: TcpResponse.CONTINUE };
+    });
+    const server = await TcpServer.listen({ pool, tcp: tcpOptions({ main: {} }) });
+    try {
+      const port = portOf(server.addresses().main!);
+      const a = await openClient(port);
+      const aUuid = await pool.connectionAt(0);
+      expect(await pool.closed(aUuid)).toEqual(["CONNECTED", "CLOSE"]);
+      await within(a.ended, "FIN");
+      failClose = true;
+      const b = await openClient(port);
+      const bUuid = await pool.connectionAt(1);
+      await pool.closed(bUuid);
+      await within(b.ended, "FIN");
+      await eventually(() => server.counters().main!.open === 0, "both connections done");
+      expect(server.counters().main!.closed).toEqual({ EXEC_FAILED: 2 });
+    } finally {
+      await server.shutdown(1000);
+    }
+  });
+
+  it("a pool that throws synchronously fails the event the same way", async () => {
+    const events: string[] = [];
+    const pool = {
+      exec(request: { body: Buffer }) {
+        events.push(request.body.length ? "DATA" : "event");
+        throw Object.assign(new Error("synchronous failure"), { code: "BAD_OPTIONS" });
+      },
+    };
+    const server = await TcpServer.listen({ pool: pool as never, tcp: tcpOptions({ main: {} }) });
+    try {
+      const client = await openClient(portOf(server.addresses().main!));
+      await within(client.ended, "FIN");
+      await eventually(() => server.counters().main!.open === 0, "the connection done");
+      expect(events).toEqual(["event", "event"]); // CONNECTED, then CLOSE
+    } finally {
+      await server.shutdown(1000);
+    }
+  });
+
   it("fails with ListenError naming the server when the address is taken", async () => {
     const pool = new RecordingPool();
     const first = await TcpServer.listen({ pool, tcp: tcpOptions({ a: {} }) });
