@@ -51,14 +51,16 @@ async function serve(options: { config?: string; logLevel?: string }): Promise<v
   const loaded = await load(options.config);
   const logger = createLogger(options.logLevel ?? loaded.config.logs?.level ?? "info");
   logger.info({ config: loaded.file ?? "(built-in default config)", base_dir: loaded.baseDir }, `rr-tcp ${version()} starting`);
+  const starting = Service.start(loaded, logger, (poolOptions) => WorkerPool.start(poolOptions));
+  // Installed before the start completes: a signal during start-up stops what has started.
+  exitOnSignals(async () => (await starting.catch(() => undefined))?.stop(), { logger });
   let service: Service;
   try {
-    service = await Service.start(loaded, logger, (poolOptions) => WorkerPool.start(poolOptions));
+    service = await starting;
   } catch (err) {
     logger.error({ err, code: (err as { code?: string }).code }, `rr-tcp could not start: ${(err as Error).message}`);
     process.exit(1);
   }
-  exitOnSignals(() => service.stop(), { logger });
   logger.info({ servers: service.server.addresses() }, "rr-tcp ready");
 }
 
