@@ -29,6 +29,8 @@ tcp:
     destroy_timeout: 5s
     supervisor:
       exec_ttl: 1500ms
+control:
+  addr: 127.0.0.1:0
 `;
 
 let rr: RunningService;
@@ -170,6 +172,16 @@ describe("exactly one CLOSE per connection, whatever closes it", () => {
     expect(rr.service.server.closeConnection(uuid)).toBe(true);
     await within(client.ended, "FIN");
     expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:x\r\n", "CLOSE"]);
+  });
+
+  it("close through the control API (POST /connections/<uuid>/close)", async () => {
+    const { client, uuid } = await connectTo("main");
+    const response = await fetch(`http://${rr.service.control!.address}/connections/${uuid}/close`, { method: "POST" });
+    expect(response.status).toBe(200);
+    await within(client.ended, "FIN");
+    expect(await finished(uuid)).toEqual(["CONNECTED", "CLOSE"]);
+    const again = await fetch(`http://${rr.service.control!.address}/connections/${uuid}/close`, { method: "POST" });
+    expect(again.status).toBe(404);
   });
 
   it("idle timeout (idle_timeout: 300ms)", async () => {
