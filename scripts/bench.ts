@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { benchCodec } from "./bench-codec.js";
 import { holdIdleConnections, runLoad } from "./bench/load.js";
 import type { LoadResult } from "./bench/load-generator.js";
+import { startNaiveForwarder } from "./bench/naive-forwarder.js";
 import { startInProcessEcho, startRrTcp, type RunningTarget } from "./bench/targets.js";
 import { ECHO_WORKER_COMMAND, PYTHON_ECHO_WORKER_COMMAND } from "./bench/worker-commands.js";
 
@@ -33,13 +34,14 @@ const scenarios: Scenario[] = [
 interface Target { key: string; label: string; start(): Promise<RunningTarget>; skip?: string }
 const targets: Target[] = [
   { key: "limit", label: "in-process Node echo (limit)", start: startInProcessEcho },
+  { key: "naive", label: `naive one-hop forwarder, ${NUM_WORKERS} TS workers (reference)`, start: () => startNaiveForwarder(ECHO_WORKER_COMMAND, NUM_WORKERS) },
   { key: "rr_json", label: `rr-tcp, ${NUM_WORKERS} TS workers, JSON context`, start: () => startRrTcp({ command: ECHO_WORKER_COMMAND, numWorkers: NUM_WORKERS, contextCodec: "json" }) },
   { key: "rr_proto", label: `rr-tcp, ${NUM_WORKERS} TS workers, protobuf context`, start: () => startRrTcp({ command: ECHO_WORKER_COMMAND, numWorkers: NUM_WORKERS, contextCodec: "proto" }) },
   {
     key: "rr_python",
     label: `rr-tcp, ${NUM_WORKERS} Python workers, JSON context`,
     start: () => startRrTcp({ command: PYTHON_ECHO_WORKER_COMMAND, numWorkers: NUM_WORKERS, contextCodec: "json" }),
-    skip: existsSync(PYTHON_ECHO_WORKER_COMMAND[0]!) ? undefined : `${PYTHON_ECHO_WORKER_COMMAND[0]} not found`,
+    skip: PYTHON_ECHO_WORKER_COMMAND.slice(0, 2).find((path) => !existsSync(path)),
   },
 ];
 
@@ -79,7 +81,7 @@ const results = new Map<string, Map<string, LoadResult>>();
 const notes: string[] = [];
 for (const target of targets) {
   if (target.skip) {
-    notes.push(`${target.label}: skipped (${target.skip}).`);
+    notes.push(`${target.label}: skipped (${target.skip} not found).`);
     continue;
   }
   const running = await target.start();
@@ -133,6 +135,8 @@ if (asJson) {
     limit_rps: Math.round(limit.rps),
     rr_json_rps: Math.round(json.rps),
     rr_proto_rps: Math.round(proto.rps),
+    naive_rps: get("naive", "c64") ? Math.round(get("naive", "c64")!.rps) : null,
+    ratio_naive: get("naive", "c64") ? +(get("naive", "c64")!.rps / limit.rps).toFixed(3) : null,
     rr_python_rps: get("rr_python", "c64") ? Math.round(get("rr_python", "c64")!.rps) : null,
     ratio_json: +(json.rps / limit.rps).toFixed(3),
     ratio_proto: +(proto.rps / limit.rps).toFixed(3),
