@@ -11,8 +11,8 @@ export class PendingEvent implements WaitQueueNode<PendingEvent> {
   readonly request: ExecRequest;
   readonly resolve: (reply: ExecReply) => void;
   readonly reject: (err: PoolError) => void;
-  /** The allocate_timeout timer, only while waiting. */
-  timer: NodeJS.Timeout | undefined;
+  /** When allocate_timeout runs out for it (ms since the epoch), while waiting. */
+  deadline = 0;
   /** How many times a worker asked to stop instead of answering it. */
   reruns = 0;
   prev: PendingEvent | undefined;

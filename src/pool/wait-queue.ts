@@ -66,6 +66,11 @@ export class WaitQueue<T extends WaitQueueNode<T>> {
     return true;
   }
 
+  /** The nodes, oldest first (a snapshot is safe to remove from while iterating). */
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let node = this.#head; node; node = node.next) yield node;
+  }
+
   /** Removes every node and returns them, oldest first. */
   drain(): T[] {
     const nodes: T[] = [];

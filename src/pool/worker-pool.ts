@@ -78,6 +78,8 @@ export class WorkerPool implements EventPool {
   readonly #workers = new Set<WorkerProcess>();
   readonly #idle = new IdleWorkers<WorkerProcess>();
   readonly #waiting = new WaitQueue<PendingEvent>();
+  /** Armed while events wait: fires at the earliest allocate_timeout deadline. */
+  #waitTimer: NodeJS.Timeout | undefined;
   readonly #backoff: RespawnBackoff;
   readonly #supervisor: Supervisor<WorkerProcess> | undefined;
   #phase: PoolPhase = 'starting';
@@ -306,25 +308,38 @@ export class WorkerPool implements EventPool {
       worker.exec(event);
       return;
     }
-    event.timer = setTimeout(this.#onWaitTimeout, this.#opts.allocateTimeoutMs, event);
+    event.deadline = Date.now() + this.#opts.allocateTimeoutMs;
     if (first) this.#waiting.unshift(event);
     else this.#waiting.push(event);
+    // One timer for the whole queue, not one per waiting event: under load most events wait a
+    // little, and a timer set and cleared per event costs more than the wait itself.
+    this.#waitTimer ??= setTimeout(this.#onWaitTimeout, this.#opts.allocateTimeoutMs);
   }
 
-  readonly #onWaitTimeout = (event: PendingEvent): void => {
-    event.timer = undefined;
-    if (!this.#waiting.remove(event)) return;
-    this.#inPool--;
-    let busy = 0;
-    for (const worker of this.#workers) if (worker.status === WorkerStatus.WORKING) busy++;
-    event.reject(
-      new PoolError(
-        'NO_FREE_WORKERS',
-        `no free workers in the pool: none became idle within allocate_timeout ${this.#opts.allocateTimeoutMs} ms ` +
-          `(${busy} of ${this.#target} workers busy, ${this.#waiting.size} more events waiting)`,
-        { timeoutMs: this.#opts.allocateTimeoutMs },
-      ),
-    );
+  // Fails every event whose allocate_timeout ran out, then re-arms for the earliest left.
+  readonly #onWaitTimeout = (): void => {
+    this.#waitTimer = undefined;
+    const now = Date.now();
+    let earliest = Infinity;
+    for (const event of [...this.#waiting]) {
+      if (event.deadline > now) {
+        earliest = Math.min(earliest, event.deadline);
+        continue;
+      }
+      this.#waiting.remove(event);
+      this.#inPool--;
+      let busy = 0;
+      for (const worker of this.#workers) if (worker.status === WorkerStatus.WORKING) busy++;
+      event.reject(
+        new PoolError(
+          'NO_FREE_WORKERS',
+          `no free workers in the pool: none became idle within allocate_timeout ${this.#opts.allocateTimeoutMs} ms ` +
+            `(${busy} of ${this.#target} workers busy, ${this.#waiting.size} more events waiting)`,
+          { timeoutMs: this.#opts.allocateTimeoutMs },
+        ),
+      );
+    }
+    if (earliest !== Infinity) this.#waitTimer = setTimeout(this.#onWaitTimeout, earliest - now);
   };
 
   // A worker asked to stop instead of answering: the event goes to another worker, first in line.
@@ -382,8 +397,6 @@ export class WorkerPool implements EventPool {
       this.#idle.push(worker);
       return;
     }
-    clearTimeout(event.timer);
-    event.timer = undefined;
     worker.exec(event);
   }
 
@@ -487,9 +500,9 @@ export class WorkerPool implements EventPool {
     this.#supervisor?.stop();
     clearTimeout(this.#respawnTimer);
     this.#respawnTimer = undefined;
+    clearTimeout(this.#waitTimer);
+    this.#waitTimer = undefined;
     for (const event of this.#waiting.drain()) {
-      clearTimeout(event.timer);
-      event.timer = undefined;
       this.#inPool--;
       event.reject(this.#closedError());
     }
