@@ -12,8 +12,9 @@
  *   read only here); waiting: a DATA event is with a worker; closing: the socket is closed and
  *   the CLOSE event is with a worker; done.
  * - Exactly one CLOSE event, always last: `close()` is the only path to `closing`, and runs once.
- * - The socket is paused in every state but `reading`, and in `reading` too while its write
- *   buffer is above its high-water mark, so TCP back-pressure reaches the client.
+ * - The socket is paused in every state but `reading` (lazily: once a read arrives outside
+ *   `reading`), and in `reading` too while its write buffer is above its high-water mark, so TCP
+ *   back-pressure reaches the client.
  * - The three request contexts never change, so they are encoded once per connection.
  */
 import type { Socket } from "node:net";
@@ -261,8 +262,10 @@ export class Connection {
       return this.#close("MESSAGE_TOO_LARGE");
     }
     if (message !== undefined) {
+      // The socket stays flowing: pausing and resuming it around every event costs two
+      // syscalls per event. Bytes that do arrive meanwhile pause it then (#onData), so at most
+      // one read is buffered beyond the message with the worker.
       this.#enter("waiting");
-      this.#socket.pause();
       return this.#send(this.#data, message);
     }
     if (this.#eof) {
