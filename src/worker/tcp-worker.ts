@@ -141,7 +141,9 @@ export class TcpWorker implements AsyncIterable<Request> {
         if (request === null) return;
         let reply: Reply;
         try {
-          reply = await handler(request, this);
+          const result = handler(request, this);
+          // Awaiting a plain value still costs a turn of the microtask queue per event.
+          reply = isPromiseLike(result) ? await result : result;
         } catch (err) {
           this.#handlerFailed(request, err);
           continue;
@@ -185,4 +187,8 @@ export class TcpWorker implements AsyncIterable<Request> {
     );
     if (this.#pending === request) this.error(message);
   }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<Reply> {
+  return typeof (value as PromiseLike<Reply> | null)?.then === 'function';
 }
