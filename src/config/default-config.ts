@@ -1,9 +1,9 @@
 /**
  * The config `rr-tcp serve` uses without `-c`: one server `main` on 127.0.0.1:7000 (delimiter
- * \r\n) and two echo workers (examples/echo-worker.ts, run with tsx). Paths are resolved from the
- * package root, which is also the workers' cwd (so `--import tsx` finds the package's tsx), so it
- * works from any directory in a checkout. (An install from the registry ships neither examples/
- * nor tsx: there, pass `-c`.)
+ * \r\n) and two echo workers. From a checkout (rr-tcp running from its TypeScript sources) the
+ * worker is examples/echo-worker.ts under tsx's loader; from the built package (dist/, what the
+ * published `rr-tcp` bin runs) it is the compiled dist/examples/echo-worker.js under plain node.
+ * Paths are absolute, so it works from any directory; the workers run in the package root.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -28,12 +28,21 @@ export function packageRoot(): string {
   }
 }
 
+/** The echo worker's command: compiled when rr-tcp itself runs compiled, else under tsx. */
+export function echoWorkerCommand(root: string = packageRoot()): string[] {
+  const compiled = join(root, "dist", "examples", "echo-worker.js");
+  if (import.meta.url.endsWith(".js") && existsSync(compiled)) return [process.execPath, compiled];
+  // The loader's resolved URL, not the bare name `tsx`: Node resolves `--import tsx` from the
+  // worker's cwd, and the tsx CLI would start a second process whose pid is not the spawned one.
+  return [process.execPath, "--import", import.meta.resolve("tsx"), join(root, "examples", "echo-worker.ts")];
+}
+
 /** The embedded default config, as its YAML data. */
 export function defaultConfigData(root: string = packageRoot()): Record<string, unknown> {
   return {
     version: "3",
     server: {
-      command: [process.execPath, "--import", "tsx", join(root, "examples", "echo-worker.ts")],
+      command: echoWorkerCommand(root),
       relay: "pipes",
     },
     tcp: {
