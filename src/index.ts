@@ -1,10 +1,12 @@
 /**
- * rr-tcp's public API. The schema's generated types come first: every other piece builds on them.
+ * rr-tcp's public API. The worker SDK has its own entry point, `rr-tcp/worker`.
  */
+// The schema's generated types: every other piece builds on them.
 export { RequestContext, WorkerReply } from "../gen/ts/rr/tcp/v1/tcp.js";
 export {
   Config,
   ContextCodec as ContextCodecKind,
+  ControlOptions,
   Framing,
   LogsOptions,
   PoolOptions,
@@ -15,5 +17,46 @@ export {
   TcpOptions,
   TcpServerOptions,
 } from "../gen/ts/rr/tcp/v1/options.js";
-export { PoolState, WorkerState, WorkerStatus } from "../gen/ts/rr/tcp/v1/control.js";
+export { CloseConnectionRequest, CloseConnectionResponse, PoolState, WorkerState, WorkerStatus } from "../gen/ts/rr/tcp/v1/control.js";
+
+// The TCP payload: context codecs, wire names, the schema version.
 export * from "./protocol/index.js";
+
+// The goridge transport.
+export {
+  Byte10,
+  FrameError,
+  FrameFlag,
+  FrameReader,
+  GoridgeError,
+  HandshakeError,
+  RelayAddressError,
+  RelayClosedError,
+  SocketRelayListener,
+  StreamRelay,
+  connectRelay,
+  decodeFrame,
+  encodeControlFrame,
+  encodeErrorFrame,
+  encodeFrame,
+  encodePayloadFrame,
+  parseRelayAddress,
+  requestPid,
+  splitPayload,
+  type Frame,
+  type Relay,
+  type RelayAddress,
+} from "./goridge/index.js";
+
+// Worker processes.
+export { PoolError, RR_VERSION, WorkerPool, type EventPool, type ExecReply, type ExecRequest, type PoolErrorCode, type WorkerPoolOptions } from "./pool/index.js";
+
+// TCP servers.
+export { MessageTooLargeError, Service, TcpServer, createFramer, type CloseReason, type Framer, type TcpServerInit } from "./server/index.js";
+
+// Configuration.
+export { ConfigError, ConfigFileError, loadConfigFile, loadDefaultConfig, parseConfig, resolveConfig, type LoadedConfig } from "./config/index.js";
+
+// The control API.
+export { ControlServer } from "./control/control-server.js";
+export type { ControlledPool, ControlledServer } from "./control/control-target.js";
