@@ -12,6 +12,8 @@ import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { Config } from "../../gen/ts/rr/tcp/v1/options.js";
+import { RelayAddressError } from "../goridge/errors.js";
+import { parseRelayAddress } from "../goridge/relay-address.js";
 import { AddressError, formatListenAddress, parseListenAddress } from "../server/address.js";
 import { decodeMessage, show, type DecodeContext } from "./decode.js";
 import { applyDefaults, workerCommand } from "./defaults.js";
@@ -112,8 +114,18 @@ function check(config: Config, ctx: DecodeContext): void {
     error("server.command", "missing (the worker command, e.g. \"node worker.js\"; or set tcp.pool.command)");
   }
   const relay = config.server?.relay ?? "";
-  if (relay !== "" && relay !== "pipes" && !/^(tcp|unix):\/\/./.test(relay)) {
-    error("server.relay", `${show(relay)} is not a relay (allowed: pipes, tcp://host:port, unix:///path.sock)`);
+  if (relay !== "" && relay !== "pipes") {
+    if (!/^(tcp|unix):\/\/./.test(relay)) {
+      error("server.relay", `${show(relay)} is not a relay (allowed: pipes, tcp://host:port, unix:///path.sock)`);
+    } else {
+      // The parser the pool uses: a relay address validate accepts is one the pool can open.
+      try {
+        parseRelayAddress(relay);
+      } catch (err) {
+        if (!(err instanceof RelayAddressError)) throw err;
+        error("server.relay", err.message);
+      }
+    }
   }
   for (const key of ["user", "group"] as const) {
     if (config.server?.[key]) warn(`server.${key}`, `${show(config.server[key])} ignored: rr-tcp runs workers as its own user`);

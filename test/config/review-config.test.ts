@@ -1,0 +1,33 @@
+/**
+ * Review: broken configs give one clear error per problem, naming what was wrong.
+ */
+import { describe, expect, it } from "vitest";
+import { ConfigError, formatIssue, parseConfig } from "../../src/config/index.js";
+
+function problems(text: string, env: Record<string, string> = {}): string[] {
+  try {
+    parseConfig(text, { env, cpuCount: 2 });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).issues.map(formatIssue);
+  }
+  throw new Error("expected a ConfigError");
+}
+
+const servers = 'tcp:\n  servers:\n    main: { addr: "127.0.0.1:7000" }\n';
+
+describe("broken configs (review)", () => {
+  it("a server.relay the pool could not open is refused by the loader, with the parser's reason", () => {
+    const relay = (value: string) => problems(`server: { command: node w.js, relay: "${value}" }\n${servers}`);
+    expect(relay("tcp://nohostport")).toEqual([
+      'server.relay: bad relay address "tcp://nohostport": the port is missing (tcp://host:port); expected "pipes", "tcp://host:port" or "unix:///path/to.sock"',
+    ]);
+    expect(relay("tcp://127.0.0.1:99999")[0]).toContain('the port "99999" is not a number 0..65535');
+    expect(relay("tcp://:7000")[0]).toContain("the host is empty");
+    expect(relay("carrier-pigeon")).toEqual(['server.relay: "carrier-pigeon" is not a relay (allowed: pipes, tcp://host:port, unix:///path.sock)']);
+    // What the pool accepts still loads.
+    for (const ok of ["pipes", "tcp://127.0.0.1:0", "tcp://[::1]:6001", "unix:///tmp/rr.sock", "unix://relative.sock"]) {
+      expect(() => parseConfig(`server: { command: node w.js, relay: "${ok}" }\n${servers}`, { env: {} })).not.toThrow();
+    }
+  });
+});
