@@ -83,11 +83,13 @@ export function resolveConfig(data: unknown, options: LoadOptions = {}): LoadedC
 function check(config: Config, ctx: DecodeContext): void {
   const error = (path: string, message: string): void => void ctx.errors.push({ path, message });
   const warn = (path: string, message: string): void => void ctx.warnings.push({ path, message });
+  // A key whose value was refused already has its error: "missing" on top of it would only repeat it.
+  const refused = (path: string): boolean => ctx.errors.some((e) => e.path === path);
 
   if (!config.tcp) {
-    error("tcp", "missing (rr-tcp needs a tcp section with at least one server under tcp.servers)");
+    if (!refused("tcp")) error("tcp", "missing (rr-tcp needs a tcp section with at least one server under tcp.servers)");
   } else if (Object.keys(config.tcp.servers).length === 0) {
-    error("tcp.servers", "missing (at least one server is required, e.g. main: { addr: 127.0.0.1:7000 })");
+    if (!refused("tcp.servers")) error("tcp.servers", "missing (at least one server is required, e.g. main: { addr: 127.0.0.1:7000 })");
   } else {
     const taken = new Map<string, string>();
     for (const [name, server] of Object.entries(config.tcp.servers)) {
@@ -110,7 +112,7 @@ function check(config: Config, ctx: DecodeContext): void {
     }
   }
 
-  if (workerCommand(config).length === 0) {
+  if (workerCommand(config).length === 0 && !refused("server.command") && !refused("tcp.pool.command")) {
     error("server.command", "missing (the worker command, e.g. \"node worker.js\"; or set tcp.pool.command)");
   }
   const relay = config.server?.relay ?? "";

@@ -30,4 +30,16 @@ describe("broken configs (review)", () => {
       expect(() => parseConfig(`server: { command: node w.js, relay: "${ok}" }\n${servers}`, { env: {} })).not.toThrow();
     }
   });
+
+  it("a value of the wrong type is one error, not followed by a `missing` for the same key", () => {
+    expect(problems(`server: { command: 42 }\n${servers}`)).toEqual([
+      'server.command: must be a command string ("node worker.js") or a list of strings, got 42',
+    ]);
+    expect(problems("server: { command: node w.js }\ntcp: [1, 2]\n")).toEqual([
+      "tcp: must be a map of keys (servers, read_buf_size, pool, context_codec), got a list",
+    ]);
+    expect(problems("server: { command: node w.js }\ntcp: { servers: [1] }\n")).toEqual([
+      "tcp.servers: must be a map of named entries, got a list",
+    ]);
+  });
 });
