@@ -15,6 +15,18 @@ export interface DecodeContext {
   readonly env: EnvLookup;
   readonly errors: ConfigIssue[];
   readonly warnings: ConfigIssue[];
+  /** Key path -> the `${VAR}` names in its value that are not set (so an error there can say why). */
+  readonly unset?: Map<string, string[]>;
+}
+
+/** Expands `${VAR}` in the value at `path`, noting the variables that are not set. */
+function expand(text: string, path: string, ctx: DecodeContext): string {
+  return expandEnv(text, ctx.env, (name) => {
+    if (!ctx.unset) return;
+    const names = ctx.unset.get(path) ?? [];
+    if (!names.includes(name)) names.push(name);
+    ctx.unset.set(path, names);
+  });
 }
 
 /** A value in quotes as the messages show it: `"abc"`, `12`, `a list`. */
@@ -64,7 +76,7 @@ function decodeField(kind: FieldKind, raw: unknown, path: string, ctx: DecodeCon
     ctx.errors.push({ path, message });
     return undefined;
   };
-  const value = typeof raw === "string" ? expandEnv(raw, ctx.env) : raw;
+  const value = typeof raw === "string" ? expand(raw, path, ctx) : raw;
   switch (kind.kind) {
     case "string": {
       if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") return fail(`must be a string, got ${show(value)}`);
@@ -161,7 +173,7 @@ function decodeEnv(value: unknown, path: string, ctx: DecodeContext): Record<str
       ctx.errors.push({ path: keyPath, message: `must be a string, got ${show(raw)}` });
       return;
     }
-    out[key.toUpperCase()] = typeof raw === "string" ? expandEnv(raw, ctx.env) : String(raw);
+    out[key.toUpperCase()] = typeof raw === "string" ? expand(raw, keyPath, ctx) : String(raw);
   };
   if (isMap(value)) {
     for (const [key, raw] of Object.entries(value)) add(key, raw, join(path, key));

@@ -71,12 +71,20 @@ export function parseConfig(text: string, options: LoadOptions = {}): LoadedConf
 
 /** Loads a config from already-parsed data (the object form of the YAML). @throws ConfigError */
 export function resolveConfig(data: unknown, options: LoadOptions = {}): LoadedConfig {
-  const ctx: DecodeContext = { env: options.env ?? process.env, errors: [], warnings: [] };
+  const ctx: DecodeContext = { env: options.env ?? process.env, errors: [], warnings: [], unset: new Map() };
   const decoded = decodeMessage(CONFIG_SPEC, data, "", ctx) as Config | undefined;
   if (decoded) check(decoded, ctx);
-  if (ctx.errors.length > 0 || !decoded) throw new ConfigError(ctx.errors, options.file);
+  if (ctx.errors.length > 0 || !decoded) throw new ConfigError(ctx.errors.map((issue) => withUnsetVariables(issue, ctx.unset)), options.file);
   const config = applyDefaults(decoded, options.cpuCount ?? availableParallelism());
   return { config, warnings: ctx.warnings, file: options.file, baseDir: resolve(options.baseDir ?? process.cwd()) };
+}
+
+/** An error about a value that used `${VAR}`s that are not set says so: they are the likely cause. */
+function withUnsetVariables(issue: ConfigIssue, unset: ReadonlyMap<string, string[]> | undefined): ConfigIssue {
+  const names = unset?.get(issue.path);
+  if (!names?.length) return issue;
+  const list = names.map((name) => `\${${name}}`).join(", ");
+  return { path: issue.path, message: `${issue.message}; ${list} ${names.length === 1 ? "is" : "are"} not set in the environment` };
 }
 
 /** Checks that involve several keys or the absence of one. */

@@ -42,4 +42,16 @@ describe("broken configs (review)", () => {
       "tcp.servers: must be a map of named entries, got a list",
     ]);
   });
+
+  it("an error about a value built from unset ${VAR}s names the variables", () => {
+    const found = problems(`server: { command: "\${WORKER}" }\ntcp:\n  servers:\n    main: { addr: "\${HOST}:\${PORT}", idle_timeout: "\${IDLE:-5s}" }\n`, { HOST: "127.0.0.1" });
+    expect(found.sort()).toEqual([
+      'server.command: missing (the worker command, e.g. "node worker.js"; or set tcp.pool.command); ${WORKER} is not set in the environment',
+      'tcp.servers.main.addr: "127.0.0.1:": the port must be 0..65535, got ""; ${PORT} is not set in the environment',
+    ]);
+    // A set variable, or one with a default, is not blamed.
+    expect(problems(`server: { command: node w.js }\ntcp:\n  servers:\n    main: { addr: "\${ADDR}" }\n`, { ADDR: "nowhere" })).toEqual([
+      'tcp.servers.main.addr: "nowhere" has no port (allowed: host:port, tcp://host:port, [::1]:port, unix:///path.sock)',
+    ]);
+  });
 });
