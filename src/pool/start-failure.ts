@@ -47,7 +47,8 @@ export function handshakeFailure(f: HandshakeFailure): PoolError {
   let message: string;
   if (f.exit !== undefined) message = `${who} ${describeExit(f.exit.code, f.exit.signal)} before the pid handshake`;
   else if (timedOut) message = `${who} did not complete the pid handshake within allocate_timeout ${f.timeoutMs} ms`;
-  else message = `${who} failed the pid handshake: ${f.cause.message}`;
+  // The cause's own "pid handshake failed: " prefix would only repeat what this message says.
+  else message = `${who} failed the pid handshake: ${f.cause.message.replace(/^pid handshake failed: /, '')}`;
   if (f.lastOutput.length > 0) message += `; its last output: ${quote(f.lastOutput.join(' | '))}`;
   return new PoolError(
     'SPAWN_FAILED',
