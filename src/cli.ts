@@ -43,8 +43,13 @@ async function load(file: string | undefined): Promise<LoadedConfig> {
 
 function createLogger(level: string): Logger {
   const pinoLevel = level === "dpanic" || level === "panic" ? "fatal" : level;
-  // Synchronous: lines written just before process.exit() are not lost.
-  return pino({ level: pinoLevel, base: { pid: process.pid } }, pino.destination({ dest: 2, sync: true }));
+  // Synchronous: lines written just before process.exit() are not lost. errWithCause nests an
+  // error's cause instead of appending its message: rr-tcp's messages already quote their cause,
+  // and pino's default serializer would repeat it once per level of the chain.
+  return pino(
+    { level: pinoLevel, base: { pid: process.pid }, serializers: { err: pino.stdSerializers.errWithCause } },
+    pino.destination({ dest: 2, sync: true }),
+  );
 }
 
 async function serve(options: { config?: string; logLevel?: string }): Promise<void> {
