@@ -1,0 +1,200 @@
+/**
+ * Review: hostile workers and hostile clients against the real server, the real pool and real
+ * worker processes (test/fixtures/hostile-worker.mjs). Each misbehaviour costs only the
+ * connection it happened on, is logged saying what was wrong, and nothing else notices: a
+ * bystander connection opened first keeps being served throughout.
+ */
+import { connect, type Socket } from "node:net";
+import { Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WorkerStatus } from "../../gen/ts/rr/tcp/v1/control.js";
+import { parseConfig } from "../../src/config/index.js";
+import { WorkerPool } from "../../src/pool/index.js";
+import { Service } from "../../src/server/serve.js";
+import { eventually, openClient, portOf, within, type Client } from "../server/harness.js";
+
+const HOSTILE_WORKER = fileURLToPath(new URL("../fixtures/hostile-worker.mjs", import.meta.url));
+
+const CONFIG = `
+server:
+  command: ["${process.execPath}", "${HOSTILE_WORKER}"]
+tcp:
+  servers:
+    main: { addr: "127.0.0.1:0" }
+  pool:
+    num_workers: 2
+    allocate_timeout: 10s
+    destroy_timeout: 2s
+`;
+
+let service: Service;
+let port: number;
+const logs: Array<Record<string, unknown> & { msg: string; level: number }> = [];
+let bystander: Client;
+let bystanderRounds = 0;
+
+/** The bystander connection still gets its echo, promptly. */
+async function bystanderServed(): Promise<void> {
+  const text = `still here ${++bystanderRounds}`;
+  bystander.socket.write(`${text}\r\n`);
+  await bystander.receive(`:${text}\r\n`, 3000);
+}
+
+/** Both workers are up and idle (a replaced one included). */
+async function poolHealthy(): Promise<number[]> {
+  await eventually(() => {
+    const workers = service.pool.state().workers;
+    return workers.length === 2 && workers.every((w) => w.status === WorkerStatus.READY);
+  }, "two ready workers");
+  return service.pool.state().workers.map((w) => w.pid);
+}
+
+beforeAll(async () => {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(JSON.parse(chunk.toString()) as (typeof logs)[number]);
+      done();
+    },
+  });
+  const loaded = parseConfig(CONFIG, { env: {} });
+  service = await Service.start(loaded, pino({ level: "info" }, sink), (options) => WorkerPool.start(options));
+  port = portOf(service.server.addresses().main!);
+  bystander = await openClient(port);
+  await bystanderServed();
+});
+
+afterAll(async () => {
+  bystander?.socket.destroy();
+  await service?.stop();
+});
+
+describe("a worker that writes a bad frame (review)", () => {
+  it.each([
+    ["text on stdout instead of a frame", "text", /printed text instead of a frame.*Notice: a worker printing to stdout/],
+    ["a header announcing a 4 GiB payload", "huge", /payload of 4294967280 bytes, over the limit/],
+    ["a payload frame with two options", "opts", /options length should be equal 1 \(body offset\), got 2 options/],
+    ["a header with a bad CRC", "crc", /header CRC32 is 0x[0-9a-f]{8} but bytes 0\.\.5 give 0x[0-9a-f]{8}/],
+    ["half a frame, then exit", "half", /stream ended mid-frame: 15 of 35 bytes/],
+  ])("%s: that connection is closed with its CLOSE, the worker replaced, the log says why", async (_what, command, why) => {
+    const before = await poolHealthy();
+    const failedBefore = service.server.counters().main!.closed.EXEC_FAILED ?? 0;
+    const logsBefore = logs.length;
+    const client = await openClient(port);
+    client.socket.write(`${command}\r\n`);
+    await within(client.ended, "FIN to the client whose event failed");
+    expect(client.received()).toBe("");
+    // Its CLOSE event was answered (by a worker still standing): the server let the connection go.
+    await eventually(() => (service.server.counters().main!.closed.EXEC_FAILED ?? 0) === failedBefore + 1, "the connection done");
+    const warning = logs.slice(logsBefore).find((l) => l.level === 40 && l.msg.includes("event failed (BAD_FRAME)"));
+    expect(warning, JSON.stringify(logs.slice(logsBefore))).toBeDefined();
+    const err = warning!.err as { message: string };
+    const culprit = warning!.pid as number;
+    expect(before).toContain(culprit);
+    expect(err.message).toContain(`worker pid ${culprit} sent a bad frame`);
+    expect(err.message).toMatch(why);
+    const after = await poolHealthy();
+    expect(after).not.toContain(culprit);
+    expect(after.filter((pid) => before.includes(pid))).toHaveLength(1);
+    await bystanderServed();
+  });
+});
+
+/** Writes 1 MiB chunks until `stop()` holds or `total` bytes are written; returns what it wrote. */
+async function flood(socket: Socket, total: number, stop: () => boolean): Promise<number> {
+  const chunk = Buffer.alloc(1 << 20, "a");
+  let written = 0;
+  while (written < total && !stop() && !socket.destroyed) {
+    written += chunk.length;
+    if (!socket.write(chunk)) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  return written;
+}
+
+/** Total events the pool's workers have served. */
+const execs = (): number => service.pool.state().workers.reduce((n, w) => n + w.num_execs, 0);
+
+describe("hostile clients (review)", () => {
+  it("100 MB without a delimiter: FIN once max_message_size (1 MiB) is reached, the log says why", async () => {
+    const tooLargeBefore = service.server.counters().main!.closed.MESSAGE_TOO_LARGE ?? 0;
+    const client = await openClient(port);
+    let fin = false;
+    void client.ended.then(() => (fin = true));
+    // A hostile client: it goes on writing after the server's FIN (which a lingering close
+    // reads and drops, for a bounded time), until 100 MB or the FIN.
+    const written = await flood(client.socket, 100 << 20, () => fin);
+    await within(client.ended, "FIN after max_message_size");
+    expect(written).toBeLessThan(32 << 20);
+    await eventually(() => service.server.counters().main!.closed.MESSAGE_TOO_LARGE === tooLargeBefore + 1, "the CLOSE event");
+    expect(logs.some((l) => l.level === 40 && /exceeds max_message_size 1048576/.test(l.msg))).toBe(true);
+    await bystanderServed();
+    client.socket.destroy();
+  });
+
+  it("slowloris: 200 connections trickling bytes without a delimiter hold no worker", async () => {
+    const open = service.server.counters().main!.open;
+    const clients = await Promise.all(Array.from({ length: 200 }, () => openClient(port)));
+    const trickle = setInterval(() => clients.forEach((c) => c.socket.write("x")), 20);
+    try {
+      await eventually(() => service.server.counters().main!.open === open + 200, "200 more open connections");
+      await new Promise((r) => setTimeout(r, 200));
+      const started = Date.now();
+      await bystanderServed();
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(service.pool.state().workers.every((w) => w.status === WorkerStatus.READY)).toBe(true);
+    } finally {
+      clearInterval(trickle);
+      clients.forEach((c) => c.socket.destroy());
+    }
+    await eventually(() => service.server.counters().main!.open === open, "the 200 connections closed", 10_000);
+  });
+
+  it("connect-and-reset flood: every connection gets its CLOSE, no worker is lost, others are served", async () => {
+    const before = await poolHealthy();
+    const open = service.server.counters().main!.open;
+    await Promise.all(
+      Array.from(
+        { length: 500 },
+        () =>
+          new Promise<void>((resolve) => {
+            const socket = connect(port, "127.0.0.1", () => {
+              socket.resetAndDestroy();
+              resolve();
+            });
+            socket.on("error", () => resolve());
+          }),
+      ),
+    );
+    await bystanderServed();
+    await eventually(() => service.server.counters().main!.open === open, "every flood connection done", 15_000);
+    expect(await poolHealthy()).toEqual(before);
+  });
+
+  it("a client that never reads its replies is no longer read from, and holds no worker", async () => {
+    const client = await openClient(port);
+    client.socket.pause();
+    const line = Buffer.from(`${"y".repeat(4000)}\r\n`);
+    const batch = Buffer.concat(Array.from({ length: 256 }, () => line)); // 1 MiB of messages
+    // Write until the socket stays full for 500 ms: the server has stopped reading.
+    let stalled = false;
+    for (let written = 0; written < 256 && !stalled; written++) {
+      if (client.socket.write(batch)) continue;
+      stalled = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(true), 500);
+        client.socket.once("drain", () => {
+          clearTimeout(timer);
+          resolve(false);
+        });
+      });
+    }
+    expect(stalled).toBe(true);
+    // No more events for it: the workers are idle and stay so.
+    await eventually(() => service.pool.state().workers.every((w) => w.status === WorkerStatus.READY), "idle workers");
+    const served = execs();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(execs()).toBe(served);
+    await bystanderServed();
+    client.socket.destroy();
+  });
+});
