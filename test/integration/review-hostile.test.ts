@@ -197,4 +197,33 @@ describe("hostile clients (review)", () => {
     await bystanderServed();
     client.socket.destroy();
   });
+
+  it("while a connection's event is with a worker, its socket is not read: a flooding client stalls", async () => {
+    const client = await openClient(port);
+    client.socket.write("slow:1500\r\n");
+    await eventually(() => service.pool.state().workers.some((w) => w.status === WorkerStatus.WORKING), "the slow event");
+    // 1 MiB writes of whole messages; the server takes at most what its buffers hold.
+    const batch = Buffer.concat(Array.from({ length: 256 }, () => Buffer.from(`${"z".repeat(4000)}\r\n`)));
+    let accepted = 0;
+    for (let i = 0; i < 256; i++) {
+      if (!client.socket.write(batch)) {
+        const drained = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), 300);
+          client.socket.once("drain", () => {
+            clearTimeout(timer);
+            resolve(true);
+          });
+        });
+        if (!drained) break;
+      }
+      accepted++;
+    }
+    expect(accepted).toBeLessThan(32);
+    // The other worker serves everyone else meanwhile.
+    await bystanderServed();
+    // Once the slow reply is in, the connection is read again and every message is served.
+    await client.receive(":slow:1500\r\n", 5000);
+    client.socket.resume();
+    client.socket.destroy();
+  });
 });
