@@ -170,6 +170,48 @@ describe("rr-tcp serve", () => {
     }
   });
 
+  it("`npm start` itself (package.json's start script): hello, quit; Ctrl-C stops every process it started", async () => {
+    await assertPortFree(7000);
+    // Its own process group, as a terminal gives it: Ctrl-C is SIGINT to the whole group.
+    const npm = spawn("npm", ["start"], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    npm.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    npm.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => npm.once("exit", (code) => resolve(code)));
+    const group = npm.pid!;
+    const groupAlive = (): boolean => {
+      try {
+        process.kill(-group, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!output.includes('"msg":"rr-tcp ready"')) {
+        if (Date.now() > deadline || npm.exitCode !== null) throw new Error(`npm start did not get ready:\n${output}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const client = await openClient(7000);
+      client.socket.write("hello\r\n");
+      await client.receive("hello\r\n");
+      client.socket.write("quit\r\n");
+      await within(client.ended, "the connection closed after quit");
+      expect(client.received()).toBe("hello\r\nbye\r\n");
+      process.kill(-group, "SIGINT");
+      await within(exited, `npm start to exit after Ctrl-C:\n${output}`, 15_000);
+      expect(output).toContain('"msg":"rr-tcp stopped"');
+      // rr-tcp, tsx and npm are gone; the workers (their own process groups) were stopped by rr-tcp.
+      const deadlineGone = Date.now() + 5_000;
+      while (groupAlive() && Date.now() < deadlineGone) await new Promise((r) => setTimeout(r, 50));
+      expect(groupAlive()).toBe(false);
+      await assertPortFree(7000);
+    } finally {
+      if (groupAlive()) process.kill(-group, "SIGKILL");
+    }
+  });
+
   it("refuses to start on a bad config, naming the key, exit 1", async () => {
     const { dir, cleanup } = tempRecording();
     try {
