@@ -2,12 +2,12 @@
  * Server side of socket relays (spec §2.1): listen on a tcp or unix address; each worker
  * connects, proves who it is with the pid handshake, and is handed to whoever waits for that pid.
  */
-import { lstat, unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { GoridgeError, HandshakeError, RelayClosedError } from './errors.js';
 import { requestPid } from './handshake.js';
 import { formatRelayAddress, type RelayAddress } from './relay-address.js';
 import { StreamRelay } from './relay.js';
+import { removeStaleSocketFile } from './unix-socket-file.js';
 
 /** Options of {@link SocketRelayListener.listen}. */
 export interface SocketRelayListenerOptions {
@@ -71,7 +71,7 @@ export class SocketRelayListener {
 
   /**
    * Starts listening. For a unix address, a stale socket file left by a previous run is removed
-   * first (only if it is a socket).
+   * first (only if it is a socket nobody listens on any more).
    *
    * @throws RelayListenError if the address cannot be listened on.
    */
@@ -262,15 +262,10 @@ export class SocketRelayListener {
 }
 
 async function removeStaleSocket(address: string, path: string): Promise<void> {
-  let isSocket: boolean;
   try {
-    isSocket = (await lstat(path)).isSocket();
+    await removeStaleSocketFile(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new RelayListenError(address, (err as Error).message, { cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new RelayListenError(address, `${code ? `${code}: ` : ''}${(err as Error).message}`, { cause: err });
   }
-  if (!isSocket) {
-    throw new RelayListenError(address, `${path} exists and is not a socket; refusing to remove it`);
-  }
-  await unlink(path);
 }

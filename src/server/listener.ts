@@ -3,9 +3,10 @@
  * Accepted sockets are half-open capable (the server decides when its side closes, after the
  * client's EOF) and start paused (nothing is read before CONNECTED is answered).
  */
-import { lstat, unlink } from "node:fs/promises";
+import { unlink } from "node:fs/promises";
 import { createServer, isIP, type AddressInfo, type Server, type Socket } from "node:net";
 import { resolve } from "node:path";
+import { removeStaleSocketFile } from "../goridge/unix-socket-file.js";
 import { formatListenAddress, type ListenAddress } from "./address.js";
 
 /** A listener could not be opened (address in use, no permission, bad host). */
@@ -48,7 +49,8 @@ export async function openListener(
   try {
     if (address.kind === "unix") {
       socketPath = resolve(baseDir, address.path);
-      await removeStaleSocket(socketPath);
+      // A file left by a run that is gone is removed; a live server's socket is not taken over.
+      await removeStaleSocketFile(socketPath);
       await listenOn(net, { path: socketPath });
     } else {
       await listenOn(net, address.host === "" ? { port: address.port } : { host: address.host, port: address.port });
@@ -83,12 +85,6 @@ function listenOn(net: Server, options: { host?: string; port?: number; path?: s
       done();
     });
   });
-}
-
-/** A unix socket file left by a previous run would make listen fail with EADDRINUSE. */
-async function removeStaleSocket(path: string): Promise<void> {
-  const stat = await lstat(path).catch(() => undefined);
-  if (stat?.isSocket()) await unlink(path);
 }
 
 /** A peer address as Go's `RemoteAddr().String()` prints it: `ip:port`, `[ipv6]:port`, IPv4-mapped unmapped. */
