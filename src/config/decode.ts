@@ -100,8 +100,15 @@ function decodeField(kind: FieldKind, raw: unknown, path: string, ctx: DecodeCon
       if (value === "true" || value === "false") return value === "true";
       return fail(`must be true or false, got ${show(value)}`);
     }
-    case "duration":
-      return decodeDuration(value, fail);
+    case "duration": {
+      const duration = decodeDuration(value, fail);
+      // RoadRunner reads a bare integer as nanoseconds too; `allocate_timeout: 60` is almost
+      // certainly meant as seconds, and would fail every event at once.
+      if (duration !== undefined && typeof value === "number" && value > 0 && value < 1_000_000) {
+        ctx.warnings.push({ path, message: `${value} is ${value} nanoseconds (a bare integer is nanoseconds, as in RoadRunner); write a unit, e.g. ${value}s` });
+      }
+      return duration;
+    }
     case "command":
       return decodeCommand(value, fail);
     case "env":

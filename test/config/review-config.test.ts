@@ -55,3 +55,16 @@ describe("broken configs (review)", () => {
     ]);
   });
 });
+
+describe("durations written as bare integers (review)", () => {
+  it("under a millisecond, a bare integer (nanoseconds) gets a warning suggesting a unit", () => {
+    const { config, warnings } = parseConfig(
+      `server: { command: node w.js }\n${servers}  pool:\n    allocate_timeout: 60\n    destroy_timeout: 1500000000\n`,
+      { env: {} },
+    );
+    expect(config.tcp!.pool!.allocate_timeout).toEqual({ seconds: 0, nanos: 60 });
+    expect(warnings.map(formatIssue)).toEqual([
+      "tcp.pool.allocate_timeout: 60 is 60 nanoseconds (a bare integer is nanoseconds, as in RoadRunner); write a unit, e.g. 60s",
+    ]);
+  });
+});
