@@ -120,6 +120,16 @@ function check(config: Config, ctx: DecodeContext): void {
     }
   }
 
+  const controlAddr = config.control?.addr ?? "";
+  if (controlAddr !== "") {
+    try {
+      parseListenAddress(controlAddr);
+    } catch (err) {
+      if (!(err instanceof AddressError)) throw err;
+      error("control.addr", err.message);
+    }
+  }
+
   if (workerCommand(config).length === 0 && !refused("server.command") && !refused("tcp.pool.command")) {
     error("server.command", "missing (the worker command, e.g. \"node worker.js\"; or set tcp.pool.command)");
   }

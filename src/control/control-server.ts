@@ -8,9 +8,9 @@
  *   POST /connections/<uuid>/close close one client connection (RoadRunner's tcp.Close)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { CloseConnectionResponse, PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
+import { formatListenAddress, parseListenAddress } from "../server/address.js";
 import type { ControlledPool, ControlledServer } from "./control-target.js";
 import { createMetrics } from "./metrics.js";
 
@@ -23,7 +23,7 @@ export class ControlServer {
   ) {}
 
   static async listen(addr: string, pool: ControlledPool, server: ControlledServer, logger?: Logger): Promise<ControlServer> {
-    const { host, port } = splitHostPort(addr);
+    const address = parseListenAddress(addr);
     const metrics = createMetrics(pool, server);
     const send = (res: ServerResponse, status: number, body: unknown, type = "application/json") => {
       res.writeHead(status, { "content-type": type });
@@ -55,10 +55,16 @@ export class ControlServer {
     });
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject);
-      http.listen(port, host, () => resolve());
+      if (address.kind === "unix") http.listen(address.path, () => resolve());
+      else http.listen(address.port, address.host || undefined, () => resolve());
     });
-    const bound = http.address() as AddressInfo;
-    return new ControlServer(http, `${bound.family === "IPv6" ? `[${bound.address}]` : bound.address}:${bound.port}`);
+    const bound = http.address();
+    return new ControlServer(
+      http,
+      typeof bound === "string" || bound === null
+        ? formatListenAddress(address)
+        : formatListenAddress({ kind: "tcp", host: bound.address, port: bound.port }),
+    );
   }
 
   close(): Promise<void> {
@@ -67,10 +73,4 @@ export class ControlServer {
       this.http.closeAllConnections();
     });
   }
-}
-
-function splitHostPort(addr: string): { host: string; port: number } {
-  const match = /^(?:tcp:\/\/)?(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(addr);
-  if (!match) throw new Error(`control.addr: "${addr}" is not host:port`);
-  return { host: match[1]!.replace(/^\[|\]$/g, "") || "127.0.0.1", port: Number(match[2]) };
 }
