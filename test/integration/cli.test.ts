@@ -157,12 +157,7 @@ describe("rr-tcp serve", () => {
       const cli = runCli(["serve"], dir);
       const ready = await cli.log((line) => line.msg === "rr-tcp ready", "rr-tcp ready");
       expect(ready.servers).toEqual({ main: "127.0.0.1:7000" });
-      const client = await openClient(7000);
-      client.socket.write("hello\r\n");
-      await client.receive("hello\r\n");
-      client.socket.write("quit\r\n");
-      await within(client.ended, "the connection closed after quit");
-      expect(client.received()).toBe("hello\r\nbye\r\n");
+      await helloQuit(7000);
       cli.child.kill("SIGTERM");
       expect(await within(cli.exited, "rr-tcp to exit", 15_000)).toEqual({ code: 0, signal: null });
     } finally {
@@ -193,12 +188,7 @@ describe("rr-tcp serve", () => {
         if (Date.now() > deadline || npm.exitCode !== null) throw new Error(`npm start did not get ready:\n${output}`);
         await new Promise((r) => setTimeout(r, 50));
       }
-      const client = await openClient(7000);
-      client.socket.write("hello\r\n");
-      await client.receive("hello\r\n");
-      client.socket.write("quit\r\n");
-      await within(client.ended, "the connection closed after quit");
-      expect(client.received()).toBe("hello\r\nbye\r\n");
+      await helloQuit(7000);
       process.kill(-group, "SIGINT");
       await within(exited, `npm start to exit after Ctrl-C:\n${output}`, 15_000);
       expect(output).toContain('"msg":"rr-tcp stopped"');
@@ -321,6 +311,16 @@ describe("relative paths in a config file", () => {
     }
   });
 });
+
+/** Issue 6's client: `hello` comes back; `quit` gets `bye` and a closed connection. */
+async function helloQuit(port: number): Promise<void> {
+  const client = await openClient(port);
+  client.socket.write("hello\r\n");
+  await client.receive("hello\r\n");
+  client.socket.write("quit\r\n");
+  await within(client.ended, "the connection closed after quit");
+  expect(client.received()).toBe("hello\r\nbye\r\n");
+}
 
 /** Fails with a clear message when something already listens on 127.0.0.1:`port`. */
 async function assertPortFree(port: number): Promise<void> {
