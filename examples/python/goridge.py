@@ -38,6 +38,9 @@ BYTE10_PONG = 0x08
 
 HEADER_SIZE = 12
 MAX_OPTIONS = 10
+# The largest payload read_frame accepts (rr-tcp's default limit): a corrupt length fails the read
+# instead of making it wait for, and hold, up to 4 GiB.
+MAX_PAYLOAD = 256 * 1024 * 1024
 
 # version, header words, flags, payload length, crc, byte10, byte11
 _HEADER = struct.Struct("<BBIIBB")
@@ -93,6 +96,8 @@ def parse_header(header: bytes) -> Tuple[int, int, int, int, int, int]:
     words = version_words & 0x0F
     if words < 3 or words - 3 > MAX_OPTIONS:
         raise FrameError(f"header length of {words} words: options must be 0..{MAX_OPTIONS} (header {header.hex()})")
+    if length > MAX_PAYLOAD:
+        raise FrameError(f"payload of {length} bytes is over the limit of {MAX_PAYLOAD} bytes (header {header.hex()})")
     return version_words >> 4, words, flags, length, byte10, byte11
 
 

@@ -38,10 +38,13 @@ const (
 	Byte10Pong   byte = 0x08
 )
 
-// HeaderSize is the fixed part of a header; MaxOptions the most options a header holds.
+// HeaderSize is the fixed part of a header; MaxOptions the most options a header holds;
+// MaxPayload the largest payload Read accepts (rr-tcp's default limit), so that a corrupt length
+// fails the read instead of allocating up to 4 GiB.
 const (
 	HeaderSize = 12
 	MaxOptions = 10
+	MaxPayload = 256 << 20
 )
 
 // Frame is one decoded frame.
@@ -119,7 +122,11 @@ func Read(r io.Reader) (*Frame, error) {
 	if words < 3 || words-3 > MaxOptions {
 		return nil, frameError("header length of %d words: options must be 0..%d (header %x)", words, MaxOptions, header)
 	}
-	rest := make([]byte, (words-3)*4+int(binary.LittleEndian.Uint32(header[2:])))
+	length := binary.LittleEndian.Uint32(header[2:])
+	if length > MaxPayload {
+		return nil, frameError("payload of %d bytes is over the limit of %d bytes (header %x)", length, MaxPayload, header)
+	}
+	rest := make([]byte, (words-3)*4+int(length))
 	if _, err := io.ReadFull(r, rest); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF

@@ -2,9 +2,11 @@ package goridge
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hash/crc32"
 	"io"
 	"os"
 	"testing"
@@ -69,5 +71,13 @@ func TestTruncatedAndCorruptFrames(t *testing.T) {
 	corrupt[2] ^= 1
 	if _, err := Read(bytes.NewReader(corrupt)); !errors.Is(err, ErrFrame) {
 		t.Errorf("bad CRC: %v, want ErrFrame", err)
+	}
+	// A header announcing 4 GiB (its CRC right) fails at once, before any payload is read.
+	huge := make([]byte, HeaderSize)
+	huge[0] = 0x13
+	binary.LittleEndian.PutUint32(huge[2:], 0xfffffff0)
+	binary.LittleEndian.PutUint32(huge[6:], crc32.ChecksumIEEE(huge[:6]))
+	if _, err := Read(bytes.NewReader(huge)); !errors.Is(err, ErrFrame) {
+		t.Errorf("payload over MaxPayload: %v, want ErrFrame", err)
 	}
 }
