@@ -197,9 +197,12 @@ export class WorkerPool implements EventPool {
    * worker gets the stop command and its output is read until it exits; whatever is left after
    * destroy_timeout is killed (events still running then fail with POOL_CLOSED). Resolves when
    * no worker process is left. Idempotent.
+   *
+   * @param timeoutMs how long workers get before SIGKILL: destroy_timeout by default; a caller
+   *   that already spent part of its shutdown budget passes what is left.
    */
-  destroy(): Promise<void> {
-    this.#destroyed ??= this.#destroy();
+  destroy(timeoutMs: number = this.#opts.destroyTimeoutMs): Promise<void> {
+    this.#destroyed ??= this.#destroy(Math.max(0, timeoutMs));
     return this.#destroyed;
   }
 
@@ -495,7 +498,7 @@ export class WorkerPool implements EventPool {
     clearTimeout(timer);
   }
 
-  async #destroy(): Promise<void> {
+  async #destroy(timeoutMs: number): Promise<void> {
     this.#phase = 'closing';
     this.#supervisor?.stop();
     clearTimeout(this.#respawnTimer);
@@ -508,11 +511,10 @@ export class WorkerPool implements EventPool {
     }
     const workers = [...this.#workers];
     for (const worker of workers) {
-      if (worker.status === WorkerStatus.READY) worker.stop('the pool is being destroyed', this.#opts.destroyTimeoutMs);
+      if (worker.status === WorkerStatus.READY) worker.stop('the pool is being destroyed', timeoutMs);
       else if (worker.status === WorkerStatus.STARTING) worker.kill('the pool is being destroyed');
       // A WORKING worker is stopped when its event ends (#free).
     }
-    const timeoutMs = this.#opts.destroyTimeoutMs;
     const timer = setTimeout(() => {
       for (const worker of this.#workers) {
         worker.kill(

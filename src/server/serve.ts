@@ -14,6 +14,9 @@ import { durationToMs } from "../protocol/index.js";
 import type { EventPool } from "./event-pool.js";
 import { TcpServer } from "./tcp-server.js";
 
+/** The least time workers get for the stop frame when draining used the whole destroy_timeout. */
+const STOP_GRACE_MS = 1_000;
+
 /** What is needed to start a pool (src/pool's WorkerPoolOptions has this shape). */
 export interface PoolStartOptions {
   pool: PoolOptions;
@@ -30,7 +33,8 @@ export interface PoolStartOptions {
 export interface ServicePool extends EventPool {
   state(): PoolState;
   reset(): Promise<void>;
-  destroy(): Promise<void>;
+  /** Stops every worker; SIGKILL after `timeoutMs`. */
+  destroy(timeoutMs?: number): Promise<void>;
 }
 
 export type StartPool = (options: PoolStartOptions) => Promise<ServicePool>;
@@ -92,7 +96,9 @@ export class Service {
       const started = Date.now();
       const drained = await this.server.shutdown(this.destroyTimeoutMs);
       await this.control?.close();
-      await this.pool.destroy();
+      // One destroy_timeout for the whole shutdown, not one for draining and another for the
+      // workers; they still get a moment for the stop frame when draining used it all.
+      await this.pool.destroy(Math.max(STOP_GRACE_MS, this.destroyTimeoutMs - (Date.now() - started)));
       this.logger.info({ drained, ms: Date.now() - started }, "rr-tcp stopped");
     })();
     return this.#stopping;
