@@ -435,6 +435,13 @@ export class WorkerProcess {
 
   readonly #onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
     this.#exit = { code, signal };
+    // The worker's own children (its group; a shell's command, a forked helper) must not outlive
+    // it. While a member lives the group id cannot be reused, so this reaches only them.
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      // No one left in the group.
+    }
     clearTimeout(this.#stopTimer);
     this.#abortStart?.abort(new RelayClosedError(`worker pid ${this.pid}`, `the process ${describeExit(code, signal)}`));
     if (this.#log.isLevelEnabled('debug')) {

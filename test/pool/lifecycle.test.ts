@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -131,5 +131,19 @@ describe('addWorker / removeWorker', () => {
     expect(livePids(pool)).toHaveLength(2);
     const replies = await Promise.all(Array.from({ length: 4 }, () => pool!.exec(event('sleep:30'))));
     expect(new Set(replies.map((r) => r.pid)).size).toBe(2);
+  });
+});
+
+describe('a worker that exits by itself', () => {
+  it('takes the processes it started in its group with it', async () => {
+    pool = await startPool({ num_workers: 1 });
+    const reply = parseReply(await pool.exec(event('child')));
+    const grandchild = Number(reply.body);
+    expect(isAlive(grandchild)).toBe(true);
+    await expect(pool.exec(event('exit'))).rejects.toMatchObject({ code: 'WORKER_DIED', pid: reply.pid });
+    // Dead, or a zombie waiting for init to reap it.
+    const dead = (pid: number) => !isAlive(pid) || /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    await waitFor(() => dead(grandchild), 5_000);
+    expect(dead(grandchild)).toBe(true);
   });
 });
