@@ -4,6 +4,7 @@
  * RoadRunner; the proto comments in proto/rr/tcp/v1/options.proto state the same numbers.
  */
 import type { Duration } from "../../gen/ts/google/protobuf/duration.js";
+import { DEFAULT_MAX_BUFFERED_BYTES } from "../server/buffer-budget.js";
 import {
   ContextCodec,
   Framing,
@@ -23,6 +24,8 @@ export const DEFAULT_DELIMITER = "\r\n";
 export const DEFAULT_READ_BUF_SIZE_MB = 1;
 /** tcp.servers.*.max_message_size, in bytes (1 MiB). */
 export const DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024;
+/** tcp.max_buffered_bytes, in bytes (256 MiB); the server applies the same when not set. */
+export { DEFAULT_MAX_BUFFERED_BYTES };
 export const DEFAULT_LENGTH_BYTES = 4;
 export const DEFAULT_RELAY = "pipes";
 export const DEFAULT_LOG_LEVEL = "info";
@@ -48,6 +51,7 @@ export function applyDefaults(config: Config, cpuCount: number): Config {
   const tcp = (config.tcp ??= TcpOptions.create());
   if (tcp.read_buf_size === 0) tcp.read_buf_size = DEFAULT_READ_BUF_SIZE_MB;
   if (tcp.context_codec === ContextCodec.UNSPECIFIED) tcp.context_codec = ContextCodec.JSON;
+  if (tcp.max_buffered_bytes === 0) tcp.max_buffered_bytes = DEFAULT_MAX_BUFFERED_BYTES;
   for (const options of Object.values(tcp.servers)) {
     if (options.delimiter === "") options.delimiter = DEFAULT_DELIMITER;
     if (options.framing === Framing.UNSPECIFIED) options.framing = Framing.DELIMITER;

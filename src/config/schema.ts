@@ -126,6 +126,7 @@ export const TCP_SPEC = message("TcpOptions", TcpOptions, {
   read_buf_size: { kind: "uint", min: 1, max: 100, unit: "MB" },
   pool: { kind: "message", message: POOL_SPEC },
   context_codec: { kind: "enum", names: CONTEXT_CODEC_NAMES },
+  max_buffered_bytes: { kind: "uint", min: 1, unit: "bytes" },
 });
 
 export const SERVER_SPEC = message("ServerOptions", ServerOptions, {

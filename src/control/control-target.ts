@@ -12,4 +12,6 @@ export interface ControlledServer {
   closeConnection(uuid: string): boolean;
   /** Open connections per server name. */
   openConnections(): Record<string, number>;
+  /** Bytes all connections hold from their clients while waiting for the ends of messages. */
+  bufferedBytes(): number;
 }

@@ -62,5 +62,13 @@ export function createMetrics(pool: ControlledPool, server: ControlledServer): R
       for (const [name, open] of Object.entries(server.openConnections())) this.set({ server: name }, open);
     },
   });
+  new Gauge({
+    name: "rr_tcp_buffered_bytes",
+    help: "Bytes all connections hold from their clients while waiting for the ends of messages (bounded by tcp.max_buffered_bytes).",
+    registers: [registry],
+    collect() {
+      this.set(server.bufferedBytes());
+    },
+  });
   return registry;
 }

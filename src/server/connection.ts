@@ -22,6 +22,7 @@ import type { Logger } from "pino";
 import { RequestContext, TcpEvent, TcpResponse } from "../../gen/ts/rr/tcp/v1/tcp.js";
 import { verbFromBytes, type ContextCodec } from "../protocol/index.js";
 import type { EventPool, EventReply, EventRequest } from "./event-pool.js";
+import type { BufferBudget } from "./buffer-budget.js";
 import { MessageTooLargeError, type Framer } from "./framer.js";
 
 /** Why a connection was closed; logged, and reported to `onDone`. */
@@ -42,6 +43,8 @@ export type CloseReason =
   | "IDLE_TIMEOUT"
   /** A message longer than max_message_size. */
   | "MESSAGE_TOO_LARGE"
+  /** All connections together held more than tcp.max_buffered_bytes, this one the most. */
+  | "BUFFER_BUDGET"
   /** The event failed in the pool: worker ERROR frame, crash, bad frame, exec_ttl, no worker... */
   | "EXEC_FAILED"
   /** Graceful shutdown. */
@@ -61,6 +64,8 @@ export interface ConnectionOptions {
   readonly pool: EventPool;
   readonly codec: ContextCodec;
   readonly framer: Framer;
+  /** The bytes all connections may hold from their clients (tcp.max_buffered_bytes). */
+  readonly budget?: BufferBudget<Connection>;
   /** routing: sticky. */
   readonly sticky: boolean;
   /** Milliseconds without client bytes before the connection is closed; 0 = never. */
@@ -261,6 +266,9 @@ export class Connection {
       this.#logger.warn({ uuid: this.uuid, server: this.server, size: err.size, limit: err.limit }, `closing the connection: ${err.message}`);
       return this.#close("MESSAGE_TOO_LARGE");
     }
+    this.#options.budget?.hold(this, this.#framer.buffered);
+    // Over the shared budget, this connection may just have been closed for holding the most.
+    if (this.#state !== "reading") return;
     if (message !== undefined) {
       // The socket stays flowing: pausing and resuming it around every event costs two
       // syscalls per event. Bytes that do arrive meanwhile pause it then (#onData), so at most
@@ -284,8 +292,10 @@ export class Connection {
     if (this.#state === "closing" || this.#state === "done") return; // lingering close: dropped
     this.#framer.push(chunk);
     if (this.#idleTimer !== undefined) this.#lastActivity = Date.now();
-    if (this.#state === "reading") this.#pump();
-    else this.#socket.pause();
+    if (this.#state === "reading") return this.#pump();
+    this.#socket.pause();
+    // Held while the worker has this connection's event: counts against the shared budget too.
+    this.#options.budget?.hold(this, this.#framer.buffered);
   };
 
   readonly #onEnd = (): void => {
@@ -358,6 +368,7 @@ export class Connection {
   #finish(): void {
     if (this.#state === "done") return;
     this.#enter("done");
+    this.#options.budget?.release(this);
     const socket = this.#socket;
     // 'data' stays: it drops what arrives during the lingering close.
     socket.off("end", this.#onEnd);

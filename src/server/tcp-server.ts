@@ -12,6 +12,7 @@ import { contextCodecFor, durationToMs, type ContextCodec } from "../protocol/in
 import { parseListenAddress } from "./address.js";
 import { Connection, type CloseReason } from "./connection.js";
 import type { EventPool } from "./event-pool.js";
+import { BufferBudget, DEFAULT_MAX_BUFFERED_BYTES } from "./buffer-budget.js";
 import { createFramer, type FramerOptions } from "./framer.js";
 import { openListener, remoteAddressOf, type Listener } from "./listener.js";
 
@@ -56,6 +57,7 @@ export class TcpServer {
   readonly #logger: Logger;
   readonly #servers: NamedServer[];
   readonly #connections = new Map<string, Connection>();
+  readonly #budget: BufferBudget<Connection>;
   #accepting = true;
   /** Resolves waiters of `#allClosed` when the registry empties. */
   #onEmpty: (() => void)[] = [];
@@ -66,6 +68,19 @@ export class TcpServer {
     this.#logger = init.logger ?? pino({ level: "silent" });
     const maxReadSize = Math.max(1, init.tcp.read_buf_size || 1) * MB;
     this.#servers = Object.entries(init.tcp.servers).map(([name, options]) => namedServer(name, options, maxReadSize));
+    const limit = init.tcp.max_buffered_bytes || DEFAULT_MAX_BUFFERED_BYTES;
+    this.#budget = new BufferBudget<Connection>(limit, (connection, held, total) => {
+      this.#logger.warn(
+        { uuid: connection.uuid, server: connection.server, held, total, limit },
+        `closing the connection: the connections hold ${total} bytes waiting for the ends of messages, over tcp.max_buffered_bytes ${limit}, and this one the most (${held})`,
+      );
+      connection.closeNow("BUFFER_BUDGET");
+    });
+  }
+
+  /** Bytes all connections hold from their clients while waiting for the ends of messages. */
+  bufferedBytes(): number {
+    return this.#budget.total;
   }
 
   /**
@@ -184,6 +199,7 @@ export class TcpServer {
       pool: this.#pool,
       codec: this.#codec,
       framer: createFramer(named.framer),
+      budget: this.#budget,
       sticky: named.sticky,
       idleTimeoutMs: named.idleTimeoutMs,
       logger: this.#logger,

@@ -36,7 +36,7 @@ describe("broken configs (review)", () => {
       'server.command: must be a command string ("node worker.js") or a list of strings, got 42',
     ]);
     expect(problems("server: { command: node w.js }\ntcp: [1, 2]\n")).toEqual([
-      "tcp: must be a map of keys (servers, read_buf_size, pool, context_codec), got a list",
+      "tcp: must be a map of keys (servers, read_buf_size, pool, context_codec, max_buffered_bytes), got a list",
     ]);
     expect(problems("server: { command: node w.js }\ntcp: { servers: [1] }\n")).toEqual([
       "tcp.servers: must be a map of named entries, got a list",

@@ -22,6 +22,7 @@ function fixtures() {
   const server: ControlledServer = {
     closeConnection: (uuid) => open.delete(uuid),
     openConnections: () => ({ main: open.size }),
+    bufferedBytes: () => 1234,
   };
   return { pool, server, resets: () => resets };
 }
@@ -47,6 +48,7 @@ describe("control API", () => {
     expect(metrics).toMatch(/rr_tcp_worker_execs\{pid="101"\} 7/);
     expect(metrics).toMatch(/rr_tcp_connections_open\{server="main"\} 1/);
     expect(metrics).toMatch(/rr_tcp_events_queued 2/);
+    expect(metrics).toMatch(/rr_tcp_buffered_bytes 1234/);
   });
 
   it("resets the pool and closes connections by uuid", async () => {

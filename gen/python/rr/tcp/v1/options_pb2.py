@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17rr/tcp/v1/options.proto\x12\trr.tcp.v1\x1a\x1egoogle/protobuf/duration.proto\"\x87\x02\n\x06\x43onfig\x12\x18\n\x07version\x18\x01 \x01(\tR\x07version\x12\x30\n\x06server\x18\x02 \x01(\x0b\x32\x18.rr.tcp.v1.ServerOptionsR\x06server\x12\'\n\x03tcp\x18\x03 \x01(\x0b\x32\x15.rr.tcp.v1.TcpOptionsR\x03tcp\x12\'\n\x03rpc\x18\x04 \x01(\x0b\x32\x15.rr.tcp.v1.RpcOptionsR\x03rpc\x12*\n\x04logs\x18\x05 \x01(\x0b\x32\x16.rr.tcp.v1.LogsOptionsR\x04logs\x12\x33\n\x07\x63ontrol\x18\x06 \x01(\x0b\x32\x19.rr.tcp.v1.ControlOptionsR\x07\x63ontrol\"\x96\x02\n\rServerOptions\x12\x18\n\x07\x63ommand\x18\x01 \x03(\tR\x07\x63ommand\x12\x14\n\x05relay\x18\x02 \x01(\tR\x05relay\x12\x33\n\x03\x65nv\x18\x03 \x03(\x0b\x32!.rr.tcp.v1.ServerOptions.EnvEntryR\x03\x65nv\x12\x12\n\x04user\x18\x04 \x01(\tR\x04user\x12\x14\n\x05group\x18\x05 \x01(\tR\x05group\x12>\n\rrelay_timeout\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0crelayTimeout\x1a\x36\n\x08\x45nvEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xb1\x02\n\nTcpOptions\x12<\n\x07servers\x18\x01 \x03(\x0b\x32\".rr.tcp.v1.TcpOptions.ServersEntryR\x07servers\x12\"\n\rread_buf_size\x18\x02 \x01(\rR\x0breadBufSize\x12*\n\x04pool\x18\x03 \x01(\x0b\x32\x16.rr.tcp.v1.PoolOptionsR\x04pool\x12<\n\rcontext_codec\x18\x04 \x01(\x0e\x32\x17.rr.tcp.v1.ContextCodecR\x0c\x63ontextCodec\x1aW\n\x0cServersEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x31\n\x05value\x18\x02 \x01(\x0b\x32\x1b.rr.tcp.v1.TcpServerOptionsR\x05value:\x02\x38\x01\"\xd4\x02\n\x10TcpServerOptions\x12\x12\n\x04\x61\x64\x64r\x18\x01 \x01(\tR\x04\x61\x64\x64r\x12\x1c\n\tdelimiter\x18\x02 \x01(\tR\tdelimiter\x12,\n\x07\x66raming\x18\x03 \x01(\x0e\x32\x12.rr.tcp.v1.FramingR\x07\x66raming\x12!\n\x0clength_bytes\x18\x04 \x01(\rR\x0blengthBytes\x12,\n\x07routing\x18\x05 \x01(\x0e\x32\x12.rr.tcp.v1.RoutingR\x07routing\x12(\n\x10max_message_size\x18\x06 \x01(\x04R\x0emaxMessageSize\x12\'\n\x0fmax_connections\x18\x07 \x01(\rR\x0emaxConnections\x12<\n\x0cidle_timeout\x18\x08 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0bidleTimeout\"\xe9\x03\n\x0bPoolOptions\x12\x18\n\x07\x63ommand\x18\x01 \x03(\tR\x07\x63ommand\x12\x1f\n\x0bnum_workers\x18\x02 \x01(\rR\nnumWorkers\x12\x19\n\x08max_jobs\x18\x03 \x01(\x04R\x07maxJobs\x12$\n\x0emax_queue_size\x18\x04 \x01(\x04R\x0cmaxQueueSize\x12\x44\n\x10\x61llocate_timeout\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0f\x61llocateTimeout\x12\x42\n\x0f\x64\x65stroy_timeout\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0e\x64\x65stroyTimeout\x12>\n\rreset_timeout\x18\x07 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0cresetTimeout\x12\x14\n\x05\x64\x65\x62ug\x18\x08 \x01(\x08R\x05\x64\x65\x62ug\x12<\n\nsupervisor\x18\t \x01(\x0b\x32\x1c.rr.tcp.v1.SupervisorOptionsR\nsupervisor\x12@\n\x0estream_timeout\x18\n \x01(\x0b\x32\x19.google.protobuf.DurationR\rstreamTimeout\"\x92\x02\n\x11SupervisorOptions\x12\x38\n\nwatch_tick\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\twatchTick\x12+\n\x03ttl\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12\x34\n\x08idle_ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07idleTtl\x12*\n\x11max_worker_memory\x18\x04 \x01(\x04R\x0fmaxWorkerMemory\x12\x34\n\x08\x65xec_ttl\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07\x65xecTtl\"$\n\nRpcOptions\x12\x16\n\x06listen\x18\x01 \x01(\tR\x06listen\"7\n\x0bLogsOptions\x12\x14\n\x05level\x18\x01 \x01(\tR\x05level\x12\x12\n\x04mode\x18\x02 \x01(\tR\x04mode\"$\n\x0e\x43ontrolOptions\x12\x12\n\x04\x61\x64\x64r\x18\x01 \x01(\tR\x04\x61\x64\x64r*^\n\x07\x46raming\x12\x17\n\x13\x46RAMING_UNSPECIFIED\x10\x00\x12\x15\n\x11\x46RAMING_DELIMITER\x10\x01\x12\x0f\n\x0b\x46RAMING_RAW\x10\x02\x12\x12\n\x0e\x46RAMING_LENGTH\x10\x03*G\n\x07Routing\x12\x17\n\x13ROUTING_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROUTING_ANY\x10\x01\x12\x12\n\x0eROUTING_STICKY\x10\x02*^\n\x0c\x43ontextCodec\x12\x1d\n\x19\x43ONTEXT_CODEC_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43ONTEXT_CODEC_JSON\x10\x01\x12\x17\n\x13\x43ONTEXT_CODEC_PROTO\x10\x02\x42\x94\x01\n\rcom.rr.tcp.v1B\x0cOptionsProtoP\x01Z/github.com/rr-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\xa2\x02\x03RTX\xaa\x02\tRr.Tcp.V1\xca\x02\tRr\\Tcp\\V1\xe2\x02\x15Rr\\Tcp\\V1\\GPBMetadata\xea\x02\x0bRr::Tcp::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17rr/tcp/v1/options.proto\x12\trr.tcp.v1\x1a\x1egoogle/protobuf/duration.proto\"\x87\x02\n\x06\x43onfig\x12\x18\n\x07version\x18\x01 \x01(\tR\x07version\x12\x30\n\x06server\x18\x02 \x01(\x0b\x32\x18.rr.tcp.v1.ServerOptionsR\x06server\x12\'\n\x03tcp\x18\x03 \x01(\x0b\x32\x15.rr.tcp.v1.TcpOptionsR\x03tcp\x12\'\n\x03rpc\x18\x04 \x01(\x0b\x32\x15.rr.tcp.v1.RpcOptionsR\x03rpc\x12*\n\x04logs\x18\x05 \x01(\x0b\x32\x16.rr.tcp.v1.LogsOptionsR\x04logs\x12\x33\n\x07\x63ontrol\x18\x06 \x01(\x0b\x32\x19.rr.tcp.v1.ControlOptionsR\x07\x63ontrol\"\x96\x02\n\rServerOptions\x12\x18\n\x07\x63ommand\x18\x01 \x03(\tR\x07\x63ommand\x12\x14\n\x05relay\x18\x02 \x01(\tR\x05relay\x12\x33\n\x03\x65nv\x18\x03 \x03(\x0b\x32!.rr.tcp.v1.ServerOptions.EnvEntryR\x03\x65nv\x12\x12\n\x04user\x18\x04 \x01(\tR\x04user\x12\x14\n\x05group\x18\x05 \x01(\tR\x05group\x12>\n\rrelay_timeout\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0crelayTimeout\x1a\x36\n\x08\x45nvEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xdf\x02\n\nTcpOptions\x12<\n\x07servers\x18\x01 \x03(\x0b\x32\".rr.tcp.v1.TcpOptions.ServersEntryR\x07servers\x12\"\n\rread_buf_size\x18\x02 \x01(\rR\x0breadBufSize\x12*\n\x04pool\x18\x03 \x01(\x0b\x32\x16.rr.tcp.v1.PoolOptionsR\x04pool\x12<\n\rcontext_codec\x18\x04 \x01(\x0e\x32\x17.rr.tcp.v1.ContextCodecR\x0c\x63ontextCodec\x12,\n\x12max_buffered_bytes\x18\x05 \x01(\x04R\x10maxBufferedBytes\x1aW\n\x0cServersEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x31\n\x05value\x18\x02 \x01(\x0b\x32\x1b.rr.tcp.v1.TcpServerOptionsR\x05value:\x02\x38\x01\"\xd4\x02\n\x10TcpServerOptions\x12\x12\n\x04\x61\x64\x64r\x18\x01 \x01(\tR\x04\x61\x64\x64r\x12\x1c\n\tdelimiter\x18\x02 \x01(\tR\tdelimiter\x12,\n\x07\x66raming\x18\x03 \x01(\x0e\x32\x12.rr.tcp.v1.FramingR\x07\x66raming\x12!\n\x0clength_bytes\x18\x04 \x01(\rR\x0blengthBytes\x12,\n\x07routing\x18\x05 \x01(\x0e\x32\x12.rr.tcp.v1.RoutingR\x07routing\x12(\n\x10max_message_size\x18\x06 \x01(\x04R\x0emaxMessageSize\x12\'\n\x0fmax_connections\x18\x07 \x01(\rR\x0emaxConnections\x12<\n\x0cidle_timeout\x18\x08 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0bidleTimeout\"\xe9\x03\n\x0bPoolOptions\x12\x18\n\x07\x63ommand\x18\x01 \x03(\tR\x07\x63ommand\x12\x1f\n\x0bnum_workers\x18\x02 \x01(\rR\nnumWorkers\x12\x19\n\x08max_jobs\x18\x03 \x01(\x04R\x07maxJobs\x12$\n\x0emax_queue_size\x18\x04 \x01(\x04R\x0cmaxQueueSize\x12\x44\n\x10\x61llocate_timeout\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0f\x61llocateTimeout\x12\x42\n\x0f\x64\x65stroy_timeout\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0e\x64\x65stroyTimeout\x12>\n\rreset_timeout\x18\x07 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0cresetTimeout\x12\x14\n\x05\x64\x65\x62ug\x18\x08 \x01(\x08R\x05\x64\x65\x62ug\x12<\n\nsupervisor\x18\t \x01(\x0b\x32\x1c.rr.tcp.v1.SupervisorOptionsR\nsupervisor\x12@\n\x0estream_timeout\x18\n \x01(\x0b\x32\x19.google.protobuf.DurationR\rstreamTimeout\"\x92\x02\n\x11SupervisorOptions\x12\x38\n\nwatch_tick\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\twatchTick\x12+\n\x03ttl\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12\x34\n\x08idle_ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07idleTtl\x12*\n\x11max_worker_memory\x18\x04 \x01(\x04R\x0fmaxWorkerMemory\x12\x34\n\x08\x65xec_ttl\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07\x65xecTtl\"$\n\nRpcOptions\x12\x16\n\x06listen\x18\x01 \x01(\tR\x06listen\"7\n\x0bLogsOptions\x12\x14\n\x05level\x18\x01 \x01(\tR\x05level\x12\x12\n\x04mode\x18\x02 \x01(\tR\x04mode\"$\n\x0e\x43ontrolOptions\x12\x12\n\x04\x61\x64\x64r\x18\x01 \x01(\tR\x04\x61\x64\x64r*^\n\x07\x46raming\x12\x17\n\x13\x46RAMING_UNSPECIFIED\x10\x00\x12\x15\n\x11\x46RAMING_DELIMITER\x10\x01\x12\x0f\n\x0b\x46RAMING_RAW\x10\x02\x12\x12\n\x0e\x46RAMING_LENGTH\x10\x03*G\n\x07Routing\x12\x17\n\x13ROUTING_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROUTING_ANY\x10\x01\x12\x12\n\x0eROUTING_STICKY\x10\x02*^\n\x0c\x43ontextCodec\x12\x1d\n\x19\x43ONTEXT_CODEC_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43ONTEXT_CODEC_JSON\x10\x01\x12\x17\n\x13\x43ONTEXT_CODEC_PROTO\x10\x02\x42\x94\x01\n\rcom.rr.tcp.v1B\x0cOptionsProtoP\x01Z/github.com/rr-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\xa2\x02\x03RTX\xaa\x02\tRr.Tcp.V1\xca\x02\tRr\\Tcp\\V1\xe2\x02\x15Rr\\Tcp\\V1\\GPBMetadata\xea\x02\x0bRr::Tcp::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rr.tcp.v1.options_pb2', globals())
@@ -26,12 +26,12 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _SERVEROPTIONS_ENVENTRY._serialized_options = b'8\001'
   _TCPOPTIONS_SERVERSENTRY._options = None
   _TCPOPTIONS_SERVERSENTRY._serialized_options = b'8\001'
-  _FRAMING._serialized_start=2170
-  _FRAMING._serialized_end=2264
-  _ROUTING._serialized_start=2266
-  _ROUTING._serialized_end=2337
-  _CONTEXTCODEC._serialized_start=2339
-  _CONTEXTCODEC._serialized_end=2433
+  _FRAMING._serialized_start=2216
+  _FRAMING._serialized_end=2310
+  _ROUTING._serialized_start=2312
+  _ROUTING._serialized_end=2383
+  _CONTEXTCODEC._serialized_start=2385
+  _CONTEXTCODEC._serialized_end=2479
   _CONFIG._serialized_start=71
   _CONFIG._serialized_end=334
   _SERVEROPTIONS._serialized_start=337
@@ -39,19 +39,19 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _SERVEROPTIONS_ENVENTRY._serialized_start=561
   _SERVEROPTIONS_ENVENTRY._serialized_end=615
   _TCPOPTIONS._serialized_start=618
-  _TCPOPTIONS._serialized_end=923
-  _TCPOPTIONS_SERVERSENTRY._serialized_start=836
-  _TCPOPTIONS_SERVERSENTRY._serialized_end=923
-  _TCPSERVEROPTIONS._serialized_start=926
-  _TCPSERVEROPTIONS._serialized_end=1266
-  _POOLOPTIONS._serialized_start=1269
-  _POOLOPTIONS._serialized_end=1758
-  _SUPERVISOROPTIONS._serialized_start=1761
-  _SUPERVISOROPTIONS._serialized_end=2035
-  _RPCOPTIONS._serialized_start=2037
-  _RPCOPTIONS._serialized_end=2073
-  _LOGSOPTIONS._serialized_start=2075
-  _LOGSOPTIONS._serialized_end=2130
-  _CONTROLOPTIONS._serialized_start=2132
-  _CONTROLOPTIONS._serialized_end=2168
+  _TCPOPTIONS._serialized_end=969
+  _TCPOPTIONS_SERVERSENTRY._serialized_start=882
+  _TCPOPTIONS_SERVERSENTRY._serialized_end=969
+  _TCPSERVEROPTIONS._serialized_start=972
+  _TCPSERVEROPTIONS._serialized_end=1312
+  _POOLOPTIONS._serialized_start=1315
+  _POOLOPTIONS._serialized_end=1804
+  _SUPERVISOROPTIONS._serialized_start=1807
+  _SUPERVISOROPTIONS._serialized_end=2081
+  _RPCOPTIONS._serialized_start=2083
+  _RPCOPTIONS._serialized_end=2119
+  _LOGSOPTIONS._serialized_start=2121
+  _LOGSOPTIONS._serialized_end=2176
+  _CONTROLOPTIONS._serialized_start=2178
+  _CONTROLOPTIONS._serialized_end=2214
 # @@protoc_insertion_point(module_scope)

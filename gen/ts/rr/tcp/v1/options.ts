@@ -227,6 +227,12 @@ export interface TcpOptions {
     | undefined;
   /** The request context encoding (rr-tcp key): json (default, RoadRunner's) or proto. */
   context_codec: ContextCodec;
+  /**
+   * Most BYTES all connections of all servers may hold from their clients at once while waiting
+   * for the rest of a message (rr-tcp key). Past it, the connections holding the most are closed
+   * (with their CLOSE event) until the total is back under. Default 268435456 (256 MiB).
+   */
+  max_buffered_bytes: number;
 }
 
 export interface TcpOptions_ServersEntry {
@@ -773,7 +779,7 @@ export const ServerOptions_EnvEntry: MessageFns<ServerOptions_EnvEntry> = {
 };
 
 function createBaseTcpOptions(): TcpOptions {
-  return { servers: {}, read_buf_size: 0, pool: undefined, context_codec: 0 };
+  return { servers: {}, read_buf_size: 0, pool: undefined, context_codec: 0, max_buffered_bytes: 0 };
 }
 
 export const TcpOptions: MessageFns<TcpOptions> = {
@@ -789,6 +795,9 @@ export const TcpOptions: MessageFns<TcpOptions> = {
     }
     if (message.context_codec !== 0) {
       writer.uint32(32).int32(message.context_codec);
+    }
+    if (message.max_buffered_bytes !== 0) {
+      writer.uint32(40).uint64(message.max_buffered_bytes);
     }
     return writer;
   },
@@ -841,6 +850,14 @@ export const TcpOptions: MessageFns<TcpOptions> = {
             message.context_codec = reader.int32() as any;
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.max_buffered_bytes = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -880,6 +897,11 @@ export const TcpOptions: MessageFns<TcpOptions> = {
         : isSet(object.context_codec)
         ? contextCodecFromJSON(object.context_codec)
         : 0,
+      max_buffered_bytes: isSet(object.maxBufferedBytes)
+        ? globalThis.Number(object.maxBufferedBytes)
+        : isSet(object.max_buffered_bytes)
+        ? globalThis.Number(object.max_buffered_bytes)
+        : 0,
     };
   },
 
@@ -903,6 +925,9 @@ export const TcpOptions: MessageFns<TcpOptions> = {
     if (message.context_codec !== 0) {
       obj.contextCodec = contextCodecToJSON(message.context_codec);
     }
+    if (message.max_buffered_bytes !== 0) {
+      obj.maxBufferedBytes = Math.round(message.max_buffered_bytes);
+    }
     return obj;
   },
 
@@ -925,6 +950,7 @@ export const TcpOptions: MessageFns<TcpOptions> = {
       ? PoolOptions.fromPartial(object.pool)
       : undefined;
     message.context_codec = object.context_codec ?? 0;
+    message.max_buffered_bytes = object.max_buffered_bytes ?? 0;
     return message;
   },
 };
