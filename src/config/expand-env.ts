@@ -16,7 +16,7 @@ export type EnvLookup = Readonly<Record<string, string | undefined>>;
  */
 export function expandEnv(text: string, env: EnvLookup, onUnset?: (name: string) => void): string {
   if (!text.includes("$")) return text;
-  return text.replace(REFERENCE, (whole: string, name: string | undefined, fallback: string | undefined) => {
+  return text.replace(REFERENCE, (_whole: string, name: string | undefined, fallback: string | undefined) => {
     if (name === undefined) return "$"; // `$$` escape
     const value = env[name];
     if (fallback !== undefined) return value === undefined || value === "" ? fallback : value;

@@ -3,37 +3,18 @@
  * run them for their language (in parallel, as separate test files).
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RequestContext, TcpEvent } from "../../gen/ts/rr/tcp/v1/tcp.js";
 import { encodeControlFrame, encodeFrame, encodePayloadFrame, FrameFlag, type Frame } from "../../src/goridge/index.js";
 import { eventName, jsonContextCodec, protoContextCodec, WIRE_EVENT_NAMES, WIRE_VERB_NAMES } from "../../src/protocol/index.js";
-import { goXlang, pythonXlang, REPO_ROOT, workerCommands, type WorkerCommands } from "./toolchain.js";
+import { goXlang, pythonXlang, workerCommands, type WorkerCommands } from "./toolchain.js";
 import { buildTsFixture, decodeMessage, encodedFixture, fixtureText, TS_FIXTURE, type EncodedFixture, type Neutral, type TsFixture } from "./vectors.js";
 import { frameHex, WorkerSession } from "./worker-session.js";
+import { capturedFrame, capturedFrames, FRAMES_FIXTURE } from "../fixtures/goridge-frames.js";
 
 export type Language = "python" | "go";
 
-const FRAMES_FIXTURE = join(REPO_ROOT, "test/fixtures/goridge-frames.json");
-
-interface FixtureFrame {
-  name: string;
-  direction: string;
-  hex: string;
-  flags: number;
-  options: number[];
-  payload?: string;
-  context?: string;
-  body_hex?: string;
-}
-
-const capturedFrames = (JSON.parse(readFileSync(FRAMES_FIXTURE, "utf8")) as { frames: FixtureFrame[] }).frames;
-
-function captured(name: string): Buffer {
-  const frame = capturedFrames.find((f) => f.name.includes(name));
-  if (!frame) throw new Error(`no frame named like ${name} in ${FRAMES_FIXTURE}`);
-  return Buffer.from(frame.hex, "hex");
-}
+const captured = capturedFrame;
 
 interface FramesOutput {
   frames: {

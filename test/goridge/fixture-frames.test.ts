@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   decodeFrame,
@@ -13,22 +12,9 @@ import {
   splitPayload,
   type Frame,
 } from '../../src/goridge/index.js';
+import { capturedFrames } from '../fixtures/goridge-frames.js';
 
-interface FixtureFrame {
-  name: string;
-  hex: string;
-  flags: number;
-  options: number[];
-  payload?: string;
-  context?: string;
-  body_hex?: string;
-}
-
-const fixtures = (
-  JSON.parse(
-    readFileSync(new URL('../fixtures/goridge-frames.json', import.meta.url), 'utf8'),
-  ) as { frames: FixtureFrame[] }
-).frames;
+const fixtures = capturedFrames;
 
 describe('frames captured from the real PHP worker and RoadRunner', () => {
   it('has fixtures to check', () => {

@@ -1,22 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { PoolError } from '../../src/pool/errors.js';
 import type { WorkerPool } from '../../src/pool/worker-pool.js';
-import { captureLogs, event, isAlive, livePids, parseReply, sleep, startPool, waitFor } from './helpers.js';
+import { failure, captureLogs, event, isAlive, livePids, parseReply, sleep, startPool, waitFor } from './helpers.js';
 
 let pool: WorkerPool | undefined;
 afterEach(async () => {
   await pool?.destroy();
   pool = undefined;
 });
-
-async function failure(promise: Promise<unknown>): Promise<PoolError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(PoolError);
-  return err as PoolError;
-}
 
 describe('worker failures', () => {
   it('kill -9 during an event: that event fails naming the pid, a replacement is ready within a second', async () => {

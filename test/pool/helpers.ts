@@ -3,6 +3,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
+import { expect } from 'vitest';
+import { PoolError } from '../../src/pool/errors.js';
 import type { Duration } from '../../gen/ts/google/protobuf/duration.js';
 import { msToDuration } from '../../src/protocol/duration.js';
 import { WorkerStatus } from '../../gen/ts/rr/tcp/v1/control.js';
@@ -85,4 +87,14 @@ export function livePids(pool: WorkerPool): number[] {
     .state()
     .workers.filter((w) => w.status === WorkerStatus.READY || w.status === WorkerStatus.WORKING)
     .map((w) => w.pid);
+}
+
+/** The PoolError a promise rejects with (fails the test if it resolves or rejects otherwise). */
+export async function failure(promise: Promise<unknown>): Promise<PoolError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(PoolError);
+  return err as PoolError;
 }

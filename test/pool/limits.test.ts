@@ -1,22 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { PoolError } from '../../src/pool/errors.js';
 import type { WorkerPool } from '../../src/pool/worker-pool.js';
-import { event, isAlive, livePids, ms, parseReply, startPool, waitFor } from './helpers.js';
+import { failure, event, isAlive, livePids, ms, parseReply, startPool, waitFor } from './helpers.js';
 
 let pool: WorkerPool | undefined;
 afterEach(async () => {
   await pool?.destroy();
   pool = undefined;
 });
-
-async function failure(promise: Promise<unknown>): Promise<PoolError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(PoolError);
-  return err as PoolError;
-}
 
 describe('limits', () => {
   it('exec_ttl kills a worker that does not answer in time; the event fails with EXEC_TTL', async () => {

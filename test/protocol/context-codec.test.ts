@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { capturedFrames } from "../fixtures/goridge-frames.js";
 import { RequestContext, TcpEvent } from "../../gen/ts/rr/tcp/v1/tcp.js";
 import {
   CONTEXT_KEYS,
@@ -10,9 +10,7 @@ import {
   protoContextCodec,
 } from "../../src/protocol/index.js";
 
-interface VectorFrame { name: string; direction: string; context?: string }
-const vectors = JSON.parse(readFileSync(new URL("../fixtures/goridge-frames.json", import.meta.url), "utf8")) as { frames: VectorFrame[] };
-const requestContexts = vectors.frames
+const requestContexts = capturedFrames
   .filter((f) => f.direction === "server->worker" && f.context !== undefined)
   .map((f) => f.context!);
 

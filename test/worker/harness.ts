@@ -3,10 +3,10 @@
  * the exact bytes the worker wrote, so tests can compare them byte for byte.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_PAYLOAD_SIZE, HEADER_BASE_SIZE, readFrameLength } from '../../src/goridge/index.js';
+import { capturedFrame } from '../fixtures/goridge-frames.js';
 
 /** The command line a pool uses for a TypeScript worker: no `tsx` CLI in between, so the pid RoadRunner spawns is the worker's. */
 export const NODE_TSX = [process.execPath, '--import', 'tsx'] as const;
@@ -15,24 +15,8 @@ export const ECHO_WORKER = fileURLToPath(new URL('../../examples/echo-worker.ts'
 export const BEHAVIOUR_WORKER = fileURLToPath(new URL('./fixtures/behaviour-worker.ts', import.meta.url));
 export const LOOP_WORKER = fileURLToPath(new URL('./fixtures/loop-worker.ts', import.meta.url));
 
-interface VectorFrame {
-  name: string;
-  direction: string;
-  hex: string;
-}
-
-const vectors = (
-  JSON.parse(readFileSync(new URL('../fixtures/goridge-frames.json', import.meta.url), 'utf8')) as {
-    frames: VectorFrame[];
-  }
-).frames;
-
 /** The bytes of the captured frame whose name contains `part` (exactly one must match). */
-export function vector(part: string): Buffer {
-  const found = vectors.filter((f) => f.name.includes(part));
-  if (found.length !== 1) throw new Error(`${found.length} vectors match ${JSON.stringify(part)}`);
-  return Buffer.from((found[0] as VectorFrame).hex, 'hex');
-}
+export const vector = capturedFrame;
 
 /** A worker child process with its stderr captured. */
 export interface WorkerChild {
