@@ -3,6 +3,7 @@
  * `unix:///absolute.sock` or `unix://relative.sock`.
  */
 import { RelayAddressError } from './errors.js';
+import { splitHostPort } from './host-port.js';
 
 /** Where a worker's frames travel. */
 export type RelayAddress =
@@ -11,7 +12,6 @@ export type RelayAddress =
   | { kind: 'unix'; path: string };
 
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s;
-const PORT = /^[0-9]{1,5}$/;
 
 /**
  * Parses a relay address. The tcp host is lower-cased (as PHP's goridge does); an IPv6 host is
@@ -55,28 +55,8 @@ export function formatRelayAddress(a: RelayAddress): string {
 }
 
 function parseTcp(s: string, rest: string): RelayAddress {
-  let host: string;
-  let port: string;
-  if (rest.startsWith('[')) {
-    const close = rest.indexOf(']');
-    if (close < 0 || rest[close + 1] !== ':') {
-      throw new RelayAddressError(s, 'an IPv6 host must be written [host]:port');
-    }
-    host = rest.slice(1, close);
-    port = rest.slice(close + 2);
-  } else {
-    const colon = rest.lastIndexOf(':');
-    if (colon < 0) throw new RelayAddressError(s, 'the port is missing (tcp://host:port)');
-    host = rest.slice(0, colon);
-    port = rest.slice(colon + 1);
-    if (host.includes(':')) {
-      throw new RelayAddressError(s, 'an IPv6 host must be written in brackets, [host]:port');
-    }
-  }
-  if (host === '') throw new RelayAddressError(s, 'the host is empty');
-  if (/[\s/?#@]/.test(host)) throw new RelayAddressError(s, `"${host}" is not a host name`);
-  if (!PORT.test(port) || Number(port) > 65535) {
-    throw new RelayAddressError(s, `the port "${port}" is not a number 0..65535`);
-  }
-  return { kind: 'tcp', host: host.toLowerCase(), port: Number(port) };
+  const parsed = splitHostPort(rest);
+  if ('problem' in parsed) throw new RelayAddressError(s, parsed.problem);
+  if (parsed.host === '') throw new RelayAddressError(s, 'the host is empty');
+  return { kind: 'tcp', host: parsed.host.toLowerCase(), port: parsed.port };
 }

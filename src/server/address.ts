@@ -3,6 +3,7 @@
  * `[::1]:port`, `:port` (every interface) and `unix:///path.sock`.
  */
 import { isIP } from "node:net";
+import { splitHostPort } from "../goridge/host-port.js";
 
 /** Where a server listens. */
 export type ListenAddress =
@@ -37,21 +38,9 @@ export function parseListenAddress(address: string): ListenAddress {
     if (scheme[1]!.toLowerCase() !== "tcp") throw new AddressError(address, `${JSON.stringify(address)}: invalid protocol ${JSON.stringify(scheme[1])} (${ALLOWED})`);
     hostPort = text.slice(scheme[0].length);
   }
-  const colon = hostPort.lastIndexOf(":");
-  if (colon < 0) throw new AddressError(address, `${JSON.stringify(address)} has no port (${ALLOWED})`);
-  let host = hostPort.slice(0, colon);
-  const portText = hostPort.slice(colon + 1);
-  if (host.startsWith("[") && host.endsWith("]")) {
-    host = host.slice(1, -1);
-    if (isIP(host) !== 6) throw new AddressError(address, `${JSON.stringify(address)}: ${JSON.stringify(host)} is not an IPv6 address`);
-  } else if (host.includes(":")) {
-    throw new AddressError(address, `${JSON.stringify(address)}: write IPv6 hosts in brackets, e.g. [::1]:7000`);
-  }
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
-    throw new AddressError(address, `${JSON.stringify(address)}: the port must be 0..65535, got ${JSON.stringify(portText)}`);
-  }
-  if (/[\s/]/.test(host)) throw new AddressError(address, `${JSON.stringify(address)}: ${JSON.stringify(host)} is not a host name (${ALLOWED})`);
-  return { kind: "tcp", host, port: Number(portText) };
+  const parsed = splitHostPort(hostPort);
+  if ("problem" in parsed) throw new AddressError(address, `${JSON.stringify(address)}: ${parsed.problem} (${ALLOWED})`);
+  return { kind: "tcp", host: parsed.host, port: parsed.port };
 }
 
 /** The address as a string, the way it is logged: `127.0.0.1:7000`, `[::1]:7000`, `unix:///run/x.sock`. */

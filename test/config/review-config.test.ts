@@ -20,7 +20,7 @@ describe("broken configs (review)", () => {
   it("a server.relay the pool could not open is refused by the loader, with the parser's reason", () => {
     const relay = (value: string) => problems(`server: { command: node w.js, relay: "${value}" }\n${servers}`);
     expect(relay("tcp://nohostport")).toEqual([
-      'server.relay: bad relay address "tcp://nohostport": the port is missing (tcp://host:port); expected "pipes", "tcp://host:port" or "unix:///path/to.sock"',
+      'server.relay: bad relay address "tcp://nohostport": the port is missing; expected "pipes", "tcp://host:port" or "unix:///path/to.sock"',
     ]);
     expect(relay("tcp://127.0.0.1:99999")[0]).toContain('the port "99999" is not a number 0..65535');
     expect(relay("tcp://:7000")[0]).toContain("the host is empty");
@@ -47,11 +47,11 @@ describe("broken configs (review)", () => {
     const found = problems(`server: { command: "\${WORKER}" }\ntcp:\n  servers:\n    main: { addr: "\${HOST}:\${PORT}", idle_timeout: "\${IDLE:-5s}" }\n`, { HOST: "127.0.0.1" });
     expect(found.sort()).toEqual([
       'server.command: missing (the worker command, e.g. "node worker.js"; or set tcp.pool.command); ${WORKER} is not set in the environment',
-      'tcp.servers.main.addr: "127.0.0.1:": the port must be 0..65535, got ""; ${PORT} is not set in the environment',
+      'tcp.servers.main.addr: "127.0.0.1:": the port "" is not a number 0..65535 (allowed: host:port, tcp://host:port, [::1]:port, unix:///path.sock); ${PORT} is not set in the environment',
     ]);
     // A set variable, or one with a default, is not blamed.
     expect(problems(`server: { command: node w.js }\ntcp:\n  servers:\n    main: { addr: "\${ADDR}" }\n`, { ADDR: "nowhere" })).toEqual([
-      'tcp.servers.main.addr: "nowhere" has no port (allowed: host:port, tcp://host:port, [::1]:port, unix:///path.sock)',
+      'tcp.servers.main.addr: "nowhere": the port is missing (allowed: host:port, tcp://host:port, [::1]:port, unix:///path.sock)',
     ]);
   });
 });

@@ -66,7 +66,7 @@ describe("control API", () => {
 
   it("names a bad address", async () => {
     const f = fixtures();
-    await expect(ControlServer.listen("localhost", f.pool, f.server)).rejects.toThrow(/"localhost" has no port/);
+    await expect(ControlServer.listen("localhost", f.pool, f.server)).rejects.toThrow(/"localhost": the port is missing/);
   });
 });
 
@@ -74,6 +74,6 @@ describe("control.addr in the config", () => {
   it("is checked when the config loads, naming the key", async () => {
     const { parseConfig } = await import("../../src/config/index.js");
     const yaml = 'server: { command: "node w.js" }\ntcp: { servers: { main: { addr: "127.0.0.1:7000" } } }\ncontrol: { addr: "localhost" }\n';
-    expect(() => parseConfig(yaml)).toThrow(/control\.addr: "localhost" has no port/);
+    expect(() => parseConfig(yaml)).toThrow(/control\.addr: "localhost": the port is missing/);
   });
 });

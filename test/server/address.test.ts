@@ -17,10 +17,10 @@ describe("listen addresses", () => {
 
   it.each([
     ["udp://127.0.0.1:9", /invalid protocol "udp"/],
-    ["127.0.0.1", /has no port/],
-    ["127.0.0.1:70000", /port must be 0\.\.65535/],
-    ["127.0.0.1:http", /port must be 0\.\.65535/],
-    ["::1:7000", /write IPv6 hosts in brackets/],
+    ["127.0.0.1", /port is missing/],
+    ["127.0.0.1:70000", /port "70000" is not a number 0\.\.65535/],
+    ["127.0.0.1:http", /port "http" is not a number 0\.\.65535/],
+    ["::1:7000", /IPv6 host must be written in brackets/],
     ["[nope]:7000", /is not an IPv6 address/],
     ["unix://", /has no socket path/],
   ])("refuses %s", (text, message) => {
