@@ -10,6 +10,7 @@ import pino from "pino";
 import { loadConfigFile, parseConfig } from "../../src/config/index.js";
 import { WorkerPool } from "../../src/pool/index.js";
 import { Service } from "../../src/server/serve.js";
+import { DUPLICATE_SIGNAL_WINDOW_MS } from "../../src/server/shutdown.js";
 import { openClient, within } from "../server/harness.js";
 import { RECORDING_WORKER, RECORDING_WORKER_CMD, ROOT, startService, tempRecording, TSX_LOADER, type Recording } from "./harness.js";
 
@@ -141,6 +142,8 @@ describe("rr-tcp serve", () => {
       await recording.until((all) => all.some((r) => r.uuid === uuid && r.event === "DATA"), "the hanging DATA event");
       cli.child.kill("SIGTERM");
       await cli.log((line) => line.signal === "SIGTERM", "the shutdown log line");
+      // Sooner, it would count as the first signal delivered twice (a terminal's Ctrl-C under npm).
+      await new Promise((r) => setTimeout(r, DUPLICATE_SIGNAL_WINDOW_MS));
       const start = Date.now();
       cli.child.kill("SIGINT");
       expect(await within(cli.exited, "rr-tcp to exit", 5_000)).toEqual({ code: 1, signal: null });
@@ -199,6 +202,34 @@ describe("rr-tcp serve", () => {
       await assertPortFree(7000);
     } finally {
       if (groupAlive()) process.kill(-group, "SIGKILL");
+    }
+  });
+
+  it("`npm start` under a process manager: SIGTERM to npm alone stops rr-tcp gracefully, nothing left behind", async () => {
+    await assertPortFree(7000);
+    const npm = spawn("npm", ["start"], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    npm.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    npm.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => npm.once("exit", (code) => resolve(code)));
+    const group = npm.pid!;
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!output.includes('"msg":"rr-tcp ready"')) {
+        if (Date.now() > deadline || npm.exitCode !== null) throw new Error(`npm start did not get ready:\n${output}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await helloQuit(7000);
+      npm.kill("SIGTERM"); // npm's pid only, as systemd or a container runtime would
+      await within(exited, `npm start to exit after SIGTERM:\n${output}`, 15_000);
+      expect(output).toContain('"msg":"rr-tcp stopped"');
+      await assertPortFree(7000);
+    } finally {
+      try {
+        process.kill(-group, "SIGKILL");
+      } catch {
+        // all gone
+      }
     }
   });
 
