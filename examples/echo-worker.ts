@@ -8,15 +8,15 @@
  * delimiter) answers `bye` and closes. CLOSE: acknowledged (serve() answers it when the handler
  * returns nothing).
  */
-import { serve, TcpEvent, TcpResponse, type Request, type Reply } from '../src/worker/index.js';
+import { serve, TcpEvent, TcpResponse, type Request, type Reply } from "../src/worker/index.js";
 
 function echo(request: Request): Reply {
   switch (request.event) {
     case TcpEvent.Connected:
       return TcpResponse.Read;
     case TcpEvent.Data:
-      if (withoutDelimiter(request.body) === 'quit') {
-        return { verb: TcpResponse.RespondClose, body: 'bye\r\n' };
+      if (withoutDelimiter(request.body) === "quit") {
+        return { verb: TcpResponse.RespondClose, body: "bye\r\n" };
       }
       return request.body;
     default:
@@ -27,7 +27,7 @@ function echo(request: Request): Reply {
 // The server keeps the delimiter on a message; a `\r\n` or `\n` line ending is what telnet and
 // netcat send.
 function withoutDelimiter(body: Buffer): string {
-  return body.toString('utf8').replace(/\r?\n$/, '');
+  return body.toString("utf8").replace(/\r?\n$/, "");
 }
 
 await serve(echo);

@@ -4,8 +4,8 @@
  *
  *   npx tsx scripts/bench-codec.ts     prints a one-row Markdown table
  */
-import { pathToFileURL } from 'node:url';
-import { encodePayloadFrame, FrameReader, splitPayload, type Frame } from '../src/goridge/index.js';
+import { pathToFileURL } from "node:url";
+import { encodePayloadFrame, FrameReader, splitPayload, type Frame } from "../src/goridge/index.js";
 
 /** Result of {@link benchCodec}. */
 export interface CodecBenchResult {
@@ -46,7 +46,7 @@ export async function benchCodec(opts: { durationMs?: number } = {}): Promise<Co
   } while (Date.now() < deadline || samples.length < 5);
   reader.end();
   if (bytesSeen !== BODY.length * BATCH * (samples.length + 5)) {
-    throw new Error('codec bench decoded a different number of bytes than it encoded');
+    throw new Error("codec bench decoded a different number of bytes than it encoded");
   }
   samples.sort((a, b) => a - b);
   const nsPerFrame = samples[samples.length >> 1] as number;
@@ -56,9 +56,9 @@ export async function benchCodec(opts: { durationMs?: number } = {}): Promise<Co
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (CONTEXT.length !== 113) throw new Error(`context is ${CONTEXT.length} bytes, expected 113`);
   const { nsPerFrame, framesPerSec } = await benchCodec();
-  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+  const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
   process.stdout.write(
-    '| benchmark | ns/frame | frames/s |\n| --- | ---: | ---: |\n' +
+    "| benchmark | ns/frame | frames/s |\n| --- | ---: | ---: |\n" +
       `| goridge DATA frame (113 B context, 1 KiB body): encode + FrameReader decode | ${fmt(nsPerFrame)} | ${fmt(framesPerSec)} |\n`,
   );
 }

@@ -24,19 +24,41 @@ const timing = quick ? { warmupMs: 500, durationMs: 2000 } : { warmupMs: 2000, d
 const NUM_WORKERS = 2;
 const IDLE_CONNECTIONS = 10_000;
 
-interface Scenario { key: string; label: string; connections: number; messageBytes: number }
+interface Scenario {
+  key: string;
+  label: string;
+  connections: number;
+  messageBytes: number;
+}
 const scenarios: Scenario[] = [
   { key: "c64", label: "64 conns, 64 B", connections: 64, messageBytes: 64 },
   { key: "c1", label: "1 conn, 64 B", connections: 1, messageBytes: 64 },
   { key: "c64_4k", label: "64 conns, 4 KiB", connections: 64, messageBytes: 4096 },
 ];
 
-interface Target { key: string; label: string; start(): Promise<RunningTarget>; skip?: string }
+interface Target {
+  key: string;
+  label: string;
+  start(): Promise<RunningTarget>;
+  skip?: string;
+}
 const targets: Target[] = [
   { key: "limit", label: "in-process Node echo (limit)", start: startInProcessEcho },
-  { key: "naive", label: `naive one-hop forwarder, ${NUM_WORKERS} TS workers (reference)`, start: () => startNaiveForwarder(ECHO_WORKER_COMMAND, NUM_WORKERS) },
-  { key: "rr_json", label: `rr-tcp, ${NUM_WORKERS} TS workers, JSON context`, start: () => startRrTcp({ command: ECHO_WORKER_COMMAND, numWorkers: NUM_WORKERS, contextCodec: "json" }) },
-  { key: "rr_proto", label: `rr-tcp, ${NUM_WORKERS} TS workers, protobuf context`, start: () => startRrTcp({ command: ECHO_WORKER_COMMAND, numWorkers: NUM_WORKERS, contextCodec: "proto" }) },
+  {
+    key: "naive",
+    label: `naive one-hop forwarder, ${NUM_WORKERS} TS workers (reference)`,
+    start: () => startNaiveForwarder(ECHO_WORKER_COMMAND, NUM_WORKERS),
+  },
+  {
+    key: "rr_json",
+    label: `rr-tcp, ${NUM_WORKERS} TS workers, JSON context`,
+    start: () => startRrTcp({ command: ECHO_WORKER_COMMAND, numWorkers: NUM_WORKERS, contextCodec: "json" }),
+  },
+  {
+    key: "rr_proto",
+    label: `rr-tcp, ${NUM_WORKERS} TS workers, protobuf context`,
+    start: () => startRrTcp({ command: ECHO_WORKER_COMMAND, numWorkers: NUM_WORKERS, contextCodec: "proto" }),
+  },
   {
     key: "rr_python",
     label: `rr-tcp, ${NUM_WORKERS} Python workers, JSON context`,
@@ -88,9 +110,17 @@ for (const target of targets) {
   const byScenario = new Map<string, LoadResult>();
   try {
     for (const scenario of scenarios) {
-      const result = await runLoad({ host: "127.0.0.1", port: running.port, connections: scenario.connections, messageBytes: scenario.messageBytes, ...timing });
+      const result = await runLoad({
+        host: "127.0.0.1",
+        port: running.port,
+        connections: scenario.connections,
+        messageBytes: scenario.messageBytes,
+        ...timing,
+      });
       byScenario.set(scenario.key, result);
-      process.stderr.write(`bench: ${target.label} / ${scenario.label}: ${Math.round(result.rps)} msg/s, p50 ${result.p50_us.toFixed(0)} µs, p99 ${result.p99_us.toFixed(0)} µs\n`);
+      process.stderr.write(
+        `bench: ${target.label} / ${scenario.label}: ${Math.round(result.rps)} msg/s, p50 ${result.p50_us.toFixed(0)} µs, p99 ${result.p99_us.toFixed(0)} µs\n`,
+      );
     }
   } finally {
     await running.stop();
@@ -101,11 +131,18 @@ const memory = await measureIdleMemory();
 const codec = await benchCodec();
 
 const get = (target: string, scenario: string) => results.get(target)?.get(scenario);
-const fmt = (n: number | undefined, digits = 0) => (n === undefined ? "-" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (n: number | undefined, digits = 0) =>
+  n === undefined ? "-" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const lines: string[] = [];
 lines.push(`# rr-tcp benchmark`, "");
-lines.push(`${new Date().toISOString().slice(0, 10)}; ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}; ${quick ? "quick run" : "full run"}: warm-up ${timing.warmupMs} ms, then ${timing.durationMs} ms per row; load generator in its own process, closed loop (send, wait for the whole reply).`, "");
-lines.push("| target | load | msg/s | vs limit | p50 µs | p99 µs | p50 added µs |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+lines.push(
+  `${new Date().toISOString().slice(0, 10)}; ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}; ${quick ? "quick run" : "full run"}: warm-up ${timing.warmupMs} ms, then ${timing.durationMs} ms per row; load generator in its own process, closed loop (send, wait for the whole reply).`,
+  "",
+);
+lines.push(
+  "| target | load | msg/s | vs limit | p50 µs | p99 µs | p50 added µs |",
+  "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+);
 for (const target of targets) {
   for (const scenario of scenarios) {
     const r = get(target.key, scenario.key);
@@ -113,14 +150,20 @@ for (const target of targets) {
     const limit = get("limit", scenario.key);
     const ratio = limit ? r.rps / limit.rps : undefined;
     const added = limit ? r.p50_us - limit.p50_us : undefined;
-    lines.push(`| ${target.label} | ${scenario.label} | ${fmt(r.rps)} | ${fmt(ratio, 2)} | ${fmt(r.p50_us)} | ${fmt(r.p99_us)} | ${target.key === "limit" ? "-" : fmt(added)} |`);
+    lines.push(
+      `| ${target.label} | ${scenario.label} | ${fmt(r.rps)} | ${fmt(ratio, 2)} | ${fmt(r.p50_us)} | ${fmt(r.p99_us)} | ${target.key === "limit" ? "-" : fmt(added)} |`,
+    );
   }
 }
 lines.push("", "| measure | value |", "| --- | ---: |");
 lines.push(`| rr-tcp server RSS, idle | ${fmt(memory.before / 1024 / 1024, 1)} MiB |`);
-lines.push(`| rr-tcp server RSS with ${IDLE_CONNECTIONS.toLocaleString("en-US")} idle connections | ${fmt(memory.after / 1024 / 1024, 1)} MiB |`);
+lines.push(
+  `| rr-tcp server RSS with ${IDLE_CONNECTIONS.toLocaleString("en-US")} idle connections | ${fmt(memory.after / 1024 / 1024, 1)} MiB |`,
+);
 lines.push(`| RSS per idle connection | ${fmt(memory.perConnection / 1024, 2)} KiB |`);
-lines.push(`| goridge codec: DATA frame (1 KiB body) encode + decode | ${fmt(codec.nsPerFrame)} ns/frame, ${fmt(codec.framesPerSec)} frames/s |`);
+lines.push(
+  `| goridge codec: DATA frame (1 KiB body) encode + decode | ${fmt(codec.nsPerFrame)} ns/frame, ${fmt(codec.framesPerSec)} frames/s |`,
+);
 if (notes.length) lines.push("", ...notes.map((n) => `- ${n}`));
 const table = lines.join("\n") + "\n";
 mkdirSync(join(root, "bench"), { recursive: true });

@@ -145,10 +145,16 @@ function resolvePlugin(plugin: PluginEntry): { plugin: PluginEntry; missing?: Mi
     const tool = command.split("/").pop()!;
     return {
       plugin,
-      missing: { tool, lookedFor: isAbsolute(command) ? command : `${command} on PATH`, debianPackage: DEBIAN_PACKAGES[tool] ?? "(no Debian package known)" },
+      missing: {
+        tool,
+        lookedFor: isAbsolute(command) ? command : `${command} on PATH`,
+        debianPackage: DEBIAN_PACKAGES[tool] ?? "(no Debian package known)",
+      },
     };
   }
-  throw new Error(`${BINDINGS_TEMPLATE}: plugin for ${plugin.out} is neither protoc_builtin nor local; only offline plugins are allowed`);
+  throw new Error(
+    `${BINDINGS_TEMPLATE}: plugin for ${plugin.out} is neither protoc_builtin nor local; only offline plugins are allowed`,
+  );
 }
 
 function describeMissing(m: MissingTool): string {
@@ -166,9 +172,14 @@ function runBuf(root: string, template: Template, plugins: PluginEntry[], outRoo
     // A JSON file is valid YAML, and spares a second serializer.
     const path = join(dir, "buf.gen.json");
     writeFileSync(path, JSON.stringify({ ...template, plugins }));
-    const result = spawnSync("npx", ["--no-install", "buf", "generate", "--template", path, "--output", outRoot], { cwd: root, encoding: "utf8" });
+    const result = spawnSync("npx", ["--no-install", "buf", "generate", "--template", path, "--output", outRoot], {
+      cwd: root,
+      encoding: "utf8",
+    });
     if (result.status !== 0) {
-      throw new Error(`buf generate failed (exit ${result.status ?? result.signal}):\n${result.stderr}${result.stdout}`);
+      throw new Error(
+        `buf generate failed (exit ${result.status ?? result.signal}):\n${result.stderr}${result.stdout}`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -189,7 +200,10 @@ function writeExtras(root: string, languages: string[], outRoot: string): void {
       );
     }
     if (!COMMITTED_LANGUAGES.includes(language)) {
-      writeFileSync(join(dir, ".gitignore"), `# Generated on demand by \`npm run gen:bindings\`; not committed (see examples/BINDINGS.md).\n*\n`);
+      writeFileSync(
+        join(dir, ".gitignore"),
+        `# Generated on demand by \`npm run gen:bindings\`; not committed (see examples/BINDINGS.md).\n*\n`,
+      );
     }
   }
 }
@@ -201,13 +215,16 @@ function writeExtras(root: string, languages: string[], outRoot: string): void {
  *
  * @throws Error for an unknown language or when buf fails.
  */
-export function generateBindings(opts: { languages?: readonly string[]; outRoot?: string; root?: string } = {}): GenerateResult {
+export function generateBindings(
+  opts: { languages?: readonly string[]; outRoot?: string; root?: string } = {},
+): GenerateResult {
   const root = opts.root ?? REPO_ROOT;
   const template = readTemplate(root);
   const known = bindingLanguages(root);
   const languages = opts.languages ?? known;
   const unknown = languages.filter((l) => !known.includes(l));
-  if (unknown.length > 0) throw new Error(`unknown language(s) ${unknown.join(", ")}; ${BINDINGS_TEMPLATE} has ${known.join(", ")}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown language(s) ${unknown.join(", ")}; ${BINDINGS_TEMPLATE} has ${known.join(", ")}`);
 
   const result: GenerateResult = { generated: [], skipped: [] };
   const plugins: PluginEntry[] = [];
@@ -258,8 +275,13 @@ export function checkBindings(opts: { root?: string } = {}): CheckResult {
   const out = mkdtempSync(join(tmpdir(), "rr-tcp-bindings-check-"));
   try {
     const result = generateBindings({ languages: COMMITTED_LANGUAGES, outRoot: out, root });
-    const problems = result.skipped.flatMap((s) => s.missing.map((m) => `cannot check gen/${s.language}: ${describeMissing(m)}`));
-    for (const language of result.generated) problems.push(...diffTrees(join(root, "gen", language), join(out, "gen", language)).map((p) => p.replace(root + "/", "")));
+    const problems = result.skipped.flatMap((s) =>
+      s.missing.map((m) => `cannot check gen/${s.language}: ${describeMissing(m)}`),
+    );
+    for (const language of result.generated)
+      problems.push(
+        ...diffTrees(join(root, "gen", language), join(out, "gen", language)).map((p) => p.replace(root + "/", "")),
+      );
     if (problems.length === 0) return { ok: true, problems };
     if (result.generated.length === 0) return { ok: false, problems };
     const protoc = process.env.PROTOC || "/usr/bin/protoc";
@@ -282,7 +304,10 @@ function parseArgs(argv: string[]): { languages?: string[]; check: boolean; help
     else if (arg === "--lang" || arg.startsWith("--lang=")) {
       const value = arg === "--lang" ? argv[++i] : arg.slice("--lang=".length);
       if (!value) throw new Error("--lang needs a comma-separated list, e.g. --lang go,python");
-      args.languages = value.split(",").map((l) => l.trim()).filter(Boolean);
+      args.languages = value
+        .split(",")
+        .map((l) => l.trim())
+        .filter(Boolean);
     } else throw new Error(`unknown argument ${arg}`);
   }
   return args;
@@ -306,11 +331,16 @@ function main(argv: string[]): number {
       console.log(`gen:bindings --check: ${COMMITTED_LANGUAGES.map((l) => `gen/${l}`).join(" and ")} match proto/`);
       return 0;
     }
-    console.error(`gen:bindings --check: failed:\n  ${result.problems.join("\n  ")}${result.hint ? "\n" + result.hint : ""}`);
+    console.error(
+      `gen:bindings --check: failed:\n  ${result.problems.join("\n  ")}${result.hint ? "\n" + result.hint : ""}`,
+    );
     return 1;
   }
   const result = generateBindings({ languages: args.languages });
-  for (const language of result.generated) console.log(`gen:bindings: gen/${language}${COMMITTED_LANGUAGES.includes(language) ? " (committed)" : " (not committed)"}`);
+  for (const language of result.generated)
+    console.log(
+      `gen:bindings: gen/${language}${COMMITTED_LANGUAGES.includes(language) ? " (committed)" : " (not committed)"}`,
+    );
   for (const { language, missing } of result.skipped) {
     console.error(`gen:bindings: skipped gen/${language}: ${missing.map(describeMissing).join("; ")}`);
   }

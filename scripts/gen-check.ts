@@ -17,7 +17,9 @@ try {
   stampTree(join(out, "gen/ts"));
   const problems = diffTrees("gen/ts", join(out, "gen/ts"));
   if (problems.length > 0) {
-    console.error("gen:check: gen/ts is out of date with proto/ (run `npm run gen` and commit):\n  " + problems.join("\n  "));
+    console.error(
+      "gen:check: gen/ts is out of date with proto/ (run `npm run gen` and commit):\n  " + problems.join("\n  "),
+    );
     process.exitCode = 1;
   } else {
     console.log("gen:check: gen/ts matches proto/");
@@ -28,7 +30,11 @@ try {
 
 const bindings = checkBindings();
 if (!bindings.ok) {
-  console.error("gen:check: committed bindings are out of date (run `npm run gen:bindings` and commit):\n  " + bindings.problems.join("\n  ") + (bindings.hint ? "\n" + bindings.hint : ""));
+  console.error(
+    "gen:check: committed bindings are out of date (run `npm run gen:bindings` and commit):\n  " +
+      bindings.problems.join("\n  ") +
+      (bindings.hint ? "\n" + bindings.hint : ""),
+  );
   process.exitCode = 1;
 } else {
   console.log("gen:check: gen/python and gen/go match proto/");

@@ -17,11 +17,16 @@ const force = process.argv.includes("--force");
 if (existsSync(RELEASE_INFO) && !force) {
   const released = JSON.parse(readFileSync(RELEASE_INFO, "utf8")) as { version: string };
   if (released.version === SCHEMA_VERSION) {
-    console.error(`release:schema: ${SCHEMA_PACKAGE} ${SCHEMA_VERSION} is already released; bump SCHEMA_VERSION in src/protocol/schema-version.ts first (or pass --force).`);
+    console.error(
+      `release:schema: ${SCHEMA_PACKAGE} ${SCHEMA_VERSION} is already released; bump SCHEMA_VERSION in src/protocol/schema-version.ts first (or pass --force).`,
+    );
     process.exit(1);
   }
 }
-if (existsSync(RELEASE_IMAGE)) execFileSync("npx", ["--no-install", "buf", "breaking", "--against", RELEASE_IMAGE], { stdio: "inherit" });
-execFileSync("npx", ["--no-install", "buf", "build", "--exclude-source-info", "-o", RELEASE_IMAGE], { stdio: "inherit" });
+if (existsSync(RELEASE_IMAGE))
+  execFileSync("npx", ["--no-install", "buf", "breaking", "--against", RELEASE_IMAGE], { stdio: "inherit" });
+execFileSync("npx", ["--no-install", "buf", "build", "--exclude-source-info", "-o", RELEASE_IMAGE], {
+  stdio: "inherit",
+});
 writeFileSync(RELEASE_INFO, JSON.stringify({ package: SCHEMA_PACKAGE, version: SCHEMA_VERSION }, null, 2) + "\n");
 console.log(`release:schema: recorded ${SCHEMA_PACKAGE} ${SCHEMA_VERSION} in ${RELEASE_IMAGE}`);

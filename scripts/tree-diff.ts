@@ -17,8 +17,10 @@ export function diffTrees(committedDir: string, freshDir: string): string[] {
   const problems: string[] = [];
   for (const file of [...fresh].sort()) {
     if (!committed.has(file)) problems.push(`missing: ${join(committedDir, file)}`);
-    else if (!readFileSync(join(committedDir, file)).equals(readFileSync(join(freshDir, file)))) problems.push(`differs: ${join(committedDir, file)}`);
+    else if (!readFileSync(join(committedDir, file)).equals(readFileSync(join(freshDir, file))))
+      problems.push(`differs: ${join(committedDir, file)}`);
   }
-  for (const file of [...committed].sort()) if (!fresh.has(file)) problems.push(`not generated any more: ${join(committedDir, file)}`);
+  for (const file of [...committed].sort())
+    if (!fresh.has(file)) problems.push(`not generated any more: ${join(committedDir, file)}`);
   return problems;
 }

@@ -14,7 +14,16 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
 import pino, { type Logger } from "pino";
-import { ConfigError, ConfigFileError, formatConfigYaml, formatIssue, loadConfigFile, loadDefaultConfig, packageRoot, type LoadedConfig } from "./config/index.js";
+import {
+  ConfigError,
+  ConfigFileError,
+  formatConfigYaml,
+  formatIssue,
+  loadConfigFile,
+  loadDefaultConfig,
+  packageRoot,
+  type LoadedConfig,
+} from "./config/index.js";
 import { LOG_LEVELS } from "./config/schema.js";
 import { WorkerPool } from "./pool/index.js";
 import { Service } from "./server/serve.js";
@@ -55,7 +64,10 @@ function createLogger(level: string): Logger {
 async function serve(options: { config?: string; logLevel?: string }): Promise<void> {
   const loaded = await load(options.config);
   const logger = createLogger(options.logLevel ?? loaded.config.logs?.level ?? "info");
-  logger.info({ config: loaded.file ?? "(built-in default config)", base_dir: loaded.baseDir }, `rr-tcp ${version()} starting`);
+  logger.info(
+    { config: loaded.file ?? "(built-in default config)", base_dir: loaded.baseDir },
+    `rr-tcp ${version()} starting`,
+  );
   const starting = Service.start(loaded, logger, (poolOptions) => WorkerPool.start(poolOptions));
   // Installed before the start completes: a signal during start-up stops what has started.
   exitOnSignals(async () => (await starting.catch(() => undefined))?.stop(), { logger });
@@ -76,14 +88,19 @@ async function validate(options: { config: string }): Promise<void> {
 }
 
 const program = new Command("rr-tcp")
-  .description("RoadRunner-compatible TCP application server: client connections become CONNECTED / DATA / CLOSE events for worker processes")
+  .description(
+    "RoadRunner-compatible TCP application server: client connections become CONNECTED / DATA / CLOSE events for worker processes",
+  )
   .version(version(), "-v, --version")
   .showHelpAfterError();
 
 program
   .command("serve")
   .description("run the TCP servers and their worker pool (SIGTERM/SIGINT: graceful stop; twice: exit now)")
-  .option("-c, --config <file>", "RoadRunner-style .rr.yaml (default: built-in, server main on 127.0.0.1:7000 with echo workers)")
+  .option(
+    "-c, --config <file>",
+    "RoadRunner-style .rr.yaml (default: built-in, server main on 127.0.0.1:7000 with echo workers)",
+  )
   .addOption(new Option("--log-level <level>", "log level (overrides logs.level)").choices(LOG_LEVELS))
   .action(serve);
 

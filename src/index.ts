@@ -17,7 +17,13 @@ export {
   TcpOptions,
   TcpServerOptions,
 } from "../gen/ts/rr/tcp/v1/options.js";
-export { CloseConnectionRequest, CloseConnectionResponse, PoolState, WorkerState, WorkerStatus } from "../gen/ts/rr/tcp/v1/control.js";
+export {
+  CloseConnectionRequest,
+  CloseConnectionResponse,
+  PoolState,
+  WorkerState,
+  WorkerStatus,
+} from "../gen/ts/rr/tcp/v1/control.js";
 
 // The TCP payload: context codecs, wire names, the schema version.
 export * from "./protocol/index.js";
@@ -49,13 +55,38 @@ export {
 } from "./goridge/index.js";
 
 // Worker processes.
-export { PoolError, RR_VERSION, WorkerPool, type EventPool, type ExecReply, type ExecRequest, type PoolErrorCode, type WorkerPoolOptions } from "./pool/index.js";
+export {
+  PoolError,
+  RR_VERSION,
+  WorkerPool,
+  type EventPool,
+  type ExecReply,
+  type ExecRequest,
+  type PoolErrorCode,
+  type WorkerPoolOptions,
+} from "./pool/index.js";
 
 // TCP servers.
-export { MessageTooLargeError, Service, TcpServer, createFramer, type CloseReason, type Framer, type TcpServerInit } from "./server/index.js";
+export {
+  MessageTooLargeError,
+  Service,
+  TcpServer,
+  createFramer,
+  type CloseReason,
+  type Framer,
+  type TcpServerInit,
+} from "./server/index.js";
 
 // Configuration.
-export { ConfigError, ConfigFileError, loadConfigFile, loadDefaultConfig, parseConfig, resolveConfig, type LoadedConfig } from "./config/index.js";
+export {
+  ConfigError,
+  ConfigFileError,
+  loadConfigFile,
+  loadDefaultConfig,
+  parseConfig,
+  resolveConfig,
+  type LoadedConfig,
+} from "./config/index.js";
 
 // The control API.
 export { ControlServer } from "./control/control-server.js";

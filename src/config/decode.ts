@@ -50,10 +50,18 @@ function isMap(value: unknown): value is Record<string, unknown> {
  * YAML keep their zero value), or undefined when `value` is not a map (an error is recorded,
  * except for null, which counts as absent).
  */
-export function decodeMessage(spec: MessageSpec, value: unknown, path: string, ctx: DecodeContext): Record<string, unknown> | undefined {
+export function decodeMessage(
+  spec: MessageSpec,
+  value: unknown,
+  path: string,
+  ctx: DecodeContext,
+): Record<string, unknown> | undefined {
   if (value === null || value === undefined) return undefined;
   if (!isMap(value)) {
-    ctx.errors.push({ path: path || "(file)", message: `must be a map of keys (${[...spec.fields.keys()].join(", ")}), got ${show(value)}` });
+    ctx.errors.push({
+      path: path || "(file)",
+      message: `must be a map of keys (${[...spec.fields.keys()].join(", ")}), got ${show(value)}`,
+    });
     return undefined;
   }
   const out = spec.create();
@@ -61,7 +69,10 @@ export function decodeMessage(spec: MessageSpec, value: unknown, path: string, c
     const keyPath = join(path, key);
     const kind = spec.fields.get(key);
     if (!kind) {
-      ctx.warnings.push({ path: keyPath, message: `unknown key, ignored (known here: ${[...spec.fields.keys()].join(", ")})` });
+      ctx.warnings.push({
+        path: keyPath,
+        message: `unknown key, ignored (known here: ${[...spec.fields.keys()].join(", ")})`,
+      });
       continue;
     }
     if (raw === null || raw === undefined) continue; // `key:` with nothing after it: as absent
@@ -79,16 +90,20 @@ function decodeField(kind: FieldKind, raw: unknown, path: string, ctx: DecodeCon
   const value = typeof raw === "string" ? expand(raw, path, ctx) : raw;
   switch (kind.kind) {
     case "string": {
-      if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") return fail(`must be a string, got ${show(value)}`);
+      if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean")
+        return fail(`must be a string, got ${show(value)}`);
       const text = String(value);
-      if (kind.allowed && !kind.allowed.includes(text)) return fail(`${show(text)} is not one of: ${kind.allowed.join(", ")}`);
+      if (kind.allowed && !kind.allowed.includes(text))
+        return fail(`${show(text)} is not one of: ${kind.allowed.join(", ")}`);
       return text;
     }
     case "uint": {
       const n = toUint(value);
-      if (n === undefined) return fail(`must be a non-negative integer${kind.unit ? ` (${kind.unit})` : ""}, got ${show(value)}`);
+      if (n === undefined)
+        return fail(`must be a non-negative integer${kind.unit ? ` (${kind.unit})` : ""}, got ${show(value)}`);
       if (n === 0) return 0; // zero means "the default" for every integer key
-      if (kind.allowed && !kind.allowed.includes(n)) return fail(`${n} is not allowed (allowed: ${kind.allowed.join(", ")})`);
+      if (kind.allowed && !kind.allowed.includes(n))
+        return fail(`${n} is not allowed (allowed: ${kind.allowed.join(", ")})`);
       if ((kind.min !== undefined && n < kind.min) || (kind.max !== undefined && n > kind.max)) {
         const range = kind.max !== undefined ? `${kind.min ?? 0}..${kind.max}` : `at least ${kind.min}`;
         return fail(`${n} is out of range (${range}${kind.unit ? ` ${kind.unit}` : ""})`);
@@ -105,7 +120,10 @@ function decodeField(kind: FieldKind, raw: unknown, path: string, ctx: DecodeCon
       // RoadRunner reads a bare integer as nanoseconds too; `allocate_timeout: 60` is almost
       // certainly meant as seconds, and would fail every event at once.
       if (duration !== undefined && typeof value === "number" && value > 0 && value < 1_000_000) {
-        ctx.warnings.push({ path, message: `${value} is ${value} nanoseconds (a bare integer is nanoseconds, as in RoadRunner); write a unit, e.g. ${value}s` });
+        ctx.warnings.push({
+          path,
+          message: `${value} is ${value} nanoseconds (a bare integer is nanoseconds, as in RoadRunner); write a unit, e.g. ${value}s`,
+        });
       }
       return duration;
     }
@@ -148,7 +166,8 @@ function toUint(value: unknown): number | undefined {
 
 function decodeDuration(value: unknown, fail: (message: string) => undefined): Duration | undefined {
   if (typeof value === "number") {
-    if (!Number.isSafeInteger(value)) return fail(`${value} is not a duration (a bare integer is nanoseconds; e.g. 60s, 1m30s)`);
+    if (!Number.isSafeInteger(value))
+      return fail(`${value} is not a duration (a bare integer is nanoseconds; e.g. 60s, 1m30s)`);
     if (value < 0) return fail(`${value} is out of range (must not be negative)`);
     return nanosToDuration(value);
   }
@@ -164,7 +183,8 @@ function decodeCommand(value: unknown, fail: (message: string) => undefined): st
   if (Array.isArray(value)) {
     const parts: string[] = [];
     for (const [index, part] of value.entries()) {
-      if (typeof part !== "string" && typeof part !== "number") return fail(`item ${index} must be a string, got ${show(part)}`);
+      if (typeof part !== "string" && typeof part !== "number")
+        return fail(`item ${index} must be a string, got ${show(part)}`);
       parts.push(String(part));
     }
     return parts;
@@ -189,7 +209,10 @@ function decodeEnv(value: unknown, path: string, ctx: DecodeContext): Record<str
   if (Array.isArray(value)) {
     for (const [index, item] of value.entries()) {
       if (!isMap(item) || Object.keys(item).length !== 1) {
-        ctx.errors.push({ path: `${path}[${index}]`, message: `must be a one-key map (- NAME: value), got ${show(item)}` });
+        ctx.errors.push({
+          path: `${path}[${index}]`,
+          message: `must be a one-key map (- NAME: value), got ${show(item)}`,
+        });
         continue;
       }
       const [key, raw] = Object.entries(item)[0] as [string, unknown];

@@ -18,7 +18,8 @@ export function formatConfigYaml(config: Config): string {
   const doc = new Document(formatConfig(config));
   visit(doc, {
     Scalar(_key, node) {
-      if (isScalar(node) && typeof node.value === "string" && /[\x00-\x1f\x7f]/.test(node.value)) node.type = "QUOTE_DOUBLE";
+      if (isScalar(node) && typeof node.value === "string" && /[\x00-\x1f\x7f]/.test(node.value))
+        node.type = "QUOTE_DOUBLE";
     },
   });
   return doc.toString();
@@ -41,7 +42,10 @@ function formatMessage(spec: MessageSpec, message: Record<string, unknown>): Rec
         break;
       case "map":
         out[key] = Object.fromEntries(
-          Object.entries(value as Record<string, Record<string, unknown>>).map(([name, entry]) => [name, formatMessage(kind.message, entry)]),
+          Object.entries(value as Record<string, Record<string, unknown>>).map(([name, entry]) => [
+            name,
+            formatMessage(kind.message, entry),
+          ]),
         );
         break;
       default:

@@ -65,7 +65,8 @@ export function parseConfig(text: string, options: LoadOptions = {}): LoadedConf
     throw new ConfigError([{ path: "(file)", message: `YAML syntax: ${first}${more}` }], options.file);
   }
   const data: unknown = doc.toJS({ maxAliasCount: 1000 });
-  if (data === null || data === undefined) throw new ConfigError([{ path: "(file)", message: "empty configuration" }], options.file);
+  if (data === null || data === undefined)
+    throw new ConfigError([{ path: "(file)", message: "empty configuration" }], options.file);
   return resolveConfig(data, options);
 }
 
@@ -74,7 +75,11 @@ export function resolveConfig(data: unknown, options: LoadOptions = {}): LoadedC
   const ctx: DecodeContext = { env: options.env ?? process.env, errors: [], warnings: [], unset: new Map() };
   const decoded = decodeMessage(CONFIG_SPEC, data, "", ctx) as Config | undefined;
   if (decoded) check(decoded, ctx);
-  if (ctx.errors.length > 0 || !decoded) throw new ConfigError(ctx.errors.map((issue) => withUnsetVariables(issue, ctx.unset)), options.file);
+  if (ctx.errors.length > 0 || !decoded)
+    throw new ConfigError(
+      ctx.errors.map((issue) => withUnsetVariables(issue, ctx.unset)),
+      options.file,
+    );
   const config = applyDefaults(decoded, options.cpuCount ?? availableParallelism());
   return { config, warnings: ctx.warnings, file: options.file, baseDir: resolve(options.baseDir ?? process.cwd()) };
 }
@@ -84,7 +89,10 @@ function withUnsetVariables(issue: ConfigIssue, unset: ReadonlyMap<string, strin
   const names = unset?.get(issue.path);
   if (!names?.length) return issue;
   const list = names.map((name) => `\${${name}}`).join(", ");
-  return { path: issue.path, message: `${issue.message}; ${list} ${names.length === 1 ? "is" : "are"} not set in the environment` };
+  return {
+    path: issue.path,
+    message: `${issue.message}; ${list} ${names.length === 1 ? "is" : "are"} not set in the environment`,
+  };
 }
 
 /** Checks that involve several keys or the absence of one. */
@@ -95,9 +103,11 @@ function check(config: Config, ctx: DecodeContext): void {
   const refused = (path: string): boolean => ctx.errors.some((e) => e.path === path);
 
   if (!config.tcp) {
-    if (!refused("tcp")) error("tcp", "missing (rr-tcp needs a tcp section with at least one server under tcp.servers)");
+    if (!refused("tcp"))
+      error("tcp", "missing (rr-tcp needs a tcp section with at least one server under tcp.servers)");
   } else if (Object.keys(config.tcp.servers).length === 0) {
-    if (!refused("tcp.servers")) error("tcp.servers", "missing (at least one server is required, e.g. main: { addr: 127.0.0.1:7000 })");
+    if (!refused("tcp.servers"))
+      error("tcp.servers", "missing (at least one server is required, e.g. main: { addr: 127.0.0.1:7000 })");
   } else {
     const taken = new Map<string, string>();
     for (const [name, server] of Object.entries(config.tcp.servers)) {
@@ -131,7 +141,7 @@ function check(config: Config, ctx: DecodeContext): void {
   }
 
   if (workerCommand(config).length === 0 && !refused("server.command") && !refused("tcp.pool.command")) {
-    error("server.command", "missing (the worker command, e.g. \"node worker.js\"; or set tcp.pool.command)");
+    error("server.command", 'missing (the worker command, e.g. "node worker.js"; or set tcp.pool.command)');
   }
   const relay = config.server?.relay ?? "";
   if (relay !== "" && relay !== "pipes") {
@@ -148,7 +158,9 @@ function check(config: Config, ctx: DecodeContext): void {
     }
   }
   for (const key of ["user", "group"] as const) {
-    if (config.server?.[key]) warn(`server.${key}`, `${show(config.server[key])} ignored: rr-tcp runs workers as its own user`);
+    if (config.server?.[key])
+      warn(`server.${key}`, `${show(config.server[key])} ignored: rr-tcp runs workers as its own user`);
   }
-  if (config.version !== "" && config.version !== "3") warn("version", `${show(config.version)}: rr-tcp reads RoadRunner's version "3" layout`);
+  if (config.version !== "" && config.version !== "3")
+    warn("version", `${show(config.version)}: rr-tcp reads RoadRunner's version "3" layout`);
 }

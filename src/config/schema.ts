@@ -43,7 +43,13 @@ export function enumNames(enumObject: Record<string, string | number>): EnumName
 
 export type FieldKind =
   | { readonly kind: "string"; readonly allowed?: readonly string[] }
-  | { readonly kind: "uint"; readonly min?: number; readonly max?: number; readonly allowed?: readonly number[]; readonly unit?: string }
+  | {
+      readonly kind: "uint";
+      readonly min?: number;
+      readonly max?: number;
+      readonly allowed?: readonly number[];
+      readonly unit?: string;
+    }
   | { readonly kind: "bool" }
   | { readonly kind: "duration" }
   /** A command line: a string split on whitespace, or a list of strings. */
@@ -139,6 +145,9 @@ export const CONFIG_SPEC = message("Config", Config, {
   server: { kind: "message", message: SERVER_SPEC },
   tcp: { kind: "message", message: TCP_SPEC },
   rpc: { kind: "message", message: message("RpcOptions", RpcOptions, {}) },
-  logs: { kind: "message", message: message("LogsOptions", LogsOptions, { level: { kind: "string", allowed: LOG_LEVELS } }) },
+  logs: {
+    kind: "message",
+    message: message("LogsOptions", LogsOptions, { level: { kind: "string", allowed: LOG_LEVELS } }),
+  },
   control: { kind: "message", message: message("ControlOptions", ControlOptions, {}) },
 });

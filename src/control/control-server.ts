@@ -22,7 +22,12 @@ export class ControlServer {
     readonly address: string,
   ) {}
 
-  static async listen(addr: string, pool: ControlledPool, server: ControlledServer, logger?: Logger): Promise<ControlServer> {
+  static async listen(
+    addr: string,
+    pool: ControlledPool,
+    server: ControlledServer,
+    logger?: Logger,
+  ): Promise<ControlServer> {
     const address = parseListenAddress(addr);
     const metrics = createMetrics(pool, server);
     const send = (res: ServerResponse, status: number, body: unknown, type = "application/json") => {

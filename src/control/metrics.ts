@@ -20,7 +20,10 @@ export function createMetrics(pool: ControlledPool, server: ControlledServer): R
       for (const worker of pool.state().workers) counts.set(worker.status, (counts.get(worker.status) ?? 0) + 1);
       this.reset();
       for (const status of [WorkerStatus.STARTING, WorkerStatus.READY, WorkerStatus.WORKING, WorkerStatus.STOPPING]) {
-        this.set({ status: workerStatusToJSON(status).replace("WORKER_STATUS_", "").toLowerCase() }, counts.get(status) ?? 0);
+        this.set(
+          { status: workerStatusToJSON(status).replace("WORKER_STATUS_", "").toLowerCase() },
+          counts.get(status) ?? 0,
+        );
       }
     },
   });

@@ -2,11 +2,11 @@
  * Worker side: open the relay named by `RR_RELAY` (spec §2.1). After connecting, the worker
  * waits for the server's pid request and answers it (see `encodePidReply`).
  */
-import { connect, type Socket } from 'node:net';
-import type { Readable, Writable } from 'node:stream';
-import { RelayConnectError } from './errors.js';
-import { formatRelayAddress, parseRelayAddress, type RelayAddress } from './relay-address.js';
-import { StreamRelay, type StreamRelayOptions } from './relay.js';
+import { connect, type Socket } from "node:net";
+import type { Readable, Writable } from "node:stream";
+import { RelayConnectError } from "./errors.js";
+import { formatRelayAddress, parseRelayAddress, type RelayAddress } from "./relay-address.js";
+import { StreamRelay, type StreamRelayOptions } from "./relay.js";
 
 /**
  * Opens a relay to the server.
@@ -22,21 +22,21 @@ export async function connectRelay(
   io?: { input?: Readable; output?: Writable },
   opts?: StreamRelayOptions,
 ): Promise<StreamRelay> {
-  const parsed = typeof address === 'string' ? parseRelayAddress(address) : address;
+  const parsed = typeof address === "string" ? parseRelayAddress(address) : address;
   const name = opts?.name ?? formatRelayAddress(parsed);
   const relayOpts: StreamRelayOptions = { ...opts, name };
-  if (parsed.kind === 'pipes') {
+  if (parsed.kind === "pipes") {
     return new StreamRelay(io?.input ?? process.stdin, io?.output ?? process.stdout, relayOpts);
   }
   const socket = await new Promise<Socket>((resolve, reject) => {
     const s =
-      parsed.kind === 'tcp'
+      parsed.kind === "tcp"
         ? connect({ host: parsed.host, port: parsed.port, noDelay: true })
         : connect({ path: parsed.path });
     const fail = (err: Error): void => reject(new RelayConnectError(name, { cause: err }));
-    s.once('error', fail);
-    s.once('connect', () => {
-      s.off('error', fail);
+    s.once("error", fail);
+    s.once("connect", () => {
+      s.off("error", fail);
       resolve(s);
     });
   });

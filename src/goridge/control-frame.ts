@@ -2,9 +2,9 @@
  * Frames without a context/body split (spec §2.2, §2.5, §1.7): control frames, whose payload is
  * JSON (pid handshake, stop), and error frames, whose payload is a message.
  */
-import { FrameError } from './errors.js';
-import { FrameFlag } from './frame-flags.js';
-import { HEADER_BASE_SIZE, writeFrameHeader, type Frame } from './frame.js';
+import { FrameError } from "./errors.js";
+import { FrameFlag } from "./frame-flags.js";
+import { HEADER_BASE_SIZE, writeFrameHeader, type Frame } from "./frame.js";
 
 /** What a control frame says: a pid request or reply, or a stop command. */
 export interface ControlMessage {
@@ -22,13 +22,10 @@ const NO_OPTIONS: readonly number[] = [];
  *   CONTROL alone (0x01).
  * @throws FrameError BAD_CONTROL if `message` has no JSON form.
  */
-export function encodeControlFrame(
-  message: object,
-  flags: number = FrameFlag.CONTROL | FrameFlag.CODEC_JSON,
-): Buffer {
+export function encodeControlFrame(message: object, flags: number = FrameFlag.CONTROL | FrameFlag.CODEC_JSON): Buffer {
   const json: string | undefined = JSON.stringify(message);
   if (json === undefined) {
-    throw new FrameError('BAD_CONTROL', 'control message has no JSON representation');
+    throw new FrameError("BAD_CONTROL", "control message has no JSON representation");
   }
   return encodeTextFrame(flags, json);
 }
@@ -50,33 +47,33 @@ export function encodeErrorFrame(message: string): Buffer {
 export function parseControl(frame: Frame): ControlMessage {
   if ((frame.flags & FrameFlag.CONTROL) === 0) {
     throw new FrameError(
-      'BAD_CONTROL',
-      `not a control frame: flags 0x${frame.flags.toString(16).padStart(2, '0')} lack CONTROL (0x01)`,
+      "BAD_CONTROL",
+      `not a control frame: flags 0x${frame.flags.toString(16).padStart(2, "0")} lack CONTROL (0x01)`,
     );
   }
-  const text = frame.payload.toString('utf8');
+  const text = frame.payload.toString("utf8");
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new FrameError('BAD_CONTROL', `control frame payload is not JSON: ${quote(text)}`, {
+    throw new FrameError("BAD_CONTROL", `control frame payload is not JSON: ${quote(text)}`, {
       cause: err,
     });
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new FrameError('BAD_CONTROL', `control frame payload is not a JSON object: ${quote(text)}`);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new FrameError("BAD_CONTROL", `control frame payload is not a JSON object: ${quote(text)}`);
   }
   const fields = value as Record<string, unknown>;
   const message: ControlMessage = {};
   if (fields.pid !== undefined) {
     if (!Number.isSafeInteger(fields.pid)) {
-      throw new FrameError('BAD_CONTROL', `control frame "pid" is not an integer: ${quote(text)}`);
+      throw new FrameError("BAD_CONTROL", `control frame "pid" is not an integer: ${quote(text)}`);
     }
     message.pid = fields.pid as number;
   }
   if (fields.stop !== undefined) {
-    if (typeof fields.stop !== 'boolean') {
-      throw new FrameError('BAD_CONTROL', `control frame "stop" is not a boolean: ${quote(text)}`);
+    if (typeof fields.stop !== "boolean") {
+      throw new FrameError("BAD_CONTROL", `control frame "stop" is not a boolean: ${quote(text)}`);
     }
     message.stop = fields.stop;
   }
@@ -84,10 +81,10 @@ export function parseControl(frame: Frame): ControlMessage {
 }
 
 function encodeTextFrame(flags: number, text: string): Buffer {
-  const length = Buffer.byteLength(text, 'utf8');
+  const length = Buffer.byteLength(text, "utf8");
   const frame = Buffer.allocUnsafe(HEADER_BASE_SIZE + length);
   writeFrameHeader(frame, flags, NO_OPTIONS, length);
-  frame.write(text, HEADER_BASE_SIZE, 'utf8');
+  frame.write(text, HEADER_BASE_SIZE, "utf8");
   return frame;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Sans-IO streaming frame parser: bytes in, frames out, under any chunking of the input.
  */
-import { FrameError, GoridgeError } from './errors.js';
+import { FrameError, GoridgeError } from "./errors.js";
 import {
   DEFAULT_MAX_PAYLOAD_SIZE,
   HEADER_BASE_SIZE,
@@ -10,7 +10,7 @@ import {
   sliceFrame,
   truncatedError,
   type Frame,
-} from './frame.js';
+} from "./frame.js";
 
 /** Options of a {@link FrameReader}. */
 export interface FrameReaderOptions {
@@ -108,14 +108,14 @@ export class FrameReader {
     if (this.#pendingLength === 0) return;
     if (this.#need === UNPARSED) {
       throw new GoridgeError(
-        'UNREAD_FRAMES',
+        "UNREAD_FRAMES",
         `${this.#pendingLength} bytes are unparsed because an onFrame callback threw; push again to parse them`,
       );
     }
     const first = this.#pending[0] as Buffer;
     this.#failure =
       this.#need === HEADER_BASE_SIZE
-        ? truncatedError(this.#pendingLength, HEADER_BASE_SIZE, 'frame header')
+        ? truncatedError(this.#pendingLength, HEADER_BASE_SIZE, "frame header")
         : truncatedError(this.#pendingLength, this.#need, describeFrame(first, 0));
     throw this.#failure;
   }

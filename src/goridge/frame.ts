@@ -2,10 +2,10 @@
  * The goridge frame (spec §1.1): a 12-byte header, 0..10 little-endian uint32 options, then the
  * payload. This module owns the byte layout; everything else builds on it.
  */
-import { crc32 } from 'node:zlib';
-import { FrameError } from './errors.js';
+import { crc32 } from "node:zlib";
+import { FrameError } from "./errors.js";
 
-export { FrameFlag, Byte10 } from './frame-flags.js';
+export { FrameFlag, Byte10 } from "./frame-flags.js";
 
 /** One decoded frame. */
 export interface Frame {
@@ -35,7 +35,7 @@ const MIN_HEADER_WORDS = 3;
 const MAX_HEADER_WORDS = MIN_HEADER_WORDS + MAX_OPTIONS;
 const MAX_UINT32 = 0xffffffff;
 // What PHP-CLI prints when the worker script path is wrong; Go's receiver checks for the same bytes.
-const PHP_COULD_NOT_OPEN = Buffer.from('Could not op', 'latin1');
+const PHP_COULD_NOT_OPEN = Buffer.from("Could not op", "latin1");
 // How much of a non-frame to quote in an error: enough to read a PHP warning, bounded for logs.
 const QUOTED_TEXT_LIMIT = 200;
 
@@ -54,9 +54,9 @@ export function writeFrameHeader(
 ): number {
   const count = options.length;
   checkOptionCount(count);
-  checkByte('flags', flags);
-  checkByte('byte10', byte10);
-  checkUint32('payload length', payloadLength);
+  checkByte("flags", flags);
+  checkByte("byte10", byte10);
+  checkUint32("payload length", payloadLength);
   const words = MIN_HEADER_WORDS + count;
   target[0] = (VERSION << 4) | words;
   target[1] = flags;
@@ -100,12 +100,7 @@ export function encodeFrameHeader(
  *
  * @throws FrameError TOO_MANY_OPTIONS or BAD_FIELD.
  */
-export function encodeFrame(
-  flags: number,
-  options: readonly number[],
-  payload: Uint8Array,
-  byte10 = 0,
-): Buffer {
+export function encodeFrame(flags: number, options: readonly number[], payload: Uint8Array, byte10 = 0): Buffer {
   checkOptionCount(options.length);
   const headerSize = HEADER_BASE_SIZE + 4 * options.length;
   const frame = Buffer.allocUnsafe(headerSize + payload.length);
@@ -123,7 +118,7 @@ export function encodeFrame(
  */
 export function decodeFrame(bytes: Buffer, opts?: { maxPayloadSize?: number }): Frame {
   if (bytes.length < HEADER_BASE_SIZE) {
-    throw truncatedError(bytes.length, HEADER_BASE_SIZE, 'frame header');
+    throw truncatedError(bytes.length, HEADER_BASE_SIZE, "frame header");
   }
   const frameLength = readFrameLength(bytes, 0, opts?.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE);
   if (bytes.length < frameLength) {
@@ -131,7 +126,7 @@ export function decodeFrame(bytes: Buffer, opts?: { maxPayloadSize?: number }): 
   }
   if (bytes.length > frameLength) {
     throw new FrameError(
-      'TRAILING_BYTES',
+      "TRAILING_BYTES",
       `expected exactly one frame of ${frameLength} bytes (${describeFrame(bytes, 0)}), ` +
         `got ${bytes.length} bytes: ${bytes.length - frameLength} bytes follow it`,
     );
@@ -156,7 +151,7 @@ export function readFrameLength(bytes: Buffer, offset: number, maxPayloadSize: n
   const words = byte0 & 0x0f;
   if (words < MIN_HEADER_WORDS || words > MAX_HEADER_WORDS) {
     throw new FrameError(
-      'BAD_HEADER_LENGTH',
+      "BAD_HEADER_LENGTH",
       `header length is ${words} words (byte 0 = 0x${hex2(byte0)}); ` +
         `it must be ${MIN_HEADER_WORDS}..${MAX_HEADER_WORDS} (12 bytes plus 0..${MAX_OPTIONS} options)`,
     );
@@ -164,7 +159,7 @@ export function readFrameLength(bytes: Buffer, offset: number, maxPayloadSize: n
   const payloadLength = bytes.readUInt32LE(offset + 2);
   if (payloadLength > maxPayloadSize) {
     throw new FrameError(
-      'PAYLOAD_TOO_LARGE',
+      "PAYLOAD_TOO_LARGE",
       `frame announces a payload of ${payloadLength} bytes, over the limit of ${maxPayloadSize} bytes`,
     );
   }
@@ -196,7 +191,7 @@ export function sliceFrame(bytes: Buffer, offset: number, frameLength: number): 
 /** The error for input that ends `got` bytes into something of `need` bytes. */
 export function truncatedError(got: number, need: number, what: string): FrameError {
   return new FrameError(
-    'TRUNCATED',
+    "TRUNCATED",
     `stream ended mid-frame: ${need - got} of ${need} bytes of the ${what} are missing (got ${got})`,
   );
 }
@@ -214,30 +209,30 @@ function crcError(bytes: Buffer, offset: number, expected: number, stored: numbe
   const seen = quoteText(bytes, offset);
   if (header.equals(PHP_COULD_NOT_OPEN)) {
     return new FrameError(
-      'NOT_A_FRAME',
+      "NOT_A_FRAME",
       `the worker printed text instead of a frame (PHP could not open the worker script?): ${seen}`,
     );
   }
   const version = (bytes[offset] as number) >> 4;
   if (version !== VERSION && isPrintable(header)) {
     return new FrameError(
-      'NOT_A_FRAME',
+      "NOT_A_FRAME",
       `the worker printed text instead of a frame (${crcs}): ${seen}; ` +
-        'a worker must not write anything but frames to its relay (stdout on pipes)',
+        "a worker must not write anything but frames to its relay (stdout on pipes)",
     );
   }
   const hint =
     version !== VERSION
       ? `; version nibble is ${version}, not ${VERSION}, so this is probably not a frame; ` +
         `the bytes read as ${seen}`
-      : '';
-  return new FrameError('CRC_MISMATCH', `${crcs}${hint}`);
+      : "";
+  return new FrameError("CRC_MISMATCH", `${crcs}${hint}`);
 }
 
 function quoteText(bytes: Buffer, offset: number): string {
   const end = Math.min(bytes.length, offset + QUOTED_TEXT_LIMIT);
-  const more = bytes.length > end ? '...' : '';
-  return JSON.stringify(bytes.toString('latin1', offset, end)) + more;
+  const more = bytes.length > end ? "..." : "";
+  return JSON.stringify(bytes.toString("latin1", offset, end)) + more;
 }
 
 function isPrintable(bytes: Buffer): boolean {
@@ -250,29 +245,26 @@ function isPrintable(bytes: Buffer): boolean {
 
 function checkOptionCount(count: number): void {
   if (count > MAX_OPTIONS) {
-    throw new FrameError(
-      'TOO_MANY_OPTIONS',
-      `a frame header holds at most ${MAX_OPTIONS} options, got ${count}`,
-    );
+    throw new FrameError("TOO_MANY_OPTIONS", `a frame header holds at most ${MAX_OPTIONS} options, got ${count}`);
   }
 }
 
 function checkByte(field: string, value: number): void {
   if ((value & 0xff) !== value) {
-    throw new FrameError('BAD_FIELD', `${field} must be an integer 0..255, got ${value}`);
+    throw new FrameError("BAD_FIELD", `${field} must be an integer 0..255, got ${value}`);
   }
 }
 
 function checkUint32(field: string, value: number): void {
   if (!(Number.isInteger(value) && value >= 0 && value <= MAX_UINT32)) {
-    throw new FrameError('BAD_FIELD', `${field} must be an integer 0..${MAX_UINT32}, got ${value}`);
+    throw new FrameError("BAD_FIELD", `${field} must be an integer 0..${MAX_UINT32}, got ${value}`);
   }
 }
 
 function hex2(n: number): string {
-  return n.toString(16).padStart(2, '0');
+  return n.toString(16).padStart(2, "0");
 }
 
 function hex8(n: number): string {
-  return n.toString(16).padStart(8, '0');
+  return n.toString(16).padStart(8, "0");
 }

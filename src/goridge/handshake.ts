@@ -3,11 +3,11 @@
  * answers CONTROL `{"pid":<worker pid>}`. On socket relays the reported pid is what ties a
  * connection to the process that was spawned.
  */
-import { FrameError, HandshakeError } from './errors.js';
-import { FrameFlag } from './frame-flags.js';
-import type { Frame } from './frame.js';
-import { encodeControlFrame, parseControl } from './control-frame.js';
-import type { Relay } from './relay.js';
+import { FrameError, HandshakeError } from "./errors.js";
+import { FrameFlag } from "./frame-flags.js";
+import type { Frame } from "./frame.js";
+import { encodeControlFrame, parseControl } from "./control-frame.js";
+import type { Relay } from "./relay.js";
 
 /**
  * Server side: asks the worker on `relay` for its pid and returns it. On failure the relay is
@@ -57,14 +57,12 @@ export function encodePidReply(pid: number): Buffer {
 
 function readPidReply(frame: Frame): number {
   if ((frame.flags & FrameFlag.CONTROL) === 0) {
-    const flags = `0x${frame.flags.toString(16).padStart(2, '0')}`;
+    const flags = `0x${frame.flags.toString(16).padStart(2, "0")}`;
     const error =
       (frame.flags & FrameFlag.ERROR) !== 0
-        ? `; it is an error frame: ${JSON.stringify(frame.payload.toString('utf8', 0, 200))}`
-        : '';
-    throw new HandshakeError(
-      `unexpected response, header is missing, no CONTROL flag (flags ${flags})${error}`,
-    );
+        ? `; it is an error frame: ${JSON.stringify(frame.payload.toString("utf8", 0, 200))}`
+        : "";
+    throw new HandshakeError(`unexpected response, header is missing, no CONTROL flag (flags ${flags})${error}`);
   }
   let pid: number | undefined;
   try {
@@ -75,7 +73,7 @@ function readPidReply(frame: Frame): number {
   }
   if (pid === undefined || pid <= 0) {
     throw new HandshakeError(
-      `pid should be greater than 0, got ${JSON.stringify(frame.payload.toString('utf8', 0, 200))}`,
+      `pid should be greater than 0, got ${JSON.stringify(frame.payload.toString("utf8", 0, 200))}`,
       pid === undefined ? {} : { pid },
     );
   }

@@ -2,18 +2,18 @@
  * Payload frames (spec §1.7): one option, the context length C; the payload is the context
  * (C bytes) followed by the body. Every request and every normal worker reply is one.
  */
-import { FrameError } from './errors.js';
-import { HEADER_BASE_SIZE, writeFrameHeader, type Frame } from './frame.js';
+import { FrameError } from "./errors.js";
+import { HEADER_BASE_SIZE, writeFrameHeader, type Frame } from "./frame.js";
 
 // Control and error frames are the other frame kinds a relay carries; re-exported so callers
 // import every frame kind from one module.
-export { encodeControlFrame, encodeErrorFrame, parseControl } from './control-frame.js';
-export type { ControlMessage } from './control-frame.js';
+export { encodeControlFrame, encodeErrorFrame, parseControl } from "./control-frame.js";
+export type { ControlMessage } from "./control-frame.js";
 
 /** The context a worker sends (empty body) to ask to be replaced (spec §2.4). */
 export const STOP_REQUEST = '{"stop":true}';
 
-const STOP_REQUEST_BYTES = Buffer.from(STOP_REQUEST, 'latin1');
+const STOP_REQUEST_BYTES = Buffer.from(STOP_REQUEST, "latin1");
 const PAYLOAD_HEADER_SIZE = HEADER_BASE_SIZE + 4;
 
 /**
@@ -22,12 +22,7 @@ const PAYLOAD_HEADER_SIZE = HEADER_BASE_SIZE + 4;
  * @param flags FLAGS byte; 0 for TCP (RoadRunner's TCP plugin sets no codec bit).
  * @param byte10 stream bits; 0 for TCP.
  */
-export function encodePayloadFrame(
-  context: Uint8Array,
-  body: Uint8Array,
-  flags = 0,
-  byte10 = 0,
-): Buffer {
+export function encodePayloadFrame(context: Uint8Array, body: Uint8Array, flags = 0, byte10 = 0): Buffer {
   const contextLength = context.length;
   const payloadLength = contextLength + body.length;
   const frame = Buffer.allocUnsafe(PAYLOAD_HEADER_SIZE + payloadLength);
@@ -48,15 +43,15 @@ export function splitPayload(frame: Frame): { context: Buffer; body: Buffer } {
   const { options, payload } = frame;
   if (options.length !== 1) {
     throw new FrameError(
-      'BAD_OPTIONS',
+      "BAD_OPTIONS",
       `options length should be equal 1 (body offset), got ${options.length} ` +
-        `options [${options.join(', ')}] (flags 0x${frame.flags.toString(16).padStart(2, '0')})`,
+        `options [${options.join(", ")}] (flags 0x${frame.flags.toString(16).padStart(2, "0")})`,
     );
   }
   const contextLength = options[0] as number;
   if (contextLength > payload.length) {
     throw new FrameError(
-      'BAD_PAYLOAD',
+      "BAD_PAYLOAD",
       `bad payload: context length ${contextLength} (option 0) exceeds the payload length ${payload.length}`,
     );
   }

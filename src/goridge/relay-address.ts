@@ -2,14 +2,12 @@
  * Relay addresses in RoadRunner syntax (`server.relay`, `RR_RELAY`): `pipes`, `tcp://host:port`,
  * `unix:///absolute.sock` or `unix://relative.sock`.
  */
-import { RelayAddressError } from './errors.js';
-import { splitHostPort } from './host-port.js';
+import { RelayAddressError } from "./errors.js";
+import { splitHostPort } from "./host-port.js";
 
 /** Where a worker's frames travel. */
 export type RelayAddress =
-  | { kind: 'pipes' }
-  | { kind: 'tcp'; host: string; port: number }
-  | { kind: 'unix'; path: string };
+  { kind: "pipes" } | { kind: "tcp"; host: string; port: number } | { kind: "unix"; path: string };
 
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s;
 
@@ -21,7 +19,7 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s;
  * @throws RelayAddressError naming the value and what is allowed.
  */
 export function parseRelayAddress(s: string): RelayAddress {
-  if (s === 'pipes') return { kind: 'pipes' };
+  if (s === "pipes") return { kind: "pipes" };
   const match = SCHEME.exec(s);
   if (match === null) {
     throw new RelayAddressError(s, 'it is neither "pipes" nor scheme://address');
@@ -29,13 +27,13 @@ export function parseRelayAddress(s: string): RelayAddress {
   const scheme = (match[1] as string).toLowerCase();
   const rest = match[2] as string;
   switch (scheme) {
-    case 'tcp':
+    case "tcp":
       return parseTcp(s, rest);
-    case 'unix':
-      if (rest === '') throw new RelayAddressError(s, 'the unix socket path is empty');
-      if (rest.includes('\0')) throw new RelayAddressError(s, 'the unix socket path contains NUL');
-      return { kind: 'unix', path: rest };
-    case 'pipes':
+    case "unix":
+      if (rest === "") throw new RelayAddressError(s, "the unix socket path is empty");
+      if (rest.includes("\0")) throw new RelayAddressError(s, "the unix socket path contains NUL");
+      return { kind: "unix", path: rest };
+    case "pipes":
       throw new RelayAddressError(s, 'pipes takes no address; write just "pipes"');
     default:
       throw new RelayAddressError(s, `unknown scheme "${scheme}"`);
@@ -45,18 +43,18 @@ export function parseRelayAddress(s: string): RelayAddress {
 /** Formats an address back into RoadRunner syntax; inverse of {@link parseRelayAddress}. */
 export function formatRelayAddress(a: RelayAddress): string {
   switch (a.kind) {
-    case 'pipes':
-      return 'pipes';
-    case 'tcp':
-      return `tcp://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
-    case 'unix':
+    case "pipes":
+      return "pipes";
+    case "tcp":
+      return `tcp://${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}`;
+    case "unix":
       return `unix://${a.path}`;
   }
 }
 
 function parseTcp(s: string, rest: string): RelayAddress {
   const parsed = splitHostPort(rest);
-  if ('problem' in parsed) throw new RelayAddressError(s, parsed.problem);
-  if (parsed.host === '') throw new RelayAddressError(s, 'the host is empty');
-  return { kind: 'tcp', host: parsed.host.toLowerCase(), port: parsed.port };
+  if ("problem" in parsed) throw new RelayAddressError(s, parsed.problem);
+  if (parsed.host === "") throw new RelayAddressError(s, "the host is empty");
+  return { kind: "tcp", host: parsed.host.toLowerCase(), port: parsed.port };
 }

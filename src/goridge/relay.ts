@@ -3,10 +3,10 @@
  * one implementation: it runs over any pair of Node streams (a child's stdin/stdout, the process's
  * own stdin/stdout, or both directions of one socket).
  */
-import type { Readable, Writable } from 'node:stream';
-import { FrameError, RelayClosedError } from './errors.js';
-import type { Frame } from './frame.js';
-import { FrameReader } from './frame-reader.js';
+import type { Readable, Writable } from "node:stream";
+import { FrameError, RelayClosedError } from "./errors.js";
+import type { Frame } from "./frame.js";
+import { FrameReader } from "./frame-reader.js";
 
 /** A frame channel to one peer. */
 export interface Relay {
@@ -67,7 +67,7 @@ export class StreamRelay implements Relay {
   // Bound once here, not per chunk, to keep the data path free of allocations.
   readonly #onData = (chunk: Buffer | string): void => {
     try {
-      this.#reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, this.#onFrame);
+      this.#reader.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk, this.#onFrame);
     } catch (err) {
       this.#fail(err as Error);
     }
@@ -80,38 +80,36 @@ export class StreamRelay implements Relay {
   readonly #onEnd = (): void => {
     try {
       this.#reader.end();
-      this.#fail(new RelayClosedError(this.name, 'the peer closed it (end of stream)'));
+      this.#fail(new RelayClosedError(this.name, "the peer closed it (end of stream)"));
     } catch (err) {
       this.#fail(err as Error);
     }
   };
   readonly #onError = (err: Error): void => {
     const code = (err as NodeJS.ErrnoException).code;
-    this.#fail(
-      new RelayClosedError(this.name, `${code ?? 'stream error'}: ${err.message}`, { cause: err }),
-    );
+    this.#fail(new RelayClosedError(this.name, `${code ?? "stream error"}: ${err.message}`, { cause: err }));
   };
   readonly #onInputClose = (): void => {
-    this.#fail(new RelayClosedError(this.name, 'the input stream closed'));
+    this.#fail(new RelayClosedError(this.name, "the input stream closed"));
   };
   readonly #onOutputClose = (): void => {
-    this.#fail(new RelayClosedError(this.name, 'the output stream closed'));
+    this.#fail(new RelayClosedError(this.name, "the output stream closed"));
   };
 
   constructor(readable: InputStream, writable: Writable, opts?: StreamRelayOptions) {
-    this.name = opts?.name ?? 'stream';
+    this.name = opts?.name ?? "stream";
     this.#input = readable;
     this.#output = writable;
     this.#reader = new FrameReader({
       ...(opts?.maxPayloadSize !== undefined && { maxPayloadSize: opts.maxPayloadSize }),
     });
-    readable.on('data', this.#onData);
-    readable.on('end', this.#onEnd);
-    readable.on('error', this.#onError);
-    readable.on('close', this.#onInputClose);
+    readable.on("data", this.#onData);
+    readable.on("end", this.#onEnd);
+    readable.on("error", this.#onError);
+    readable.on("close", this.#onInputClose);
     if ((writable as unknown) !== readable) {
-      writable.on('error', this.#onError);
-      writable.on('close', this.#onOutputClose);
+      writable.on("error", this.#onError);
+      writable.on("close", this.#onOutputClose);
     }
   }
 
@@ -122,9 +120,7 @@ export class StreamRelay implements Relay {
   send(frame: Buffer): void {
     if (this.#reason !== undefined) {
       const err = this.#closedError();
-      throw err instanceof RelayClosedError
-        ? err
-        : new RelayClosedError(this.name, err.message, { cause: err });
+      throw err instanceof RelayClosedError ? err : new RelayClosedError(this.name, err.message, { cause: err });
     }
     // One write per frame: a reader that reads the 12-byte header in one call (PHP) must never
     // see it split across writes.
@@ -149,13 +145,13 @@ export class StreamRelay implements Relay {
     this.#drained ??= new Promise<void>((resolve) => {
       const output = this.#output;
       const done = (): void => {
-        output.off('drain', done);
+        output.off("drain", done);
         this.#drained = undefined;
         this.#onDrainOrClose = undefined;
         resolve();
       };
       this.#onDrainOrClose = done;
-      output.on('drain', done);
+      output.on("drain", done);
     });
     return this.#drained;
   }
@@ -194,7 +190,7 @@ export class StreamRelay implements Relay {
 
   #settle(reason: Error | null): void {
     this.#reason = reason;
-    this.#input.off('data', this.#onData);
+    this.#input.off("data", this.#onData);
     // Frames already queued stay receivable; waiters exist only when the queue is empty.
     const waiters = this.#waiters.splice(0);
     if (waiters.length > 0) {
@@ -210,7 +206,7 @@ export class StreamRelay implements Relay {
     const reason = this.#reason;
     if (reason instanceof FrameError || reason instanceof RelayClosedError) return reason;
     if (reason === null || reason === undefined) {
-      return new RelayClosedError(this.name, 'it was closed locally');
+      return new RelayClosedError(this.name, "it was closed locally");
     }
     return new RelayClosedError(this.name, reason.message, { cause: reason });
   }
@@ -218,6 +214,6 @@ export class StreamRelay implements Relay {
 
 function destroyInput(input: InputStream): void {
   const stream = input as Partial<Readable>;
-  if (typeof stream.destroy === 'function') stream.destroy();
+  if (typeof stream.destroy === "function") stream.destroy();
   else input.pause();
 }

@@ -2,12 +2,12 @@
  * Server side of socket relays (spec §2.1): listen on a tcp or unix address; each worker
  * connects, proves who it is with the pid handshake, and is handed to whoever waits for that pid.
  */
-import { createServer, type Server, type Socket } from 'node:net';
-import { GoridgeError, HandshakeError, RelayClosedError } from './errors.js';
-import { requestPid } from './handshake.js';
-import { formatRelayAddress, type RelayAddress } from './relay-address.js';
-import { StreamRelay } from './relay.js';
-import { removeStaleSocketFile } from './unix-socket-file.js';
+import { createServer, type Server, type Socket } from "node:net";
+import { GoridgeError, HandshakeError, RelayClosedError } from "./errors.js";
+import { requestPid } from "./handshake.js";
+import { formatRelayAddress, type RelayAddress } from "./relay-address.js";
+import { StreamRelay } from "./relay.js";
+import { removeStaleSocketFile } from "./unix-socket-file.js";
 
 /** Options of {@link SocketRelayListener.listen}. */
 export interface SocketRelayListenerOptions {
@@ -25,12 +25,12 @@ export interface SocketRelayListenerOptions {
 
 /** A listening socket could not be opened. */
 export class RelayListenError extends GoridgeError {
-  declare readonly code: 'RELAY_LISTEN';
+  declare readonly code: "RELAY_LISTEN";
   /** The address, in RoadRunner syntax. */
   readonly address: string;
 
   constructor(address: string, reason: string, options?: { cause?: unknown }) {
-    super('RELAY_LISTEN', `cannot listen on relay ${address}: ${reason}`, options);
+    super("RELAY_LISTEN", `cannot listen on relay ${address}: ${reason}`, options);
     this.address = address;
   }
 }
@@ -66,7 +66,7 @@ export class SocketRelayListener {
     this.#server = server;
     this.address = address;
     this.#opts = opts;
-    server.on('connection', (socket: Socket) => this.#accept(socket));
+    server.on("connection", (socket: Socket) => this.#accept(socket));
   }
 
   /**
@@ -75,33 +75,30 @@ export class SocketRelayListener {
    *
    * @throws RelayListenError if the address cannot be listened on.
    */
-  static async listen(
-    address: RelayAddress,
-    opts: SocketRelayListenerOptions = {},
-  ): Promise<SocketRelayListener> {
+  static async listen(address: RelayAddress, opts: SocketRelayListenerOptions = {}): Promise<SocketRelayListener> {
     const wanted = formatRelayAddress(address);
-    if (address.kind === 'pipes') {
-      throw new RelayListenError(wanted, 'pipes are not a socket; only tcp and unix addresses listen');
+    if (address.kind === "pipes") {
+      throw new RelayListenError(wanted, "pipes are not a socket; only tcp and unix addresses listen");
     }
-    if (address.kind === 'unix') await removeStaleSocket(wanted, address.path);
+    if (address.kind === "unix") await removeStaleSocket(wanted, address.path);
     const server = createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {
       const fail = (err: NodeJS.ErrnoException): void =>
-        reject(new RelayListenError(wanted, `${err.code ?? 'error'}: ${err.message}`, { cause: err }));
-      server.once('error', fail);
+        reject(new RelayListenError(wanted, `${err.code ?? "error"}: ${err.message}`, { cause: err }));
+      server.once("error", fail);
       const ready = (): void => {
-        server.off('error', fail);
+        server.off("error", fail);
         resolve();
       };
-      if (address.kind === 'tcp') server.listen(address.port, address.host, ready);
+      if (address.kind === "tcp") server.listen(address.port, address.host, ready);
       else server.listen(address.path, ready);
     });
     // After listening, errors would only come from accepting; they must not crash the process.
-    server.on('error', (err) => opts.onError?.(err));
+    server.on("error", (err) => opts.onError?.(err));
     const bound = server.address();
     const actual =
-      address.kind === 'tcp' && bound !== null && typeof bound === 'object'
-        ? formatRelayAddress({ kind: 'tcp', host: address.host, port: bound.port })
+      address.kind === "tcp" && bound !== null && typeof bound === "object"
+        ? formatRelayAddress({ kind: "tcp", host: address.host, port: bound.port })
         : wanted;
     return new SocketRelayListener(server, actual, opts);
   }
@@ -132,33 +129,33 @@ export class SocketRelayListener {
         if (this.#waiters.get(pid) !== waiter) return;
         this.#waiters.delete(pid);
         clearTimeout(waiter.timer);
-        reject(signal?.reason instanceof Error ? signal.reason : new HandshakeError('aborted', { pid }));
+        reject(signal?.reason instanceof Error ? signal.reason : new HandshakeError("aborted", { pid }));
       };
       const waiter: Waiter = {
         resolve: (relay) => {
-          signal?.removeEventListener('abort', onAbort);
+          signal?.removeEventListener("abort", onAbort);
           resolve(relay);
         },
         reject: (err) => {
-          signal?.removeEventListener('abort', onAbort);
+          signal?.removeEventListener("abort", onAbort);
           reject(err);
         },
         timer: setTimeout(() => {
           this.#waiters.delete(pid);
           waiter.reject(
-            new HandshakeError(
-              `no worker with pid ${pid} connected to ${this.address} within ${timeoutMs} ms`,
-              { pid, timeoutMs },
-            ),
+            new HandshakeError(`no worker with pid ${pid} connected to ${this.address} within ${timeoutMs} ms`, {
+              pid,
+              timeoutMs,
+            }),
           );
         }, timeoutMs),
       };
       if (signal?.aborted) {
         clearTimeout(waiter.timer);
-        reject(signal.reason instanceof Error ? signal.reason : new HandshakeError('aborted', { pid }));
+        reject(signal.reason instanceof Error ? signal.reason : new HandshakeError("aborted", { pid }));
         return;
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener("abort", onAbort, { once: true });
       this.#waiters.set(pid, waiter);
     });
   }
@@ -196,7 +193,7 @@ export class SocketRelayListener {
       socket.destroy();
       return;
     }
-    const peer = socket.remoteAddress !== undefined ? ` from ${socket.remoteAddress}:${socket.remotePort}` : '';
+    const peer = socket.remoteAddress !== undefined ? ` from ${socket.remoteAddress}:${socket.remotePort}` : "";
     const relay = new StreamRelay(socket, socket, {
       ...(this.#opts.maxPayloadSize !== undefined && { maxPayloadSize: this.#opts.maxPayloadSize }),
       name: `${this.address} connection${peer}`,
@@ -257,7 +254,7 @@ export class SocketRelayListener {
   }
 
   #closedError(): RelayClosedError {
-    return new RelayClosedError(this.address, 'the listener is closed');
+    return new RelayClosedError(this.address, "the listener is closed");
   }
 }
 
@@ -266,6 +263,6 @@ async function removeStaleSocket(address: string, path: string): Promise<void> {
     await removeStaleSocketFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new RelayListenError(address, `${code ? `${code}: ` : ''}${(err as Error).message}`, { cause: err });
+    throw new RelayListenError(address, `${code ? `${code}: ` : ""}${(err as Error).message}`, { cause: err });
   }
 }

@@ -3,17 +3,17 @@
  * `listen` fail with EADDRINUSE, so it is removed first; but only when it is a socket and nothing
  * accepts connections on it any more: a live one belongs to another running server.
  */
-import { lstat, unlink } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { lstat, unlink } from "node:fs/promises";
+import { connect } from "node:net";
 
 /** Why a socket file cannot be listened on; `code` is EADDRINUSE (a live socket) or ENOTSOCK. */
 export class SocketFileError extends Error {
   constructor(
-    readonly code: 'EADDRINUSE' | 'ENOTSOCK',
+    readonly code: "EADDRINUSE" | "ENOTSOCK",
     message: string,
   ) {
     super(message);
-    this.name = 'SocketFileError';
+    this.name = "SocketFileError";
   }
 }
 
@@ -28,15 +28,15 @@ export async function removeStaleSocketFile(path: string): Promise<void> {
   try {
     isSocket = (await lstat(path)).isSocket();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
     throw err;
   }
-  if (!isSocket) throw new SocketFileError('ENOTSOCK', `${path} exists and is not a socket; refusing to remove it`);
+  if (!isSocket) throw new SocketFileError("ENOTSOCK", `${path} exists and is not a socket; refusing to remove it`);
   if (await isListening(path)) {
-    throw new SocketFileError('EADDRINUSE', `${path} is in use: another process accepts connections on it`);
+    throw new SocketFileError("EADDRINUSE", `${path} is in use: another process accepts connections on it`);
   }
   await unlink(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
+    if (err.code !== "ENOENT") throw err;
   });
 }
 
@@ -44,12 +44,12 @@ export async function removeStaleSocketFile(path: string): Promise<void> {
 function isListening(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = connect({ path });
-    probe.once('connect', () => {
+    probe.once("connect", () => {
       probe.destroy();
       resolve(true);
     });
     // Anything but "refused" or "gone" (EAGAIN: a full backlog, say) counts as in use: removing
     // a live server's socket would silently cut it off.
-    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code !== 'ECONNREFUSED' && err.code !== 'ENOENT'));
+    probe.once("error", (err: NodeJS.ErrnoException) => resolve(err.code !== "ECONNREFUSED" && err.code !== "ENOENT"));
   });
 }

@@ -6,25 +6,25 @@
 /** Why an event or a pool operation failed. */
 export type PoolErrorCode =
   /** No worker became idle within allocate_timeout. */
-  | 'NO_FREE_WORKERS'
+  | "NO_FREE_WORKERS"
   /** max_queue_size events were already in the pool (waiting or running). */
-  | 'QUEUE_FULL'
+  | "QUEUE_FULL"
   /** The worker's process exited or its relay closed during the event. The worker is replaced. */
-  | 'WORKER_DIED'
+  | "WORKER_DIED"
   /** The worker answered with an ERROR frame (0x40); `workerMessage` holds its text. The worker stays. */
-  | 'WORKER_ERROR'
+  | "WORKER_ERROR"
   /** The worker sent a frame that is not a valid reply (CRC, option count, stream bit). It is replaced. */
-  | 'BAD_FRAME'
+  | "BAD_FRAME"
   /** The worker did not answer within supervisor.exec_ttl; it was killed and is replaced. */
-  | 'EXEC_TTL'
+  | "EXEC_TTL"
   /** A worker could not be started or failed the pid handshake. */
-  | 'SPAWN_FAILED'
+  | "SPAWN_FAILED"
   /** The pool is being destroyed, or was. */
-  | 'POOL_CLOSED'
+  | "POOL_CLOSED"
   /** Every worker the event was given to asked to stop instead of answering, too many times. */
-  | 'RERUN_LIMIT'
+  | "RERUN_LIMIT"
   /** The pool options cannot be used (for example more than 500 workers, an empty command). */
-  | 'BAD_OPTIONS';
+  | "BAD_OPTIONS";
 
 /** Facts an error may carry. */
 export interface PoolErrorFacts {
@@ -53,14 +53,9 @@ export class PoolError extends Error {
   readonly signal: string | null | undefined;
   readonly workerMessage: string | undefined;
 
-  constructor(
-    code: PoolErrorCode,
-    message: string,
-    facts: PoolErrorFacts = {},
-    options?: { cause?: unknown },
-  ) {
+  constructor(code: PoolErrorCode, message: string, facts: PoolErrorFacts = {}, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'PoolError';
+    this.name = "PoolError";
     this.code = code;
     this.pid = facts.pid;
     this.command = facts.command;
@@ -75,5 +70,5 @@ export class PoolError extends Error {
 export function describeExit(exitCode: number | null | undefined, signal: string | null | undefined): string {
   if (signal) return `was killed by ${signal}`;
   if (exitCode !== null && exitCode !== undefined) return `exited with code ${exitCode}`;
-  return 'exited';
+  return "exited";
 }

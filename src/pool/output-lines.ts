@@ -63,10 +63,10 @@ export class OutputLines {
 
   #take(): string {
     const parts = this.#partial;
-    const text = (parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)).toString('utf8');
+    const text = (parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)).toString("utf8");
     this.#partial = [];
     this.#partialLength = 0;
-    return text.endsWith('\r') ? text.slice(0, -1) : text;
+    return text.endsWith("\r") ? text.slice(0, -1) : text;
   }
 
   #emit(line: string): void {

@@ -2,9 +2,9 @@
  * One event inside the pool: waiting in the queue, or with a worker. The record the caller's
  * promise settles through; it is also its own node in the wait queue.
  */
-import type { ExecReply, ExecRequest } from './exec.js';
-import type { PoolError } from './errors.js';
-import type { WaitQueueNode } from './wait-queue.js';
+import type { ExecReply, ExecRequest } from "./exec.js";
+import type { PoolError } from "./errors.js";
+import type { WaitQueueNode } from "./wait-queue.js";
 
 /** An event between `exec()` and its settlement. */
 export class PendingEvent implements WaitQueueNode<PendingEvent> {

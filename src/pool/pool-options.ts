@@ -2,13 +2,13 @@
  * The pool's options in milliseconds and counts, with RoadRunner's defaults applied to zero
  * values (spec §5), from the generated PoolOptions / SupervisorOptions.
  */
-import { availableParallelism } from 'node:os';
-import type { PoolOptions, SupervisorOptions } from '../../gen/ts/rr/tcp/v1/options.js';
-import { durationToMs } from '../protocol/duration.js';
-import { PoolError } from './errors.js';
+import { availableParallelism } from "node:os";
+import type { PoolOptions, SupervisorOptions } from "../../gen/ts/rr/tcp/v1/options.js";
+import { durationToMs } from "../protocol/duration.js";
+import { PoolError } from "./errors.js";
 
 /** The generated PoolOptions, every field optional (zero values get the defaults). */
-export type PoolOptionsInput = Partial<Omit<PoolOptions, 'supervisor'>> & {
+export type PoolOptionsInput = Partial<Omit<PoolOptions, "supervisor">> & {
   supervisor?: Partial<SupervisorOptions> | undefined;
 };
 
@@ -54,16 +54,16 @@ const MAX_JOBS_JITTER_PERCENT = 15;
  */
 export function resolvePoolOptions(pool: PoolOptionsInput = {}): ResolvedPoolOptions {
   const debug = pool.debug === true;
-  for (const key of ['num_workers', 'max_jobs', 'max_queue_size'] as const) {
+  for (const key of ["num_workers", "max_jobs", "max_queue_size"] as const) {
     const value = pool[key] ?? 0;
     if (!Number.isSafeInteger(value) || value < 0) {
-      throw new PoolError('BAD_OPTIONS', `pool.${key} must be a whole number >= 0, got ${value}`);
+      throw new PoolError("BAD_OPTIONS", `pool.${key} must be a whole number >= 0, got ${value}`);
     }
   }
   const numWorkers = debug ? 0 : pool.num_workers || availableParallelism();
   if (numWorkers > MAX_WORKERS) {
     throw new PoolError(
-      'BAD_OPTIONS',
+      "BAD_OPTIONS",
       `number of workers can't be more than ${MAX_WORKERS}: pool.num_workers is ${numWorkers}`,
     );
   }

@@ -2,8 +2,8 @@
  * Resident memory of a process, read from /proc (Linux). Elsewhere, or when the process is gone,
  * the answer is 0: a limit is then never reached rather than reached by mistake.
  */
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 
 const VM_RSS = /^VmRSS:\s+(\d+)\s+kB/m;
 
@@ -11,7 +11,7 @@ const VM_RSS = /^VmRSS:\s+(\d+)\s+kB/m;
 export async function readRssBytes(pid: number): Promise<number> {
   if (pid <= 0) return 0;
   try {
-    return parseStatus(await readFile(`/proc/${pid}/status`, 'latin1'));
+    return parseStatus(await readFile(`/proc/${pid}/status`, "latin1"));
   } catch {
     return 0;
   }
@@ -21,7 +21,7 @@ export async function readRssBytes(pid: number): Promise<number> {
 export function readRssBytesSync(pid: number): number {
   if (pid <= 0) return 0;
   try {
-    return parseStatus(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return parseStatus(readFileSync(`/proc/${pid}/status`, "latin1"));
   } catch {
     return 0;
   }

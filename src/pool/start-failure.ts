@@ -3,8 +3,8 @@
  * what happened, with the worker's last lines of output when it printed any, so one log line
  * explains a broken `server.command`.
  */
-import { HandshakeError } from '../goridge/index.js';
-import { describeExit, PoolError } from './errors.js';
+import { HandshakeError } from "../goridge/index.js";
+import { describeExit, PoolError } from "./errors.js";
 
 // How much of a worker's text goes into an error message.
 const QUOTE_LIMIT = 500;
@@ -13,14 +13,14 @@ const QUOTE_LIMIT = 500;
 export function spawnFailure(command: readonly string[], commandText: string, err: Error | undefined): PoolError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const hint =
-    code === 'ENOENT'
+    code === "ENOENT"
       ? ` (no such file or directory; the command runs without a shell: is "${command[0]}" installed and on PATH, and does cwd exist?)`
-      : code === 'EACCES'
+      : code === "EACCES"
         ? ` (permission denied: is "${command[0]}" executable?)`
-        : '';
+        : "";
   return new PoolError(
-    'SPAWN_FAILED',
-    `cannot start worker command "${commandText}": ${err?.message ?? 'spawn failed'}${hint}`,
+    "SPAWN_FAILED",
+    `cannot start worker command "${commandText}": ${err?.message ?? "spawn failed"}${hint}`,
     { command: commandText },
     { cause: err },
   );
@@ -48,10 +48,10 @@ export function handshakeFailure(f: HandshakeFailure): PoolError {
   if (f.exit !== undefined) message = `${who} ${describeExit(f.exit.code, f.exit.signal)} before the pid handshake`;
   else if (timedOut) message = `${who} did not complete the pid handshake within allocate_timeout ${f.timeoutMs} ms`;
   // The cause's own "pid handshake failed: " prefix would only repeat what this message says.
-  else message = `${who} failed the pid handshake: ${f.cause.message.replace(/^pid handshake failed: /, '')}`;
-  if (f.lastOutput.length > 0) message += `; its last output: ${quote(f.lastOutput.join(' | '))}`;
+  else message = `${who} failed the pid handshake: ${f.cause.message.replace(/^pid handshake failed: /, "")}`;
+  if (f.lastOutput.length > 0) message += `; its last output: ${quote(f.lastOutput.join(" | "))}`;
   return new PoolError(
-    'SPAWN_FAILED',
+    "SPAWN_FAILED",
     message,
     {
       pid: f.pid,

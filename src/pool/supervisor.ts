@@ -4,10 +4,10 @@
  * is replaced at once, a busy one after its current event; that is the pool's business. The hard
  * limit, exec_ttl, is a per-event timer in the worker itself.
  */
-import type { Logger } from 'pino';
-import type { SupervisorLimits } from './pool-options.js';
-import { readRssBytes } from './process-memory.js';
-import { WorkerStatus } from './worker-state.js';
+import type { Logger } from "pino";
+import type { SupervisorLimits } from "./pool-options.js";
+import { readRssBytes } from "./process-memory.js";
+import { WorkerStatus } from "./worker-state.js";
 
 /** What the supervisor reads of a worker. */
 export interface SupervisedWorker {

@@ -23,7 +23,7 @@ export class WaitQueue<T extends WaitQueueNode<T>> {
 
   /** Adds at the end. A node is in at most one queue at a time. */
   push(node: T): void {
-    if (node.queued) throw new Error('node is already queued');
+    if (node.queued) throw new Error("node is already queued");
     node.queued = true;
     node.next = undefined;
     node.prev = this.#tail;
@@ -35,7 +35,7 @@ export class WaitQueue<T extends WaitQueueNode<T>> {
 
   /** Adds at the front (an event that already waited its turn). */
   unshift(node: T): void {
-    if (node.queued) throw new Error('node is already queued');
+    if (node.queued) throw new Error("node is already queued");
     node.queued = true;
     node.prev = undefined;
     node.next = this.#head;

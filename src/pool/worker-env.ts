@@ -3,10 +3,10 @@
  */
 
 /** The RoadRunner version workers see in RR_VERSION: the one this package is compatible with. */
-export const RR_VERSION = '2025.1.15-rr-tcp';
+export const RR_VERSION = "2025.1.15-rr-tcp";
 
 /** What workers see in RR_MODE. */
-export const RR_MODE = 'tcp';
+export const RR_MODE = "tcp";
 
 /**
  * The environment of a worker, later entries winning as with Go's `exec`: the server's own,
@@ -23,5 +23,5 @@ export function workerEnv(
 
 /** The command as one string, for messages and logs. */
 export function formatCommand(command: readonly string[]): string {
-  return command.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg))).join(' ');
+  return command.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg))).join(" ");
 }

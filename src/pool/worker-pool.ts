@@ -8,28 +8,28 @@
  * {@link WaitQueue} (events waiting for a worker), {@link Supervisor} (soft limits),
  * {@link RespawnBackoff} (a command that keeps failing at start).
  */
-import { pino, type Logger } from 'pino';
-import type { PoolState } from '../../gen/ts/rr/tcp/v1/control.js';
-import { PoolError } from './errors.js';
-import type { EventPool, ExecReply, ExecRequest } from './exec.js';
-import { IdleWorkers } from './idle-workers.js';
-import { PendingEvent } from './pending-event.js';
+import { pino, type Logger } from "pino";
+import type { PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
+import { PoolError } from "./errors.js";
+import type { EventPool, ExecReply, ExecRequest } from "./exec.js";
+import { IdleWorkers } from "./idle-workers.js";
+import { PendingEvent } from "./pending-event.js";
 import {
   maxJobsWithJitter,
   resolvePoolOptions,
   type PoolOptionsInput,
   type ResolvedPoolOptions,
-} from './pool-options.js';
-import { RespawnBackoff, type BackoffOptions } from './respawn-backoff.js';
-import { Supervisor } from './supervisor.js';
-import { WaitQueue } from './wait-queue.js';
-import { formatCommand, workerEnv } from './worker-env.js';
-import { RERUN, WorkerProcess, type ExecOutcome, type WorkerListener } from './worker-process.js';
-import { openRelaySource, type WorkerRelaySource } from './worker-relay.js';
-import { isActive, WorkerStatus } from './worker-state.js';
+} from "./pool-options.js";
+import { RespawnBackoff, type BackoffOptions } from "./respawn-backoff.js";
+import { Supervisor } from "./supervisor.js";
+import { WaitQueue } from "./wait-queue.js";
+import { formatCommand, workerEnv } from "./worker-env.js";
+import { RERUN, WorkerProcess, type ExecOutcome, type WorkerListener } from "./worker-process.js";
+import { openRelaySource, type WorkerRelaySource } from "./worker-relay.js";
+import { isActive, WorkerStatus } from "./worker-state.js";
 
-export type { EventPool, ExecReply, ExecRequest } from './exec.js';
-export { PoolError, type PoolErrorCode } from './errors.js';
+export type { EventPool, ExecReply, ExecRequest } from "./exec.js";
+export { PoolError, type PoolErrorCode } from "./errors.js";
 
 /** How to run the pool's workers. */
 export interface WorkerPoolOptions {
@@ -60,7 +60,7 @@ const MAX_RERUNS = 10;
 // Without a supervisor, the pool state reads RSS when its last reading is older than this.
 const RSS_MAX_AGE_MS = 1_000;
 
-type PoolPhase = 'starting' | 'running' | 'closing';
+type PoolPhase = "starting" | "running" | "closing";
 
 /**
  * A pool of worker processes speaking the goridge relay protocol: any program that does
@@ -82,7 +82,7 @@ export class WorkerPool implements EventPool {
   #waitTimer: NodeJS.Timeout | undefined;
   readonly #backoff: RespawnBackoff;
   readonly #supervisor: Supervisor<WorkerProcess> | undefined;
-  #phase: PoolPhase = 'starting';
+  #phase: PoolPhase = "starting";
   // Workers to keep running (num_workers, changed by addWorker/removeWorker).
   #target: number;
   // Events inside the pool, waiting or running (what max_queue_size limits).
@@ -108,7 +108,11 @@ export class WorkerPool implements EventPool {
     this.#target = opts.numWorkers;
     this.#backoff = new RespawnBackoff(options.respawnBackoff);
     this.#supervisor = opts.supervisor
-      ? new Supervisor(opts.supervisor, { supervisedWorkers: () => this.#workers, retire: (w, why) => this.#retire(w, why) }, logger)
+      ? new Supervisor(
+          opts.supervisor,
+          { supervisedWorkers: () => this.#workers, retire: (w, why) => this.#retire(w, why) },
+          logger,
+        )
       : undefined;
   }
 
@@ -120,11 +124,11 @@ export class WorkerPool implements EventPool {
    *   RelayAddressError / RelayListenError for a bad or busy relay address.
    */
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
-    if (options.command.length === 0 || options.command[0] === '') {
-      throw new PoolError('BAD_OPTIONS', 'the worker command is empty: set server.command or tcp.pool.command');
+    if (options.command.length === 0 || options.command[0] === "") {
+      throw new PoolError("BAD_OPTIONS", "the worker command is empty: set server.command or tcp.pool.command");
     }
     const opts = resolvePoolOptions(options.pool);
-    const logger = (options.logger ?? pino({ enabled: false })).child({ component: 'pool' });
+    const logger = (options.logger ?? pino({ enabled: false })).child({ component: "pool" });
     const relaySource = await openRelaySource(options.relay, { timeoutMs: opts.allocateTimeoutMs, logger });
     const pool = new WorkerPool(opts, options, relaySource, logger);
     try {
@@ -133,13 +137,13 @@ export class WorkerPool implements EventPool {
       await pool.destroy();
       throw err;
     }
-    pool.#phase = 'running';
+    pool.#phase = "running";
     // A worker that died while the others were starting is replaced now.
     pool.#replenish();
     pool.#supervisor?.start();
     logger.info(
       { command: pool.#commandText, workers: opts.numWorkers, relay: relaySource.address },
-      `worker pool started: ${opts.debug ? 'debug mode, a worker per event' : `${opts.numWorkers} workers`}`,
+      `worker pool started: ${opts.debug ? "debug mode, a worker per event" : `${opts.numWorkers} workers`}`,
     );
     return pool;
   }
@@ -151,11 +155,14 @@ export class WorkerPool implements EventPool {
    *   BAD_FRAME, EXEC_TTL, SPAWN_FAILED (debug mode), POOL_CLOSED, RERUN_LIMIT.
    */
   exec(request: ExecRequest): Promise<ExecReply> {
-    if (this.#phase !== 'running') return Promise.reject(this.#closedError());
+    if (this.#phase !== "running") return Promise.reject(this.#closedError());
     const max = this.#opts.maxQueueSize;
     if (max > 0 && this.#inPool >= max) {
       return Promise.reject(
-        new PoolError('QUEUE_FULL', `max queue size reached: ${this.#inPool} events are in the pool (max_queue_size ${max})`),
+        new PoolError(
+          "QUEUE_FULL",
+          `max queue size reached: ${this.#inPool} events are in the pool (max_queue_size ${max})`,
+        ),
       );
     }
     this.#inPool++;
@@ -185,7 +192,7 @@ export class WorkerPool implements EventPool {
    *   POOL_CLOSED.
    */
   reset(): Promise<void> {
-    if (this.#phase !== 'running') return Promise.reject(this.#closedError());
+    if (this.#phase !== "running") return Promise.reject(this.#closedError());
     this.#resetting ??= this.#reset().finally(() => {
       this.#resetting = undefined;
     });
@@ -208,10 +215,10 @@ export class WorkerPool implements EventPool {
 
   /** Starts one more worker and keeps it (up to 2048). No-op in debug mode. */
   async addWorker(): Promise<void> {
-    if (this.#phase !== 'running') throw this.#closedError();
+    if (this.#phase !== "running") throw this.#closedError();
     if (this.#opts.debug) return;
     if (this.#target >= MAX_RUNTIME_WORKERS) {
-      throw new PoolError('BAD_OPTIONS', `number of workers can't be more than ${MAX_RUNTIME_WORKERS}`);
+      throw new PoolError("BAD_OPTIONS", `number of workers can't be more than ${MAX_RUNTIME_WORKERS}`);
     }
     this.#target++;
     try {
@@ -224,7 +231,7 @@ export class WorkerPool implements EventPool {
 
   /** Keeps one worker fewer: an idle one is stopped now, else a busy one after its event. */
   async removeWorker(): Promise<void> {
-    if (this.#phase !== 'running') throw this.#closedError();
+    if (this.#phase !== "running") throw this.#closedError();
     if (this.#opts.debug || this.#target === 0) return;
     this.#target--;
     let victim = this.#idle.take();
@@ -237,7 +244,7 @@ export class WorkerPool implements EventPool {
       }
     }
     if (victim === undefined) return;
-    this.#retire(victim, 'removed from the pool');
+    this.#retire(victim, "removed from the pool");
     await victim.exited;
   }
 
@@ -253,7 +260,7 @@ export class WorkerPool implements EventPool {
     if (to !== WorkerStatus.STOPPING && to !== WorkerStatus.STOPPED) return;
     this.#idle.delete(worker);
     if (to === WorkerStatus.STOPPED) this.#workers.delete(worker);
-    if (this.#phase !== 'running' || this.#opts.debug) return;
+    if (this.#phase !== "running" || this.#opts.debug) return;
     const diedByItself = worker.stopReason === undefined;
     if (to === WorkerStatus.STOPPING) {
       // Replaced at once when the pool asked it to go; when it died, wait for its exit to know
@@ -262,7 +269,10 @@ export class WorkerPool implements EventPool {
       return;
     }
     if (from === WorkerStatus.STARTING || worker.failedToStart) {
-      this.#startFailed(worker, worker.startError?.message ?? `worker pid ${worker.pid} ${worker.exitDescription} while starting`);
+      this.#startFailed(
+        worker,
+        worker.startError?.message ?? `worker pid ${worker.pid} ${worker.exitDescription} while starting`,
+      );
     } else if (diedByItself && worker.numExecs === 0 && Date.now() - worker.readyAt < EARLY_EXIT_MS) {
       this.#startFailed(
         worker,
@@ -335,7 +345,7 @@ export class WorkerPool implements EventPool {
       for (const worker of this.#workers) if (worker.status === WorkerStatus.WORKING) busy++;
       event.reject(
         new PoolError(
-          'NO_FREE_WORKERS',
+          "NO_FREE_WORKERS",
           `no free workers in the pool: none became idle within allocate_timeout ${this.#opts.allocateTimeoutMs} ms ` +
             `(${busy} of ${this.#target} workers busy, ${this.#waiting.size} more events waiting)`,
           { timeoutMs: this.#opts.allocateTimeoutMs },
@@ -347,14 +357,14 @@ export class WorkerPool implements EventPool {
 
   // A worker asked to stop instead of answering: the event goes to another worker, first in line.
   #rerun(event: PendingEvent, worker: WorkerProcess): void {
-    if (this.#phase !== 'running') {
+    if (this.#phase !== "running") {
       this.#inPool--;
       event.reject(this.#closedError());
     } else if (++event.reruns > MAX_RERUNS) {
       this.#inPool--;
       event.reject(
         new PoolError(
-          'RERUN_LIMIT',
+          "RERUN_LIMIT",
           `the event was given to ${MAX_RERUNS + 1} workers and each asked to stop instead of answering (last: pid ${worker.pid})`,
           { pid: worker.pid },
         ),
@@ -367,17 +377,17 @@ export class WorkerPool implements EventPool {
   // A worker finished an event and is healthy: keep it, or replace it if a limit says so.
   #free(worker: WorkerProcess): void {
     const reason =
-      this.#phase !== 'running'
-        ? 'the pool is closing'
+      this.#phase !== "running"
+        ? "the pool is closing"
         : (worker.retireReason ??
           (worker.execsExhausted
             ? `max_jobs reached (${worker.numExecs} events)`
             : this.#opts.debug
-              ? 'debug mode: one event per worker'
+              ? "debug mode: one event per worker"
               : undefined));
     if (reason !== undefined) {
       this.#log.debug({ workerPid: worker.pid, reason }, `stopping worker pid ${worker.pid}: ${reason}`);
-      worker.stop(reason, this.#phase === 'closing' ? this.#opts.destroyTimeoutMs : this.#stopTimeoutMs);
+      worker.stop(reason, this.#phase === "closing" ? this.#opts.destroyTimeoutMs : this.#stopTimeoutMs);
       return;
     }
     worker.release();
@@ -387,8 +397,8 @@ export class WorkerPool implements EventPool {
   // A READY worker takes the oldest waiting event, or joins the idle list.
   #offer(worker: WorkerProcess): void {
     if (worker.status !== WorkerStatus.READY) return;
-    if (this.#phase === 'closing') {
-      worker.stop('the pool is closing', this.#opts.destroyTimeoutMs);
+    if (this.#phase === "closing") {
+      worker.stop("the pool is closing", this.#opts.destroyTimeoutMs);
       return;
     }
     if (worker.retireReason !== undefined) {
@@ -436,8 +446,8 @@ export class WorkerPool implements EventPool {
       () => {
         if (worker.status !== WorkerStatus.READY) {
           this.#rerun(event, worker);
-        } else if (this.#phase !== 'running') {
-          worker.stop('the pool is closing', this.#opts.destroyTimeoutMs);
+        } else if (this.#phase !== "running") {
+          worker.stop("the pool is closing", this.#opts.destroyTimeoutMs);
           this.#inPool--;
           event.reject(this.#closedError());
         } else {
@@ -453,7 +463,7 @@ export class WorkerPool implements EventPool {
 
   // Starts workers until `#target` are running or starting (not while backing off).
   #replenish(): void {
-    if (this.#phase !== 'running' || this.#respawnTimer !== undefined) return;
+    if (this.#phase !== "running" || this.#respawnTimer !== undefined) return;
     let active = 0;
     for (const worker of this.#workers) if (isActive(worker.status)) active++;
     for (; active < this.#target; active++) {
@@ -469,7 +479,7 @@ export class WorkerPool implements EventPool {
     const failures = this.#backoff.failures;
     this.#log.error(
       { command: this.#commandText, workerPid: worker.pid, failures, retryInMs: delay },
-      `${why}; ${failures} failed start${failures === 1 ? '' : 's'} in a row, next attempt in ${delay} ms`,
+      `${why}; ${failures} failed start${failures === 1 ? "" : "s"} in a row, next attempt in ${delay} ms`,
     );
     this.#respawnTimer = setTimeout(() => {
       this.#respawnTimer = undefined;
@@ -480,18 +490,19 @@ export class WorkerPool implements EventPool {
   async #reset(): Promise<void> {
     if (this.#opts.debug) return;
     const old = [...this.#workers].filter((w) => isActive(w.status));
-    this.#log.info({ workers: this.#target }, 'resetting the pool: starting new workers');
+    this.#log.info({ workers: this.#target }, "resetting the pool: starting new workers");
     const starts = Array.from({ length: this.#target }, () => this.#startWorker());
     const results = await Promise.allSettled(starts);
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failure !== undefined) {
-      for (const r of results) if (r.status === 'fulfilled') this.#retire(r.value, 'the reset failed');
+      for (const r of results) if (r.status === "fulfilled") this.#retire(r.value, "the reset failed");
       throw failure.reason;
     }
-    for (const worker of old) this.#retire(worker, 'reset');
+    for (const worker of old) this.#retire(worker, "reset");
     const timer = setTimeout(() => {
       for (const worker of old) {
-        if (worker.status !== WorkerStatus.STOPPED) worker.kill(`still running after reset_timeout ${this.#opts.resetTimeoutMs} ms`);
+        if (worker.status !== WorkerStatus.STOPPED)
+          worker.kill(`still running after reset_timeout ${this.#opts.resetTimeoutMs} ms`);
       }
     }, this.#opts.resetTimeoutMs);
     await Promise.all(old.map((w) => w.exited));
@@ -499,7 +510,7 @@ export class WorkerPool implements EventPool {
   }
 
   async #destroy(timeoutMs: number): Promise<void> {
-    this.#phase = 'closing';
+    this.#phase = "closing";
     this.#supervisor?.stop();
     clearTimeout(this.#respawnTimer);
     this.#respawnTimer = undefined;
@@ -511,18 +522,22 @@ export class WorkerPool implements EventPool {
     }
     const workers = [...this.#workers];
     for (const worker of workers) {
-      if (worker.status === WorkerStatus.READY) worker.stop('the pool is being destroyed', timeoutMs);
-      else if (worker.status === WorkerStatus.STARTING) worker.kill('the pool is being destroyed');
+      if (worker.status === WorkerStatus.READY) worker.stop("the pool is being destroyed", timeoutMs);
+      else if (worker.status === WorkerStatus.STARTING) worker.kill("the pool is being destroyed");
       // A WORKING worker is stopped when its event ends (#free).
     }
     const timer = setTimeout(() => {
       for (const worker of this.#workers) {
         worker.kill(
           `destroy_timeout ${timeoutMs} ms reached`,
-          new PoolError('POOL_CLOSED', `the pool was destroyed: worker pid ${worker.pid} was killed after destroy_timeout ${timeoutMs} ms`, {
-            pid: worker.pid,
-            timeoutMs,
-          }),
+          new PoolError(
+            "POOL_CLOSED",
+            `the pool was destroyed: worker pid ${worker.pid} was killed after destroy_timeout ${timeoutMs} ms`,
+            {
+              pid: worker.pid,
+              timeoutMs,
+            },
+          ),
         );
       }
     }, timeoutMs);
@@ -530,13 +545,12 @@ export class WorkerPool implements EventPool {
     while (this.#workers.size > 0) await Promise.all([...this.#workers].map((w) => w.exited));
     clearTimeout(timer);
     await this.#relaySource.close();
-    this.#log.info({ command: this.#commandText }, 'worker pool destroyed');
+    this.#log.info({ command: this.#commandText }, "worker pool destroyed");
   }
 
   #closedError(): PoolError {
-    return new PoolError('POOL_CLOSED', `the worker pool of "${this.#commandText}" is closed`, {
+    return new PoolError("POOL_CLOSED", `the worker pool of "${this.#commandText}" is closed`, {
       command: this.#commandText,
     });
   }
 }
-

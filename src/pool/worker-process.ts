@@ -4,9 +4,9 @@
  * in one place, {@link WorkerProcess.#moveTo}, which tells the owner (the pool) about every move.
  * What to do next (release, replace, re-run) is the owner's decision, not this class's.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Logger } from 'pino';
-import type { WorkerState } from '../../gen/ts/rr/tcp/v1/control.js';
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Logger } from "pino";
+import type { WorkerState } from "../../gen/ts/rr/tcp/v1/control.js";
 import {
   Byte10,
   encodeControlFrame,
@@ -20,19 +20,19 @@ import {
   writeFrameHeader,
   type Frame,
   type Relay,
-} from '../goridge/index.js';
-import { msToDuration } from '../protocol/duration.js';
-import { describeExit, PoolError } from './errors.js';
-import type { ExecReply, ExecRequest } from './exec.js';
-import { OutputLines } from './output-lines.js';
-import type { PendingEvent } from './pending-event.js';
-import { readRssBytesSync } from './process-memory.js';
-import { handshakeFailure, quote, spawnFailure } from './start-failure.js';
-import type { WorkerRelaySource } from './worker-relay.js';
-import { canMove, isActive, statusName, WorkerStatus } from './worker-state.js';
+} from "../goridge/index.js";
+import { msToDuration } from "../protocol/duration.js";
+import { describeExit, PoolError } from "./errors.js";
+import type { ExecReply, ExecRequest } from "./exec.js";
+import { OutputLines } from "./output-lines.js";
+import type { PendingEvent } from "./pending-event.js";
+import { readRssBytesSync } from "./process-memory.js";
+import { handshakeFailure, quote, spawnFailure } from "./start-failure.js";
+import type { WorkerRelaySource } from "./worker-relay.js";
+import { canMove, isActive, statusName, WorkerStatus } from "./worker-state.js";
 
 /** Outcome of an event that should go to another worker (a stop request, an unsendable relay). */
-export const RERUN = Symbol('rerun');
+export const RERUN = Symbol("rerun");
 
 /** How an event on a worker ended. */
 export type ExecOutcome = ExecReply | PoolError | typeof RERUN;
@@ -125,9 +125,9 @@ export class WorkerProcess {
     this.exited = new Promise<void>((resolve) => {
       this.#resolveExited = resolve;
     });
-    this.#stderr = new OutputLines((line) => this.#log.info({ workerPid: this.pid, stream: 'stderr' }, line));
+    this.#stderr = new OutputLines((line) => this.#log.info({ workerPid: this.pid, stream: "stderr" }, line));
     if (!opts.relaySource.usesStdout) {
-      this.#stdout = new OutputLines((line) => this.#log.info({ workerPid: this.pid, stream: 'stdout' }, line));
+      this.#stdout = new OutputLines((line) => this.#log.info({ workerPid: this.pid, stream: "stdout" }, line));
     }
   }
 
@@ -142,7 +142,7 @@ export class WorkerProcess {
 
   /** How the process ended (`exited with code 1`, `was killed by SIGKILL`), or `is running`. */
   get exitDescription(): string {
-    return this.#exit === undefined ? 'is running' : describeExit(this.#exit.code, this.#exit.signal);
+    return this.#exit === undefined ? "is running" : describeExit(this.#exit.code, this.#exit.signal);
   }
 
   /** True if it exited before completing the handshake on its own (not stopped by the owner). */
@@ -175,20 +175,20 @@ export class WorkerProcess {
       throw this.#failStart(err as Error);
     }
     this.#child = child;
-    child.on('error', this.#onChildError);
-    child.on('exit', this.#onExit);
-    child.stderr?.on('data', (chunk: Buffer) => this.#stderr.push(chunk));
-    child.stderr?.on('end', () => this.#stderr.end());
-    child.stderr?.on('error', ignoreStreamError);
+    child.on("error", this.#onChildError);
+    child.on("exit", this.#onExit);
+    child.stderr?.on("data", (chunk: Buffer) => this.#stderr.push(chunk));
+    child.stderr?.on("end", () => this.#stderr.end());
+    child.stderr?.on("error", ignoreStreamError);
     if (this.#stdout !== undefined) {
       const lines = this.#stdout;
-      child.stdout?.on('data', (chunk: Buffer) => lines.push(chunk));
-      child.stdout?.on('end', () => lines.end());
-      child.stdout?.on('error', ignoreStreamError);
+      child.stdout?.on("data", (chunk: Buffer) => lines.push(chunk));
+      child.stdout?.on("end", () => lines.end());
+      child.stdout?.on("error", ignoreStreamError);
     }
     if (child.pid === undefined) {
       // spawn() reports ENOENT, EACCES... asynchronously, with no pid.
-      await new Promise<void>((resolve) => child.once('error', () => resolve()));
+      await new Promise<void>((resolve) => child.once("error", () => resolve()));
       throw this.#failStart(this.#spawnError);
     }
     this.pid = child.pid;
@@ -224,11 +224,15 @@ export class WorkerProcess {
       this.#current = undefined;
       if (err instanceof RelayClosedError) {
         // Died between being picked and being used: the event never reached it.
-        this.kill('its relay closed');
+        this.kill("its relay closed");
         this.#opts.listener.execDone(this, event, RERUN);
       } else {
         const message = `cannot send the event to worker pid ${this.pid}: ${(err as Error).message}`;
-        this.#opts.listener.execDone(this, event, new PoolError('BAD_FRAME', message, { pid: this.pid }, { cause: err }));
+        this.#opts.listener.execDone(
+          this,
+          event,
+          new PoolError("BAD_FRAME", message, { pid: this.pid }, { cause: err }),
+        );
       }
       return;
     }
@@ -370,7 +374,7 @@ export class WorkerProcess {
       { workerPid: this.pid, flags: frame.flags, bytes: frame.payload.length },
       `worker pid ${this.pid} sent a frame while it had no event; killing it`,
     );
-    this.kill('it sent a frame while it had no event');
+    this.kill("it sent a frame while it had no event");
   }
 
   #onReply(event: PendingEvent, frame: Frame): void {
@@ -379,13 +383,13 @@ export class WorkerProcess {
     this.lastUsedAt = Date.now();
     let outcome: ExecOutcome;
     if ((frame.flags & FrameFlag.ERROR) !== 0) {
-      const text = frame.payload.toString('utf8');
-      outcome = new PoolError('WORKER_ERROR', `worker pid ${this.pid} answered with an error: ${quote(text)}`, {
+      const text = frame.payload.toString("utf8");
+      outcome = new PoolError("WORKER_ERROR", `worker pid ${this.pid} answered with an error: ${quote(text)}`, {
         pid: this.pid,
         workerMessage: text,
       });
     } else if ((frame.byte10 & Byte10.STREAM) !== 0) {
-      outcome = this.#badFrame('it set the STREAM bit (byte 10); streamed replies are not supported');
+      outcome = this.#badFrame("it set the STREAM bit (byte 10); streamed replies are not supported");
     } else {
       try {
         const { context, body } = splitPayload(frame);
@@ -403,8 +407,13 @@ export class WorkerProcess {
   }
 
   #badFrame(reason: string, cause?: unknown): PoolError {
-    const error = new PoolError('BAD_FRAME', `worker pid ${this.pid} sent a bad frame: ${reason}`, { pid: this.pid }, { cause });
-    this.kill('it sent a bad frame');
+    const error = new PoolError(
+      "BAD_FRAME",
+      `worker pid ${this.pid} sent a bad frame: ${reason}`,
+      { pid: this.pid },
+      { cause },
+    );
+    this.kill("it sent a bad frame");
     return error;
   }
 
@@ -438,13 +447,15 @@ export class WorkerProcess {
     // The worker's own children (its group; a shell's command, a forked helper) must not outlive
     // it. While a member lives the group id cannot be reused, so this reaches only them.
     try {
-      process.kill(-this.pid, 'SIGKILL');
+      process.kill(-this.pid, "SIGKILL");
     } catch {
       // No one left in the group.
     }
     clearTimeout(this.#stopTimer);
-    this.#abortStart?.abort(new RelayClosedError(`worker pid ${this.pid}`, `the process ${describeExit(code, signal)}`));
-    if (this.#log.isLevelEnabled('debug')) {
+    this.#abortStart?.abort(
+      new RelayClosedError(`worker pid ${this.pid}`, `the process ${describeExit(code, signal)}`),
+    );
+    if (this.#log.isLevelEnabled("debug")) {
       this.#log.debug({ workerPid: this.pid, code, signal }, `worker pid ${this.pid} ${describeExit(code, signal)}`);
     }
     this.#finish();
@@ -463,7 +474,7 @@ export class WorkerProcess {
     if (event !== undefined) {
       const { code, signal } = this.#exit;
       const error = new PoolError(
-        'WORKER_DIED',
+        "WORKER_DIED",
         `worker pid ${this.pid} ${describeExit(code, signal)} during an event; it will be replaced`,
         { pid: this.pid, exitCode: code, signal },
       );
@@ -477,7 +488,7 @@ export class WorkerProcess {
     this.kill(
       `exec_ttl ${ms} ms exceeded`,
       new PoolError(
-        'EXEC_TTL',
+        "EXEC_TTL",
         `worker pid ${this.pid} did not answer within exec_ttl ${ms} ms; it was killed and will be replaced`,
         { pid: this.pid, timeoutMs: ms },
       ),
@@ -502,10 +513,10 @@ export class WorkerProcess {
   #signalKill(): void {
     if (this.#exit !== undefined || this.pid === 0) return;
     try {
-      process.kill(-this.pid, 'SIGKILL');
+      process.kill(-this.pid, "SIGKILL");
     } catch {
       try {
-        this.#child?.kill('SIGKILL');
+        this.#child?.kill("SIGKILL");
       } catch {
         // Already gone.
       }
@@ -536,7 +547,7 @@ export class WorkerProcess {
       // It ended by itself: wait (briefly) for its exit status and its last words on stderr.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, EXIT_GRACE_MS);
-        child.once('close', () => {
+        child.once("close", () => {
           clearTimeout(timer);
           resolve();
         });
@@ -549,7 +560,7 @@ export class WorkerProcess {
       });
     }
     const exit = this.#exit;
-    this.kill('it failed the pid handshake');
+    this.kill("it failed the pid handshake");
     const error = handshakeFailure({
       commandText: this.#opts.commandText,
       pid: this.pid,
@@ -565,7 +576,7 @@ export class WorkerProcess {
   }
 
   #stoppedWhileStarting(): PoolError {
-    return new PoolError('POOL_CLOSED', `worker pid ${this.pid} was stopped while starting (${this.stopReason})`, {
+    return new PoolError("POOL_CLOSED", `worker pid ${this.pid} was stopped while starting (${this.stopReason})`, {
       pid: this.pid,
     });
   }

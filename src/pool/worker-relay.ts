@@ -4,15 +4,9 @@
  * the pid it reports in the handshake. Either way the pid handshake is done before a relay is
  * handed out.
  */
-import type { ChildProcess, StdioOptions } from 'node:child_process';
-import type { Logger } from 'pino';
-import {
-  parseRelayAddress,
-  requestPid,
-  SocketRelayListener,
-  StreamRelay,
-  type Relay,
-} from '../goridge/index.js';
+import type { ChildProcess, StdioOptions } from "node:child_process";
+import type { Logger } from "pino";
+import { parseRelayAddress, requestPid, SocketRelayListener, StreamRelay, type Relay } from "../goridge/index.js";
 
 /** Where workers' relays come from. One per pool. */
 export interface WorkerRelaySource {
@@ -50,8 +44,8 @@ export async function openRelaySource(
   relay: string | undefined,
   options: RelaySourceOptions,
 ): Promise<WorkerRelaySource> {
-  const address = parseRelayAddress(relay ?? 'pipes');
-  if (address.kind === 'pipes') return new PipesRelaySource();
+  const address = parseRelayAddress(relay ?? "pipes");
+  if (address.kind === "pipes") return new PipesRelaySource();
   const listener = await SocketRelayListener.listen(address, {
     handshakeTimeoutMs: options.timeoutMs,
     parkTimeoutMs: options.timeoutMs,
@@ -61,12 +55,12 @@ export async function openRelaySource(
 }
 
 class PipesRelaySource implements WorkerRelaySource {
-  readonly address = 'pipes';
-  readonly stdio: StdioOptions = ['pipe', 'pipe', 'pipe'];
+  readonly address = "pipes";
+  readonly stdio: StdioOptions = ["pipe", "pipe", "pipe"];
   readonly usesStdout = true;
 
   async connect(child: ChildProcess, pid: number, timeoutMs: number): Promise<Relay> {
-    if (child.stdout === null || child.stdin === null) throw new Error('worker has no stdio pipes');
+    if (child.stdout === null || child.stdin === null) throw new Error("worker has no stdio pipes");
     const relay = new StreamRelay(child.stdout, child.stdin, { name: `pipes of worker pid ${pid}` });
     // In pipes mode the reported pid only has to be > 0 (requestPid checks that).
     await requestPid(relay, process.pid, timeoutMs);
@@ -79,7 +73,7 @@ class PipesRelaySource implements WorkerRelaySource {
 class SocketRelaySource implements WorkerRelaySource {
   readonly address: string;
   // stdin is closed: a worker on a socket relay reads nothing from it.
-  readonly stdio: StdioOptions = ['ignore', 'pipe', 'pipe'];
+  readonly stdio: StdioOptions = ["ignore", "pipe", "pipe"];
   readonly usesStdout = false;
   readonly #listener: SocketRelayListener;
 

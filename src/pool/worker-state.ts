@@ -9,7 +9,7 @@
  *    +--(died, never started)------------------^  (any state may go straight to STOPPED on exit)
  * ```
  */
-import { WorkerStatus, workerStatusToJSON } from '../../gen/ts/rr/tcp/v1/control.js';
+import { WorkerStatus, workerStatusToJSON } from "../../gen/ts/rr/tcp/v1/control.js";
 
 export { WorkerStatus };
 
@@ -28,7 +28,7 @@ export function canMove(from: WorkerStatus, to: WorkerStatus): boolean {
 
 /** `READY` rather than `WORKER_STATUS_READY`, for logs. */
 export function statusName(status: WorkerStatus): string {
-  return workerStatusToJSON(status).replace(/^WORKER_STATUS_/, '');
+  return workerStatusToJSON(status).replace(/^WORKER_STATUS_/, "");
 }
 
 /** True while the worker counts towards the pool's size (not on its way out). */

@@ -48,7 +48,10 @@ export const jsonContextCodec: ContextCodec = {
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw new ContextDecodeError("json", `invalid JSON context ${JSON.stringify(text.slice(0, 200))}: ${(err as Error).message}`);
+      throw new ContextDecodeError(
+        "json",
+        `invalid JSON context ${JSON.stringify(text.slice(0, 200))}: ${(err as Error).message}`,
+      );
     }
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
       throw new ContextDecodeError("json", `JSON context is not an object: ${JSON.stringify(text.slice(0, 200))}`);
@@ -81,7 +84,10 @@ export const protoContextCodec: ContextCodec = {
       if (context.event === TcpEvent.UNRECOGNIZED || !(context.event in TcpEvent)) context.event = TcpEvent.UNSPECIFIED;
       return context;
     } catch (err) {
-      throw new ContextDecodeError("proto", `invalid protobuf context (${bytes.length} bytes): ${(err as Error).message}`);
+      throw new ContextDecodeError(
+        "proto",
+        `invalid protobuf context (${bytes.length} bytes): ${(err as Error).message}`,
+      );
     }
   },
 };

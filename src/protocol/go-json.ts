@@ -13,13 +13,27 @@ export function goJsonString(value: string): string {
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);
     switch (code) {
-      case 0x22: out += '\\"'; continue;
-      case 0x5c: out += "\\\\"; continue;
-      case 0x0a: out += "\\n"; continue;
-      case 0x0d: out += "\\r"; continue;
-      case 0x09: out += "\\t"; continue;
-      case 0x08: out += "\\b"; continue;
-      case 0x0c: out += "\\f"; continue;
+      case 0x22:
+        out += '\\"';
+        continue;
+      case 0x5c:
+        out += "\\\\";
+        continue;
+      case 0x0a:
+        out += "\\n";
+        continue;
+      case 0x0d:
+        out += "\\r";
+        continue;
+      case 0x09:
+        out += "\\t";
+        continue;
+      case 0x08:
+        out += "\\b";
+        continue;
+      case 0x0c:
+        out += "\\f";
+        continue;
     }
     if (code < 0x20 || code === 0x3c || code === 0x3e || code === 0x26 || code === 0x2028 || code === 0x2029) {
       out += "\\u" + code.toString(16).padStart(4, "0");

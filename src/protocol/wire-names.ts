@@ -51,7 +51,10 @@ export function verbBytes(verb: TcpResponse): Buffer {
 export function verbFromBytes(context: Uint8Array): TcpResponse {
   // Verbs are 4..10 ASCII bytes: skip the decode for anything longer.
   if (context.length > 10 || context.length < 4) return TcpResponse.UNSPECIFIED;
-  return VERBS_BY_NAME.get(Buffer.from(context.buffer, context.byteOffset, context.length).toString("latin1")) ?? TcpResponse.UNSPECIFIED;
+  return (
+    VERBS_BY_NAME.get(Buffer.from(context.buffer, context.byteOffset, context.length).toString("latin1")) ??
+    TcpResponse.UNSPECIFIED
+  );
 }
 
 /** All wire names, for documentation and tests. */

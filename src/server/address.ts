@@ -35,11 +35,16 @@ export function parseListenAddress(address: string): ListenAddress {
   let hostPort = text;
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(text);
   if (scheme) {
-    if (scheme[1]!.toLowerCase() !== "tcp") throw new AddressError(address, `${JSON.stringify(address)}: invalid protocol ${JSON.stringify(scheme[1])} (${ALLOWED})`);
+    if (scheme[1]!.toLowerCase() !== "tcp")
+      throw new AddressError(
+        address,
+        `${JSON.stringify(address)}: invalid protocol ${JSON.stringify(scheme[1])} (${ALLOWED})`,
+      );
     hostPort = text.slice(scheme[0].length);
   }
   const parsed = splitHostPort(hostPort);
-  if ("problem" in parsed) throw new AddressError(address, `${JSON.stringify(address)}: ${parsed.problem} (${ALLOWED})`);
+  if ("problem" in parsed)
+    throw new AddressError(address, `${JSON.stringify(address)}: ${parsed.problem} (${ALLOWED})`);
   return { kind: "tcp", host: parsed.host, port: parsed.port };
 }
 

@@ -117,7 +117,11 @@ export class Connection {
     this.#pool = options.pool;
     this.#framer = options.framer;
     this.#logger = options.logger;
-    const context = RequestContext.create({ remote_addr: options.remoteAddr, server: options.server, uuid: options.uuid });
+    const context = RequestContext.create({
+      remote_addr: options.remoteAddr,
+      server: options.server,
+      uuid: options.uuid,
+    });
     this.#connected = options.codec.encode({ ...context, event: TcpEvent.CONNECTED });
     this.#data = options.codec.encode({ ...context, event: TcpEvent.DATA });
     this.#closed = options.codec.encode({ ...context, event: TcpEvent.CLOSE });
@@ -226,7 +230,10 @@ export class Connection {
     const state = this.#state;
     if (state === "closing") {
       const code = (err as { code?: string }).code;
-      this.#logger[code === "POOL_CLOSED" ? "debug" : "warn"]({ uuid: this.uuid, server: this.server, err }, "the CLOSE event failed");
+      this.#logger[code === "POOL_CLOSED" ? "debug" : "warn"](
+        { uuid: this.uuid, server: this.server, err },
+        "the CLOSE event failed",
+      );
       return this.#finish();
     }
     if (state === "done") return;
@@ -263,7 +270,10 @@ export class Connection {
       message = this.#framer.next();
     } catch (err) {
       if (!(err instanceof MessageTooLargeError)) throw err;
-      this.#logger.warn({ uuid: this.uuid, server: this.server, size: err.size, limit: err.limit }, `closing the connection: ${err.message}`);
+      this.#logger.warn(
+        { uuid: this.uuid, server: this.server, size: err.size, limit: err.limit },
+        `closing the connection: ${err.message}`,
+      );
       return this.#close("MESSAGE_TOO_LARGE");
     }
     this.#options.budget?.hold(this, this.#framer.buffered);

@@ -156,7 +156,8 @@ export class LengthPrefixFramer extends ByteQueue implements Framer {
     private readonly maxMessageSize: number,
   ) {
     super();
-    if (lengthBytes !== 1 && lengthBytes !== 2 && lengthBytes !== 4) throw new RangeError(`length_bytes must be 1, 2 or 4, got ${lengthBytes}`);
+    if (lengthBytes !== 1 && lengthBytes !== 2 && lengthBytes !== 4)
+      throw new RangeError(`length_bytes must be 1, 2 or 4, got ${lengthBytes}`);
   }
 
   next(): Buffer | undefined {

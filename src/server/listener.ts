@@ -19,7 +19,9 @@ export class ListenError extends Error {
     readonly addr: string,
     cause: Error & { code?: string },
   ) {
-    super(`tcp.servers.${server}: cannot listen on ${addr}: ${cause.code ? `${cause.code} ` : ""}${cause.message}`, { cause });
+    super(`tcp.servers.${server}: cannot listen on ${addr}: ${cause.code ? `${cause.code} ` : ""}${cause.message}`, {
+      cause,
+    });
     this.name = "ListenError";
   }
 }
@@ -64,7 +66,11 @@ export async function openListener(
   const shown =
     socketPath !== undefined
       ? formatListenAddress({ kind: "unix", path: socketPath })
-      : formatListenAddress({ kind: "tcp", host: address.kind === "tcp" && address.host !== "" ? (bound as AddressInfo).address : "", port: (bound as AddressInfo).port });
+      : formatListenAddress({
+          kind: "tcp",
+          host: address.kind === "tcp" && address.host !== "" ? (bound as AddressInfo).address : "",
+          port: (bound as AddressInfo).port,
+        });
   let closing: Promise<void> | undefined;
   return {
     address: shown,

@@ -39,7 +39,10 @@ export function exitOnSignals(stop: () => Promise<void>, options: ShutdownSignal
     }
     stopping = true;
     firstAt = Date.now();
-    options.logger.info({ signal }, `${signal}: shutting down (stop accepting, finish events, close connections, stop workers)`);
+    options.logger.info(
+      { signal },
+      `${signal}: shutting down (stop accepting, finish events, close connections, stop workers)`,
+    );
     stop().then(
       () => exit(0),
       (err: unknown) => {

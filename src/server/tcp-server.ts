@@ -92,11 +92,20 @@ export class TcpServer {
     try {
       for (const named of server.#servers) {
         const addr = init.tcp.servers[named.name]!.addr;
-        named.listener = await openListener(named.name, addr, parseListenAddress(addr), (socket) => server.#accept(named, socket), {
-          baseDir: init.baseDir,
-          onError: (err) => server.#logger.error({ server: named.name, err }, "listener error"),
-        });
-        server.#logger.info({ server: named.name, addr: named.listener.address }, `tcp server ${named.name} listening on ${named.listener.address}`);
+        named.listener = await openListener(
+          named.name,
+          addr,
+          parseListenAddress(addr),
+          (socket) => server.#accept(named, socket),
+          {
+            baseDir: init.baseDir,
+            onError: (err) => server.#logger.error({ server: named.name, err }, "listener error"),
+          },
+        );
+        server.#logger.info(
+          { server: named.name, addr: named.listener.address },
+          `tcp server ${named.name} listening on ${named.listener.address}`,
+        );
       }
     } catch (err) {
       await server.stopAccepting();
@@ -156,7 +165,10 @@ export class TcpServer {
     for (const connection of this.#connections.values()) connection.closeWhenIdle("SHUTDOWN");
     const drained = await this.#allClosed(timeoutMs);
     if (!drained) {
-      this.#logger.warn({ open: this.#connections.size, timeout_ms: timeoutMs }, "shutdown: connections still busy after the timeout, closing them");
+      this.#logger.warn(
+        { open: this.#connections.size, timeout_ms: timeoutMs },
+        "shutdown: connections still busy after the timeout, closing them",
+      );
       for (const connection of this.#connections.values()) connection.destroySocket();
     }
     return drained;

@@ -6,13 +6,13 @@
 /** Why the worker SDK refused something. */
 export type WorkerErrorCode =
   /** The server sent a control frame that is neither a pid request nor a stop command. */
-  | 'UNKNOWN_CONTROL'
+  | "UNKNOWN_CONTROL"
   /** The server sent an ERROR frame, which only workers may send. */
-  | 'UNEXPECTED_ERROR_FRAME'
+  | "UNEXPECTED_ERROR_FRAME"
   /** A reply was sent with no request waiting for one: it would be read as the reply to the next event. */
-  | 'REPLY_WITHOUT_REQUEST'
+  | "REPLY_WITHOUT_REQUEST"
   /** A handler returned something that is not a reply (see `Reply`). */
-  | 'BAD_REPLY';
+  | "BAD_REPLY";
 
 /** A protocol or usage error raised by the worker SDK itself. */
 export class WorkerError extends Error {
@@ -21,7 +21,7 @@ export class WorkerError extends Error {
 
   constructor(code: WorkerErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'WorkerError';
+    this.name = "WorkerError";
     this.code = code;
   }
 }

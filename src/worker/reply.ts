@@ -2,8 +2,8 @@
  * What a `serve()` handler may return, and how it becomes a verb and a body. Kept apart from the
  * loop so the mapping has one definition.
  */
-import { TcpResponse, verbName } from '../protocol/index.js';
-import { WorkerError } from './errors.js';
+import { TcpResponse, verbName } from "../protocol/index.js";
+import { WorkerError } from "./errors.js";
 
 /** Bytes for the client: a string (sent as UTF-8) or raw bytes. */
 export type ReplyBody = string | Uint8Array;
@@ -32,19 +32,19 @@ const EMPTY = Buffer.alloc(0);
  */
 export function replyOf(value: Reply): { verb: TcpResponse; body: ReplyBody } {
   if (value === undefined || value === null) return { verb: TcpResponse.CONTINUE, body: EMPTY };
-  if (typeof value === 'string' || value instanceof Uint8Array) {
+  if (typeof value === "string" || value instanceof Uint8Array) {
     return { verb: TcpResponse.WRITE, body: value };
   }
-  if (typeof value === 'number') return { verb: checkVerb(value), body: EMPTY };
-  if (typeof value === 'object' && 'verb' in value) {
+  if (typeof value === "number") return { verb: checkVerb(value), body: EMPTY };
+  if (typeof value === "object" && "verb" in value) {
     const body = value.body ?? EMPTY;
-    if (typeof body !== 'string' && !(body instanceof Uint8Array)) {
-      throw new WorkerError('BAD_REPLY', `a reply body must be a string or bytes, got ${describe(body)}`);
+    if (typeof body !== "string" && !(body instanceof Uint8Array)) {
+      throw new WorkerError("BAD_REPLY", `a reply body must be a string or bytes, got ${describe(body)}`);
     }
     return { verb: checkVerb(value.verb), body };
   }
   throw new WorkerError(
-    'BAD_REPLY',
+    "BAD_REPLY",
     `a handler must return a string, bytes, a TcpResponse verb, { verb, body } or nothing; got ${describe(value)}`,
   );
 }
@@ -54,11 +54,11 @@ function checkVerb(verb: unknown): TcpResponse {
     verbName(verb as TcpResponse);
     return verb as TcpResponse;
   } catch {
-    throw new WorkerError('BAD_REPLY', `not a TcpResponse verb: ${describe(verb)}`);
+    throw new WorkerError("BAD_REPLY", `not a TcpResponse verb: ${describe(verb)}`);
   }
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'object' && value !== null) return value.constructor?.name ?? 'object';
+  if (typeof value === "object" && value !== null) return value.constructor?.name ?? "object";
   return `${typeof value} ${String(value)}`;
 }

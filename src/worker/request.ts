@@ -1,9 +1,9 @@
 /**
  * One TCP event as a worker sees it: PHP's `Spiral\RoadRunner\Tcp\Request`, decoded from a payload.
  */
-import type { RequestContext } from '../../gen/ts/rr/tcp/v1/tcp.js';
-import { contextCodecForFlags, type TcpEvent } from '../protocol/index.js';
-import type { Payload } from './payload.js';
+import type { RequestContext } from "../../gen/ts/rr/tcp/v1/tcp.js";
+import { contextCodecForFlags, type TcpEvent } from "../protocol/index.js";
+import type { Payload } from "./payload.js";
 
 /** A TCP event: CONNECTED, DATA or CLOSE of one client connection. */
 export class Request {

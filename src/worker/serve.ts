@@ -3,7 +3,7 @@
  * file. Bad input from the server ends the process with an error on stderr and exit code 1, never
  * a hang; a stop command or the server going away ends it cleanly.
  */
-import { TcpWorker, type Handler } from './tcp-worker.js';
+import { TcpWorker, type Handler } from "./tcp-worker.js";
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -45,6 +45,6 @@ export function describeFatal(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = (err as { code?: unknown }).code;
   const cause =
-    err.cause instanceof Error && !err.message.includes(err.cause.message) ? ` (cause: ${err.cause.message})` : '';
-  return `${typeof code === 'string' ? `[${code}] ` : ''}${err.message}${cause} (${err.name})`;
+    err.cause instanceof Error && !err.message.includes(err.cause.message) ? ` (cause: ${err.cause.message})` : "";
+  return `${typeof code === "string" ? `[${code}] ` : ""}${err.message}${cause} (${err.name})`;
 }

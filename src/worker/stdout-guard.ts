@@ -4,7 +4,7 @@
  * worker killed). Like PHP's `StdoutHandler`, everything the program writes to stdout goes to
  * stderr instead, which RoadRunner logs; only the relay keeps a way to the real stdout.
  */
-import { Writable } from 'node:stream';
+import { Writable } from "node:stream";
 
 /** An installed guard. */
 export interface StdoutGuard {
@@ -28,7 +28,11 @@ export function guardStdout(stdout: NodeJS.WriteStream = process.stdout): Stdout
   if (existing !== undefined) return existing;
   // Own property if someone patched it already, else the stream's prototype method.
   const realWrite: WriteFn = stdout.write;
-  const writeFrame = realWrite as (this: NodeJS.WriteStream, chunk: Uint8Array, cb: (err?: Error | null) => void) => boolean;
+  const writeFrame = realWrite as (
+    this: NodeJS.WriteStream,
+    chunk: Uint8Array,
+    cb: (err?: Error | null) => void,
+  ) => boolean;
   const toStderr = function write(this: unknown, ...args: Parameters<WriteFn>): boolean {
     return Reflect.apply(process.stderr.write, process.stderr, args) as boolean;
   } as WriteFn;
@@ -52,13 +56,13 @@ export function guardStdout(stdout: NodeJS.WriteStream = process.stdout): Stdout
   const onError = (err: Error): void => {
     relayOutput.destroy(err);
   };
-  stdout.on('error', onError);
+  stdout.on("error", onError);
 
   const guard: StdoutGuard = {
     relayOutput,
     restore() {
       if (stdout.write === toStderr) stdout.write = realWrite;
-      stdout.off('error', onError);
+      stdout.off("error", onError);
       installed.delete(stdout);
     },
   };

@@ -2,12 +2,12 @@
  * PHP's `Spiral\RoadRunner\Tcp\TcpWorker` for TypeScript: requests are TCP events, replies are
  * verbs. Adds the idiomatic forms: `for await (const request of tcpWorker)` and `serve(handler)`.
  */
-import { RelayClosedError } from '../goridge/index.js';
-import { TcpResponse, eventName, verbBytes } from '../protocol/index.js';
-import { WorkerError } from './errors.js';
-import { replyOf, type Reply, type ReplyBody } from './reply.js';
-import { Request } from './request.js';
-import { Worker } from './worker.js';
+import { RelayClosedError } from "../goridge/index.js";
+import { TcpResponse, eventName, verbBytes } from "../protocol/index.js";
+import { WorkerError } from "./errors.js";
+import { replyOf, type Reply, type ReplyBody } from "./reply.js";
+import { Request } from "./request.js";
+import { Worker } from "./worker.js";
 
 /**
  * Handles one event. Its return value is the reply (see {@link Reply}); a handler may instead
@@ -91,7 +91,7 @@ export class TcpWorker implements AsyncIterable<Request> {
   respond(body: ReplyBody, verb: TcpResponse = TcpResponse.WRITE): void {
     const context = verbBytes(verb);
     this.#take();
-    this.worker.respond({ context, body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body });
+    this.worker.respond({ context, body: typeof body === "string" ? Buffer.from(body, "utf8") : body });
   }
 
   /** Keeps reading the connection, writes nothing (CONTINUE). PHP: `read()`. */
@@ -171,8 +171,8 @@ export class TcpWorker implements AsyncIterable<Request> {
   #take(): void {
     if (this.#pending === null) {
       throw new WorkerError(
-        'REPLY_WITHOUT_REQUEST',
-        'no request is waiting for a reply: the server would read this frame as the reply to its next event',
+        "REPLY_WITHOUT_REQUEST",
+        "no request is waiting for a reply: the server would read this frame as the reply to its next event",
       );
     }
     this.#pending = null;
@@ -190,5 +190,5 @@ export class TcpWorker implements AsyncIterable<Request> {
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<Reply> {
-  return typeof (value as PromiseLike<Reply> | null)?.then === 'function';
+  return typeof (value as PromiseLike<Reply> | null)?.then === "function";
 }

@@ -16,10 +16,10 @@ import {
   STOP_REQUEST,
   type Frame,
   type Relay,
-} from '../goridge/index.js';
-import { WorkerError } from './errors.js';
-import type { Payload, PayloadInit } from './payload.js';
-import { guardStdout } from './stdout-guard.js';
+} from "../goridge/index.js";
+import { WorkerError } from "./errors.js";
+import type { Payload, PayloadInit } from "./payload.js";
+import { guardStdout } from "./stdout-guard.js";
 
 /** Options of a {@link Worker}. */
 export interface WorkerOptions {
@@ -27,7 +27,7 @@ export interface WorkerOptions {
   pid?: number;
 }
 
-const STOP_REQUEST_BYTES = Buffer.from(STOP_REQUEST, 'latin1');
+const STOP_REQUEST_BYTES = Buffer.from(STOP_REQUEST, "latin1");
 const EMPTY = Buffer.alloc(0);
 // Stream bits PHP's waitPayload skips: nothing a TCP worker acts on.
 const SKIPPED_BYTE10 = Byte10.PONG | Byte10.STOP;
@@ -59,8 +59,8 @@ export class Worker {
    */
   static async create(env: NodeJS.ProcessEnv = process.env): Promise<Worker> {
     // PHP's default too: RoadRunner sets RR_RELAY, a worker started by hand gets pipes.
-    const address = parseRelayAddress(env.RR_RELAY || 'pipes');
-    const io = address.kind === 'pipes' ? { input: process.stdin, output: guardStdout().relayOutput } : undefined;
+    const address = parseRelayAddress(env.RR_RELAY || "pipes");
+    const io = address.kind === "pipes" ? { input: process.stdin, output: guardStdout().relayOutput } : undefined;
     return new Worker(await connectRelay(address, io));
   }
 
@@ -113,7 +113,7 @@ export class Worker {
       }
       if ((frame.flags & FrameFlag.ERROR) !== 0) {
         throw new WorkerError(
-          'UNEXPECTED_ERROR_FRAME',
+          "UNEXPECTED_ERROR_FRAME",
           `the server sent an ERROR frame (flags 0x${hex2(frame.flags)}): ${quote(frame.payload)}`,
         );
       }
@@ -158,7 +158,7 @@ export class Worker {
     }
     if (message.stop) return false;
     throw new WorkerError(
-      'UNKNOWN_CONTROL',
+      "UNKNOWN_CONTROL",
       `unknown control command from the server (neither pid nor stop): ${quote(frame.payload)}`,
     );
   }
@@ -171,11 +171,11 @@ function splitRequest(frame: Frame): Payload {
 }
 
 function hex2(n: number): string {
-  return n.toString(16).padStart(2, '0');
+  return n.toString(16).padStart(2, "0");
 }
 
 // Bounded, so a flood of junk does not flood the log.
 function quote(bytes: Buffer): string {
-  const text = bytes.toString('utf8', 0, Math.min(bytes.length, 200));
-  return JSON.stringify(text) + (bytes.length > 200 ? '...' : '');
+  const text = bytes.toString("utf8", 0, Math.min(bytes.length, 200));
+  return JSON.stringify(text) + (bytes.length > 200 ? "..." : "");
 }

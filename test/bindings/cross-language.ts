@@ -6,9 +6,24 @@ import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RequestContext, TcpEvent } from "../../gen/ts/rr/tcp/v1/tcp.js";
 import { encodeControlFrame, encodeFrame, encodePayloadFrame, FrameFlag, type Frame } from "../../src/goridge/index.js";
-import { eventName, jsonContextCodec, protoContextCodec, WIRE_EVENT_NAMES, WIRE_VERB_NAMES } from "../../src/protocol/index.js";
+import {
+  eventName,
+  jsonContextCodec,
+  protoContextCodec,
+  WIRE_EVENT_NAMES,
+  WIRE_VERB_NAMES,
+} from "../../src/protocol/index.js";
 import { goXlang, pythonXlang, workerCommands, type WorkerCommands } from "./toolchain.js";
-import { buildTsFixture, decodeMessage, encodedFixture, fixtureText, TS_FIXTURE, type EncodedFixture, type Neutral, type TsFixture } from "./vectors.js";
+import {
+  buildTsFixture,
+  decodeMessage,
+  encodedFixture,
+  fixtureText,
+  TS_FIXTURE,
+  type EncodedFixture,
+  type Neutral,
+  type TsFixture,
+} from "./vectors.js";
 import { frameHex, WorkerSession } from "./worker-session.js";
 import { capturedFrame, capturedFrames, FRAMES_FIXTURE } from "../fixtures/goridge-frames.js";
 
@@ -38,7 +53,8 @@ interface DecodeOutput {
   messages: { name: string; type: string; fields: Neutral }[];
 }
 
-const reply = (verb: string, body: string | Buffer = ""): string => encodePayloadFrame(Buffer.from(verb), Buffer.from(body)).toString("hex");
+const reply = (verb: string, body: string | Buffer = ""): string =>
+  encodePayloadFrame(Buffer.from(verb), Buffer.from(body)).toString("hex");
 
 function expectExactly(frame: Frame, expectedHex: string, what: string): void {
   expect(frame.version, `${what}: version`).toBe(1);
@@ -66,7 +82,13 @@ export function describeLanguage(language: Language): void {
       expect(output.frames.map((f) => f.name)).toEqual(capturedFrames.map((f) => f.name));
       for (const [i, fx] of capturedFrames.entries()) {
         const got = output.frames[i]!;
-        const expected: Record<string, unknown> = { version: 1, flags: fx.flags, options: fx.options, byte10: 0, byte11: 0 };
+        const expected: Record<string, unknown> = {
+          version: 1,
+          flags: fx.flags,
+          options: fx.options,
+          byte10: 0,
+          byte11: 0,
+        };
         if (fx.payload !== undefined) expected.payload_hex = Buffer.from(fx.payload).toString("hex");
         else Object.assign(expected, { context: fx.context, body_hex: fx.body_hex });
         expect(got, fx.name).toMatchObject(expected);
@@ -90,7 +112,9 @@ export function describeLanguage(language: Language): void {
 
     it("ts-encoded.json is what the TypeScript code encodes now", () => {
       // Otherwise the other languages would be checked against stale bytes.
-      expect(readFileSync(TS_FIXTURE, "utf8"), "run: npx tsx test/bindings/vectors.ts --write").toBe(fixtureText(buildTsFixture()));
+      expect(readFileSync(TS_FIXTURE, "utf8"), "run: npx tsx test/bindings/vectors.ts --write").toBe(
+        fixtureText(buildTsFixture()),
+      );
     });
 
     it("the worker's event and verb strings are the schema's and rr-tcp's", () => {
@@ -133,7 +157,9 @@ export function describeLanguage(language: Language): void {
       });
 
       it(`gives the committed ${language}-encoded.json`, () => {
-        expect(fixtureText(encoded), "run: npx tsx test/bindings/vectors.ts --write").toBe(readFileSync(encodedFixture(language), "utf8"));
+        expect(fixtureText(encoded), "run: npx tsx test/bindings/vectors.ts --write").toBe(
+          readFileSync(encodedFixture(language), "utf8"),
+        );
       });
 
       it("request contexts decode in TypeScript field by field, and equal TypeScript's bytes", () => {
@@ -144,7 +170,10 @@ export function describeLanguage(language: Language): void {
           expect({ ...fromProto }, `${vector.name}: protobuf`).toEqual(vector.fields);
           const fromJson = jsonContextCodec.decode(Buffer.from(got.json, "utf8"));
           const known = (WIRE_EVENT_NAMES as readonly string[]).includes(vector.event_name);
-          expect({ ...fromJson, event: eventName(fromJson.event) }, `${vector.name}: JSON`).toEqual({ ...vector.fields, event: known ? vector.event_name : "UNKNOWN" });
+          expect({ ...fromJson, event: eventName(fromJson.event) }, `${vector.name}: JSON`).toEqual({
+            ...vector.fields,
+            event: known ? vector.event_name : "UNKNOWN",
+          });
           // Both encodings are canonical for a context (fields in number order, defaults left
           // out; Go's JSON escaping), so every language writes the same bytes.
           expect(got.proto_hex, `${vector.name}: protobuf bytes`).toBe(vector.proto_hex);
@@ -169,7 +198,12 @@ export function describeLanguage(language: Language): void {
     let session: WorkerSession | undefined;
     afterEach(() => session?.kill());
 
-    const context = (event: TcpEvent): RequestContext => ({ remote_addr: "127.0.0.1:54321", server: "server1", uuid: "3f1c2a9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b", event });
+    const context = (event: TcpEvent): RequestContext => ({
+      remote_addr: "127.0.0.1:54321",
+      server: "server1",
+      uuid: "3f1c2a9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b",
+      event,
+    });
     const request = (codec: "json" | "proto", event: TcpEvent, body = ""): Buffer => {
       const c = codec === "json" ? jsonContextCodec : protoContextCodec;
       return encodePayloadFrame(c.encode(context(event)), Buffer.from(body), c.frameFlags);
@@ -188,7 +222,11 @@ export function describeLanguage(language: Language): void {
       await handshake(session);
       expectExactly(await session.exchange(captured("CONNECTED request")), reply("CONTINUE"), "CONNECTED");
       expectExactly(await session.exchange(captured("DATA(hello) request")), reply("WRITE", "hello\r\n"), "DATA hello");
-      expectExactly(await session.exchange(captured("DATA(quit) request")), reply("WRITECLOSE", "bye\r\n"), "DATA quit");
+      expectExactly(
+        await session.exchange(captured("DATA(quit) request")),
+        reply("WRITECLOSE", "bye\r\n"),
+        "DATA quit",
+      );
       expectExactly(await session.exchange(captured("CLOSE request")), reply("CONTINUE"), "CLOSE");
       session.send(captured("control: stop"));
       expect(await session.exit()).toEqual({ code: 0, signal: null });
@@ -200,11 +238,29 @@ export function describeLanguage(language: Language): void {
         await handshake(session);
         expectExactly(await session.exchange(request(codec, TcpEvent.CONNECTED)), reply("CONTINUE"), "CONNECTED");
         const binary = Buffer.from([0, 1, 2, 0xff, 0x0a]);
-        const echoed = await session.exchange(encodePayloadFrame((codec === "json" ? jsonContextCodec : protoContextCodec).encode(context(TcpEvent.DATA)), binary, codec === "json" ? 0 : FrameFlag.CODEC_PROTO));
+        const echoed = await session.exchange(
+          encodePayloadFrame(
+            (codec === "json" ? jsonContextCodec : protoContextCodec).encode(context(TcpEvent.DATA)),
+            binary,
+            codec === "json" ? 0 : FrameFlag.CODEC_PROTO,
+          ),
+        );
         expectExactly(echoed, encodePayloadFrame(Buffer.from("WRITE"), binary).toString("hex"), "DATA binary");
-        expectExactly(await session.exchange(request(codec, TcpEvent.DATA, "ping\r\n")), reply("WRITE", "ping\r\n"), "DATA ping");
-        expectExactly(await session.exchange(request(codec, TcpEvent.DATA, "quit\n")), reply("WRITECLOSE", "bye\r\n"), "DATA quit\\n");
-        expectExactly(await session.exchange(request(codec, TcpEvent.DATA, "quit now\r\n")), reply("WRITE", "quit now\r\n"), "DATA not quite quit");
+        expectExactly(
+          await session.exchange(request(codec, TcpEvent.DATA, "ping\r\n")),
+          reply("WRITE", "ping\r\n"),
+          "DATA ping",
+        );
+        expectExactly(
+          await session.exchange(request(codec, TcpEvent.DATA, "quit\n")),
+          reply("WRITECLOSE", "bye\r\n"),
+          "DATA quit\\n",
+        );
+        expectExactly(
+          await session.exchange(request(codec, TcpEvent.DATA, "quit now\r\n")),
+          reply("WRITE", "quit now\r\n"),
+          "DATA not quite quit",
+        );
         expectExactly(await session.exchange(request(codec, TcpEvent.CLOSE)), reply("CONTINUE"), "CLOSE");
         session.send(encodeControlFrame({ stop: true }));
         expect(await session.exit()).toEqual({ code: 0, signal: null });
@@ -218,12 +274,18 @@ export function describeLanguage(language: Language): void {
       expect(badJson.flags).toBe(FrameFlag.ERROR);
       expect(badJson.options).toEqual([]);
       expect(badJson.payload.toString()).toMatch(/json/i);
-      const badProto = await session.exchange(encodePayloadFrame(Buffer.from([0x0a, 0x7f]), Buffer.alloc(0), FrameFlag.CODEC_PROTO));
+      const badProto = await session.exchange(
+        encodePayloadFrame(Buffer.from([0x0a, 0x7f]), Buffer.alloc(0), FrameFlag.CODEC_PROTO),
+      );
       expect(badProto.flags).toBe(FrameFlag.ERROR);
       const twoOptions = await session.exchange(encodeFrame(0, [1, 2], Buffer.from("abc")));
       expect(twoOptions.flags).toBe(FrameFlag.ERROR);
       expect(twoOptions.payload.toString()).toContain("options length should be equal 1");
-      expectExactly(await session.exchange(request("json", TcpEvent.DATA, "still here\n")), reply("WRITE", "still here\n"), "after errors");
+      expectExactly(
+        await session.exchange(request("json", TcpEvent.DATA, "still here\n")),
+        reply("WRITE", "still here\n"),
+        "after errors",
+      );
     });
 
     it("turns a handler failure into an ERROR frame and keeps serving", async () => {
@@ -233,7 +295,11 @@ export function describeLanguage(language: Language): void {
       expect(failed.flags).toBe(FrameFlag.ERROR);
       expect(failed.options).toEqual([]);
       expect(failed.payload.toString()).toContain("boom requested by the client");
-      expectExactly(await session.exchange(request("proto", TcpEvent.DATA, "ok\r\n")), reply("WRITE", "ok\r\n"), "after the failure");
+      expectExactly(
+        await session.exchange(request("proto", TcpEvent.DATA, "ok\r\n")),
+        reply("WRITE", "ok\r\n"),
+        "after the failure",
+      );
       session.send(encodeControlFrame({ stop: true }));
       expect(await session.exit()).toEqual({ code: 0, signal: null });
     });
@@ -242,7 +308,11 @@ export function describeLanguage(language: Language): void {
       // Both SDKs point stdout at stderr once the relay has it, as PHP's worker does.
       session = new WorkerSession(commands.failing, commands.env);
       await handshake(session);
-      expectExactly(await session.exchange(request("json", TcpEvent.DATA, "print me\n")), reply("WRITE", "print me\n"), "after a print");
+      expectExactly(
+        await session.exchange(request("json", TcpEvent.DATA, "print me\n")),
+        reply("WRITE", "print me\n"),
+        "after a print",
+      );
       expectExactly(await session.exchange(request("json", TcpEvent.CLOSE)), reply("CONTINUE"), "CLOSE after a print");
       expect(session.stderr).toContain("stray output from a handler");
     });

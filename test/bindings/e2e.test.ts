@@ -48,10 +48,20 @@ class RrTcp {
     this.#exit = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
   }
 
-  static async start(command: readonly string[], env: NodeJS.ProcessEnv, codec: "json" | "proto", relay: "pipes" | "tcp" | "unix" = "pipes"): Promise<RrTcp> {
+  static async start(
+    command: readonly string[],
+    env: NodeJS.ProcessEnv,
+    codec: "json" | "proto",
+    relay: "pipes" | "tcp" | "unix" = "pipes",
+  ): Promise<RrTcp> {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), "rr-tcp-e2e-"));
-    const relayAddress = relay === "pipes" ? "pipes" : relay === "tcp" ? `tcp://127.0.0.1:${await freePort()}` : `unix://${join(dir, "relay.sock")}`;
+    const relayAddress =
+      relay === "pipes"
+        ? "pipes"
+        : relay === "tcp"
+          ? `tcp://127.0.0.1:${await freePort()}`
+          : `unix://${join(dir, "relay.sock")}`;
     const config = join(dir, ".rr.yaml");
     writeFileSync(
       config,
@@ -68,7 +78,11 @@ class RrTcp {
     );
     // The CLI as `npx tsx src/cli.ts serve` runs it, minus npx's extra processes: one process to
     // signal and to wait for.
-    const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "src/cli.ts"), "serve", "-c", config], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "src/cli.ts"), "serve", "-c", config], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const rr = new RrTcp(port, dir, child);
     await rr.#waitForPort();
     return rr;
@@ -96,7 +110,9 @@ class RrTcp {
       if (up) return;
       await sleep(100);
     }
-    throw new Error(`rr-tcp did not listen on 127.0.0.1:${this.port}${exited ? " (it exited)" : " within 30 s"}; its output:\n${this.#output}`);
+    throw new Error(
+      `rr-tcp did not listen on 127.0.0.1:${this.port}${exited ? " (it exited)" : " within 30 s"}; its output:\n${this.#output}`,
+    );
   }
 
   /** SIGTERM (graceful stop), SIGKILL after 10 s; resolves with the exit code. */
@@ -141,7 +157,8 @@ class Client {
   async receive(n: number, timeoutMs = 10_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (this.#received.length < n) {
-      if (Date.now() > deadline) throw new Error(`received ${JSON.stringify(this.#received.toString())}, expected ${n} bytes`);
+      if (Date.now() > deadline)
+        throw new Error(`received ${JSON.stringify(this.#received.toString())}, expected ${n} bytes`);
       await Promise.race([new Promise<void>((wake) => this.#waiters.push(wake)), sleep(50)]);
     }
     return this.#received.toString();
@@ -159,7 +176,10 @@ class Client {
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(what)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(what)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -170,7 +190,10 @@ type WorkerLanguage = "typescript" | "python" | "go";
 function commandFor(language: WorkerLanguage): { command: string[]; env: NodeJS.ProcessEnv } {
   if (language === "typescript") {
     // tsx by absolute URL: workers run in the config's folder, where `--import tsx` would not resolve.
-    return { command: [process.execPath, "--import", import.meta.resolve("tsx"), join(REPO_ROOT, "examples/echo-worker.ts")], env: process.env };
+    return {
+      command: [process.execPath, "--import", import.meta.resolve("tsx"), join(REPO_ROOT, "examples/echo-worker.ts")],
+      env: process.env,
+    };
   }
   const { echo, env } = workerCommands(language);
   return { command: echo, env };
@@ -198,7 +221,11 @@ for (const language of ["typescript", "python", "go"] as const) {
         await client.send("ping 1 2 3\r\n");
         expect(await client.receive(19)).toBe("hello\r\nping 1 2 3\r\n");
         await client.send("quit\r\n");
-        await withTimeout(client.closed, 10_000, `the server did not close after quit; received ${JSON.stringify(client.received)}`);
+        await withTimeout(
+          client.closed,
+          10_000,
+          `the server did not close after quit; received ${JSON.stringify(client.received)}`,
+        );
         expect(client.received).toBe("hello\r\nping 1 2 3\r\nbye\r\n");
       });
 
@@ -222,10 +249,14 @@ for (const language of ["typescript", "python", "go"] as const) {
       it("serves clients at the same time", async () => {
         const clients = await Promise.all(Array.from({ length: 4 }, () => Client.connect(rr!.port)));
         await Promise.all(clients.map((c, i) => c.send(`client ${i}\r\n`)));
-        expect(await Promise.all(clients.map((c, i) => c.receive(`client ${i}\r\n`.length)))).toEqual(clients.map((_, i) => `client ${i}\r\n`));
+        expect(await Promise.all(clients.map((c, i) => c.receive(`client ${i}\r\n`.length)))).toEqual(
+          clients.map((_, i) => `client ${i}\r\n`),
+        );
         await Promise.all(clients.map((c) => c.send("quit\n\r\n")));
         // "quit\n\r\n" is not quit (only one line ending is stripped): echoed, connection stays.
-        expect(await Promise.all(clients.map((c, i) => c.receive(`client ${i}\r\nquit\n\r\n`.length)))).toEqual(clients.map((_, i) => `client ${i}\r\nquit\n\r\n`));
+        expect(await Promise.all(clients.map((c, i) => c.receive(`client ${i}\r\nquit\n\r\n`.length)))).toEqual(
+          clients.map((_, i) => `client ${i}\r\nquit\n\r\n`),
+        );
         clients.forEach((c) => c.socket.destroy());
       });
     });
@@ -253,7 +284,11 @@ for (const language of ["python", "go"] as const) {
         await client.send("over a socket\r\n");
         expect(await client.receive(15)).toBe("over a socket\r\n");
         await client.send("quit\r\n");
-        await withTimeout(client.closed, 10_000, `the server did not close after quit; received ${JSON.stringify(client.received)}`);
+        await withTimeout(
+          client.closed,
+          10_000,
+          `the server did not close after quit; received ${JSON.stringify(client.received)}`,
+        );
         expect(client.received).toBe("over a socket\r\nbye\r\n");
       });
     });

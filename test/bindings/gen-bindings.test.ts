@@ -6,7 +6,14 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { bindingLanguages, checkBindings, COMMITTED_LANGUAGES, generateBindings, goModulePath, REPO_ROOT } from "../../scripts/gen-bindings.js";
+import {
+  bindingLanguages,
+  checkBindings,
+  COMMITTED_LANGUAGES,
+  generateBindings,
+  goModulePath,
+  REPO_ROOT,
+} from "../../scripts/gen-bindings.js";
 
 const temps: string[] = [];
 const temp = (): string => {
@@ -31,7 +38,8 @@ describe("gen:bindings", () => {
   it("--check fails on a stale, a missing and an extra committed file", () => {
     // A copy of the repository's inputs, with node_modules linked for buf.
     const root = temp();
-    for (const path of ["buf.yaml", "buf.gen.bindings.yaml", "proto", "gen/python", "gen/go"]) cpSync(join(REPO_ROOT, path), join(root, path), { recursive: true });
+    for (const path of ["buf.yaml", "buf.gen.bindings.yaml", "proto", "gen/python", "gen/go"])
+      cpSync(join(REPO_ROOT, path), join(root, path), { recursive: true });
     symlinkSync(join(REPO_ROOT, "node_modules"), join(root, "node_modules"));
     writeFileSync(join(root, "gen/python/rr/tcp/v1/tcp_pb2.py"), "# edited by hand\n", { flag: "a" });
     rmSync(join(root, "gen/go/rr/tcp/v1/control.pb.go"));
@@ -60,8 +68,10 @@ describe("gen:bindings", () => {
     ]) {
       expect(existsSync(join(out, file)), file).toBe(true);
     }
-    for (const language of ["php", "java", "cpp"]) expect(readFileSync(join(out, "gen", language, ".gitignore"), "utf8")).toMatch(/^\*$/m);
-    for (const language of COMMITTED_LANGUAGES) expect(existsSync(join(out, "gen", language, ".gitignore"))).toBe(false);
+    for (const language of ["php", "java", "cpp"])
+      expect(readFileSync(join(out, "gen", language, ".gitignore"), "utf8")).toMatch(/^\*$/m);
+    for (const language of COMMITTED_LANGUAGES)
+      expect(existsSync(join(out, "gen", language, ".gitignore"))).toBe(false);
     // gen/go is a module whose path is the go_package prefix buf's managed mode wrote.
     expect(readFileSync(join(out, "gen/go/go.mod"), "utf8")).toContain(`module ${goModulePath()}\n`);
     expect(readFileSync(join(out, "gen/go/rr/tcp/v1/tcp.pb.go"), "utf8")).toContain("package tcpv1");
@@ -76,8 +86,14 @@ describe("gen:bindings", () => {
       const result = generateBindings({ languages: ["python", "go"], outRoot: temp() });
       expect(result.generated).toEqual([]);
       expect(result.skipped).toEqual([
-        { language: "python", missing: [{ tool: "protoc", lookedFor: "/nonexistent/protoc", debianPackage: "protobuf-compiler" }] },
-        { language: "go", missing: [{ tool: "protoc-gen-go", lookedFor: "protoc-gen-go on PATH", debianPackage: "protoc-gen-go" }] },
+        {
+          language: "python",
+          missing: [{ tool: "protoc", lookedFor: "/nonexistent/protoc", debianPackage: "protobuf-compiler" }],
+        },
+        {
+          language: "go",
+          missing: [{ tool: "protoc-gen-go", lookedFor: "protoc-gen-go on PATH", debianPackage: "protoc-gen-go" }],
+        },
       ]);
     } finally {
       for (const [key, value] of Object.entries(saved)) {

@@ -22,7 +22,9 @@ describe("python", () => {
       const context = { remote_addr: "127.0.0.1:1", server: "s", uuid: "u", event: TcpEvent.DATA };
       const json = await session.exchange(encodePayloadFrame(jsonContextCodec.encode(context), Buffer.from("hi\n")));
       expect(json.payload.toString()).toBe("WRITEhi\n");
-      const proto = await session.exchange(encodePayloadFrame(protoContextCodec.encode(context), Buffer.from("hi\n"), FrameFlag.CODEC_PROTO));
+      const proto = await session.exchange(
+        encodePayloadFrame(protoContextCodec.encode(context), Buffer.from("hi\n"), FrameFlag.CODEC_PROTO),
+      );
       expect(proto.flags).toBe(FrameFlag.ERROR);
       expect(proto.payload.toString()).toContain("python3-protobuf");
     } finally {

@@ -43,7 +43,9 @@ let pythonChecked = false;
 /** Throws unless Debian's python3 with python3-protobuf is there. */
 export function requirePython(): void {
   if (pythonChecked) return;
-  const result = spawnSync(PYTHON, ["-c", "import google.protobuf, sys; print(google.protobuf.__version__)"], { encoding: "utf8" });
+  const result = spawnSync(PYTHON, ["-c", "import google.protobuf, sys; print(google.protobuf.__version__)"], {
+    encoding: "utf8",
+  });
   if (result.error || result.status !== 0) {
     throw new Error(
       `${PYTHON} with the protobuf runtime is needed: apt-get install python3 python3-protobuf ` +
@@ -60,10 +62,14 @@ export function requireGo(): void {
   if (goChecked) return;
   const result = spawnSync("go", ["version"], { encoding: "utf8" });
   if (result.error || result.status !== 0) {
-    throw new Error(`go is needed for the Go worker: apt-get install golang-go golang-google-protobuf-dev: ${result.error?.message ?? result.stderr.trim()}`);
+    throw new Error(
+      `go is needed for the Go worker: apt-get install golang-go golang-google-protobuf-dev: ${result.error?.message ?? result.stderr.trim()}`,
+    );
   }
   if (!existsSync("/usr/share/gocode/src/google.golang.org/protobuf/go.mod")) {
-    throw new Error("Go's protobuf runtime is needed in /usr/share/gocode (examples/go/go.mod points there): apt-get install golang-google-protobuf-dev");
+    throw new Error(
+      "Go's protobuf runtime is needed in /usr/share/gocode (examples/go/go.mod points there): apt-get install golang-google-protobuf-dev",
+    );
   }
   goChecked = true;
 }
@@ -104,7 +110,10 @@ export function buildGo(): GoPrograms {
     // binary, never half of one.
     const partial = `${out}.${process.pid}.partial`;
     const result = spawnSync("go", ["build", "-o", partial, pkg], { cwd, env: goEnv(), encoding: "utf8" });
-    if (result.status !== 0) throw new Error(`go build ${pkg} in ${relative(REPO_ROOT, cwd)} failed:\n${result.stderr}${result.error?.message ?? ""}`);
+    if (result.status !== 0)
+      throw new Error(
+        `go build ${pkg} in ${relative(REPO_ROOT, cwd)} failed:\n${result.stderr}${result.error?.message ?? ""}`,
+      );
     renameSync(partial, out);
   };
   build(EXAMPLES_GO, "./echo-worker", programs.echoWorker);
@@ -116,7 +125,9 @@ export function buildGo(): GoPrograms {
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, what: string, cwd = REPO_ROOT): string {
   const result = spawnSync(command, args, { cwd, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   if (result.status !== 0) {
-    throw new Error(`${what} ${args.join(" ")} failed (exit ${result.status ?? result.signal}):\n${result.stderr}${result.error?.message ?? ""}`);
+    throw new Error(
+      `${what} ${args.join(" ")} failed (exit ${result.status ?? result.signal}):\n${result.stderr}${result.error?.message ?? ""}`,
+    );
   }
   return result.stdout;
 }
@@ -149,7 +160,12 @@ export interface WorkerCommands {
 export function workerCommands(language: "python" | "go"): WorkerCommands {
   if (language === "python") {
     requirePython();
-    return { language, echo: [PYTHON, PYTHON_ECHO_WORKER], failing: [PYTHON, PYTHON_XLANG, "serve-failing"], env: pythonEnv() };
+    return {
+      language,
+      echo: [PYTHON, PYTHON_ECHO_WORKER],
+      failing: [PYTHON, PYTHON_XLANG, "serve-failing"],
+      env: pythonEnv(),
+    };
   }
   const programs = buildGo();
   return { language, echo: [programs.echoWorker], failing: [programs.xlang, "serve-failing"], env: goEnv() };

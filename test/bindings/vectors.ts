@@ -49,18 +49,38 @@ export interface ContextVector {
 const UUID = "6f1c4e1a-2b3d-4c5e-8f90-a1b2c3d4e5f6";
 
 export const CONTEXT_VECTORS: ContextVector[] = [
-  { name: "connected ipv4", context: { remote_addr: "127.0.0.1:54321", server: "server1", uuid: UUID, event: TcpEvent.CONNECTED } },
-  { name: "data ipv6", context: { remote_addr: "[::1]:40000", server: "tcp.echo-2", uuid: UUID, event: TcpEvent.DATA } },
-  { name: "close on a unix listener (empty address)", context: { remote_addr: "", server: "unix_sock", uuid: UUID, event: TcpEvent.CLOSE } },
+  {
+    name: "connected ipv4",
+    context: { remote_addr: "127.0.0.1:54321", server: "server1", uuid: UUID, event: TcpEvent.CONNECTED },
+  },
+  {
+    name: "data ipv6",
+    context: { remote_addr: "[::1]:40000", server: "tcp.echo-2", uuid: UUID, event: TcpEvent.DATA },
+  },
+  {
+    name: "close on a unix listener (empty address)",
+    context: { remote_addr: "", server: "unix_sock", uuid: UUID, event: TcpEvent.CLOSE },
+  },
   {
     // Go's json.Marshal escapes <, >, &, U+2028 and control characters; RoadRunner's contexts
     // are that encoding, so every language's JSON must read (and the encoders write) the same.
     name: "strings Go's JSON escapes",
-    context: { remote_addr: "<a>&b", server: "sérveur ✓\u2028\ttab", uuid: 'quote " backslash \\ newline \n nul \u0000', event: TcpEvent.DATA },
+    context: {
+      remote_addr: "<a>&b",
+      server: "sérveur ✓\u2028\ttab",
+      uuid: 'quote " backslash \\ newline \n nul \u0000',
+      event: TcpEvent.DATA,
+    },
   },
-  { name: "unspecified event (JSON: UNKNOWN)", context: { remote_addr: "10.0.0.1:1", server: "s", uuid: UUID, event: TcpEvent.UNSPECIFIED } },
+  {
+    name: "unspecified event (JSON: UNKNOWN)",
+    context: { remote_addr: "10.0.0.1:1", server: "s", uuid: UUID, event: TcpEvent.UNSPECIFIED },
+  },
   // A newer schema's event: protobuf keeps the number, every worker reports UNKNOWN.
-  { name: "event number from a newer schema", context: { remote_addr: "10.0.0.2:2", server: "s", uuid: UUID, event: 7 as TcpEvent } },
+  {
+    name: "event number from a newer schema",
+    context: { remote_addr: "10.0.0.2:2", server: "s", uuid: UUID, event: 7 as TcpEvent },
+  },
 ];
 
 /** A message of the schema other than the context, by its full protobuf name. */
@@ -80,7 +100,13 @@ const fullPool = PoolOptions.fromPartial({
   destroy_timeout: { seconds: 1, nanos: 500_000_000 },
   reset_timeout: { seconds: 0, nanos: 250_000_000 },
   debug: true,
-  supervisor: { watch_tick: { seconds: 5, nanos: 0 }, ttl: { seconds: 3600, nanos: 0 }, idle_ttl: { seconds: 10, nanos: 0 }, max_worker_memory: 128, exec_ttl: { seconds: 30, nanos: 1 } },
+  supervisor: {
+    watch_tick: { seconds: 5, nanos: 0 },
+    ttl: { seconds: 3600, nanos: 0 },
+    idle_ttl: { seconds: 10, nanos: 0 },
+    max_worker_memory: 128,
+    exec_ttl: { seconds: 30, nanos: 1 },
+  },
   stream_timeout: undefined,
 });
 
@@ -102,7 +128,13 @@ export const MESSAGE_VECTORS: MessageVector[] = [
       },
       tcp: {
         servers: {
-          echo: { addr: "127.0.0.1:7000", delimiter: "\r\n", framing: Framing.DELIMITER, routing: Routing.ANY, max_message_size: 1_048_576 },
+          echo: {
+            addr: "127.0.0.1:7000",
+            delimiter: "\r\n",
+            framing: Framing.DELIMITER,
+            routing: Routing.ANY,
+            max_message_size: 1_048_576,
+          },
           "raw.2": {
             addr: "unix:///tmp/raw.sock",
             delimiter: "",
@@ -125,10 +157,18 @@ export const MESSAGE_VECTORS: MessageVector[] = [
   },
   { name: "empty config (every field default)", type: "rr.tcp.v1.Config", value: Config.fromPartial({}) },
   { name: "pool options alone", type: "rr.tcp.v1.PoolOptions", value: fullPool },
-  { name: "worker reply with binary body", type: "rr.tcp.v1.WorkerReply", value: WorkerReply.fromPartial({ verb: TcpResponse.WRITECLOSE, body: Buffer.from([0, 1, 0xff, 0x0d, 0x0a]) }) },
+  {
+    name: "worker reply with binary body",
+    type: "rr.tcp.v1.WorkerReply",
+    value: WorkerReply.fromPartial({ verb: TcpResponse.WRITECLOSE, body: Buffer.from([0, 1, 0xff, 0x0d, 0x0a]) }),
+  },
 ];
 
-const MESSAGE_FNS = { "rr.tcp.v1.Config": Config, "rr.tcp.v1.PoolOptions": PoolOptions, "rr.tcp.v1.WorkerReply": WorkerReply } as const;
+const MESSAGE_FNS = {
+  "rr.tcp.v1.Config": Config,
+  "rr.tcp.v1.PoolOptions": PoolOptions,
+  "rr.tcp.v1.WorkerReply": WorkerReply,
+} as const;
 
 export function encodeMessage(vector: Pick<MessageVector, "type" | "value">): Buffer {
   const fns = MESSAGE_FNS[vector.type] as { encode(v: unknown): { finish(): Uint8Array } };
@@ -183,7 +223,12 @@ export function buildTsFixture(): TsFixture {
         proto_hex: protoContextCodec.encode(context).toString("hex"),
       };
     }),
-    messages: MESSAGE_VECTORS.map((vector) => ({ name: vector.name, type: vector.type, fields: neutral(vector.value), proto_hex: encodeMessage(vector).toString("hex") })),
+    messages: MESSAGE_VECTORS.map((vector) => ({
+      name: vector.name,
+      type: vector.type,
+      fields: neutral(vector.value),
+      proto_hex: encodeMessage(vector).toString("hex"),
+    })),
   };
 }
 
@@ -207,7 +252,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeFileSync(TS_FIXTURE, fixtureText(buildTsFixture()));
   console.log(`wrote ${TS_FIXTURE}`);
   // The other languages encode the vectors they read from ts-encoded.json.
-  for (const [language, run] of [["python", pythonXlang], ["go", goXlang]] as const) {
+  for (const [language, run] of [
+    ["python", pythonXlang],
+    ["go", goXlang],
+  ] as const) {
     const output = run(["encode", TS_FIXTURE]);
     writeFileSync(encodedFixture(language), fixtureText(JSON.parse(output)));
     console.log(`wrote ${encodedFixture(language)}`);

@@ -14,11 +14,16 @@ export class WorkerSession {
 
   constructor(command: readonly string[], env: NodeJS.ProcessEnv) {
     const [file, ...args] = command;
-    this.child = spawn(file!, args, { env: { ...env, RR_RELAY: "pipes", RR_MODE: "tcp" }, stdio: ["pipe", "pipe", "pipe"] });
+    this.child = spawn(file!, args, {
+      env: { ...env, RR_RELAY: "pipes", RR_MODE: "tcp" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     this.child.stderr.on("data", (chunk: Buffer) => {
       this.#stderr += chunk.toString();
     });
-    this.relay = new StreamRelay(this.child.stdout, this.child.stdin, { name: `${command.join(" ")} pid ${this.child.pid}` });
+    this.relay = new StreamRelay(this.child.stdout, this.child.stdin, {
+      name: `${command.join(" ")} pid ${this.child.pid}`,
+    });
     this.#exited = new Promise((resolve) => this.child.on("exit", (code, signal) => resolve({ code, signal })));
   }
 
@@ -34,7 +39,10 @@ export class WorkerSession {
   async next(timeoutMs = 10_000): Promise<Frame> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no frame from the worker within ${timeoutMs} ms; its stderr:\n${this.#stderr}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`no frame from the worker within ${timeoutMs} ms; its stderr:\n${this.#stderr}`)),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([this.relay.receive(), timeout]);

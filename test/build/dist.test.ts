@@ -6,12 +6,20 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { encodeControlFrame, encodePayloadFrame, requestPid, splitPayload, StreamRelay } from "../../src/goridge/index.js";
+import {
+  encodeControlFrame,
+  encodePayloadFrame,
+  requestPid,
+  splitPayload,
+  StreamRelay,
+} from "../../src/goridge/index.js";
 import { jsonContextCodec } from "../../src/protocol/index.js";
 import { RequestContext, TcpEvent } from "../../gen/ts/rr/tcp/v1/tcp.js";
 
 const root = new URL("../../", import.meta.url).pathname;
-const pkg = JSON.parse(execFileSync("node", ["-p", "JSON.stringify(require('./package.json'))"], { cwd: root, encoding: "utf8" })) as {
+const pkg = JSON.parse(
+  execFileSync("node", ["-p", "JSON.stringify(require('./package.json'))"], { cwd: root, encoding: "utf8" }),
+) as {
   version: string;
   bin: Record<string, string>;
   exports: Record<string, { default: string }>;
@@ -31,18 +39,29 @@ describe("the built package", () => {
   it("runs its CLI with plain node", () => {
     const bin = join(root, pkg.bin["rr-tcp"]!);
     expect(execFileSync(process.execPath, [bin, "--version"], { encoding: "utf8" }).trim()).toBe(pkg.version);
-    const resolved = execFileSync(process.execPath, [bin, "validate", "-c", join(root, "test/fixtures/roadrunner-tcp.rr.yaml")], { encoding: "utf8" });
+    const resolved = execFileSync(
+      process.execPath,
+      [bin, "validate", "-c", join(root, "test/fixtures/roadrunner-tcp.rr.yaml")],
+      { encoding: "utf8" },
+    );
     expect(resolved).toMatch(/addr: 127\.0\.0\.1:1025/);
   });
 
   it("defaults to the compiled echo worker, which serves without tsx", async () => {
-    const { echoWorkerCommand } = (await import(join(root, "dist/src/config/default-config.js"))) as { echoWorkerCommand(): string[] };
+    const { echoWorkerCommand } = (await import(join(root, "dist/src/config/default-config.js"))) as {
+      echoWorkerCommand(): string[];
+    };
     const command = echoWorkerCommand();
     expect(command).toEqual([process.execPath, join(root, "dist/examples/echo-worker.js")]);
-    const child = spawn(command[0]!, command.slice(1), { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, RR_RELAY: "pipes" } });
+    const child = spawn(command[0]!, command.slice(1), {
+      stdio: ["pipe", "pipe", "inherit"],
+      env: { ...process.env, RR_RELAY: "pipes" },
+    });
     const relay = new StreamRelay(child.stdout!, child.stdin!);
     expect(await requestPid(relay, process.pid, 10_000)).toBe(child.pid);
-    const context = jsonContextCodec.encode(RequestContext.create({ remote_addr: "127.0.0.1:1", server: "main", uuid: "u", event: TcpEvent.DATA }));
+    const context = jsonContextCodec.encode(
+      RequestContext.create({ remote_addr: "127.0.0.1:1", server: "main", uuid: "u", event: TcpEvent.DATA }),
+    );
     relay.send(encodePayloadFrame(context, Buffer.from("hello\r\n")));
     const reply = splitPayload(await relay.receive());
     expect([reply.context.toString(), reply.body.toString()]).toEqual(["WRITE", "hello\r\n"]);

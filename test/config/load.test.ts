@@ -3,7 +3,14 @@ import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { ContextCodec, Framing, Routing } from "../../gen/ts/rr/tcp/v1/options.js";
-import { ConfigError, formatConfig, formatConfigYaml, formatIssue, loadConfigFile, parseConfig } from "../../src/config/index.js";
+import {
+  ConfigError,
+  formatConfig,
+  formatConfigYaml,
+  formatIssue,
+  loadConfigFile,
+  parseConfig,
+} from "../../src/config/index.js";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
 
@@ -38,7 +45,12 @@ describe("loading RoadRunner's config", () => {
     expect(config.server?.relay_timeout).toEqual({ seconds: 20, nanos: 0 });
     const servers = config.tcp!.servers;
     expect(Object.keys(servers)).toEqual(["smtp", "monolog", "custom"]);
-    expect(servers.smtp).toMatchObject({ addr: "127.0.0.1:1025", delimiter: "\r\n", framing: Framing.DELIMITER, routing: Routing.ANY });
+    expect(servers.smtp).toMatchObject({
+      addr: "127.0.0.1:1025",
+      delimiter: "\r\n",
+      framing: Framing.DELIMITER,
+      routing: Routing.ANY,
+    });
     expect(servers.monolog).toMatchObject({ addr: "tcp://127.0.0.1:9913", delimiter: "\n" });
     expect(servers.custom).toMatchObject({ delimiter: "--end--", max_message_size: 1024 * 1024, length_bytes: 4 });
     expect(config.tcp!.read_buf_size).toBe(1);
@@ -47,7 +59,11 @@ describe("loading RoadRunner's config", () => {
     expect(pool).toMatchObject({ num_workers: 4, max_jobs: 1000 });
     expect(pool.allocate_timeout).toEqual({ seconds: 60, nanos: 0 });
     expect(pool.reset_timeout).toEqual({ seconds: 60, nanos: 0 });
-    expect(pool.supervisor).toMatchObject({ watch_tick: { seconds: 1, nanos: 0 }, idle_ttl: { seconds: 10, nanos: 0 }, max_worker_memory: 128 });
+    expect(pool.supervisor).toMatchObject({
+      watch_tick: { seconds: 1, nanos: 0 },
+      idle_ttl: { seconds: 10, nanos: 0 },
+      max_worker_memory: 128,
+    });
     expect(pool.supervisor?.exec_ttl).toEqual({ seconds: 60, nanos: 0 });
     expect(config.rpc?.listen).toBe("tcp://127.0.0.1:6001");
     expect(config.logs).toMatchObject({ level: "info", mode: "production" });
@@ -58,7 +74,12 @@ describe("loading RoadRunner's config", () => {
   it("applies RoadRunner's defaults to a minimal config", () => {
     const { config, warnings } = parseConfig(minimal, { cpuCount: 3, env: {} });
     expect(warnings).toEqual([]);
-    expect(config.tcp!.servers.main).toMatchObject({ delimiter: "\r\n", framing: Framing.DELIMITER, max_message_size: 1048576, max_connections: 0 });
+    expect(config.tcp!.servers.main).toMatchObject({
+      delimiter: "\r\n",
+      framing: Framing.DELIMITER,
+      max_message_size: 1048576,
+      max_connections: 0,
+    });
     expect(config.tcp!.servers.main!.idle_timeout).toBeUndefined();
     expect(config.tcp!.read_buf_size).toBe(1);
     const pool = config.tcp!.pool!;
@@ -78,7 +99,10 @@ describe("loading RoadRunner's config", () => {
   });
 
   it("reads durations as Go durations, a bare integer as nanoseconds", () => {
-    const { config } = parseConfig(`${minimal}  pool:\n    allocate_timeout: 250ms\n    destroy_timeout: 1500000000\n    reset_timeout: 1h\n`, { env: {} });
+    const { config } = parseConfig(
+      `${minimal}  pool:\n    allocate_timeout: 250ms\n    destroy_timeout: 1500000000\n    reset_timeout: 1h\n`,
+      { env: {} },
+    );
     expect(config.tcp!.pool!.allocate_timeout).toEqual({ seconds: 0, nanos: 250e6 });
     expect(config.tcp!.pool!.destroy_timeout).toEqual({ seconds: 1, nanos: 5e8 });
     expect(config.tcp!.pool!.reset_timeout).toEqual({ seconds: 3600, nanos: 0 });
@@ -108,7 +132,10 @@ tcp:
   });
 
   it("takes commands as a list, and tcp.pool.command instead of server.command", () => {
-    const { config } = parseConfig(`tcp:\n  servers:\n    a: { addr: ":7000" }\n  pool:\n    command: ["node", "my worker.js"]\n`, { env: {} });
+    const { config } = parseConfig(
+      `tcp:\n  servers:\n    a: { addr: ":7000" }\n  pool:\n    command: ["node", "my worker.js"]\n`,
+      { env: {} },
+    );
     expect(config.tcp!.pool!.command).toEqual(["node", "my worker.js"]);
   });
 
@@ -132,7 +159,13 @@ tcp:
 `;
     const { config } = parseConfig(text, { env: {} });
     expect(config.tcp!.context_codec).toBe(ContextCodec.PROTO);
-    expect(config.tcp!.servers.bin).toMatchObject({ framing: Framing.LENGTH, length_bytes: 2, routing: Routing.STICKY, max_message_size: 4096, max_connections: 10 });
+    expect(config.tcp!.servers.bin).toMatchObject({
+      framing: Framing.LENGTH,
+      length_bytes: 2,
+      routing: Routing.STICKY,
+      max_message_size: 4096,
+      max_connections: 10,
+    });
     expect(config.tcp!.servers.bin!.idle_timeout).toEqual({ seconds: 30, nanos: 0 });
     expect(config.tcp!.servers.raw!.framing).toBe(Framing.RAW);
   });
@@ -196,12 +229,16 @@ describe("config warnings and round trip", () => {
     const { warnings } = parseConfig(text, { env: {} });
     const paths = warnings.map((w) => w.path);
     expect(paths).toEqual(["http", "logs.channels", "tcp_extra"]);
-    expect(formatIssue(warnings[0]!)).toMatch(/^http: unknown key, ignored \(known here: version, server, tcp, rpc, logs, control\)$/);
+    expect(formatIssue(warnings[0]!)).toMatch(
+      /^http: unknown key, ignored \(known here: version, server, tcp, rpc, logs, control\)$/,
+    );
   });
 
   it("warns about pool keys rr-tcp does not implement", () => {
     const { warnings } = parseConfig(`${minimal}  pool:\n    dynamic_allocator:\n      max_workers: 5\n`, { env: {} });
-    expect(warnings.map(formatIssue)).toEqual([expect.stringMatching(/^tcp\.pool\.dynamic_allocator: unknown key, ignored/)]);
+    expect(warnings.map(formatIssue)).toEqual([
+      expect.stringMatching(/^tcp\.pool\.dynamic_allocator: unknown key, ignored/),
+    ]);
   });
 
   it("refuses a config without servers or worker command", () => {
@@ -215,9 +252,11 @@ describe("config warnings and round trip", () => {
   });
 
   it("refuses two servers on one address, and YAML syntax errors", () => {
-    expect(problems("server: { command: x }\ntcp:\n  servers:\n    a: { addr: '127.0.0.1:7000' }\n    b: { addr: 'tcp://127.0.0.1:7000' }\n")).toEqual([
-      'tcp.servers.b.addr: "tcp://127.0.0.1:7000" is also the address of tcp.servers.a',
-    ]);
+    expect(
+      problems(
+        "server: { command: x }\ntcp:\n  servers:\n    a: { addr: '127.0.0.1:7000' }\n    b: { addr: 'tcp://127.0.0.1:7000' }\n",
+      ),
+    ).toEqual(['tcp.servers.b.addr: "tcp://127.0.0.1:7000" is also the address of tcp.servers.a']);
     expect(problems("tcp: [unclosed\n")[0]).toMatch(/^\(file\): YAML syntax: /);
   });
 
@@ -232,7 +271,9 @@ describe("config warnings and round trip", () => {
     expect(text).toContain("framing: length");
     const second = parseConfig(text, { env: {}, cpuCount: 7 });
     expect(second.config).toEqual(first.config);
-    const yaml = formatConfigYaml(parseConfig(`${minimal}    lines:\n      addr: 127.0.0.1:7001\n      delimiter: "\\n"\n`, { env: {} }).config);
+    const yaml = formatConfigYaml(
+      parseConfig(`${minimal}    lines:\n      addr: 127.0.0.1:7001\n      delimiter: "\\n"\n`, { env: {} }).config,
+    );
     expect(yaml).toContain('delimiter: "\\n"');
   });
 });

@@ -24,10 +24,20 @@ describe("broken configs (review)", () => {
     ]);
     expect(relay("tcp://127.0.0.1:99999")[0]).toContain('the port "99999" is not a number 0..65535');
     expect(relay("tcp://:7000")[0]).toContain("the host is empty");
-    expect(relay("carrier-pigeon")).toEqual(['server.relay: "carrier-pigeon" is not a relay (allowed: pipes, tcp://host:port, unix:///path.sock)']);
+    expect(relay("carrier-pigeon")).toEqual([
+      'server.relay: "carrier-pigeon" is not a relay (allowed: pipes, tcp://host:port, unix:///path.sock)',
+    ]);
     // What the pool accepts still loads.
-    for (const ok of ["pipes", "tcp://127.0.0.1:0", "tcp://[::1]:6001", "unix:///tmp/rr.sock", "unix://relative.sock"]) {
-      expect(() => parseConfig(`server: { command: node w.js, relay: "${ok}" }\n${servers}`, { env: {} })).not.toThrow();
+    for (const ok of [
+      "pipes",
+      "tcp://127.0.0.1:0",
+      "tcp://[::1]:6001",
+      "unix:///tmp/rr.sock",
+      "unix://relative.sock",
+    ]) {
+      expect(() =>
+        parseConfig(`server: { command: node w.js, relay: "${ok}" }\n${servers}`, { env: {} }),
+      ).not.toThrow();
     }
   });
 
@@ -44,13 +54,20 @@ describe("broken configs (review)", () => {
   });
 
   it("an error about a value built from unset ${VAR}s names the variables", () => {
-    const found = problems(`server: { command: "\${WORKER}" }\ntcp:\n  servers:\n    main: { addr: "\${HOST}:\${PORT}", idle_timeout: "\${IDLE:-5s}" }\n`, { HOST: "127.0.0.1" });
+    const found = problems(
+      `server: { command: "\${WORKER}" }\ntcp:\n  servers:\n    main: { addr: "\${HOST}:\${PORT}", idle_timeout: "\${IDLE:-5s}" }\n`,
+      { HOST: "127.0.0.1" },
+    );
     expect(found.sort()).toEqual([
       'server.command: missing (the worker command, e.g. "node worker.js"; or set tcp.pool.command); ${WORKER} is not set in the environment',
       'tcp.servers.main.addr: "127.0.0.1:": the port "" is not a number 0..65535 (allowed: host:port, tcp://host:port, [::1]:port, unix:///path.sock); ${PORT} is not set in the environment',
     ]);
     // A set variable, or one with a default, is not blamed.
-    expect(problems(`server: { command: node w.js }\ntcp:\n  servers:\n    main: { addr: "\${ADDR}" }\n`, { ADDR: "nowhere" })).toEqual([
+    expect(
+      problems(`server: { command: node w.js }\ntcp:\n  servers:\n    main: { addr: "\${ADDR}" }\n`, {
+        ADDR: "nowhere",
+      }),
+    ).toEqual([
       'tcp.servers.main.addr: "nowhere": the port is missing (allowed: host:port, tcp://host:port, [::1]:port, unix:///path.sock)',
     ]);
   });

@@ -13,7 +13,13 @@ function fixtures() {
       PoolState.create({
         workers: [
           { pid: 101, status: WorkerStatus.READY, num_execs: 7, rss_bytes: 30_000_000, age: { seconds: 5, nanos: 0 } },
-          { pid: 102, status: WorkerStatus.WORKING, num_execs: 3, rss_bytes: 31_000_000, age: { seconds: 4, nanos: 0 } },
+          {
+            pid: 102,
+            status: WorkerStatus.WORKING,
+            num_execs: 3,
+            rss_bytes: 31_000_000,
+            age: { seconds: 4, nanos: 0 },
+          },
         ],
         queued: 2,
       }),
@@ -39,8 +45,14 @@ describe("control API", () => {
     control = await ControlServer.listen("127.0.0.1:0", f.pool, f.server);
     const base = `http://${control.address}`;
     expect(await (await fetch(`${base}/health`)).text()).toBe("ok\n");
-    const workers = (await (await fetch(`${base}/workers`)).json()) as { workers: { pid: number; status: string }[]; queued: number };
-    expect(workers.workers.map((w) => [w.pid, w.status])).toEqual([[101, "WORKER_STATUS_READY"], [102, "WORKER_STATUS_WORKING"]]);
+    const workers = (await (await fetch(`${base}/workers`)).json()) as {
+      workers: { pid: number; status: string }[];
+      queued: number;
+    };
+    expect(workers.workers.map((w) => [w.pid, w.status])).toEqual([
+      [101, "WORKER_STATUS_READY"],
+      [102, "WORKER_STATUS_WORKING"],
+    ]);
     expect(workers.queued).toBe(2);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/rr_tcp_workers\{status="ready"\} 1/);
@@ -66,14 +78,17 @@ describe("control API", () => {
 
   it("names a bad address", async () => {
     const f = fixtures();
-    await expect(ControlServer.listen("localhost", f.pool, f.server)).rejects.toThrow(/"localhost": the port is missing/);
+    await expect(ControlServer.listen("localhost", f.pool, f.server)).rejects.toThrow(
+      /"localhost": the port is missing/,
+    );
   });
 });
 
 describe("control.addr in the config", () => {
   it("is checked when the config loads, naming the key", async () => {
     const { parseConfig } = await import("../../src/config/index.js");
-    const yaml = 'server: { command: "node w.js" }\ntcp: { servers: { main: { addr: "127.0.0.1:7000" } } }\ncontrol: { addr: "localhost" }\n';
+    const yaml =
+      'server: { command: "node w.js" }\ntcp: { servers: { main: { addr: "127.0.0.1:7000" } } }\ncontrol: { addr: "localhost" }\n';
     expect(() => parseConfig(yaml)).toThrow(/control\.addr: "localhost": the port is missing/);
   });
 });

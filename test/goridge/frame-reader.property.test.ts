@@ -1,13 +1,7 @@
-import { crc32 } from 'node:zlib';
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import {
-  encodeFrame,
-  FrameReader,
-  GoridgeError,
-  MAX_OPTIONS,
-  type Frame,
-} from '../../src/goridge/index.js';
+import { crc32 } from "node:zlib";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { encodeFrame, FrameReader, GoridgeError, MAX_OPTIONS, type Frame } from "../../src/goridge/index.js";
 
 interface FrameSpec {
   flags: number;
@@ -18,10 +12,10 @@ interface FrameSpec {
 
 const frameSpec: fc.Arbitrary<FrameSpec> = fc.record({
   flags: fc.integer({ min: 0, max: 255 }),
-  options: fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: MAX_OPTIONS, size: 'max' }),
+  options: fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: MAX_OPTIONS, size: "max" }),
   // Short payloads find edge cases; long ones make frames span many chunks. fast-check's default
   // size would keep every array under ~10 elements, hence size 'max'.
-  payload: fc.oneof(fc.uint8Array({ maxLength: 32 }), fc.uint8Array({ maxLength: 4200, size: 'max' })),
+  payload: fc.oneof(fc.uint8Array({ maxLength: 32 }), fc.uint8Array({ maxLength: 4200, size: "max" })),
   byte10: fc.integer({ min: 0, max: 255 }),
 });
 
@@ -58,10 +52,10 @@ function expectSame(frame: Frame, spec: FrameSpec): void {
 
 const encode = (s: FrameSpec): Buffer => encodeFrame(s.flags, s.options, s.payload, s.byte10);
 
-describe('FrameReader round trip (property)', () => {
-  it('reads a random frame back under random chunking', () => {
+describe("FrameReader round trip (property)", () => {
+  it("reads a random frame back under random chunking", () => {
     fc.assert(
-      fc.property(frameSpec, fc.array(fc.nat(), { maxLength: 20, size: 'max' }), (spec, cuts) => {
+      fc.property(frameSpec, fc.array(fc.nat(), { maxLength: 20, size: "max" }), (spec, cuts) => {
         const frames = readAll(chunk(encode(spec), cuts));
         expect(frames).toHaveLength(1);
         expectSame(frames[0] as Frame, spec);
@@ -70,7 +64,7 @@ describe('FrameReader round trip (property)', () => {
     );
   });
 
-  it('reads a random frame back one byte at a time', () => {
+  it("reads a random frame back one byte at a time", () => {
     fc.assert(
       fc.property(frameSpec, (spec) => {
         const bytes = encode(spec);
@@ -83,11 +77,11 @@ describe('FrameReader round trip (property)', () => {
     );
   });
 
-  it('reads many concatenated frames back in order under random chunking', () => {
+  it("reads many concatenated frames back in order under random chunking", () => {
     fc.assert(
       fc.property(
-        fc.array(frameSpec, { minLength: 1, maxLength: 12, size: 'max' }),
-        fc.array(fc.nat(), { maxLength: 40, size: 'max' }),
+        fc.array(frameSpec, { minLength: 1, maxLength: 12, size: "max" }),
+        fc.array(fc.nat(), { maxLength: 40, size: "max" }),
         (specs, cuts) => {
           const frames = readAll(chunk(Buffer.concat(specs.map(encode)), cuts));
           expect(frames).toHaveLength(specs.length);
@@ -98,15 +92,15 @@ describe('FrameReader round trip (property)', () => {
     );
   });
 
-  it('reads many concatenated small frames one byte at a time', () => {
+  it("reads many concatenated small frames one byte at a time", () => {
     const small = fc.record({
       flags: fc.integer({ min: 0, max: 255 }),
-      options: fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: MAX_OPTIONS, size: 'max' }),
-      payload: fc.uint8Array({ maxLength: 64, size: 'max' }),
+      options: fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: MAX_OPTIONS, size: "max" }),
+      payload: fc.uint8Array({ maxLength: 64, size: "max" }),
       byte10: fc.integer({ min: 0, max: 255 }),
     });
     fc.assert(
-      fc.property(fc.array(small, { minLength: 1, maxLength: 20, size: 'max' }), (specs) => {
+      fc.property(fc.array(small, { minLength: 1, maxLength: 20, size: "max" }), (specs) => {
         const bytes = Buffer.concat(specs.map(encode));
         const frames = readAll(Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1)));
         expect(frames).toHaveLength(specs.length);
@@ -116,7 +110,7 @@ describe('FrameReader round trip (property)', () => {
     );
   });
 
-  it('gives views into the chunk, not copies, for frames wholly inside one chunk', () => {
+  it("gives views into the chunk, not copies, for frames wholly inside one chunk", () => {
     fc.assert(
       fc.property(fc.array(frameSpec, { minLength: 1, maxLength: 5 }), (specs) => {
         const bytes = Buffer.concat(specs.map(encode));
@@ -127,15 +121,15 @@ describe('FrameReader round trip (property)', () => {
     );
   });
 
-  it('only ever throws GoridgeError subclasses on random garbage, and never hangs', () => {
+  it("only ever throws GoridgeError subclasses on random garbage, and never hangs", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.uint8Array({ maxLength: 64, size: 'max' }), { maxLength: 20, size: 'max' }),
+        fc.array(fc.uint8Array({ maxLength: 64, size: "max" }), { maxLength: 20, size: "max" }),
         fc.boolean(),
         (chunks, startWithValidFrame) => {
           const reader = new FrameReader({ maxPayloadSize: 1 << 20 });
           const input: Buffer[] = chunks.map((c) => Buffer.from(c));
-          if (startWithValidFrame) input.unshift(encodeFrame(0, [1], Buffer.from('xy')));
+          if (startWithValidFrame) input.unshift(encodeFrame(0, [1], Buffer.from("xy")));
           try {
             for (const c of input) reader.push(c, () => {});
             reader.end();
@@ -148,12 +142,12 @@ describe('FrameReader round trip (property)', () => {
     );
   });
 
-  it('handles CRC-valid headers with any header length and payload length without crashing', () => {
+  it("handles CRC-valid headers with any header length and payload length without crashing", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 255 }),
         fc.integer({ min: 0, max: 0xffffffff }),
-        fc.uint8Array({ maxLength: 200, size: 'max' }),
+        fc.uint8Array({ maxLength: 200, size: "max" }),
         (byte0, length, rest) => {
           const header = Buffer.alloc(12);
           header[0] = byte0;

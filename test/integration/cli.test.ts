@@ -12,7 +12,15 @@ import { WorkerPool } from "../../src/pool/index.js";
 import { Service } from "../../src/server/serve.js";
 import { DUPLICATE_SIGNAL_WINDOW_MS } from "../../src/server/shutdown.js";
 import { openClient, within } from "../server/harness.js";
-import { RECORDING_WORKER, RECORDING_WORKER_CMD, ROOT, startService, tempRecording, TSX_LOADER, type Recording } from "./harness.js";
+import {
+  RECORDING_WORKER,
+  RECORDING_WORKER_CMD,
+  ROOT,
+  startService,
+  tempRecording,
+  TSX_LOADER,
+  type Recording,
+} from "./harness.js";
 
 const CLI = join(ROOT, "src", "cli.ts");
 
@@ -21,18 +29,27 @@ interface Cli {
   stdout(): string;
   stderr(): string;
   /** Resolves with the first JSON log line on stderr that matches. */
-  log(predicate: (line: Record<string, unknown>) => boolean, what: string, ms?: number): Promise<Record<string, unknown>>;
+  log(
+    predicate: (line: Record<string, unknown>) => boolean,
+    what: string,
+    ms?: number,
+  ): Promise<Record<string, unknown>>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 const running: Cli[] = [];
 afterEach(() => {
-  for (const cli of running.splice(0)) if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill("SIGKILL");
+  for (const cli of running.splice(0))
+    if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill("SIGKILL");
 });
 
 /** Runs `node --import tsx src/cli.ts ...args` in `cwd`. */
 function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Cli {
-  const child = spawn(process.execPath, ["--import", TSX_LOADER, CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", TSX_LOADER, CLI, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   const listeners = new Set<() => void>();
@@ -41,7 +58,9 @@ function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Cli {
     err += chunk.toString();
     for (const listener of listeners) listener();
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   const lines = () =>
     err
       .split("\n")
@@ -82,7 +101,9 @@ function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Cli {
 }
 
 /** Starts `serve -c` on a config written to a temp dir; resolves once it is ready. */
-async function serveConfig(yaml: string): Promise<{ cli: Cli; recording: Recording; port: (server: string) => number; cleanup: () => void }> {
+async function serveConfig(
+  yaml: string,
+): Promise<{ cli: Cli; recording: Recording; port: (server: string) => number; cleanup: () => void }> {
   const { dir, recording, cleanup } = tempRecording();
   const file = join(dir, ".rr.yaml");
   writeFileSync(file, yaml);
@@ -237,7 +258,10 @@ describe("rr-tcp serve", () => {
     const { dir, cleanup } = tempRecording();
     try {
       const file = join(dir, "bad.yaml");
-      writeFileSync(file, "server: { command: x }\ntcp:\n  servers:\n    main: { addr: 127.0.0.1:0 }\n  pool: { allocate_timeout: abc }\n");
+      writeFileSync(
+        file,
+        "server: { command: x }\ntcp:\n  servers:\n    main: { addr: 127.0.0.1:0 }\n  pool: { allocate_timeout: abc }\n",
+      );
       const cli = runCli(["serve", "-c", file], dir);
       expect((await within(cli.exited, "exit", 15_000)).code).toBe(1);
       expect(cli.stderr()).toContain('tcp.pool.allocate_timeout: "abc" is not a duration (e.g. 60s, 1m30s)');
@@ -276,7 +300,9 @@ describe("rr-tcp validate, --version, --help", () => {
   it("--version and --help", async () => {
     const version = runCli(["--version"], ROOT);
     expect((await within(version.exited, "exit", 15_000)).code).toBe(0);
-    expect(version.stdout().trim()).toBe((JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version);
+    expect(version.stdout().trim()).toBe(
+      (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version,
+    );
     const help = runCli(["serve", "--help"], ROOT);
     expect((await within(help.exited, "exit", 15_000)).code).toBe(0);
     expect(help.stdout()).toMatch(/-c, --config <file>/);

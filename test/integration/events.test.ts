@@ -56,7 +56,8 @@ async function connectTo(server: string): Promise<{ client: Client; uuid: string
 async function finished(uuid: string): Promise<string[]> {
   const deadline = Date.now() + 10_000;
   while (rr.service.server.connectionIds().includes(uuid)) {
-    if (Date.now() > deadline) throw new Error(`connection ${uuid} still open; events: ${JSON.stringify(rr.recording.log(uuid))}`);
+    if (Date.now() > deadline)
+      throw new Error(`connection ${uuid} still open; events: ${JSON.stringify(rr.recording.log(uuid))}`);
     await new Promise((r) => setTimeout(r, 15));
   }
   return rr.recording.log(uuid);
@@ -106,12 +107,18 @@ describe("framing client bytes into DATA events", () => {
   });
 
   it("length framing: messages split and merged across writes, prefix kept", async () => {
-    const frame = (body: string) => Buffer.concat([Buffer.from([body.length >> 8, body.length & 0xff]), Buffer.from(body, "latin1")]);
+    const frame = (body: string) =>
+      Buffer.concat([Buffer.from([body.length >> 8, body.length & 0xff]), Buffer.from(body, "latin1")]);
     const long = "L".repeat(300);
     const stream = Buffer.concat([frame("one"), frame(long), frame(""), frame("two")]);
     const { client, uuid } = await connectTo("length");
     // Cut inside the first prefix, inside the long body, and merge the last three frames.
-    for (const [from, to] of [[0, 1], [1, 100], [100, 200], [200, stream.length]] as const) {
+    for (const [from, to] of [
+      [0, 1],
+      [1, 100],
+      [100, 200],
+      [200, stream.length],
+    ] as const) {
       client.socket.write(stream.subarray(from, to));
       await tick();
     }
@@ -234,14 +241,27 @@ describe("workers and limits", () => {
       for (let i = 0; i < 8; i++) {
         const before = client.received().length;
         client.socket.write("pid\r\n");
-        await rr.recording.until(() => client.received().length > before && client.received().endsWith("\r\n"), "a pid reply");
+        await rr.recording.until(
+          () => client.received().length > before && client.received().endsWith("\r\n"),
+          "a pid reply",
+        );
       }
       client.socket.end();
       await finished(uuid);
       expect(new Set(client.received().trim().split("\r\n").map(Number))).toEqual(
-        new Set(rr.recording.all().filter((r) => r.uuid === uuid && r.event === "DATA").map((r) => r.pid)),
+        new Set(
+          rr.recording
+            .all()
+            .filter((r) => r.uuid === uuid && r.event === "DATA")
+            .map((r) => r.pid),
+        ),
       );
-      return new Set(rr.recording.all().filter((r) => r.uuid === uuid).map((r) => r.pid));
+      return new Set(
+        rr.recording
+          .all()
+          .filter((r) => r.uuid === uuid)
+          .map((r) => r.pid),
+      );
     };
     expect((await pidsOf("sticky")).size).toBe(1);
     // Without it, the pool hands each event to the longest-idle worker.
@@ -255,7 +275,13 @@ describe("workers and limits", () => {
     b.client.socket.end("same--end--text\r\n");
     expect(await finished(a.uuid)).toEqual(["CONNECTED", "DATA:same--end--text\r\n", "CLOSE"]);
     expect(await finished(b.uuid)).toEqual(["CONNECTED", "DATA:same--end--", "DATA:text\r\n", "CLOSE"]);
-    const servers = (uuid: string) => new Set(rr.recording.all().filter((r) => r.uuid === uuid).map((r) => r.server));
+    const servers = (uuid: string) =>
+      new Set(
+        rr.recording
+          .all()
+          .filter((r) => r.uuid === uuid)
+          .map((r) => r.server),
+      );
     expect(servers(a.uuid)).toEqual(new Set(["main"]));
     expect(servers(b.uuid)).toEqual(new Set(["custom"]));
   });

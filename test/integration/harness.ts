@@ -60,7 +60,9 @@ export class Recording {
       const found = probe(all);
       if (found !== undefined && found !== false) return found;
       if (Date.now() > deadline) {
-        throw new Error(`timed out after ${ms} ms waiting for ${what}; recorded: ${JSON.stringify(all.map((r) => [r.uuid.slice(0, 8), r.event, r.body.slice(0, 40)]))}`);
+        throw new Error(
+          `timed out after ${ms} ms waiting for ${what}; recorded: ${JSON.stringify(all.map((r) => [r.uuid.slice(0, 8), r.event, r.body.slice(0, 40)]))}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 15));
     }
@@ -68,7 +70,10 @@ export class Recording {
 
   /** The uuid of the connection from this client port (its CONNECTED event's remote_addr). */
   uuidOf(localPort: number | undefined): Promise<string> {
-    return this.until((all) => all.find((r) => r.event === "CONNECTED" && r.remote_addr.endsWith(`:${localPort}`))?.uuid, `CONNECTED from port ${localPort}`);
+    return this.until(
+      (all) => all.find((r) => r.event === "CONNECTED" && r.remote_addr.endsWith(`:${localPort}`))?.uuid,
+      `CONNECTED from port ${localPort}`,
+    );
   }
 }
 
@@ -91,7 +96,10 @@ export interface RunningService {
 
 export async function startService(yaml: string): Promise<RunningService> {
   const { dir, recording, cleanup } = tempRecording();
-  const loaded = parseConfig(yaml, { env: { WORKER_CMD: RECORDING_WORKER_CMD, RECORD_FILE: recording.file }, baseDir: dir });
+  const loaded = parseConfig(yaml, {
+    env: { WORKER_CMD: RECORDING_WORKER_CMD, RECORD_FILE: recording.file },
+    baseDir: dir,
+  });
   const logger = pino({ level: process.env.RR_TCP_TEST_LOG ?? "silent" }, pino.destination(2));
   const service = await Service.start(loaded, logger, (options) => WorkerPool.start(options));
   const addresses = service.server.addresses();

@@ -23,9 +23,15 @@ async function serveWith(command: string): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), "rr-tcp-review-"));
   try {
     const file = join(dir, ".rr.yaml");
-    writeFileSync(file, `server: { command: ${command} }\ntcp:\n  servers:\n    main: { addr: "127.0.0.1:0" }\n  pool: { num_workers: 2, allocate_timeout: 3s }\n`);
+    writeFileSync(
+      file,
+      `server: { command: ${command} }\ntcp:\n  servers:\n    main: { addr: "127.0.0.1:0" }\n  pool: { num_workers: 2, allocate_timeout: 3s }\n`,
+    );
     const started = Date.now();
-    const child = spawn(process.execPath, ["--import", TSX_LOADER, CLI, "serve", "-c", file], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, ["--import", TSX_LOADER, CLI, "serve", "-c", file], {
+      cwd: dir,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
@@ -70,7 +76,11 @@ describe("rr-tcp serve with a worker command that cannot work (review)", () => {
 
   it("a worker that prints text instead of the handshake reply: the text quoted, once", async () => {
     const run = await serveWith('["sh", "-c", "echo Fatal error in worker.php; sleep 5"]');
-    const line = oneError(run, "failed the pid handshake: the worker printed text instead of a frame", '"Fatal error in worker.php\\n"');
+    const line = oneError(
+      run,
+      "failed the pid handshake: the worker printed text instead of a frame",
+      '"Fatal error in worker.php\\n"',
+    );
     expect(line.msg).not.toContain("pid handshake failed");
   });
 });

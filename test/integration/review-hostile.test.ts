@@ -72,33 +72,43 @@ afterAll(async () => {
 
 describe("a worker that writes a bad frame (review)", () => {
   it.each([
-    ["text on stdout instead of a frame", "text", /printed text instead of a frame.*Notice: a worker printing to stdout/],
+    [
+      "text on stdout instead of a frame",
+      "text",
+      /printed text instead of a frame.*Notice: a worker printing to stdout/,
+    ],
     ["a header announcing a 4 GiB payload", "huge", /payload of 4294967280 bytes, over the limit/],
     ["a payload frame with two options", "opts", /options length should be equal 1 \(body offset\), got 2 options/],
     ["a header with a bad CRC", "crc", /header CRC32 is 0x[0-9a-f]{8} but bytes 0\.\.5 give 0x[0-9a-f]{8}/],
     ["half a frame, then exit", "half", /stream ended mid-frame: 15 of 35 bytes/],
-  ])("%s: that connection is closed with its CLOSE, the worker replaced, the log says why", async (_what, command, why) => {
-    const before = await poolHealthy();
-    const failedBefore = service.server.counters().main!.closed.EXEC_FAILED ?? 0;
-    const logsBefore = logs.length;
-    const client = await openClient(port);
-    client.socket.write(`${command}\r\n`);
-    await within(client.ended, "FIN to the client whose event failed");
-    expect(client.received()).toBe("");
-    // Its CLOSE event was answered (by a worker still standing): the server let the connection go.
-    await eventually(() => (service.server.counters().main!.closed.EXEC_FAILED ?? 0) === failedBefore + 1, "the connection done");
-    const warning = logs.slice(logsBefore).find((l) => l.level === 40 && l.msg.includes("event failed (BAD_FRAME)"));
-    expect(warning, JSON.stringify(logs.slice(logsBefore))).toBeDefined();
-    const err = warning!.err as { message: string };
-    const culprit = warning!.pid as number;
-    expect(before).toContain(culprit);
-    expect(err.message).toContain(`worker pid ${culprit} sent a bad frame`);
-    expect(err.message).toMatch(why);
-    const after = await poolHealthy();
-    expect(after).not.toContain(culprit);
-    expect(after.filter((pid) => before.includes(pid))).toHaveLength(1);
-    await bystanderServed();
-  });
+  ])(
+    "%s: that connection is closed with its CLOSE, the worker replaced, the log says why",
+    async (_what, command, why) => {
+      const before = await poolHealthy();
+      const failedBefore = service.server.counters().main!.closed.EXEC_FAILED ?? 0;
+      const logsBefore = logs.length;
+      const client = await openClient(port);
+      client.socket.write(`${command}\r\n`);
+      await within(client.ended, "FIN to the client whose event failed");
+      expect(client.received()).toBe("");
+      // Its CLOSE event was answered (by a worker still standing): the server let the connection go.
+      await eventually(
+        () => (service.server.counters().main!.closed.EXEC_FAILED ?? 0) === failedBefore + 1,
+        "the connection done",
+      );
+      const warning = logs.slice(logsBefore).find((l) => l.level === 40 && l.msg.includes("event failed (BAD_FRAME)"));
+      expect(warning, JSON.stringify(logs.slice(logsBefore))).toBeDefined();
+      const err = warning!.err as { message: string };
+      const culprit = warning!.pid as number;
+      expect(before).toContain(culprit);
+      expect(err.message).toContain(`worker pid ${culprit} sent a bad frame`);
+      expect(err.message).toMatch(why);
+      const after = await poolHealthy();
+      expect(after).not.toContain(culprit);
+      expect(after.filter((pid) => before.includes(pid))).toHaveLength(1);
+      await bystanderServed();
+    },
+  );
 });
 
 /** Writes 1 MiB chunks until `stop()` holds or `total` bytes are written; returns what it wrote. */
@@ -126,7 +136,10 @@ describe("hostile clients (review)", () => {
     const written = await flood(client.socket, 100 << 20, () => fin);
     await within(client.ended, "FIN after max_message_size");
     expect(written).toBeLessThan(32 << 20);
-    await eventually(() => service.server.counters().main!.closed.MESSAGE_TOO_LARGE === tooLargeBefore + 1, "the CLOSE event");
+    await eventually(
+      () => service.server.counters().main!.closed.MESSAGE_TOO_LARGE === tooLargeBefore + 1,
+      "the CLOSE event",
+    );
     expect(logs.some((l) => l.level === 40 && /exceeds max_message_size 1048576/.test(l.msg))).toBe(true);
     await bystanderServed();
     client.socket.destroy();
@@ -201,7 +214,10 @@ describe("hostile clients (review)", () => {
   it("while a connection's event is with a worker, its socket is not read: a flooding client stalls", async () => {
     const client = await openClient(port);
     client.socket.write("slow:1500\r\n");
-    await eventually(() => service.pool.state().workers.some((w) => w.status === WorkerStatus.WORKING), "the slow event");
+    await eventually(
+      () => service.pool.state().workers.some((w) => w.status === WorkerStatus.WORKING),
+      "the slow event",
+    );
     // 1 MiB writes of whole messages; the server takes at most what its buffers hold.
     const batch = Buffer.concat(Array.from({ length: 256 }, () => Buffer.from(`${"z".repeat(4000)}\r\n`)));
     let accepted = 0;

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { WorkerStatus } from '../../gen/ts/rr/tcp/v1/control.js';
-import { RR_VERSION } from '../../src/pool/worker-env.js';
-import type { WorkerPool } from '../../src/pool/worker-pool.js';
-import { captureLogs, event, isAlive, parseReply, startPool, waitFor } from './helpers.js';
+import { afterEach, describe, expect, it } from "vitest";
+import { WorkerStatus } from "../../gen/ts/rr/tcp/v1/control.js";
+import { RR_VERSION } from "../../src/pool/worker-env.js";
+import type { WorkerPool } from "../../src/pool/worker-pool.js";
+import { captureLogs, event, isAlive, parseReply, startPool, waitFor } from "./helpers.js";
 
 let pool: WorkerPool | undefined;
 afterEach(async () => {
@@ -10,16 +10,18 @@ afterEach(async () => {
   pool = undefined;
 });
 
-describe('exec', () => {
-  it('spreads events over every worker, one event at a time per worker', async () => {
+describe("exec", () => {
+  it("spreads events over every worker, one event at a time per worker", async () => {
     pool = await startPool({ num_workers: 3 });
     const workerPids = pool.state().workers.map((w) => w.pid);
     expect(workerPids).toHaveLength(3);
 
-    const replies = await Promise.all(Array.from({ length: 30 }, (_, i) => pool!.exec(event(`sleep:${20 + (i % 3) * 5}`))));
+    const replies = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => pool!.exec(event(`sleep:${20 + (i % 3) * 5}`))),
+    );
     const byPid = new Map<number, number>();
     for (const reply of replies) {
-      expect(reply.context.toString()).toBe('WRITE');
+      expect(reply.context.toString()).toBe("WRITE");
       // The fixture prefixes "CONCURRENT:" once it ever saw a second request before replying.
       expect(reply.body.toString()).not.toMatch(/^CONCURRENT:/);
       const { pid } = parseReply(reply);
@@ -39,66 +41,66 @@ describe('exec', () => {
     }
   });
 
-  it('hands idle workers out longest idle first', async () => {
+  it("hands idle workers out longest idle first", async () => {
     pool = await startPool({ num_workers: 3 });
     const order: number[] = [];
-    for (let i = 0; i < 6; i++) order.push((await pool.exec(event('echo'))).pid);
+    for (let i = 0; i < 6; i++) order.push((await pool.exec(event("echo"))).pid);
     expect(new Set(order.slice(0, 3)).size).toBe(3);
     expect(order.slice(3)).toEqual(order.slice(0, 3));
   });
 
-  it('routes to the preferred worker when it is idle (sticky), else to any idle worker', async () => {
+  it("routes to the preferred worker when it is idle (sticky), else to any idle worker", async () => {
     pool = await startPool({ num_workers: 3 });
-    const first = await pool.exec(event('echo'));
+    const first = await pool.exec(event("echo"));
     for (let i = 0; i < 5; i++) {
-      expect((await pool.exec(event('echo', first.pid))).pid).toBe(first.pid);
+      expect((await pool.exec(event("echo", first.pid))).pid).toBe(first.pid);
     }
-    const busy = pool.exec(event('sleep:300', first.pid));
-    const other = await pool.exec(event('echo', first.pid));
+    const busy = pool.exec(event("sleep:300", first.pid));
+    const other = await pool.exec(event("echo", first.pid));
     expect(other.pid).not.toBe(first.pid);
     expect((await busy).pid).toBe(first.pid);
   });
 
-  it('sends large bodies intact, context and body split as the worker sent them', async () => {
+  it("sends large bodies intact, context and body split as the worker sent them", async () => {
     pool = await startPool({ num_workers: 1 });
-    const big = 'x'.repeat(3 * 1024 * 1024);
+    const big = "x".repeat(3 * 1024 * 1024);
     const reply = await pool.exec(event(big));
     expect(parseReply(reply).body).toBe(big);
-    expect(reply.context.toString()).toBe('WRITE');
+    expect(reply.context.toString()).toBe("WRITE");
   });
 
-  it('gives workers RR_RELAY, RR_RPC, server env, RR_VERSION and RR_MODE=tcp', async () => {
+  it("gives workers RR_RELAY, RR_RPC, server env, RR_VERSION and RR_MODE=tcp", async () => {
     pool = await startPool(
       { num_workers: 1 },
-      { workerEnv: { RR_RPC: 'tcp://127.0.0.1:6001', TEST_ENV_GREETING: 'hello', RR_MODE: 'overridden?' } },
+      { workerEnv: { RR_RPC: "tcp://127.0.0.1:6001", TEST_ENV_GREETING: "hello", RR_MODE: "overridden?" } },
     );
-    const env = JSON.parse((await pool.exec(event('env'))).body.toString()) as Record<string, string>;
+    const env = JSON.parse((await pool.exec(event("env"))).body.toString()) as Record<string, string>;
     expect(env).toMatchObject({
-      RR_RELAY: 'pipes',
-      RR_RPC: 'tcp://127.0.0.1:6001',
-      TEST_ENV_GREETING: 'hello',
+      RR_RELAY: "pipes",
+      RR_RPC: "tcp://127.0.0.1:6001",
+      TEST_ENV_GREETING: "hello",
       RR_VERSION,
-      RR_MODE: 'tcp',
+      RR_MODE: "tcp",
     });
   });
 
   it("logs a worker's stderr line by line, tagged with its pid, without holding an endless line", async () => {
     const logs = captureLogs();
     pool = await startPool({ num_workers: 1 }, { logger: logs.logger });
-    const { pid } = await pool.exec(event('log:first line\nsecond line'));
-    const long = 'y'.repeat(40_000);
+    const { pid } = await pool.exec(event("log:first line\nsecond line"));
+    const long = "y".repeat(40_000);
     await pool.exec(event(`log:${long}`));
-    await waitFor(() => logs.records.filter((r) => r.stream === 'stderr').length >= 5, 2_000, 'stderr lines');
-    const stderr = logs.records.filter((r) => r.stream === 'stderr');
-    expect(stderr[0]).toMatchObject({ workerPid: pid, msg: 'first line' });
-    expect(stderr[1]).toMatchObject({ workerPid: pid, msg: 'second line' });
+    await waitFor(() => logs.records.filter((r) => r.stream === "stderr").length >= 5, 2_000, "stderr lines");
+    const stderr = logs.records.filter((r) => r.stream === "stderr");
+    expect(stderr[0]).toMatchObject({ workerPid: pid, msg: "first line" });
+    expect(stderr[1]).toMatchObject({ workerPid: pid, msg: "second line" });
     // 40 000 bytes without a newline are logged in pieces of at most 16 KiB.
     const pieces = stderr.slice(2).map((r) => r.msg);
-    expect(pieces.join('')).toBe(long);
+    expect(pieces.join("")).toBe(long);
     for (const piece of pieces) expect(piece.length).toBeLessThanOrEqual(16 * 1024);
   });
 
-  it('reports every worker in state() and none after destroy', async () => {
+  it("reports every worker in state() and none after destroy", async () => {
     pool = await startPool({ num_workers: 2 });
     const pids = pool.state().workers.map((w) => w.pid);
     expect(pids.every((pid) => pid > 0 && isAlive(pid))).toBe(true);

@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { WorkerPool } from '../../src/pool/worker-pool.js';
-import { failure, captureLogs, event, isAlive, livePids, parseReply, sleep, startPool, waitFor } from './helpers.js';
+import { afterEach, describe, expect, it } from "vitest";
+import type { WorkerPool } from "../../src/pool/worker-pool.js";
+import { failure, captureLogs, event, isAlive, livePids, parseReply, sleep, startPool, waitFor } from "./helpers.js";
 
 let pool: WorkerPool | undefined;
 afterEach(async () => {
@@ -8,51 +8,51 @@ afterEach(async () => {
   pool = undefined;
 });
 
-describe('worker failures', () => {
-  it('kill -9 during an event: that event fails naming the pid, a replacement is ready within a second', async () => {
+describe("worker failures", () => {
+  it("kill -9 during an event: that event fails naming the pid, a replacement is ready within a second", async () => {
     pool = await startPool({ num_workers: 2 });
-    const pending = pool.exec(event('hang'));
-    await waitFor(() => pool!.state().workers.some((w) => w.status === 3), 2_000, 'a busy worker');
+    const pending = pool.exec(event("hang"));
+    await waitFor(() => pool!.state().workers.some((w) => w.status === 3), 2_000, "a busy worker");
     const victim = pool.state().workers.find((w) => w.status === 3)!.pid;
     const survivor = livePids(pool).find((pid) => pid !== victim)!;
 
-    process.kill(victim, 'SIGKILL');
+    process.kill(victim, "SIGKILL");
     const killedAt = Date.now();
     const err = await failure(pending);
-    expect(err.code).toBe('WORKER_DIED');
+    expect(err.code).toBe("WORKER_DIED");
     expect(err.pid).toBe(victim);
-    expect(err.signal).toBe('SIGKILL');
+    expect(err.signal).toBe("SIGKILL");
     expect(err.message).toContain(`worker pid ${victim}`);
-    expect(err.message).toContain('SIGKILL');
+    expect(err.message).toContain("SIGKILL");
 
-    await waitFor(() => livePids(pool!).length === 2, 1_000, 'a replacement worker');
+    await waitFor(() => livePids(pool!).length === 2, 1_000, "a replacement worker");
     expect(Date.now() - killedAt).toBeLessThan(1_000);
     const pids = livePids(pool);
     expect(pids).toContain(survivor);
     expect(pids).not.toContain(victim);
     expect(isAlive(victim)).toBe(false);
 
-    const replies = await Promise.all(Array.from({ length: 6 }, () => pool!.exec(event('sleep:10'))));
+    const replies = await Promise.all(Array.from({ length: 6 }, () => pool!.exec(event("sleep:10"))));
     expect(new Set(replies.map((r) => r.pid))).toEqual(new Set(pids));
   });
 
-  it('a worker that exits during an event: WORKER_DIED with its exit code, then replaced', async () => {
+  it("a worker that exits during an event: WORKER_DIED with its exit code, then replaced", async () => {
     pool = await startPool({ num_workers: 1 });
-    const { pid } = await pool.exec(event('echo'));
-    const err = await failure(pool.exec(event('exit')));
-    expect(err).toMatchObject({ code: 'WORKER_DIED', pid, exitCode: 1 });
-    expect(err.message).toContain('exited with code 1');
-    const next = await pool.exec(event('echo'));
+    const { pid } = await pool.exec(event("echo"));
+    const err = await failure(pool.exec(event("exit")));
+    expect(err).toMatchObject({ code: "WORKER_DIED", pid, exitCode: 1 });
+    expect(err.message).toContain("exited with code 1");
+    const next = await pool.exec(event("echo"));
     expect(next.pid).not.toBe(pid);
   });
 
-  it('an ERROR frame fails only that event; the same worker serves the next one', async () => {
+  it("an ERROR frame fails only that event; the same worker serves the next one", async () => {
     pool = await startPool({ num_workers: 1 });
-    const { pid } = await pool.exec(event('echo'));
-    const err = await failure(pool.exec(event('error:database is down')));
-    expect(err).toMatchObject({ code: 'WORKER_ERROR', pid, workerMessage: 'database is down' });
-    expect(err.message).toContain('database is down');
-    expect((await pool.exec(event('echo'))).pid).toBe(pid);
+    const { pid } = await pool.exec(event("echo"));
+    const err = await failure(pool.exec(event("error:database is down")));
+    expect(err).toMatchObject({ code: "WORKER_ERROR", pid, workerMessage: "database is down" });
+    expect(err.message).toContain("database is down");
+    expect((await pool.exec(event("echo"))).pid).toBe(pid);
     expect(pool.state().workers.map((w) => w.pid)).toEqual([pid]);
   });
 
@@ -62,57 +62,57 @@ describe('worker failures', () => {
     const reply = await pool.exec(event(`stopif:${first}`, first));
     expect(reply.pid).toBe(second);
     expect(parseReply(reply).body).toBe(`stopif:${first}`);
-    await waitFor(() => !isAlive(first), 2_000, 'the worker that asked to stop to exit');
-    await waitFor(() => livePids(pool!).length === 2, 2_000, 'its replacement');
+    await waitFor(() => !isAlive(first), 2_000, "the worker that asked to stop to exit");
+    await waitFor(() => livePids(pool!).length === 2, 2_000, "its replacement");
     expect(livePids(pool)).toContain(second);
     expect(livePids(pool)).not.toContain(first);
   });
 
   it('an event that every worker refuses with {"stop":true} fails after a bounded number of re-runs', async () => {
     pool = await startPool({ num_workers: 2 });
-    const err = await failure(pool.exec(event('stop')));
-    expect(err.code).toBe('RERUN_LIMIT');
-    await waitFor(() => livePids(pool!).length === 2, 5_000, 'replacements');
-    expect(parseReply(await pool.exec(event('echo'))).body).toBe('echo');
+    const err = await failure(pool.exec(event("stop")));
+    expect(err.code).toBe("RERUN_LIMIT");
+    await waitFor(() => livePids(pool!).length === 2, 5_000, "replacements");
+    expect(parseReply(await pool.exec(event("echo"))).body).toBe("echo");
   });
 
-  it('a reply with a bad CRC fails the event with BAD_FRAME; the worker is killed and replaced', async () => {
+  it("a reply with a bad CRC fails the event with BAD_FRAME; the worker is killed and replaced", async () => {
     pool = await startPool({ num_workers: 1 });
-    const { pid } = await pool.exec(event('echo'));
-    const err = await failure(pool.exec(event('badcrc')));
-    expect(err).toMatchObject({ code: 'BAD_FRAME', pid });
+    const { pid } = await pool.exec(event("echo"));
+    const err = await failure(pool.exec(event("badcrc")));
+    expect(err).toMatchObject({ code: "BAD_FRAME", pid });
     expect(err.message).toMatch(/CRC/i);
-    await waitFor(() => !isAlive(pid), 2_000, 'the worker to be killed');
-    expect((await pool.exec(event('echo'))).pid).not.toBe(pid);
+    await waitFor(() => !isAlive(pid), 2_000, "the worker to be killed");
+    expect((await pool.exec(event("echo"))).pid).not.toBe(pid);
   });
 
-  it('a reply without exactly one option fails the event with BAD_FRAME; the worker is replaced', async () => {
+  it("a reply without exactly one option fails the event with BAD_FRAME; the worker is replaced", async () => {
     pool = await startPool({ num_workers: 1 });
-    const { pid } = await pool.exec(event('echo'));
-    const err = await failure(pool.exec(event('badopts')));
-    expect(err).toMatchObject({ code: 'BAD_FRAME', pid });
-    expect(err.message).toContain('options length should be equal 1');
-    expect((await pool.exec(event('echo'))).pid).not.toBe(pid);
+    const { pid } = await pool.exec(event("echo"));
+    const err = await failure(pool.exec(event("badopts")));
+    expect(err).toMatchObject({ code: "BAD_FRAME", pid });
+    expect(err.message).toContain("options length should be equal 1");
+    expect((await pool.exec(event("echo"))).pid).not.toBe(pid);
   });
 
-  it('a frame sent while the worker has no event gets the worker replaced; the reply before it stands', async () => {
+  it("a frame sent while the worker has no event gets the worker replaced; the reply before it stands", async () => {
     const logs = captureLogs();
     pool = await startPool({ num_workers: 1 }, { logger: logs.logger });
-    const reply = await pool.exec(event('twice'));
-    expect(parseReply(reply).body).toBe('twice');
-    await waitFor(() => !isAlive(reply.pid), 2_000, 'the worker to be killed');
-    expect(logs.records.some((r) => r.msg.includes('sent a frame while it had no event'))).toBe(true);
-    expect((await pool.exec(event('echo'))).pid).not.toBe(reply.pid);
+    const reply = await pool.exec(event("twice"));
+    expect(parseReply(reply).body).toBe("twice");
+    await waitFor(() => !isAlive(reply.pid), 2_000, "the worker to be killed");
+    expect(logs.records.some((r) => r.msg.includes("sent a frame while it had no event"))).toBe(true);
+    expect((await pool.exec(event("echo"))).pid).not.toBe(reply.pid);
   });
 
-  it('a worker that dies while idle is replaced', async () => {
+  it("a worker that dies while idle is replaced", async () => {
     pool = await startPool({ num_workers: 2 });
-    await Promise.all([pool.exec(event('echo')), pool.exec(event('echo'))]);
+    await Promise.all([pool.exec(event("echo")), pool.exec(event("echo"))]);
     const [victim] = livePids(pool) as [number];
-    process.kill(victim, 'SIGKILL');
+    process.kill(victim, "SIGKILL");
     await sleep(50);
-    await waitFor(() => livePids(pool!).length === 2 && !livePids(pool!).includes(victim), 2_000, 'a replacement');
-    const replies = await Promise.all(Array.from({ length: 4 }, () => pool!.exec(event('sleep:20'))));
+    await waitFor(() => livePids(pool!).length === 2 && !livePids(pool!).includes(victim), 2_000, "a replacement");
+    const replies = await Promise.all(Array.from({ length: 4 }, () => pool!.exec(event("sleep:20"))));
     expect(replies.every((r) => r.pid !== victim)).toBe(true);
   });
 });

@@ -1,17 +1,17 @@
 /**
  * Shared setup for the pool tests: real child processes running fixtures/worker.mjs.
  */
-import { fileURLToPath } from 'node:url';
-import { pino, type Logger } from 'pino';
-import { expect } from 'vitest';
-import { PoolError } from '../../src/pool/errors.js';
-import type { Duration } from '../../gen/ts/google/protobuf/duration.js';
-import { msToDuration } from '../../src/protocol/duration.js';
-import { WorkerStatus } from '../../gen/ts/rr/tcp/v1/control.js';
-import type { PoolOptionsInput } from '../../src/pool/pool-options.js';
-import { WorkerPool, type ExecReply, type WorkerPoolOptions } from '../../src/pool/worker-pool.js';
+import { fileURLToPath } from "node:url";
+import { pino, type Logger } from "pino";
+import { expect } from "vitest";
+import { PoolError } from "../../src/pool/errors.js";
+import type { Duration } from "../../gen/ts/google/protobuf/duration.js";
+import { msToDuration } from "../../src/protocol/duration.js";
+import { WorkerStatus } from "../../gen/ts/rr/tcp/v1/control.js";
+import type { PoolOptionsInput } from "../../src/pool/pool-options.js";
+import { WorkerPool, type ExecReply, type WorkerPoolOptions } from "../../src/pool/worker-pool.js";
 
-export const WORKER = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url));
+export const WORKER = fileURLToPath(new URL("./fixtures/worker.mjs", import.meta.url));
 export const NODE = process.execPath;
 
 export const ms = (n: number): Duration => msToDuration(n);
@@ -29,7 +29,7 @@ export function event(body: string, preferPid?: number) {
 /** The fixture's reply body `<pid>:<request body>` split apart. */
 export function parseReply(reply: ExecReply): { pid: number; body: string } {
   const text = reply.body.toString();
-  const colon = text.indexOf(':');
+  const colon = text.indexOf(":");
   return { pid: Number(text.slice(0, colon)), body: text.slice(colon + 1) };
 }
 
@@ -40,8 +40,8 @@ export interface LogCapture {
 }
 
 export function captureLogs(): LogCapture {
-  const records: LogCapture['records'] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void records.push(JSON.parse(line)) });
+  const records: LogCapture["records"] = [];
+  const logger = pino({ level: "debug" }, { write: (line: string) => void records.push(JSON.parse(line)) });
   return { logger, records };
 }
 
@@ -65,7 +65,7 @@ export function isAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    if ((err as NodeJS.ErrnoException).code === "ESRCH") return false;
     throw err;
   }
 }
@@ -73,7 +73,7 @@ export function isAlive(pid: number): boolean {
 export const sleep = (n: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, n));
 
 /** Polls `check` every 20 ms until it returns true or `timeoutMs` passes. */
-export async function waitFor(check: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+export async function waitFor(check: () => boolean, timeoutMs = 5_000, what = "condition"): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { PoolError } from '../../src/pool/errors.js';
-import type { WorkerPool } from '../../src/pool/worker-pool.js';
-import { captureLogs, event, isAlive, livePids, ms, parseReply, sleep, startPool, waitFor } from './helpers.js';
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { PoolError } from "../../src/pool/errors.js";
+import type { WorkerPool } from "../../src/pool/worker-pool.js";
+import { captureLogs, event, isAlive, livePids, ms, parseReply, sleep, startPool, waitFor } from "./helpers.js";
 
 let pool: WorkerPool | undefined;
 afterEach(async () => {
@@ -12,11 +12,11 @@ afterEach(async () => {
   pool = undefined;
 });
 
-describe('destroy', () => {
-  it('stops every worker with the stop command and leaves no child process behind', async () => {
+describe("destroy", () => {
+  it("stops every worker with the stop command and leaves no child process behind", async () => {
     const logs = captureLogs();
     pool = await startPool({ num_workers: 3 }, { logger: logs.logger });
-    await Promise.all(Array.from({ length: 6 }, () => pool!.exec(event('echo'))));
+    await Promise.all(Array.from({ length: 6 }, () => pool!.exec(event("echo"))));
     const pids = livePids(pool);
     expect(pids).toHaveLength(3);
     const started = Date.now();
@@ -29,8 +29,8 @@ describe('destroy', () => {
     expect(pool.state().workers).toEqual([]);
   });
 
-  it('kills workers that ignore the stop command after destroy_timeout', async () => {
-    pool = await startPool({ num_workers: 2, destroy_timeout: ms(400) }, { workerEnv: { WORKER_ON_STOP: 'ignore' } });
+  it("kills workers that ignore the stop command after destroy_timeout", async () => {
+    pool = await startPool({ num_workers: 2, destroy_timeout: ms(400) }, { workerEnv: { WORKER_ON_STOP: "ignore" } });
     const pids = livePids(pool);
     const started = Date.now();
     await pool.destroy();
@@ -40,41 +40,41 @@ describe('destroy', () => {
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
   });
 
-  it('lets running events finish, fails waiting ones with POOL_CLOSED, refuses new ones', async () => {
+  it("lets running events finish, fails waiting ones with POOL_CLOSED, refuses new ones", async () => {
     pool = await startPool({ num_workers: 1 });
-    const running = pool.exec(event('sleep:300'));
-    const waiting = pool.exec(event('echo'));
+    const running = pool.exec(event("sleep:300"));
+    const waiting = pool.exec(event("echo"));
     await sleep(20);
     const destroyed = pool.destroy();
-    await expect(waiting).rejects.toMatchObject({ code: 'POOL_CLOSED' });
-    await expect(pool.exec(event('echo'))).rejects.toMatchObject({ code: 'POOL_CLOSED' });
+    await expect(waiting).rejects.toMatchObject({ code: "POOL_CLOSED" });
+    await expect(pool.exec(event("echo"))).rejects.toMatchObject({ code: "POOL_CLOSED" });
     const reply = await running;
-    expect(parseReply(reply).body).toBe('sleep:300');
+    expect(parseReply(reply).body).toBe("sleep:300");
     await destroyed;
     expect(isAlive(reply.pid)).toBe(false);
   });
 
-  it('fails events still running at destroy_timeout with POOL_CLOSED, and kills their workers', async () => {
+  it("fails events still running at destroy_timeout with POOL_CLOSED, and kills their workers", async () => {
     pool = await startPool({ num_workers: 1, destroy_timeout: ms(300) });
     const [pid] = livePids(pool) as [number];
-    const hanging = pool.exec(event('hang')).catch((e: unknown) => e);
+    const hanging = pool.exec(event("hang")).catch((e: unknown) => e);
     await sleep(20);
     await pool.destroy();
     const err = await hanging;
     expect(err).toBeInstanceOf(PoolError);
-    expect(err).toMatchObject({ code: 'POOL_CLOSED', pid, timeoutMs: 300 });
+    expect(err).toMatchObject({ code: "POOL_CLOSED", pid, timeoutMs: 300 });
     expect(isAlive(pid)).toBe(false);
   });
 
-  it('is idempotent', async () => {
+  it("is idempotent", async () => {
     pool = await startPool({ num_workers: 1 });
     await Promise.all([pool.destroy(), pool.destroy()]);
     await pool.destroy();
   });
 });
 
-describe('reset', () => {
-  it('replaces every worker without failing any event', async () => {
+describe("reset", () => {
+  it("replaces every worker without failing any event", async () => {
     pool = await startPool({ num_workers: 2 });
     const old = livePids(pool);
     let stop = false;
@@ -84,7 +84,7 @@ describe('reset', () => {
       Array.from({ length: 3 }, async () => {
         while (!stop) {
           try {
-            seen.add((await pool!.exec(event('sleep:15'))).pid);
+            seen.add((await pool!.exec(event("sleep:15"))).pid);
           } catch (err) {
             failures.push(err);
           }
@@ -104,45 +104,45 @@ describe('reset', () => {
     for (const pid of fresh) expect(seen.has(pid)).toBe(true);
   });
 
-  it('keeps the old workers when the new ones cannot start', async () => {
-    const modeFile = join(mkdtempSync(join(tmpdir(), 'rr-pool-')), 'start-mode');
-    writeFileSync(modeFile, 'normal');
+  it("keeps the old workers when the new ones cannot start", async () => {
+    const modeFile = join(mkdtempSync(join(tmpdir(), "rr-pool-")), "start-mode");
+    writeFileSync(modeFile, "normal");
     pool = await startPool({ num_workers: 2 }, { workerEnv: { WORKER_START_FILE: modeFile } });
     const old = livePids(pool);
-    writeFileSync(modeFile, 'exit');
-    await expect(pool.reset()).rejects.toMatchObject({ code: 'SPAWN_FAILED' });
-    writeFileSync(modeFile, 'normal');
+    writeFileSync(modeFile, "exit");
+    await expect(pool.reset()).rejects.toMatchObject({ code: "SPAWN_FAILED" });
+    writeFileSync(modeFile, "normal");
     expect(livePids(pool).sort()).toEqual([...old].sort());
-    const replies = await Promise.all(Array.from({ length: 4 }, () => pool!.exec(event('sleep:20'))));
+    const replies = await Promise.all(Array.from({ length: 4 }, () => pool!.exec(event("sleep:20"))));
     for (const reply of replies) expect(old).toContain(reply.pid);
   });
 });
 
-describe('addWorker / removeWorker', () => {
-  it('grows and shrinks the pool', async () => {
+describe("addWorker / removeWorker", () => {
+  it("grows and shrinks the pool", async () => {
     pool = await startPool({ num_workers: 1 });
     await pool.addWorker();
     await pool.addWorker();
     expect(livePids(pool)).toHaveLength(3);
     await pool.removeWorker();
-    await waitFor(() => pool!.state().workers.length === 2, 2_000, 'a worker to be removed');
+    await waitFor(() => pool!.state().workers.length === 2, 2_000, "a worker to be removed");
     // The pool does not replace a removed worker.
     await sleep(200);
     expect(livePids(pool)).toHaveLength(2);
-    const replies = await Promise.all(Array.from({ length: 4 }, () => pool!.exec(event('sleep:30'))));
+    const replies = await Promise.all(Array.from({ length: 4 }, () => pool!.exec(event("sleep:30"))));
     expect(new Set(replies.map((r) => r.pid)).size).toBe(2);
   });
 });
 
-describe('a worker that exits by itself', () => {
-  it('takes the processes it started in its group with it', async () => {
+describe("a worker that exits by itself", () => {
+  it("takes the processes it started in its group with it", async () => {
     pool = await startPool({ num_workers: 1 });
-    const reply = parseReply(await pool.exec(event('child')));
+    const reply = parseReply(await pool.exec(event("child")));
     const grandchild = Number(reply.body);
     expect(isAlive(grandchild)).toBe(true);
-    await expect(pool.exec(event('exit'))).rejects.toMatchObject({ code: 'WORKER_DIED', pid: reply.pid });
+    await expect(pool.exec(event("exit"))).rejects.toMatchObject({ code: "WORKER_DIED", pid: reply.pid });
     // Dead, or a zombie waiting for init to reap it.
-    const dead = (pid: number) => !isAlive(pid) || /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const dead = (pid: number) => !isAlive(pid) || /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
     await waitFor(() => dead(grandchild), 5_000);
     expect(dead(grandchild)).toBe(true);
   });

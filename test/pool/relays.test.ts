@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { WorkerPool } from '../../src/pool/worker-pool.js';
-import { event, isAlive, livePids, ms, parseReply, startPool, waitFor } from './helpers.js';
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { WorkerPool } from "../../src/pool/worker-pool.js";
+import { event, isAlive, livePids, ms, parseReply, startPool, waitFor } from "./helpers.js";
 
 let pool: WorkerPool | undefined;
 afterEach(async () => {
@@ -12,41 +12,41 @@ afterEach(async () => {
 });
 
 const relays = {
-  tcp: () => 'tcp://127.0.0.1:0',
-  unix: () => `unix://${join(mkdtempSync(join(tmpdir(), 'rr-pool-')), 'relay.sock')}`,
+  tcp: () => "tcp://127.0.0.1:0",
+  unix: () => `unix://${join(mkdtempSync(join(tmpdir(), "rr-pool-")), "relay.sock")}`,
 };
 
-describe.each(Object.entries(relays))('%s relay', (kind, address) => {
-  it('runs events on every worker, survives a kill -9, and leaves nothing behind', async () => {
+describe.each(Object.entries(relays))("%s relay", (kind, address) => {
+  it("runs events on every worker, survives a kill -9, and leaves nothing behind", async () => {
     const relay = address();
     pool = await startPool({ num_workers: 2 }, { relay });
-    const env = JSON.parse((await pool.exec(event('env'))).body.toString()) as Record<string, string>;
-    expect(env.RR_RELAY).toMatch(kind === 'tcp' ? /^tcp:\/\/127\.0\.0\.1:[1-9]\d*$/ : /^unix:\/\/\/.*relay\.sock$/);
+    const env = JSON.parse((await pool.exec(event("env"))).body.toString()) as Record<string, string>;
+    expect(env.RR_RELAY).toMatch(kind === "tcp" ? /^tcp:\/\/127\.0\.0\.1:[1-9]\d*$/ : /^unix:\/\/\/.*relay\.sock$/);
 
     const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => pool!.exec(event(`sleep:${10 + i}`))));
     const pids = new Set(replies.map((r) => r.pid));
     expect(pids).toEqual(new Set(livePids(pool)));
     for (const reply of replies) expect(reply.body.toString()).not.toMatch(/^CONCURRENT:/);
 
-    const pending = pool.exec(event('hang')).catch((e: unknown) => e);
-    await waitFor(() => pool!.state().workers.some((w) => w.status === 3), 2_000, 'a busy worker');
+    const pending = pool.exec(event("hang")).catch((e: unknown) => e);
+    await waitFor(() => pool!.state().workers.some((w) => w.status === 3), 2_000, "a busy worker");
     const victim = pool.state().workers.find((w) => w.status === 3)!.pid;
-    process.kill(victim, 'SIGKILL');
-    expect(await pending).toMatchObject({ code: 'WORKER_DIED', pid: victim });
-    await waitFor(() => livePids(pool!).length === 2 && !livePids(pool!).includes(victim), 1_000, 'a replacement');
-    expect(parseReply(await pool.exec(event('echo'))).body).toBe('echo');
+    process.kill(victim, "SIGKILL");
+    expect(await pending).toMatchObject({ code: "WORKER_DIED", pid: victim });
+    await waitFor(() => livePids(pool!).length === 2 && !livePids(pool!).includes(victim), 1_000, "a replacement");
+    expect(parseReply(await pool.exec(event("echo"))).body).toBe("echo");
 
     const last = livePids(pool);
     await pool.destroy();
     for (const pid of last) expect(isAlive(pid)).toBe(false);
-    if (kind === 'unix') expect(existsSync(relay.slice('unix://'.length))).toBe(false);
+    if (kind === "unix") expect(existsSync(relay.slice("unix://".length))).toBe(false);
   });
 
-  it('a worker that never connects fails its start naming allocate_timeout', async () => {
+  it("a worker that never connects fails its start naming allocate_timeout", async () => {
     const err = await startPool(
       { num_workers: 1, allocate_timeout: ms(400) },
-      { relay: address(), workerEnv: { WORKER_START: 'silent' } },
+      { relay: address(), workerEnv: { WORKER_START: "silent" } },
     ).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'SPAWN_FAILED', timeoutMs: 400 });
+    expect(err).toMatchObject({ code: "SPAWN_FAILED", timeoutMs: 400 });
   });
 });

@@ -1,10 +1,22 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { PoolError } from '../../src/pool/errors.js';
-import { WorkerPool } from '../../src/pool/worker-pool.js';
-import { captureLogs, event, isAlive, livePids, ms, NODE, parseReply, sleep, startPool, waitFor, WORKER } from './helpers.js';
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { PoolError } from "../../src/pool/errors.js";
+import { WorkerPool } from "../../src/pool/worker-pool.js";
+import {
+  captureLogs,
+  event,
+  isAlive,
+  livePids,
+  ms,
+  NODE,
+  parseReply,
+  sleep,
+  startPool,
+  waitFor,
+  WORKER,
+} from "./helpers.js";
 
 let pool: WorkerPool | undefined;
 afterEach(async () => {
@@ -24,131 +36,147 @@ async function startFailure(promise: Promise<unknown>): Promise<PoolError> {
   return err as PoolError;
 }
 
-describe('starting workers', () => {
-  it('a command that does not exist: one clear SPAWN_FAILED naming the command', async () => {
+describe("starting workers", () => {
+  it("a command that does not exist: one clear SPAWN_FAILED naming the command", async () => {
     const logs = captureLogs();
     const started = Date.now();
     const err = await startFailure(
-      WorkerPool.start({ command: ['/no/such/worker-binary', '--serve'], pool: { num_workers: 2 }, logger: logs.logger }),
+      WorkerPool.start({
+        command: ["/no/such/worker-binary", "--serve"],
+        pool: { num_workers: 2 },
+        logger: logs.logger,
+      }),
     );
-    expect(err.code).toBe('SPAWN_FAILED');
-    expect(err.command).toBe('/no/such/worker-binary --serve');
+    expect(err.code).toBe("SPAWN_FAILED");
+    expect(err.command).toBe("/no/such/worker-binary --serve");
     expect(err.message).toContain('"/no/such/worker-binary --serve"');
-    expect(err.message).toContain('ENOENT');
+    expect(err.message).toContain("ENOENT");
     expect(Date.now() - started).toBeLessThan(2_000);
     // No retry loop behind the failed start.
     await sleep(300);
     expect(logs.records.filter((r) => r.level >= 50)).toEqual([]);
   });
 
-  it('a command that exits at once: SPAWN_FAILED naming the command, its exit code and its last words', async () => {
-    const err = await startFailure(
-      startPool({ num_workers: 2 }, { workerEnv: { WORKER_START: 'exit' } }),
-    );
-    expect(err.code).toBe('SPAWN_FAILED');
+  it("a command that exits at once: SPAWN_FAILED naming the command, its exit code and its last words", async () => {
+    const err = await startFailure(startPool({ num_workers: 2 }, { workerEnv: { WORKER_START: "exit" } }));
+    expect(err.code).toBe("SPAWN_FAILED");
     expect(err.message).toContain(`"${NODE} ${WORKER}"`);
-    expect(err.message).toContain('exited with code 3 before the pid handshake');
-    expect(err.message).toContain('cannot boot, config missing');
+    expect(err.message).toContain("exited with code 3 before the pid handshake");
+    expect(err.message).toContain("cannot boot, config missing");
     expect(err.exitCode).toBe(3);
   });
 
-  it('a worker that never answers the pid request: SPAWN_FAILED naming allocate_timeout; nothing left running', async () => {
+  it("a worker that never answers the pid request: SPAWN_FAILED naming allocate_timeout; nothing left running", async () => {
     const logs = captureLogs();
     const err = await startFailure(
-      startPool({ num_workers: 2, allocate_timeout: ms(400) }, { workerEnv: { WORKER_START: 'silent' }, logger: logs.logger }),
+      startPool(
+        { num_workers: 2, allocate_timeout: ms(400) },
+        { workerEnv: { WORKER_START: "silent" }, logger: logs.logger },
+      ),
     );
-    expect(err.code).toBe('SPAWN_FAILED');
+    expect(err.code).toBe("SPAWN_FAILED");
     expect(err.timeoutMs).toBe(400);
-    expect(err.message).toContain('within allocate_timeout 400 ms');
+    expect(err.message).toContain("within allocate_timeout 400 ms");
     expect(err.pid).toBeGreaterThan(0);
     expect(isAlive(err.pid!)).toBe(false);
   });
 
-  it('a worker that prints text instead of answering: SPAWN_FAILED quoting what it printed', async () => {
-    const err = await startFailure(startPool({ num_workers: 1 }, { workerEnv: { WORKER_START: 'print' } }));
-    expect(err.code).toBe('SPAWN_FAILED');
-    expect(err.message).toContain('failed the pid handshake');
-    expect(err.message).toContain('Fatal error');
+  it("a worker that prints text instead of answering: SPAWN_FAILED quoting what it printed", async () => {
+    const err = await startFailure(startPool({ num_workers: 1 }, { workerEnv: { WORKER_START: "print" } }));
+    expect(err.code).toBe("SPAWN_FAILED");
+    expect(err.message).toContain("failed the pid handshake");
+    expect(err.message).toContain("Fatal error");
   });
 
-  it('an empty command is refused before anything runs', async () => {
+  it("an empty command is refused before anything runs", async () => {
     const err = await startFailure(WorkerPool.start({ command: [], pool: {} }));
-    expect(err.code).toBe('BAD_OPTIONS');
+    expect(err.code).toBe("BAD_OPTIONS");
   });
 
-  it('replacements that keep failing at start are retried with a growing delay, then the pool recovers', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rr-pool-'));
-    const modeFile = join(dir, 'start-mode');
-    writeFileSync(modeFile, 'normal');
+  it("replacements that keep failing at start are retried with a growing delay, then the pool recovers", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rr-pool-"));
+    const modeFile = join(dir, "start-mode");
+    writeFileSync(modeFile, "normal");
     const logs = captureLogs();
     pool = await startPool(
       { num_workers: 1, allocate_timeout: ms(1_000) },
-      { workerEnv: { WORKER_START_FILE: modeFile }, logger: logs.logger, respawnBackoff: { initialMs: 50, maxMs: 400 } },
+      {
+        workerEnv: { WORKER_START_FILE: modeFile },
+        logger: logs.logger,
+        respawnBackoff: { initialMs: 50, maxMs: 400 },
+      },
     );
     // It served an event, so its death is not a failed start; its replacements' are.
-    const { pid: first } = await pool.exec(event('echo'));
+    const { pid: first } = await pool.exec(event("echo"));
 
-    writeFileSync(modeFile, 'exit');
-    process.kill(first, 'SIGKILL');
+    writeFileSync(modeFile, "exit");
+    process.kill(first, "SIGKILL");
     await sleep(1_500);
-    const failures = logs.records.filter((r) => r.level === 50 && String(r.msg).includes('failed start'));
+    const failures = logs.records.filter((r) => r.level === 50 && String(r.msg).includes("failed start"));
     // 50, 100, 200, 400, 400 ... ms: a handful of attempts in 1.5 s, not hundreds.
     expect(failures.length).toBeGreaterThanOrEqual(3);
     expect(failures.length).toBeLessThanOrEqual(8);
     const delays = failures.map((r) => r.retryInMs as number);
     expect(delays.slice(0, 4)).toEqual([50, 100, 200, 400]);
     expect(Math.max(...delays)).toBe(400);
-    expect(failures[0]?.msg).toContain('exited with code 3 before the pid handshake');
+    expect(failures[0]?.msg).toContain("exited with code 3 before the pid handshake");
     expect(failures[0]?.msg).toContain(`"${NODE} ${WORKER}"`);
 
     // Events wait for a worker meanwhile; once the command works again, the pool heals.
-    writeFileSync(modeFile, 'normal');
-    const reply = await pool.exec(event('echo'));
-    expect(parseReply(reply).body).toBe('echo');
+    writeFileSync(modeFile, "normal");
+    const reply = await pool.exec(event("echo"));
+    expect(parseReply(reply).body).toBe("echo");
   });
 
-  it('a worker that dies right after its handshake counts as a failed start (no tight respawn loop)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rr-pool-'));
-    const modeFile = join(dir, 'start-mode');
-    writeFileSync(modeFile, 'normal');
+  it("a worker that dies right after its handshake counts as a failed start (no tight respawn loop)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rr-pool-"));
+    const modeFile = join(dir, "start-mode");
+    writeFileSync(modeFile, "normal");
     const logs = captureLogs();
     pool = await startPool(
       { num_workers: 1 },
-      { workerEnv: { WORKER_START_FILE: modeFile }, logger: logs.logger, respawnBackoff: { initialMs: 100, maxMs: 800 } },
+      {
+        workerEnv: { WORKER_START_FILE: modeFile },
+        logger: logs.logger,
+        respawnBackoff: { initialMs: 100, maxMs: 800 },
+      },
     );
-    writeFileSync(modeFile, 'die-after-handshake');
-    process.kill((await pool.exec(event('echo'))).pid, 'SIGKILL');
+    writeFileSync(modeFile, "die-after-handshake");
+    process.kill((await pool.exec(event("echo"))).pid, "SIGKILL");
     await sleep(1_200);
-    const failures = logs.records.filter((r) => r.level === 50 && String(r.msg).includes('failed start'));
+    const failures = logs.records.filter((r) => r.level === 50 && String(r.msg).includes("failed start"));
     expect(failures.length).toBeGreaterThanOrEqual(2);
     expect(failures.length).toBeLessThanOrEqual(6);
-    expect(failures[0]?.msg).toContain('right after its pid handshake');
-    writeFileSync(modeFile, 'normal');
-    await expect(pool.exec(event('echo'))).resolves.toBeDefined();
+    expect(failures[0]?.msg).toContain("right after its pid handshake");
+    writeFileSync(modeFile, "normal");
+    await expect(pool.exec(event("echo"))).resolves.toBeDefined();
   });
 
-  it('a slow start within allocate_timeout is fine', async () => {
-    pool = await startPool({ num_workers: 2, allocate_timeout: ms(2_000) }, { workerEnv: { WORKER_START: 'slow:300' } });
+  it("a slow start within allocate_timeout is fine", async () => {
+    pool = await startPool(
+      { num_workers: 2, allocate_timeout: ms(2_000) },
+      { workerEnv: { WORKER_START: "slow:300" } },
+    );
     expect(livePids(pool)).toHaveLength(2);
   });
 });
 
-describe('debug mode', () => {
-  it('runs every event on a fresh worker and stops it after its reply', async () => {
+describe("debug mode", () => {
+  it("runs every event on a fresh worker and stops it after its reply", async () => {
     pool = await startPool({ debug: true, num_workers: 4 });
     expect(pool.state().workers).toEqual([]);
     const pids: number[] = [];
-    for (let i = 0; i < 3; i++) pids.push((await pool.exec(event('echo'))).pid);
+    for (let i = 0; i < 3; i++) pids.push((await pool.exec(event("echo"))).pid);
     expect(new Set(pids).size).toBe(3);
-    await waitFor(() => pids.every((pid) => !isAlive(pid)), 3_000, 'debug workers to exit');
-    const parallel = await Promise.all([pool.exec(event('sleep:100')), pool.exec(event('sleep:100'))]);
+    await waitFor(() => pids.every((pid) => !isAlive(pid)), 3_000, "debug workers to exit");
+    const parallel = await Promise.all([pool.exec(event("sleep:100")), pool.exec(event("sleep:100"))]);
     expect(parallel[0].pid).not.toBe(parallel[1].pid);
   });
 
-  it('fails the event with SPAWN_FAILED when the fresh worker cannot start', async () => {
-    pool = await startPool({ debug: true }, { workerEnv: { WORKER_START: 'exit' } });
-    const err = await pool.exec(event('echo')).catch((e: unknown) => e);
+  it("fails the event with SPAWN_FAILED when the fresh worker cannot start", async () => {
+    pool = await startPool({ debug: true }, { workerEnv: { WORKER_START: "exit" } });
+    const err = await pool.exec(event("echo")).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PoolError);
-    expect((err as PoolError).code).toBe('SPAWN_FAILED');
+    expect((err as PoolError).code).toBe("SPAWN_FAILED");
   });
 });

@@ -39,12 +39,23 @@ describe("RoadRunner JSON context", () => {
   });
 
   it("escapes like Go's json.Marshal", () => {
-    const bytes = jsonContextCodec.encode(RequestContext.create({ remote_addr: "[::1]:80", server: 'a<b>&"\\\n\u2028\u0001', uuid: "u", event: TcpEvent.DATA }));
-    expect(bytes.toString()).toBe('{"remote_addr":"[::1]:80","server":"a\\u003cb\\u003e\\u0026\\"\\\\\\n\\u2028\\u0001","uuid":"u","event":"DATA"}');
+    const bytes = jsonContextCodec.encode(
+      RequestContext.create({
+        remote_addr: "[::1]:80",
+        server: 'a<b>&"\\\n\u2028\u0001',
+        uuid: "u",
+        event: TcpEvent.DATA,
+      }),
+    );
+    expect(bytes.toString()).toBe(
+      '{"remote_addr":"[::1]:80","server":"a\\u003cb\\u003e\\u0026\\"\\\\\\n\\u2028\\u0001","uuid":"u","event":"DATA"}',
+    );
   });
 
   it("maps an unknown event string to UNSPECIFIED, as PHP maps it to Unknown", () => {
-    const decoded = jsonContextCodec.decode(Buffer.from('{"remote_addr":"x","server":"s","uuid":"u","event":"CLOSED"}'));
+    const decoded = jsonContextCodec.decode(
+      Buffer.from('{"remote_addr":"x","server":"s","uuid":"u","event":"CLOSED"}'),
+    );
     expect(decoded.event).toBe(TcpEvent.UNSPECIFIED);
   });
 
@@ -56,12 +67,22 @@ describe("RoadRunner JSON context", () => {
 
   it("round-trips any context (property)", () => {
     fc.assert(
-      fc.property(fc.string({ unit: "binary" }), fc.string(), fc.uuid(), fc.constantFrom(TcpEvent.CONNECTED, TcpEvent.DATA, TcpEvent.CLOSE), (addr, server, uuid, event) => {
-        const context = RequestContext.create({ remote_addr: addr, server, uuid, event });
-        const decoded = jsonContextCodec.decode(jsonContextCodec.encode(context));
-        // Go (and so rr-tcp) replaces lone surrogates with U+FFFD; everything else survives.
-        expect(decoded).toEqual({ ...context, remote_addr: addr.replace(/\p{Cs}/gu, "\ufffd"), server: server.replace(/\p{Cs}/gu, "\ufffd") });
-      }),
+      fc.property(
+        fc.string({ unit: "binary" }),
+        fc.string(),
+        fc.uuid(),
+        fc.constantFrom(TcpEvent.CONNECTED, TcpEvent.DATA, TcpEvent.CLOSE),
+        (addr, server, uuid, event) => {
+          const context = RequestContext.create({ remote_addr: addr, server, uuid, event });
+          const decoded = jsonContextCodec.decode(jsonContextCodec.encode(context));
+          // Go (and so rr-tcp) replaces lone surrogates with U+FFFD; everything else survives.
+          expect(decoded).toEqual({
+            ...context,
+            remote_addr: addr.replace(/\p{Cs}/gu, "\ufffd"),
+            server: server.replace(/\p{Cs}/gu, "\ufffd"),
+          });
+        },
+      ),
     );
   });
 });
@@ -77,7 +98,9 @@ describe("protobuf context", () => {
   });
 
   it("encodes fields 1..4 as the schema numbers them", () => {
-    const bytes = protoContextCodec.encode(RequestContext.create({ remote_addr: "a", server: "b", uuid: "c", event: TcpEvent.DATA }));
+    const bytes = protoContextCodec.encode(
+      RequestContext.create({ remote_addr: "a", server: "b", uuid: "c", event: TcpEvent.DATA }),
+    );
     expect(bytes.toString("hex")).toBe("0a01611201621a01632002");
   });
 

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { TcpEvent, TcpResponse } from "../../gen/ts/rr/tcp/v1/tcp.js";
-import { eventFromName, eventName, TcpResponse as PhpTcpResponse, verbBytes, verbFromBytes, WIRE_EVENT_NAMES, WIRE_VERB_NAMES } from "../../src/protocol/index.js";
+import {
+  eventFromName,
+  eventName,
+  TcpResponse as PhpTcpResponse,
+  verbBytes,
+  verbFromBytes,
+  WIRE_EVENT_NAMES,
+  WIRE_VERB_NAMES,
+} from "../../src/protocol/index.js";
 
 describe("wire names from the schema", () => {
   it("are RoadRunner's strings", () => {

@@ -8,7 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { RequestContext, TcpEvent } from "../../gen/ts/rr/tcp/v1/tcp.js";
-import { encodeControlFrame, encodePayloadFrame, requestPid, splitPayload, StreamRelay } from "../../src/goridge/index.js";
+import {
+  encodeControlFrame,
+  encodePayloadFrame,
+  requestPid,
+  splitPayload,
+  StreamRelay,
+} from "../../src/goridge/index.js";
 import { jsonContextCodec } from "../../src/protocol/index.js";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -26,11 +32,18 @@ describe("README worker example", () => {
     // .mts: top-level await needs ESM, and a temp folder has no package.json saying "type": "module".
     const file = join(dir, "worker.mts");
     writeFileSync(file, readmeWorker());
-    const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), file], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, RR_RELAY: "pipes" } });
+    const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), file], {
+      stdio: ["pipe", "pipe", "inherit"],
+      env: { ...process.env, RR_RELAY: "pipes" },
+    });
     try {
       const relay = new StreamRelay(child.stdout!, child.stdin!);
       expect(await requestPid(relay, process.pid, 15_000)).toBe(child.pid);
-      const base = RequestContext.create({ remote_addr: "127.0.0.1:5000", server: "smtp", uuid: "7d1c0f4e-0000-4000-8000-000000000001" });
+      const base = RequestContext.create({
+        remote_addr: "127.0.0.1:5000",
+        server: "smtp",
+        uuid: "7d1c0f4e-0000-4000-8000-000000000001",
+      });
       const exchange = async (event: TcpEvent, body: string) => {
         relay.send(encodePayloadFrame(jsonContextCodec.encode({ ...base, event }), Buffer.from(body)));
         const reply = splitPayload(await relay.receive());

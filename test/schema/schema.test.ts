@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { SCHEMA_PACKAGE, SCHEMA_VERSION } from "../../src/protocol/index.js";
 
 const root = new URL("../../", import.meta.url).pathname;
-const buf = (args: string[], cwd = root) => spawnSync("npx", ["--no-install", "buf", ...args], { cwd, encoding: "utf8" });
+const buf = (args: string[], cwd = root) =>
+  spawnSync("npx", ["--no-install", "buf", ...args], { cwd, encoding: "utf8" });
 
 describe("published schema", () => {
   it("has no breaking change against the last released image", () => {
@@ -28,7 +29,11 @@ describe("published schema", () => {
       cpSync(join(root, "buf.yaml"), join(copy, "buf.yaml"));
       const file = join(copy, "proto/rr/tcp/v1/tcp.proto");
       writeFileSync(file, readFileSync(file, "utf8").replace("string uuid = 3;", "string uuid = 7;"));
-      const result = spawnSync(join(root, "node_modules/.bin/buf"), ["breaking", "--against", "proto/releases/latest.binpb"], { cwd: copy, encoding: "utf8" });
+      const result = spawnSync(
+        join(root, "node_modules/.bin/buf"),
+        ["breaking", "--against", "proto/releases/latest.binpb"],
+        { cwd: copy, encoding: "utf8" },
+      );
       expect(result.status).not.toBe(0);
       expect(result.stdout + result.stderr).toMatch(/uuid|3/);
     } finally {

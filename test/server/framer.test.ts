@@ -1,7 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Framing } from "../../gen/ts/rr/tcp/v1/options.js";
-import { createFramer, DelimiterFramer, LengthPrefixFramer, MessageTooLargeError, RawFramer, type Framer } from "../../src/server/framer.js";
+import {
+  createFramer,
+  DelimiterFramer,
+  LengthPrefixFramer,
+  MessageTooLargeError,
+  RawFramer,
+  type Framer,
+} from "../../src/server/framer.js";
 
 /** Cuts `bytes` at the given sorted offsets. */
 function chunk(bytes: Buffer, cuts: number[]): Buffer[] {
@@ -56,7 +63,9 @@ describe("DelimiterFramer", () => {
     const alphabet = fc.constantFrom(0x61, 0x62, 0x0d, 0x0a, 0x2d);
     fc.assert(
       fc.property(
-        fc.uint8Array({ minLength: 1, maxLength: 4 }).map((d) => Buffer.from(d.map((x) => [0x61, 0x62, 0x0d, 0x0a, 0x2d][x % 5]!))),
+        fc
+          .uint8Array({ minLength: 1, maxLength: 4 })
+          .map((d) => Buffer.from(d.map((x) => [0x61, 0x62, 0x0d, 0x0a, 0x2d][x % 5]!))),
         fc.array(alphabet, { maxLength: 300 }).map((a) => Buffer.from(a)),
         fc.array(fc.nat(), { maxLength: 40 }),
         (delimiter, stream, cuts) => {

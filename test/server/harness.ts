@@ -23,7 +23,8 @@ export type Answer = { verb: TcpResponse | string; body?: string; pid?: number }
 export type Script = (event: RecordedEvent) => Answer | Promise<Answer>;
 
 /** Writes back DATA bodies, continues on CONNECTED, acknowledges CLOSE. */
-export const echoScript: Script = (e) => (e.event === "DATA" ? { verb: TcpResponse.WRITE, body: e.body } : { verb: TcpResponse.CONTINUE });
+export const echoScript: Script = (e) =>
+  e.event === "DATA" ? { verb: TcpResponse.WRITE, body: e.body } : { verb: TcpResponse.CONTINUE };
 
 export class RecordingPool implements EventPool {
   readonly events: RecordedEvent[] = [];
@@ -77,7 +78,11 @@ export class RecordingPool implements EventPool {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`timed out after ${ms} ms waiting for ${what}; events: ${JSON.stringify(this.events.map((e) => [e.uuid.slice(0, 8), e.event, e.body]))}`));
+        reject(
+          new Error(
+            `timed out after ${ms} ms waiting for ${what}; events: ${JSON.stringify(this.events.map((e) => [e.uuid.slice(0, 8), e.event, e.body]))}`,
+          ),
+        );
       }, ms);
       const cleanup = () => {
         clearTimeout(timer);

@@ -27,7 +27,10 @@ function socketPath(): string {
 }
 
 function server(addr: string): Promise<TcpServer> {
-  return TcpServer.listen({ pool: new RecordingPool(), tcp: TcpOptions.fromPartial({ servers: { main: TcpServerOptions.fromPartial({ addr }) } }) });
+  return TcpServer.listen({
+    pool: new RecordingPool(),
+    tcp: TcpOptions.fromPartial({ servers: { main: TcpServerOptions.fromPartial({ addr }) } }),
+  });
 }
 
 /** Sends `message` over the unix socket at `path` and resolves with what comes back before the server's FIN. */
@@ -47,7 +50,10 @@ function roundTrip(path: string, message: string): Promise<string> {
 
 /** Leaves a socket file behind: a process that dies (SIGKILL) while listening on `path`. */
 async function staleSocket(path: string): Promise<void> {
-  const child = spawn(process.execPath, ["-e", `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  const child = spawn(process.execPath, [
+    "-e",
+    `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`,
+  ]);
   await new Promise((resolve) => child.once("exit", resolve));
   expect(statSync(path).isSocket()).toBe(true);
 }

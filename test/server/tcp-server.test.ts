@@ -15,7 +15,9 @@ function tcpOptions(servers: Record<string, Partial<TcpServerOptions>>, extra: P
   return TcpOptions.fromPartial({
     read_buf_size: 1,
     ...extra,
-    servers: Object.fromEntries(Object.entries(servers).map(([name, s]) => [name, TcpServerOptions.fromPartial({ addr: "127.0.0.1:0", ...s })])),
+    servers: Object.fromEntries(
+      Object.entries(servers).map(([name, s]) => [name, TcpServerOptions.fromPartial({ addr: "127.0.0.1:0", ...s })]),
+    ),
   });
 }
 
@@ -32,7 +34,10 @@ function script(e: RecordedEvent): Answer | Promise<Answer> {
   if (body === "weird") return { verb: "FOO", body: "not written" };
   if (body === "fail") return Object.assign(new Error("worker sent an ERROR frame"), { code: "WORKER_ERROR", pid: 42 });
   const slow = /^slow:(\d+)$/.exec(body);
-  if (slow) return new Promise((resolve) => setTimeout(() => resolve({ verb: TcpResponse.WRITE, body: e.body }), Number(slow[1])));
+  if (slow)
+    return new Promise((resolve) =>
+      setTimeout(() => resolve({ verb: TcpResponse.WRITE, body: e.body }), Number(slow[1])),
+    );
   return { verb: TcpResponse.WRITE, body: e.body };
 }
 
@@ -75,7 +80,9 @@ describe("TcpServer with an in-test pool", () => {
     expect(connected.server).toBe("main");
     expect(connected.remote_addr).toBe(`127.0.0.1:${localPort}`);
     expect(uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(connected.context.toString()).toBe(`{"remote_addr":"127.0.0.1:${localPort}","server":"main","uuid":"${uuid}","event":"CONNECTED"}`);
+    expect(connected.context.toString()).toBe(
+      `{"remote_addr":"127.0.0.1:${localPort}","server":"main","uuid":"${uuid}","event":"CONNECTED"}`,
+    );
   });
 
   it("encodes a connection's contexts once: every DATA event carries the same context buffer", async () => {
@@ -177,7 +184,14 @@ describe("TcpServer with an in-test pool", () => {
     const { client, uuid } = await session((c) => void c.socket.write("slow:30\r\nslow:10\r\nslow:20\r\nz\r\n"));
     await client.receive("z\r\n");
     client.socket.end();
-    expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:slow:30\r\n", "DATA:slow:10\r\n", "DATA:slow:20\r\n", "DATA:z\r\n", "CLOSE"]);
+    expect(await pool.closed(uuid)).toEqual([
+      "CONNECTED",
+      "DATA:slow:30\r\n",
+      "DATA:slow:10\r\n",
+      "DATA:slow:20\r\n",
+      "DATA:z\r\n",
+      "CLOSE",
+    ]);
     expect(pool.maxInFlightPerConnection).toBe(1);
     expect(client.received()).toBe("slow:30\r\nslow:10\r\nslow:20\r\nz\r\n");
   });
@@ -192,7 +206,13 @@ describe("TcpServer with an in-test pool", () => {
       await new Promise((r) => setTimeout(r, 5));
       c.socket.end(bytes.subarray(9));
     }, lengthPort);
-    expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:\u0000\u0003one", "DATA:\u0000\u0003two", "DATA:\u0000\u0005three", "CLOSE"]);
+    expect(await pool.closed(uuid)).toEqual([
+      "CONNECTED",
+      "DATA:\u0000\u0003one",
+      "DATA:\u0000\u0003two",
+      "DATA:\u0000\u0005three",
+      "CLOSE",
+    ]);
     await within(client.ended, "FIN");
     expect(pool.events.find((e) => e.uuid === uuid)!.server).toBe("len");
   });
@@ -230,9 +250,14 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
 
   it("closes an idle connection with CLOSE after idle_timeout; busy time with a worker does not count", async () => {
     const pool = new RecordingPool((e) =>
-      e.body === "slow\r\n" ? new Promise((r) => setTimeout(() => r({ verb: TcpResponse.WRITE, body: "done\r\n" }), 250)) : { verb: TcpResponse.CONTINUE },
+      e.body === "slow\r\n"
+        ? new Promise((r) => setTimeout(() => r({ verb: TcpResponse.WRITE, body: "done\r\n" }), 250))
+        : { verb: TcpResponse.CONTINUE },
     );
-    const server = await TcpServer.listen({ pool, tcp: tcpOptions({ main: { idle_timeout: { seconds: 0, nanos: 150e6 } } }) });
+    const server = await TcpServer.listen({
+      pool,
+      tcp: tcpOptions({ main: { idle_timeout: { seconds: 0, nanos: 150e6 } } }),
+    });
     try {
       const client = await openClient(portOf(server.addresses().main!));
       const uuid = await pool.connectionAt(0);
@@ -283,7 +308,9 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
 
   it("shutdown lets a busy event finish (its WRITE is written), closes every connection with CLOSE and stops accepting", async () => {
     const pool = new RecordingPool((e) =>
-      e.body === "slow\r\n" ? new Promise((r) => setTimeout(() => r({ verb: TcpResponse.WRITE, body: "late\r\n" }), 200)) : { verb: TcpResponse.CONTINUE },
+      e.body === "slow\r\n"
+        ? new Promise((r) => setTimeout(() => r({ verb: TcpResponse.WRITE, body: "late\r\n" }), 200))
+        : { verb: TcpResponse.CONTINUE },
     );
     const server = await TcpServer.listen({ pool, tcp: tcpOptions({ main: {} }) });
     const port = portOf(server.addresses().main!);
@@ -323,7 +350,9 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
 
   it("reads no more from a client that does not read its replies (write buffer above its high-water mark)", async () => {
     const reply = "r".repeat(1 << 20);
-    const pool = new RecordingPool((e) => (e.event === "DATA" ? { verb: TcpResponse.WRITE, body: reply } : { verb: TcpResponse.CONTINUE }));
+    const pool = new RecordingPool((e) =>
+      e.event === "DATA" ? { verb: TcpResponse.WRITE, body: reply } : { verb: TcpResponse.CONTINUE },
+    );
     const server = await TcpServer.listen({ pool, tcp: tcpOptions({ main: {} }) });
     try {
       const client = await openClient(portOf(server.addresses().main!));
@@ -359,7 +388,11 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
   it("listens on IPv6 and unix sockets; remote_addr is [ip]:port, empty for unix peers", async () => {
     const dir = mkdtempSync(join(tmpdir(), "rr-tcp-unix-"));
     const pool = new RecordingPool();
-    const server = await TcpServer.listen({ pool, baseDir: dir, tcp: tcpOptions({ v6: { addr: "[::1]:0" }, local: { addr: "unix://rr.sock" } }) });
+    const server = await TcpServer.listen({
+      pool,
+      baseDir: dir,
+      tcp: tcpOptions({ v6: { addr: "[::1]:0" }, local: { addr: "unix://rr.sock" } }),
+    });
     try {
       const v6 = server.addresses().v6!;
       expect(v6).toMatch(/^\[::1\]:\d+$/);
@@ -406,8 +439,19 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
       await eventually(() => lines.filter((l) => l.msg === "connection closed").length === 2, "both close log lines");
       const warnings = lines.filter((l) => l.level === 40);
       expect(warnings).toEqual([
-        expect.objectContaining({ uuid: aUuid, server: "main", verb: "FOO", msg: expect.stringContaining('unknown verb "FOO"') }),
-        expect.objectContaining({ uuid: bUuid, server: "main", size: 20, limit: 16, msg: expect.stringContaining("exceeds max_message_size 16") }),
+        expect.objectContaining({
+          uuid: aUuid,
+          server: "main",
+          verb: "FOO",
+          msg: expect.stringContaining('unknown verb "FOO"'),
+        }),
+        expect.objectContaining({
+          uuid: bUuid,
+          server: "main",
+          size: 20,
+          limit: 16,
+          msg: expect.stringContaining("exceeds max_message_size 16"),
+        }),
       ]);
       expect(lines.filter((l) => l.msg === "connection opened").map((l) => l.uuid)).toEqual([aUuid, bUuid]);
       expect(lines.filter((l) => l.msg === "connection closed").map((l) => [l.uuid, l.reason])).toEqual([

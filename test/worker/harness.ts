@@ -2,18 +2,18 @@
  * Test support: plays RoadRunner's side against a real worker process. Frames are read back as
  * the exact bytes the worker wrote, so tests can compare them byte for byte.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { DEFAULT_MAX_PAYLOAD_SIZE, HEADER_BASE_SIZE, readFrameLength } from '../../src/goridge/index.js';
-import { capturedFrame } from '../fixtures/goridge-frames.js';
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_MAX_PAYLOAD_SIZE, HEADER_BASE_SIZE, readFrameLength } from "../../src/goridge/index.js";
+import { capturedFrame } from "../fixtures/goridge-frames.js";
 
 /** The command line a pool uses for a TypeScript worker: no `tsx` CLI in between, so the pid RoadRunner spawns is the worker's. */
-export const NODE_TSX = [process.execPath, '--import', 'tsx'] as const;
+export const NODE_TSX = [process.execPath, "--import", "tsx"] as const;
 
-export const ECHO_WORKER = fileURLToPath(new URL('../../examples/echo-worker.ts', import.meta.url));
-export const BEHAVIOUR_WORKER = fileURLToPath(new URL('./fixtures/behaviour-worker.ts', import.meta.url));
-export const LOOP_WORKER = fileURLToPath(new URL('./fixtures/loop-worker.ts', import.meta.url));
+export const ECHO_WORKER = fileURLToPath(new URL("../../examples/echo-worker.ts", import.meta.url));
+export const BEHAVIOUR_WORKER = fileURLToPath(new URL("./fixtures/behaviour-worker.ts", import.meta.url));
+export const LOOP_WORKER = fileURLToPath(new URL("./fixtures/loop-worker.ts", import.meta.url));
 
 /** The bytes of the captured frame whose name contains `part` (exactly one must match). */
 export const vector = capturedFrame;
@@ -30,13 +30,13 @@ export interface WorkerChild {
 export function startWorker(script: string, env: Record<string, string> = {}): WorkerChild {
   const [node, ...args] = NODE_TSX;
   const child = spawn(node, [...args, script], {
-    env: { ...process.env, RR_MODE: 'tcp', ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, RR_MODE: "tcp", ...env },
+    stdio: ["pipe", "pipe", "pipe"],
   });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
   const exit = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+    child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));
   });
   return { child, stderr: () => stderr, exit };
 }
@@ -46,7 +46,7 @@ export async function within<T>(ms: number, promise: Promise<T>, what: string, w
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`${what}: nothing within ${ms} ms${w ? `; worker stderr: ${w.stderr()}` : ''}`)),
+      () => reject(new Error(`${what}: nothing within ${ms} ms${w ? `; worker stderr: ${w.stderr()}` : ""}`)),
       ms,
     );
   });
@@ -69,15 +69,15 @@ export class RawFrames {
   #error: Error | undefined;
 
   constructor(stream: Readable) {
-    stream.on('data', (chunk: Buffer) => {
+    stream.on("data", (chunk: Buffer) => {
       this.#buffer = Buffer.concat([this.#buffer, chunk]);
       this.#parse();
     });
-    stream.on('end', () => {
+    stream.on("end", () => {
       this.#ended = true;
       this.#flush();
     });
-    stream.on('error', (err) => {
+    stream.on("error", (err) => {
       this.#error = err;
       this.#flush();
     });
@@ -138,30 +138,30 @@ export function pipesOf(w: WorkerChild): ServerSide {
   const frames = new RawFrames(w.child.stdout as Readable);
   const stdin = w.child.stdin!;
   // The worker may exit before a late write; the test looks at the exit code, not at EPIPE.
-  stdin.on('error', () => {});
+  stdin.on("error", () => {});
   return {
     send: (frame) => void stdin.write(frame),
-    reply: () => within(5000, frames.next(), 'waiting for a reply frame', w),
+    reply: () => within(5000, frames.next(), "waiting for a reply frame", w),
     end: () => stdin.end(),
   };
 }
 
 /** The socket relay a worker connected to `server` with: resolves on its first connection. */
-export function acceptRelay(server: import('node:net').Server, w: WorkerChild): Promise<ServerSide> {
+export function acceptRelay(server: import("node:net").Server, w: WorkerChild): Promise<ServerSide> {
   return within(
     10_000,
     new Promise<ServerSide>((resolve) => {
-      server.once('connection', (socket) => {
-        socket.on('error', () => {});
+      server.once("connection", (socket) => {
+        socket.on("error", () => {});
         const frames = new RawFrames(socket);
         resolve({
           send: (frame) => void socket.write(frame),
-          reply: () => within(5000, frames.next(), 'waiting for a reply frame', w),
+          reply: () => within(5000, frames.next(), "waiting for a reply frame", w),
           end: () => socket.end(),
         });
       });
     }),
-    'waiting for the worker to connect',
+    "waiting for the worker to connect",
     w,
   );
 }
