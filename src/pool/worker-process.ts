@@ -446,10 +446,13 @@ export class WorkerProcess {
     this.#exit = { code, signal };
     // The worker's own children (its group; a shell's command, a forked helper) must not outlive
     // it. While a member lives the group id cannot be reused, so this reaches only them.
-    try {
-      process.kill(-this.pid, "SIGKILL");
-    } catch {
-      // No one left in the group.
+    // pid 0 (the spawn failed) must never get here: process.kill(-0) is our own group.
+    if (this.pid > 0) {
+      try {
+        process.kill(-this.pid, "SIGKILL");
+      } catch {
+        // No one left in the group.
+      }
     }
     clearTimeout(this.#stopTimer);
     this.#abortStart?.abort(
