@@ -24,7 +24,7 @@ import {
   type Neutral,
   type TsFixture,
 } from "./vectors.js";
-import { frameHex, WorkerSession } from "./worker-session.js";
+import { frameHex, WorkerSession } from "../fixtures/worker-session.js";
 import { capturedFrame, capturedFrames, FRAMES_FIXTURE } from "../fixtures/goridge-frames.js";
 
 export type Language = "python" | "go";

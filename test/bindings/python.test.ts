@@ -8,7 +8,7 @@ import { encodePayloadFrame, FrameFlag } from "../../src/goridge/index.js";
 import { jsonContextCodec, protoContextCodec } from "../../src/protocol/index.js";
 import { describeLanguage } from "./cross-language.js";
 import { PYTHON, PYTHON_ECHO_WORKER, pythonEnv, requirePython } from "./toolchain.js";
-import { WorkerSession } from "./worker-session.js";
+import { WorkerSession } from "../fixtures/worker-session.js";
 
 describe("python", () => {
   describeLanguage("python");

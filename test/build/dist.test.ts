@@ -2,19 +2,14 @@
  * The built package (`npm run build`, what the published `bin` and `exports` point at) runs
  * without tsx: its CLI starts, and its default worker is the compiled echo worker.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  encodeControlFrame,
-  encodePayloadFrame,
-  requestPid,
-  splitPayload,
-  StreamRelay,
-} from "../../src/goridge/index.js";
+import { encodeControlFrame, encodePayloadFrame, parseControl, splitPayload } from "../../src/goridge/index.js";
 import { jsonContextCodec } from "../../src/protocol/index.js";
 import { RequestContext, TcpEvent } from "../../gen/ts/rr/tcp/v1/tcp.js";
+import { WorkerSession } from "../fixtures/worker-session.js";
 
 const root = new URL("../../", import.meta.url).pathname;
 const pkg = JSON.parse(
@@ -53,20 +48,19 @@ describe("the built package", () => {
     };
     const command = echoWorkerCommand();
     expect(command).toEqual([process.execPath, join(root, "dist/examples/echo-worker.js")]);
-    const child = spawn(command[0]!, command.slice(1), {
-      stdio: ["pipe", "pipe", "inherit"],
-      env: { ...process.env, RR_RELAY: "pipes" },
-    });
-    const relay = new StreamRelay(child.stdout!, child.stdin!);
-    expect(await requestPid(relay, process.pid, 10_000)).toBe(child.pid);
-    const context = jsonContextCodec.encode(
-      RequestContext.create({ remote_addr: "127.0.0.1:1", server: "main", uuid: "u", event: TcpEvent.DATA }),
-    );
-    relay.send(encodePayloadFrame(context, Buffer.from("hello\r\n")));
-    const reply = splitPayload(await relay.receive());
-    expect([reply.context.toString(), reply.body.toString()]).toEqual(["WRITE", "hello\r\n"]);
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-    relay.send(encodeControlFrame({ stop: true }));
-    expect(await exited).toBe(0);
+    const worker = new WorkerSession(command, process.env);
+    try {
+      worker.send(encodeControlFrame({ pid: process.pid }));
+      expect(parseControl(await worker.next())).toEqual({ pid: worker.child.pid });
+      const context = jsonContextCodec.encode(
+        RequestContext.create({ remote_addr: "127.0.0.1:1", server: "main", uuid: "u", event: TcpEvent.DATA }),
+      );
+      const reply = splitPayload(await worker.exchange(encodePayloadFrame(context, Buffer.from("hello\r\n"))));
+      expect([reply.context.toString(), reply.body.toString()]).toEqual(["WRITE", "hello\r\n"]);
+      worker.send(encodeControlFrame({ stop: true }));
+      expect(await worker.exit()).toEqual({ code: 0, signal: null });
+    } finally {
+      worker.kill();
+    }
   });
 });

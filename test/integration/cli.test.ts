@@ -189,9 +189,12 @@ describe("rr-tcp serve", () => {
     }
   });
 
-  it("`npm start` itself (package.json's start script): hello, quit; Ctrl-C stops every process it started", async () => {
+  /**
+   * `npm start` in its own process group, as a terminal runs it (Ctrl-C is SIGINT to the group),
+   * once rr-tcp said it is ready.
+   */
+  async function npmStart() {
     await assertPortFree(7000);
-    // Its own process group, as a terminal gives it: Ctrl-C is SIGINT to the whole group.
     const npm = spawn("npm", ["start"], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     npm.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -206,51 +209,52 @@ describe("rr-tcp serve", () => {
         return false;
       }
     };
-    try {
-      const deadline = Date.now() + 20_000;
-      while (!output.includes('"msg":"rr-tcp ready"')) {
-        if (Date.now() > deadline || npm.exitCode !== null) throw new Error(`npm start did not get ready:\n${output}`);
-        await new Promise((r) => setTimeout(r, 50));
+    const started = {
+      npm,
+      group,
+      groupAlive,
+      output: () => output,
+      exited: () => within(exited, `npm start to exit:\n${output}`, 15_000),
+      cleanup: () => groupAlive() && process.kill(-group, "SIGKILL"),
+    };
+    const deadline = Date.now() + 20_000;
+    while (!output.includes('"msg":"rr-tcp ready"')) {
+      if (Date.now() > deadline || npm.exitCode !== null) {
+        started.cleanup();
+        throw new Error(`npm start did not get ready:\n${output}`);
       }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return started;
+  }
+
+  it("`npm start` itself (package.json's start script): hello, quit; Ctrl-C stops every process it started", async () => {
+    const started = await npmStart();
+    try {
       await helloQuit(7000);
-      process.kill(-group, "SIGINT");
-      await within(exited, `npm start to exit after Ctrl-C:\n${output}`, 15_000);
-      expect(output).toContain('"msg":"rr-tcp stopped"');
-      // rr-tcp, tsx and npm are gone; the workers (their own process groups) were stopped by rr-tcp.
+      process.kill(-started.group, "SIGINT");
+      await started.exited();
+      expect(started.output()).toContain('"msg":"rr-tcp stopped"');
+      // rr-tcp and npm are gone; the workers (their own process groups) were stopped by rr-tcp.
       const deadlineGone = Date.now() + 5_000;
-      while (groupAlive() && Date.now() < deadlineGone) await new Promise((r) => setTimeout(r, 50));
-      expect(groupAlive()).toBe(false);
+      while (started.groupAlive() && Date.now() < deadlineGone) await new Promise((r) => setTimeout(r, 50));
+      expect(started.groupAlive()).toBe(false);
       await assertPortFree(7000);
     } finally {
-      if (groupAlive()) process.kill(-group, "SIGKILL");
+      started.cleanup();
     }
   });
 
   it("`npm start` under a process manager: SIGTERM to npm alone stops rr-tcp gracefully, nothing left behind", async () => {
-    await assertPortFree(7000);
-    const npm = spawn("npm", ["start"], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    npm.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    npm.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => npm.once("exit", (code) => resolve(code)));
-    const group = npm.pid!;
+    const started = await npmStart();
     try {
-      const deadline = Date.now() + 20_000;
-      while (!output.includes('"msg":"rr-tcp ready"')) {
-        if (Date.now() > deadline || npm.exitCode !== null) throw new Error(`npm start did not get ready:\n${output}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
       await helloQuit(7000);
-      npm.kill("SIGTERM"); // npm's pid only, as systemd or a container runtime would
-      await within(exited, `npm start to exit after SIGTERM:\n${output}`, 15_000);
-      expect(output).toContain('"msg":"rr-tcp stopped"');
+      started.npm.kill("SIGTERM"); // npm's pid only, as systemd or a container runtime would
+      await started.exited();
+      expect(started.output()).toContain('"msg":"rr-tcp stopped"');
       await assertPortFree(7000);
     } finally {
-      try {
-        process.kill(-group, "SIGKILL");
-      } catch {
-        // all gone
-      }
+      started.cleanup();
     }
   });
 

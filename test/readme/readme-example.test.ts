@@ -2,19 +2,13 @@
  * The worker example in README.md runs as written (its `rr-tcp/worker` import pointed at the
  * sources) and answers the server's frames as the README says.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { RequestContext, TcpEvent } from "../../gen/ts/rr/tcp/v1/tcp.js";
-import {
-  encodeControlFrame,
-  encodePayloadFrame,
-  requestPid,
-  splitPayload,
-  StreamRelay,
-} from "../../src/goridge/index.js";
+import { encodeControlFrame, encodePayloadFrame, parseControl, splitPayload } from "../../src/goridge/index.js";
+import { WorkerSession } from "../fixtures/worker-session.js";
 import { jsonContextCodec } from "../../src/protocol/index.js";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -32,32 +26,29 @@ describe("README worker example", () => {
     // .mts: top-level await needs ESM, and a temp folder has no package.json saying "type": "module".
     const file = join(dir, "worker.mts");
     writeFileSync(file, readmeWorker());
-    const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), file], {
-      stdio: ["pipe", "pipe", "inherit"],
-      env: { ...process.env, RR_RELAY: "pipes" },
-    });
+    const worker = new WorkerSession([process.execPath, "--import", import.meta.resolve("tsx"), file], process.env);
     try {
-      const relay = new StreamRelay(child.stdout!, child.stdin!);
-      expect(await requestPid(relay, process.pid, 15_000)).toBe(child.pid);
+      worker.send(encodeControlFrame({ pid: process.pid }));
+      expect(parseControl(await worker.next(15_000))).toEqual({ pid: worker.child.pid });
       const base = RequestContext.create({
         remote_addr: "127.0.0.1:5000",
         server: "smtp",
         uuid: "7d1c0f4e-0000-4000-8000-000000000001",
       });
       const exchange = async (event: TcpEvent, body: string) => {
-        relay.send(encodePayloadFrame(jsonContextCodec.encode({ ...base, event }), Buffer.from(body)));
-        const reply = splitPayload(await relay.receive());
+        const reply = splitPayload(
+          await worker.exchange(encodePayloadFrame(jsonContextCodec.encode({ ...base, event }), Buffer.from(body))),
+        );
         return [reply.context.toString(), reply.body.toString()];
       };
       expect(await exchange(TcpEvent.CONNECTED, "")).toEqual(["WRITE", "220 ready\r\n"]);
       expect(await exchange(TcpEvent.DATA, "hi\r\n")).toEqual(["WRITE", "hi\r\n"]);
       expect(await exchange(TcpEvent.DATA, "quit\r\n")).toEqual(["WRITECLOSE", "bye\r\n"]);
       expect(await exchange(TcpEvent.CLOSE, "")).toEqual(["CONTINUE", ""]);
-      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-      relay.send(encodeControlFrame({ stop: true }));
-      expect(await exited).toBe(0);
+      worker.send(encodeControlFrame({ stop: true }));
+      expect(await worker.exit()).toEqual({ code: 0, signal: null });
     } finally {
-      child.kill("SIGKILL");
+      worker.kill();
       rmSync(dir, { recursive: true, force: true });
     }
   });
