@@ -69,6 +69,7 @@ export {
 // TCP servers.
 export {
   MessageTooLargeError,
+  SERVER_NODE_FLAGS,
   Service,
   TcpServer,
   createFramer,

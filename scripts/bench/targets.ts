@@ -1,12 +1,14 @@
 /**
  * The servers the benchmark drives: the in-process Node echo server (the limit this runtime
- * allows) and rr-tcp itself, started through its CLI exactly as a user starts it.
+ * allows) and rr-tcp itself, started through its CLI exactly as a user starts it (with the Node
+ * flags `npm start` and the bin pass).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SERVER_NODE_FLAGS } from "../../src/server/node-flags.js";
 
 export interface RunningTarget {
   port: number;
@@ -83,7 +85,7 @@ export async function startRrTcp(target: RrTcpTarget): Promise<RunningTarget> {
     ].join("\n"),
   );
   const root = new URL("../../", import.meta.url).pathname;
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli.ts"), "serve", "-c", config], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, "--import", "tsx", join(root, "src/cli.ts"), "serve", "-c", config], {
     cwd: root,
     stdio: ["ignore", "inherit", "inherit"],
   });

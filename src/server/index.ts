@@ -12,6 +12,7 @@ export {
   type FramerOptions,
 } from "./framer.js";
 export { ListenError, openListener, remoteAddressOf, type Listener } from "./listener.js";
+export { SERVER_NODE_FLAGS } from "./node-flags.js";
 export { Service, type PoolStartOptions, type ServicePool, type StartPool } from "./serve.js";
 export { exitOnSignals, type ShutdownSignalOptions } from "./shutdown.js";
 export { TcpServer, type ServerCounters, type TcpServerInit } from "./tcp-server.js";

@@ -3,12 +3,13 @@
  * without tsx: its CLI starts, and its default worker is the compiled echo worker.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeControlFrame, encodePayloadFrame, parseControl, splitPayload } from "../../src/goridge/index.js";
 import { jsonContextCodec } from "../../src/protocol/index.js";
 import { RequestContext, TcpEvent } from "../../gen/ts/rr/tcp/v1/tcp.js";
+import { SERVER_NODE_FLAGS } from "../../src/server/node-flags.js";
 import { WorkerSession } from "../fixtures/worker-session.js";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -40,6 +41,14 @@ describe("the built package", () => {
       { encoding: "utf8" },
     );
     expect(resolved).toMatch(/addr: 127\.0\.0\.1:1025/);
+  });
+
+  it("runs as an executable, its shebang passing the server's node flags", () => {
+    const bin = join(root, pkg.bin["rr-tcp"]!);
+    // npm sets the mode when it links a bin; a plain build leaves it as tsc wrote it.
+    chmodSync(bin, 0o755);
+    expect(readFileSync(bin, "utf8").split("\n", 1)[0]).toBe(`#!/usr/bin/env -S node ${SERVER_NODE_FLAGS.join(" ")}`);
+    expect(execFileSync(bin, ["--version"], { encoding: "utf8" }).trim()).toBe(pkg.version);
   });
 
   it("defaults to the compiled echo worker, which serves without tsx", async () => {
