@@ -38,6 +38,8 @@ export {
   HandshakeError,
   RelayAddressError,
   RelayClosedError,
+  RelayListenError,
+  RpcFrameError,
   SocketRelayListener,
   StreamRelay,
   connectRelay,
@@ -89,6 +91,8 @@ export {
   type LoadedConfig,
 } from "./config/index.js";
 
-// The control API.
+// The control API, and RoadRunner's RPC (rpc.listen).
 export { ControlServer } from "./control/control-server.js";
+export { RpcServer, RpcListenError } from "./control/rpc-server.js";
+export { createRpcMethods, RpcMethodError, type RpcMethod } from "./control/rpc-methods.js";
 export type { ControlledPool, ControlledServer } from "./control/control-target.js";

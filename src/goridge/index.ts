@@ -21,5 +21,7 @@ export * from "./frame-reader.js";
 export * from "./relay.js";
 export * from "./relay-address.js";
 export * from "./handshake.js";
+export * from "./rpc-frame.js";
+export * from "./socket-listen.js";
 export * from "./socket-relay-listener.js";
 export * from "./connect-relay.js";

@@ -2,12 +2,12 @@
  * Server side of socket relays (spec §2.1): listen on a tcp or unix address; each worker
  * connects, proves who it is with the pid handshake, and is handed to whoever waits for that pid.
  */
-import { createServer, type Server, type Socket } from "node:net";
-import { GoridgeError, HandshakeError, RelayClosedError } from "./errors.js";
+import type { Server, Socket } from "node:net";
+import { HandshakeError, RelayClosedError } from "./errors.js";
 import { requestPid } from "./handshake.js";
-import { formatRelayAddress, type RelayAddress } from "./relay-address.js";
+import type { RelayAddress } from "./relay-address.js";
 import { StreamRelay } from "./relay.js";
-import { removeStaleSocketFile } from "./unix-socket-file.js";
+import { listenOnRelayAddress } from "./socket-listen.js";
 
 /** Options of {@link SocketRelayListener.listen}. */
 export interface SocketRelayListenerOptions {
@@ -21,18 +21,6 @@ export interface SocketRelayListenerOptions {
   parkTimeoutMs?: number;
   /** Told about connections that are dropped (failed handshake, duplicate pid, nobody waiting). */
   onError?: (err: Error) => void;
-}
-
-/** A listening socket could not be opened. */
-export class RelayListenError extends GoridgeError {
-  declare readonly code: "RELAY_LISTEN";
-  /** The address, in RoadRunner syntax. */
-  readonly address: string;
-
-  constructor(address: string, reason: string, options?: { cause?: unknown }) {
-    super("RELAY_LISTEN", `cannot listen on relay ${address}: ${reason}`, options);
-    this.address = address;
-  }
 }
 
 interface Waiter {
@@ -76,30 +64,7 @@ export class SocketRelayListener {
    * @throws RelayListenError if the address cannot be listened on.
    */
   static async listen(address: RelayAddress, opts: SocketRelayListenerOptions = {}): Promise<SocketRelayListener> {
-    const wanted = formatRelayAddress(address);
-    if (address.kind === "pipes") {
-      throw new RelayListenError(wanted, "pipes are not a socket; only tcp and unix addresses listen");
-    }
-    if (address.kind === "unix") await removeStaleSocket(wanted, address.path);
-    const server = createServer({ noDelay: true });
-    await new Promise<void>((resolve, reject) => {
-      const fail = (err: NodeJS.ErrnoException): void =>
-        reject(new RelayListenError(wanted, `${err.code ?? "error"}: ${err.message}`, { cause: err }));
-      server.once("error", fail);
-      const ready = (): void => {
-        server.off("error", fail);
-        resolve();
-      };
-      if (address.kind === "tcp") server.listen(address.port, address.host, ready);
-      else server.listen(address.path, ready);
-    });
-    // After listening, errors would only come from accepting; they must not crash the process.
-    server.on("error", (err) => opts.onError?.(err));
-    const bound = server.address();
-    const actual =
-      address.kind === "tcp" && bound !== null && typeof bound === "object"
-        ? formatRelayAddress({ kind: "tcp", host: address.host, port: bound.port })
-        : wanted;
+    const { server, address: actual } = await listenOnRelayAddress(address, (err) => opts.onError?.(err));
     return new SocketRelayListener(server, actual, opts);
   }
 
@@ -255,14 +220,5 @@ export class SocketRelayListener {
 
   #closedError(): RelayClosedError {
     return new RelayClosedError(this.address, "the listener is closed");
-  }
-}
-
-async function removeStaleSocket(address: string, path: string): Promise<void> {
-  try {
-    await removeStaleSocketFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new RelayListenError(address, `${code ? `${code}: ` : ""}${(err as Error).message}`, { cause: err });
   }
 }

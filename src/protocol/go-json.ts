@@ -51,3 +51,29 @@ export function goJsonString(value: string): string {
   }
   return out + '"';
 }
+
+/**
+ * A value as Go's json.Marshal writes the Go value it stands for: strings as {@link goJsonString},
+ * object keys in insertion order (a Go struct's field order), null for Go's nil slices and
+ * pointers. Numbers must be finite integers or ordinary floats (Go writes 1e21 and up, and below
+ * 1e-6, with an exponent; replies here never carry such values).
+ */
+export function goJsonValue(value: unknown): string {
+  if (value === null || value === undefined) return "null";
+  switch (typeof value) {
+    case "boolean":
+      return value ? "true" : "false";
+    case "number":
+      if (!Number.isFinite(value)) throw new RangeError(`json: unsupported value: ${value}`);
+      return String(value);
+    case "bigint":
+      return value.toString();
+    case "string":
+      return goJsonString(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(goJsonValue).join(",")}]`;
+  const fields = Object.entries(value as Record<string, unknown>).map(
+    ([k, v]) => `${goJsonString(k)}:${goJsonValue(v)}`,
+  );
+  return `{${fields.join(",")}}`;
+}

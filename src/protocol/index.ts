@@ -8,7 +8,7 @@ export {
 } from "./context-codec.js";
 export type { ContextCodec } from "./context-codec.js";
 export { ContextDecodeError } from "./errors.js";
-export { goJsonString } from "./go-json.js";
+export { goJsonString, goJsonValue } from "./go-json.js";
 export { TcpEvent, TcpResponse } from "./php-names.js";
 export { SCHEMA_PACKAGE, SCHEMA_VERSION } from "./schema-version.js";
 export {

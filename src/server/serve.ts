@@ -1,6 +1,6 @@
 /**
  * One running rr-tcp: a loaded config turned into a worker pool, the TCP servers on it, and the
- * control API when configured; and their orderly stop. The pool is started through an injected
+ * control API and RoadRunner's RPC endpoint when configured; and their orderly stop. The pool is started through an injected
  * function (the CLI passes `WorkerPool.start`), so the server side never imports src/pool.
  */
 import type { Logger } from "pino";
@@ -10,6 +10,8 @@ import type { LoadedConfig } from "../config/load.js";
 import { workerCommand } from "../config/defaults.js";
 import { formatIssue } from "../config/errors.js";
 import { ControlServer } from "../control/control-server.js";
+import { createRpcMethods } from "../control/rpc-methods.js";
+import { RpcServer } from "../control/rpc-server.js";
 import { durationToMs } from "../protocol/index.js";
 import type { EventPool } from "./event-pool.js";
 import { TcpServer } from "./tcp-server.js";
@@ -47,6 +49,7 @@ export class Service {
     readonly server: TcpServer,
     readonly pool: ServicePool,
     readonly control: ControlServer | undefined,
+    readonly rpc: RpcServer | undefined,
     private readonly logger: Logger,
     private readonly destroyTimeoutMs: number,
   ) {}
@@ -60,30 +63,38 @@ export class Service {
     for (const warning of loaded.warnings) logger.warn({ key: warning.path }, `config: ${formatIssue(warning)}`);
     const tcp = config.tcp!;
     const env: Record<string, string> = {};
-    if (config.rpc?.listen) env.RR_RPC = config.rpc.listen;
+    const rpc = config.rpc?.listen ? await RpcServer.listen(config.rpc.listen, logger) : undefined;
+    if (rpc) {
+      env.RR_RPC = rpc.address;
+      logger.info({ addr: rpc.address }, `RPC listening on ${rpc.address}`);
+    }
     Object.assign(env, config.server?.env ?? {});
-    const pool = await startPool({
-      pool: tcp.pool!,
-      command: workerCommand(config),
-      env,
-      relay: config.server?.relay || "pipes",
-      logger,
-      cwd: loaded.baseDir,
-    });
+    let pool: ServicePool | undefined;
     let server: TcpServer | undefined;
     let control: ControlServer | undefined;
     try {
+      pool = await startPool({
+        pool: tcp.pool!,
+        command: workerCommand(config),
+        env,
+        relay: config.server?.relay || "pipes",
+        logger,
+        cwd: loaded.baseDir,
+      });
       server = await TcpServer.listen({ tcp, pool, logger, baseDir: loaded.baseDir });
       if (config.control?.addr) {
         control = await ControlServer.listen(config.control.addr, pool, server, logger);
         logger.info({ addr: control.address }, `control API listening on ${control.address}`);
       }
+      rpc?.serve(createRpcMethods(pool, server));
     } catch (err) {
+      await control?.close();
       await server?.shutdown(0);
-      await pool.destroy();
+      await pool?.destroy();
+      await rpc?.close();
       throw err;
     }
-    return new Service(server, pool, control, logger, durationToMs(tcp.pool?.destroy_timeout) || 60_000);
+    return new Service(server, pool, control, rpc, logger, durationToMs(tcp.pool?.destroy_timeout) || 60_000);
   }
 
   /**
@@ -96,6 +107,7 @@ export class Service {
       const started = Date.now();
       const drained = await this.server.shutdown(this.destroyTimeoutMs);
       await this.control?.close();
+      await this.rpc?.close();
       // One destroy_timeout for the whole shutdown, not one for draining and another for the
       // workers; they still get a moment for the stop frame when draining used it all.
       await this.pool.destroy(Math.max(STOP_GRACE_MS, this.destroyTimeoutMs - (Date.now() - started)));

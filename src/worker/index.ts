@@ -13,3 +13,4 @@ export { replyOf, type Reply, type ReplyBody, type VerbReply } from "./reply.js"
 export { TcpWorker, type Handler } from "./tcp-worker.js";
 export { serve, describeFatal, type ServeOptions } from "./serve.js";
 export { guardStdout, type StdoutGuard } from "./stdout-guard.js";
+export { RpcClient, RpcCallError } from "./rpc-client.js";

@@ -64,5 +64,6 @@ describe("README config example", () => {
     expect(loaded.warnings).toEqual([]);
     expect(Object.keys(loaded.config.tcp!.servers)).toEqual(["smtp"]);
     expect(loaded.config.control?.addr).toBe("127.0.0.1:2112");
+    expect(loaded.config.rpc?.listen).toBe("tcp://127.0.0.1:6001");
   });
 });

@@ -207,7 +207,7 @@ type Config struct {
 	Server *ServerOptions `protobuf:"bytes,2,opt,name=server,proto3" json:"server,omitempty"`
 	// The TCP servers and their worker pool (RoadRunner's tcp plugin section).
 	Tcp *TcpOptions `protobuf:"bytes,3,opt,name=tcp,proto3" json:"tcp,omitempty"`
-	// RoadRunner's RPC section; only rpc.listen is used, passed to workers as RR_RPC.
+	// RoadRunner's RPC section: rr-tcp answers RoadRunner's goridge RPC at rpc.listen.
 	Rpc *RpcOptions `protobuf:"bytes,4,opt,name=rpc,proto3" json:"rpc,omitempty"`
 	// Logging.
 	Logs *LogsOptions `protobuf:"bytes,5,opt,name=logs,proto3" json:"logs,omitempty"`
@@ -815,7 +815,9 @@ type RpcOptions struct {
 	sizeCache     protoimpl.SizeCache
 	unknownFields protoimpl.UnknownFields
 
-	// The RPC address given to workers as RR_RPC, e.g. "tcp://127.0.0.1:6001"; empty = not set.
+	// Where to answer RoadRunner's goridge RPC (JSON codec: tcp.Close, resetter.List/Reset,
+	// informer.List/Workers), e.g. "tcp://127.0.0.1:6001" or "unix:///run/rr.sock"; workers get the
+	// bound address as RR_RPC. Empty = no RPC endpoint, as in RoadRunner without an rpc section.
 	Listen string `protobuf:"bytes,1,opt,name=listen,proto3" json:"listen,omitempty"`
 }
 

@@ -167,7 +167,7 @@ export interface Config {
   tcp:
     | TcpOptions
     | undefined;
-  /** RoadRunner's RPC section; only rpc.listen is used, passed to workers as RR_RPC. */
+  /** RoadRunner's RPC section: rr-tcp answers RoadRunner's goridge RPC at rpc.listen. */
   rpc:
     | RpcOptions
     | undefined;
@@ -335,7 +335,11 @@ export interface SupervisorOptions {
 
 /** RoadRunner's rpc section. */
 export interface RpcOptions {
-  /** The RPC address given to workers as RR_RPC, e.g. "tcp://127.0.0.1:6001"; empty = not set. */
+  /**
+   * Where to answer RoadRunner's goridge RPC (JSON codec: tcp.Close, resetter.List/Reset,
+   * informer.List/Workers), e.g. "tcp://127.0.0.1:6001" or "unix:///run/rr.sock"; workers get the
+   * bound address as RR_RPC. Empty = no RPC endpoint, as in RoadRunner without an rpc section.
+   */
   listen: string;
 }
 

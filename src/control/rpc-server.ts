@@ -1,0 +1,145 @@
+/**
+ * RoadRunner's RPC endpoint (`rpc.listen`, given to workers as RR_RPC): goridge frames over tcp
+ * or unix, one request answered at a time per connection, JSON codec. A PHP app that calls
+ * `$rpc->call('tcp.Close', $uuid)` through spiral/goridge works against rr-tcp unchanged.
+ *
+ * A frame that cannot be read (bad CRC, not an RPC request) ends that RPC connection only; a
+ * request that can be read always gets an answer, an error frame when it cannot be served.
+ */
+import type { Server, Socket } from "node:net";
+import type { Logger } from "pino";
+import {
+  codecName,
+  encodeRpcError,
+  encodeRpcReply,
+  FrameFlag,
+  listenOnRelayAddress,
+  parseRelayAddress,
+  parseRpcRequest,
+  RelayClosedError,
+  RelayListenError,
+  StreamRelay,
+  type RpcRequest,
+} from "../goridge/index.js";
+import { goJsonValue } from "../protocol/index.js";
+import { RpcMethodError, type RpcMethod } from "./rpc-methods.js";
+
+/** RPC arguments are a uuid or a plugin name; a larger frame is a mistake or an attack. */
+const MAX_RPC_PAYLOAD = 1024 * 1024;
+
+/** `rpc.listen` could not be listened on: a bad address, or one in use. */
+export class RpcListenError extends Error {
+  override readonly name = "RpcListenError";
+  readonly code = "RPC_LISTEN_FAILED";
+  /** The config key. */
+  readonly key = "rpc.listen";
+
+  constructor(
+    readonly listen: string,
+    cause: Error,
+  ) {
+    super(
+      cause instanceof RelayListenError
+        ? `rpc.listen: cannot listen on ${listen}: ${cause.reason}`
+        : `rpc.listen: ${cause.message}`,
+      { cause },
+    );
+  }
+}
+
+export class RpcServer {
+  readonly #connections = new Set<Socket>();
+  #methods: ReadonlyMap<string, RpcMethod> | undefined;
+
+  private constructor(
+    private readonly server: Server,
+    /** The address listened on, in RoadRunner syntax (the real port when 0 was asked). */
+    readonly address: string,
+    private readonly logger: Logger | undefined,
+  ) {
+    server.on("connection", (socket: Socket) => void this.#serve(socket));
+  }
+
+  /**
+   * Listens; calls are answered once {@link serve} gives the methods. RoadRunner's RPC is up
+   * before its workers start, so rr-tcp listens first too and gives workers the bound address.
+   *
+   * @throws RpcListenError for an address that is not tcp or unix, or cannot be bound.
+   */
+  static async listen(listen: string, logger?: Logger): Promise<RpcServer> {
+    try {
+      const { server, address } = await listenOnRelayAddress(parseRelayAddress(listen), (err) =>
+        logger?.warn({ err }, "RPC listener error"),
+      );
+      return new RpcServer(server, address, logger);
+    } catch (err) {
+      throw new RpcListenError(listen, err as Error);
+    }
+  }
+
+  serve(methods: ReadonlyMap<string, RpcMethod>): void {
+    this.#methods = methods;
+  }
+
+  close(): Promise<void> {
+    for (const socket of this.#connections) socket.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  async #serve(socket: Socket): Promise<void> {
+    this.#connections.add(socket);
+    const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : "unix socket";
+    const relay = new StreamRelay(socket, socket, {
+      name: `RPC connection from ${peer}`,
+      maxPayloadSize: MAX_RPC_PAYLOAD,
+    });
+    try {
+      for (;;) {
+        const request = parseRpcRequest(await relay.receive());
+        relay.send(await this.#answer(request));
+      }
+    } catch (err) {
+      if (!(err instanceof RelayClosedError)) {
+        this.logger?.warn({ err, peer }, `closing the RPC connection from ${peer}: ${(err as Error).message}`);
+      }
+    } finally {
+      relay.close();
+      socket.destroy();
+      this.#connections.delete(socket);
+    }
+  }
+
+  async #answer(request: RpcRequest): Promise<Buffer> {
+    if (this.#methods === undefined) return encodeRpcError(request, "rr-tcp is still starting; call again shortly");
+    const method = this.#methods.get(request.method);
+    if (method === undefined) return encodeRpcError(request, this.#notFound(request.method, this.#methods));
+    if (request.codec !== FrameFlag.CODEC_JSON) {
+      return encodeRpcError(
+        request,
+        `rr-tcp's RPC speaks the json codec; ${request.method} was called with ${codecName(request.codec)}`,
+      );
+    }
+    let arg: unknown;
+    try {
+      // goridge-go leaves the argument at its zero value when the body is empty.
+      arg = request.body.length === 0 ? "" : JSON.parse(request.body.toString("utf8"));
+    } catch (err) {
+      return encodeRpcError(request, `the argument of ${request.method} is not JSON: ${(err as Error).message}`);
+    }
+    try {
+      return encodeRpcReply(request, Buffer.from(goJsonValue(await method(arg))));
+    } catch (err) {
+      if (!(err instanceof RpcMethodError)) this.logger?.error({ err, method: request.method }, "RPC method failed");
+      return encodeRpcError(request, (err as Error).message);
+    }
+  }
+
+  // Go net/rpc's own words, which RoadRunner's clients see for a wrong name.
+  #notFound(name: string, methods: ReadonlyMap<string, RpcMethod>): string {
+    const dot = name.lastIndexOf(".");
+    if (dot < 0) return `rpc: service/method request ill-formed: ${name}`;
+    const service = name.slice(0, dot);
+    const known = [...methods.keys()].some((m) => m.startsWith(`${service}.`));
+    return known ? `rpc: can't find method ${name}` : `rpc: can't find service ${name}`;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * RoadRunner's RPC from a worker (`RR_RPC`), as spiral/goridge's `RPC` class gives it to PHP:
+ * `await rpc.call("tcp.Close", request.uuid)` closes a connection from outside its own event,
+ * under rr-tcp and under RoadRunner alike. JSON codec; one call at a time on the connection,
+ * further calls wait their turn.
+ */
+import { connectRelay, encodeRpcRequest, FrameFlag, parseRpcReply, type StreamRelay } from "../goridge/index.js";
+
+/** The server answered a call with an error (unknown method, bad argument, the method failed). */
+export class RpcCallError extends Error {
+  override readonly name = "RpcCallError";
+  readonly code = "RPC_CALL_FAILED";
+
+  constructor(
+    readonly method: string,
+    readonly serverMessage: string,
+  ) {
+    super(`RPC ${method} failed: ${serverMessage}`);
+  }
+}
+
+export class RpcClient {
+  #seq = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly relay: StreamRelay) {}
+
+  /**
+   * @param address `tcp://host:port` or `unix://path`; default `RR_RPC`, then RoadRunner's
+   *   default `tcp://127.0.0.1:6001`.
+   * @throws RelayAddressError, RelayConnectError.
+   */
+  static async connect(address = process.env.RR_RPC || "tcp://127.0.0.1:6001"): Promise<RpcClient> {
+    return new RpcClient(await connectRelay(address, undefined, { name: `RPC ${address}` }));
+  }
+
+  /**
+   * Calls `method` ("Service.Method") with `arg`, JSON-encoded, and returns the decoded result.
+   *
+   * @throws RpcCallError when the server answers with an error; RelayClosedError or
+   *   RpcFrameError when the connection breaks or answers out of turn.
+   */
+  call(method: string, arg: unknown): Promise<unknown> {
+    const result = this.#queue.then(() => this.#call(method, arg));
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  close(): void {
+    this.relay.close();
+  }
+
+  async #call(method: string, arg: unknown): Promise<unknown> {
+    const seq = (this.#seq = (this.#seq + 1) >>> 0);
+    this.relay.send(encodeRpcRequest(seq, method, FrameFlag.CODEC_JSON, Buffer.from(JSON.stringify(arg ?? null))));
+    const reply = parseRpcReply(await this.relay.receive(), seq);
+    if (!reply.ok) throw new RpcCallError(method, reply.message);
+    return reply.body.length === 0 ? null : JSON.parse(reply.body.toString("utf8"));
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * RoadRunner's RPC at rpc.listen, served by a running rr-tcp: real sockets, real workers. The
+ * caller is the SDK's RpcClient, which builds frames as spiral/goridge's RPC does; a worker uses
+ * it through RR_RPC the way a PHP app closes a connection. Raw frames check what a client that
+ * is not ours sees: the reply's layout, Go's key order, errors, and a broken caller that harms
+ * nobody else.
+ */
+import { connect, type Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  encodeFrame,
+  encodeRpcRequest,
+  FrameFlag,
+  FrameReader,
+  parseRelayAddress,
+  type Frame,
+} from "../../src/goridge/index.js";
+import { RpcCallError, RpcClient } from "../../src/worker/index.js";
+import { startService, type RunningService } from "../integration/harness.js";
+import { openClient, within } from "../server/harness.js";
+
+const CONFIG = `
+rpc:
+  listen: tcp://127.0.0.1:0
+server:
+  command: \${WORKER_CMD}
+  env:
+    RECORD_FILE: \${RECORD_FILE}
+tcp:
+  servers:
+    main: { addr: "127.0.0.1:0" }
+  pool: { num_workers: 2, destroy_timeout: 5s }
+`;
+
+let rr: RunningService;
+let rpc: RpcClient;
+beforeAll(async () => {
+  rr = await startService(CONFIG);
+  rpc = await RpcClient.connect(rr.service.rpc!.address);
+});
+afterAll(async () => {
+  rpc?.close();
+  await rr?.stop();
+});
+
+interface RawConnection {
+  socket: Socket;
+  next(): Promise<Frame>;
+  closed: Promise<void>;
+}
+
+/** An RPC connection without the SDK: bytes out, frames in. */
+async function rawConnection(): Promise<RawConnection> {
+  const address = parseRelayAddress(rr.service.rpc!.address);
+  if (address.kind !== "tcp") throw new Error("expected a tcp RPC address");
+  const socket = connect({ host: address.host, port: address.port });
+  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  const reader = new FrameReader();
+  const frames: Frame[] = [];
+  const waiting: Array<(f: Frame) => void> = [];
+  socket.on("data", (chunk: Buffer) =>
+    reader.push(chunk, (frame) => {
+      const copy = { ...frame, payload: Buffer.from(frame.payload) };
+      const w = waiting.shift();
+      if (w) w(copy);
+      else frames.push(copy);
+    }),
+  );
+  socket.on("error", () => undefined);
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  return {
+    socket,
+    next: () => {
+      const f = frames.shift();
+      return f ? Promise.resolve(f) : within(new Promise<Frame>((r) => waiting.push(r)), "an RPC reply");
+    },
+    closed,
+  };
+}
+
+describe("rpc.listen", () => {
+  it("gives workers the bound address as RR_RPC, where a worker closes its own connection with tcp.Close", async () => {
+    expect(rr.service.rpc!.address).toMatch(/^tcp:\/\/127\.0\.0\.1:[1-9]\d*$/);
+    const client = await openClient(rr.port("main"));
+    const uuid = await rr.recording.uuidOf(client.socket.localPort);
+    client.socket.write("rpcclose\r\n");
+    await within(client.ended, "FIN after the worker's tcp.Close");
+    await rr.recording.until((all) => all.some((r) => r.uuid === uuid && r.event === "CLOSE"), "CLOSE");
+    expect(rr.recording.log(uuid)).toEqual(["CONNECTED", "DATA:rpcclose\r\n", "RPC:tcp.Close=true", "CLOSE"]);
+    // Closed while its event was with the worker: the reply's WRITE is dropped, as RoadRunner's is.
+    expect(client.received()).toBe("");
+  });
+
+  it("tcp.Close closes an idle connection with its one CLOSE event, and answers true as RoadRunner does", async () => {
+    const client = await openClient(rr.port("main"));
+    const uuid = await rr.recording.uuidOf(client.socket.localPort);
+    client.socket.write("hello\r\n");
+    await client.receive("hello\r\n");
+    expect(await rpc.call("tcp.Close", uuid)).toBe(true);
+    await within(client.ended, "FIN after tcp.Close");
+    await rr.recording.until((all) => all.some((r) => r.uuid === uuid && r.event === "CLOSE"), "CLOSE");
+    expect(rr.recording.log(uuid)).toEqual(["CONNECTED", "DATA:hello\r\n", "CLOSE"]);
+    // Unknown (and already closed) uuids answer true too: RoadRunner never says otherwise.
+    expect(await rpc.call("tcp.Close", uuid)).toBe(true);
+    expect(await rpc.call("tcp.Close", "00000000-0000-4000-8000-000000000000")).toBe(true);
+  });
+
+  it("answers a PHP-shaped request with seq and method echoed and the JSON result, flags json", async () => {
+    const raw = await rawConnection();
+    try {
+      raw.socket.write(encodeRpcRequest(7, "resetter.List", FrameFlag.CODEC_JSON, Buffer.from("true")));
+      const reply = await raw.next();
+      expect(reply.flags).toBe(FrameFlag.CODEC_JSON);
+      expect(reply.options).toEqual([7, "resetter.List".length]);
+      expect(reply.payload.toString()).toBe('resetter.List["tcp"]');
+    } finally {
+      raw.socket.destroy();
+    }
+  });
+
+  it("informer.Workers lists the pool's workers with RoadRunner's process.State fields, in Go's order", async () => {
+    const raw = await rawConnection();
+    try {
+      raw.socket.write(encodeRpcRequest(1, "informer.Workers", FrameFlag.CODEC_JSON, Buffer.from('"tcp"')));
+      const reply = await raw.next();
+      const json = reply.payload.subarray("informer.Workers".length).toString();
+      const parsed = JSON.parse(json) as { workers: Array<Record<string, unknown>> };
+      const pids = rr.service.pool.state().workers.map((w) => w.pid);
+      expect(parsed.workers.map((w) => w.pid).sort()).toEqual([...pids].sort());
+      for (const worker of parsed.workers) {
+        expect(Object.keys(worker)).toEqual([
+          "pid",
+          "status",
+          "numExecs",
+          "created",
+          "memoryUsage",
+          "CPUPercent",
+          "command",
+          "statusStr",
+        ]);
+        expect([worker.status, worker.statusStr]).toEqual([1, "ready"]);
+        // Unix nanoseconds, as Go's time.UnixNano: within a minute of now.
+        const createdMs = Number(BigInt(/"created":(\d+)/.exec(json)![1]!) / 1_000_000n);
+        expect(Math.abs(createdMs - Date.now())).toBeLessThan(60_000);
+      }
+      raw.socket.write(encodeRpcRequest(2, "informer.Workers", FrameFlag.CODEC_JSON, Buffer.from('"http"')));
+      expect((await raw.next()).payload.toString()).toBe('informer.Workers{"workers":null}');
+    } finally {
+      raw.socket.destroy();
+    }
+  });
+
+  it("resetter.Reset replaces every worker", async () => {
+    const before = rr.service.pool.state().workers.map((w) => w.pid);
+    expect(await rpc.call("resetter.Reset", "tcp")).toBe(true);
+    const after = rr.service.pool.state().workers.map((w) => w.pid);
+    expect(after).toHaveLength(2);
+    expect(after.filter((pid) => before.includes(pid))).toEqual([]);
+    await expect(rpc.call("resetter.Reset", "http")).rejects.toThrow(/no such plugin: http/);
+  });
+
+  it("names what is wrong in an error frame (flag ERROR) and keeps the connection", async () => {
+    const failures: Array<[string, unknown, RegExp]> = [
+      ["tcp.Open", "x", /^rpc: can't find method tcp\.Open$/],
+      ["http.Reset", "x", /^rpc: can't find service http\.Reset$/],
+      ["Close", "x", /^rpc: service\/method request ill-formed: Close$/],
+      ["tcp.Close", 42, /tcp\.Close takes the connection's uuid \(a JSON string\), got a number/],
+    ];
+    for (const [method, arg, message] of failures) {
+      const err = await rpc.call(method, arg).catch((e: unknown) => e);
+      expect(err, method).toBeInstanceOf(RpcCallError);
+      expect((err as RpcCallError).serverMessage).toMatch(message);
+    }
+    const raw = await rawConnection();
+    try {
+      raw.socket.write(encodeRpcRequest(3, "tcp.Close", FrameFlag.CODEC_GOB, Buffer.from([1, 2, 3])));
+      const gob = await raw.next();
+      expect(gob.flags).toBe(FrameFlag.CODEC_GOB | FrameFlag.ERROR);
+      expect(gob.options).toEqual([3, 9]);
+      expect(gob.payload.toString()).toBe("tcp.Closerr-tcp's RPC speaks the json codec; tcp.Close was called with gob");
+      raw.socket.write(encodeRpcRequest(4, "tcp.Close", FrameFlag.CODEC_JSON, Buffer.from("{not json")));
+      expect((await raw.next()).payload.toString()).toMatch(/^tcp\.Closethe argument of tcp\.Close is not JSON: /);
+      // Still served on the same connection.
+      raw.socket.write(encodeRpcRequest(5, "informer.List", FrameFlag.CODEC_JSON, Buffer.from("true")));
+      expect((await raw.next()).payload.toString()).toBe('informer.List["tcp"]');
+    } finally {
+      raw.socket.destroy();
+    }
+  });
+
+  it("drops only the connection that sends a broken frame; other callers and clients carry on", async () => {
+    const broken = await rawConnection();
+    const frame = encodeRpcRequest(1, "tcp.Close", FrameFlag.CODEC_JSON, Buffer.from('"x"'));
+    frame[7] = frame[7]! ^ 0xff; // corrupt the header CRC
+    broken.socket.write(frame);
+    await within(broken.closed, "the server closing the broken RPC connection");
+
+    const noOptions = await rawConnection();
+    noOptions.socket.write(encodeFrame(FrameFlag.CODEC_JSON, [], Buffer.from("tcp.Close")));
+    await within(noOptions.closed, "the server closing a connection that sent a frame without RPC options");
+
+    expect(await rpc.call("informer.List", true)).toEqual(["tcp"]);
+    const client = await openClient(rr.port("main"));
+    client.socket.write("still here\r\n");
+    await client.receive("still here\r\n");
+    client.socket.end();
+  });
+});
+
+describe("rpc.listen that cannot be used", () => {
+  it("stops startup with an error naming rpc.listen, and leaves no worker behind", async () => {
+    const taken = await rawConnection();
+    try {
+      const address = rr.service.rpc!.address;
+      const err = await startService(CONFIG.replace("tcp://127.0.0.1:0", address)).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "RPC_LISTEN_FAILED", key: "rpc.listen" });
+      expect((err as Error).message).toMatch(new RegExp(`^rpc\\.listen: cannot listen on ${address}: EADDRINUSE`));
+      const bad = await startService(CONFIG.replace("tcp://127.0.0.1:0", "pipes")).catch((e: unknown) => e);
+      expect((bad as Error).message).toMatch(/^rpc\.listen: cannot listen on pipes: pipes are not a socket/);
+    } finally {
+      taken.socket.destroy();
+    }
+  });
+});
