@@ -71,7 +71,8 @@ export function goJsonValue(value: unknown): string {
     case "string":
       return goJsonString(value);
   }
-  if (Array.isArray(value)) return `[${value.map(goJsonValue).join(",")}]`;
+  // Array.from, not map: a hole becomes null as in JSON.stringify, not an empty slot.
+  if (Array.isArray(value)) return `[${Array.from(value, goJsonValue).join(",")}]`;
   const fields = Object.entries(value as Record<string, unknown>).map(
     ([k, v]) => `${goJsonString(k)}:${goJsonValue(v)}`,
   );
