@@ -4,6 +4,10 @@ import type { PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
 export interface ControlledPool {
   state(): PoolState;
   reset(): Promise<void>;
+  /** One more worker, kept (RoadRunner's informer.AddWorker). */
+  addWorker(): Promise<void>;
+  /** One worker fewer: an idle one now, else a busy one after its event (informer.RemoveWorker). */
+  removeWorker(): Promise<void>;
 }
 
 /** What the control API needs of the TCP servers. */

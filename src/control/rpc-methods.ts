@@ -8,6 +8,10 @@
  *   resetter.Reset(plugin string) bool    replace every worker
  *   informer.List(bool) []string          ["tcp"]
  *   informer.Workers(plugin string)       {"workers": [process.State...]}
+ *   informer.AddWorker(plugin string)     one more worker
+ *   informer.RemoveWorker(plugin string)  one worker fewer
+ *
+ * AddWorker and RemoveWorker answer false: RoadRunner's methods never set their bool result.
  */
 import { WorkerStatus, type WorkerState } from "../../gen/ts/rr/tcp/v1/control.js";
 import { durationToMs } from "../protocol/index.js";
@@ -39,6 +43,10 @@ export function createRpcMethods(pool: ControlledPool, server: ControlledServer)
     if (typeof arg !== "string") throw new RpcMethodError(`${method} takes a plugin name (a JSON string)`);
     return arg;
   };
+  const ownPlugin = (method: string, arg: unknown): void => {
+    const name = pluginName(method, arg);
+    if (name !== PLUGIN) throw new RpcMethodError(`no such plugin: ${name} (rr-tcp runs only "${PLUGIN}")`);
+  };
   return new Map<string, RpcMethod>([
     [
       "tcp.Close",
@@ -54,13 +62,28 @@ export function createRpcMethods(pool: ControlledPool, server: ControlledServer)
     [
       "resetter.Reset",
       async (arg) => {
-        const name = pluginName("resetter.Reset", arg);
-        if (name !== PLUGIN) throw new RpcMethodError(`no such plugin: ${name} (rr-tcp runs only "${PLUGIN}")`);
+        ownPlugin("resetter.Reset", arg);
         await pool.reset();
         return true;
       },
     ],
     ["informer.List", () => [PLUGIN]],
+    [
+      "informer.AddWorker",
+      async (arg) => {
+        ownPlugin("informer.AddWorker", arg);
+        await pool.addWorker();
+        return false;
+      },
+    ],
+    [
+      "informer.RemoveWorker",
+      async (arg) => {
+        ownPlugin("informer.RemoveWorker", arg);
+        await pool.removeWorker();
+        return false;
+      },
+    ],
     [
       "informer.Workers",
       (arg) => {

@@ -35,6 +35,8 @@ export interface PoolStartOptions {
 export interface ServicePool extends EventPool {
   state(): PoolState;
   reset(): Promise<void>;
+  addWorker(): Promise<void>;
+  removeWorker(): Promise<void>;
   /** Stops every worker; SIGKILL after `timeoutMs`. */
   destroy(timeoutMs?: number): Promise<void>;
 }

@@ -24,6 +24,12 @@ function fixtures() {
         queued: 2,
       }),
     reset: async () => void resets++,
+    addWorker: async () => {
+      throw new Error("the control API does not add workers");
+    },
+    removeWorker: async () => {
+      throw new Error("the control API does not remove workers");
+    },
   };
   const server: ControlledServer = {
     closeConnection: (uuid) => open.delete(uuid),

@@ -159,6 +159,17 @@ describe("rpc.listen", () => {
     await expect(rpc.call("resetter.Reset", "http")).rejects.toThrow(/no such plugin: http/);
   });
 
+  it("informer.AddWorker and RemoveWorker grow and shrink the pool, answering false as RoadRunner", async () => {
+    const count = () => rr.service.pool.state().workers.length;
+    expect(count()).toBe(2);
+    expect(await rpc.call("informer.AddWorker", "tcp")).toBe(false);
+    expect(count()).toBe(3);
+    expect(await rpc.call("informer.RemoveWorker", "tcp")).toBe(false);
+    expect(count()).toBe(2);
+    await expect(rpc.call("informer.AddWorker", "jobs")).rejects.toThrow(/no such plugin: jobs/);
+    expect(count()).toBe(2);
+  });
+
   it("names what is wrong in an error frame (flag ERROR) and keeps the connection", async () => {
     const failures: Array<[string, unknown, RegExp]> = [
       ["tcp.Open", "x", /^rpc: can't find method tcp\.Open$/],
