@@ -43,10 +43,16 @@ export function createRpcMethods(pool: ControlledPool, server: ControlledServer)
     if (typeof arg !== "string") throw new RpcMethodError(`${method} takes a plugin name (a JSON string)`);
     return arg;
   };
-  const ownPlugin = (method: string, arg: unknown): void => {
-    const name = pluginName(method, arg);
-    if (name !== PLUGIN) throw new RpcMethodError(`no such plugin: ${name} (rr-tcp runs only "${PLUGIN}")`);
-  };
+  // A pool action on RoadRunner's "tcp" plugin, answered with RoadRunner's fixed result.
+  const onPool = (method: string, action: () => Promise<void>, result: boolean): [string, RpcMethod] => [
+    method,
+    async (arg) => {
+      const name = pluginName(method, arg);
+      if (name !== PLUGIN) throw new RpcMethodError(`no such plugin: ${name} (rr-tcp runs only "${PLUGIN}")`);
+      await action();
+      return result;
+    },
+  ];
   return new Map<string, RpcMethod>([
     [
       "tcp.Close",
@@ -59,31 +65,10 @@ export function createRpcMethods(pool: ControlledPool, server: ControlledServer)
       },
     ],
     ["resetter.List", () => [PLUGIN]],
-    [
-      "resetter.Reset",
-      async (arg) => {
-        ownPlugin("resetter.Reset", arg);
-        await pool.reset();
-        return true;
-      },
-    ],
+    onPool("resetter.Reset", () => pool.reset(), true),
     ["informer.List", () => [PLUGIN]],
-    [
-      "informer.AddWorker",
-      async (arg) => {
-        ownPlugin("informer.AddWorker", arg);
-        await pool.addWorker();
-        return false;
-      },
-    ],
-    [
-      "informer.RemoveWorker",
-      async (arg) => {
-        ownPlugin("informer.RemoveWorker", arg);
-        await pool.removeWorker();
-        return false;
-      },
-    ],
+    onPool("informer.AddWorker", () => pool.addWorker(), false),
+    onPool("informer.RemoveWorker", () => pool.removeWorker(), false),
     [
       "informer.Workers",
       (arg) => {
