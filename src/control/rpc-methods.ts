@@ -89,7 +89,7 @@ function processState(worker: WorkerState, now: number) {
     pid: worker.pid,
     status,
     numExecs: worker.num_execs,
-    created: BigInt(now - durationToMs(worker.age)) * 1_000_000n,
+    created: BigInt(Math.round((now - durationToMs(worker.age)) * 1e6)),
     memoryUsage: worker.rss_bytes,
     CPUPercent: 0,
     command: "",

@@ -18,6 +18,7 @@ import {
   parseRpcRequest,
   RelayClosedError,
   RelayListenError,
+  RpcFrameError,
   StreamRelay,
   type RpcRequest,
 } from "../goridge/index.js";
@@ -25,7 +26,15 @@ import { goJsonValue } from "../protocol/index.js";
 import { RpcMethodError, type RpcMethod } from "./rpc-methods.js";
 
 /** RPC arguments are a uuid or a plugin name; a larger frame is a mistake or an attack. */
-const MAX_RPC_PAYLOAD = 1024 * 1024;
+const MAX_RPC_PAYLOAD = 64 * 1024;
+/** Longer than any "Service.Method"; error replies quote the name, so it stays short. */
+const MAX_METHOD_NAME = 256;
+/**
+ * RPC callers are workers and operators' tools, a handful at a time. The cap (with the payload
+ * limit and one request read at a time) bounds what callers can make the server hold, and keeps
+ * them from taking the file descriptors the TCP listeners need.
+ */
+const MAX_RPC_CONNECTIONS = 256;
 
 /** `rpc.listen` could not be listened on: a bad address, or one in use. */
 export class RpcListenError extends Error {
@@ -87,8 +96,13 @@ export class RpcServer {
   }
 
   async #serve(socket: Socket): Promise<void> {
-    this.#connections.add(socket);
     const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : "unix socket";
+    if (this.#connections.size >= MAX_RPC_CONNECTIONS) {
+      this.logger?.warn({ peer }, `refusing the RPC connection from ${peer}: ${MAX_RPC_CONNECTIONS} are open`);
+      socket.destroy();
+      return;
+    }
+    this.#connections.add(socket);
     const relay = new StreamRelay(socket, socket, {
       name: `RPC connection from ${peer}`,
       maxPayloadSize: MAX_RPC_PAYLOAD,
@@ -96,7 +110,17 @@ export class RpcServer {
     try {
       for (;;) {
         const request = parseRpcRequest(await relay.receive());
+        if (request.methodBytes.length > MAX_METHOD_NAME) {
+          throw new RpcFrameError(
+            `the method name is ${request.methodBytes.length} bytes (at most ${MAX_METHOD_NAME})`,
+          );
+        }
+        // One request at a time: a caller that sends without reading its replies stops being
+        // read, instead of making the server queue its requests and replies.
+        socket.pause();
         relay.send(await this.#answer(request));
+        await relay.drained();
+        socket.resume();
       }
     } catch (err) {
       if (!(err instanceof RelayClosedError)) {

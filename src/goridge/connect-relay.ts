@@ -28,11 +28,22 @@ export async function connectRelay(
   if (parsed.kind === "pipes") {
     return new StreamRelay(io?.input ?? process.stdin, io?.output ?? process.stdout, relayOpts);
   }
-  const socket = await new Promise<Socket>((resolve, reject) => {
+  const socket = await connectSocket(parsed, name);
+  return new StreamRelay(socket, socket, relayOpts);
+}
+
+/**
+ * Connects a socket to a tcp or unix relay address.
+ *
+ * @param name used in the error.
+ * @throws RelayConnectError if the socket cannot connect.
+ */
+export function connectSocket(address: Exclude<RelayAddress, { kind: "pipes" }>, name: string): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
     const s =
-      parsed.kind === "tcp"
-        ? connect({ host: parsed.host, port: parsed.port, noDelay: true })
-        : connect({ path: parsed.path });
+      address.kind === "tcp"
+        ? connect({ host: address.host, port: address.port, noDelay: true })
+        : connect({ path: address.path });
     const fail = (err: Error): void => reject(new RelayConnectError(name, { cause: err }));
     s.once("error", fail);
     s.once("connect", () => {
@@ -40,5 +51,4 @@ export async function connectRelay(
       resolve(s);
     });
   });
-  return new StreamRelay(socket, socket, relayOpts);
 }

@@ -90,10 +90,11 @@ export class Service {
       }
       rpc?.serve(createRpcMethods(pool, server));
     } catch (err) {
-      await control?.close();
-      await server?.shutdown(0);
-      await pool?.destroy();
-      await rpc?.close();
+      // Undo everything, each step whatever the others do; the error to report is the first one.
+      // RPC goes first: a worker holding an RPC connection should see it end before its stop.
+      await Promise.allSettled([rpc?.close(), control?.close()]);
+      await Promise.allSettled([server?.shutdown(0)]);
+      await Promise.allSettled([pool?.destroy()]);
       throw err;
     }
     return new Service(server, pool, control, rpc, logger, durationToMs(tcp.pool?.destroy_timeout) || 60_000);

@@ -4,7 +4,17 @@
  * under rr-tcp and under RoadRunner alike. JSON codec; one call at a time on the connection,
  * further calls wait their turn.
  */
-import { connectRelay, encodeRpcRequest, FrameFlag, parseRpcReply, type StreamRelay } from "../goridge/index.js";
+import type { Socket } from "node:net";
+import {
+  connectSocket,
+  encodeRpcRequest,
+  FrameFlag,
+  parseRelayAddress,
+  parseRpcReply,
+  RelayAddressError,
+  RpcFrameError,
+  StreamRelay,
+} from "../goridge/index.js";
 
 /** The server answered a call with an error (unknown method, bad argument, the method failed). */
 export class RpcCallError extends Error {
@@ -22,16 +32,30 @@ export class RpcCallError extends Error {
 export class RpcClient {
   #seq = 0;
   #queue: Promise<unknown> = Promise.resolve();
+  #pending = 0;
+  readonly #relay: StreamRelay;
 
-  private constructor(private readonly relay: StreamRelay) {}
+  private constructor(
+    private readonly socket: Socket,
+    name: string,
+  ) {
+    this.#relay = new StreamRelay(socket, socket, { name });
+    // An idle client must not keep its worker alive after the server asked it to stop.
+    socket.unref();
+  }
 
   /**
    * @param address `tcp://host:port` or `unix://path`; default `RR_RPC`, then RoadRunner's
    *   default `tcp://127.0.0.1:6001`.
-   * @throws RelayAddressError, RelayConnectError.
+   * @throws RelayAddressError (also for `pipes`, which are the worker's own relay), RelayConnectError.
    */
   static async connect(address = process.env.RR_RPC || "tcp://127.0.0.1:6001"): Promise<RpcClient> {
-    return new RpcClient(await connectRelay(address, undefined, { name: `RPC ${address}` }));
+    const parsed = parseRelayAddress(address);
+    if (parsed.kind === "pipes") {
+      throw new RelayAddressError(address, "RPC needs a tcp or unix address; pipes are the worker's own relay");
+    }
+    const name = `RPC ${address}`;
+    return new RpcClient(await connectSocket(parsed, name), name);
   }
 
   /**
@@ -47,14 +71,23 @@ export class RpcClient {
   }
 
   close(): void {
-    this.relay.close();
+    this.#relay.close();
   }
 
   async #call(method: string, arg: unknown): Promise<unknown> {
     const seq = (this.#seq = (this.#seq + 1) >>> 0);
-    this.relay.send(encodeRpcRequest(seq, method, FrameFlag.CODEC_JSON, Buffer.from(JSON.stringify(arg ?? null))));
-    const reply = parseRpcReply(await this.relay.receive(), seq);
-    if (!reply.ok) throw new RpcCallError(method, reply.message);
-    return reply.body.length === 0 ? null : JSON.parse(reply.body.toString("utf8"));
+    if (this.#pending++ === 0) this.socket.ref();
+    try {
+      this.#relay.send(encodeRpcRequest(seq, method, FrameFlag.CODEC_JSON, Buffer.from(JSON.stringify(arg ?? null))));
+      const reply = parseRpcReply(await this.#relay.receive(), seq);
+      if (!reply.ok) throw new RpcCallError(method, reply.message);
+      return reply.body.length === 0 ? null : JSON.parse(reply.body.toString("utf8"));
+    } catch (err) {
+      // Out of step with the server: every later reply would answer the wrong call.
+      if (err instanceof RpcFrameError) this.#relay.close();
+      throw err;
+    } finally {
+      if (--this.#pending === 0) this.socket.unref();
+    }
   }
 }

@@ -5,7 +5,11 @@
  * is not ours sees: the reply's layout, Go's key order, errors, and a broken caller that harms
  * nobody else.
  */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   encodeFrame,
@@ -16,8 +20,9 @@ import {
   type Frame,
 } from "../../src/goridge/index.js";
 import { RpcCallError, RpcClient } from "../../src/worker/index.js";
-import { startService, type RunningService } from "../integration/harness.js";
-import { openClient, within } from "../server/harness.js";
+import { ROOT, startService, TSX_LOADER, type RunningService } from "../integration/harness.js";
+import { eventually, openClient, within } from "../server/harness.js";
+import { WorkerStatus } from "../../gen/ts/rr/tcp/v1/control.js";
 
 const CONFIG = `
 rpc:
@@ -119,6 +124,11 @@ describe("rpc.listen", () => {
   });
 
   it("informer.Workers lists the pool's workers with RoadRunner's process.State fields, in Go's order", async () => {
+    // The previous test's last CLOSE event may still be with a worker.
+    await eventually(
+      () => rr.service.pool.state().workers.every((w) => w.status === WorkerStatus.READY),
+      "every worker ready",
+    );
     const raw = await rawConnection();
     try {
       raw.socket.write(encodeRpcRequest(1, "informer.Workers", FrameFlag.CODEC_JSON, Buffer.from('"tcp"')));
@@ -218,8 +228,105 @@ describe("rpc.listen", () => {
   });
 });
 
+describe("RPC callers that misbehave", () => {
+  it("closes a connection whose frame is too large or whose method name is too long", async () => {
+    const big = await rawConnection();
+    big.socket.write(encodeRpcRequest(1, "tcp.Close", FrameFlag.CODEC_JSON, Buffer.alloc(65 * 1024, 0x20)));
+    await within(big.closed, "the server closing a connection that sent a 65 KiB frame");
+    const longName = await rawConnection();
+    longName.socket.write(encodeRpcRequest(1, "tcp." + "x".repeat(300), FrameFlag.CODEC_JSON, Buffer.from('""')));
+    await within(longName.closed, "the server closing a connection that sent a 304-byte method name");
+    expect(await rpc.call("informer.List", true)).toEqual(["tcp"]);
+  });
+
+  it("stops reading a caller that does not read its replies, instead of queueing for it", async () => {
+    const flood = await rawConnection();
+    flood.socket.pause(); // never read a reply
+    const request = encodeRpcRequest(1, "informer.List", FrameFlag.CODEC_JSON, Buffer.from("true"));
+    const burst = Buffer.concat(Array.from({ length: 4096 }, () => request));
+    // Keep writing until our own buffer backs up: the kernel buffers are full because the
+    // server stopped reading. A server that read on would take all 64 MiB (and queue replies).
+    const limit = 64 * 1024 * 1024;
+    let written = 0;
+    while (written < limit && flood.socket.writableLength <= 4 * burst.length) {
+      flood.socket.write(burst);
+      written += burst.length;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(written).toBeLessThan(limit);
+    // Everyone else is served meanwhile.
+    expect(await rpc.call("informer.List", true)).toEqual(["tcp"]);
+    const client = await openClient(rr.port("main"));
+    client.socket.write("ping\r\n");
+    await client.receive("ping\r\n");
+    client.socket.end();
+    flood.socket.destroy();
+  });
+
+  it("refuses connections past 256 open ones, and serves again once they close", async () => {
+    const held = await Promise.all(Array.from({ length: 255 }, () => rawConnection()));
+    try {
+      // 255 here plus the suite's own client: the cap is reached.
+      const refused = await rawConnection();
+      await within(refused.closed, "the 257th RPC connection closed at once");
+    } finally {
+      for (const c of held) c.socket.destroy();
+    }
+    // The server notices the closes a moment later; until then a new caller may still be refused.
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const again = await RpcClient.connect(rr.service.rpc!.address);
+      try {
+        expect(await again.call("informer.List", true)).toEqual(["tcp"]);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      } finally {
+        again.close();
+      }
+    }
+  });
+});
+
+describe("RpcClient", () => {
+  it("does not keep its process alive while idle (a worker asked to stop must exit)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rr-tcp-rpc-"));
+    const script = join(dir, "idle-client.mts");
+    writeFileSync(
+      script,
+      [
+        `import { RpcClient } from ${JSON.stringify(join(ROOT, "src/worker/index.ts"))};`,
+        `const rpc = await RpcClient.connect(process.argv[2]);`,
+        `console.log(JSON.stringify(await rpc.call("informer.List", true)));`,
+        `// no rpc.close(): the process must still end`,
+      ].join("\n"),
+    );
+    try {
+      const child = spawn(process.execPath, ["--import", TSX_LOADER, script, rr.service.rpc!.address], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      try {
+        expect(await within(exit, "the idle client's process exiting by itself", 15_000)).toBe(0);
+      } finally {
+        child.kill("SIGKILL");
+      }
+      expect(out.trim()).toBe('["tcp"]');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses pipes, which are the worker's own relay", async () => {
+    await expect(RpcClient.connect("pipes")).rejects.toThrow(/RPC needs a tcp or unix address/);
+  });
+});
+
 describe("rpc.listen that cannot be used", () => {
-  it("stops startup with an error naming rpc.listen, and leaves no worker behind", async () => {
+  it("stops startup with an error naming rpc.listen (before any worker starts)", async () => {
     const taken = await rawConnection();
     try {
       const address = rr.service.rpc!.address;
