@@ -1,7 +1,8 @@
 /**
- * The Node flags the rr-tcp server process runs with. `npm start` and the `rr-tcp` bin's
- * shebang pass them (a test holds both to this list); an embedding program should start Node
- * with them too, since V8 flags cannot be changed safely once the process runs.
+ * The Node flags the rr-tcp server process runs with. `npm start` and the `rr-tcp` command (the
+ * launcher scripts/write-bin.ts writes at build time) pass them, and tests hold both to this list;
+ * an embedding program should start Node with them too, since V8 flags cannot be changed safely
+ * once the process runs (v8.setFlagsFromString("--single-threaded-gc") crashes V8).
  *
  * `--single-threaded-gc`: V8's parallel scavenges and concurrent marking hand work to helper
  * threads and the main thread waits for them. An application server's workers are meant to use

@@ -3,13 +3,14 @@
  * without tsx: its CLI starts, and its default worker is the compiled echo worker.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeControlFrame, encodePayloadFrame, parseControl, splitPayload } from "../../src/goridge/index.js";
 import { jsonContextCodec } from "../../src/protocol/index.js";
 import { RequestContext, TcpEvent } from "../../gen/ts/rr/tcp/v1/tcp.js";
-import { SERVER_NODE_FLAGS } from "../../src/server/node-flags.js";
+import { binLauncher } from "../../scripts/write-bin.js";
 import { WorkerSession } from "../fixtures/worker-session.js";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -33,7 +34,7 @@ describe("the built package", () => {
   });
 
   it("runs its CLI with plain node", () => {
-    const bin = join(root, pkg.bin["rr-tcp"]!);
+    const bin = join(root, "dist/src/cli.js");
     expect(execFileSync(process.execPath, [bin, "--version"], { encoding: "utf8" }).trim()).toBe(pkg.version);
     const resolved = execFileSync(
       process.execPath,
@@ -43,12 +44,18 @@ describe("the built package", () => {
     expect(resolved).toMatch(/addr: 127\.0\.0\.1:1025/);
   });
 
-  it("runs as an executable, its shebang passing the server's node flags", () => {
+  it("runs as a command through its launcher, which gives node the server's flags", async () => {
     const bin = join(root, pkg.bin["rr-tcp"]!);
-    // npm sets the mode when it links a bin; a plain build leaves it as tsc wrote it.
-    chmodSync(bin, 0o755);
-    expect(readFileSync(bin, "utf8").split("\n", 1)[0]).toBe(`#!/usr/bin/env -S node ${SERVER_NODE_FLAGS.join(" ")}`);
+    expect(readFileSync(bin, "utf8")).toBe(binLauncher());
     expect(execFileSync(bin, ["--version"], { encoding: "utf8" }).trim()).toBe(pkg.version);
+    // Through a symlink, as npm links bins into node_modules/.bin.
+    const dir = mkdtempSync(join(tmpdir(), "rr-tcp-bin-"));
+    try {
+      symlinkSync(bin, join(dir, "rr-tcp"));
+      expect(execFileSync(join(dir, "rr-tcp"), ["--version"], { encoding: "utf8" }).trim()).toBe(pkg.version);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("defaults to the compiled echo worker, which serves without tsx", async () => {
