@@ -16,10 +16,10 @@ import {
   listenOnRelayAddress,
   parseRelayAddress,
   parseRpcRequest,
-  RelayClosedError,
+  FrameReader,
   RelayListenError,
   RpcFrameError,
-  StreamRelay,
+  type Frame,
   type RpcRequest,
 } from "../goridge/index.js";
 import { goJsonValue } from "../protocol/index.js";
@@ -66,7 +66,7 @@ export class RpcServer {
     readonly address: string,
     private readonly logger: Logger | undefined,
   ) {
-    server.on("connection", (socket: Socket) => void this.#serve(socket));
+    server.on("connection", (socket: Socket) => this.#serve(socket));
   }
 
   /**
@@ -77,8 +77,10 @@ export class RpcServer {
    */
   static async listen(listen: string, logger?: Logger): Promise<RpcServer> {
     try {
-      const { server, address } = await listenOnRelayAddress(parseRelayAddress(listen), (err) =>
-        logger?.warn({ err }, "RPC listener error"),
+      const { server, address } = await listenOnRelayAddress(
+        parseRelayAddress(listen),
+        (err) => logger?.warn({ err }, "RPC listener error"),
+        { allowHalfOpen: true },
       );
       return new RpcServer(server, address, logger);
     } catch (err) {
@@ -95,7 +97,7 @@ export class RpcServer {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
-  async #serve(socket: Socket): Promise<void> {
+  #serve(socket: Socket): void {
     const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : "unix socket";
     if (this.#connections.size >= MAX_RPC_CONNECTIONS) {
       this.logger?.warn({ peer }, `refusing the RPC connection from ${peer}: ${MAX_RPC_CONNECTIONS} are open`);
@@ -103,34 +105,62 @@ export class RpcServer {
       return;
     }
     this.#connections.add(socket);
-    const relay = new StreamRelay(socket, socket, {
-      name: `RPC connection from ${peer}`,
-      maxPayloadSize: MAX_RPC_PAYLOAD,
-    });
-    try {
-      for (;;) {
-        const request = parseRpcRequest(await relay.receive());
-        if (request.methodBytes.length > MAX_METHOD_NAME) {
-          throw new RpcFrameError(
-            `the method name is ${request.methodBytes.length} bytes (at most ${MAX_METHOD_NAME})`,
-          );
-        }
-        // One request at a time: a caller that sends without reading its replies stops being
-        // read, instead of making the server queue its requests and replies.
-        socket.pause();
-        relay.send(await this.#answer(request));
-        await relay.drained();
-        socket.resume();
-      }
-    } catch (err) {
-      if (!(err instanceof RelayClosedError)) {
-        this.logger?.warn({ err, peer }, `closing the RPC connection from ${peer}: ${(err as Error).message}`);
-      }
-    } finally {
-      relay.close();
+    socket.once("close", () => this.#connections.delete(socket));
+    socket.on("error", () => undefined);
+    const reader = new FrameReader({ maxPayloadSize: MAX_RPC_PAYLOAD });
+    const frames: Frame[] = [];
+    let answering = false;
+    let ended = false;
+    const drop = (err: Error): void => {
+      this.logger?.warn({ err, peer }, `closing the RPC connection from ${peer}: ${err.message}`);
       socket.destroy();
-      this.#connections.delete(socket);
-    }
+    };
+    // One request at a time: while one is answered the socket is not read, so a caller that
+    // sends without reading its replies is stopped by TCP instead of queued for by the server.
+    const answerAll = async (): Promise<void> => {
+      if (answering) return;
+      answering = true;
+      socket.pause();
+      try {
+        for (let frame = frames.shift(); frame !== undefined; frame = frames.shift()) {
+          const request = parseRpcRequest(frame);
+          if (request.methodBytes.length > MAX_METHOD_NAME) {
+            throw new RpcFrameError(
+              `the method name is ${request.methodBytes.length} bytes (at most ${MAX_METHOD_NAME})`,
+            );
+          }
+          const reply = await this.#answer(request);
+          if (socket.destroyed) return;
+          if (!socket.write(reply)) await drainedOrClosed(socket);
+        }
+        // Like Go's net/rpc, a caller that half-closes after its requests still gets the replies.
+        if (ended) socket.end();
+        else socket.resume();
+      } catch (err) {
+        drop(err as Error);
+      } finally {
+        answering = false;
+      }
+    };
+    socket.on("data", (chunk: Buffer) => {
+      try {
+        reader.push(chunk, (frame) => frames.push(frame));
+      } catch (err) {
+        drop(err as Error);
+        return;
+      }
+      void answerAll();
+    });
+    socket.on("end", () => {
+      ended = true;
+      try {
+        reader.end();
+      } catch (err) {
+        drop(err as Error);
+        return;
+      }
+      void answerAll();
+    });
   }
 
   async #answer(request: RpcRequest): Promise<Buffer> {
@@ -166,4 +196,16 @@ export class RpcServer {
     const known = [...methods.keys()].some((m) => m.startsWith(`${service}.`));
     return known ? `rpc: can't find method ${name}` : `rpc: can't find service ${name}`;
   }
+}
+
+function drainedOrClosed(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off("drain", done);
+      socket.off("close", done);
+      resolve();
+    };
+    socket.on("drain", done);
+    socket.on("close", done);
+  });
 }

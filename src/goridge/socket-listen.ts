@@ -32,12 +32,14 @@ export interface ListeningSocket {
 
 /**
  * @param onError told about errors after listening (from accepting); they never throw.
+ * @param opts.allowHalfOpen keep a connection writable after the peer's FIN (net's option).
  * @throws RelayListenError for `pipes`, a unix path held by another file or a live listener,
  *   or an address that cannot be bound.
  */
 export async function listenOnRelayAddress(
   address: RelayAddress,
   onError?: (err: Error) => void,
+  opts?: { allowHalfOpen?: boolean },
 ): Promise<ListeningSocket> {
   const wanted = formatRelayAddress(address);
   if (address.kind === "pipes") {
@@ -51,7 +53,7 @@ export async function listenOnRelayAddress(
       throw new RelayListenError(wanted, `${code ? `${code}: ` : ""}${(err as Error).message}`, { cause: err });
     }
   }
-  const server = createServer({ noDelay: true });
+  const server = createServer({ noDelay: true, allowHalfOpen: opts?.allowHalfOpen ?? false });
   await new Promise<void>((resolve, reject) => {
     const fail = (err: NodeJS.ErrnoException): void =>
       reject(new RelayListenError(wanted, `${err.code ?? "error"}: ${err.message}`, { cause: err }));

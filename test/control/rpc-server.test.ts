@@ -169,6 +169,19 @@ describe("rpc.listen", () => {
     await expect(rpc.call("resetter.Reset", "http")).rejects.toThrow(/no such plugin: http/);
   });
 
+  it("answers what a caller sent before its FIN (as `nc -N` does), then closes, as Go's net/rpc", async () => {
+    const raw = await rawConnection();
+    const ended = new Promise<void>((resolve) => raw.socket.once("end", () => resolve()));
+    // A slow call (it replaces every worker) and a quick one, then FIN at once.
+    raw.socket.write(encodeRpcRequest(1, "resetter.Reset", FrameFlag.CODEC_JSON, Buffer.from('"tcp"')));
+    raw.socket.end(encodeRpcRequest(2, "resetter.List", FrameFlag.CODEC_JSON, Buffer.from("true")));
+    const first = await raw.next();
+    expect([first.options, first.payload.toString()]).toEqual([[1, 14], "resetter.Resettrue"]);
+    const second = await raw.next();
+    expect([second.options, second.payload.toString()]).toEqual([[2, 13], 'resetter.List["tcp"]']);
+    await within(ended, "the server's FIN after the replies");
+  });
+
   it("informer.AddWorker and RemoveWorker grow and shrink the pool, answering false as RoadRunner", async () => {
     const count = () => rr.service.pool.state().workers.length;
     expect(count()).toBe(2);
