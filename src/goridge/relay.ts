@@ -24,6 +24,8 @@ export interface Relay {
   close(): void;
   /** True once the relay can carry no more frames. */
   readonly isClosed: boolean;
+  /** True when bytes arrived that no `receive()` has taken yet: whole frames, or part of one. */
+  readonly hasUnread: boolean;
   /**
    * Calls `cb` once when the relay closes: with no argument after `close()`, else with the error
    * that closed it. Called soon after registering if the relay is already closed.
@@ -115,6 +117,10 @@ export class StreamRelay implements Relay {
 
   get isClosed(): boolean {
     return this.#reason !== undefined;
+  }
+
+  get hasUnread(): boolean {
+    return this.#frames.length > 0 || this.#reader.bufferedBytes > 0;
   }
 
   send(frame: Buffer): void {

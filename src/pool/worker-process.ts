@@ -217,6 +217,18 @@ export class WorkerProcess {
   /** Sends one event. The worker must be READY; `execDone` reports the outcome. */
   exec(event: PendingEvent): void {
     this.#moveTo(WorkerStatus.WORKING);
+    if (this.#relay?.hasUnread) {
+      // It already sent more than its last reply (a second reply, say). With no request ids in
+      // the protocol, that frame would pass for this event's reply and give one client another's
+      // bytes: the event goes to another worker, this one is replaced.
+      this.#log.warn(
+        { workerPid: this.pid },
+        `worker pid ${this.pid} sent a frame it was not asked for (a second reply?); killing it`,
+      );
+      this.kill("it sent a frame it was not asked for");
+      this.#opts.listener.execDone(this, event, RERUN);
+      return;
+    }
     this.#current = event;
     try {
       this.#send(event.request);

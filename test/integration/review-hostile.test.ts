@@ -111,6 +111,37 @@ describe("a worker that writes a bad frame (review)", () => {
   );
 });
 
+describe("a worker that replies twice to one event", () => {
+  it("never hands its extra reply to the next client: that event goes to another worker, it is replaced", async () => {
+    const before = await poolHealthy();
+    const logsBefore = logs.length;
+    // The other worker is busy, so the next client's event waits in line when the double reply
+    // arrives and is handed to the same worker at once: the moment the extra frame would pass
+    // for its reply.
+    const busy = await openClient(port);
+    busy.socket.write("slow:600\r\n");
+    await new Promise((r) => setTimeout(r, 50));
+    const culpritClient = await openClient(port);
+    culpritClient.socket.write("twice\r\n");
+    await new Promise((r) => setTimeout(r, 30));
+    const next = await openClient(port);
+    next.socket.write("mine\r\n");
+    await culpritClient.receive(":twice\r\n");
+    const culprit = Number(culpritClient.received().split(":")[0]);
+    await next.receive(":mine\r\n");
+    expect(next.received()).not.toContain("STALE");
+    expect(Number(next.received().split(":")[0])).not.toBe(culprit);
+    await busy.receive(":slow:600\r\n");
+    const warning = logs.slice(logsBefore).find((l) => l.msg.includes("sent a frame it was not asked for"));
+    expect(warning, JSON.stringify(logs.slice(logsBefore))).toMatchObject({ workerPid: culprit });
+    const after = await poolHealthy();
+    expect(before).toContain(culprit);
+    expect(after).not.toContain(culprit);
+    for (const c of [busy, culpritClient, next]) c.socket.end();
+    await bystanderServed();
+  });
+});
+
 /** Writes 1 MiB chunks until `stop()` holds or `total` bytes are written; returns what it wrote. */
 async function flood(socket: Socket, total: number, stop: () => boolean): Promise<number> {
   const chunk = Buffer.alloc(1 << 20, "a");
