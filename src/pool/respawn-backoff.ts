@@ -40,8 +40,12 @@ export class RespawnBackoff {
     return delay;
   }
 
-  /** A worker proved healthy: the next failure starts from the initial delay. */
-  success(): void {
-    this.#failures = 0;
+  /**
+   * A worker started at `startedAt` served an event: if it started after the last failure, the
+   * command works again and the next failure starts from the initial delay. Old workers serving
+   * prove nothing about the command (a broken deploy keeps them busy while new ones fail).
+   */
+  success(startedAt: number): void {
+    if (startedAt >= this.#lastFailureAt) this.#failures = 0;
   }
 }

@@ -262,10 +262,14 @@ export class WorkerPool implements EventPool {
     if (to === WorkerStatus.STOPPED) this.#workers.delete(worker);
     if (this.#phase !== "running" || this.#opts.debug) return;
     const diedByItself = worker.stopReason === undefined;
+    // Dead, or killed for breaking the protocol (a PHP notice on stdout, say), before serving
+    // anything: as good as failing to start, so its replacement waits for the backoff.
+    const failedEarly =
+      (diedByItself || worker.misbehaved) && worker.numExecs === 0 && Date.now() - worker.readyAt < EARLY_EXIT_MS;
     if (to === WorkerStatus.STOPPING) {
-      // Replaced at once when the pool asked it to go; when it died, wait for its exit to know
-      // whether it died at start.
-      if (!diedByItself && worker.readyAt > 0) this.#replenish();
+      // Replaced at once when the pool asked it to go; otherwise wait for its exit to know
+      // whether it failed at start.
+      if (!diedByItself && !failedEarly && worker.readyAt > 0) this.#replenish();
       return;
     }
     if (from === WorkerStatus.STARTING || worker.failedToStart) {
@@ -273,10 +277,11 @@ export class WorkerPool implements EventPool {
         worker,
         worker.startError?.message ?? `worker pid ${worker.pid} ${worker.exitDescription} while starting`,
       );
-    } else if (diedByItself && worker.numExecs === 0 && Date.now() - worker.readyAt < EARLY_EXIT_MS) {
+    } else if (failedEarly) {
+      const what = diedByItself ? worker.exitDescription : `was killed because ${worker.stopReason}`;
       this.#startFailed(
         worker,
-        `worker command "${this.#commandText}" (pid ${worker.pid}) ${worker.exitDescription} right after its pid handshake`,
+        `worker command "${this.#commandText}" (pid ${worker.pid}) ${what} right after its pid handshake`,
       );
     } else {
       if (diedByItself) {
@@ -297,7 +302,7 @@ export class WorkerPool implements EventPool {
       event.reject(outcome);
     } else {
       this.#inPool--;
-      this.#backoff.success();
+      this.#backoff.success(worker.startedAt);
       event.resolve(outcome);
     }
     if (worker.status === WorkerStatus.WORKING) this.#free(worker);

@@ -95,6 +95,8 @@ export class WorkerProcess {
   retireReason: string | undefined;
   /** Why the pool or the worker itself ended it; undefined while running or if it died on its own. */
   stopReason: string | undefined;
+  /** Killed for breaking the protocol (a bad or unasked-for frame), not stopped by the pool. */
+  misbehaved = false;
   /** Why the start failed, when it did. */
   startError: PoolError | undefined;
   /** Resolves once the process is gone and the status is STOPPED. */
@@ -225,6 +227,7 @@ export class WorkerProcess {
         { workerPid: this.pid },
         `worker pid ${this.pid} sent a frame it was not asked for (a second reply?); killing it`,
       );
+      this.misbehaved = true;
       this.kill("it sent a frame it was not asked for");
       this.#opts.listener.execDone(this, event, RERUN);
       return;
@@ -386,6 +389,7 @@ export class WorkerProcess {
       { workerPid: this.pid, flags: frame.flags, bytes: frame.payload.length },
       `worker pid ${this.pid} sent a frame while it had no event; killing it`,
     );
+    this.misbehaved = true;
     this.kill("it sent a frame while it had no event");
   }
 
@@ -425,6 +429,7 @@ export class WorkerProcess {
       { pid: this.pid },
       { cause },
     );
+    this.misbehaved = true;
     this.kill("it sent a bad frame");
     return error;
   }

@@ -153,8 +153,18 @@ describe("RespawnBackoff", () => {
   it("doubles from the initial delay up to the cap, and starts over after a success", () => {
     const b = new RespawnBackoff({ initialMs: 100, maxMs: 1_000 });
     expect([1, 2, 3, 4, 5, 6].map(() => b.failure(0))).toEqual([100, 200, 400, 800, 1_000, 1_000]);
-    b.success();
+    b.success(0);
     expect(b.failure(0)).toBe(100);
+  });
+
+  it("counts only the success of a worker started after the last failure", () => {
+    const b = new RespawnBackoff({ initialMs: 100, maxMs: 10_000 });
+    b.failure(1_000);
+    b.failure(2_000);
+    b.success(500); // an old worker still serving: the command is not fixed
+    expect(b.failure(3_000)).toBe(400);
+    b.success(3_500); // a worker started after that failure served: it is
+    expect(b.failure(4_000)).toBe(100);
   });
 
   it("starts a new series when the last failure is long past", () => {

@@ -152,6 +152,60 @@ describe("starting workers", () => {
     await expect(pool.exec(event("echo"))).resolves.toBeDefined();
   });
 
+  it("a worker killed for breaking the protocol right after its handshake is a failed start too", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rr-pool-"));
+    const modeFile = join(dir, "start-mode");
+    writeFileSync(modeFile, "normal");
+    const logs = captureLogs();
+    pool = await startPool(
+      { num_workers: 1 },
+      {
+        workerEnv: { WORKER_START_FILE: modeFile },
+        logger: logs.logger,
+        respawnBackoff: { initialMs: 100, maxMs: 800 },
+      },
+    );
+    // A PHP notice printed while idle: the worker is killed; without the backoff its
+    // replacements would do the same tens of times a second.
+    writeFileSync(modeFile, "notice-after-handshake");
+    process.kill((await pool.exec(event("echo"))).pid, "SIGKILL");
+    await sleep(1_200);
+    const failures = logs.records.filter((r) => r.level === 50 && String(r.msg).includes("failed start"));
+    expect(failures.length).toBeGreaterThanOrEqual(2);
+    expect(failures.length).toBeLessThanOrEqual(6);
+    expect(failures[0]?.msg).toContain("was killed because it sent a bad frame right after its pid handshake");
+    writeFileSync(modeFile, "normal");
+    await expect(pool.exec(event("echo"))).resolves.toBeDefined();
+  });
+
+  it("old workers serving events do not reset the backoff while new ones fail to start", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rr-pool-"));
+    const modeFile = join(dir, "start-mode");
+    writeFileSync(modeFile, "normal");
+    const logs = captureLogs();
+    pool = await startPool(
+      { num_workers: 2 },
+      {
+        workerEnv: { WORKER_START_FILE: modeFile },
+        logger: logs.logger,
+        respawnBackoff: { initialMs: 100, maxMs: 3_200 },
+      },
+    );
+    // A broken deploy: new workers cannot start, the surviving one keeps serving.
+    writeFileSync(modeFile, "exit");
+    const [victim] = livePids(pool) as [number];
+    process.kill(victim, "SIGKILL");
+    await waitFor(() => !livePids(pool!).includes(victim), 2_000, "the killed worker gone from the pool");
+    const until = Date.now() + 1_600;
+    while (Date.now() < until) await pool.exec(event("sleep:10"));
+    const failures = logs.records.filter((r) => r.level === 50 && String(r.msg).includes("failed start"));
+    // 100, 200, 400, 800 ms: about 4 in 1.6 s; each event resetting it would make it ~15.
+    expect(failures.length).toBeGreaterThanOrEqual(2);
+    expect(failures.length).toBeLessThanOrEqual(6);
+    writeFileSync(modeFile, "normal");
+    await waitFor(() => livePids(pool!).length === 2, 5_000, "the pool healed");
+  });
+
   it("a slow start within allocate_timeout is fine", async () => {
     pool = await startPool(
       { num_workers: 2, allocate_timeout: ms(2_000) },
