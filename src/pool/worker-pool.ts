@@ -504,6 +504,12 @@ export class WorkerPool implements EventPool {
       throw failure.reason;
     }
     for (const worker of old) this.#retire(worker, "reset");
+    // addWorker or removeWorker may have run meanwhile: keep exactly the target, not the
+    // number of workers there were when the reset began.
+    const kept = [...this.#workers].filter(
+      (w) => isActive(w.status) && w.retireReason === undefined && !old.includes(w),
+    );
+    for (const worker of kept.slice(this.#target)) this.#retire(worker, "removed from the pool");
     const timer = setTimeout(() => {
       for (const worker of old) {
         if (worker.status !== WorkerStatus.STOPPED)

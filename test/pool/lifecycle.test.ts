@@ -134,6 +134,22 @@ describe("addWorker / removeWorker", () => {
   });
 });
 
+describe("addWorker / removeWorker during a reset", () => {
+  it.each([
+    ["removeWorker", 3, 2],
+    ["addWorker", 2, 3],
+  ] as const)("%s while a reset runs: the pool ends at the new size", async (method, from, to) => {
+    pool = await startPool({ num_workers: from });
+    const reset = pool.reset();
+    await pool[method]();
+    await reset;
+    await waitFor(() => livePids(pool!).length === to, 3_000, `${to} workers`);
+    await sleep(300);
+    expect(livePids(pool)).toHaveLength(to);
+    expect(pool.state().workers).toHaveLength(to);
+  });
+});
+
 describe("a worker that exits by itself", () => {
   it("takes the processes it started in its group with it", async () => {
     pool = await startPool({ num_workers: 1 });
