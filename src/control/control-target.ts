@@ -18,4 +18,6 @@ export interface ControlledServer {
   openConnections(): Record<string, number>;
   /** Bytes all connections hold from their clients while waiting for the ends of messages. */
   bufferedBytes(): number;
+  /** Memory the buffers of those bytes keep alive. */
+  retainedBytes(): number;
 }

@@ -73,5 +73,13 @@ export function createMetrics(pool: ControlledPool, server: ControlledServer): R
       this.set(server.bufferedBytes());
     },
   });
+  new Gauge({
+    name: "rr_tcp_retained_bytes",
+    help: "Memory those unfinished messages keep alive: the buffers they sit in, which can be larger than the bytes.",
+    registers: [registry],
+    collect() {
+      this.set(server.retainedBytes());
+    },
+  });
   return registry;
 }

@@ -103,6 +103,8 @@ export class Connection {
   #gone = false;
   /** Close after the event that is with a worker (shutdown, closeConnection). */
   #closeAfterEvent: CloseReason | undefined;
+  // #endSocket ran: FIN sent (or pending) and the linger timer set, once.
+  #socketEnded = false;
   /** Waiting for 'drain' before reading again. */
   #awaitingDrain = false;
   #idleTimer: NodeJS.Timeout | undefined;
@@ -135,6 +137,11 @@ export class Connection {
   /** Why the connection closed, once it did. */
   get closeReason(): CloseReason | undefined {
     return this.#reason;
+  }
+
+  /** Bytes of memory the client's unfinished messages keep alive here. */
+  get retainedBytes(): number {
+    return this.#framer.retained;
   }
 
   /** Starts the connection: sends CONNECTED before reading anything. */
@@ -299,7 +306,9 @@ export class Connection {
   }
 
   readonly #onData = (chunk: Buffer): void => {
-    if (this.#state === "closing" || this.#state === "done") return; // lingering close: dropped
+    // Lingering close, or closed while the worker has its event (tcp.Close, evicted by the
+    // budget): what the client still sends is read and dropped, never held.
+    if (this.#state === "closing" || this.#state === "done" || this.#closeAfterEvent !== undefined) return;
     this.#framer.push(chunk);
     if (this.#idleTimer !== undefined) this.#lastActivity = Date.now();
     if (this.#state === "reading") return this.#pump();
@@ -356,7 +365,8 @@ export class Connection {
    */
   #endSocket(): void {
     const socket = this.#socket;
-    if (socket.destroyed) return;
+    if (socket.destroyed || this.#socketEnded) return;
+    this.#socketEnded = true;
     if (socket.writable) socket.end();
     const linger = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
     socket.once("close", () => clearTimeout(linger));

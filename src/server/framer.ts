@@ -39,6 +39,8 @@ export interface Framer {
   finish(): Buffer | undefined;
   /** Bytes held and not yet handed out. */
   readonly buffered: number;
+  /** Bytes of the buffers those are kept in (at least `buffered`): the memory they pin. */
+  readonly retained: number;
 }
 
 /** How a framer is set up (a server's config, resolved). */
@@ -54,6 +56,8 @@ export interface FramerOptions {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Buffers smaller than this are not worth copying a remainder out of. */
+const COMPACT_ABOVE = 16 * 1024;
 
 /**
  * Unconsumed bytes `buf[start, end)`, either a pushed chunk itself (`owned` false, never written)
@@ -67,6 +71,11 @@ class ByteQueue {
 
   get buffered(): number {
     return this.end - this.start;
+  }
+
+  get retained(): number {
+    // The whole allocation: a read's chunk is often a view of a larger one.
+    return this.buf.buffer.byteLength;
   }
 
   push(chunk: Buffer): void {
@@ -102,6 +111,25 @@ class ByteQueue {
     return message;
   }
 
+  /**
+   * No whole message is left: what remains is the start of one, which may wait for a long time.
+   * A small remainder must not keep a much larger buffer alive (the budget counts bytes held, not
+   * buffers pinned: 300 clients each leaving 1 byte of a 1 MiB read pinned 330 MB), so it is
+   * copied out. Messages handed out are views of the old buffer and stay valid.
+   */
+  protected settle(): undefined {
+    const held = this.end - this.start;
+    if (held > 0 && this.buf.length >= COMPACT_ABOVE && held * 4 <= this.buf.length) {
+      const copy = Buffer.allocUnsafe(held);
+      this.buf.copy(copy, 0, this.start, this.end);
+      this.buf = copy;
+      this.start = 0;
+      this.end = held;
+      this.owned = true;
+    }
+    return undefined;
+  }
+
   protected clear(): void {
     this.buf = EMPTY;
     this.start = this.end = 0;
@@ -128,14 +156,14 @@ export class DelimiterFramer extends ByteQueue implements Framer {
 
   next(): Buffer | undefined {
     const held = this.end - this.start;
-    if (held < this.delimiter.length) return undefined;
+    if (held < this.delimiter.length) return this.settle();
     // A view ending at `end`, so the search never looks at an accumulator's spare capacity.
     const haystack = this.buf.length === this.end ? this.buf : this.buf.subarray(0, this.end);
     const at = haystack.indexOf(this.delimiter, this.start + this.scanFrom);
     if (at < 0) {
       if (held >= this.maxMessageSize) throw new MessageTooLargeError(held, this.maxMessageSize, false);
       this.scanFrom = held - this.delimiter.length + 1;
-      return undefined;
+      return this.settle();
     }
     const size = at - this.start + this.delimiter.length;
     if (size > this.maxMessageSize) throw new MessageTooLargeError(size, this.maxMessageSize, true);
@@ -161,10 +189,10 @@ export class LengthPrefixFramer extends ByteQueue implements Framer {
   }
 
   next(): Buffer | undefined {
-    if (this.end - this.start < this.lengthBytes) return undefined;
+    if (this.end - this.start < this.lengthBytes) return this.settle();
     const size = this.lengthBytes + this.buf.readUIntBE(this.start, this.lengthBytes);
     if (size > this.maxMessageSize) throw new MessageTooLargeError(size, this.maxMessageSize, true);
-    return this.end - this.start >= size ? this.take(size) : undefined;
+    return this.end - this.start >= size ? this.take(size) : this.settle();
   }
 }
 
@@ -180,6 +208,12 @@ export class RawFramer implements Framer {
 
   get buffered(): number {
     return this.held;
+  }
+
+  get retained(): number {
+    let bytes = 0;
+    for (const piece of this.queue) bytes += piece.buffer.byteLength;
+    return bytes;
   }
 
   push(chunk: Buffer): void {

@@ -129,6 +129,17 @@ export class TcpServer {
     return Object.fromEntries(this.#servers.map((s) => [s.name, { ...s.counters, closed: { ...s.counters.closed } }]));
   }
 
+  /**
+   * Memory the connections' unfinished client messages keep alive: what `bufferedBytes` counts,
+   * plus the buffers those bytes sit in (and bytes of connections already closed by the budget
+   * while their event is with a worker).
+   */
+  retainedBytes(): number {
+    let bytes = 0;
+    for (const connection of this.#connections.values()) bytes += connection.retainedBytes;
+    return bytes;
+  }
+
   /** The uuids of the open connections. */
   connectionIds(): string[] {
     return [...this.#connections.keys()];

@@ -35,6 +35,7 @@ function fixtures() {
     closeConnection: (uuid) => open.delete(uuid),
     openConnections: () => ({ main: open.size }),
     bufferedBytes: () => 1234,
+    retainedBytes: () => 4096,
   };
   return { pool, server, resets: () => resets };
 }
@@ -67,6 +68,7 @@ describe("control API", () => {
     expect(metrics).toMatch(/rr_tcp_connections_open\{server="main"\} 1/);
     expect(metrics).toMatch(/rr_tcp_events_queued 2/);
     expect(metrics).toMatch(/rr_tcp_buffered_bytes 1234/);
+    expect(metrics).toMatch(/rr_tcp_retained_bytes 4096/);
   });
 
   it("resets the pool and closes connections by uuid", async () => {

@@ -53,4 +53,58 @@ describe("tcp.max_buffered_bytes", () => {
     b.socket.end();
     c.socket.end();
   });
+
+  it("drops what a closed connection still sends while its event is with a worker", async () => {
+    // Two workers: b's events do not wait behind a's.
+    const own = await startService(CONFIG.replace("num_workers: 1", "num_workers: 2"));
+    try {
+      const server = own.service.server;
+      const a = await openClient(own.port("main"));
+      const uuidA = await own.recording.uuidOf(a.socket.localPort!);
+      a.socket.write("slow:3000\r\n"); // the worker holds a's event for 3 s
+      await own.recording.until((all) => all.some((r) => r.uuid === uuidA && r.event === "DATA"), "a's DATA");
+      // a streams without a delimiter and without pause: the server holds one read of it, the
+      // rest waits in the kernel, since a's event is with a worker.
+      let pumping = true;
+      const chunk = Buffer.alloc(1 << 16, "a");
+      const pump = () => {
+        while (pumping && a.socket.writable && a.socket.write(chunk));
+      };
+      a.socket.on("drain", pump);
+      pump();
+      await new Promise((r) => setTimeout(r, 200));
+      const b = await openClient(own.port("main"));
+      b.socket.write("b".repeat(40_000)); // over the limit: a, holding the most, is closed
+      await eventually(() => server.bufferedBytes() === 40_000, "a closed by the budget");
+      await new Promise((r) => setTimeout(r, 500));
+      // What a sent after that was read and dropped, not held until its event returns (a loop
+      // of evictions once held 2.7 GB here in 3 s).
+      expect(server.connectionIds()).toContain(uuidA);
+      expect(server.retainedBytes()).toBeLessThan(1 << 20);
+      pumping = false;
+      await within(a.ended, "FIN to a");
+      await eventually(() => !server.connectionIds().includes(uuidA), "a done after its event", 5_000);
+      expect(own.recording.log(uuidA)).toEqual(["CONNECTED", "DATA:slow:3000\r\n", "CLOSE"]);
+      b.socket.end();
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it("keeps no large buffer alive for a small unfinished message", async () => {
+    const server = rr.service.server;
+    await eventually(() => server.bufferedBytes() === 0, "the earlier tests' connections gone");
+    const clients = [];
+    for (let i = 0; i < 3; i++) {
+      // A 40 kB message and the first byte of the next, in one write.
+      const c = await openClient(rr.port("main"));
+      c.socket.write("m".repeat(40_000) + "\r\nX");
+      await eventually(() => c.received().length === 40_002, "the 40 kB echo");
+      clients.push(c);
+    }
+    await eventually(() => server.bufferedBytes() === 3, "one byte held per connection");
+    // Without the copy each would pin the buffer its message was read into (40 kB to 64 kB each).
+    expect(server.retainedBytes()).toBeLessThan(3 * 16 * 1024);
+    for (const c of clients) c.socket.end();
+  });
 });

@@ -132,6 +132,34 @@ describe("DelimiterFramer", () => {
   });
 });
 
+describe("what a partial message pins", () => {
+  it.each([
+    ["delimiter", () => new DelimiterFramer(Buffer.from("\r\n"), 1 << 22), Buffer.from("\r\n")],
+    ["length", () => new LengthPrefixFramer(4, 1 << 22), undefined],
+  ] as const)("%s: a small remainder of a large read is copied out of it", (_name, make, delimiter) => {
+    const framer = make();
+    const body = 1 << 20;
+    // One 1 MiB message and the first byte of the next, in one read.
+    const read = delimiter
+      ? Buffer.concat([Buffer.alloc(body, "a"), delimiter, Buffer.from("X")])
+      : Buffer.concat([Buffer.from([0, 0x10, 0, 0]), Buffer.alloc(body, "a"), Buffer.from([0])]);
+    framer.push(read);
+    expect(framer.next()?.length).toBe(delimiter ? body + 2 : body + 4);
+    expect(framer.next()).toBeUndefined();
+    expect(framer.buffered).toBe(1);
+    expect(framer.retained).toBeLessThan(16 * 1024);
+  });
+
+  it("keeps a large remainder where it is (no copy when it is most of the buffer)", () => {
+    const framer = new DelimiterFramer(Buffer.from("\r\n"), 1 << 22);
+    const read = Buffer.concat([Buffer.from("hi\r\n"), Buffer.alloc(64 * 1024, "b")]);
+    framer.push(read);
+    expect(framer.next()?.toString()).toBe("hi\r\n");
+    expect(framer.next()).toBeUndefined();
+    expect(framer.retained).toBe(read.length);
+  });
+});
+
 describe("LengthPrefixFramer", () => {
   const encode = (lengthBytes: number, body: Buffer): Buffer => {
     const prefix = Buffer.alloc(lengthBytes);
