@@ -6,9 +6,13 @@
  */
 import type { Duration } from "../../gen/ts/google/protobuf/duration.js";
 import { nanosToDuration, parseGoDurationNanos } from "./duration.js";
+import { durationToMs } from "../protocol/index.js";
 import type { ConfigIssue } from "./errors.js";
 import { expandEnv, type EnvLookup } from "./expand-env.js";
 import type { FieldKind, MessageSpec } from "./schema.js";
+
+/** The longest delay a Node timer takes (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Where decoding reports to. */
 export interface DecodeContext {
@@ -117,6 +121,11 @@ function decodeField(kind: FieldKind, raw: unknown, path: string, ctx: DecodeCon
     }
     case "duration": {
       const duration = decodeDuration(value, fail);
+      // Node turns a longer timer into 1 ms (with a warning): an exec_ttl of 1000h would kill
+      // every event at once, a destroy_timeout of 1000h would give up on shutdown at once.
+      if (duration !== undefined && kind.timer && durationToMs(duration) > MAX_TIMER_MS) {
+        return fail(`${show(value)} is longer than Node's longest timer, ${MAX_TIMER_MS} ms (about 24.8 days)`);
+      }
       // RoadRunner reads a bare integer as nanoseconds too; `allocate_timeout: 60` is almost
       // certainly meant as seconds, and would fail every event at once.
       if (duration !== undefined && typeof value === "number" && value > 0 && value < 1_000_000) {

@@ -51,7 +51,8 @@ export type FieldKind =
       readonly unit?: string;
     }
   | { readonly kind: "bool" }
-  | { readonly kind: "duration" }
+  /** `timer`: it becomes a Node timer, so it must fit one (at most 2^31-1 ms, about 24.8 days). */
+  | { readonly kind: "duration"; readonly timer?: boolean }
   /** A command line: a string split on whitespace, or a list of strings. */
   | { readonly kind: "command" }
   /** Environment: a map, or a list of one-key maps; keys upper-cased. */
@@ -100,22 +101,23 @@ export const CONTEXT_CODEC_NAMES = enumNames(ContextCodec);
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "dpanic", "panic", "fatal"] as const;
 
 const duration: FieldKind = { kind: "duration" };
+const timerDuration: FieldKind = { kind: "duration", timer: true };
 
 export const SUPERVISOR_SPEC = message("SupervisorOptions", SupervisorOptions, {
-  watch_tick: duration,
+  watch_tick: timerDuration,
   ttl: duration,
   idle_ttl: duration,
-  exec_ttl: duration,
+  exec_ttl: timerDuration,
   max_worker_memory: { kind: "uint", unit: "MB" },
 });
 
 export const POOL_SPEC = message("PoolOptions", PoolOptions, {
   command: { kind: "command" },
   num_workers: { kind: "uint", max: 500 },
-  allocate_timeout: duration,
-  destroy_timeout: duration,
-  reset_timeout: duration,
-  stream_timeout: duration,
+  allocate_timeout: timerDuration,
+  destroy_timeout: timerDuration,
+  reset_timeout: timerDuration,
+  stream_timeout: timerDuration,
   supervisor: { kind: "message", message: SUPERVISOR_SPEC },
 });
 
@@ -124,7 +126,7 @@ export const TCP_SERVER_SPEC = message("TcpServerOptions", TcpServerOptions, {
   routing: { kind: "enum", names: ROUTING_NAMES },
   length_bytes: { kind: "uint", allowed: [1, 2, 4] },
   max_message_size: { kind: "uint", min: 1, unit: "bytes" },
-  idle_timeout: duration,
+  idle_timeout: timerDuration,
 });
 
 export const TCP_SPEC = message("TcpOptions", TcpOptions, {
@@ -138,7 +140,7 @@ export const TCP_SPEC = message("TcpOptions", TcpOptions, {
 export const SERVER_SPEC = message("ServerOptions", ServerOptions, {
   command: { kind: "command" },
   env: { kind: "env" },
-  relay_timeout: duration,
+  relay_timeout: timerDuration,
 });
 
 export const CONFIG_SPEC = message("Config", Config, {

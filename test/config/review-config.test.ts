@@ -84,4 +84,26 @@ describe("durations written as bare integers (review)", () => {
       "tcp.pool.allocate_timeout: 60 is 60 nanoseconds (a bare integer is nanoseconds, as in RoadRunner); write a unit, e.g. 60s",
     ]);
   });
+
+  it("a duration that becomes a timer must fit one (Node would fire it after 1 ms)", () => {
+    expect(
+      problems(
+        `server: { command: node w.js }\ntcp:\n  servers:\n    main: { addr: "127.0.0.1:7000", idle_timeout: 1000h }\n` +
+          `  pool:\n    destroy_timeout: 597h\n    supervisor: { exec_ttl: 2147484s, ttl: 1000h }\n`,
+      ),
+    ).toEqual([
+      `tcp.servers.main.idle_timeout: "1000h" is longer than Node's longest timer, 2147483647 ms (about 24.8 days)`,
+      `tcp.pool.destroy_timeout: "597h" is longer than Node's longest timer, 2147483647 ms (about 24.8 days)`,
+      `tcp.pool.supervisor.exec_ttl: "2147484s" is longer than Node's longest timer, 2147483647 ms (about 24.8 days)`,
+    ]);
+    // ttl is compared on each watch_tick, not set as a timer: a long one is fine; 596h31m fits a timer.
+    const ok = parseConfig(
+      `server: { command: node w.js }\n${servers}  pool:\n    destroy_timeout: 596h\n    supervisor: { ttl: 1000h }\n`.replace(
+        "596h",
+        "596h31m",
+      ),
+      { env: {} },
+    );
+    expect(ok.config.tcp!.pool!.supervisor!.ttl).toEqual({ seconds: 3_600_000, nanos: 0 });
+  });
 });
