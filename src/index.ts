@@ -92,7 +92,7 @@ export {
 } from "./config/index.js";
 
 // The control API, and RoadRunner's RPC (rpc.listen).
-export { ControlServer } from "./control/control-server.js";
+export { ControlListenError, ControlServer } from "./control/control-server.js";
 export { RpcServer, RpcListenError } from "./control/rpc-server.js";
 export { createRpcMethods, RpcMethodError, type RpcMethod } from "./control/rpc-methods.js";
 export type { ControlledPool, ControlledServer } from "./control/control-target.js";

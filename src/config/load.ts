@@ -102,6 +102,8 @@ function check(config: Config, ctx: DecodeContext): void {
   // A key whose value was refused already has its error: "missing" on top of it would only repeat it.
   const refused = (path: string): boolean => ctx.errors.some((e) => e.path === path);
 
+  // Listen addresses already used, and by which key.
+  const taken = new Map<string, string>();
   if (!config.tcp) {
     if (!refused("tcp"))
       error("tcp", "missing (rr-tcp needs a tcp section with at least one server under tcp.servers)");
@@ -109,7 +111,6 @@ function check(config: Config, ctx: DecodeContext): void {
     if (!refused("tcp.servers"))
       error("tcp.servers", "missing (at least one server is required, e.g. main: { addr: 127.0.0.1:7000 })");
   } else {
-    const taken = new Map<string, string>();
     for (const [name, server] of Object.entries(config.tcp.servers)) {
       const path = `tcp.servers.${name}.addr`;
       if (server.addr.trim() === "") {
@@ -121,8 +122,8 @@ function check(config: Config, ctx: DecodeContext): void {
         if (address.kind === "tcp" && address.port === 0) continue; // each gets its own free port
         const key = formatListenAddress(address);
         const other = taken.get(key);
-        if (other !== undefined) error(path, `${show(server.addr)} is also the address of tcp.servers.${other}`);
-        else taken.set(key, name);
+        if (other !== undefined) error(path, `${show(server.addr)} is also the address of ${other}`);
+        else taken.set(key, `tcp.servers.${name}`);
       } catch (err) {
         if (!(err instanceof AddressError)) throw err;
         error(path, err.message);
@@ -130,13 +131,24 @@ function check(config: Config, ctx: DecodeContext): void {
     }
   }
 
-  const controlAddr = config.control?.addr ?? "";
-  if (controlAddr !== "") {
+  // The control API and RPC listen too: on a server's address one of them could not start.
+  const others: Array<[string, string]> = [
+    ["control.addr", config.control?.addr ?? ""],
+    ["rpc.listen", config.rpc?.listen ?? ""],
+  ];
+  for (const [path, addr] of others) {
+    if (addr === "") continue;
     try {
-      parseListenAddress(controlAddr);
+      const address = parseListenAddress(addr);
+      if (address.kind === "tcp" && address.port === 0) continue;
+      const key = formatListenAddress(address);
+      const other = taken.get(key);
+      if (other !== undefined) error(path, `${show(addr)} is also the address of ${other}`);
+      else taken.set(key, path);
     } catch (err) {
       if (!(err instanceof AddressError)) throw err;
-      error("control.addr", err.message);
+      // rpc.listen is relay syntax (checked when it is opened); control.addr is a listen address.
+      if (path === "control.addr") error(path, err.message);
     }
   }
 

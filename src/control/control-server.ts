@@ -16,6 +16,21 @@ import { createMetrics } from "./metrics.js";
 
 const CLOSE_PATH = /^\/connections\/([0-9a-fA-F-]{1,64})\/close$/;
 
+/** `control.addr` could not be listened on. */
+export class ControlListenError extends Error {
+  override readonly name = "ControlListenError";
+  readonly code = "CONTROL_LISTEN_FAILED";
+  /** The config key. */
+  readonly key = "control.addr";
+
+  constructor(
+    readonly addr: string,
+    cause: NodeJS.ErrnoException,
+  ) {
+    super(`control.addr: cannot listen on ${addr}: ${cause.code ? `${cause.code} ` : ""}${cause.message}`, { cause });
+  }
+}
+
 export class ControlServer {
   private constructor(
     private readonly http: Server,
@@ -59,7 +74,7 @@ export class ControlServer {
       });
     });
     await new Promise<void>((resolve, reject) => {
-      http.once("error", reject);
+      http.once("error", (err: NodeJS.ErrnoException) => reject(new ControlListenError(addr, err)));
       if (address.kind === "unix") http.listen(address.path, () => resolve());
       else http.listen(address.port, address.host || undefined, () => resolve());
     });

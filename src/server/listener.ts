@@ -3,9 +3,9 @@
  * Accepted sockets are half-open capable (the server decides when its side closes, after the
  * client's EOF) and start paused (nothing is read before CONNECTED is answered).
  */
-import { unlink } from "node:fs/promises";
+import { stat, unlink } from "node:fs/promises";
 import { createServer, isIP, type AddressInfo, type Server, type Socket } from "node:net";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { removeStaleSocketFile } from "../goridge/unix-socket-file.js";
 import { formatListenAddress, type ListenAddress } from "./address.js";
 
@@ -58,7 +58,16 @@ export async function openListener(
       await listenOn(net, address.host === "" ? { port: address.port } : { host: address.host, port: address.port });
     }
   } catch (err) {
-    throw new ListenError(server, addr, err as Error);
+    const failure = err as NodeJS.ErrnoException;
+    // libuv reports a unix socket path in a missing folder as EACCES, which misleads.
+    if (socketPath !== undefined && failure.code === "EACCES" && !(await isDirectory(dirname(socketPath)))) {
+      throw new ListenError(
+        server,
+        addr,
+        Object.assign(new Error(`the folder ${dirname(socketPath)} does not exist`), { code: "ENOENT" }),
+      );
+    }
+    throw new ListenError(server, addr, failure);
   }
   // After listen: accept errors (EMFILE...) must not crash the process.
   net.on("error", (err) => options.onError?.(err));
@@ -99,4 +108,12 @@ export function remoteAddressOf(socket: Socket): string {
   if (host === undefined) return "";
   if (host.startsWith("::ffff:") && isIP(host.slice(7)) === 4) host = host.slice(7);
   return `${isIP(host) === 6 ? `[${host}]` : host}:${socket.remotePort ?? 0}`;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
 }

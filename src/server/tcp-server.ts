@@ -201,11 +201,13 @@ export class TcpServer {
     const counters = named.counters;
     if (!this.#accepting || (named.maxConnections > 0 && counters.open >= named.maxConnections)) {
       counters.rejected++;
+      // Read before destroy(), which forgets the peer's address.
+      const remoteAddr = remoteAddressOf(socket);
       socket.on("error", () => undefined);
       socket.destroy();
       if (this.#accepting) {
         this.#logger.warn(
-          { server: named.name, max_connections: named.maxConnections, remote_addr: remoteAddressOf(socket) },
+          { server: named.name, max_connections: named.maxConnections, remote_addr: remoteAddr },
           `connection refused: tcp.servers.${named.name}.max_connections (${named.maxConnections}) reached`,
         );
       }

@@ -106,4 +106,20 @@ describe("durations written as bare integers (review)", () => {
     );
     expect(ok.config.tcp!.pool!.supervisor!.ttl).toEqual({ seconds: 3_600_000, nanos: 0 });
   });
+
+  it("control.addr and rpc.listen may not take a server's address (one of them could not start)", () => {
+    expect(
+      problems(
+        `server: { command: node w.js }\n${servers}control: { addr: "127.0.0.1:7000" }\nrpc: { listen: "tcp://127.0.0.1:7000" }\n`,
+      ),
+    ).toEqual([
+      `control.addr: "127.0.0.1:7000" is also the address of tcp.servers.main`,
+      `rpc.listen: "tcp://127.0.0.1:7000" is also the address of tcp.servers.main`,
+    ]);
+    expect(
+      problems(
+        `server: { command: node w.js }\n${servers}control: { addr: "127.0.0.1:7001" }\nrpc: { listen: "tcp://127.0.0.1:7001" }\n`,
+      ),
+    ).toEqual([`rpc.listen: "tcp://127.0.0.1:7001" is also the address of control.addr`]);
+  });
 });

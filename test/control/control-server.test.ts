@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { PoolState, WorkerStatus } from "../../gen/ts/rr/tcp/v1/control.js";
 import { ControlServer } from "../../src/control/control-server.js";
@@ -89,6 +90,22 @@ describe("control API", () => {
     await expect(ControlServer.listen("localhost", f.pool, f.server)).rejects.toThrow(
       /"localhost": the port is missing/,
     );
+  });
+
+  it("names control.addr when its address is taken", async () => {
+    const f = fixtures();
+    const other = createServer();
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    const addr = `127.0.0.1:${(other.address() as AddressInfo).port}`;
+    try {
+      await expect(ControlServer.listen(addr, f.pool, f.server)).rejects.toMatchObject({
+        code: "CONTROL_LISTEN_FAILED",
+        key: "control.addr",
+        message: `control.addr: cannot listen on ${addr}: EADDRINUSE listen EADDRINUSE: address already in use ${addr}`,
+      });
+    } finally {
+      other.close();
+    }
   });
 });
 

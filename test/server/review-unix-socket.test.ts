@@ -73,6 +73,16 @@ describe("unix socket files (review)", () => {
     }
   });
 
+  it("TcpServer: a socket path in a folder that does not exist says so (libuv says EACCES)", async () => {
+    const path = join(socketPath(), "..", "no-such-folder", "x.sock");
+    await expect(server(`unix://${path}`)).rejects.toMatchObject({
+      code: "LISTEN_FAILED",
+      message: expect.stringMatching(
+        /cannot listen on unix:\/\/.*x\.sock: ENOENT the folder .*no-such-folder does not exist/,
+      ),
+    });
+  });
+
   it("TcpServer: a stale socket file is replaced", async () => {
     const path = socketPath();
     await staleSocket(path);

@@ -227,8 +227,19 @@ describe("TcpServer with an in-test pool", () => {
 
 describe("TcpServer limits, routing, codecs and shutdown", () => {
   it("refuses connections over max_connections at once, without events, and counts them", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
     const pool = new RecordingPool();
-    const server = await TcpServer.listen({ pool, tcp: tcpOptions({ main: { max_connections: 1 } }) });
+    const server = await TcpServer.listen({
+      pool,
+      logger: pino({ level: "warn" }, sink),
+      tcp: tcpOptions({ main: { max_connections: 1 } }),
+    });
     try {
       const port = portOf(server.addresses().main!);
       const first = await openClient(port);
@@ -236,6 +247,10 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
       const second = await openClient(port);
       await within(second.ended, "the refused connection to close");
       expect(server.counters().main).toMatchObject({ accepted: 1, rejected: 1, open: 1 });
+      // The warning says who was refused.
+      expect(lines.find((l) => String(l.msg).startsWith("connection refused"))).toMatchObject({
+        remote_addr: `127.0.0.1:${second.socket.localPort}`,
+      });
       first.socket.end();
       await pool.closed(uuid);
       const third = await openClient(port);
