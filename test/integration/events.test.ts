@@ -192,9 +192,12 @@ describe("exactly one CLOSE per connection, whatever closes it", () => {
   });
 
   it("idle timeout (idle_timeout: 300ms)", async () => {
-    const { client, uuid } = await connectTo("idle");
-    const start = Date.now();
+    // Written at once, not after the CONNECTED record is seen: on a loaded machine that wait
+    // alone could outlast the 300 ms.
+    const client = await openClient(rr.port("idle"));
     client.socket.write("still here\r\n");
+    const start = Date.now();
+    const uuid = await rr.recording.uuidOf(client.socket.localPort);
     await client.receive("still here\r\n");
     await within(client.ended, "FIN after the idle timeout");
     expect(Date.now() - start).toBeGreaterThanOrEqual(280);
