@@ -12,22 +12,18 @@ import type { Logger } from "pino";
 import { CloseConnectionResponse, PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
 import { formatListenAddress, parseListenAddress } from "../server/address.js";
 import type { ControlledPool, ControlledServer } from "./control-target.js";
+import { KeyedListenError, listenFailure } from "./listen-error.js";
 import { createMetrics } from "./metrics.js";
 
 const CLOSE_PATH = /^\/connections\/([0-9a-fA-F-]{1,64})\/close$/;
 
 /** `control.addr` could not be listened on. */
-export class ControlListenError extends Error {
+export class ControlListenError extends KeyedListenError {
   override readonly name = "ControlListenError";
   readonly code = "CONTROL_LISTEN_FAILED";
-  /** The config key. */
-  readonly key = "control.addr";
 
-  constructor(
-    readonly addr: string,
-    cause: NodeJS.ErrnoException,
-  ) {
-    super(`control.addr: cannot listen on ${addr}: ${cause.code ? `${cause.code} ` : ""}${cause.message}`, { cause });
+  constructor(addr: string, cause: NodeJS.ErrnoException) {
+    super("control.addr", addr, listenFailure(cause), cause);
   }
 }
 

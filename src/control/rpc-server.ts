@@ -23,6 +23,7 @@ import {
   type RpcRequest,
 } from "../goridge/index.js";
 import { goJsonValue } from "../protocol/index.js";
+import { KeyedListenError } from "./listen-error.js";
 import { RpcMethodError, type RpcMethod } from "./rpc-methods.js";
 
 /** RPC arguments are a uuid or a plugin name; a larger frame is a mistake or an attack. */
@@ -37,22 +38,13 @@ const MAX_METHOD_NAME = 256;
 const MAX_RPC_CONNECTIONS = 256;
 
 /** `rpc.listen` could not be listened on: a bad address, or one in use. */
-export class RpcListenError extends Error {
+export class RpcListenError extends KeyedListenError {
   override readonly name = "RpcListenError";
   readonly code = "RPC_LISTEN_FAILED";
-  /** The config key. */
-  readonly key = "rpc.listen";
 
-  constructor(
-    readonly listen: string,
-    cause: Error,
-  ) {
-    super(
-      cause instanceof RelayListenError
-        ? `rpc.listen: cannot listen on ${listen}: ${cause.reason}`
-        : `rpc.listen: ${cause.message}`,
-      { cause },
-    );
+  constructor(listen: string, cause: Error) {
+    // A bad address has no errno; RelayListenError keeps the reason apart from its address.
+    super("rpc.listen", listen, cause instanceof RelayListenError ? cause.reason : cause.message, cause);
   }
 }
 

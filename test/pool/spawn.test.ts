@@ -128,7 +128,15 @@ describe("starting workers", () => {
     expect(parseReply(reply).body).toBe("echo");
   });
 
-  it("a worker that dies right after its handshake counts as a failed start (no tight respawn loop)", async () => {
+  it.each([
+    ["dies right after its handshake", "die-after-handshake", "exited with code 0 right after its pid handshake"],
+    // A PHP notice printed while idle: the worker is killed for it, before serving anything.
+    [
+      "is killed for text on stdout right after its handshake",
+      "notice-after-handshake",
+      "was killed because it sent a bad frame right after its pid handshake",
+    ],
+  ])("a worker that %s counts as a failed start (no tight respawn loop)", async (_what, mode, message) => {
     const dir = mkdtempSync(join(tmpdir(), "rr-pool-"));
     const modeFile = join(dir, "start-mode");
     writeFileSync(modeFile, "normal");
@@ -141,39 +149,13 @@ describe("starting workers", () => {
         respawnBackoff: { initialMs: 100, maxMs: 800 },
       },
     );
-    writeFileSync(modeFile, "die-after-handshake");
+    writeFileSync(modeFile, mode);
     process.kill((await pool.exec(event("echo"))).pid, "SIGKILL");
     await sleep(1_200);
     const failures = logs.records.filter((r) => r.level === 50 && String(r.msg).includes("failed start"));
     expect(failures.length).toBeGreaterThanOrEqual(2);
     expect(failures.length).toBeLessThanOrEqual(6);
-    expect(failures[0]?.msg).toContain("right after its pid handshake");
-    writeFileSync(modeFile, "normal");
-    await expect(pool.exec(event("echo"))).resolves.toBeDefined();
-  });
-
-  it("a worker killed for breaking the protocol right after its handshake is a failed start too", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "rr-pool-"));
-    const modeFile = join(dir, "start-mode");
-    writeFileSync(modeFile, "normal");
-    const logs = captureLogs();
-    pool = await startPool(
-      { num_workers: 1 },
-      {
-        workerEnv: { WORKER_START_FILE: modeFile },
-        logger: logs.logger,
-        respawnBackoff: { initialMs: 100, maxMs: 800 },
-      },
-    );
-    // A PHP notice printed while idle: the worker is killed; without the backoff its
-    // replacements would do the same tens of times a second.
-    writeFileSync(modeFile, "notice-after-handshake");
-    process.kill((await pool.exec(event("echo"))).pid, "SIGKILL");
-    await sleep(1_200);
-    const failures = logs.records.filter((r) => r.level === 50 && String(r.msg).includes("failed start"));
-    expect(failures.length).toBeGreaterThanOrEqual(2);
-    expect(failures.length).toBeLessThanOrEqual(6);
-    expect(failures[0]?.msg).toContain("was killed because it sent a bad frame right after its pid handshake");
+    expect(failures[0]?.msg).toContain(message);
     writeFileSync(modeFile, "normal");
     await expect(pool.exec(event("echo"))).resolves.toBeDefined();
   });
