@@ -12,7 +12,8 @@ import type { Logger } from "pino";
 import { CloseConnectionResponse, PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
 import { formatListenAddress, parseListenAddress } from "../server/address.js";
 import type { ControlledPool, ControlledServer } from "./control-target.js";
-import { KeyedListenError, listenFailure } from "./listen-error.js";
+import { listenFailure } from "../server/listener.js";
+import { KeyedListenError } from "./listen-error.js";
 import { createMetrics } from "./metrics.js";
 
 const CLOSE_PATH = /^\/connections\/([0-9a-fA-F-]{1,64})\/close$/;

@@ -14,8 +14,3 @@ export abstract class KeyedListenError extends Error {
     super(`${key}: cannot listen on ${addr}: ${reason}`, { cause });
   }
 }
-
-/** The reason of a failed listen: the errno code, then the message. */
-export function listenFailure(err: NodeJS.ErrnoException): string {
-  return `${err.code ? `${err.code} ` : ""}${err.message}`;
-}

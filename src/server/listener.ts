@@ -9,6 +9,11 @@ import { dirname, resolve } from "node:path";
 import { removeStaleSocketFile } from "../goridge/unix-socket-file.js";
 import { formatListenAddress, type ListenAddress } from "./address.js";
 
+/** Why a listen failed, as errors naming a listener say it: the errno code, then the message. */
+export function listenFailure(err: NodeJS.ErrnoException): string {
+  return `${err.code ? `${err.code} ` : ""}${err.message}`;
+}
+
 /** A listener could not be opened (address in use, no permission, bad host). */
 export class ListenError extends Error {
   readonly code = "LISTEN_FAILED";
@@ -19,7 +24,7 @@ export class ListenError extends Error {
     readonly addr: string,
     cause: Error & { code?: string },
   ) {
-    super(`tcp.servers.${server}: cannot listen on ${addr}: ${cause.code ? `${cause.code} ` : ""}${cause.message}`, {
+    super(`tcp.servers.${server}: cannot listen on ${addr}: ${listenFailure(cause)}`, {
       cause,
     });
     this.name = "ListenError";

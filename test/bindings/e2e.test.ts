@@ -187,6 +187,17 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 
 type WorkerLanguage = "typescript" | "python" | "go";
 
+/** Sends quit; the server answers bye and closes, and the client got `all` in total. */
+async function quitAndExpect(client: Client, all: string): Promise<void> {
+  await client.send("quit\r\n");
+  await withTimeout(
+    client.closed,
+    10_000,
+    `the server did not close after quit; received ${JSON.stringify(client.received)}`,
+  );
+  expect(client.received).toBe(all);
+}
+
 function commandFor(language: WorkerLanguage): { command: string[]; env: NodeJS.ProcessEnv } {
   if (language === "typescript") {
     // tsx by absolute URL: workers run in the config's folder, where `--import tsx` would not resolve.
@@ -220,13 +231,7 @@ for (const language of ["typescript", "python", "go"] as const) {
         expect(await client.receive(7)).toBe("hello\r\n");
         await client.send("ping 1 2 3\r\n");
         expect(await client.receive(19)).toBe("hello\r\nping 1 2 3\r\n");
-        await client.send("quit\r\n");
-        await withTimeout(
-          client.closed,
-          10_000,
-          `the server did not close after quit; received ${JSON.stringify(client.received)}`,
-        );
-        expect(client.received).toBe("hello\r\nping 1 2 3\r\nbye\r\n");
+        await quitAndExpect(client, "hello\r\nping 1 2 3\r\nbye\r\n");
       });
 
       it("acknowledges CLOSE: more client-closed connections than workers, one after another, all served", async () => {
@@ -283,13 +288,7 @@ for (const language of ["python", "go"] as const) {
         const client = await Client.connect(rr!.port);
         await client.send("over a socket\r\n");
         expect(await client.receive(15)).toBe("over a socket\r\n");
-        await client.send("quit\r\n");
-        await withTimeout(
-          client.closed,
-          10_000,
-          `the server did not close after quit; received ${JSON.stringify(client.received)}`,
-        );
-        expect(client.received).toBe("over a socket\r\nbye\r\n");
+        await quitAndExpect(client, "over a socket\r\nbye\r\n");
       });
     });
   }
