@@ -7,7 +7,7 @@
  */
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SERVER_NODE_FLAGS } from "../src/server/node-flags.js";
+import { SERVER_NODE_FLAGS } from "../src/service/node-flags.js";
 
 export function binLauncher(flags: readonly string[] = SERVER_NODE_FLAGS): string {
   return [

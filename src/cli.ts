@@ -26,8 +26,8 @@ import {
 } from "./config/index.js";
 import { LOG_LEVELS } from "./config/schema.js";
 import { WorkerPool } from "./pool/index.js";
-import { Service } from "./server/serve.js";
-import { exitOnSignals } from "./server/shutdown.js";
+import { Service } from "./service/service.js";
+import { exitOnSignals } from "./service/signals.js";
 
 function version(): string {
   try {

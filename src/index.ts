@@ -28,33 +28,39 @@ export {
 // The TCP payload: context codecs, wire names, the schema version.
 export * from "./protocol/index.js";
 
-// The goridge transport.
+// The one error base.
+export { RrTcpError, errorCode, type ErrorFacts } from "./errors.js";
+
+// The goridge codec.
 export {
   Byte10,
   FrameError,
   FrameFlag,
   FrameReader,
-  GoridgeError,
-  HandshakeError,
-  RelayAddressError,
-  RelayClosedError,
-  RelayListenError,
   RpcFrameError,
-  SocketRelayListener,
-  StreamRelay,
-  connectRelay,
   decodeFrame,
   encodeControlFrame,
   encodeErrorFrame,
   encodeFrame,
   encodePayloadFrame,
-  parseRelayAddress,
-  requestPid,
   splitPayload,
   type Frame,
-  type Relay,
-  type RelayAddress,
 } from "./goridge/index.js";
+
+// Relays: frames over pipes and sockets, the pid handshake.
+export {
+  HandshakeError,
+  RelayClosedError,
+  RelayConnectError,
+  SocketRelayListener,
+  StreamRelay,
+  connectRelay,
+  requestPid,
+  type Relay,
+} from "./relay/index.js";
+
+// Addresses and listening.
+export { AddressError, ListenError, parseListenAddress, parseRelayAddress, type RelayAddress } from "./net/index.js";
 
 // Worker processes.
 export {
@@ -71,14 +77,15 @@ export {
 // TCP servers.
 export {
   MessageTooLargeError,
-  SERVER_NODE_FLAGS,
-  Service,
   TcpServer,
   createFramer,
   type CloseReason,
   type Framer,
   type TcpServerInit,
 } from "./server/index.js";
+
+// The composition root.
+export { SERVER_NODE_FLAGS, Service } from "./service/index.js";
 
 // Configuration.
 export {
@@ -92,7 +99,7 @@ export {
 } from "./config/index.js";
 
 // The control API, and RoadRunner's RPC (rpc.listen).
-export { ControlListenError, ControlServer } from "./control/control-server.js";
-export { RpcServer, RpcListenError } from "./control/rpc-server.js";
+export { ControlServer } from "./control/control-server.js";
+export { RpcServer } from "./control/rpc-server.js";
 export { createRpcMethods, RpcMethodError, type RpcMethod } from "./control/rpc-methods.js";
 export type { ControlledPool, ControlledServer } from "./control/control-target.js";

@@ -6,7 +6,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo, type Socket } from "node:net";
-import { encodePayloadFrame, requestPid, splitPayload, StreamRelay } from "../../src/goridge/index.js";
+import { encodePayloadFrame, splitPayload } from "../../src/goridge/index.js";
+import { requestPid, StreamRelay } from "../../src/relay/index.js";
 import { jsonContextCodec } from "../../src/protocol/index.js";
 import { RequestContext, TcpEvent } from "../../gen/ts/rr/tcp/v1/tcp.js";
 import type { RunningTarget } from "./targets.js";

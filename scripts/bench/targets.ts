@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SERVER_NODE_FLAGS } from "../../src/server/node-flags.js";
+import { SERVER_NODE_FLAGS } from "../../src/service/node-flags.js";
 
 export interface RunningTarget {
   port: number;

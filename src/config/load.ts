@@ -12,9 +12,7 @@ import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { Config } from "../../gen/ts/rr/tcp/v1/options.js";
-import { RelayAddressError } from "../goridge/errors.js";
-import { parseRelayAddress } from "../goridge/relay-address.js";
-import { AddressError, formatListenAddress, parseListenAddress } from "../server/address.js";
+import { AddressError, formatListenAddress, parseListenAddress, parseRelayAddress } from "../net/index.js";
 import { decodeMessage, show, type DecodeContext } from "./decode.js";
 import { applyDefaults, workerCommand } from "./defaults.js";
 import { ConfigError, ConfigFileError, type ConfigIssue } from "./errors.js";
@@ -164,7 +162,7 @@ function check(config: Config, ctx: DecodeContext): void {
       try {
         parseRelayAddress(relay);
       } catch (err) {
-        if (!(err instanceof RelayAddressError)) throw err;
+        if (!(err instanceof AddressError)) throw err;
         error("server.relay", err.message);
       }
     }

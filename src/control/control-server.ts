@@ -10,29 +10,22 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { CloseConnectionResponse, PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
-import { formatListenAddress, parseListenAddress } from "../server/address.js";
+import { formatListenAddress, listenOn, parseListenAddress, stopListening, type ListenAddress } from "../net/index.js";
 import type { ControlledPool, ControlledServer } from "./control-target.js";
-import { listenFailure } from "../server/listener.js";
-import { KeyedListenError } from "./listen-error.js";
 import { createMetrics } from "./metrics.js";
 
 const CLOSE_PATH = /^\/connections\/([0-9a-fA-F-]{1,64})\/close$/;
 
-/** `control.addr` could not be listened on. */
-export class ControlListenError extends KeyedListenError {
-  override readonly name = "ControlListenError";
-  readonly code = "CONTROL_LISTEN_FAILED";
-
-  constructor(addr: string, cause: NodeJS.ErrnoException) {
-    super("control.addr", addr, listenFailure(cause), cause);
-  }
-}
-
 export class ControlServer {
   private constructor(
     private readonly http: Server,
-    readonly address: string,
+    private readonly bound: ListenAddress,
   ) {}
+
+  /** The bound address (the real port when 0 was asked for). */
+  get address(): string {
+    return formatListenAddress(this.bound);
+  }
 
   static async listen(
     addr: string,
@@ -70,24 +63,15 @@ export class ControlServer {
         else res.destroy();
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      http.once("error", (err: NodeJS.ErrnoException) => reject(new ControlListenError(addr, err)));
-      if (address.kind === "unix") http.listen(address.path, () => resolve());
-      else http.listen(address.port, address.host || undefined, () => resolve());
-    });
-    const bound = http.address();
-    return new ControlServer(
-      http,
-      typeof bound === "string" || bound === null
-        ? formatListenAddress(address)
-        : formatListenAddress({ kind: "tcp", host: bound.address, port: bound.port }),
+    const bound = await listenOn(http, address, { key: "control.addr", shown: addr }, (err) =>
+      logger?.warn({ err }, "control API listener error"),
     );
+    return new ControlServer(http, bound);
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.http.close(() => resolve());
-      this.http.closeAllConnections();
-    });
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeAllConnections();
+    return Promise.all([closed, stopListening(this.http, this.bound)]).then(() => undefined);
   }
 }

@@ -6,24 +6,22 @@
  * A frame that cannot be read (bad CRC, not an RPC request) ends that RPC connection only; a
  * request that can be read always gets an answer, an error frame when it cannot be served.
  */
-import type { Server, Socket } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import type { Logger } from "pino";
 import {
   codecName,
   encodeRpcError,
   encodeRpcReply,
   FrameFlag,
-  listenOnRelayAddress,
-  parseRelayAddress,
   parseRpcRequest,
   FrameReader,
-  RelayListenError,
   RpcFrameError,
   type Frame,
   type RpcRequest,
 } from "../goridge/index.js";
 import { goJsonValue } from "../protocol/index.js";
-import { KeyedListenError } from "./listen-error.js";
+import { errorMessage } from "../errors.js";
+import { ListenError, listenOnRelayAddress, parseRelayAddress, type RelayAddress } from "../net/index.js";
 import { RpcMethodError, type RpcMethod } from "./rpc-methods.js";
 
 /** RPC arguments are a uuid or a plugin name; a larger frame is a mistake or an attack. */
@@ -37,16 +35,7 @@ const MAX_METHOD_NAME = 256;
  */
 const MAX_RPC_CONNECTIONS = 256;
 
-/** `rpc.listen` could not be listened on: a bad address, or one in use. */
-export class RpcListenError extends KeyedListenError {
-  override readonly name = "RpcListenError";
-  readonly code = "RPC_LISTEN_FAILED";
-
-  constructor(listen: string, cause: Error) {
-    // A bad address has no errno; RelayListenError keeps the reason apart from its address.
-    super("rpc.listen", listen, cause instanceof RelayListenError ? cause.reason : cause.message, cause);
-  }
-}
+const RPC_KEY = "rpc.listen";
 
 export class RpcServer {
   readonly #connections = new Set<Socket>();
@@ -65,19 +54,21 @@ export class RpcServer {
    * Listens; calls are answered once {@link serve} gives the methods. RoadRunner's RPC is up
    * before its workers start, so rr-tcp listens first too and gives workers the bound address.
    *
-   * @throws RpcListenError for an address that is not tcp or unix, or cannot be bound.
+   * @throws ListenError (key `rpc.listen`) for an address that is not tcp or unix, or cannot be bound.
    */
   static async listen(listen: string, logger?: Logger): Promise<RpcServer> {
+    let parsed: RelayAddress;
     try {
-      const { server, address } = await listenOnRelayAddress(
-        parseRelayAddress(listen),
-        (err) => logger?.warn({ err }, "RPC listener error"),
-        { allowHalfOpen: true },
-      );
-      return new RpcServer(server, address, logger);
+      parsed = parseRelayAddress(listen);
     } catch (err) {
-      throw new RpcListenError(listen, err as Error);
+      throw new ListenError(RPC_KEY, listen, errorMessage(err), { cause: err });
     }
+    // Half-open: like Go's net/rpc, a caller that half-closes after its requests still gets the replies.
+    const server = createServer({ noDelay: true, allowHalfOpen: true });
+    const address = await listenOnRelayAddress(server, parsed, RPC_KEY, (err) =>
+      logger?.warn({ err }, "RPC listener error"),
+    );
+    return new RpcServer(server, address, logger);
   }
 
   serve(methods: ReadonlyMap<string, RpcMethod>): void {

@@ -1,20 +1,8 @@
 /**
- * Errors of the goridge transport. Every error has a stable `code` so callers can branch on it
- * without parsing messages, and a message that carries the facts needed to diagnose the problem
- * from a log line alone.
+ * Errors of the goridge codec: a frame that cannot be encoded or decoded. The message carries the
+ * facts needed to diagnose the problem from a log line alone (which bytes, which limit).
  */
-
-/** Base class of every error thrown by `src/goridge`. */
-export class GoridgeError extends Error {
-  /** Stable, machine-readable reason. */
-  readonly code: string;
-
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+import { RrTcpError } from "../errors.js";
 
 /** Reasons a frame is rejected by the codec or the reader. */
 export type FrameErrorCode =
@@ -39,72 +27,9 @@ export type FrameErrorCode =
   /** A flags byte, byte 10, option or length does not fit its field. */
   | "BAD_FIELD"
   /** A control frame whose payload is not the JSON object expected. */
-  | "BAD_CONTROL";
+  | "BAD_CONTROL"
+  /** The reader was ended while bytes an onFrame callback left unparsed were still buffered. */
+  | "UNREAD_FRAMES";
 
 /** A frame that cannot be encoded or decoded. */
-export class FrameError extends GoridgeError {
-  declare readonly code: FrameErrorCode;
-
-  constructor(code: FrameErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
-
-/**
- * The relay can no longer carry frames: the peer closed it (EOF), a write failed (EPIPE,
- * ECONNRESET), or it was closed locally. `cause` holds the underlying error, if any.
- */
-export class RelayClosedError extends GoridgeError {
-  declare readonly code: "RELAY_CLOSED";
-  /** Name of the relay (for example `pipes` or `tcp://127.0.0.1:6001 pid 1234`). */
-  readonly relay: string;
-
-  constructor(relay: string, reason: string, options?: { cause?: unknown }) {
-    super("RELAY_CLOSED", `relay ${relay} is closed: ${reason}`, options);
-    this.relay = relay;
-  }
-}
-
-/** A worker could not be connected to: the address refused or does not exist. */
-export class RelayConnectError extends GoridgeError {
-  declare readonly code: "RELAY_CONNECT";
-  /** The address, in RoadRunner syntax. */
-  readonly address: string;
-
-  constructor(address: string, options?: { cause?: unknown }) {
-    const detail = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
-    super("RELAY_CONNECT", `cannot connect to relay ${address}${detail}`, options);
-    this.address = address;
-  }
-}
-
-/** The pid handshake (spec §2.2) failed or timed out. */
-export class HandshakeError extends GoridgeError {
-  declare readonly code: "HANDSHAKE";
-  /** The pid involved, when known (expected pid on the listener side). */
-  readonly pid: number | undefined;
-  /** The timeout that expired, when the failure is a timeout. */
-  readonly timeoutMs: number | undefined;
-
-  constructor(message: string, facts: { pid?: number; timeoutMs?: number } = {}, options?: { cause?: unknown }) {
-    super("HANDSHAKE", message, options);
-    this.pid = facts.pid;
-    this.timeoutMs = facts.timeoutMs;
-  }
-}
-
-/** A relay address string that is not in RoadRunner syntax. */
-export class RelayAddressError extends GoridgeError {
-  declare readonly code: "BAD_RELAY_ADDRESS";
-  /** The value that was rejected. */
-  readonly value: string;
-
-  constructor(value: string, reason: string) {
-    super(
-      "BAD_RELAY_ADDRESS",
-      `bad relay address ${JSON.stringify(value)}: ${reason}; ` +
-        'expected "pipes", "tcp://host:port" or "unix:///path/to.sock"',
-    );
-    this.value = value;
-  }
-}
+export class FrameError extends RrTcpError<FrameErrorCode> {}

@@ -1,7 +1,7 @@
 /**
  * Sans-IO streaming frame parser: bytes in, frames out, under any chunking of the input.
  */
-import { FrameError, GoridgeError } from "./errors.js";
+import { FrameError } from "./errors.js";
 import {
   DEFAULT_MAX_PAYLOAD_SIZE,
   HEADER_BASE_SIZE,
@@ -107,7 +107,7 @@ export class FrameReader {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#pendingLength === 0) return;
     if (this.#need === UNPARSED) {
-      throw new GoridgeError(
+      throw new FrameError(
         "UNREAD_FRAMES",
         `${this.#pendingLength} bytes are unparsed because an onFrame callback threw; push again to parse them`,
       );

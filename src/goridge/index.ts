@@ -1,6 +1,7 @@
 /**
- * The goridge transport: frames, the streaming reader, relays and the pid handshake.
- * Knows nothing of TCP or of the rest of rr-tcp.
+ * The goridge codec: frame headers, flags, options, payloads, control and RPC frames, and the
+ * streaming frame reader. Bytes in, bytes out: no sockets, no processes, nothing of TCP or of the
+ * rest of rr-tcp. Carrying frames over pipes and sockets is src/relay's job.
  */
 export * from "./errors.js";
 export * from "./frame-flags.js";
@@ -18,10 +19,4 @@ export {
 } from "./frame.js";
 export * from "./payload-frame.js";
 export * from "./frame-reader.js";
-export * from "./relay.js";
-export * from "./relay-address.js";
-export * from "./handshake.js";
 export * from "./rpc-frame.js";
-export * from "./socket-listen.js";
-export * from "./socket-relay-listener.js";
-export * from "./connect-relay.js";

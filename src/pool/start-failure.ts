@@ -3,7 +3,7 @@
  * what happened, with the worker's last lines of output when it printed any, so one log line
  * explains a broken `server.command`.
  */
-import { HandshakeError } from "../goridge/index.js";
+import { HandshakeError } from "../relay/index.js";
 import { describeExit, PoolError } from "./errors.js";
 
 // How much of a worker's text goes into an error message.

@@ -13,14 +13,12 @@ import {
   encodePayloadFrame,
   FrameError,
   FrameFlag,
-  HandshakeError,
   isStopRequest,
-  RelayClosedError,
   splitPayload,
   writeFrameHeader,
   type Frame,
-  type Relay,
 } from "../goridge/index.js";
+import { HandshakeError, RelayClosedError, type Relay } from "../relay/index.js";
 import { msToDuration } from "../protocol/duration.js";
 import { describeExit, PoolError } from "./errors.js";
 import type { ExecReply, ExecRequest } from "./exec.js";

@@ -6,7 +6,8 @@
  */
 import type { ChildProcess, StdioOptions } from "node:child_process";
 import type { Logger } from "pino";
-import { parseRelayAddress, requestPid, SocketRelayListener, StreamRelay, type Relay } from "../goridge/index.js";
+import { parseRelayAddress } from "../net/index.js";
+import { requestPid, SocketRelayListener, StreamRelay, type Relay } from "../relay/index.js";
 
 /** Where workers' relays come from. One per pool. */
 export interface WorkerRelaySource {

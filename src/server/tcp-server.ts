@@ -9,12 +9,12 @@ import type { Socket } from "node:net";
 import pino, { type Logger } from "pino";
 import { Framing, Routing, type TcpOptions, type TcpServerOptions } from "../../gen/ts/rr/tcp/v1/options.js";
 import { contextCodecFor, durationToMs, type ContextCodec } from "../protocol/index.js";
-import { parseListenAddress } from "./address.js";
+import { parseListenAddress, remoteAddressOf } from "../net/index.js";
 import { Connection, type CloseReason } from "./connection.js";
 import type { EventPool } from "./event-pool.js";
 import { BufferBudget, DEFAULT_MAX_BUFFERED_BYTES } from "./buffer-budget.js";
 import { createFramer, type FramerOptions } from "./framer.js";
-import { openListener, remoteAddressOf, type Listener } from "./listener.js";
+import { openListener, type Listener } from "./listener.js";
 
 const MB = 1024 * 1024;
 

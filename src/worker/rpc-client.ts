@@ -5,16 +5,9 @@
  * further calls wait their turn.
  */
 import type { Socket } from "node:net";
-import {
-  connectSocket,
-  encodeRpcRequest,
-  FrameFlag,
-  parseRelayAddress,
-  parseRpcReply,
-  RelayAddressError,
-  RpcFrameError,
-  StreamRelay,
-} from "../goridge/index.js";
+import { connectSocket, StreamRelay } from "../relay/index.js";
+import { encodeRpcRequest, FrameFlag, parseRpcReply, RpcFrameError } from "../goridge/index.js";
+import { parseRelayAddress, relayAddressError } from "../net/index.js";
 
 /** The server answered a call with an error (unknown method, bad argument, the method failed). */
 export class RpcCallError extends Error {
@@ -47,12 +40,12 @@ export class RpcClient {
   /**
    * @param address `tcp://host:port` or `unix://path`; default `RR_RPC`, then RoadRunner's
    *   default `tcp://127.0.0.1:6001`.
-   * @throws RelayAddressError (also for `pipes`, which are the worker's own relay), RelayConnectError.
+   * @throws AddressError (also for `pipes`, which are the worker's own relay), RelayConnectError.
    */
   static async connect(address = process.env.RR_RPC || "tcp://127.0.0.1:6001"): Promise<RpcClient> {
     const parsed = parseRelayAddress(address);
     if (parsed.kind === "pipes") {
-      throw new RelayAddressError(address, "RPC needs a tcp or unix address; pipes are the worker's own relay");
+      throw relayAddressError(address, "RPC needs a tcp or unix address; pipes are the worker's own relay");
     }
     const name = `RPC ${address}`;
     return new RpcClient(await connectSocket(parsed, name), name);

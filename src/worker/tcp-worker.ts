@@ -2,7 +2,7 @@
  * PHP's `Spiral\RoadRunner\Tcp\TcpWorker` for TypeScript: requests are TCP events, replies are
  * verbs. Adds the idiomatic forms: `for await (const request of tcpWorker)` and `serve(handler)`.
  */
-import { RelayClosedError } from "../goridge/index.js";
+import { RelayClosedError } from "../relay/index.js";
 import { TcpResponse, eventName, verbBytes } from "../protocol/index.js";
 import { WorkerError } from "./errors.js";
 import { replyOf, type Reply, type ReplyBody } from "./reply.js";

@@ -4,19 +4,16 @@
  */
 import {
   Byte10,
-  connectRelay,
   encodeErrorFrame,
   encodePayloadFrame,
-  encodePidReply,
   FrameFlag,
   parseControl,
-  parseRelayAddress,
-  RelayClosedError,
   splitPayload,
   STOP_REQUEST,
   type Frame,
-  type Relay,
 } from "../goridge/index.js";
+import { connectRelay, encodePidReply, RelayClosedError, type Relay } from "../relay/index.js";
+import { parseRelayAddress } from "../net/index.js";
 import { WorkerError } from "./errors.js";
 import type { Payload, PayloadInit } from "./payload.js";
 import { guardStdout } from "./stdout-guard.js";

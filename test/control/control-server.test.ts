@@ -99,7 +99,7 @@ describe("control API", () => {
     const addr = `127.0.0.1:${(other.address() as AddressInfo).port}`;
     try {
       await expect(ControlServer.listen(addr, f.pool, f.server)).rejects.toMatchObject({
-        code: "CONTROL_LISTEN_FAILED",
+        code: "LISTEN_FAILED",
         key: "control.addr",
         message: `control.addr: cannot listen on ${addr}: EADDRINUSE listen EADDRINUSE: address already in use ${addr}`,
       });

@@ -11,14 +11,8 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  encodeFrame,
-  encodeRpcRequest,
-  FrameFlag,
-  FrameReader,
-  parseRelayAddress,
-  type Frame,
-} from "../../src/goridge/index.js";
+import { encodeFrame, encodeRpcRequest, FrameFlag, FrameReader, type Frame } from "../../src/goridge/index.js";
+import { parseRelayAddress } from "../../src/net/index.js";
 import { RpcCallError, RpcClient } from "../../src/worker/index.js";
 import { ROOT, startService, TSX_LOADER, type RunningService } from "../integration/harness.js";
 import { eventually, openClient, within } from "../server/harness.js";
@@ -344,7 +338,7 @@ describe("rpc.listen that cannot be used", () => {
     try {
       const address = rr.service.rpc!.address;
       const err = await startService(CONFIG.replace("tcp://127.0.0.1:0", address)).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: "RPC_LISTEN_FAILED", key: "rpc.listen" });
+      expect(err).toMatchObject({ code: "LISTEN_FAILED", key: "rpc.listen" });
       expect((err as Error).message).toMatch(new RegExp(`^rpc\\.listen: cannot listen on ${address}: EADDRINUSE`));
       const bad = await startService(CONFIG.replace("tcp://127.0.0.1:0", "pipes")).catch((e: unknown) => e);
       expect((bad as Error).message).toMatch(/^rpc\.listen: cannot listen on pipes: pipes are not a socket/);

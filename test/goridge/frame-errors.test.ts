@@ -8,7 +8,6 @@ import {
   encodePayloadFrame,
   FrameError,
   FrameReader,
-  GoridgeError,
   parseControl,
   splitPayload,
   type Frame,
@@ -215,7 +214,7 @@ describe("bad frames give typed errors that say what was wrong", () => {
     };
     expect(() => reader.push(Buffer.concat([a, b, b.subarray(0, 3)]), onFrame)).toThrow("handler failed");
     expect(seen).toEqual(["a"]);
-    expect(() => reader.end()).toThrow(GoridgeError);
+    expect(() => reader.end()).toThrow(FrameError);
     reader.push(b.subarray(3), onFrame);
     reader.end();
     expect(seen).toEqual(["a", "b", "b"]);

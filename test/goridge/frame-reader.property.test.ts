@@ -1,7 +1,7 @@
 import { crc32 } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeFrame, FrameReader, GoridgeError, MAX_OPTIONS, type Frame } from "../../src/goridge/index.js";
+import { encodeFrame, FrameReader, FrameError, MAX_OPTIONS, type Frame } from "../../src/goridge/index.js";
 
 interface FrameSpec {
   flags: number;
@@ -121,7 +121,7 @@ describe("FrameReader round trip (property)", () => {
     );
   });
 
-  it("only ever throws GoridgeError subclasses on random garbage, and never hangs", () => {
+  it("only ever throws FrameError subclasses on random garbage, and never hangs", () => {
     fc.assert(
       fc.property(
         fc.array(fc.uint8Array({ maxLength: 64, size: "max" }), { maxLength: 20, size: "max" }),
@@ -134,7 +134,7 @@ describe("FrameReader round trip (property)", () => {
             for (const c of input) reader.push(c, () => {});
             reader.end();
           } catch (err) {
-            expect(err).toBeInstanceOf(GoridgeError);
+            expect(err).toBeInstanceOf(FrameError);
           }
         },
       ),
@@ -158,7 +158,7 @@ describe("FrameReader round trip (property)", () => {
             reader.push(Buffer.concat([header, Buffer.from(rest)]), () => {});
             reader.end();
           } catch (err) {
-            expect(err).toBeInstanceOf(GoridgeError);
+            expect(err).toBeInstanceOf(FrameError);
           }
         },
       ),

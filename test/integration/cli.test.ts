@@ -9,8 +9,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import pino from "pino";
 import { loadConfigFile, parseConfig } from "../../src/config/index.js";
 import { WorkerPool } from "../../src/pool/index.js";
-import { Service } from "../../src/server/serve.js";
-import { DUPLICATE_SIGNAL_WINDOW_MS } from "../../src/server/shutdown.js";
+import { Service } from "../../src/service/service.js";
+import { DUPLICATE_SIGNAL_WINDOW_MS } from "../../src/service/signals.js";
 import { openClient, within } from "../server/harness.js";
 import {
   RECORDING_WORKER,

@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import pino from "pino";
 import { parseConfig } from "../../src/config/index.js";
 import { WorkerPool } from "../../src/pool/index.js";
-import { Service } from "../../src/server/serve.js";
+import { Service } from "../../src/service/service.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** tsx's ESM loader by absolute URL, so workers start from any cwd. */

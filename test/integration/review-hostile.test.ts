@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WorkerStatus } from "../../gen/ts/rr/tcp/v1/control.js";
 import { parseConfig } from "../../src/config/index.js";
 import { WorkerPool } from "../../src/pool/index.js";
-import { Service } from "../../src/server/serve.js";
+import { Service } from "../../src/service/service.js";
 import { eventually, openClient, portOf, within, type Client } from "../server/harness.js";
 
 const HOSTILE_WORKER = fileURLToPath(new URL("../fixtures/hostile-worker.mjs", import.meta.url));

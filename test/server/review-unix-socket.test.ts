@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TcpOptions, TcpServerOptions } from "../../gen/ts/rr/tcp/v1/options.js";
-import { RelayListenError, SocketRelayListener } from "../../src/goridge/index.js";
+import { ListenError } from "../../src/net/index.js";
+import { SocketRelayListener } from "../../src/relay/index.js";
 import { TcpServer } from "../../src/server/tcp-server.js";
 import { RecordingPool, within } from "./harness.js";
 
@@ -102,8 +103,8 @@ describe("unix socket files (review)", () => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(err).toBeInstanceOf(RelayListenError);
-      expect((err as Error).message).toContain(`cannot listen on relay unix://${path}: EADDRINUSE`);
+      expect(err).toBeInstanceOf(ListenError);
+      expect((err as Error).message).toContain(`server.relay: cannot listen on unix://${path}: EADDRINUSE`);
       expect(statSync(path).isSocket()).toBe(true);
     } finally {
       await first.close();

@@ -530,7 +530,7 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
       const taken = first.addresses().a!;
       await expect(TcpServer.listen({ pool, tcp: tcpOptions({ b: { addr: taken } }) })).rejects.toMatchObject({
         code: "LISTEN_FAILED",
-        server: "b",
+        key: "tcp.servers.b",
         message: expect.stringContaining(`tcp.servers.b: cannot listen on ${taken}: EADDRINUSE`),
       });
     } finally {

@@ -8,15 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  decodeFrame,
-  encodeFrame,
-  encodePayloadFrame,
-  encodePidReply,
-  FrameFlag,
-  SocketRelayListener,
-  splitPayload,
-} from "../../src/goridge/index.js";
+import { decodeFrame, encodeFrame, encodePayloadFrame, FrameFlag, splitPayload } from "../../src/goridge/index.js";
+import { encodePidReply, SocketRelayListener } from "../../src/relay/index.js";
 import { TcpResponse, verbBytes, verbFromBytes } from "../../src/protocol/index.js";
 import {
   acceptRelay,

@@ -2,12 +2,12 @@
  * Server side of socket relays (spec §2.1): listen on a tcp or unix address; each worker
  * connects, proves who it is with the pid handshake, and is handed to whoever waits for that pid.
  */
-import type { Server, Socket } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { HandshakeError, RelayClosedError } from "./errors.js";
 import { requestPid } from "./handshake.js";
-import type { RelayAddress } from "./relay-address.js";
-import { StreamRelay } from "./relay.js";
-import { listenOnRelayAddress } from "./socket-listen.js";
+import type { RelayAddress } from "../net/relay-address.js";
+import { StreamRelay } from "./stream-relay.js";
+import { listenOnRelayAddress } from "../net/index.js";
 
 /** Options of {@link SocketRelayListener.listen}. */
 export interface SocketRelayListenerOptions {
@@ -61,10 +61,11 @@ export class SocketRelayListener {
    * Starts listening. For a unix address, a stale socket file left by a previous run is removed
    * first (only if it is a socket nobody listens on any more).
    *
-   * @throws RelayListenError if the address cannot be listened on.
+   * @throws ListenError (key `server.relay`) if the address cannot be listened on.
    */
   static async listen(address: RelayAddress, opts: SocketRelayListenerOptions = {}): Promise<SocketRelayListener> {
-    const { server, address: actual } = await listenOnRelayAddress(address, (err) => opts.onError?.(err));
+    const server = createServer({ noDelay: true });
+    const actual = await listenOnRelayAddress(server, address, "server.relay", (err) => opts.onError?.(err));
     return new SocketRelayListener(server, actual, opts);
   }
 

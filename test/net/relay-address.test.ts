@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  formatRelayAddress,
-  parseRelayAddress,
-  RelayAddressError,
-  type RelayAddress,
-} from "../../src/goridge/index.js";
+import { formatRelayAddress, parseRelayAddress, type RelayAddress } from "../../src/net/index.js";
+import { AddressError } from "../../src/net/index.js";
 
 describe("relay addresses in RoadRunner syntax", () => {
   const good: Array<[string, RelayAddress, string?]> = [
@@ -49,10 +45,11 @@ describe("relay addresses in RoadRunner syntax", () => {
       } catch (err) {
         error = err;
       }
-      expect(error).toBeInstanceOf(RelayAddressError);
-      const e = error as RelayAddressError;
-      expect(e.code).toBe("BAD_RELAY_ADDRESS");
-      expect(e.value).toBe(text);
+      expect(error).toBeInstanceOf(AddressError);
+      const e = error as AddressError;
+      expect(e.code).toBe("BAD_ADDRESS");
+      expect(e.syntax).toBe("relay");
+      expect(e.address).toBe(text);
       expect(e.message).toContain(JSON.stringify(text));
       expect(e.message).toContain(reason);
       expect(e.message).toContain("tcp://host:port");

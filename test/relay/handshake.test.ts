@@ -5,12 +5,9 @@ import {
   encodeErrorFrame,
   encodeFrame,
   encodePayloadFrame,
-  encodePidReply,
-  HandshakeError,
   parseControl,
-  requestPid,
-  StreamRelay,
 } from "../../src/goridge/index.js";
+import { encodePidReply, HandshakeError, requestPid, StreamRelay } from "../../src/relay/index.js";
 
 /** Two relays joined back to back in memory: what one sends, the other receives. */
 function relayPair(): { server: StreamRelay; worker: StreamRelay } {

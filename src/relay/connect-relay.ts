@@ -5,8 +5,8 @@
 import { connect, type Socket } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { RelayConnectError } from "./errors.js";
-import { formatRelayAddress, parseRelayAddress, type RelayAddress } from "./relay-address.js";
-import { StreamRelay, type StreamRelayOptions } from "./relay.js";
+import { formatRelayAddress, parseRelayAddress, type RelayAddress } from "../net/relay-address.js";
+import { StreamRelay, type StreamRelayOptions } from "./stream-relay.js";
 
 /**
  * Opens a relay to the server.

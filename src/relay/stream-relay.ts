@@ -4,9 +4,10 @@
  * own stdin/stdout, or both directions of one socket).
  */
 import type { Readable, Writable } from "node:stream";
-import { FrameError, RelayClosedError } from "./errors.js";
-import type { Frame } from "./frame.js";
-import { FrameReader } from "./frame-reader.js";
+import { FrameError } from "../goridge/index.js";
+import { RelayClosedError } from "./errors.js";
+import type { Frame } from "../goridge/frame.js";
+import { FrameReader } from "../goridge/frame-reader.js";
 
 /** A frame channel to one peer. */
 export interface Relay {

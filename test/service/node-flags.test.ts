@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { binLauncher } from "../../scripts/write-bin.js";
-import { SERVER_NODE_FLAGS } from "../../src/server/node-flags.js";
+import { SERVER_NODE_FLAGS } from "../../src/service/node-flags.js";
 
 const root = new URL("../../", import.meta.url).pathname;
 

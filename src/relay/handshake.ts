@@ -3,11 +3,12 @@
  * answers CONTROL `{"pid":<worker pid>}`. On socket relays the reported pid is what ties a
  * connection to the process that was spawned.
  */
-import { FrameError, HandshakeError } from "./errors.js";
-import { FrameFlag } from "./frame-flags.js";
-import type { Frame } from "./frame.js";
-import { encodeControlFrame, parseControl } from "./control-frame.js";
-import type { Relay } from "./relay.js";
+import { FrameError } from "../goridge/errors.js";
+import { HandshakeError } from "./errors.js";
+import { FrameFlag } from "../goridge/frame-flags.js";
+import type { Frame } from "../goridge/frame.js";
+import { encodeControlFrame, parseControl } from "../goridge/control-frame.js";
+import type { Relay } from "./stream-relay.js";
 
 /**
  * Server side: asks the worker on `relay` for its pid and returns it. On failure the relay is

@@ -5,19 +5,16 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   connectRelay,
-  encodeControlFrame,
-  encodePayloadFrame,
   encodePidReply,
   HandshakeError,
-  parseRelayAddress,
   RelayClosedError,
   RelayConnectError,
-  RelayListenError,
   SocketRelayListener,
-  splitPayload,
   type StreamRelay,
-} from "../../src/goridge/index.js";
-import { exited, spawnWorker } from "./worker-process.js";
+} from "../../src/relay/index.js";
+import { encodeControlFrame, encodePayloadFrame, splitPayload } from "../../src/goridge/index.js";
+import { ListenError, parseRelayAddress } from "../../src/net/index.js";
+import { exited, spawnWorker } from "../goridge/worker-process.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -205,13 +202,13 @@ describe("SocketRelayListener pairing rules", () => {
     const path = join(tempDir(), "not-a-socket");
     writeFileSync(path, "data");
     const err = await rejection(SocketRelayListener.listen({ kind: "unix", path }));
-    expect(err).toBeInstanceOf(RelayListenError);
+    expect(err).toBeInstanceOf(ListenError);
     expect(err.message).toContain("is not a socket");
     expect(existsSync(path)).toBe(true);
 
     const { listener } = await listen("tcp://127.0.0.1:0");
     const busy = await rejection(SocketRelayListener.listen(parseRelayAddress(listener.address)));
-    expect(busy).toBeInstanceOf(RelayListenError);
+    expect(busy).toBeInstanceOf(ListenError);
     expect(busy.message).toContain("EADDRINUSE");
   });
 

@@ -7,14 +7,11 @@ import {
   encodeFrame,
   encodePayloadFrame,
   FrameError,
-  HandshakeError,
-  RelayClosedError,
-  requestPid,
   splitPayload,
-  StreamRelay,
   type Frame,
 } from "../../src/goridge/index.js";
-import { exited, spawnWorker } from "./worker-process.js";
+import { HandshakeError, RelayClosedError, requestPid, StreamRelay } from "../../src/relay/index.js";
+import { exited, spawnWorker } from "../goridge/worker-process.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {

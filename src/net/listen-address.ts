@@ -3,24 +3,12 @@
  * `[::1]:port`, `:port` (every interface) and `unix:///path.sock`.
  */
 import { isIP } from "node:net";
-import { splitHostPort } from "../goridge/host-port.js";
+import { AddressError } from "./errors.js";
+import { splitHostPort } from "./host-port.js";
+import type { SocketAddress } from "./socket-address.js";
 
 /** Where a server listens. */
-export type ListenAddress =
-  | { readonly kind: "tcp"; /** Empty = every interface. */ readonly host: string; readonly port: number }
-  | { readonly kind: "unix"; readonly path: string };
-
-/** The address could not be parsed; `message` says what is allowed. */
-export class AddressError extends Error {
-  readonly code = "BAD_ADDRESS";
-  constructor(
-    readonly address: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "AddressError";
-  }
-}
+export type ListenAddress = SocketAddress;
 
 const ALLOWED = "allowed: host:port, tcp://host:port, [::1]:port, unix:///path.sock";
 
@@ -29,7 +17,8 @@ export function parseListenAddress(address: string): ListenAddress {
   const text = address.trim();
   if (text.startsWith("unix://")) {
     const path = text.slice("unix://".length);
-    if (path === "") throw new AddressError(address, `${JSON.stringify(address)} has no socket path (${ALLOWED})`);
+    if (path === "")
+      throw new AddressError(address, "listen", `${JSON.stringify(address)} has no socket path (${ALLOWED})`);
     return { kind: "unix", path };
   }
   let hostPort = text;
@@ -38,13 +27,14 @@ export function parseListenAddress(address: string): ListenAddress {
     if (scheme[1]!.toLowerCase() !== "tcp")
       throw new AddressError(
         address,
+        "listen",
         `${JSON.stringify(address)}: invalid protocol ${JSON.stringify(scheme[1])} (${ALLOWED})`,
       );
     hostPort = text.slice(scheme[0].length);
   }
   const parsed = splitHostPort(hostPort);
   if ("problem" in parsed)
-    throw new AddressError(address, `${JSON.stringify(address)}: ${parsed.problem} (${ALLOWED})`);
+    throw new AddressError(address, "listen", `${JSON.stringify(address)}: ${parsed.problem} (${ALLOWED})`);
   return { kind: "tcp", host: parsed.host, port: parsed.port };
 }
 

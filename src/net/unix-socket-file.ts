@@ -5,17 +5,10 @@
  */
 import { lstat, unlink } from "node:fs/promises";
 import { connect } from "node:net";
+import { errorCode, RrTcpError } from "../errors.js";
 
-/** Why a socket file cannot be listened on; `code` is EADDRINUSE (a live socket) or ENOTSOCK. */
-export class SocketFileError extends Error {
-  constructor(
-    readonly code: "EADDRINUSE" | "ENOTSOCK",
-    message: string,
-  ) {
-    super(message);
-    this.name = "SocketFileError";
-  }
-}
+/** Why a socket file cannot be listened on: a live socket (EADDRINUSE) or not a socket (ENOTSOCK). */
+export class SocketFileError extends RrTcpError<"EADDRINUSE" | "ENOTSOCK"> {}
 
 /**
  * Removes the socket file at `path` if it is stale; does nothing if there is none.
@@ -28,15 +21,21 @@ export async function removeStaleSocketFile(path: string): Promise<void> {
   try {
     isSocket = (await lstat(path)).isSocket();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    if (errorCode(err) === "ENOENT") return;
     throw err;
   }
-  if (!isSocket) throw new SocketFileError("ENOTSOCK", `${path} exists and is not a socket; refusing to remove it`);
-  if (await isListening(path)) {
-    throw new SocketFileError("EADDRINUSE", `${path} is in use: another process accepts connections on it`);
+  if (!isSocket) {
+    throw new SocketFileError("ENOTSOCK", `${path} exists and is not a socket; refusing to remove it`, {
+      address: path,
+    });
   }
-  await unlink(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== "ENOENT") throw err;
+  if (await isListening(path)) {
+    throw new SocketFileError("EADDRINUSE", `${path} is in use: another process accepts connections on it`, {
+      address: path,
+    });
+  }
+  await unlink(path).catch((err: unknown) => {
+    if (errorCode(err) !== "ENOENT") throw err;
   });
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AddressError, formatListenAddress, parseListenAddress } from "../../src/server/address.js";
+import { AddressError, formatListenAddress, parseListenAddress } from "../../src/net/index.js";
 
 describe("listen addresses", () => {
   it.each([

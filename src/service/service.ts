@@ -13,8 +13,8 @@ import { ControlServer } from "../control/control-server.js";
 import { createRpcMethods } from "../control/rpc-methods.js";
 import { RpcServer } from "../control/rpc-server.js";
 import { durationToMs } from "../protocol/index.js";
-import type { EventPool } from "./event-pool.js";
-import { TcpServer } from "./tcp-server.js";
+import type { EventPool } from "../server/event-pool.js";
+import { TcpServer } from "../server/tcp-server.js";
 
 /** The least time workers get for the stop frame when draining used the whole destroy_timeout. */
 const STOP_GRACE_MS = 1_000;

@@ -2,12 +2,12 @@
  * Relay addresses in RoadRunner syntax (`server.relay`, `RR_RELAY`): `pipes`, `tcp://host:port`,
  * `unix:///absolute.sock` or `unix://relative.sock`.
  */
-import { RelayAddressError } from "./errors.js";
+import { AddressError } from "./errors.js";
 import { splitHostPort } from "./host-port.js";
+import type { SocketAddress } from "./socket-address.js";
 
 /** Where a worker's frames travel. */
-export type RelayAddress =
-  { kind: "pipes" } | { kind: "tcp"; host: string; port: number } | { kind: "unix"; path: string };
+export type RelayAddress = { readonly kind: "pipes" } | SocketAddress;
 
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s;
 
@@ -16,13 +16,13 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s;
  * written in brackets (`tcp://[::1]:6001`) and returned without them. Port 0 is accepted, for a
  * listener that picks a free port.
  *
- * @throws RelayAddressError naming the value and what is allowed.
+ * @throws AddressError naming the value and what is allowed.
  */
 export function parseRelayAddress(s: string): RelayAddress {
   if (s === "pipes") return { kind: "pipes" };
   const match = SCHEME.exec(s);
   if (match === null) {
-    throw new RelayAddressError(s, 'it is neither "pipes" nor scheme://address');
+    throw relayAddressError(s, 'it is neither "pipes" nor scheme://address');
   }
   const scheme = (match[1] as string).toLowerCase();
   const rest = match[2] as string;
@@ -30,13 +30,13 @@ export function parseRelayAddress(s: string): RelayAddress {
     case "tcp":
       return parseTcp(s, rest);
     case "unix":
-      if (rest === "") throw new RelayAddressError(s, "the unix socket path is empty");
-      if (rest.includes("\0")) throw new RelayAddressError(s, "the unix socket path contains NUL");
+      if (rest === "") throw relayAddressError(s, "the unix socket path is empty");
+      if (rest.includes("\0")) throw relayAddressError(s, "the unix socket path contains NUL");
       return { kind: "unix", path: rest };
     case "pipes":
-      throw new RelayAddressError(s, 'pipes takes no address; write just "pipes"');
+      throw relayAddressError(s, 'pipes takes no address; write just "pipes"');
     default:
-      throw new RelayAddressError(s, `unknown scheme "${scheme}"`);
+      throw relayAddressError(s, `unknown scheme "${scheme}"`);
   }
 }
 
@@ -54,7 +54,17 @@ export function formatRelayAddress(a: RelayAddress): string {
 
 function parseTcp(s: string, rest: string): RelayAddress {
   const parsed = splitHostPort(rest);
-  if ("problem" in parsed) throw new RelayAddressError(s, parsed.problem);
-  if (parsed.host === "") throw new RelayAddressError(s, "the host is empty");
+  if ("problem" in parsed) throw relayAddressError(s, parsed.problem);
+  if (parsed.host === "") throw relayAddressError(s, "the host is empty");
   return { kind: "tcp", host: parsed.host.toLowerCase(), port: parsed.port };
+}
+
+/** A relay address that is not in RoadRunner syntax: names the value and what is allowed. */
+export function relayAddressError(value: string, reason: string): AddressError {
+  return new AddressError(
+    value,
+    "relay",
+    `bad relay address ${JSON.stringify(value)}: ${reason}; ` +
+      'expected "pipes", "tcp://host:port" or "unix:///path/to.sock"',
+  );
 }
