@@ -1,5 +1,6 @@
 /**
- * RoadRunner's defaults (tcp plugin config and pool `InitDefaults`, roadrunner-wire.md §3.1, §5)
+ * RoadRunner's defaults (tcp plugin config and pool `InitDefaults`: docs/wire.md#tcp-configuration,
+ * docs/wire.md#pool-settings)
  * plus rr-tcp's own keys, applied to a decoded config. Zero values mean "the default" as in
  * RoadRunner; the proto comments in proto/rr/tcp/v1/options.proto state the same numbers.
  */

@@ -1,6 +1,6 @@
 /**
- * Frames without a context/body split (spec §2.2, §2.5, §1.7): control frames, whose payload is
- * JSON (pid handshake, stop), and error frames, whose payload is a message.
+ * Frames without a context/body split (docs/wire.md#control-and-error-frames): control frames,
+ * whose payload is JSON (pid handshake, stop), and error frames, whose payload is a message.
  */
 import { FrameError } from "./errors.js";
 import { FrameFlag } from "./frame-flags.js";

@@ -1,5 +1,6 @@
 /**
- * Bit values of the goridge header's FLAGS byte (byte 1) and BYTE10 (spec §1.2, §1.3).
+ * Bit values of the goridge header's FLAGS byte (byte 1) and BYTE10 (docs/wire.md#flags,
+ * docs/wire.md#byte10-stream-bits).
  * Values are those of goridge-go `frame_flags.go` and goridge-php `Frame`.
  */
 

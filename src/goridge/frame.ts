@@ -1,6 +1,6 @@
 /**
- * The goridge frame (spec §1.1): a 12-byte header, 0..10 little-endian uint32 options, then the
- * payload. This module owns the byte layout; everything else builds on it.
+ * The goridge frame (docs/wire.md#frame-header): a 12-byte header, 0..10 little-endian uint32
+ * options, then the payload. This module owns the byte layout; everything else builds on it.
  */
 import { crc32 } from "node:zlib";
 import { FrameError } from "./errors.js";
@@ -61,7 +61,7 @@ export function writeFrameHeader(
   target[0] = (VERSION << 4) | words;
   target[1] = flags;
   target.writeUInt32LE(payloadLength, 2);
-  // Byte 0 already holds the final header length, which the CRC covers (spec §1.4).
+  // Byte 0 already holds the final header length, which the CRC covers (docs/wire.md#header-crc).
   target.writeUInt32LE(crc32(target.subarray(0, 6)), 6);
   target[10] = byte10;
   target[11] = 0;

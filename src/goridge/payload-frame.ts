@@ -1,6 +1,7 @@
 /**
- * Payload frames (spec §1.7): one option, the context length C; the payload is the context
- * (C bytes) followed by the body. Every request and every normal worker reply is one.
+ * Payload frames (docs/wire.md#payload-context-and-body): one option, the context length C; the
+ * payload is the context (C bytes) followed by the body. Every request and every normal worker
+ * reply is one.
  */
 import { FrameError } from "./errors.js";
 import { HEADER_BASE_SIZE, writeFrameHeader, type Frame } from "./frame.js";
@@ -10,7 +11,7 @@ import { HEADER_BASE_SIZE, writeFrameHeader, type Frame } from "./frame.js";
 export { encodeControlFrame, encodeErrorFrame, parseControl } from "./control-frame.js";
 export type { ControlMessage } from "./control-frame.js";
 
-/** The context a worker sends (empty body) to ask to be replaced (spec §2.4). */
+/** The context a worker sends (empty body) to ask to be replaced (docs/wire.md#worker-stop-request). */
 export const STOP_REQUEST = '{"stop":true}';
 
 const STOP_REQUEST_BYTES = Buffer.from(STOP_REQUEST, "latin1");

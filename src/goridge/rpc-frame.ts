@@ -1,5 +1,5 @@
 /**
- * RoadRunner's RPC frames (goridge-go `pkg/rpc` codec, spec roadrunner-wire.md §3.6): a request
+ * RoadRunner's RPC frames (goridge-go `pkg/rpc` codec, docs/wire.md#rpc-frames): a request
  * carries two options, the client's sequence number and the length of the method name, and its
  * payload is the method name followed by the argument in the codec its flags name. The reply
  * repeats both options and the method name, then the result, or the error text with the ERROR

@@ -1,6 +1,6 @@
 /**
  * The pool's options in milliseconds and counts, with RoadRunner's defaults applied to zero
- * values (spec §5), from the generated PoolOptions / SupervisorOptions.
+ * values (docs/wire.md#pool-settings), from the generated PoolOptions / SupervisorOptions.
  */
 import { availableParallelism } from "node:os";
 import type { PoolOptions, SupervisorOptions } from "../../gen/ts/rr/tcp/v1/options.js";

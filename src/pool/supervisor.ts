@@ -1,5 +1,6 @@
 /**
- * The supervisor (spec §5): every watch_tick, reads each worker's age, idle time and RSS and asks
+ * The supervisor (docs/wire.md#supervisor-limits): every watch_tick, reads each worker's age, idle
+ * time and RSS and asks
  * the pool to replace those past a soft limit (ttl, idle_ttl, max_worker_memory). An idle worker
  * is replaced at once, a busy one after its current event; that is the pool's business. The hard
  * limit, exec_ttl, is a per-event timer in the worker itself.

@@ -1,5 +1,5 @@
 /**
- * A worker's command line and environment (spec §2.1).
+ * A worker's command line and environment (docs/wire.md#command-and-environment).
  */
 
 /** The RoadRunner version workers see in RR_VERSION: the one this package is compatible with. */

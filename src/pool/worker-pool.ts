@@ -1,5 +1,5 @@
 /**
- * The worker pool (spec §5, behaviour.md "Workers"): keeps `num_workers` worker processes
+ * The worker pool (docs/wire.md#pool-settings, docs/behaviour.md#workers): keeps `num_workers` worker processes
  * running, gives each event to one idle worker (longest idle first, or the preferred one for
  * sticky routing), waits up to allocate_timeout for one, and replaces workers that die, misbehave
  * or reach a limit. Knows nothing of sockets or TCP clients.

@@ -1,5 +1,5 @@
 /**
- * How the pool reaches its workers' relays (spec §2.1): over the child's stdin/stdout (`pipes`),
+ * How the pool reaches its workers' relays (docs/wire.md#relays): over the child's stdin/stdout (`pipes`),
  * or over a tcp/unix socket the pool listens on, where each worker connects and is recognised by
  * the pid it reports in the handshake. Either way the pid handshake is done before a relay is
  * handed out.

@@ -1,5 +1,5 @@
 /**
- * Worker side: open the relay named by `RR_RELAY` (spec §2.1). After connecting, the worker
+ * Worker side: open the relay named by `RR_RELAY` (docs/wire.md#relays). After connecting, the worker
  * waits for the server's pid request and answers it (see `encodePidReply`).
  */
 import { connect, type Socket } from "node:net";

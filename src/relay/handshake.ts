@@ -1,6 +1,6 @@
 /**
- * The pid handshake (spec §2.2): the server sends CONTROL|JSON `{"pid":<own pid>}`, the worker
- * answers CONTROL `{"pid":<worker pid>}`. On socket relays the reported pid is what ties a
+ * The pid handshake (docs/wire.md#pid-handshake): the server sends CONTROL|JSON `{"pid":<own pid>}`,
+ * the worker answers CONTROL `{"pid":<worker pid>}`. On socket relays the reported pid is what ties a
  * connection to the process that was spawned.
  */
 import { FrameError } from "../goridge/errors.js";

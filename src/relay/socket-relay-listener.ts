@@ -1,5 +1,5 @@
 /**
- * Server side of socket relays (spec §2.1): listen on a tcp or unix address; each worker
+ * Server side of socket relays (docs/wire.md#relays): listen on a tcp or unix address; each worker
  * connects, proves who it is with the pid handshake, and is handed to whoever waits for that pid.
  */
 import { createServer, type Server, type Socket } from "node:net";

@@ -1,4 +1,7 @@
-/** What one request or reply frame carries, split the way RoadRunner splits it (spec §1.7). */
+/**
+ * What one request or reply frame carries, split the way RoadRunner splits it
+ * (docs/wire.md#payload-context-and-body).
+ */
 
 /** A payload received from the server. */
 export interface Payload {

@@ -1,6 +1,6 @@
 /**
- * The worker's side of the goridge relay (spec §2): the pid handshake, requests in, replies out,
- * the stop command. Knows nothing of TCP; `TcpWorker` builds on it.
+ * The worker's side of the goridge relay (docs/wire.md#worker-lifecycle): the pid handshake,
+ * requests in, replies out, the stop command. Knows nothing of TCP; `TcpWorker` builds on it.
  */
 import {
   Byte10,

@@ -1,5 +1,5 @@
 /**
- * behaviour.md towards TCP clients, end to end: real sockets on 127.0.0.1, the real WorkerPool,
+ * docs/behaviour.md towards TCP clients, end to end: real sockets on 127.0.0.1, the real WorkerPool,
  * real worker processes that record every event they see. One service serves every test (worker
  * start-up costs tsx's start); each test uses its own connections and reads its own events.
  */

@@ -22,7 +22,7 @@ import {
   type WorkerChild,
 } from "./harness.js";
 
-// What PHP's respond("bye\r\n", TcpResponse::RespondClose) wrote (spec §6.5), byte for byte.
+// What PHP's respond("bye\r\n", TcpResponse::RespondClose) wrote (docs/wire.md#reply-frames), byte for byte.
 const PHP_WRITECLOSE_BYE = Buffer.from(
   "14000f00000078f1e6710000" + "0a000000" + Buffer.from("WRITECLOSEbye\r\n").toString("hex"),
   "hex",
@@ -48,7 +48,7 @@ async function playFixtureSession(relay: ServerSide, w: WorkerChild): Promise<vo
   relay.send(vector("DATA(hello) request"));
   const write = (await relay.reply()) as Buffer;
   expect(write).toEqual(encodePayloadFrame(verbBytes(TcpResponse.WRITE), Buffer.from("hello\r\n")));
-  // The header layout, field by field (spec §1.1).
+  // The header layout, field by field (docs/wire.md#frame-header).
   expect(write[0]).toBe(0x14); // version 1, 4 header words (one option)
   expect(write[1]).toBe(0x00); // no flags
   expect(write.readUInt32LE(2)).toBe(5 + 7); // payload = verb + body
