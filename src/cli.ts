@@ -25,6 +25,7 @@ import {
   type LoadedConfig,
 } from "./config/index.js";
 import { LOG_LEVELS } from "./config/schema.js";
+import { errorCode, errorMessage } from "./errors.js";
 import { WorkerPool } from "./pool/index.js";
 import { Service } from "./service/service.js";
 import { exitOnSignals } from "./service/signals.js";
@@ -75,7 +76,7 @@ async function serve(options: { config?: string; logLevel?: string }): Promise<v
   try {
     service = await starting;
   } catch (err) {
-    logger.error({ err, code: (err as { code?: string }).code }, `rr-tcp could not start: ${(err as Error).message}`);
+    logger.error({ err, code: errorCode(err) }, `rr-tcp could not start: ${errorMessage(err)}`);
     process.exit(1);
   }
   logger.info({ servers: service.server.addresses() }, "rr-tcp ready");

@@ -5,7 +5,7 @@
  * RoadRunner; the proto comments in proto/rr/tcp/v1/options.proto state the same numbers.
  */
 import type { Duration } from "../../gen/ts/google/protobuf/duration.js";
-import { DEFAULT_MAX_BUFFERED_BYTES } from "../server/buffer-budget.js";
+import { LIMITS } from "../limits.js";
 import {
   ContextCodec,
   Framing,
@@ -23,10 +23,10 @@ const seconds = (s: number): Duration => ({ seconds: s, nanos: 0 });
 export const DEFAULT_DELIMITER = "\r\n";
 /** tcp.read_buf_size, in megabytes. */
 export const DEFAULT_READ_BUF_SIZE_MB = 1;
-/** tcp.servers.*.max_message_size, in bytes (1 MiB). */
-export const DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024;
-/** tcp.max_buffered_bytes, in bytes (256 MiB); the server applies the same when not set. */
-export { DEFAULT_MAX_BUFFERED_BYTES };
+/** tcp.servers.*.max_message_size, in bytes (src/limits.ts). */
+export const DEFAULT_MAX_MESSAGE_SIZE = LIMITS.message.value;
+/** tcp.max_buffered_bytes, in bytes (src/limits.ts); the server applies the same when not set. */
+export const DEFAULT_MAX_BUFFERED_BYTES = LIMITS.bufferedBytes.value;
 export const DEFAULT_LENGTH_BYTES = 4;
 export const DEFAULT_RELAY = "pipes";
 export const DEFAULT_LOG_LEVEL = "info";

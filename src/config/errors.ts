@@ -1,4 +1,5 @@
 /** Config problems, each tied to the key path it is about. */
+import { RrTcpError } from "../errors.js";
 
 /** One problem (or warning) about one key: `tcp.servers.main.addr: missing`. */
 export interface ConfigIssue {
@@ -14,29 +15,27 @@ export function formatIssue(issue: ConfigIssue): string {
 }
 
 /** The config cannot be used. `issues` lists every problem found, not only the first. */
-export class ConfigError extends Error {
-  readonly code = "CONFIG_INVALID";
+export class ConfigError extends RrTcpError<"CONFIG_INVALID"> {
   constructor(
     readonly issues: readonly ConfigIssue[],
     /** The file the config came from, when it came from one. */
     readonly file?: string,
   ) {
     super(
+      "CONFIG_INVALID",
       `${file ? `${file}: ` : ""}invalid configuration (${issues.length} ${issues.length === 1 ? "problem" : "problems"}):\n` +
         issues.map((issue) => `  ${formatIssue(issue)}`).join("\n"),
+      issues.length === 1 ? { key: issues[0]!.path } : {},
     );
-    this.name = "ConfigError";
   }
 }
 
 /** The config file could not be read at all. */
-export class ConfigFileError extends Error {
-  readonly code = "CONFIG_FILE";
+export class ConfigFileError extends RrTcpError<"CONFIG_FILE"> {
   constructor(
     readonly file: string,
     cause: Error,
   ) {
-    super(`${file}: cannot read the configuration: ${cause.message}`, { cause });
-    this.name = "ConfigFileError";
+    super("CONFIG_FILE", `${file}: cannot read the configuration: ${cause.message}`, { cause });
   }
 }

@@ -13,6 +13,7 @@
  *
  * AddWorker and RemoveWorker answer false: RoadRunner's methods never set their bool result.
  */
+import { RrTcpError } from "../errors.js";
 import { WorkerStatus, type WorkerState } from "../../gen/ts/rr/tcp/v1/control.js";
 import { durationToMs } from "../protocol/index.js";
 import type { ControlledPool, ControlledServer } from "./control-target.js";
@@ -21,8 +22,10 @@ import type { ControlledPool, ControlledServer } from "./control-target.js";
 const PLUGIN = "tcp";
 
 /** An error the method returns to the caller (Go: the error of the method). */
-export class RpcMethodError extends Error {
-  override readonly name = "RpcMethodError";
+export class RpcMethodError extends RrTcpError<"RPC_METHOD"> {
+  constructor(message: string, options?: { uuid?: string }) {
+    super("RPC_METHOD", message, options);
+  }
 }
 
 export type RpcMethod = (arg: unknown) => Promise<unknown> | unknown;

@@ -21,19 +21,9 @@ import {
 } from "../goridge/index.js";
 import { goJsonValue } from "../protocol/index.js";
 import { errorMessage } from "../errors.js";
+import { describeLimit, LIMITS } from "../limits.js";
 import { ListenError, listenOnRelayAddress, parseRelayAddress, type RelayAddress } from "../net/index.js";
 import { RpcMethodError, type RpcMethod } from "./rpc-methods.js";
-
-/** RPC arguments are a uuid or a plugin name; a larger frame is a mistake or an attack. */
-const MAX_RPC_PAYLOAD = 64 * 1024;
-/** Longer than any "Service.Method"; error replies quote the name, so it stays short. */
-const MAX_METHOD_NAME = 256;
-/**
- * RPC callers are workers and operators' tools, a handful at a time. The cap (with the payload
- * limit and one request read at a time) bounds what callers can make the server hold, and keeps
- * them from taking the file descriptors the TCP listeners need.
- */
-const MAX_RPC_CONNECTIONS = 256;
 
 const RPC_KEY = "rpc.listen";
 
@@ -82,15 +72,15 @@ export class RpcServer {
 
   #serve(socket: Socket): void {
     const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : "unix socket";
-    if (this.#connections.size >= MAX_RPC_CONNECTIONS) {
-      this.logger?.warn({ peer }, `refusing the RPC connection from ${peer}: ${MAX_RPC_CONNECTIONS} are open`);
+    if (this.#connections.size >= LIMITS.rpcConnections.value) {
+      this.logger?.warn({ peer }, `refusing the RPC connection from ${peer}: ${LIMITS.rpcConnections.value} are open`);
       socket.destroy();
       return;
     }
     this.#connections.add(socket);
     socket.once("close", () => this.#connections.delete(socket));
     socket.on("error", () => undefined);
-    const reader = new FrameReader({ maxPayloadSize: MAX_RPC_PAYLOAD });
+    const reader = new FrameReader({ payloadLimit: LIMITS.rpcPayload });
     const frames: Frame[] = [];
     let answering = false;
     let ended = false;
@@ -107,9 +97,9 @@ export class RpcServer {
       try {
         for (let frame = frames.shift(); frame !== undefined; frame = frames.shift()) {
           const request = parseRpcRequest(frame);
-          if (request.methodBytes.length > MAX_METHOD_NAME) {
+          if (request.methodBytes.length > LIMITS.rpcMethodName.value) {
             throw new RpcFrameError(
-              `the method name is ${request.methodBytes.length} bytes (at most ${MAX_METHOD_NAME})`,
+              `the method name is ${request.methodBytes.length} bytes, over the limit of ${describeLimit(LIMITS.rpcMethodName)}`,
             );
           }
           const reply = await this.#answer(request);

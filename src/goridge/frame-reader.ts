@@ -1,21 +1,16 @@
 /**
  * Sans-IO streaming frame parser: bytes in, frames out, under any chunking of the input.
  */
+import { LIMITS, type Limit } from "../limits.js";
 import { FrameError } from "./errors.js";
-import {
-  DEFAULT_MAX_PAYLOAD_SIZE,
-  HEADER_BASE_SIZE,
-  describeFrame,
-  readFrameLength,
-  sliceFrame,
-  truncatedError,
-  type Frame,
-} from "./frame.js";
+import { HEADER_BASE_SIZE, describeFrame, readFrameLength, sliceFrame, truncatedError, type Frame } from "./frame.js";
 
 /** Options of a {@link FrameReader}. */
 export interface FrameReaderOptions {
-  /** Largest accepted payload in bytes; default 256 MiB. Checked as soon as a header is complete. */
+  /** Largest accepted payload in bytes; default `payloadLimit`'s value. Checked as soon as a header is complete. */
   maxPayloadSize?: number;
+  /** The limit that `maxPayloadSize` is, as errors name it; default LIMITS.framePayload (src/limits.ts). */
+  payloadLimit?: Limit;
 }
 
 // Marks buffered bytes left unparsed because an onFrame callback threw (see push).
@@ -34,6 +29,7 @@ const UNPARSED = 0;
  */
 export class FrameReader {
   readonly #maxPayloadSize: number;
+  readonly #payloadLimit: Limit;
   // Buffered bytes of an incomplete frame; pending[0] starts at the frame's first byte.
   #pending: Buffer[] = [];
   #pendingLength = 0;
@@ -43,7 +39,8 @@ export class FrameReader {
   #failure: FrameError | undefined;
 
   constructor(opts?: FrameReaderOptions) {
-    this.#maxPayloadSize = opts?.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE;
+    this.#payloadLimit = opts?.payloadLimit ?? LIMITS.framePayload;
+    this.#maxPayloadSize = opts?.maxPayloadSize ?? this.#payloadLimit.value;
   }
 
   /** Bytes held for a frame that is not complete yet. */
@@ -151,7 +148,7 @@ export class FrameReader {
 
   #readLength(bytes: Buffer, offset: number): number {
     try {
-      return readFrameLength(bytes, offset, this.#maxPayloadSize);
+      return readFrameLength(bytes, offset, this.#maxPayloadSize, this.#payloadLimit);
     } catch (err) {
       this.#failure = err as FrameError;
       this.#reset();

@@ -3,6 +3,7 @@
  * options, then the payload. This module owns the byte layout; everything else builds on it.
  */
 import { crc32 } from "node:zlib";
+import { describeLimit, LIMITS, type Limit } from "../limits.js";
 import { FrameError } from "./errors.js";
 
 export { FrameFlag, Byte10 } from "./frame-flags.js";
@@ -28,7 +29,7 @@ export const HEADER_BASE_SIZE = 12;
 /** Most options a header can carry (goridge-go panics above this). */
 export const MAX_OPTIONS = 10;
 /** Default limit on a received payload: large, but stops a corrupt length from allocating gigabytes. */
-export const DEFAULT_MAX_PAYLOAD_SIZE = 256 * 1024 * 1024;
+export const DEFAULT_MAX_PAYLOAD_SIZE = LIMITS.framePayload.value;
 
 const VERSION = 1;
 const MIN_HEADER_WORDS = 3;
@@ -141,7 +142,12 @@ export function decodeFrame(bytes: Buffer, opts?: { maxPayloadSize?: number }): 
  *
  * @throws FrameError NOT_A_FRAME, CRC_MISMATCH, BAD_HEADER_LENGTH or PAYLOAD_TOO_LARGE.
  */
-export function readFrameLength(bytes: Buffer, offset: number, maxPayloadSize: number): number {
+export function readFrameLength(
+  bytes: Buffer,
+  offset: number,
+  maxPayloadSize: number,
+  limit: Limit = LIMITS.framePayload,
+): number {
   const byte0 = bytes[offset] as number;
   const expectedCrc = crc32(bytes.subarray(offset, offset + 6));
   const storedCrc = bytes.readUInt32LE(offset + 6);
@@ -160,7 +166,7 @@ export function readFrameLength(bytes: Buffer, offset: number, maxPayloadSize: n
   if (payloadLength > maxPayloadSize) {
     throw new FrameError(
       "PAYLOAD_TOO_LARGE",
-      `frame announces a payload of ${payloadLength} bytes, over the limit of ${maxPayloadSize} bytes`,
+      `frame announces a payload of ${payloadLength} bytes, over the limit of ${describeLimit(limit, maxPayloadSize)}`,
     );
   }
   return words * 4 + payloadLength;

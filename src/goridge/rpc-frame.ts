@@ -5,6 +5,7 @@
  * repeats both options and the method name, then the result, or the error text with the ERROR
  * flag added.
  */
+import { RrTcpError } from "../errors.js";
 import { FrameFlag } from "./frame-flags.js";
 import { encodeFrame, type Frame } from "./frame.js";
 
@@ -31,9 +32,10 @@ export interface RpcRequest {
 }
 
 /** A frame that is not an RPC request; the connection it came on cannot be answered. */
-export class RpcFrameError extends Error {
-  override readonly name = "RpcFrameError";
-  readonly code = "BAD_RPC_FRAME";
+export class RpcFrameError extends RrTcpError<"BAD_RPC_FRAME"> {
+  constructor(message: string) {
+    super("BAD_RPC_FRAME", message);
+  }
 }
 
 export function parseRpcRequest(frame: Frame): RpcRequest {

@@ -2,6 +2,7 @@
  * Errors of the worker pool. Each has a stable `code` to branch on and carries the facts a reader
  * of one log line needs: the worker's pid, the command, the timeout that expired.
  */
+import { RrTcpError } from "../errors.js";
 
 /** Why an event or a pool operation failed. */
 export type PoolErrorCode =
@@ -43,10 +44,7 @@ export interface PoolErrorFacts {
 }
 
 /** An event or a pool operation failed; see {@link PoolErrorCode}. */
-export class PoolError extends Error {
-  /** Stable, machine-readable reason. */
-  readonly code: PoolErrorCode;
-  readonly pid: number | undefined;
+export class PoolError extends RrTcpError<PoolErrorCode> {
   readonly command: string | undefined;
   readonly timeoutMs: number | undefined;
   readonly exitCode: number | null | undefined;
@@ -54,10 +52,7 @@ export class PoolError extends Error {
   readonly workerMessage: string | undefined;
 
   constructor(code: PoolErrorCode, message: string, facts: PoolErrorFacts = {}, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "PoolError";
-    this.code = code;
-    this.pid = facts.pid;
+    super(code, message, { ...options, pid: facts.pid });
     this.command = facts.command;
     this.timeoutMs = facts.timeoutMs;
     this.exitCode = facts.exitCode;

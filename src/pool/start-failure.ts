@@ -3,6 +3,7 @@
  * what happened, with the worker's last lines of output when it printed any, so one log line
  * explains a broken `server.command`.
  */
+import { errorCode } from "../errors.js";
 import { HandshakeError } from "../relay/index.js";
 import { describeExit, PoolError } from "./errors.js";
 
@@ -11,7 +12,7 @@ const QUOTE_LIMIT = 500;
 
 /** The process could not be spawned at all (ENOENT, EACCES...). */
 export function spawnFailure(command: readonly string[], commandText: string, err: Error | undefined): PoolError {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const code = errorCode(err);
   const hint =
     code === "ENOENT"
       ? ` (no such file or directory; the command runs without a shell: is "${command[0]}" installed and on PATH, and does cwd exist?)`

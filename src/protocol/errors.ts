@@ -1,11 +1,11 @@
+import { RrTcpError } from "../errors.js";
+
 /** The request context could not be decoded; names the codec and what was wrong. */
-export class ContextDecodeError extends Error {
-  readonly code = "CONTEXT_DECODE";
+export class ContextDecodeError extends RrTcpError<"CONTEXT_DECODE"> {
   constructor(
     readonly codec: "json" | "proto",
     message: string,
   ) {
-    super(message);
-    this.name = "ContextDecodeError";
+    super("CONTEXT_DECODE", message);
   }
 }

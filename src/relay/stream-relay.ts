@@ -4,6 +4,7 @@
  * own stdin/stdout, or both directions of one socket).
  */
 import type { Readable, Writable } from "node:stream";
+import { errorCode } from "../errors.js";
 import { FrameError } from "../goridge/index.js";
 import { RelayClosedError } from "./errors.js";
 import type { Frame } from "../goridge/frame.js";
@@ -89,7 +90,7 @@ export class StreamRelay implements Relay {
     }
   };
   readonly #onError = (err: Error): void => {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errorCode(err);
     this.#fail(new RelayClosedError(this.name, `${code ?? "stream error"}: ${err.message}`, { cause: err }));
   };
   readonly #onInputClose = (): void => {

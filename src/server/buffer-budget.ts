@@ -4,9 +4,6 @@
  * not; this budget bounds the sum. Past it, the connections holding the most are closed first,
  * so one hoarding client pays, not the many with a few bytes each.
  */
-/** tcp.max_buffered_bytes when not set: 256 MiB. */
-export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
-
 export class BufferBudget<Owner> {
   #total = 0;
   readonly #held = new Map<Owner, number>();

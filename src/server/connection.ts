@@ -20,6 +20,7 @@
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { RequestContext, TcpEvent, TcpResponse } from "../../gen/ts/rr/tcp/v1/tcp.js";
+import { errorCode, RrTcpError } from "../errors.js";
 import { verbFromBytes, type ContextCodec } from "../protocol/index.js";
 import type { EventPool, EventReply, EventRequest } from "./event-pool.js";
 import type { BufferBudget } from "./buffer-budget.js";
@@ -236,18 +237,17 @@ export class Connection {
   readonly #onExecFailed = (err: unknown): void => {
     const state = this.#state;
     if (state === "closing") {
-      const code = (err as { code?: string }).code;
-      this.#logger[code === "POOL_CLOSED" ? "debug" : "warn"](
+      this.#logger[errorCode(err) === "POOL_CLOSED" ? "debug" : "warn"](
         { uuid: this.uuid, server: this.server, err },
         "the CLOSE event failed",
       );
       return this.#finish();
     }
     if (state === "done") return;
-    const error = err as Error & { code?: string; pid?: number };
+    const error = RrTcpError.from(err);
     this.#logger.warn(
       { uuid: this.uuid, server: this.server, code: error.code, pid: error.pid, err },
-      `event failed (${error.code ?? error.name}): closing the connection`,
+      `event failed (${error.code}): closing the connection`,
     );
     this.#close("EXEC_FAILED");
   };

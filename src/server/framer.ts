@@ -13,10 +13,10 @@
  * without a delimiter reach the limit, the length framer as soon as it has read a prefix.
  */
 import { Framing } from "../../gen/ts/rr/tcp/v1/options.js";
+import { RrTcpError } from "../errors.js";
 
 /** A message is longer than the server's `max_message_size`. */
-export class MessageTooLargeError extends Error {
-  readonly code = "MESSAGE_TOO_LARGE";
+export class MessageTooLargeError extends RrTcpError<"MESSAGE_TOO_LARGE"> {
   constructor(
     /** The message's size in bytes, or the bytes held so far without its end (a lower bound). */
     readonly size: number,
@@ -24,8 +24,7 @@ export class MessageTooLargeError extends Error {
     /** True when `size` is the message's exact size (known from a length prefix or a delimiter found). */
     readonly exact: boolean,
   ) {
-    super(`message of ${exact ? "" : "at least "}${size} bytes exceeds max_message_size ${limit}`);
-    this.name = "MessageTooLargeError";
+    super("MESSAGE_TOO_LARGE", `message of ${exact ? "" : "at least "}${size} bytes exceeds max_message_size ${limit}`);
   }
 }
 

@@ -12,7 +12,8 @@ import { contextCodecFor, durationToMs, type ContextCodec } from "../protocol/in
 import { parseListenAddress, remoteAddressOf } from "../net/index.js";
 import { Connection, type CloseReason } from "./connection.js";
 import type { EventPool } from "./event-pool.js";
-import { BufferBudget, DEFAULT_MAX_BUFFERED_BYTES } from "./buffer-budget.js";
+import { LIMITS } from "../limits.js";
+import { BufferBudget } from "./buffer-budget.js";
 import { createFramer, type FramerOptions } from "./framer.js";
 import { openListener, type Listener } from "./listener.js";
 
@@ -68,7 +69,7 @@ export class TcpServer {
     this.#logger = init.logger ?? pino({ level: "silent" });
     const maxReadSize = Math.max(1, init.tcp.read_buf_size || 1) * MB;
     this.#servers = Object.entries(init.tcp.servers).map(([name, options]) => namedServer(name, options, maxReadSize));
-    const limit = init.tcp.max_buffered_bytes || DEFAULT_MAX_BUFFERED_BYTES;
+    const limit = init.tcp.max_buffered_bytes || LIMITS.bufferedBytes.value;
     this.#budget = new BufferBudget<Connection>(limit, (connection, held, total) => {
       this.#logger.warn(
         { uuid: connection.uuid, server: connection.server, held, total, limit },
@@ -252,7 +253,7 @@ function namedServer(name: string, options: TcpServerOptions, maxReadSize: numbe
       // A Go string is its bytes: the YAML string's UTF-8 bytes (\r\n for "\r\n").
       delimiter: Buffer.from(options.delimiter === "" ? "\r\n" : options.delimiter, "utf8"),
       lengthBytes: options.length_bytes || 4,
-      maxMessageSize: options.max_message_size || MB,
+      maxMessageSize: options.max_message_size || LIMITS.message.value,
       maxReadSize,
     },
     sticky: options.routing === Routing.STICKY,

@@ -2,6 +2,7 @@
  * Errors of the worker SDK. Each has a stable `code` to branch on; the message carries what a
  * reader of the worker's stderr (RoadRunner logs it) needs to find the cause.
  */
+import { RrTcpError } from "../errors.js";
 
 /** Why the worker SDK refused something. */
 export type WorkerErrorCode =
@@ -15,13 +16,4 @@ export type WorkerErrorCode =
   | "BAD_REPLY";
 
 /** A protocol or usage error raised by the worker SDK itself. */
-export class WorkerError extends Error {
-  /** Stable, machine-readable reason. */
-  readonly code: WorkerErrorCode;
-
-  constructor(code: WorkerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "WorkerError";
-    this.code = code;
-  }
-}
+export class WorkerError extends RrTcpError<WorkerErrorCode> {}

@@ -5,20 +5,18 @@
  * further calls wait their turn.
  */
 import type { Socket } from "node:net";
+import { RrTcpError } from "../errors.js";
 import { connectSocket, StreamRelay } from "../relay/index.js";
 import { encodeRpcRequest, FrameFlag, parseRpcReply, RpcFrameError } from "../goridge/index.js";
 import { parseRelayAddress, relayAddressError } from "../net/index.js";
 
 /** The server answered a call with an error (unknown method, bad argument, the method failed). */
-export class RpcCallError extends Error {
-  override readonly name = "RpcCallError";
-  readonly code = "RPC_CALL_FAILED";
-
+export class RpcCallError extends RrTcpError<"RPC_CALL_FAILED"> {
   constructor(
     readonly method: string,
     readonly serverMessage: string,
   ) {
-    super(`RPC ${method} failed: ${serverMessage}`);
+    super("RPC_CALL_FAILED", `RPC ${method} failed: ${serverMessage}`);
   }
 }
 

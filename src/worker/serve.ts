@@ -3,6 +3,7 @@
  * file. Bad input from the server ends the process with an error on stderr and exit code 1, never
  * a hang; a stop command or the server going away ends it cleanly.
  */
+import { errorCode } from "../errors.js";
 import { TcpWorker, type Handler } from "./tcp-worker.js";
 
 /** Options of {@link serve}. */
@@ -43,8 +44,8 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
 /** `[CODE] message (ErrorName)`, with the cause's message when there is one. */
 export function describeFatal(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  const code = (err as { code?: unknown }).code;
+  const code = errorCode(err);
   const cause =
     err.cause instanceof Error && !err.message.includes(err.cause.message) ? ` (cause: ${err.cause.message})` : "";
-  return `${typeof code === "string" ? `[${code}] ` : ""}${err.message}${cause} (${err.name})`;
+  return `${code !== undefined ? `[${code}] ` : ""}${err.message}${cause} (${err.name})`;
 }

@@ -1,0 +1,63 @@
+/**
+ * Every size limit of rr-tcp, in one place. Each says what it bounds, its value, and the config
+ * key that changes it (none for the fixed ones), so that an error about a limit can name it and
+ * a reader can find them all here. The codec and the framers take the numbers as arguments; this
+ * module is what rr-tcp passes them.
+ *
+ * This module imports nothing of rr-tcp, so every folder may use it.
+ */
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** A bound on a size (bytes) or a count. */
+export interface Limit {
+  /** What is bounded, for messages: "a worker frame's payload". */
+  readonly what: string;
+  /** The value when nothing configures it. */
+  readonly value: number;
+  readonly unit: "bytes" | "connections" | "workers";
+  /** The config key that sets it; absent for a fixed limit. */
+  readonly key?: string;
+}
+
+export const LIMITS = {
+  /** A goridge frame's payload from a worker: its reply (context + body). Bounds what one reply makes the server hold. */
+  framePayload: { what: "a worker frame's payload", value: 256 * MiB, unit: "bytes", key: "tcp.pool.max_frame_size" },
+  /** One client message under delimiter or length framing; longer closes the connection. */
+  message: { what: "a client message", value: 1 * MiB, unit: "bytes", key: "tcp.servers.<name>.max_message_size" },
+  /** Bytes all connections hold at once waiting for the rest of a message. */
+  bufferedBytes: {
+    what: "the bytes held for incomplete client messages",
+    value: 256 * MiB,
+    unit: "bytes",
+    key: "tcp.max_buffered_bytes",
+  },
+  /** An RPC request frame: its arguments are a uuid or a plugin name; larger is a mistake or an attack. */
+  rpcPayload: { what: "an RPC request's payload", value: 64 * KiB, unit: "bytes" },
+  /** An RPC method name: longer than any "Service.Method"; error replies quote it, so it stays short. */
+  rpcMethodName: { what: "an RPC method name", value: 256, unit: "bytes" },
+  /**
+   * RPC callers at once: workers and operators' tools, a handful at a time. With the payload
+   * limit and one request read at a time, this bounds what callers can make the server hold, and
+   * keeps them from the file descriptors the TCP listeners need.
+   */
+  rpcConnections: { what: "open RPC connections", value: 256, unit: "connections" },
+  /** One line of a worker's stderr; a longer one is logged in pieces of this size. */
+  workerOutputLine: { what: "a line of worker output", value: 16 * KiB, unit: "bytes" },
+  /** Workers in the pool's config (RoadRunner's limit). */
+  configuredWorkers: { what: "tcp.pool.num_workers", value: 500, unit: "workers", key: "tcp.pool.num_workers" },
+  /** Workers after informer.AddWorker calls (RoadRunner's runtime limit). */
+  runtimeWorkers: { what: "workers added at run time", value: 2048, unit: "workers" },
+} as const satisfies Record<string, Limit>;
+
+/** `268435456 bytes (256 MiB, tcp.pool.max_frame_size)`: a limit as messages name it. */
+export function describeLimit(limit: Limit, value: number = limit.value): string {
+  const human = limit.unit === "bytes" && value >= KiB ? `${humanBytes(value)}, ` : "";
+  return `${value} ${limit.unit} (${human}${limit.key ?? "fixed"})`;
+}
+
+function humanBytes(n: number): string {
+  if (n % MiB === 0) return `${n / MiB} MiB`;
+  if (n % KiB === 0) return `${n / KiB} KiB`;
+  return `${(n / KiB).toFixed(1)} KiB`;
+}
