@@ -4,9 +4,13 @@
  */
 import { crc32 } from "node:zlib";
 import { describeLimit, LIMITS, type Limit } from "../limits.js";
+import { HeaderConstant, HeaderOffset } from "../../gen/ts/rr/goridge/v1/goridge.js";
 import { FrameError } from "./errors.js";
 
 export { FrameFlag, Byte10 } from "./frame-flags.js";
+
+const { FLAGS, PAYLOAD_LENGTH, CRC, STREAM_BITS, RESERVED, OPTIONS } = HeaderOffset;
+const WORD = HeaderConstant.WORD_SIZE;
 
 /** One decoded frame. */
 export interface Frame {
@@ -24,15 +28,15 @@ export interface Frame {
   payload: Buffer;
 }
 
-/** Size of the header without options, in bytes. */
-export const HEADER_BASE_SIZE = 12;
+/** Size of the header without options, in bytes (proto/rr/goridge/v1). */
+export const HEADER_BASE_SIZE: number = OPTIONS;
 /** Most options a header can carry (goridge-go panics above this). */
-export const MAX_OPTIONS = 10;
+export const MAX_OPTIONS: number = HeaderConstant.MAX_OPTIONS;
 /** Default limit on a received payload: large, but stops a corrupt length from allocating gigabytes. */
 export const DEFAULT_MAX_PAYLOAD_SIZE = LIMITS.framePayload.value;
 
-const VERSION = 1;
-const MIN_HEADER_WORDS = 3;
+const VERSION = HeaderConstant.VERSION;
+const MIN_HEADER_WORDS = HeaderConstant.BASE_WORDS;
 const MAX_HEADER_WORDS = MIN_HEADER_WORDS + MAX_OPTIONS;
 const MAX_UINT32 = 0xffffffff;
 // What PHP-CLI prints when the worker script path is wrong; Go's receiver checks for the same bytes.
@@ -60,18 +64,18 @@ export function writeFrameHeader(
   checkUint32("payload length", payloadLength);
   const words = MIN_HEADER_WORDS + count;
   target[0] = (VERSION << 4) | words;
-  target[1] = flags;
-  target.writeUInt32LE(payloadLength, 2);
+  target[FLAGS] = flags;
+  target.writeUInt32LE(payloadLength, PAYLOAD_LENGTH);
   // Byte 0 already holds the final header length, which the CRC covers (docs/wire.md#header-crc).
-  target.writeUInt32LE(crc32(target.subarray(0, 6)), 6);
-  target[10] = byte10;
-  target[11] = 0;
+  target.writeUInt32LE(crc32(target.subarray(0, CRC)), CRC);
+  target[STREAM_BITS] = byte10;
+  target[RESERVED] = 0;
   for (let i = 0; i < count; i++) {
     const option = options[i] as number;
     checkUint32(`option ${i}`, option);
-    target.writeUInt32LE(option, HEADER_BASE_SIZE + 4 * i);
+    target.writeUInt32LE(option, HEADER_BASE_SIZE + WORD * i);
   }
-  return words * 4;
+  return words * WORD;
 }
 
 /**
@@ -90,7 +94,7 @@ export function encodeFrameHeader(
   byte10 = 0,
 ): Buffer {
   checkOptionCount(options.length);
-  const header = Buffer.allocUnsafe(HEADER_BASE_SIZE + 4 * options.length);
+  const header = Buffer.allocUnsafe(HEADER_BASE_SIZE + WORD * options.length);
   writeFrameHeader(header, flags, options, payloadLength, byte10);
   return header;
 }
@@ -103,7 +107,7 @@ export function encodeFrameHeader(
  */
 export function encodeFrame(flags: number, options: readonly number[], payload: Uint8Array, byte10 = 0): Buffer {
   checkOptionCount(options.length);
-  const headerSize = HEADER_BASE_SIZE + 4 * options.length;
+  const headerSize = HEADER_BASE_SIZE + WORD * options.length;
   const frame = Buffer.allocUnsafe(headerSize + payload.length);
   writeFrameHeader(frame, flags, options, payload.length, byte10);
   frame.set(payload, headerSize);
@@ -149,8 +153,8 @@ export function readFrameLength(
   limit: Limit = LIMITS.framePayload,
 ): number {
   const byte0 = bytes[offset] as number;
-  const expectedCrc = crc32(bytes.subarray(offset, offset + 6));
-  const storedCrc = bytes.readUInt32LE(offset + 6);
+  const expectedCrc = crc32(bytes.subarray(offset, offset + CRC));
+  const storedCrc = bytes.readUInt32LE(offset + CRC);
   if (expectedCrc !== storedCrc) {
     throw crcError(bytes, offset, expectedCrc, storedCrc);
   }
@@ -162,14 +166,14 @@ export function readFrameLength(
         `it must be ${MIN_HEADER_WORDS}..${MAX_HEADER_WORDS} (12 bytes plus 0..${MAX_OPTIONS} options)`,
     );
   }
-  const payloadLength = bytes.readUInt32LE(offset + 2);
+  const payloadLength = bytes.readUInt32LE(offset + PAYLOAD_LENGTH);
   if (payloadLength > maxPayloadSize) {
     throw new FrameError(
       "PAYLOAD_TOO_LARGE",
       `frame announces a payload of ${payloadLength} bytes, over the limit of ${describeLimit(limit, maxPayloadSize)}`,
     );
   }
-  return words * 4 + payloadLength;
+  return words * WORD + payloadLength;
 }
 
 /**
@@ -178,17 +182,17 @@ export function readFrameLength(
  */
 export function sliceFrame(bytes: Buffer, offset: number, frameLength: number): Frame {
   const byte0 = bytes[offset] as number;
-  const headerSize = (byte0 & 0x0f) * 4;
-  const count = (headerSize - HEADER_BASE_SIZE) >> 2;
+  const headerSize = (byte0 & 0x0f) * WORD;
+  const count = (headerSize - HEADER_BASE_SIZE) / WORD;
   const options: number[] = new Array<number>(count);
   for (let i = 0; i < count; i++) {
-    options[i] = bytes.readUInt32LE(offset + HEADER_BASE_SIZE + 4 * i);
+    options[i] = bytes.readUInt32LE(offset + HEADER_BASE_SIZE + WORD * i);
   }
   return {
     version: byte0 >> 4,
-    flags: bytes[offset + 1] as number,
-    byte10: bytes[offset + 10] as number,
-    byte11: bytes[offset + 11] as number,
+    flags: bytes[offset + FLAGS] as number,
+    byte10: bytes[offset + STREAM_BITS] as number,
+    byte11: bytes[offset + RESERVED] as number,
     options,
     payload: bytes.subarray(offset + headerSize, offset + frameLength),
   };
@@ -204,8 +208,8 @@ export function truncatedError(got: number, need: number, what: string): FrameEr
 
 /** A short description of the frame whose valid header starts at `offset`, for messages. */
 export function describeFrame(bytes: Buffer, offset: number): string {
-  const headerSize = ((bytes[offset] as number) & 0x0f) * 4;
-  const payloadLength = bytes.readUInt32LE(offset + 2);
+  const headerSize = ((bytes[offset] as number) & 0x0f) * WORD;
+  const payloadLength = bytes.readUInt32LE(offset + PAYLOAD_LENGTH);
   return `frame (${headerSize}-byte header + ${payloadLength}-byte payload)`;
 }
 

@@ -4,14 +4,15 @@
  * generated `RequestContext`, whose field names and order are the JSON keys.
  */
 import { BinaryReader } from "@bufbuild/protobuf/wire";
+import { FrameFlag } from "../../gen/ts/rr/goridge/v1/goridge.js";
 import { RequestContext, TcpEvent } from "../../gen/ts/rr/tcp/v1/tcp.js";
 import { ContextCodec as ContextCodecKind } from "../../gen/ts/rr/tcp/v1/options.js";
 import { goJsonString } from "./go-json.js";
 import { eventFromName, eventName } from "./wire-names.js";
 import { ContextDecodeError } from "./errors.js";
 
-/** goridge frame flag of a protobuf context (the transport's CODEC_PROTO). */
-export const CODEC_PROTO_FLAG = 0x80;
+/** goridge frame flag of a protobuf context (the schema's FrameFlag.CODEC_PROTO). */
+export const CODEC_PROTO_FLAG: number = FrameFlag.CODEC_PROTO;
 
 /** The JSON keys, in RoadRunner's order: the schema's field names in field order. */
 export const CONTEXT_KEYS = Object.keys(RequestContext.create()) as (keyof RequestContext)[];
