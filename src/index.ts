@@ -2,7 +2,7 @@
  * rr-tcp's public API. The worker SDK has its own entry point, `rr-tcp/worker`.
  */
 // The schema's generated types: every other piece builds on them.
-export { RequestContext, WorkerReply } from "../gen/ts/rr/tcp/v1/tcp.js";
+export { RequestContext } from "../gen/ts/rr/tcp/v1/tcp.js";
 export {
   Config,
   ContextCodec as ContextCodecKind,

@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13rr/tcp/v1/tcp.proto\x12\trr.tcp.v1\"\x88\x01\n\x0eRequestContext\x12\x1f\n\x0bremote_addr\x18\x01 \x01(\tR\nremoteAddr\x12\x16\n\x06server\x18\x02 \x01(\tR\x06server\x12\x12\n\x04uuid\x18\x03 \x01(\tR\x04uuid\x12)\n\x05\x65vent\x18\x04 \x01(\x0e\x32\x13.rr.tcp.v1.TcpEventR\x05\x65vent\"M\n\x0bWorkerReply\x12*\n\x04verb\x18\x01 \x01(\x0e\x32\x16.rr.tcp.v1.TcpResponseR\x04verb\x12\x12\n\x04\x62ody\x18\x02 \x01(\x0cR\x04\x62ody*g\n\x08TcpEvent\x12\x19\n\x15TCP_EVENT_UNSPECIFIED\x10\x00\x12\x17\n\x13TCP_EVENT_CONNECTED\x10\x01\x12\x12\n\x0eTCP_EVENT_DATA\x10\x02\x12\x13\n\x0fTCP_EVENT_CLOSE\x10\x03*\x93\x01\n\x0bTcpResponse\x12\x1c\n\x18TCP_RESPONSE_UNSPECIFIED\x10\x00\x12\x16\n\x12TCP_RESPONSE_WRITE\x10\x01\x12\x1b\n\x17TCP_RESPONSE_WRITECLOSE\x10\x02\x12\x19\n\x15TCP_RESPONSE_CONTINUE\x10\x03\x12\x16\n\x12TCP_RESPONSE_CLOSE\x10\x04\x42\x90\x01\n\rcom.rr.tcp.v1B\x08TcpProtoP\x01Z/github.com/rr-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\xa2\x02\x03RTX\xaa\x02\tRr.Tcp.V1\xca\x02\tRr\\Tcp\\V1\xe2\x02\x15Rr\\Tcp\\V1\\GPBMetadata\xea\x02\x0bRr::Tcp::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13rr/tcp/v1/tcp.proto\x12\trr.tcp.v1\"\x88\x01\n\x0eRequestContext\x12\x1f\n\x0bremote_addr\x18\x01 \x01(\tR\nremoteAddr\x12\x16\n\x06server\x18\x02 \x01(\tR\x06server\x12\x12\n\x04uuid\x18\x03 \x01(\tR\x04uuid\x12)\n\x05\x65vent\x18\x04 \x01(\x0e\x32\x13.rr.tcp.v1.TcpEventR\x05\x65vent\"Q\n\x0bWorkerReply\x12*\n\x04verb\x18\x01 \x01(\x0e\x32\x16.rr.tcp.v1.TcpResponseR\x04verb\x12\x12\n\x04\x62ody\x18\x02 \x01(\x0cR\x04\x62ody:\x02\x18\x01*g\n\x08TcpEvent\x12\x19\n\x15TCP_EVENT_UNSPECIFIED\x10\x00\x12\x17\n\x13TCP_EVENT_CONNECTED\x10\x01\x12\x12\n\x0eTCP_EVENT_DATA\x10\x02\x12\x13\n\x0fTCP_EVENT_CLOSE\x10\x03*\x93\x01\n\x0bTcpResponse\x12\x1c\n\x18TCP_RESPONSE_UNSPECIFIED\x10\x00\x12\x16\n\x12TCP_RESPONSE_WRITE\x10\x01\x12\x1b\n\x17TCP_RESPONSE_WRITECLOSE\x10\x02\x12\x19\n\x15TCP_RESPONSE_CONTINUE\x10\x03\x12\x16\n\x12TCP_RESPONSE_CLOSE\x10\x04\x42\x90\x01\n\rcom.rr.tcp.v1B\x08TcpProtoP\x01Z/github.com/rr-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\xa2\x02\x03RTX\xaa\x02\tRr.Tcp.V1\xca\x02\tRr\\Tcp\\V1\xe2\x02\x15Rr\\Tcp\\V1\\GPBMetadata\xea\x02\x0bRr::Tcp::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rr.tcp.v1.tcp_pb2', globals())
@@ -21,12 +21,14 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'\n\rcom.rr.tcp.v1B\010TcpProtoP\001Z/github.com/rr-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\242\002\003RTX\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPBMetadata\352\002\013Rr::Tcp::V1'
-  _TCPEVENT._serialized_start=252
-  _TCPEVENT._serialized_end=355
-  _TCPRESPONSE._serialized_start=358
-  _TCPRESPONSE._serialized_end=505
+  _WORKERREPLY._options = None
+  _WORKERREPLY._serialized_options = b'\030\001'
+  _TCPEVENT._serialized_start=256
+  _TCPEVENT._serialized_end=359
+  _TCPRESPONSE._serialized_start=362
+  _TCPRESPONSE._serialized_end=509
   _REQUESTCONTEXT._serialized_start=35
   _REQUESTCONTEXT._serialized_end=171
   _WORKERREPLY._serialized_start=173
-  _WORKERREPLY._serialized_end=250
+  _WORKERREPLY._serialized_end=254
 # @@protoc_insertion_point(module_scope)

@@ -151,7 +151,18 @@ export interface RequestContext {
   event: TcpEvent;
 }
 
-/** A worker's answer to one event: the response frame's context (the verb) and body. */
+/**
+ * A worker's answer to one event, decoded: the verb and the body.
+ *
+ * Deprecated: this message is not what a worker writes on the relay, and a worker must never
+ * protobuf-encode it into a frame. A reply frame is a payload frame (flags 0x00, one option: the
+ * context length) whose context is the verb's wire string in ASCII (WRITE, WRITECLOSE, CONTINUE,
+ * CLOSE: the TcpResponse name without its prefix) and whose body follows it, whatever
+ * context_codec the requests use (docs/wire.md#response-verbs). It stays in rr.tcp.v1 because
+ * removing it breaks the released schema; rr.tcp.v2 will not have it.
+ *
+ * @deprecated
+ */
 export interface WorkerReply {
   /** What the server does with the connection. */
   verb: TcpResponse;
