@@ -15,7 +15,8 @@ export type { ControlMessage } from "./control-frame.js";
 export const STOP_REQUEST = '{"stop":true}';
 
 const STOP_REQUEST_BYTES = Buffer.from(STOP_REQUEST, "latin1");
-const PAYLOAD_HEADER_SIZE = HEADER_BASE_SIZE + 4;
+/** Size of a payload frame's header: the base header and its one option (the context length). */
+export const PAYLOAD_HEADER_SIZE = HEADER_BASE_SIZE + 4;
 
 /**
  * Encodes a payload frame into a single new Buffer: header, option (context length), context, body.
@@ -31,6 +32,20 @@ export function encodePayloadFrame(context: Uint8Array, body: Uint8Array, flags 
   frame.set(context, PAYLOAD_HEADER_SIZE);
   frame.set(body, PAYLOAD_HEADER_SIZE + contextLength);
   return frame;
+}
+
+/**
+ * The head of a payload frame whose body the caller writes separately: header, option and context
+ * in one new Buffer, so a large body is sent as it is, never copied into a frame.
+ *
+ * @param bodyLength the length of the body that follows the head.
+ */
+export function encodePayloadHead(context: Uint8Array, bodyLength: number, flags = 0, byte10 = 0): Buffer {
+  const contextLength = context.length;
+  const head = Buffer.allocUnsafe(PAYLOAD_HEADER_SIZE + contextLength);
+  writeFrameHeader(head, flags, [contextLength], contextLength + bodyLength, byte10);
+  head.set(context, PAYLOAD_HEADER_SIZE);
+  return head;
 }
 
 /**

@@ -13,3 +13,4 @@ export {
 } from "./pool-options.js";
 export { RR_VERSION, RR_MODE, workerEnv } from "./worker-env.js";
 export type { BackoffOptions } from "./respawn-backoff.js";
+export { realClock, type Clock, type Timer, type TimerOptions } from "./clock.js";

@@ -2,6 +2,7 @@
  * How long to wait before starting a replacement after workers failed to start, or died right
  * after starting: exponential, capped, so a broken command is retried without spinning.
  */
+import { realClock, type Clock } from "./clock.js";
 
 /** Backoff settings, in milliseconds. */
 export interface BackoffOptions {
@@ -15,10 +16,13 @@ export interface BackoffOptions {
 export class RespawnBackoff {
   readonly #initialMs: number;
   readonly #maxMs: number;
+  readonly #clock: Clock;
   #failures = 0;
   #lastFailureAt = 0;
 
-  constructor(options: BackoffOptions = {}) {
+  /** @param clock where `failure()` reads the time when given none; the real clock by default. */
+  constructor(options: BackoffOptions = {}, clock: Clock = realClock) {
+    this.#clock = clock;
     this.#initialMs = options.initialMs ?? 100;
     this.#maxMs = Math.max(this.#initialMs, options.maxMs ?? 30_000);
   }
@@ -32,7 +36,7 @@ export class RespawnBackoff {
    * Records a failure and returns how long to wait before the next attempt. A failure long after
    * the previous one (more than twice the cap) starts a new series.
    */
-  failure(now: number = Date.now()): number {
+  failure(now: number = this.#clock.now()): number {
     if (this.#failures > 0 && now - this.#lastFailureAt > 2 * this.#maxMs) this.#failures = 0;
     this.#lastFailureAt = now;
     const delay = Math.min(this.#maxMs, this.#initialMs * 2 ** Math.min(this.#failures, 30));

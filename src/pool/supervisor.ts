@@ -6,20 +6,27 @@
  * limit, exec_ttl, is a per-event timer in the worker itself.
  */
 import type { Logger } from "pino";
+import { realClock, type Clock, type Timer } from "./clock.js";
 import type { SupervisorLimits } from "./pool-options.js";
 import { readRssBytes } from "./process-memory.js";
 import { WorkerStatus } from "./worker-state.js";
 
-/** What the supervisor reads of a worker. */
-export interface SupervisedWorker {
+/** What the limits are checked against: a worker's facts, read only. */
+export interface WorkerFacts {
   readonly pid: number;
   readonly status: WorkerStatus;
   readonly startedAt: number;
   readonly lastUsedAt: number;
   /** Set once the worker is due to be replaced after its current event. */
   readonly retireReason: string | undefined;
-  rssBytes: number;
-  rssReadAt: number;
+  /** Resident memory at the last reading. */
+  readonly rssBytes: number;
+}
+
+/** What the supervisor reads of a worker, and the one thing it tells it: its RSS. */
+export interface SupervisedWorker extends WorkerFacts {
+  /** The worker's RSS was read: `bytes` at `at` (ms since the epoch). */
+  recordRss(bytes: number, at: number): void;
 }
 
 /** What the supervisor needs of the pool. */
@@ -34,7 +41,7 @@ export interface SupervisedPool<W extends SupervisedWorker> {
  * The soft limit `worker` is past, as a reason for the log, or undefined.
  * idle_ttl only counts for an idle worker that served at least one event.
  */
-export function exceededLimit(worker: SupervisedWorker, limits: SupervisorLimits, now: number): string | undefined {
+export function exceededLimit(worker: WorkerFacts, limits: SupervisorLimits, now: number): string | undefined {
   if (limits.ttlMs > 0 && now - worker.startedAt >= limits.ttlMs) {
     return `ttl ${limits.ttlMs} ms reached (age ${now - worker.startedAt} ms)`;
   }
@@ -58,24 +65,38 @@ export class Supervisor<W extends SupervisedWorker> {
   readonly #limits: SupervisorLimits;
   readonly #pool: SupervisedPool<W>;
   readonly #log: Logger;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  #timer: Timer | undefined;
   #ticking = false;
 
-  constructor(limits: SupervisorLimits, pool: SupervisedPool<W>, logger: Logger) {
+  constructor(limits: SupervisorLimits, pool: SupervisedPool<W>, logger: Logger, clock: Clock = realClock) {
     this.#limits = limits;
     this.#pool = pool;
     this.#log = logger;
+    this.#clock = clock;
   }
 
+  /** Checks every watch_tick from now on, until `stop()`. */
   start(): void {
-    this.#timer ??= setInterval(() => void this.tick(), this.#limits.watchTickMs);
-    // The pool's child processes keep the process alive, not this timer.
-    this.#timer.unref();
+    if (this.#timer === undefined) this.#arm();
   }
 
   stop(): void {
-    clearInterval(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
+  }
+
+  // One tick per watch_tick, whatever a tick takes (a slow one is skipped over, not overlapped).
+  #arm(): void {
+    // The pool's child processes keep the process alive, not this timer.
+    this.#timer = this.#clock.setTimeout(
+      () => {
+        this.#arm();
+        void this.tick();
+      },
+      this.#limits.watchTickMs,
+      { unref: true },
+    );
   }
 
   /** One round of checks; a round still running when the next tick comes is not overlapped. */
@@ -86,10 +107,9 @@ export class Supervisor<W extends SupervisedWorker> {
       const workers = [...this.#pool.supervisedWorkers()];
       // RSS is read for every worker so the pool state shows it, whether limited or not.
       const rss = await Promise.all(workers.map((w) => readRssBytes(w.pid)));
-      const now = Date.now();
+      const now = this.#clock.now();
       workers.forEach((worker, i) => {
-        worker.rssBytes = rss[i] as number;
-        worker.rssReadAt = now;
+        worker.recordRss(rss[i] as number, now);
         const reason = exceededLimit(worker, this.#limits, now);
         if (reason === undefined) return;
         if (worker.status !== WorkerStatus.READY && worker.status !== WorkerStatus.WORKING) return;

@@ -10,6 +10,7 @@
  */
 import { pino, type Logger } from "pino";
 import type { PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
+import { realClock, type Clock, type Timer } from "./clock.js";
 import { PoolError } from "./errors.js";
 import type { EventPool, ExecReply, ExecRequest } from "./exec.js";
 import { IdleWorkers } from "./idle-workers.js";
@@ -46,6 +47,12 @@ export interface WorkerPoolOptions {
   cwd?: string;
   /** Delays between attempts when workers keep failing at start; default 100 ms doubling to 30 s. */
   respawnBackoff?: BackoffOptions;
+  /**
+   * The time of every limit the pool enforces (backoff, allocate_timeout, watch_tick, ttl,
+   * idle_ttl, exec_ttl, reset, destroy and stop timeouts); the real clock by default. Tests
+   * pass one they move themselves.
+   */
+  clock?: Clock;
 }
 
 /** RoadRunner's cap on workers added at run time. */
@@ -74,12 +81,13 @@ export class WorkerPool implements EventPool {
   readonly #cwd: string | undefined;
   readonly #relaySource: WorkerRelaySource;
   readonly #log: Logger;
+  readonly #clock: Clock;
   readonly #stopTimeoutMs: number;
   readonly #workers = new Set<WorkerProcess>();
   readonly #idle = new IdleWorkers<WorkerProcess>();
   readonly #waiting = new WaitQueue<PendingEvent>();
   /** Armed while events wait: fires at the earliest allocate_timeout deadline. */
-  #waitTimer: NodeJS.Timeout | undefined;
+  #waitTimer: Timer | undefined;
   readonly #backoff: RespawnBackoff;
   readonly #supervisor: Supervisor<WorkerProcess> | undefined;
   #phase: PoolPhase = "starting";
@@ -87,7 +95,7 @@ export class WorkerPool implements EventPool {
   #target: number;
   // Events inside the pool, waiting or running (what max_queue_size limits).
   #inPool = 0;
-  #respawnTimer: NodeJS.Timeout | undefined;
+  #respawnTimer: Timer | undefined;
   #resetting: Promise<void> | undefined;
   #destroyed: Promise<void> | undefined;
 
@@ -104,14 +112,16 @@ export class WorkerPool implements EventPool {
     this.#cwd = options.cwd;
     this.#relaySource = relaySource;
     this.#log = logger;
+    this.#clock = options.clock ?? realClock;
     this.#stopTimeoutMs = Math.min(opts.destroyTimeoutMs, STOP_TIMEOUT_CAP_MS);
     this.#target = opts.numWorkers;
-    this.#backoff = new RespawnBackoff(options.respawnBackoff);
+    this.#backoff = new RespawnBackoff(options.respawnBackoff, this.#clock);
     this.#supervisor = opts.supervisor
       ? new Supervisor(
           opts.supervisor,
-          { supervisedWorkers: () => this.#workers, retire: (w, why) => this.#retire(w, why) },
+          { supervisedWorkers: () => this.#workers, retire: (w, why) => w.retire(why) },
           logger,
+          this.#clock,
         )
       : undefined;
   }
@@ -173,7 +183,7 @@ export class WorkerPool implements EventPool {
 
   /** Every live worker (pid, status, events served, RSS, age) and the number of waiting events. */
   state(): PoolState {
-    const now = Date.now();
+    const now = this.#clock.now();
     const rssMaxAge = this.#supervisor ? undefined : RSS_MAX_AGE_MS;
     const workers = [];
     for (const worker of this.#workers) {
@@ -244,7 +254,7 @@ export class WorkerPool implements EventPool {
       }
     }
     if (victim === undefined) return;
-    this.#retire(victim, "removed from the pool");
+    victim.retire("removed from the pool");
     await victim.exited;
   }
 
@@ -265,7 +275,9 @@ export class WorkerPool implements EventPool {
     // Dead, or killed for breaking the protocol (a PHP notice on stdout, say), before serving
     // anything: as good as failing to start, so its replacement waits for the backoff.
     const failedEarly =
-      (diedByItself || worker.misbehaved) && worker.numExecs === 0 && Date.now() - worker.readyAt < EARLY_EXIT_MS;
+      (diedByItself || worker.misbehaved) &&
+      worker.numExecs === 0 &&
+      this.#clock.now() - worker.readyAt < EARLY_EXIT_MS;
     if (to === WorkerStatus.STOPPING) {
       // Replaced at once when the pool asked it to go; otherwise wait for its exit to know
       // whether it failed at start.
@@ -308,12 +320,6 @@ export class WorkerPool implements EventPool {
     if (worker.status === WorkerStatus.WORKING) this.#free(worker);
   }
 
-  // Replace `worker`: now if idle, after its current event if busy, once ready if starting.
-  #retire(worker: WorkerProcess, reason: string): void {
-    if (worker.status === WorkerStatus.READY) worker.stop(reason, this.#stopTimeoutMs);
-    else if (isActive(worker.status)) worker.retireReason ??= reason;
-  }
-
   // --- internals -----------------------------------------------------------------------------
 
   #dispatch(event: PendingEvent, first: boolean): void {
@@ -326,18 +332,18 @@ export class WorkerPool implements EventPool {
       worker.exec(event);
       return;
     }
-    event.deadline = Date.now() + this.#opts.allocateTimeoutMs;
+    event.deadline = this.#clock.now() + this.#opts.allocateTimeoutMs;
     if (first) this.#waiting.unshift(event);
     else this.#waiting.push(event);
     // One timer for the whole queue, not one per waiting event: under load most events wait a
     // little, and a timer set and cleared per event costs more than the wait itself.
-    this.#waitTimer ??= setTimeout(this.#onWaitTimeout, this.#opts.allocateTimeoutMs);
+    this.#waitTimer ??= this.#clock.setTimeout(this.#onWaitTimeout, this.#opts.allocateTimeoutMs);
   }
 
   // Fails every event whose allocate_timeout ran out, then re-arms for the earliest left.
   readonly #onWaitTimeout = (): void => {
     this.#waitTimer = undefined;
-    const now = Date.now();
+    const now = this.#clock.now();
     let earliest = Infinity;
     for (const event of [...this.#waiting]) {
       if (event.deadline > now) {
@@ -357,7 +363,7 @@ export class WorkerPool implements EventPool {
         ),
       );
     }
-    if (earliest !== Infinity) this.#waitTimer = setTimeout(this.#onWaitTimeout, earliest - now);
+    if (earliest !== Infinity) this.#waitTimer = this.#clock.setTimeout(this.#onWaitTimeout, earliest - now);
   };
 
   // A worker asked to stop instead of answering: the event goes to another worker, first in line.
@@ -429,6 +435,7 @@ export class WorkerPool implements EventPool {
       stopTimeoutMs: this.#stopTimeoutMs,
       execTtlMs: this.#opts.supervisor?.execTtlMs ?? 0,
       maxExecs: maxJobsWithJitter(this.#opts.maxJobs),
+      clock: this.#clock,
       logger: this.#log,
       listener: this.#listener,
     });
@@ -486,7 +493,7 @@ export class WorkerPool implements EventPool {
       { command: this.#commandText, workerPid: worker.pid, failures, retryInMs: delay },
       `${why}; ${failures} failed start${failures === 1 ? "" : "s"} in a row, next attempt in ${delay} ms`,
     );
-    this.#respawnTimer = setTimeout(() => {
+    this.#respawnTimer = this.#clock.setTimeout(() => {
       this.#respawnTimer = undefined;
       this.#replenish();
     }, delay);
@@ -500,32 +507,32 @@ export class WorkerPool implements EventPool {
     const results = await Promise.allSettled(starts);
     const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failure !== undefined) {
-      for (const r of results) if (r.status === "fulfilled") this.#retire(r.value, "the reset failed");
+      for (const r of results) if (r.status === "fulfilled") r.value.retire("the reset failed");
       throw failure.reason;
     }
-    for (const worker of old) this.#retire(worker, "reset");
+    for (const worker of old) worker.retire("reset");
     // addWorker or removeWorker may have run meanwhile: keep exactly the target, not the
     // number of workers there were when the reset began.
     const kept = [...this.#workers].filter(
       (w) => isActive(w.status) && w.retireReason === undefined && !old.includes(w),
     );
-    for (const worker of kept.slice(this.#target)) this.#retire(worker, "removed from the pool");
-    const timer = setTimeout(() => {
+    for (const worker of kept.slice(this.#target)) worker.retire("removed from the pool");
+    const timer = this.#clock.setTimeout(() => {
       for (const worker of old) {
         if (worker.status !== WorkerStatus.STOPPED)
           worker.kill(`still running after reset_timeout ${this.#opts.resetTimeoutMs} ms`);
       }
     }, this.#opts.resetTimeoutMs);
     await Promise.all(old.map((w) => w.exited));
-    clearTimeout(timer);
+    timer.cancel();
   }
 
   async #destroy(timeoutMs: number): Promise<void> {
     this.#phase = "closing";
     this.#supervisor?.stop();
-    clearTimeout(this.#respawnTimer);
+    this.#respawnTimer?.cancel();
     this.#respawnTimer = undefined;
-    clearTimeout(this.#waitTimer);
+    this.#waitTimer?.cancel();
     this.#waitTimer = undefined;
     for (const event of this.#waiting.drain()) {
       this.#inPool--;
@@ -537,7 +544,7 @@ export class WorkerPool implements EventPool {
       else if (worker.status === WorkerStatus.STARTING) worker.kill("the pool is being destroyed");
       // A WORKING worker is stopped when its event ends (#free).
     }
-    const timer = setTimeout(() => {
+    const timer = this.#clock.setTimeout(() => {
       for (const worker of this.#workers) {
         worker.kill(
           `destroy_timeout ${timeoutMs} ms reached`,
@@ -554,7 +561,7 @@ export class WorkerPool implements EventPool {
     }, timeoutMs);
     // Workers spawned meanwhile (debug mode) are in #workers too: wait until it is empty.
     while (this.#workers.size > 0) await Promise.all([...this.#workers].map((w) => w.exited));
-    clearTimeout(timer);
+    timer.cancel();
     await this.#relaySource.close();
     this.#log.info({ command: this.#commandText }, "worker pool destroyed");
   }

@@ -1,33 +1,34 @@
 /**
- * One worker process: spawns it, does the pid handshake, runs one event at a time on it, stops or
- * kills it, and reads its output until it exits. Its status (the generated WorkerStatus) changes
- * in one place, {@link WorkerProcess.#moveTo}, which tells the owner (the pool) about every move.
+ * One worker: its process ({@link WorkerChild}), its relay ({@link RelaySession}) and what it is
+ * doing, as a state machine (worker-state.ts). The state changes in one place,
+ * {@link WorkerProcess.#enter}, which checks the move against the table and tells the owner (the
+ * pool) about every change of the status it shows. Nothing outside writes its fields: the owner
+ * says what happened (`exec`, `release`, `retire`, `stop`, `kill`, `recordRss`) and reads facts.
  * What to do next (release, replace, re-run) is the owner's decision, not this class's.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import type { Logger } from "pino";
 import type { WorkerState } from "../../gen/ts/rr/tcp/v1/control.js";
-import {
-  Byte10,
-  encodeControlFrame,
-  encodePayloadFrame,
-  FrameError,
-  FrameFlag,
-  isStopRequest,
-  splitPayload,
-  writeFrameHeader,
-  type Frame,
-} from "../goridge/index.js";
-import { HandshakeError, RelayClosedError, type Relay } from "../relay/index.js";
+import { errorMessage } from "../errors.js";
+import { FrameError, type Frame } from "../goridge/index.js";
 import { msToDuration } from "../protocol/duration.js";
+import { HandshakeError, RelayClosedError } from "../relay/index.js";
+import type { Clock, Timer } from "./clock.js";
 import { describeExit, PoolError } from "./errors.js";
-import type { ExecReply, ExecRequest } from "./exec.js";
-import { OutputLines } from "./output-lines.js";
+import type { ExecReply } from "./exec.js";
 import type { PendingEvent } from "./pending-event.js";
 import { readRssBytesSync } from "./process-memory.js";
-import { handshakeFailure, quote, spawnFailure } from "./start-failure.js";
+import { readReply, RelaySession, type RelaySessionListener } from "./relay-session.js";
+import { handshakeFailure, spawnFailure } from "./start-failure.js";
+import { WorkerChild, type ExitStatus } from "./worker-child.js";
 import type { WorkerRelaySource } from "./worker-relay.js";
-import { canMove, isActive, statusName, WorkerStatus } from "./worker-state.js";
+import {
+  canTransition,
+  isActive,
+  STATUS_OF,
+  WorkerStateError,
+  WorkerStatus,
+  type WorkerPhase,
+} from "./worker-state.js";
 
 /** Outcome of an event that should go to another worker (a stop request, an unsendable relay). */
 export const RERUN = Symbol("rerun");
@@ -37,7 +38,7 @@ export type ExecOutcome = ExecReply | PoolError | typeof RERUN;
 
 /** The owner of workers (the pool): told about every status move and every finished event. */
 export interface WorkerListener {
-  /** Called after each status move, from the one place that moves it. */
+  /** Called after each change of the status the worker shows, from the one place that moves it. */
   workerStatusChanged(worker: WorkerProcess, from: WorkerStatus, to: WorkerStatus): void;
   /**
    * The event given to `exec` is done. If the worker is still WORKING it is healthy and waits
@@ -62,162 +63,212 @@ export interface WorkerProcessOptions {
   execTtlMs: number;
   /** Events before this worker should be replaced (jitter applied); 0 = unlimited. */
   maxExecs: number;
+  /** The time of the start deadline, exec_ttl, the stop timeout and every timestamp. */
+  clock: Clock;
   logger: Logger;
   listener: WorkerListener;
 }
 
-// A body at least this large is written after its header instead of being copied into one frame.
-const SPLIT_BODY_BYTES = 64 * 1024;
-// After the process exits, how long its relay may still deliver what it wrote last.
+// After the process exits, how long its relay may still deliver what it wrote last. Real time:
+// it waits for the operating system, not for a limit of the pool.
 const EXIT_GRACE_MS = 1_000;
-const STOP_FRAME = encodeControlFrame({ stop: true });
 
 /** A worker process and its relay. Create, register with the owner, then `start()`. */
 export class WorkerProcess {
-  /** OS pid; 0 until spawned, and if it could not be. */
-  pid = 0;
-  /** When it was spawned (ms since epoch). */
-  readonly startedAt = Date.now();
-  /** When the handshake succeeded; 0 before. */
-  readyAt = 0;
-  /** When its last event ended; 0 if it never served one. */
-  lastUsedAt = 0;
-  /** Events sent to it. */
-  numExecs = 0;
+  /** When it was spawned (ms since epoch, on the pool's clock). */
+  readonly startedAt: number;
   /** Events after which it should be replaced; 0 = unlimited. */
   readonly maxExecs: number;
-  /** Resident memory at the last reading. */
-  rssBytes = 0;
-  rssReadAt = 0;
-  /** A soft limit was reached while it was busy: replace it after the current event. */
-  retireReason: string | undefined;
-  /** Why the pool or the worker itself ended it; undefined while running or if it died on its own. */
-  stopReason: string | undefined;
-  /** Killed for breaking the protocol (a bad or unasked-for frame), not stopped by the pool. */
-  misbehaved = false;
-  /** Why the start failed, when it did. */
-  startError: PoolError | undefined;
   /** Resolves once the process is gone and the status is STOPPED. */
   readonly exited: Promise<void>;
 
   readonly #opts: WorkerProcessOptions;
+  readonly #clock: Clock;
   readonly #log: Logger;
-  #status = WorkerStatus.STARTING;
-  #child: ChildProcess | undefined;
-  #relay: Relay | undefined;
-  #relayClosed = false;
-  #starting = false;
+  #phase: WorkerPhase = "starting";
+  #child: WorkerChild | undefined;
+  #session: RelaySession | undefined;
   #abortStart: AbortController | undefined;
-  #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  #spawnError: Error | undefined;
+  /** The event with the worker: set in `working`, and in `stopping` while its outcome waits for the exit. */
   #current: PendingEvent | undefined;
-  #execTimer: NodeJS.Timeout | undefined;
-  #stopTimer: NodeJS.Timeout | undefined;
+  #execTimer: Timer | undefined;
+  #stopTimer: Timer | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
   #resolveExited!: () => void;
-  #stderr: OutputLines;
-  #stdout: OutputLines | undefined;
+
+  #readyAt = 0;
+  #lastUsedAt = 0;
+  #numExecs = 0;
+  #numReplies = 0;
+  #rssBytes = 0;
+  #rssReadAt = 0;
+  #retireReason: string | undefined;
+  #stopReason: string | undefined;
+  #misbehaved = false;
+  #startError: PoolError | undefined;
 
   constructor(opts: WorkerProcessOptions) {
     this.#opts = opts;
+    this.#clock = opts.clock;
     this.#log = opts.logger;
     this.maxExecs = opts.maxExecs;
+    this.startedAt = opts.clock.now();
     this.exited = new Promise<void>((resolve) => {
       this.#resolveExited = resolve;
     });
-    this.#stderr = new OutputLines((line) => this.#log.info({ workerPid: this.pid, stream: "stderr" }, line));
-    if (!opts.relaySource.usesStdout) {
-      this.#stdout = new OutputLines((line) => this.#log.info({ workerPid: this.pid, stream: "stdout" }, line));
-    }
   }
 
+  // --- facts -----------------------------------------------------------------------------------
+
+  /** The status the control API shows. */
   get status(): WorkerStatus {
-    return this.#status;
+    return STATUS_OF[this.#phase];
+  }
+
+  /** The state of the machine (finer than `status`). */
+  get phase(): WorkerPhase {
+    return this.#phase;
+  }
+
+  /** OS pid; 0 until spawned, and if it could not be. */
+  get pid(): number {
+    return this.#child?.pid ?? 0;
+  }
+
+  /** When the handshake succeeded; 0 before. */
+  get readyAt(): number {
+    return this.#readyAt;
+  }
+
+  /** When its last event ended; 0 if it never served one. */
+  get lastUsedAt(): number {
+    return this.#lastUsedAt;
+  }
+
+  /** Events sent to it. */
+  get numExecs(): number {
+    return this.#numExecs;
+  }
+
+  /** Events it answered (a reply, an ERROR frame, a stop request, a bad frame). */
+  get numReplies(): number {
+    return this.#numReplies;
+  }
+
+  /** Resident memory at the last reading. */
+  get rssBytes(): number {
+    return this.#rssBytes;
+  }
+
+  /** When RSS was last read; 0 never. */
+  get rssReadAt(): number {
+    return this.#rssReadAt;
+  }
+
+  /** Why it is due to be replaced once free (a soft limit, a reset); undefined if it is not. */
+  get retireReason(): string | undefined {
+    return this.#retireReason;
+  }
+
+  /** Why the pool or the worker itself ended it; undefined while running or if it died on its own. */
+  get stopReason(): string | undefined {
+    return this.#stopReason;
+  }
+
+  /** Killed for breaking the protocol (a bad or unasked-for frame), not stopped by the pool. */
+  get misbehaved(): boolean {
+    return this.#misbehaved;
+  }
+
+  /** Why the start failed, when it did. */
+  get startError(): PoolError | undefined {
+    return this.#startError;
   }
 
   /** True once `maxExecs` events were sent to it. */
   get execsExhausted(): boolean {
-    return this.maxExecs > 0 && this.numExecs >= this.maxExecs;
+    return this.maxExecs > 0 && this.#numExecs >= this.maxExecs;
   }
 
   /** How the process ended (`exited with code 1`, `was killed by SIGKILL`), or `is running`. */
   get exitDescription(): string {
-    return this.#exit === undefined ? "is running" : describeExit(this.#exit.code, this.#exit.signal);
+    const exit = this.#child?.exit;
+    if (exit !== undefined) return describeExit(exit.code, exit.signal);
+    // A process that never started has no exit status, but it is not running either.
+    return this.#phase === "stopped" ? describeExit(null, null) : "is running";
   }
 
   /** True if it exited before completing the handshake on its own (not stopped by the owner). */
   get failedToStart(): boolean {
-    return this.startError !== undefined;
+    return this.#startError !== undefined;
   }
 
+  // --- what the owner says happened --------------------------------------------------------------
+
   /**
-   * Spawns the process and does the pid handshake within startTimeoutMs; READY on success.
+   * Spawns the process and does the pid handshake within startTimeoutMs (on the clock); READY on
+   * success.
    *
    * @throws PoolError SPAWN_FAILED naming the command, the pid and how it ended (the worker is
    *   then STOPPED, or STOPPING until its process is reaped).
    */
   async start(): Promise<void> {
     const { command, relaySource } = this.#opts;
-    // While starting, the exit of the process is handled by the start's own failure path.
-    this.#starting = true;
-    let child: ChildProcess;
+    let child: WorkerChild;
     try {
-      child = spawn(command[0] as string, command.slice(1), {
-        cwd: this.#opts.cwd,
+      child = new WorkerChild({
+        command,
         env: this.#opts.env,
+        cwd: this.#opts.cwd,
         stdio: relaySource.stdio,
-        // Its own process group, as RoadRunner does (Setpgid): a Ctrl-C reaches only the server,
-        // which stops workers in order; and a kill reaches the worker's own children too.
-        detached: true,
-        windowsHide: true,
+        logStdout: !relaySource.usesStdout,
+        logger: this.#log,
+        onExit: this.#onExit,
       });
     } catch (err) {
-      throw this.#failStart(err as Error);
+      throw this.#failStart(err);
     }
     this.#child = child;
-    child.on("error", this.#onChildError);
-    child.on("exit", this.#onExit);
-    child.stderr?.on("data", (chunk: Buffer) => this.#stderr.push(chunk));
-    child.stderr?.on("end", () => this.#stderr.end());
-    child.stderr?.on("error", ignoreStreamError);
-    if (this.#stdout !== undefined) {
-      const lines = this.#stdout;
-      child.stdout?.on("data", (chunk: Buffer) => lines.push(chunk));
-      child.stdout?.on("end", () => lines.end());
-      child.stdout?.on("error", ignoreStreamError);
-    }
-    if (child.pid === undefined) {
-      // spawn() reports ENOENT, EACCES... asynchronously, with no pid.
-      await new Promise<void>((resolve) => child.once("error", () => resolve()));
-      throw this.#failStart(this.#spawnError);
-    }
-    this.pid = child.pid;
+    if (child.pid === 0) throw this.#failStart(await child.spawnError());
+    const pid = child.pid;
     const abort = new AbortController();
     this.#abortStart = abort;
-    let relay: Relay;
+    const timeoutMs = this.#opts.startTimeoutMs;
+    const deadline = this.#clock.setTimeout(() => {
+      abort.abort(
+        new HandshakeError(`worker pid ${pid} did not complete the pid handshake within ${timeoutMs} ms`, {
+          pid,
+          timeoutMs,
+        }),
+      );
+    }, timeoutMs);
+    let session: RelaySession;
     try {
-      relay = await relaySource.connect(child, this.pid, this.#opts.startTimeoutMs, abort.signal);
+      session = await RelaySession.open(relaySource, child.process, pid, abort.signal);
     } catch (err) {
-      throw await this.#failHandshake(err as Error);
-    } finally {
+      deadline.cancel();
       this.#abortStart = undefined;
+      throw await this.#failHandshake(err instanceof Error ? err : new Error(errorMessage(err)));
     }
-    this.#starting = false;
-    if (this.#status !== WorkerStatus.STARTING) {
-      relay.close();
+    deadline.cancel();
+    this.#abortStart = undefined;
+    if (this.#phase === "aborting") {
+      session.close();
+      this.#enter("stopping");
       this.#finish();
       throw this.#stoppedWhileStarting();
     }
-    this.#relay = relay;
-    this.readyAt = Date.now();
-    this.#moveTo(WorkerStatus.READY);
-    void this.#readLoop(relay);
+    this.#session = session;
+    this.#readyAt = this.#clock.now();
+    this.#enter("ready");
+    session.start(this.#sessionListener);
   }
 
   /** Sends one event. The worker must be READY; `execDone` reports the outcome. */
   exec(event: PendingEvent): void {
-    this.#moveTo(WorkerStatus.WORKING);
-    if (this.#relay?.hasUnread) {
+    this.#enter("working");
+    const session = this.#session as RelaySession;
+    if (session.hasUnread) {
       // It already sent more than its last reply (a second reply, say). With no request ids in
       // the protocol, that frame would pass for this event's reply and give one client another's
       // bytes: the event goes to another worker, this one is replaced.
@@ -225,14 +276,14 @@ export class WorkerProcess {
         { workerPid: this.pid },
         `worker pid ${this.pid} sent a frame it was not asked for (a second reply?); killing it`,
       );
-      this.misbehaved = true;
+      this.#misbehaved = true;
       this.kill("it sent a frame it was not asked for");
       this.#opts.listener.execDone(this, event, RERUN);
       return;
     }
     this.#current = event;
     try {
-      this.#send(event.request);
+      session.send(event.request);
     } catch (err) {
       this.#current = undefined;
       if (err instanceof RelayClosedError) {
@@ -240,7 +291,8 @@ export class WorkerProcess {
         this.kill("its relay closed");
         this.#opts.listener.execDone(this, event, RERUN);
       } else {
-        const message = `cannot send the event to worker pid ${this.pid}: ${(err as Error).message}`;
+        this.#enter("settled");
+        const message = `cannot send the event to worker pid ${this.pid}: ${errorMessage(err)}`;
         this.#opts.listener.execDone(
           this,
           event,
@@ -249,45 +301,70 @@ export class WorkerProcess {
       }
       return;
     }
-    this.numExecs++;
-    if (this.#opts.execTtlMs > 0) this.#execTimer = setTimeout(this.#onExecTtl, this.#opts.execTtlMs);
+    this.#numExecs++;
+    if (this.#opts.execTtlMs > 0) this.#execTimer = this.#clock.setTimeout(this.#onExecTtl, this.#opts.execTtlMs);
   }
 
-  /** WORKING (event done) -> READY. */
+  /** Its event is done and it stays: WORKING -> READY. */
   release(): void {
-    this.#moveTo(WorkerStatus.READY);
+    this.#enter("ready");
+  }
+
+  /**
+   * Replace it once it is free: stopped now if idle, after its current event if busy, once ready
+   * if starting (the owner reads `retireReason` then). The first reason given is kept.
+   */
+  retire(reason: string): void {
+    switch (this.#phase) {
+      case "ready":
+        this.stop(reason);
+        return;
+      case "starting":
+      case "working":
+      case "settled":
+        this.#retireReason ??= reason;
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Its RSS was read: `bytes` at `at` (ms since the epoch). */
+  recordRss(bytes: number, at: number): void {
+    this.#rssBytes = bytes;
+    this.#rssReadAt = at;
   }
 
   /**
    * Graceful stop: the stop command, then keep reading its output until it exits; SIGKILL after
-   * `timeoutMs`. A busy worker is stopped after its current event; a starting one is killed.
+   * `timeoutMs` (on the clock). A busy worker is stopped after its current event; a starting one
+   * is killed.
    */
   stop(reason: string, timeoutMs: number = this.#opts.stopTimeoutMs): void {
-    switch (this.#status) {
-      case WorkerStatus.STOPPING:
-      case WorkerStatus.STOPPED:
+    switch (this.#phase) {
+      case "aborting":
+      case "stopping":
+      case "stopped":
         return;
-      case WorkerStatus.STARTING:
+      case "starting":
         this.kill(reason);
         return;
-      case WorkerStatus.WORKING:
-        if (this.#current !== undefined) {
-          this.retireReason ??= reason;
-          return;
-        }
-        break;
-      default:
+      case "working":
+        this.#retireReason ??= reason;
+        return;
+      case "ready":
+      case "settled":
         break;
     }
-    this.stopReason ??= reason;
-    this.#moveTo(WorkerStatus.STOPPING);
+    this.#stopReason ??= reason;
+    this.#enter("stopping");
     try {
-      (this.#relay as Relay).send(STOP_FRAME);
+      (this.#session as RelaySession).sendStop();
     } catch {
-      this.#signalKill();
+      this.#child?.kill();
       return;
     }
-    this.#stopTimer = setTimeout(this.#onStopTimeout, timeoutMs);
+    this.#stopTimer = this.#clock.setTimeout(this.#onStopTimeout, timeoutMs);
   }
 
   /**
@@ -295,10 +372,10 @@ export class WorkerProcess {
    * with WORKER_DIED once the process is gone.
    */
   kill(reason: string, error?: PoolError): void {
-    if (this.#status === WorkerStatus.STOPPED) return;
-    this.stopReason ??= reason;
-    this.#signalKill();
-    if (isActive(this.#status)) this.#moveTo(WorkerStatus.STOPPING);
+    if (this.#phase === "stopped") return;
+    this.#stopReason ??= reason;
+    this.#child?.kill();
+    this.#enterStopping();
     const event = this.#current;
     if (error !== undefined && event !== undefined) {
       this.#clearExecTimer();
@@ -309,75 +386,64 @@ export class WorkerProcess {
 
   /** The worker as the control API shows it. RSS is read again when older than `rssMaxAgeMs`. */
   snapshot(now: number, rssMaxAgeMs?: number): WorkerState {
-    if (rssMaxAgeMs !== undefined && now - this.rssReadAt > rssMaxAgeMs && this.#exit === undefined) {
-      this.rssBytes = readRssBytesSync(this.pid);
-      this.rssReadAt = now;
+    if (rssMaxAgeMs !== undefined && now - this.#rssReadAt > rssMaxAgeMs && this.#child?.exit === undefined) {
+      this.recordRss(readRssBytesSync(this.pid), now);
     }
     return {
       pid: this.pid,
-      status: this.#status,
-      num_execs: this.numExecs,
-      rss_bytes: this.rssBytes,
+      status: this.status,
+      num_execs: this.#numExecs,
+      rss_bytes: this.#rssBytes,
       age: msToDuration(now - this.startedAt),
     };
   }
 
-  // The one place the status changes.
-  #moveTo(to: WorkerStatus): void {
-    const from = this.#status;
-    if (from === to) return;
-    if (!canMove(from, to)) {
-      throw new Error(`worker pid ${this.pid} cannot move from ${statusName(from)} to ${statusName(to)}`);
-    }
-    this.#status = to;
-    if (to === WorkerStatus.STOPPED) {
+  // --- the one transition function -------------------------------------------------------------
+
+  /**
+   * The one place the state changes: checked against the table; STOPPED releases everything; the
+   * owner hears of every change of the shown status.
+   *
+   * @throws WorkerStateError ILLEGAL_TRANSITION for a move the table does not allow.
+   */
+  #enter(to: WorkerPhase): void {
+    const from = this.#phase;
+    if (!canTransition(from, to)) throw new WorkerStateError(this.pid, from, to);
+    this.#phase = to;
+    if (to === "stopped") {
       this.#clearExecTimer();
-      clearTimeout(this.#stopTimer);
+      this.#stopTimer?.cancel();
       clearTimeout(this.#graceTimer);
-      this.#relay?.close();
+      this.#session?.close();
       this.#resolveExited();
     }
-    this.#opts.listener.workerStatusChanged(this, from, to);
+    const shownBefore = STATUS_OF[from];
+    const shownNow = STATUS_OF[to];
+    if (shownBefore !== shownNow) this.#opts.listener.workerStatusChanged(this, shownBefore, shownNow);
   }
 
-  #send(request: ExecRequest): void {
-    const relay = this.#relay as Relay;
-    const { context, body, flags } = request;
-    if (body.length < SPLIT_BODY_BYTES) {
-      relay.send(encodePayloadFrame(context, body, flags));
-      return;
-    }
-    // Header and context in one write (a PHP worker reads the header in one read), then the body
-    // itself: no copy of a large body.
-    const head = Buffer.allocUnsafe(16 + context.length);
-    writeFrameHeader(head, flags, [context.length], context.length + body.length);
-    head.set(context, 16);
-    relay.send(head);
-    relay.send(body);
+  // On its way out: STOPPING (aborting while its start unwinds). No move if it already is.
+  #enterStopping(): void {
+    if (this.#phase === "starting") this.#enter("aborting");
+    else if (isActive(this.status)) this.#enter("stopping");
   }
 
-  async #readLoop(relay: Relay): Promise<void> {
-    for (;;) {
-      let frame: Frame;
-      try {
-        frame = await relay.receive();
-      } catch (err) {
-        this.#onRelayClosed(err as Error);
-        return;
-      }
-      this.#onFrame(frame);
-    }
-  }
+  // --- what the relay and the process report ----------------------------------------------------
+
+  readonly #sessionListener: RelaySessionListener = {
+    onFrame: (frame) => this.#onFrame(frame),
+    onClosed: (err) => this.#onRelayClosed(err),
+  };
 
   #onFrame(frame: Frame): void {
-    switch (this.#status) {
-      case WorkerStatus.WORKING:
+    switch (this.#phase) {
+      case "working":
         if (this.#current !== undefined) {
           this.#onReply(this.#current, frame);
           return;
         }
         break;
-      case WorkerStatus.STOPPING:
+      case "stopping":
         // What a worker sends after the stop command (the PHP worker: one CLOSE frame) is ignored.
         return;
       default:
@@ -387,35 +453,32 @@ export class WorkerProcess {
       { workerPid: this.pid, flags: frame.flags, bytes: frame.payload.length },
       `worker pid ${this.pid} sent a frame while it had no event; killing it`,
     );
-    this.misbehaved = true;
+    this.#misbehaved = true;
     this.kill("it sent a frame while it had no event");
   }
 
   #onReply(event: PendingEvent, frame: Frame): void {
     this.#current = undefined;
     this.#clearExecTimer();
-    this.lastUsedAt = Date.now();
+    this.#lastUsedAt = this.#clock.now();
+    this.#numReplies++;
+    this.#enter("settled");
+    const reading = readReply(frame, this.pid);
     let outcome: ExecOutcome;
-    if ((frame.flags & FrameFlag.ERROR) !== 0) {
-      const text = frame.payload.toString("utf8");
-      outcome = new PoolError("WORKER_ERROR", `worker pid ${this.pid} answered with an error: ${quote(text)}`, {
-        pid: this.pid,
-        workerMessage: text,
-      });
-    } else if ((frame.byte10 & Byte10.STREAM) !== 0) {
-      outcome = this.#badFrame("it set the STREAM bit (byte 10); streamed replies are not supported");
-    } else {
-      try {
-        const { context, body } = splitPayload(frame);
-        if (isStopRequest(context, body)) {
-          outcome = RERUN;
-          this.stop('it asked to stop ({"stop":true})');
-        } else {
-          outcome = { context, body, flags: frame.flags, pid: this.pid };
-        }
-      } catch (err) {
-        outcome = this.#badFrame((err as Error).message, err);
-      }
+    switch (reading.kind) {
+      case "reply":
+        outcome = reading.reply;
+        break;
+      case "error":
+        outcome = reading.error;
+        break;
+      case "stop":
+        outcome = RERUN;
+        this.stop('it asked to stop ({"stop":true})');
+        break;
+      case "bad":
+        outcome = this.#badFrame(reading.reason, reading.cause);
+        break;
     }
     this.#opts.listener.execDone(this, event, outcome);
   }
@@ -427,14 +490,13 @@ export class WorkerProcess {
       { pid: this.pid },
       { cause },
     );
-    this.misbehaved = true;
+    this.#misbehaved = true;
     this.kill("it sent a bad frame");
     return error;
   }
 
   #onRelayClosed(err: Error): void {
-    this.#relayClosed = true;
-    if (err instanceof FrameError && isActive(this.#status)) {
+    if (err instanceof FrameError && isActive(this.status)) {
       const event = this.#current;
       const error = this.#badFrame(err.message, err);
       if (event !== undefined) {
@@ -444,57 +506,41 @@ export class WorkerProcess {
       } else {
         this.#log.warn({ workerPid: this.pid, err }, error.message);
       }
-    } else if (this.#exit === undefined && isActive(this.#status)) {
+    } else if (this.#child?.exit === undefined && isActive(this.status)) {
       // The relay is gone but the process is not (yet): it cannot be used; make sure it ends.
-      this.#signalKill();
-      this.#moveTo(WorkerStatus.STOPPING);
+      this.#child?.kill();
+      this.#enterStopping();
     }
     this.#finish();
   }
 
-  readonly #onChildError = (err: Error): void => {
-    if (this.pid === 0) this.#spawnError = err;
-    else this.#log.warn({ workerPid: this.pid, err }, `worker pid ${this.pid}: ${err.message}`);
-  };
-
-  readonly #onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
-    this.#exit = { code, signal };
-    // The worker's own children (its group; a shell's command, a forked helper) must not outlive
-    // it. While a member lives the group id cannot be reused, so this reaches only them.
-    // pid 0 (the spawn failed) must never get here: process.kill(-0) is our own group.
-    if (this.pid > 0) {
-      try {
-        process.kill(-this.pid, "SIGKILL");
-      } catch {
-        // No one left in the group.
-      }
-    }
-    clearTimeout(this.#stopTimer);
+  readonly #onExit = (exit: ExitStatus): void => {
+    this.#stopTimer?.cancel();
     this.#abortStart?.abort(
-      new RelayClosedError(`worker pid ${this.pid}`, `the process ${describeExit(code, signal)}`),
+      new RelayClosedError(`worker pid ${this.pid}`, `the process ${describeExit(exit.code, exit.signal)}`),
     );
-    if (this.#log.isLevelEnabled("debug")) {
-      this.#log.debug({ workerPid: this.pid, code, signal }, `worker pid ${this.pid} ${describeExit(code, signal)}`);
-    }
     this.#finish();
   };
 
-  // STOPPED once the process has exited and its relay delivered its last frames.
+  // STOPPED once the process has exited and its relay delivered its last frames. Not while its
+  // start unwinds: the start reports why it failed first.
   #finish(): void {
-    if (this.#status === WorkerStatus.STOPPED || this.#exit === undefined || this.#starting) return;
-    if (this.#relay !== undefined && !this.#relayClosed) {
-      this.#graceTimer ??= setTimeout(() => this.#relay?.close(), EXIT_GRACE_MS);
+    const exit = this.#child?.exit;
+    if (exit === undefined) return;
+    if (this.#phase === "stopped" || this.#phase === "starting" || this.#phase === "aborting") return;
+    const session = this.#session;
+    if (session !== undefined && !session.closed) {
+      this.#graceTimer ??= setTimeout(() => session.close(), EXIT_GRACE_MS);
       return;
     }
     const event = this.#current;
     this.#current = undefined;
-    this.#moveTo(WorkerStatus.STOPPED);
+    this.#enter("stopped");
     if (event !== undefined) {
-      const { code, signal } = this.#exit;
       const error = new PoolError(
         "WORKER_DIED",
-        `worker pid ${this.pid} ${describeExit(code, signal)} during an event; it will be replaced`,
-        { pid: this.pid, exitCode: code, signal },
+        `worker pid ${this.pid} ${describeExit(exit.code, exit.signal)} during an event; it will be replaced`,
+        { pid: this.pid, exitCode: exit.code, signal: exit.signal },
       );
       this.#opts.listener.execDone(this, event, error);
     }
@@ -518,66 +564,40 @@ export class WorkerProcess {
       { workerPid: this.pid, timeoutMs: this.#opts.stopTimeoutMs },
       `worker pid ${this.pid} did not exit after the stop command; killing it`,
     );
-    this.#signalKill();
+    this.#child?.kill();
   };
 
   #clearExecTimer(): void {
-    if (this.#execTimer !== undefined) {
-      clearTimeout(this.#execTimer);
-      this.#execTimer = undefined;
-    }
+    this.#execTimer?.cancel();
+    this.#execTimer = undefined;
   }
 
-  #signalKill(): void {
-    if (this.#exit !== undefined || this.pid === 0) return;
-    try {
-      process.kill(-this.pid, "SIGKILL");
-    } catch {
-      try {
-        this.#child?.kill("SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
-  }
+  // --- a start that failed ------------------------------------------------------------------------
 
   // The process never started: no pid, nothing to reap.
-  #failStart(err: Error | undefined): PoolError {
-    const error = spawnFailure(this.#opts.command, this.#opts.commandText, err);
-    this.startError = error;
-    this.#starting = false;
-    this.#exit ??= { code: null, signal: null };
-    this.#moveTo(WorkerStatus.STOPPED);
+  #failStart(err: unknown): PoolError {
+    const error = spawnFailure(
+      this.#opts.command,
+      this.#opts.commandText,
+      err === undefined ? undefined : err instanceof Error ? err : new Error(errorMessage(err)),
+    );
+    this.#startError = error;
+    this.#enter("stopped");
     return error;
   }
 
   // The process started but did not complete the handshake.
   async #failHandshake(err: Error): Promise<PoolError> {
-    const child = this.#child as ChildProcess;
-    if (this.#status !== WorkerStatus.STARTING) {
+    const child = this.#child as WorkerChild;
+    if (this.#phase === "aborting") {
       // The owner stopped it while it was starting: not a failure of the command.
-      this.#starting = false;
+      this.#enter("stopping");
       this.#finish();
       return this.#stoppedWhileStarting();
     }
-    const gone = this.#exit !== undefined || isRelayClosed(err);
-    if (gone) {
-      // It ended by itself: wait (briefly) for its exit status and its last words on stderr.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, EXIT_GRACE_MS);
-        child.once("close", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        if (child.exitCode !== null || child.signalCode !== null) {
-          if (child.stderr === null || child.stderr.readableEnded) {
-            clearTimeout(timer);
-            resolve();
-          }
-        }
-      });
-    }
-    const exit = this.#exit;
+    // It ended by itself: wait (briefly) for its exit status and its last words on stderr.
+    if (child.exit !== undefined || isRelayClosed(err)) await child.lastWords(EXIT_GRACE_MS);
+    const exit = child.exit;
     this.kill("it failed the pid handshake");
     const error = handshakeFailure({
       commandText: this.#opts.commandText,
@@ -585,23 +605,20 @@ export class WorkerProcess {
       timeoutMs: this.#opts.startTimeoutMs,
       cause: err,
       exit,
-      lastOutput: this.#stderr.tail(),
+      lastOutput: child.lastOutput(),
     });
-    this.startError = error;
-    this.#starting = false;
+    this.#startError = error;
+    this.#enter("stopping");
     this.#finish();
     return error;
   }
 
   #stoppedWhileStarting(): PoolError {
-    return new PoolError("POOL_CLOSED", `worker pid ${this.pid} was stopped while starting (${this.stopReason})`, {
+    return new PoolError("POOL_CLOSED", `worker pid ${this.pid} was stopped while starting (${this.#stopReason})`, {
       pid: this.pid,
     });
   }
 }
-
-// A broken log pipe of a dying worker is not worth crashing the server for; its exit is reported.
-function ignoreStreamError(): void {}
 
 function isRelayClosed(err: Error): boolean {
   return err instanceof RelayClosedError || (err instanceof HandshakeError && err.cause instanceof RelayClosedError);

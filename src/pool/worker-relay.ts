@@ -9,6 +9,10 @@ import type { Logger } from "pino";
 import { parseRelayAddress } from "../net/index.js";
 import { requestPid, SocketRelayListener, StreamRelay, type Relay } from "../relay/index.js";
 
+// The relay layer's own deadline, never reached: the caller's signal ends every wait first.
+// (The largest delay a Node timer takes.)
+const NO_DEADLINE_MS = 2 ** 31 - 1;
+
 /** Where workers' relays come from. One per pool. */
 export interface WorkerRelaySource {
   /** What workers get in RR_RELAY (for a socket, the address actually listened on). */
@@ -18,12 +22,14 @@ export interface WorkerRelaySource {
   /** True when the worker's stdout carries frames (pipes); else stdout is logged. */
   readonly usesStdout: boolean;
   /**
-   * The relay of the spawned `child` (OS pid `pid`), once its pid handshake succeeded.
+   * The relay of the spawned `child` (OS pid `pid`), once its pid handshake succeeded. The
+   * caller owns the deadline (allocate_timeout, on the pool's clock): it aborts `signal` when it
+   * passes, or when the process exits.
    *
-   * @param signal aborted when the process exits; rejects with the signal's reason.
+   * @param signal aborted to give up; rejects with the signal's reason.
    * @throws HandshakeError, RelayClosedError, or the abort reason.
    */
-  connect(child: ChildProcess, pid: number, timeoutMs: number, signal: AbortSignal): Promise<Relay>;
+  connect(child: ChildProcess, pid: number, signal: AbortSignal): Promise<Relay>;
   /** Releases what the source holds (the listening socket). */
   close(): Promise<void>;
 }
@@ -60,11 +66,20 @@ class PipesRelaySource implements WorkerRelaySource {
   readonly stdio: StdioOptions = ["pipe", "pipe", "pipe"];
   readonly usesStdout = true;
 
-  async connect(child: ChildProcess, pid: number, timeoutMs: number): Promise<Relay> {
+  async connect(child: ChildProcess, pid: number, signal: AbortSignal): Promise<Relay> {
     if (child.stdout === null || child.stdin === null) throw new Error("worker has no stdio pipes");
     const relay = new StreamRelay(child.stdout, child.stdin, { name: `pipes of worker pid ${pid}` });
-    // In pipes mode the reported pid only has to be > 0 (requestPid checks that).
-    await requestPid(relay, process.pid, timeoutMs);
+    // Giving up closes the relay, which ends the handshake's wait for the reply.
+    const giveUp = (): void => relay.close();
+    signal.addEventListener("abort", giveUp, { once: true });
+    try {
+      // In pipes mode the reported pid only has to be > 0 (requestPid checks that).
+      await requestPid(relay, process.pid, NO_DEADLINE_MS);
+    } catch (err) {
+      throw signal.aborted ? signal.reason : err;
+    } finally {
+      signal.removeEventListener("abort", giveUp);
+    }
     return relay;
   }
 
@@ -83,8 +98,8 @@ class SocketRelaySource implements WorkerRelaySource {
     this.address = listener.address;
   }
 
-  connect(_child: ChildProcess, pid: number, timeoutMs: number, signal: AbortSignal): Promise<Relay> {
-    return this.#listener.waitForWorker(pid, timeoutMs, signal);
+  connect(_child: ChildProcess, pid: number, signal: AbortSignal): Promise<Relay> {
+    return this.#listener.waitForWorker(pid, NO_DEADLINE_MS, signal);
   }
 
   close(): Promise<void> {

@@ -1,0 +1,156 @@
+/**
+ * The frame side of a worker: its relay, from the pid handshake to the last frame. Sends one
+ * event (one payload frame, a large body written after its header without a copy) or the stop
+ * command, reads what the worker sends, and says what a reply means ({@link readReply}). Knows
+ * nothing of processes (that is {@link WorkerChild}) nor of what the worker is doing
+ * ({@link WorkerProcess}).
+ */
+import type { ChildProcess } from "node:child_process";
+import {
+  Byte10,
+  encodeControlFrame,
+  encodePayloadFrame,
+  encodePayloadHead,
+  FrameFlag,
+  isStopRequest,
+  splitPayload,
+  type Frame,
+} from "../goridge/index.js";
+import type { Relay } from "../relay/index.js";
+import { errorMessage } from "../errors.js";
+import { PoolError } from "./errors.js";
+import type { ExecReply, ExecRequest } from "./exec.js";
+import { quote } from "./start-failure.js";
+import type { WorkerRelaySource } from "./worker-relay.js";
+
+/** Who hears what arrives on the relay. */
+export interface RelaySessionListener {
+  /** A frame from the worker. */
+  onFrame(frame: Frame): void;
+  /** The relay can carry no more frames: EOF, a bad frame (FrameError), or closed here. Once. */
+  onClosed(err: Error): void;
+}
+
+/** What a worker's reply to an event means. */
+export type ReplyReading =
+  /** A reply for the client. */
+  | { readonly kind: "reply"; readonly reply: ExecReply }
+  /** An ERROR frame: the event failed, the worker is fine. */
+  | { readonly kind: "error"; readonly error: PoolError }
+  /** `{"stop":true}`: the worker asks to be replaced; the event goes to another one. */
+  | { readonly kind: "stop" }
+  /** Not a valid reply: the worker broke the protocol. */
+  | { readonly kind: "bad"; readonly reason: string; readonly cause?: unknown };
+
+// A body at least this large is written after its header instead of being copied into one frame.
+const SPLIT_BODY_BYTES = 64 * 1024;
+const STOP_FRAME = encodeControlFrame({ stop: true });
+
+/** The relay of one worker, once its pid handshake succeeded. */
+export class RelaySession {
+  readonly #relay: Relay;
+  #closed = false;
+
+  /**
+   * Connects to the worker `child` (OS pid `pid`) through `source` and does the pid handshake.
+   *
+   * @param signal aborted to give up (the process exited, the start deadline passed); rejects
+   *   with the signal's reason then.
+   * @throws HandshakeError, RelayClosedError, or the abort reason.
+   */
+  static async open(
+    source: WorkerRelaySource,
+    child: ChildProcess,
+    pid: number,
+    signal: AbortSignal,
+  ): Promise<RelaySession> {
+    return new RelaySession(await source.connect(child, pid, signal));
+  }
+
+  constructor(relay: Relay) {
+    this.#relay = relay;
+  }
+
+  /** True once the relay can carry no more frames. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True when the worker sent a frame that was not read yet (more than its last reply). */
+  get hasUnread(): boolean {
+    return this.#relay.hasUnread;
+  }
+
+  /** Reads frames until the relay closes, telling `listener` about each. */
+  start(listener: RelaySessionListener): void {
+    void this.#readLoop(listener);
+  }
+
+  /**
+   * Sends one event. Header and context go in one write (a PHP worker reads the header in one
+   * read), then a large body itself: no copy of it.
+   *
+   * @throws RelayClosedError if the relay is closed; FrameError if the request cannot be framed.
+   */
+  send(request: ExecRequest): void {
+    const { context, body, flags } = request;
+    if (body.length < SPLIT_BODY_BYTES) {
+      this.#relay.send(encodePayloadFrame(context, body, flags));
+      return;
+    }
+    this.#relay.send(encodePayloadHead(context, body.length, flags));
+    this.#relay.send(body);
+  }
+
+  /**
+   * The stop command (`{"stop":true}` control frame).
+   *
+   * @throws RelayClosedError if the relay is closed.
+   */
+  sendStop(): void {
+    this.#relay.send(STOP_FRAME);
+  }
+
+  /** Closes the relay; the read loop then ends with `onClosed`. */
+  close(): void {
+    this.#relay.close();
+  }
+
+  async #readLoop(listener: RelaySessionListener): Promise<void> {
+    for (;;) {
+      let frame: Frame;
+      try {
+        frame = await this.#relay.receive();
+      } catch (err) {
+        this.#closed = true;
+        listener.onClosed(err instanceof Error ? err : new Error(errorMessage(err)));
+        return;
+      }
+      listener.onFrame(frame);
+    }
+  }
+}
+
+/** What the frame `frame`, the reply of worker `pid` to an event, means. */
+export function readReply(frame: Frame, pid: number): ReplyReading {
+  if ((frame.flags & FrameFlag.ERROR) !== 0) {
+    const text = frame.payload.toString("utf8");
+    const error = new PoolError("WORKER_ERROR", `worker pid ${pid} answered with an error: ${quote(text)}`, {
+      pid,
+      workerMessage: text,
+    });
+    return { kind: "error", error };
+  }
+  if ((frame.byte10 & Byte10.STREAM) !== 0) {
+    return { kind: "bad", reason: "it set the STREAM bit (byte 10); streamed replies are not supported" };
+  }
+  let context: Buffer;
+  let body: Buffer;
+  try {
+    ({ context, body } = splitPayload(frame));
+  } catch (err) {
+    return { kind: "bad", reason: errorMessage(err), cause: err };
+  }
+  if (isStopRequest(context, body)) return { kind: "stop" };
+  return { kind: "reply", reply: { context, body, flags: frame.flags, pid } };
+}
