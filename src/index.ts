@@ -70,7 +70,9 @@ export {
   type EventPool,
   type ExecReply,
   type ExecRequest,
+  type Clock,
   type PoolErrorCode,
+  type Timer,
   type WorkerPoolOptions,
 } from "./pool/index.js";
 
