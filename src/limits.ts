@@ -4,8 +4,10 @@
  * a reader can find them all here. The codec and the framers take the numbers as arguments; this
  * module is what rr-tcp passes them.
  *
- * This module imports nothing of rr-tcp, so every folder may use it.
+ * The configurable limits' defaults are the schema's (src/options); this module imports nothing
+ * else of rr-tcp, so every folder may use it.
  */
+import { defaultNumber, keyFacts } from "./options/index.js";
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
@@ -22,13 +24,23 @@ export interface Limit {
 
 export const LIMITS = {
   /** A goridge frame's payload from a worker: its reply (context + body). Bounds what one reply makes the server hold. */
-  framePayload: { what: "a worker frame's payload", value: 256 * MiB, unit: "bytes", key: "tcp.pool.max_frame_size" },
+  framePayload: {
+    what: "a worker frame's payload",
+    value: defaultNumber("PoolOptions", "max_frame_size"),
+    unit: "bytes",
+    key: "tcp.pool.max_frame_size",
+  },
   /** One client message under delimiter or length framing; longer closes the connection. */
-  message: { what: "a client message", value: 1 * MiB, unit: "bytes", key: "tcp.servers.<name>.max_message_size" },
+  message: {
+    what: "a client message",
+    value: defaultNumber("TcpServerOptions", "max_message_size"),
+    unit: "bytes",
+    key: "tcp.servers.<name>.max_message_size",
+  },
   /** Bytes all connections hold at once waiting for the rest of a message. */
   bufferedBytes: {
     what: "the bytes held for incomplete client messages",
-    value: 256 * MiB,
+    value: defaultNumber("TcpOptions", "max_buffered_bytes"),
     unit: "bytes",
     key: "tcp.max_buffered_bytes",
   },
@@ -45,7 +57,12 @@ export const LIMITS = {
   /** One line of a worker's stderr; a longer one is logged in pieces of this size. */
   workerOutputLine: { what: "a line of worker output", value: 16 * KiB, unit: "bytes" },
   /** Workers in the pool's config (RoadRunner's limit). */
-  configuredWorkers: { what: "tcp.pool.num_workers", value: 500, unit: "workers", key: "tcp.pool.num_workers" },
+  configuredWorkers: {
+    what: "tcp.pool.num_workers",
+    value: Number(keyFacts("PoolOptions", "num_workers").max),
+    unit: "workers",
+    key: "tcp.pool.num_workers",
+  },
   /** Workers after informer.AddWorker calls (RoadRunner's runtime limit). */
   runtimeWorkers: { what: "workers added at run time", value: 2048, unit: "workers" },
 } as const satisfies Record<string, Limit>;

@@ -5,7 +5,7 @@
  * so `num_workers: ${WORKERS:-4}` works.
  */
 import type { Duration } from "../../gen/ts/google/protobuf/duration.js";
-import { nanosToDuration, parseGoDurationNanos } from "./duration.js";
+import { nanosToDuration, parseGoDurationNanos } from "../options/duration.js";
 import { durationToMs } from "../protocol/index.js";
 import type { ConfigIssue } from "./errors.js";
 import { expandEnv, type EnvLookup } from "./expand-env.js";

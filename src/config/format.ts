@@ -5,7 +5,7 @@
 import type { Duration } from "../../gen/ts/google/protobuf/duration.js";
 import type { Config } from "../../gen/ts/rr/tcp/v1/options.js";
 import { Document, isScalar, visit } from "yaml";
-import { formatGoDuration } from "./duration.js";
+import { formatGoDuration } from "../options/duration.js";
 import { CONFIG_SPEC, type MessageSpec } from "./schema.js";
 
 /** The config as plain data in YAML key form; absent sections are left out. */

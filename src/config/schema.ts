@@ -1,23 +1,10 @@
 /**
- * What each YAML key is, derived from the generated config types: the known keys of a section
- * are `Object.keys(X.create())`, and a key's kind follows its generated default (string, number,
- * boolean) unless it is listed here (durations, sub-sections, maps, enums, ranges). A key the
- * schema gains without a kind here is caught when this module loads, not silently ignored.
+ * What each YAML key is, read from the schema: the known keys of a section and each key's kind,
+ * range, unit and allowed values come from the (spec) option of its field in options.proto
+ * (src/options). Only what the schema cannot say is here: the pattern of server names.
  */
-import {
-  Config,
-  ContextCodec,
-  ControlOptions,
-  Framing,
-  LogsOptions,
-  PoolOptions,
-  Routing,
-  RpcOptions,
-  ServerOptions,
-  SupervisorOptions,
-  TcpOptions,
-  TcpServerOptions,
-} from "../../gen/ts/rr/tcp/v1/options.js";
+import { OPTION_SPECS, type KeyFacts } from "../options/index.js";
+import * as messages from "../../gen/ts/rr/tcp/v1/options.js";
 
 /** YAML names of a generated enum: its members without UNSPECIFIED/UNRECOGNIZED, lower-cased. */
 export interface EnumNames {
@@ -27,18 +14,6 @@ export interface EnumNames {
   readonly byName: ReadonlyMap<string, number>;
   /** The name of an enum value; undefined for UNSPECIFIED. */
   readonly byValue: ReadonlyMap<number, string>;
-}
-
-/** The YAML names of a ts-proto enum object. */
-export function enumNames(enumObject: Record<string, string | number>): EnumNames {
-  const byName = new Map<string, number>();
-  const byValue = new Map<number, string>();
-  for (const [member, value] of Object.entries(enumObject)) {
-    if (typeof value !== "number" || value <= 0) continue;
-    byName.set(member.toLowerCase(), value);
-    byValue.set(value, member.toLowerCase());
-  }
-  return { names: [...byName.keys()], byName, byValue };
 }
 
 export type FieldKind =
@@ -70,86 +45,64 @@ export interface MessageSpec {
   create(): Record<string, unknown>;
 }
 
-interface Creatable {
-  create(): object;
+/** Largest value of a uint32 key: the type's own range is checked like any other. */
+const UINT32_MAX = 0xffffffff;
+
+const UNIT_NAMES: Readonly<Record<string, string | undefined>> = { bytes: "bytes", megabytes: "MB" };
+
+function enumNamesOf(values: Readonly<Record<string, number>>): EnumNames {
+  const byName = new Map(Object.entries(values));
+  const byValue = new Map([...byName].map(([name, value]) => [value, name]));
+  return { names: [...byName.keys()], byName, byValue };
 }
 
-function message(name: string, type: Creatable, overrides: Record<string, FieldKind>): MessageSpec {
-  const zero = type.create() as Record<string, unknown>;
+function kindOf(name: string, key: string, facts: KeyFacts): FieldKind {
+  switch (facts.kind) {
+    case "string":
+      return facts.allowed ? { kind: "string", allowed: facts.allowed } : { kind: "string" };
+    case "bool":
+      return { kind: "bool" };
+    case "uint32":
+    case "uint64": {
+      const max = facts.max !== undefined ? Number(facts.max) : facts.kind === "uint32" ? UINT32_MAX : undefined;
+      return {
+        kind: "uint",
+        ...(facts.min !== undefined && { min: Number(facts.min) }),
+        ...(max !== undefined && { max }),
+        ...(facts.allowed && { allowed: facts.allowed.map(Number) }),
+        ...(UNIT_NAMES[facts.unit] !== undefined && { unit: UNIT_NAMES[facts.unit] }),
+      };
+    }
+    case "duration":
+      return facts.timer ? { kind: "duration", timer: true } : { kind: "duration" };
+    case "enum":
+      return { kind: "enum", names: enumNamesOf(facts.enumValues ?? {}) };
+    case "list":
+      return { kind: "command" };
+    case "map":
+      return facts.message
+        ? { kind: "map", message: messageSpec(facts.message), keyPattern: SERVER_NAME_PATTERN }
+        : { kind: "env" };
+    case "message":
+      return { kind: "message", message: messageSpec(facts.message!) };
+  }
+  throw new Error(`config schema: ${name}.${key} has kind ${facts.kind}, which the loader cannot read`);
+}
+
+/** The spec of one options message, from the schema. */
+function messageSpec(name: string): MessageSpec {
+  const keys = OPTION_SPECS[name];
+  const type = (messages as unknown as Record<string, { create(): object } | undefined>)[name];
+  if (!keys || !type) throw new Error(`config schema: no options message ${name}`);
   const fields = new Map<string, FieldKind>();
-  for (const [key, value] of Object.entries(zero)) {
-    const override = overrides[key];
-    if (override) fields.set(key, override);
-    else if (typeof value === "string") fields.set(key, { kind: "string" });
-    else if (typeof value === "number") fields.set(key, { kind: "uint" });
-    else if (typeof value === "boolean") fields.set(key, { kind: "bool" });
-    else throw new Error(`config schema: ${name}.${key} needs a kind in src/config/schema.ts`);
-  }
-  for (const key of Object.keys(overrides)) {
-    if (!fields.has(key)) throw new Error(`config schema: ${name}.${key} is not a key of the generated type`);
-  }
+  for (const [key, facts] of Object.entries(keys)) fields.set(key, kindOf(name, key, facts));
   return { name, fields, create: () => type.create() as Record<string, unknown> };
 }
 
 /** Server names, as RoadRunner's schema allows them. */
 export const SERVER_NAME_PATTERN = /^[a-zA-Z0-9._-]+$/;
 
-export const FRAMING_NAMES = enumNames(Framing);
-export const ROUTING_NAMES = enumNames(Routing);
-export const CONTEXT_CODEC_NAMES = enumNames(ContextCodec);
 /** RoadRunner's (zap's) log levels; dpanic, panic and fatal all log at pino's fatal. */
-export const LOG_LEVELS = ["debug", "info", "warn", "error", "dpanic", "panic", "fatal"] as const;
+export const LOG_LEVELS = OPTION_SPECS.LogsOptions!.level!.allowed as readonly string[];
 
-const duration: FieldKind = { kind: "duration" };
-const timerDuration: FieldKind = { kind: "duration", timer: true };
-
-export const SUPERVISOR_SPEC = message("SupervisorOptions", SupervisorOptions, {
-  watch_tick: timerDuration,
-  ttl: duration,
-  idle_ttl: duration,
-  exec_ttl: timerDuration,
-  max_worker_memory: { kind: "uint", unit: "MB" },
-});
-
-export const POOL_SPEC = message("PoolOptions", PoolOptions, {
-  command: { kind: "command" },
-  num_workers: { kind: "uint", max: 500 },
-  allocate_timeout: timerDuration,
-  destroy_timeout: timerDuration,
-  reset_timeout: timerDuration,
-  stream_timeout: timerDuration,
-  supervisor: { kind: "message", message: SUPERVISOR_SPEC },
-});
-
-export const TCP_SERVER_SPEC = message("TcpServerOptions", TcpServerOptions, {
-  framing: { kind: "enum", names: FRAMING_NAMES },
-  routing: { kind: "enum", names: ROUTING_NAMES },
-  length_bytes: { kind: "uint", allowed: [1, 2, 4] },
-  max_message_size: { kind: "uint", min: 1, unit: "bytes" },
-  idle_timeout: timerDuration,
-});
-
-export const TCP_SPEC = message("TcpOptions", TcpOptions, {
-  servers: { kind: "map", message: TCP_SERVER_SPEC, keyPattern: SERVER_NAME_PATTERN },
-  read_buf_size: { kind: "uint", min: 1, max: 100, unit: "MB" },
-  pool: { kind: "message", message: POOL_SPEC },
-  context_codec: { kind: "enum", names: CONTEXT_CODEC_NAMES },
-  max_buffered_bytes: { kind: "uint", min: 1, unit: "bytes" },
-});
-
-export const SERVER_SPEC = message("ServerOptions", ServerOptions, {
-  command: { kind: "command" },
-  env: { kind: "env" },
-  relay_timeout: timerDuration,
-});
-
-export const CONFIG_SPEC = message("Config", Config, {
-  server: { kind: "message", message: SERVER_SPEC },
-  tcp: { kind: "message", message: TCP_SPEC },
-  rpc: { kind: "message", message: message("RpcOptions", RpcOptions, {}) },
-  logs: {
-    kind: "message",
-    message: message("LogsOptions", LogsOptions, { level: { kind: "string", allowed: LOG_LEVELS } }),
-  },
-  control: { kind: "message", message: message("ControlOptions", ControlOptions, {}) },
-});
+export const CONFIG_SPEC = messageSpec("Config");

@@ -48,7 +48,7 @@ export function parseControl(frame: Frame): ControlMessage {
   if ((frame.flags & FrameFlag.CONTROL) === 0) {
     throw new FrameError(
       "BAD_CONTROL",
-      `not a control frame: flags 0x${frame.flags.toString(16).padStart(2, "0")} lack CONTROL (0x01)`,
+      `not a control frame: flags 0x${frame.flags.toString(16).padStart(2, "0")} lack CONTROL (0x${FrameFlag.CONTROL.toString(16).padStart(2, "0")})`,
     );
   }
   const text = frame.payload.toString("utf8");

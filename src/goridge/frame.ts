@@ -245,12 +245,11 @@ function quoteText(bytes: Buffer, offset: number): string {
   return JSON.stringify(bytes.toString("latin1", offset, end)) + more;
 }
 
+/** Printable ASCII, tab, LF and CR: what a worker's stray text output is made of. */
+const PRINTABLE = /^[\x20-\x7e\t\n\r]*$/;
+
 function isPrintable(bytes: Buffer): boolean {
-  for (const b of bytes) {
-    const text = (b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d;
-    if (!text) return false;
-  }
-  return true;
+  return PRINTABLE.test(bytes.toString("latin1"));
 }
 
 function checkOptionCount(count: number): void {

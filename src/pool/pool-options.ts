@@ -2,6 +2,8 @@
  * The pool's options in milliseconds and counts, with RoadRunner's defaults applied to zero
  * values (docs/wire.md#pool-settings), from the generated PoolOptions / SupervisorOptions.
  */
+import { LIMITS } from "../limits.js";
+import { defaultMs } from "../options/index.js";
 import { availableParallelism } from "node:os";
 import type { PoolOptions, SupervisorOptions } from "../../gen/ts/rr/tcp/v1/options.js";
 import { durationToMs } from "../protocol/duration.js";
@@ -37,18 +39,17 @@ export interface ResolvedPoolOptions {
   supervisor: SupervisorLimits | undefined;
 }
 
-/** RoadRunner's limit on num_workers. */
-export const MAX_WORKERS = 500;
-const DEFAULT_TIMEOUT_MS = 60_000;
-const DEFAULT_WATCH_TICK_MS = 5_000;
+/** RoadRunner's limit on num_workers (the schema's range of tcp.pool.num_workers). */
+export const MAX_WORKERS = LIMITS.configuredWorkers.value;
 const MB = 1024 * 1024;
 // RoadRunner adds 0..14 % to max_jobs per worker (pool worker/options.go, a 15 % window), so
 // workers started together are not all replaced at once.
 const MAX_JOBS_JITTER_PERCENT = 15;
 
 /**
- * Applies RoadRunner's defaults: num_workers 0 = number of CPUs, timeouts 0 = 60 s,
- * watch_tick 0 = 5 s; debug forces num_workers 0, max_jobs 1 and max_queue_size 0.
+ * Applies RoadRunner's defaults (the schema's, src/options): num_workers 0 = number of CPUs, a
+ * timeout or watch_tick of 0 = its default; debug forces num_workers 0, max_jobs 1 and
+ * max_queue_size 0.
  *
  * @throws PoolError BAD_OPTIONS for more than 500 workers or a negative count.
  */
@@ -71,9 +72,9 @@ export function resolvePoolOptions(pool: PoolOptionsInput = {}): ResolvedPoolOpt
     numWorkers,
     maxJobs: debug ? 1 : (pool.max_jobs ?? 0),
     maxQueueSize: debug ? 0 : (pool.max_queue_size ?? 0),
-    allocateTimeoutMs: durationToMs(pool.allocate_timeout) || DEFAULT_TIMEOUT_MS,
-    destroyTimeoutMs: durationToMs(pool.destroy_timeout) || DEFAULT_TIMEOUT_MS,
-    resetTimeoutMs: durationToMs(pool.reset_timeout) || DEFAULT_TIMEOUT_MS,
+    allocateTimeoutMs: durationToMs(pool.allocate_timeout) || defaultMs("PoolOptions", "allocate_timeout"),
+    destroyTimeoutMs: durationToMs(pool.destroy_timeout) || defaultMs("PoolOptions", "destroy_timeout"),
+    resetTimeoutMs: durationToMs(pool.reset_timeout) || defaultMs("PoolOptions", "reset_timeout"),
     debug,
     supervisor: pool.supervisor ? resolveSupervisor(pool.supervisor) : undefined,
   };
@@ -81,7 +82,7 @@ export function resolvePoolOptions(pool: PoolOptionsInput = {}): ResolvedPoolOpt
 
 function resolveSupervisor(s: Partial<SupervisorOptions>): SupervisorLimits {
   return {
-    watchTickMs: durationToMs(s.watch_tick) || DEFAULT_WATCH_TICK_MS,
+    watchTickMs: durationToMs(s.watch_tick) || defaultMs("SupervisorOptions", "watch_tick"),
     ttlMs: durationToMs(s.ttl),
     idleTtlMs: durationToMs(s.idle_ttl),
     maxWorkerMemoryBytes: (s.max_worker_memory ?? 0) * MB,

@@ -8,6 +8,7 @@ import { requestPid } from "./handshake.js";
 import type { RelayAddress } from "../net/relay-address.js";
 import { StreamRelay } from "./stream-relay.js";
 import { listenOnRelayAddress } from "../net/index.js";
+import { defaultMs } from "../options/index.js";
 
 /** Options of {@link SocketRelayListener.listen}. */
 export interface SocketRelayListenerOptions {
@@ -34,7 +35,8 @@ interface Parked {
   timer: NodeJS.Timeout;
 }
 
-const DEFAULT_TIMEOUT_MS = 60_000;
+/** Without an explicit timeout, a worker has as long as the pool waits for one to start. */
+const DEFAULT_TIMEOUT_MS = defaultMs("PoolOptions", "allocate_timeout");
 
 /**
  * Accepts worker connections on a tcp or unix socket and pairs each with its process by pid.

@@ -13,6 +13,7 @@ import { parseListenAddress, remoteAddressOf } from "../net/index.js";
 import { Connection, type CloseReason } from "./connection.js";
 import type { EventPool } from "./event-pool.js";
 import { LIMITS } from "../limits.js";
+import { defaultNumber } from "../options/index.js";
 import { BufferBudget } from "./buffer-budget.js";
 import { createFramer, type FramerOptions } from "./framer.js";
 import { openListener, type Listener } from "./listener.js";
@@ -67,7 +68,7 @@ export class TcpServer {
     this.#pool = init.pool;
     this.#codec = contextCodecFor(init.tcp.context_codec);
     this.#logger = init.logger ?? pino({ level: "silent" });
-    const maxReadSize = Math.max(1, init.tcp.read_buf_size || 1) * MB;
+    const maxReadSize = (init.tcp.read_buf_size || defaultNumber("TcpOptions", "read_buf_size")) * MB;
     this.#servers = Object.entries(init.tcp.servers).map(([name, options]) => namedServer(name, options, maxReadSize));
     const limit = init.tcp.max_buffered_bytes || LIMITS.bufferedBytes.value;
     this.#budget = new BufferBudget<Connection>(limit, (connection, held, total) => {

@@ -12,6 +12,7 @@ import { formatIssue } from "../config/errors.js";
 import { ControlServer } from "../control/control-server.js";
 import { createRpcMethods } from "../control/rpc-methods.js";
 import { RpcServer } from "../control/rpc-server.js";
+import { defaultMs } from "../options/index.js";
 import { durationToMs } from "../protocol/index.js";
 import type { EventPool } from "../server/event-pool.js";
 import { TcpServer } from "../server/tcp-server.js";
@@ -97,7 +98,14 @@ export class Service {
       await Promise.allSettled([pool?.destroy()]);
       throw err;
     }
-    return new Service(server, pool, control, rpc, logger, durationToMs(tcp.pool?.destroy_timeout) || 60_000);
+    return new Service(
+      server,
+      pool,
+      control,
+      rpc,
+      logger,
+      durationToMs(tcp.pool?.destroy_timeout) || defaultMs("PoolOptions", "destroy_timeout"),
+    );
   }
 
   /**

@@ -187,7 +187,7 @@ export interface ServerOptions {
    */
   command: string[];
   /**
-   * The relay between server and workers: "pipes" (default), "tcp://host:port" or
+   * The relay between server and workers: "pipes", "tcp://host:port" or
    * "unix:///path.sock". Passed to workers as RR_RELAY.
    */
   relay: string;
@@ -200,7 +200,7 @@ export interface ServerOptions {
   user: string;
   /** Accepted for compatibility; see user. */
   group: string;
-  /** Accepted for compatibility (RoadRunner's socket relay connect timeout); default 60s. */
+  /** Accepted for compatibility (RoadRunner's socket relay connect timeout). */
   relay_timeout: Duration | undefined;
 }
 
@@ -217,7 +217,7 @@ export interface TcpOptions {
    */
   servers: { [key: string]: TcpServerOptions };
   /**
-   * Size of one socket read, in MEGABYTES (RoadRunner tcp plugin v5 unit), 1..100; default 1.
+   * Size of one socket read, in MEGABYTES (RoadRunner tcp plugin v5 unit).
    * rr-tcp reads with Node's own buffers and uses this only as an upper bound for raw framing.
    */
   read_buf_size: number;
@@ -225,12 +225,12 @@ export interface TcpOptions {
   pool:
     | PoolOptions
     | undefined;
-  /** The request context encoding (rr-tcp key): json (default, RoadRunner's) or proto. */
+  /** The request context encoding (rr-tcp key): json (RoadRunner's) or proto. */
   context_codec: ContextCodec;
   /**
    * Most BYTES all connections of all servers may hold from their clients at once while waiting
    * for the rest of a message (rr-tcp key). Past it, the connections holding the most are closed
-   * (with their CLOSE event) until the total is back under. Default 268435456 (256 MiB).
+   * (with their CLOSE event) until the total is back under.
    */
   max_buffered_bytes: number;
 }
@@ -246,62 +246,74 @@ export interface TcpServerOptions {
   addr: string;
   /** The message delimiter for delimiter framing: any byte string; empty or absent = "\r\n". */
   delimiter: string;
-  /** How client bytes become DATA events (rr-tcp key); default delimiter. */
+  /** How client bytes become DATA events (rr-tcp key). */
   framing: Framing;
-  /** Length prefix size in bytes for length framing: 1, 2 or 4; default 4. */
+  /** Length prefix size in bytes, for length framing. */
   length_bytes: number;
-  /** Worker routing (rr-tcp key); default any. */
+  /** Worker routing (rr-tcp key). */
   routing: Routing;
-  /** Largest message in BYTES (rr-tcp key); longer ones close the connection. Default 1048576. */
+  /** Largest message in BYTES (rr-tcp key); longer ones close the connection. */
   max_message_size: number;
   /**
-   * Most open connections at once (rr-tcp key); 0 = unlimited (default). Over it a new
+   * Most open connections at once (rr-tcp key); 0 = unlimited. Over it a new
    * connection is closed at once and gets no events.
    */
   max_connections: number;
   /** Close a connection that sent nothing for this long (rr-tcp key); 0 or absent = never. */
-  idle_timeout: Duration | undefined;
+  idle_timeout:
+    | Duration
+    | undefined;
+  /**
+   * Accepted for compatibility: older RoadRunner documentation put read_buf_size here, per
+   * server; the tcp plugin reads only tcp.read_buf_size.
+   */
+  read_buf_size: number;
 }
 
 /** The worker pool (RoadRunner's pool section). */
 export interface PoolOptions {
   /** Overrides server.command for this pool; same syntax. */
   command: string[];
-  /** Workers to keep running; 0 = the number of CPUs (default). At most 500. */
+  /** Workers to keep running; 0 = the number of CPUs. */
   num_workers: number;
-  /** Events a worker serves before it is replaced (with 0..15 % random jitter); 0 = unlimited. */
+  /** Events a worker serves before it is replaced (plus a random 0..14 % of it, as RoadRunner); 0 = unlimited. */
   max_jobs: number;
   /**
    * Events allowed in the pool at once, waiting or running; 0 = unlimited. Over it an event fails
    * at once and its connection is closed.
    */
   max_queue_size: number;
-  /**
-   * Longest wait for an idle worker, and for a worker to start and answer the pid handshake.
-   * Default 60s.
-   */
+  /** Longest wait for an idle worker, and for a worker to start and answer the pid handshake. */
   allocate_timeout:
     | Duration
     | undefined;
-  /** Longest wait for workers to finish and exit on shutdown before SIGKILL. Default 60s. */
+  /** Longest wait for workers to finish and exit on shutdown before SIGKILL. */
   destroy_timeout:
     | Duration
     | undefined;
-  /** Longest wait for busy workers on a reset before they are replaced anyway. Default 60s. */
+  /** Longest wait for busy workers on a reset before they are replaced anyway. */
   reset_timeout:
     | Duration
     | undefined;
   /**
    * A fresh worker per event, stopped after its reply (num_workers, max_jobs and
-   * max_queue_size are ignored). Default false.
+   * max_queue_size are ignored).
    */
   debug: boolean;
   /** Health limits checked every watch_tick; absent = no supervision. */
   supervisor:
     | SupervisorOptions
     | undefined;
-  /** Accepted for compatibility; streams are not used by TCP. Default 60s. */
-  stream_timeout: Duration | undefined;
+  /** Accepted for compatibility; streams are not used by TCP. */
+  stream_timeout:
+    | Duration
+    | undefined;
+  /**
+   * Largest payload in BYTES one frame from a worker may carry (its reply: context and body)
+   * (rr-tcp key). A worker announcing more is killed and its event fails. Bounds what one reply
+   * makes the server hold.
+   */
+  max_frame_size: number;
 }
 
 /**
@@ -309,7 +321,7 @@ export interface PoolOptions {
  * after its current event; exec_ttl is hard.
  */
 export interface SupervisorOptions {
-  /** How often the limits are checked. Default 5s. */
+  /** How often the limits are checked. */
   watch_tick:
     | Duration
     | undefined;
@@ -346,7 +358,7 @@ export interface RpcOptions {
 
 /** Logging. */
 export interface LogsOptions {
-  /** debug, info (default), warn or error. */
+  /** The least severe level logged. */
   level: string;
   /** RoadRunner's log mode; accepted for compatibility (rr-tcp writes JSON lines with pino). */
   mode: string;
@@ -1057,6 +1069,7 @@ function createBaseTcpServerOptions(): TcpServerOptions {
     max_message_size: 0,
     max_connections: 0,
     idle_timeout: undefined,
+    read_buf_size: 0,
   };
 }
 
@@ -1085,6 +1098,9 @@ export const TcpServerOptions: MessageFns<TcpServerOptions> = {
     }
     if (message.idle_timeout !== undefined) {
       Duration.encode(message.idle_timeout, writer.uint32(66).fork()).join();
+    }
+    if (message.read_buf_size !== 0) {
+      writer.uint32(72).uint32(message.read_buf_size);
     }
     return writer;
   },
@@ -1166,6 +1182,14 @@ export const TcpServerOptions: MessageFns<TcpServerOptions> = {
             message.idle_timeout = Duration.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.read_buf_size = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1204,6 +1228,11 @@ export const TcpServerOptions: MessageFns<TcpServerOptions> = {
         : isSet(object.idle_timeout)
         ? Duration.fromJSON(object.idle_timeout)
         : undefined,
+      read_buf_size: isSet(object.readBufSize)
+        ? globalThis.Number(object.readBufSize)
+        : isSet(object.read_buf_size)
+        ? globalThis.Number(object.read_buf_size)
+        : 0,
     };
   },
 
@@ -1233,6 +1262,9 @@ export const TcpServerOptions: MessageFns<TcpServerOptions> = {
     if (message.idle_timeout !== undefined) {
       obj.idleTimeout = Duration.toJSON(message.idle_timeout);
     }
+    if (message.read_buf_size !== 0) {
+      obj.readBufSize = Math.round(message.read_buf_size);
+    }
     return obj;
   },
 
@@ -1251,6 +1283,7 @@ export const TcpServerOptions: MessageFns<TcpServerOptions> = {
     message.idle_timeout = (object.idle_timeout !== undefined && object.idle_timeout !== null)
       ? Duration.fromPartial(object.idle_timeout)
       : undefined;
+    message.read_buf_size = object.read_buf_size ?? 0;
     return message;
   },
 };
@@ -1267,6 +1300,7 @@ function createBasePoolOptions(): PoolOptions {
     debug: false,
     supervisor: undefined,
     stream_timeout: undefined,
+    max_frame_size: 0,
   };
 }
 
@@ -1301,6 +1335,9 @@ export const PoolOptions: MessageFns<PoolOptions> = {
     }
     if (message.stream_timeout !== undefined) {
       Duration.encode(message.stream_timeout, writer.uint32(82).fork()).join();
+    }
+    if (message.max_frame_size !== 0) {
+      writer.uint32(88).uint64(message.max_frame_size);
     }
     return writer;
   },
@@ -1398,6 +1435,14 @@ export const PoolOptions: MessageFns<PoolOptions> = {
             message.stream_timeout = Duration.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.max_frame_size = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1450,6 +1495,11 @@ export const PoolOptions: MessageFns<PoolOptions> = {
         : isSet(object.stream_timeout)
         ? Duration.fromJSON(object.stream_timeout)
         : undefined,
+      max_frame_size: isSet(object.maxFrameSize)
+        ? globalThis.Number(object.maxFrameSize)
+        : isSet(object.max_frame_size)
+        ? globalThis.Number(object.max_frame_size)
+        : 0,
     };
   },
 
@@ -1485,6 +1535,9 @@ export const PoolOptions: MessageFns<PoolOptions> = {
     if (message.stream_timeout !== undefined) {
       obj.streamTimeout = Duration.toJSON(message.stream_timeout);
     }
+    if (message.max_frame_size !== 0) {
+      obj.maxFrameSize = Math.round(message.max_frame_size);
+    }
     return obj;
   },
 
@@ -1513,6 +1566,7 @@ export const PoolOptions: MessageFns<PoolOptions> = {
     message.stream_timeout = (object.stream_timeout !== undefined && object.stream_timeout !== null)
       ? Duration.fromPartial(object.stream_timeout)
       : undefined;
+    message.max_frame_size = object.max_frame_size ?? 0;
     return message;
   },
 };

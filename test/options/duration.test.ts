@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { durationToNanos, formatGoDuration, nanosToDuration, parseGoDurationNanos } from "../../src/config/duration.js";
+import {
+  durationToNanos,
+  formatGoDuration,
+  nanosToDuration,
+  parseGoDurationNanos,
+} from "../../src/options/duration.js";
 
 describe("Go durations", () => {
   it.each([
