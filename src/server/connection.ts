@@ -1,20 +1,39 @@
 /**
  * One client connection: its events and its socket.
  *
- * State machine (the only place `state` changes is `enter`):
+ * A state machine: the state changes only in `#enter`, which checks the move against
+ * {@link CONNECTION_TRANSITIONS}. What the socket itself knows (the client's FIN:
+ * `readableEnded`; reset or closed: `destroyed`) is read from it, never copied.
  *
- *   connecting --reply--> reading <--reply-- waiting
- *        |                 |  ^  \--message--> waiting
- *        |                 |  '-- bytes in (framer) / drain
- *        '--- close -------'--------> closing --CLOSE reply--> done
+ * ```
+ *               +-------------reply (WRITE, CONTINUE)-------------+
+ *               v                                                 |
+ *   connecting --reply--> reading --message--> waiting -----------+
+ *       |                  |   ^                  |
+ *       |                  |   | 'drain'          |
+ *       |                  v   |                  |
+ *       |              awaitingDrain              |
+ *       |  closeWhenIdle                          |  closeWhenIdle
+ *       +------------------> lastEvent <----------+
+ *       |  closeNow             | closeNow        |  closeNow
+ *       +------------------> cutOff <-------------+
+ *   every state but done --close()--> closing --CLOSE reply--> done
+ * ```
  *
- * - connecting: CONNECTED is with a worker; reading: waiting for client bytes (the socket is
- *   read only here); waiting: a DATA event is with a worker; closing: the socket is closed and
- *   the CLOSE event is with a worker; done.
+ * - connecting: CONNECTED is with a worker.
+ * - reading: waiting for client bytes; the socket is read only here (and in awaitingDrain).
+ * - awaitingDrain: reading, but the client does not read its replies: its socket is paused until
+ *   its write buffer drains, so TCP back-pressure reaches the client.
+ * - waiting: a DATA event is with a worker.
+ * - lastEvent: an event is with a worker and the connection closes once it is answered; its WRITE
+ *   is still written (graceful shutdown).
+ * - cutOff: an event is with a worker, but the socket is already closed (tcp.Close, the buffer
+ *   budget): its reply is dropped, then the connection closes.
+ * - closing: the socket is closed and the CLOSE event is with a worker.
+ * - done: the CLOSE event was answered (or failed); final.
+ *
  * - Exactly one CLOSE event, always last: `close()` is the only path to `closing`, and runs once.
- * - The socket is paused in every state but `reading` (lazily: once a read arrives outside
- *   `reading`), and in `reading` too while its write buffer is above its high-water mark, so TCP
- *   back-pressure reaches the client.
+ * - The socket is paused in every state but `reading` (lazily: once a read arrives outside it).
  * - The three request contexts never change, so they are encoded once per connection.
  */
 import type { Socket } from "node:net";
@@ -51,7 +70,33 @@ export type CloseReason =
   /** Graceful shutdown. */
   | "SHUTDOWN";
 
-export type ConnectionState = "connecting" | "reading" | "waiting" | "closing" | "done";
+/** The states of a connection; see the module comment. */
+export type ConnectionState =
+  "connecting" | "reading" | "awaitingDrain" | "waiting" | "lastEvent" | "cutOff" | "closing" | "done";
+
+/** The moves allowed from each state. */
+export const CONNECTION_TRANSITIONS: { readonly [From in ConnectionState]: readonly ConnectionState[] } = {
+  connecting: ["reading", "lastEvent", "cutOff", "closing"],
+  reading: ["awaitingDrain", "waiting", "closing"],
+  awaitingDrain: ["reading", "closing"],
+  waiting: ["reading", "lastEvent", "cutOff", "closing"],
+  lastEvent: ["cutOff", "closing"],
+  cutOff: ["closing"],
+  closing: ["done"],
+  done: [],
+};
+
+/** A move the table does not allow was attempted: a bug in rr-tcp, never the client's doing. */
+export class ConnectionStateError extends RrTcpError<"ILLEGAL_TRANSITION"> {
+  readonly from: ConnectionState;
+  readonly to: ConnectionState;
+
+  constructor(uuid: string, from: ConnectionState, to: ConnectionState) {
+    super("ILLEGAL_TRANSITION", `connection ${uuid} cannot move from ${from} to ${to}`, { uuid });
+    this.from = from;
+    this.to = to;
+  }
+}
 
 /** What a connection is given by its server. */
 export interface ConnectionOptions {
@@ -85,6 +130,7 @@ export class Connection {
   readonly server: string;
   readonly remoteAddr: string;
   #state: ConnectionState = "connecting";
+  /** Why it closes: set on the way to `closing` (lastEvent, cutOff) or on entering it. */
   #reason: CloseReason | undefined;
 
   readonly #socket: Socket;
@@ -98,16 +144,6 @@ export class Connection {
   /** The one request object of this connection, refilled for each event. */
   readonly #request: EventRequest;
 
-  /** The client half-closed. */
-  #eof = false;
-  /** The socket can no longer be written or read (error, reset, closed). */
-  #gone = false;
-  /** Close after the event that is with a worker (shutdown, closeConnection). */
-  #closeAfterEvent: CloseReason | undefined;
-  // #endSocket ran: FIN sent (or pending) and the linger timer set, once.
-  #socketEnded = false;
-  /** Waiting for 'drain' before reading again. */
-  #awaitingDrain = false;
   #idleTimer: NodeJS.Timeout | undefined;
   #lastActivity = 0;
 
@@ -137,7 +173,7 @@ export class Connection {
 
   /** Why the connection closed, once it did. */
   get closeReason(): CloseReason | undefined {
-    return this.#reason;
+    return this.#state === "closing" || this.#state === "done" ? this.#reason : undefined;
   }
 
   /** Bytes of memory the client's unfinished messages keep alive here. */
@@ -168,9 +204,23 @@ export class Connection {
    * event follows, after the reply to an event that is with a worker (whose WRITE is dropped).
    */
   closeNow(reason: CloseReason = "CLOSED_BY_SERVER"): void {
-    if (this.#state === "closing" || this.#state === "done") return;
-    if (this.#state === "reading") return this.#close(reason);
-    this.#closeAfterEvent ??= reason;
+    switch (this.#state) {
+      case "reading":
+      case "awaitingDrain":
+        return this.#close(reason);
+      case "connecting":
+      case "waiting":
+        this.#reason = reason;
+        break;
+      case "lastEvent":
+        // Keeps the reason it was given first.
+        break;
+      case "cutOff":
+      case "closing":
+      case "done":
+        return;
+    }
+    this.#enter("cutOff");
     this.#endSocket();
   }
 
@@ -179,19 +229,36 @@ export class Connection {
    * written), or now when none is: graceful shutdown.
    */
   closeWhenIdle(reason: CloseReason = "SHUTDOWN"): void {
-    if (this.#state === "closing" || this.#state === "done") return;
-    if (this.#state === "reading") return this.#close(reason);
-    this.#closeAfterEvent ??= reason;
+    switch (this.#state) {
+      case "reading":
+      case "awaitingDrain":
+        return this.#close(reason);
+      case "connecting":
+      case "waiting":
+        this.#reason = reason;
+        this.#enter("lastEvent");
+        return;
+      default:
+        // Already on its way out; the first reason stands.
+        return;
+    }
   }
 
   /** Destroys the socket at once (shutdown past its deadline); the events still end with CLOSE. */
   destroySocket(): void {
-    this.#gone = true;
     this.#socket.destroy();
   }
 
-  #enter(state: ConnectionState): void {
-    this.#state = state;
+  /**
+   * The one place the state changes, checked against the table.
+   *
+   * @throws ConnectionStateError ILLEGAL_TRANSITION for a move the table does not allow.
+   */
+  #enter(to: ConnectionState): void {
+    if (!CONNECTION_TRANSITIONS[this.#state].includes(to)) {
+      throw new ConnectionStateError(this.uuid, this.#state, to);
+    }
+    this.#state = to;
   }
 
   #send(context: Buffer, body: Buffer): void {
@@ -211,7 +278,7 @@ export class Connection {
   readonly #onReply = (reply: EventReply): void => {
     const state = this.#state;
     if (state === "closing") return this.#finish();
-    if (state !== "connecting" && state !== "waiting") return;
+    if (state !== "connecting" && state !== "waiting" && state !== "lastEvent" && state !== "cutOff") return;
     if (this.#options.sticky) this.#request.preferPid = reply.pid;
     const verb = verbFromBytes(reply.context);
     switch (verb) {
@@ -254,7 +321,7 @@ export class Connection {
 
   /** After WRITE or CONTINUE: read on, unless a close was asked for meanwhile. */
   #afterEvent(): void {
-    if (this.#closeAfterEvent !== undefined) return this.#close(this.#closeAfterEvent);
+    if (this.#state === "lastEvent" || this.#state === "cutOff") return this.#close(this.#reason as CloseReason);
     this.#enter("reading");
     this.#lastActivity = Date.now();
     this.#pump();
@@ -262,16 +329,17 @@ export class Connection {
 
   /** In `reading`: hand the next message to a worker, or read more, or close at EOF. */
   #pump(): void {
-    if (this.#state !== "reading") return;
-    if (this.#closeAfterEvent !== undefined) return this.#close(this.#closeAfterEvent);
-    if (!this.#gone && this.#socket.writableNeedDrain) {
+    if (this.#state !== "reading" && this.#state !== "awaitingDrain") return;
+    const socket = this.#socket;
+    if (!socket.destroyed && socket.writableNeedDrain) {
       // The client does not read its replies: read nothing more until it does.
-      this.#awaitingDrain = true;
-      this.#socket.pause();
+      if (this.#state === "reading") this.#enter("awaitingDrain");
+      socket.pause();
       return;
     }
+    if (this.#state === "awaitingDrain") this.#enter("reading");
     // A reset socket: its unread messages have no one to answer to.
-    if (this.#gone && !this.#eof) return this.#close("CLIENT_RESET");
+    if (socket.destroyed && !socket.readableEnded) return this.#close("CLIENT_RESET");
     let message: Buffer | undefined;
     try {
       message = this.#framer.next();
@@ -293,7 +361,7 @@ export class Connection {
       this.#enter("waiting");
       return this.#send(this.#data, message);
     }
-    if (this.#eof) {
+    if (socket.readableEnded) {
       // At client EOF, bytes that never completed a message are the last DATA event.
       const rest = this.#framer.finish();
       if (rest !== undefined) {
@@ -302,41 +370,39 @@ export class Connection {
       }
       return this.#close("CLIENT_EOF");
     }
-    this.#socket.resume();
+    socket.resume();
   }
 
   readonly #onData = (chunk: Buffer): void => {
     // Lingering close, or closed while the worker has its event (tcp.Close, evicted by the
     // budget): what the client still sends is read and dropped, never held.
-    if (this.#state === "closing" || this.#state === "done" || this.#closeAfterEvent !== undefined) return;
+    const state = this.#state;
+    if (state === "lastEvent" || state === "cutOff" || state === "closing" || state === "done") return;
     this.#framer.push(chunk);
     if (this.#idleTimer !== undefined) this.#lastActivity = Date.now();
-    if (this.#state === "reading") return this.#pump();
+    if (state === "reading" || state === "awaitingDrain") return this.#pump();
     this.#socket.pause();
     // Held while the worker has this connection's event: counts against the shared budget too.
     this.#options.budget?.hold(this, this.#framer.buffered);
   };
 
+  // The socket now says `readableEnded`.
   readonly #onEnd = (): void => {
-    this.#eof = true;
     this.#pump();
   };
 
+  // The socket is `destroyed` by now; its 'close' follows.
   readonly #onError = (err: Error & { code?: string }): void => {
-    this.#gone = true;
     this.#logger.debug({ uuid: this.uuid, server: this.server, code: err.code, err }, "socket error");
   };
 
+  // Unread messages of a reset client are dropped, a closed one's EOF acted on (#pump).
   readonly #onSocketClose = (): void => {
-    this.#gone = true;
-    if (this.#awaitingDrain) this.#awaitingDrain = false;
     this.#pump();
   };
 
   readonly #onDrain = (): void => {
-    if (!this.#awaitingDrain) return;
-    this.#awaitingDrain = false;
-    this.#pump();
+    if (this.#state === "awaitingDrain") this.#pump();
   };
 
   readonly #onIdleTimer = (): void => {
@@ -344,7 +410,8 @@ export class Connection {
     const limit = this.#options.idleTimeoutMs;
     if (this.#state === "closing" || this.#state === "done") return;
     // Only time spent waiting for the client counts; a worker's time does not.
-    const idle = this.#state === "reading" ? Date.now() - this.#lastActivity : 0;
+    const reading = this.#state === "reading" || this.#state === "awaitingDrain";
+    const idle = reading ? Date.now() - this.#lastActivity : 0;
     if (idle >= limit) {
       this.#logger.debug({ uuid: this.uuid, server: this.server, idle_ms: idle }, "idle timeout");
       return this.#close("IDLE_TIMEOUT");
@@ -352,8 +419,9 @@ export class Connection {
     this.#idleTimer = setTimeout(this.#onIdleTimer, limit - idle).unref();
   };
 
+  // False once the socket is ended, reset or destroyed.
   #writable(): boolean {
-    return !this.#gone && this.#socket.writable;
+    return this.#socket.writable;
   }
 
   /**
@@ -361,12 +429,12 @@ export class Connection {
    * bytes still arriving are read and dropped until the client closes its side too (the socket is
    * then released), at most CLOSE_LINGER_MS. Destroying the socket with unread client bytes would
    * send a reset instead of a FIN, and a reset may make the client's system drop the last reply
-   * it has not read yet (a WRITECLOSE body).
+   * it has not read yet (a WRITECLOSE body). Runs once: on entering cutOff, or closing from
+   * another state.
    */
   #endSocket(): void {
     const socket = this.#socket;
-    if (socket.destroyed || this.#socketEnded) return;
-    this.#socketEnded = true;
+    if (socket.destroyed) return;
     if (socket.writable) socket.end();
     const linger = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
     socket.once("close", () => clearTimeout(linger));
@@ -376,12 +444,13 @@ export class Connection {
 
   /** The one way to `closing`: close the socket, then send the CLOSE event. */
   #close(reason: CloseReason): void {
-    if (this.#state === "closing" || this.#state === "done") return;
+    const from = this.#state;
+    if (from === "closing" || from === "done") return;
     this.#enter("closing");
     this.#reason = reason;
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
-    this.#endSocket();
+    if (from !== "cutOff") this.#endSocket();
     this.#send(this.#closed, EMPTY);
   }
 
