@@ -3,14 +3,16 @@
  * whose payload is JSON (pid handshake, stop), and error frames, whose payload is a message.
  */
 import { FrameError } from "./errors.js";
+import type { ControlMessage as SchemaControlMessage } from "../../gen/ts/rr/goridge/v1/goridge.js";
 import { FrameFlag } from "./frame-flags.js";
 import { HEADER_BASE_SIZE, writeFrameHeader, type Frame } from "./frame.js";
 
-/** What a control frame says: a pid request or reply, or a stop command. */
-export interface ControlMessage {
-  pid?: number;
-  stop?: boolean;
-}
+/**
+ * What a control frame says (the schema's rr.goridge.v1.ControlMessage): a pid request or
+ * reply, a stop command, and in a worker's pid reply what it can do beyond RoadRunner's protocol.
+ * A key that is absent is left out.
+ */
+export type ControlMessage = Partial<SchemaControlMessage>;
 
 const NO_OPTIONS: readonly number[] = [];
 
@@ -42,7 +44,8 @@ export function encodeErrorFrame(message: string): Buffer {
  * Reads the JSON of a control frame.
  *
  * @throws FrameError BAD_CONTROL if the CONTROL flag is missing, the payload is not a JSON object,
- *   `pid` is not an integer or `stop` is not a boolean.
+ *   or a known key has the wrong type (`pid` an integer, `stop` and `echo_event_id` booleans,
+ *   `context_codecs` a list of strings). Unknown keys are ignored, as RoadRunner does.
  */
 export function parseControl(frame: Frame): ControlMessage {
   if ((frame.flags & FrameFlag.CONTROL) === 0) {
@@ -76,6 +79,19 @@ export function parseControl(frame: Frame): ControlMessage {
       throw new FrameError("BAD_CONTROL", `control frame "stop" is not a boolean: ${quote(text)}`);
     }
     message.stop = fields.stop;
+  }
+  if (fields.context_codecs !== undefined) {
+    const codecs = fields.context_codecs;
+    if (!Array.isArray(codecs) || !codecs.every((c) => typeof c === "string")) {
+      throw new FrameError("BAD_CONTROL", `control frame "context_codecs" is not a list of strings: ${quote(text)}`);
+    }
+    message.context_codecs = codecs as string[];
+  }
+  if (fields.echo_event_id !== undefined) {
+    if (typeof fields.echo_event_id !== "boolean") {
+      throw new FrameError("BAD_CONTROL", `control frame "echo_event_id" is not a boolean: ${quote(text)}`);
+    }
+    message.echo_event_id = fields.echo_event_id;
   }
   return message;
 }

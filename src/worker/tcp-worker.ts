@@ -2,7 +2,7 @@
  * PHP's `Spiral\RoadRunner\Tcp\TcpWorker` for TypeScript: requests are TCP events, replies are
  * verbs. Adds the idiomatic forms: `for await (const request of tcpWorker)` and `serve(handler)`.
  */
-import { RelayClosedError } from "../relay/index.js";
+import { RelayClosedError, type WorkerAbilities } from "../relay/index.js";
 import { TcpResponse, eventName, verbBytes } from "../protocol/index.js";
 import { WorkerError } from "./errors.js";
 import { replyOf, type Reply, type ReplyBody } from "./reply.js";
@@ -22,6 +22,9 @@ const EMPTY = Buffer.alloc(0);
  * A TCP worker. Every request gets exactly one reply, the CLOSE event included (RoadRunner waits
  * for it): a request still unanswered when the next one is asked for is answered with CONTINUE.
  */
+/** What a TcpWorker reads: both context codecs (contextCodecForFlags picks by the frame's flags). */
+const TCP_WORKER_ABILITIES: WorkerAbilities = { contextCodecs: ["proto"] };
+
 export class TcpWorker implements AsyncIterable<Request> {
   /** The underlying worker (PHP: `getWorker()`). */
   readonly worker: Worker;
@@ -32,9 +35,12 @@ export class TcpWorker implements AsyncIterable<Request> {
     this.worker = worker;
   }
 
-  /** A TcpWorker on {@link Worker.create}'s relay (`RR_RELAY` in `env`). */
+  /**
+   * A TcpWorker on {@link Worker.create}'s relay (`RR_RELAY` in `env`). Its pid reply says it
+   * reads protobuf contexts, so rr-tcp with `context_codec: proto` sends them to it.
+   */
   static async create(env: NodeJS.ProcessEnv = process.env): Promise<TcpWorker> {
-    return new TcpWorker(await Worker.create(env));
+    return new TcpWorker(await Worker.create(env, { abilities: TCP_WORKER_ABILITIES }));
   }
 
   /** The request waiting for a reply, if any. */

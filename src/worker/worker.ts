@@ -12,7 +12,7 @@ import {
   STOP_REQUEST,
   type Frame,
 } from "../goridge/index.js";
-import { connectRelay, encodePidReply, RelayClosedError, type Relay } from "../relay/index.js";
+import { connectRelay, encodePidReply, RelayClosedError, type Relay, type WorkerAbilities } from "../relay/index.js";
 import { parseRelayAddress } from "../net/index.js";
 import { WorkerError } from "./errors.js";
 import type { Payload, PayloadInit } from "./payload.js";
@@ -22,6 +22,8 @@ import { guardStdout } from "./stdout-guard.js";
 export interface WorkerOptions {
   /** The pid to report in the handshake; this process's pid by default, as RoadRunner's socket relay requires. */
   pid?: number;
+  /** What the pid reply says this worker can do beyond RoadRunner's protocol (none by default). */
+  abilities?: WorkerAbilities;
 }
 
 const STOP_REQUEST_BYTES = Buffer.from(STOP_REQUEST, "latin1");
@@ -39,12 +41,14 @@ export class Worker {
   /** The relay to the server. */
   readonly relay: Relay;
   readonly #pid: number;
+  readonly #abilities: WorkerAbilities;
   #stopped = false;
   #closeReason: Error | undefined;
 
   constructor(relay: Relay, options: WorkerOptions = {}) {
     this.relay = relay;
     this.#pid = options.pid ?? process.pid;
+    this.#abilities = options.abilities ?? {};
   }
 
   /**
@@ -54,11 +58,11 @@ export class Worker {
    *
    * @throws RelayAddressError for an unknown `RR_RELAY`, RelayConnectError if the socket cannot be reached.
    */
-  static async create(env: NodeJS.ProcessEnv = process.env): Promise<Worker> {
+  static async create(env: NodeJS.ProcessEnv = process.env, options: WorkerOptions = {}): Promise<Worker> {
     // PHP's default too: RoadRunner sets RR_RELAY, a worker started by hand gets pipes.
     const address = parseRelayAddress(env.RR_RELAY || "pipes");
     const io = address.kind === "pipes" ? { input: process.stdin, output: guardStdout().relayOutput } : undefined;
-    return new Worker(await connectRelay(address, io));
+    return new Worker(await connectRelay(address, io), options);
   }
 
   /** True once the server sent the stop command. */
@@ -150,7 +154,7 @@ export class Worker {
     const message = parseControl(frame);
     // PHP tests truthiness: {"pid":0} or {"stop":false} are not commands.
     if (message.pid) {
-      this.relay.send(encodePidReply(this.#pid));
+      this.relay.send(encodePidReply(this.#pid, this.#abilities));
       return true;
     }
     if (message.stop) return false;

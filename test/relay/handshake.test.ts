@@ -7,7 +7,7 @@ import {
   encodePayloadFrame,
   parseControl,
 } from "../../src/goridge/index.js";
-import { encodePidReply, HandshakeError, requestPid, StreamRelay } from "../../src/relay/index.js";
+import { encodePidReply, HandshakeError, requestHello, requestPid, StreamRelay } from "../../src/relay/index.js";
 
 /** Two relays joined back to back in memory: what one sends, the other receives. */
 function relayPair(): { server: StreamRelay; worker: StreamRelay } {
@@ -42,6 +42,20 @@ async function failure(promise: Promise<unknown>): Promise<HandshakeError> {
 }
 
 describe("pid handshake", () => {
+  it("reads what a worker says it can do in its pid reply, and takes RoadRunner's reply as JSON only", async () => {
+    const hello = async (reply: Buffer) => {
+      const { server, worker } = relayPair();
+      void worker.receive().then(() => worker.send(reply));
+      return requestHello(server, 4242, 2000);
+    };
+    const reply = encodePidReply(4243, { contextCodecs: ["proto"], echoEventId: true });
+    expect(decodeFrame(reply).payload.toString()).toBe('{"pid":4243,"context_codecs":["proto"],"echo_event_id":true}');
+    expect(await hello(reply)).toEqual({ pid: 4243, contextCodecs: ["proto"], echoEventId: true });
+    expect(await hello(encodePidReply(4243))).toEqual({ pid: 4243, contextCodecs: [], echoEventId: false });
+    const bad = await failure(hello(encodeFrame(0x01, [], Buffer.from('{"pid":5,"context_codecs":"proto"}'))));
+    expect(bad.message).toContain('"context_codecs" is not a list of strings');
+  });
+
   it('sends CONTROL|JSON {"pid":N} and returns the pid the worker reports', async () => {
     expect(await handshakeWith(encodePidReply(4243))).toBe(4243);
   });

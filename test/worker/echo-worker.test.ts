@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
+import { scaled, within } from "../fixtures/eventually.js";
 import { decodeFrame, encodeFrame, encodePayloadFrame, FrameFlag, splitPayload } from "../../src/goridge/index.js";
 import { encodePidReply, SocketRelayListener } from "../../src/relay/index.js";
 import { TcpResponse, verbBytes, verbFromBytes } from "../../src/protocol/index.js";
@@ -17,7 +18,7 @@ import {
   pipesOf,
   startWorker,
   vector,
-  within,
+  workerStderr,
   type ServerSide,
   type WorkerChild,
 } from "./harness.js";
@@ -32,11 +33,14 @@ const PHP_WRITECLOSE_BYE = Buffer.from(
 async function playFixtureSession(relay: ServerSide, w: WorkerChild): Promise<void> {
   const pid = w.child.pid as number;
 
-  // Pid handshake: the PHP reply's bytes, with this worker's pid.
+  // Pid handshake: PHP's reply, with this worker's pid and the context codec it reads besides
+  // JSON (RoadRunner ignores the extra key; rr-tcp sends protobuf contexts only to workers that say so).
   relay.send(vector("control: pid request"));
   const pidReply = (await relay.reply()) as Buffer;
-  expect(pidReply).toEqual(encodePidReply(pid));
-  expect(pidReply).toEqual(encodeFrame(FrameFlag.CONTROL, [], Buffer.from(`{"pid":${pid}}`)));
+  expect(pidReply).toEqual(encodePidReply(pid, { contextCodecs: ["proto"] }));
+  expect(pidReply).toEqual(
+    encodeFrame(FrameFlag.CONTROL, [], Buffer.from(`{"pid":${pid},"context_codecs":["proto"]}`)),
+  );
   const phpPidReply = vector("control: pid reply");
   expect(pidReply.subarray(0, 2)).toEqual(phpPidReply.subarray(0, 2)); // 0x13, flags CONTROL only
 
@@ -74,7 +78,7 @@ async function playFixtureSession(relay: ServerSide, w: WorkerChild): Promise<vo
   relay.send(vector("control: stop"));
   expect(await relay.reply()).toEqual(vector("after stop: frame from TcpWorker::waitRequest()->close()"));
   expect(await relay.reply()).toBeNull();
-  expect(await within(5000, w.exit, "waiting for the worker to exit", w)).toBe(0);
+  expect(await within(w.exit, { timeout: 5000, what: "the worker to exit", detail: workerStderr(w) })).toBe(0);
   expect(w.stderr()).toBe("");
 }
 
@@ -126,12 +130,12 @@ describe("examples/echo-worker.ts against the captured RoadRunner frames", () =>
     const listener = await SocketRelayListener.listen({ kind: "tcp", host: "127.0.0.1", port: 0 });
     cleanup.push(() => void listener.close());
     const w = track(startWorker(ECHO_WORKER, { RR_RELAY: listener.address }));
-    const relay = await listener.waitForWorker(w.child.pid as number, 10_000);
+    const relay = await listener.waitForWorker(w.child.pid as number, scaled(10_000));
     relay.send(vector("DATA(hello) request"));
-    const frame = await within(5000, relay.receive(), "waiting for the reply", w);
+    const frame = await within(relay.receive(), { timeout: 5000, what: "the reply", detail: workerStderr(w) });
     const { context, body } = splitPayload(frame);
     expect([context.toString(), body.toString()]).toEqual(["WRITE", "hello\r\n"]);
     relay.send(vector("server stop command"));
-    expect(await within(5000, w.exit, "waiting for the worker to exit", w)).toBe(0);
+    expect(await within(w.exit, { timeout: 5000, what: "the worker to exit", detail: workerStderr(w) })).toBe(0);
   });
 });
