@@ -93,7 +93,8 @@ export class WorkerPool implements EventPool {
   #phase: PoolPhase = "starting";
   // Workers to keep running (num_workers, changed by addWorker/removeWorker).
   #target: number;
-  // Events inside the pool, waiting or running (what max_queue_size limits).
+  // Events inside the pool, waiting or running (what max_queue_size limits): up in exec(),
+  // down in #settle(), nowhere else.
   #inPool = 0;
   #respawnTimer: Timer | undefined;
   #resetting: Promise<void> | undefined;
@@ -309,18 +310,22 @@ export class WorkerPool implements EventPool {
   #execDone(worker: WorkerProcess, event: PendingEvent, outcome: ExecOutcome): void {
     if (outcome === RERUN) {
       this.#rerun(event, worker);
-    } else if (outcome instanceof PoolError) {
-      this.#inPool--;
-      event.reject(outcome);
     } else {
-      this.#inPool--;
-      this.#backoff.success(worker.startedAt);
-      event.resolve(outcome);
+      if (!(outcome instanceof PoolError)) this.#backoff.success(worker.startedAt);
+      this.#settle(event, outcome);
     }
     if (worker.status === WorkerStatus.WORKING) this.#free(worker);
   }
 
   // --- internals -----------------------------------------------------------------------------
+
+  // The one place an event leaves the pool: the count of events in it drops, its caller hears.
+  #settle(event: PendingEvent, outcome: ExecReply | PoolError): void {
+    this.#inPool--;
+    // A reply is a plain object; anything thrown is an Error.
+    if (outcome instanceof Error) event.reject(outcome);
+    else event.resolve(outcome);
+  }
 
   #dispatch(event: PendingEvent, first: boolean): void {
     if (this.#opts.debug) {
@@ -351,10 +356,10 @@ export class WorkerPool implements EventPool {
         continue;
       }
       this.#waiting.remove(event);
-      this.#inPool--;
       let busy = 0;
       for (const worker of this.#workers) if (worker.status === WorkerStatus.WORKING) busy++;
-      event.reject(
+      this.#settle(
+        event,
         new PoolError(
           "NO_FREE_WORKERS",
           `no free workers in the pool: none became idle within allocate_timeout ${this.#opts.allocateTimeoutMs} ms ` +
@@ -369,11 +374,10 @@ export class WorkerPool implements EventPool {
   // A worker asked to stop instead of answering: the event goes to another worker, first in line.
   #rerun(event: PendingEvent, worker: WorkerProcess): void {
     if (this.#phase !== "running") {
-      this.#inPool--;
-      event.reject(this.#closedError());
+      this.#settle(event, this.#closedError());
     } else if (++event.reruns > MAX_RERUNS) {
-      this.#inPool--;
-      event.reject(
+      this.#settle(
+        event,
         new PoolError(
           "RERUN_LIMIT",
           `the event was given to ${MAX_RERUNS + 1} workers and each asked to stop instead of answering (last: pid ${worker.pid})`,
@@ -460,15 +464,13 @@ export class WorkerPool implements EventPool {
           this.#rerun(event, worker);
         } else if (this.#phase !== "running") {
           worker.stop("the pool is closing", this.#opts.destroyTimeoutMs);
-          this.#inPool--;
-          event.reject(this.#closedError());
+          this.#settle(event, this.#closedError());
         } else {
           worker.exec(event);
         }
       },
       (err: PoolError) => {
-        this.#inPool--;
-        event.reject(err);
+        this.#settle(event, err);
       },
     );
   }
@@ -535,8 +537,7 @@ export class WorkerPool implements EventPool {
     this.#waitTimer?.cancel();
     this.#waitTimer = undefined;
     for (const event of this.#waiting.drain()) {
-      this.#inPool--;
-      event.reject(this.#closedError());
+      this.#settle(event, this.#closedError());
     }
     const workers = [...this.#workers];
     for (const worker of workers) {
