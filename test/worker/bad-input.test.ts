@@ -3,6 +3,7 @@
  * and a non-zero exit, within a bounded time; the server going away ends it cleanly.
  */
 import { describe, expect, it } from "vitest";
+import { within } from "../fixtures/eventually.js";
 import {
   decodeFrame,
   encodeControlFrame,
@@ -10,9 +11,10 @@ import {
   encodePayloadFrame,
   FrameFlag,
 } from "../../src/goridge/index.js";
-import { ECHO_WORKER, pipesOf, startWorker, vector, within, type ServerSide } from "./harness.js";
+import { ECHO_WORKER, pipesOf, startWorker, vector, workerStderr, type ServerSide } from "./harness.js";
 
-// Generous for a loaded machine; a hang would sit here until the test times out.
+// Generous for a loaded machine (and scaled by RR_TCP_TEST_TIMEOUT_SCALE); a hang would sit here
+// until the test times out.
 const EXIT_WITHIN_MS = 8000;
 
 interface Outcome {
@@ -28,7 +30,7 @@ async function run(feed: (relay: ServerSide) => void | Promise<void>): Promise<O
     relay.send(vector("control: pid request"));
     expect(await relay.reply()).not.toBeNull();
     await feed(relay);
-    const code = await within(EXIT_WITHIN_MS, w.exit, "waiting for the worker to exit", w);
+    const code = await within(w.exit, { timeout: EXIT_WITHIN_MS, what: "the worker to exit", detail: workerStderr(w) });
     return { code, stderr: w.stderr() };
   } finally {
     w.child.kill("SIGKILL");

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_MAX_PAYLOAD_SIZE, HEADER_BASE_SIZE, readFrameLength } from "../../src/goridge/index.js";
+import { within } from "../fixtures/eventually.js";
 import { capturedFrame } from "../fixtures/goridge-frames.js";
 
 /** The command line a pool uses for a TypeScript worker: no `tsx` CLI in between, so the pid RoadRunner spawns is the worker's. */
@@ -41,20 +42,27 @@ export function startWorker(script: string, env: Record<string, string> = {}): W
   return { child, stderr: () => stderr, exit };
 }
 
-/** Races `promise` against a timeout that fails with `what` and the worker's stderr. */
-export async function within<T>(ms: number, promise: Promise<T>, what: string, w?: WorkerChild): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what}: nothing within ${ms} ms${w ? `; worker stderr: ${w.stderr()}` : ""}`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** A wait's failure detail: the worker's stderr, which usually says why it is silent. */
+export function workerStderr(w: WorkerChild): () => string {
+  return () => `worker stderr: ${w.stderr()}`;
+}
+
+/** How long a worker may take to answer a frame. */
+export const REPLY_MS = 5_000;
+/**
+ * How long a worker may take to answer its first frame: that includes starting node and tsx,
+ * which on a loaded machine, with other workers starting too, takes seconds.
+ */
+export const FIRST_REPLY_MS = 15_000;
+
+/** `frames.next()` bounded: the first reply gets FIRST_REPLY_MS, later ones REPLY_MS (both scaled). */
+function replies(frames: RawFrames, w: WorkerChild): () => Promise<Buffer | null> {
+  let first = true;
+  return () => {
+    const timeout = first ? FIRST_REPLY_MS : REPLY_MS;
+    first = false;
+    return within(frames.next(), { timeout, what: "a reply frame", detail: workerStderr(w) });
+  };
 }
 
 /**
@@ -141,7 +149,7 @@ export function pipesOf(w: WorkerChild): ServerSide {
   stdin.on("error", () => {});
   return {
     send: (frame) => void stdin.write(frame),
-    reply: () => within(5000, frames.next(), "waiting for a reply frame", w),
+    reply: replies(frames, w),
     end: () => stdin.end(),
   };
 }
@@ -149,19 +157,18 @@ export function pipesOf(w: WorkerChild): ServerSide {
 /** The socket relay a worker connected to `server` with: resolves on its first connection. */
 export function acceptRelay(server: import("node:net").Server, w: WorkerChild): Promise<ServerSide> {
   return within(
-    10_000,
     new Promise<ServerSide>((resolve) => {
       server.once("connection", (socket) => {
         socket.on("error", () => {});
         const frames = new RawFrames(socket);
         resolve({
           send: (frame) => void socket.write(frame),
-          reply: () => within(5000, frames.next(), "waiting for a reply frame", w),
+          // Connected, so started: its first reply needs no start-up allowance.
+          reply: () => within(frames.next(), { timeout: REPLY_MS, what: "a reply frame", detail: workerStderr(w) }),
           end: () => socket.end(),
         });
       });
     }),
-    "waiting for the worker to connect",
-    w,
+    { timeout: FIRST_REPLY_MS, what: "the worker to connect", detail: workerStderr(w) },
   );
 }

@@ -3,6 +3,7 @@
  * errors, stdout guarding, the reply forms, and the for-await loop.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, within } from "../fixtures/eventually.js";
 import { RequestContext, TcpEvent } from "../../gen/ts/rr/tcp/v1/tcp.js";
 import {
   decodeFrame,
@@ -26,7 +27,7 @@ import {
   pipesOf,
   startWorker,
   vector,
-  within,
+  workerStderr,
   type ServerSide,
   type WorkerChild,
 } from "./harness.js";
@@ -60,7 +61,7 @@ describe("a serve() worker (test/worker/fixtures/behaviour-worker.ts) over pipes
 
   afterAll(async () => {
     relay.send(vector("server stop command"));
-    await within(5000, w.exit, "waiting for the worker to exit", w);
+    await within(w.exit, { timeout: 5000, what: "the worker to exit", detail: workerStderr(w) });
     w.child.kill("SIGKILL");
   });
 
@@ -124,12 +125,11 @@ describe("a serve() worker (test/worker/fixtures/behaviour-worker.ts) over pipes
     );
     // The next frame is still clean: nothing was interleaved on stdout.
     expect(await exchange(request(jsonContextCodec, TcpEvent.DATA, "x\n"))).toEqual(reply(TcpResponse.WRITE, "x\n"));
-    await within(
-      2000,
-      waitFor(() => w.stderr().includes("process.stdout.write from the handler")),
-      "stderr",
-      w,
-    );
+    await eventually(() => w.stderr().includes("process.stdout.write from the handler"), {
+      timeout: 2000,
+      what: "the handler's stdout write on stderr",
+      detail: workerStderr(w),
+    });
     expect(w.stderr()).toContain("console.log from the handler\n");
     expect(w.stderr()).toContain("console.info from the handler\n");
   });
@@ -172,14 +172,10 @@ describe("a for-await worker (test/worker/fixtures/loop-worker.ts)", () => {
       relay.send(vector("server stop command"));
       expect(await relay.reply()).toEqual(reply(TcpResponse.CLOSE));
       expect(await relay.reply()).toBeNull();
-      expect(await within(5000, w.exit, "waiting for the worker to exit", w)).toBe(0);
+      expect(await within(w.exit, { timeout: 5000, what: "the worker to exit", detail: workerStderr(w) })).toBe(0);
       expect(w.stderr()).toBe("loop ended\n");
     } finally {
       w.child.kill("SIGKILL");
     }
   });
 });
-
-async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
-}
