@@ -15,7 +15,8 @@ import { encodeFrame, encodeRpcRequest, FrameFlag, FrameReader, type Frame } fro
 import { parseRelayAddress } from "../../src/net/index.js";
 import { RpcCallError, RpcClient } from "../../src/worker/index.js";
 import { ROOT, startService, TSX_LOADER, type RunningService } from "../integration/harness.js";
-import { eventually, openClient, within } from "../server/harness.js";
+import { eventually, within } from "../fixtures/eventually.js";
+import { drains, openClient } from "../server/harness.js";
 import { WorkerStatus } from "../../gen/ts/rr/tcp/v1/control.js";
 
 const CONFIG = `
@@ -71,7 +72,7 @@ async function rawConnection(): Promise<RawConnection> {
     socket,
     next: () => {
       const f = frames.shift();
-      return f ? Promise.resolve(f) : within(new Promise<Frame>((r) => waiting.push(r)), "an RPC reply");
+      return f ? Promise.resolve(f) : within(new Promise<Frame>((r) => waiting.push(r)), { what: "an RPC reply" });
     },
     closed,
   };
@@ -83,7 +84,7 @@ describe("rpc.listen", () => {
     const client = await openClient(rr.port("main"));
     const uuid = await rr.recording.uuidOf(client.socket.localPort);
     client.socket.write("rpcclose\r\n");
-    await within(client.ended, "FIN after the worker's tcp.Close");
+    await within(client.ended, { what: "FIN after the worker's tcp.Close" });
     await rr.recording.until((all) => all.some((r) => r.uuid === uuid && r.event === "CLOSE"), "CLOSE");
     expect(rr.recording.log(uuid)).toEqual(["CONNECTED", "DATA:rpcclose\r\n", "RPC:tcp.Close=true", "CLOSE"]);
     // Closed while its event was with the worker: the reply's WRITE is dropped, as RoadRunner's is.
@@ -96,7 +97,7 @@ describe("rpc.listen", () => {
     client.socket.write("hello\r\n");
     await client.receive("hello\r\n");
     expect(await rpc.call("tcp.Close", uuid)).toBe(true);
-    await within(client.ended, "FIN after tcp.Close");
+    await within(client.ended, { what: "FIN after tcp.Close" });
     await rr.recording.until((all) => all.some((r) => r.uuid === uuid && r.event === "CLOSE"), "CLOSE");
     expect(rr.recording.log(uuid)).toEqual(["CONNECTED", "DATA:hello\r\n", "CLOSE"]);
     // Unknown (and already closed) uuids answer true too: RoadRunner never says otherwise.
@@ -119,10 +120,9 @@ describe("rpc.listen", () => {
 
   it("informer.Workers lists the pool's workers with RoadRunner's process.State fields, in Go's order", async () => {
     // The previous test's last CLOSE event may still be with a worker.
-    await eventually(
-      () => rr.service.pool.state().workers.every((w) => w.status === WorkerStatus.READY),
-      "every worker ready",
-    );
+    await eventually(() => rr.service.pool.state().workers.every((w) => w.status === WorkerStatus.READY), {
+      what: "every worker ready",
+    });
     const raw = await rawConnection();
     try {
       raw.socket.write(encodeRpcRequest(1, "informer.Workers", FrameFlag.CODEC_JSON, Buffer.from('"tcp"')));
@@ -173,7 +173,7 @@ describe("rpc.listen", () => {
     expect([first.options, first.payload.toString()]).toEqual([[1, 14], "resetter.Resettrue"]);
     const second = await raw.next();
     expect([second.options, second.payload.toString()]).toEqual([[2, 13], 'resetter.List["tcp"]']);
-    await within(ended, "the server's FIN after the replies");
+    await within(ended, { what: "the server's FIN after the replies" });
   });
 
   it("informer.AddWorker and RemoveWorker grow and shrink the pool, answering false as RoadRunner", async () => {
@@ -221,11 +221,11 @@ describe("rpc.listen", () => {
     const frame = encodeRpcRequest(1, "tcp.Close", FrameFlag.CODEC_JSON, Buffer.from('"x"'));
     frame[7] = frame[7]! ^ 0xff; // corrupt the header CRC
     broken.socket.write(frame);
-    await within(broken.closed, "the server closing the broken RPC connection");
+    await within(broken.closed, { what: "the server closing the broken RPC connection" });
 
     const noOptions = await rawConnection();
     noOptions.socket.write(encodeFrame(FrameFlag.CODEC_JSON, [], Buffer.from("tcp.Close")));
-    await within(noOptions.closed, "the server closing a connection that sent a frame without RPC options");
+    await within(noOptions.closed, { what: "the server closing a connection that sent a frame without RPC options" });
 
     expect(await rpc.call("informer.List", true)).toEqual(["tcp"]);
     const client = await openClient(rr.port("main"));
@@ -239,10 +239,10 @@ describe("RPC callers that misbehave", () => {
   it("closes a connection whose frame is too large or whose method name is too long", async () => {
     const big = await rawConnection();
     big.socket.write(encodeRpcRequest(1, "tcp.Close", FrameFlag.CODEC_JSON, Buffer.alloc(65 * 1024, 0x20)));
-    await within(big.closed, "the server closing a connection that sent a 65 KiB frame");
+    await within(big.closed, { what: "the server closing a connection that sent a 65 KiB frame" });
     const longName = await rawConnection();
     longName.socket.write(encodeRpcRequest(1, "tcp." + "x".repeat(300), FrameFlag.CODEC_JSON, Buffer.from('""')));
-    await within(longName.closed, "the server closing a connection that sent a 304-byte method name");
+    await within(longName.closed, { what: "the server closing a connection that sent a 304-byte method name" });
     expect(await rpc.call("informer.List", true)).toEqual(["tcp"]);
   });
 
@@ -251,14 +251,14 @@ describe("RPC callers that misbehave", () => {
     flood.socket.pause(); // never read a reply
     const request = encodeRpcRequest(1, "informer.List", FrameFlag.CODEC_JSON, Buffer.from("true"));
     const burst = Buffer.concat(Array.from({ length: 4096 }, () => request));
-    // Keep writing until our own buffer backs up: the kernel buffers are full because the
-    // server stopped reading. A server that read on would take all 64 MiB (and queue replies).
+    // Keep writing until the socket stays full for 300 ms (scaled): the kernel buffers are full
+    // because the server stopped reading. A server that read on would take all 64 MiB (and
+    // queue replies).
     const limit = 64 * 1024 * 1024;
     let written = 0;
-    while (written < limit && flood.socket.writableLength <= 4 * burst.length) {
-      flood.socket.write(burst);
+    while (written < limit) {
       written += burst.length;
-      await new Promise((r) => setTimeout(r, 5));
+      if (!flood.socket.write(burst) && !(await drains(flood.socket, 300))) break;
     }
     expect(written).toBeLessThan(limit);
     // Everyone else is served meanwhile.
@@ -275,24 +275,29 @@ describe("RPC callers that misbehave", () => {
     try {
       // 255 here plus the suite's own client: the cap is reached.
       const refused = await rawConnection();
-      await within(refused.closed, "the 257th RPC connection closed at once");
+      await within(refused.closed, { what: "the 257th RPC connection closed at once" });
     } finally {
       for (const c of held) c.socket.destroy();
     }
     // The server notices the closes a moment later; until then a new caller may still be refused.
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const again = await RpcClient.connect(rr.service.rpc!.address);
-      try {
-        expect(await again.call("informer.List", true)).toEqual(["tcp"]);
-        break;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 50));
-      } finally {
-        again.close();
-      }
-    }
+    let listed: unknown;
+    let refusal: unknown;
+    await eventually(
+      async () => {
+        const again = await RpcClient.connect(rr.service.rpc!.address);
+        try {
+          listed = await again.call("informer.List", true);
+          return true;
+        } catch (err) {
+          refusal = err;
+          return false;
+        } finally {
+          again.close();
+        }
+      },
+      { what: "a new RPC caller served", detail: () => `the last call failed: ${String(refusal)}` },
+    );
+    expect(listed).toEqual(["tcp"]);
   });
 });
 
@@ -317,7 +322,7 @@ describe("RpcClient", () => {
       child.stdout.on("data", (d: Buffer) => (out += d.toString()));
       const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       try {
-        expect(await within(exit, "the idle client's process exiting by itself", 15_000)).toBe(0);
+        expect(await within(exit, { timeout: 15_000, what: "the idle client's process exiting by itself" })).toBe(0);
       } finally {
         child.kill("SIGKILL");
       }

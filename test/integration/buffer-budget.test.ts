@@ -4,7 +4,8 @@
  * real workers.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, openClient, within } from "../server/harness.js";
+import { eventually, quiet, scaled, within } from "../fixtures/eventually.js";
+import { openClient } from "../server/harness.js";
 import { startService, type RunningService } from "./harness.js";
 
 const CONFIG = `
@@ -33,15 +34,15 @@ describe("tcp.max_buffered_bytes", () => {
     const a = await openClient(rr.port("main"));
     const uuidA = await rr.recording.uuidOf(a.socket.localPort!);
     a.socket.write("a".repeat(60_000));
-    await eventually(() => server.bufferedBytes() === 60_000, "60000 bytes of a held");
+    await eventually(() => server.bufferedBytes() === 60_000, { what: "60000 bytes of a held" });
     const b = await openClient(rr.port("main"));
     b.socket.write("b".repeat(30_000));
-    await eventually(() => server.bufferedBytes() === 90_000, "30000 bytes of b held too");
+    await eventually(() => server.bufferedBytes() === 90_000, { what: "30000 bytes of b held too" });
 
     const c = await openClient(rr.port("main"));
     c.socket.write("c".repeat(50_000)); // 140000 > 100000: a, holding the most, is closed
-    await within(a.ended, "FIN to the connection holding the most");
-    await eventually(() => !server.connectionIds().includes(uuidA), "a's CLOSE event answered");
+    await within(a.ended, { what: "FIN to the connection holding the most" });
+    await eventually(() => !server.connectionIds().includes(uuidA), { what: "a's CLOSE event answered" });
     expect(rr.recording.log(uuidA)).toEqual(["CONNECTED", "CLOSE"]);
     expect(server.bufferedBytes()).toBe(80_000);
 
@@ -61,7 +62,9 @@ describe("tcp.max_buffered_bytes", () => {
       const server = own.service.server;
       const a = await openClient(own.port("main"));
       const uuidA = await own.recording.uuidOf(a.socket.localPort!);
-      a.socket.write("slow:3000\r\n"); // the worker holds a's event for 3 s
+      // The worker holds a's event for 3 s (scaled), longer than all that follows until a's FIN.
+      const slow = `slow:${scaled(3000)}\r\n`;
+      a.socket.write(slow);
       await own.recording.until((all) => all.some((r) => r.uuid === uuidA && r.event === "DATA"), "a's DATA");
       // a streams without a delimiter and without pause: the server holds one read of it, the
       // rest waits in the kernel, since a's event is with a worker.
@@ -72,19 +75,22 @@ describe("tcp.max_buffered_bytes", () => {
       };
       a.socket.on("drain", pump);
       pump();
-      await new Promise((r) => setTimeout(r, 200));
+      await eventually(() => server.bufferedBytes() > 0, { what: "a read of a's stream held" });
       const b = await openClient(own.port("main"));
       b.socket.write("b".repeat(40_000)); // over the limit: a, holding the most, is closed
-      await eventually(() => server.bufferedBytes() === 40_000, "a closed by the budget");
-      await new Promise((r) => setTimeout(r, 500));
-      // What a sent after that was read and dropped, not held until its event returns (a loop
-      // of evictions once held 2.7 GB here in 3 s).
+      await eventually(() => server.bufferedBytes() === 40_000, { what: "a closed by the budget" });
+      // What a sends for a while after that is read and dropped, not held until its event
+      // returns (a loop of evictions once held 2.7 GB here in 3 s).
+      await quiet(500);
       expect(server.connectionIds()).toContain(uuidA);
       expect(server.retainedBytes()).toBeLessThan(1 << 20);
       pumping = false;
-      await within(a.ended, "FIN to a");
-      await eventually(() => !server.connectionIds().includes(uuidA), "a done after its event", 5_000);
-      expect(own.recording.log(uuidA)).toEqual(["CONNECTED", "DATA:slow:3000\r\n", "CLOSE"]);
+      await within(a.ended, { what: "FIN to a" });
+      await eventually(() => !server.connectionIds().includes(uuidA), {
+        timeout: 5_000,
+        what: "a done after its event",
+      });
+      expect(own.recording.log(uuidA)).toEqual(["CONNECTED", `DATA:${slow}`, "CLOSE"]);
       b.socket.end();
     } finally {
       await own.stop();
@@ -93,16 +99,16 @@ describe("tcp.max_buffered_bytes", () => {
 
   it("keeps no large buffer alive for a small unfinished message", async () => {
     const server = rr.service.server;
-    await eventually(() => server.bufferedBytes() === 0, "the earlier tests' connections gone");
+    await eventually(() => server.bufferedBytes() === 0, { what: "the earlier tests' connections gone" });
     const clients = [];
     for (let i = 0; i < 3; i++) {
       // A 40 kB message and the first byte of the next, in one write.
       const c = await openClient(rr.port("main"));
       c.socket.write("m".repeat(40_000) + "\r\nX");
-      await eventually(() => c.received().length === 40_002, "the 40 kB echo");
+      await eventually(() => c.received().length === 40_002, { what: "the 40 kB echo" });
       clients.push(c);
     }
-    await eventually(() => server.bufferedBytes() === 3, "one byte held per connection");
+    await eventually(() => server.bufferedBytes() === 3, { what: "one byte held per connection" });
     // Without the copy each would pin the buffer its message was read into (40 kB to 64 kB each).
     expect(server.retainedBytes()).toBeLessThan(3 * 16 * 1024);
     for (const c of clients) c.socket.end();

@@ -11,7 +11,8 @@ import { loadConfigFile, parseConfig } from "../../src/config/index.js";
 import { WorkerPool } from "../../src/pool/index.js";
 import { Service } from "../../src/service/service.js";
 import { DUPLICATE_SIGNAL_WINDOW_MS } from "../../src/service/signals.js";
-import { openClient, within } from "../server/harness.js";
+import { eventually, scaled, within } from "../fixtures/eventually.js";
+import { openClient } from "../server/harness.js";
 import {
   RECORDING_WORKER,
   RECORDING_WORKER_CMD,
@@ -72,28 +73,22 @@ function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Cli {
     stderr: () => err,
     exited,
     log(predicate, what, ms = 15_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
+      let check = (): boolean => false;
+      const logged = new Promise<Record<string, unknown>>((resolve, reject) => {
+        check = () => {
           const found = lines().find(predicate);
-          if (!found) return false;
-          clearTimeout(timer);
-          listeners.delete(check);
-          resolve(found);
-          return true;
+          if (found) resolve(found);
+          return found !== undefined;
         };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`timed out after ${ms} ms waiting for ${what}; stderr:\n${err}`));
-        }, ms);
         listeners.add(check);
         void exited.then(() => {
-          if (!check()) {
-            clearTimeout(timer);
-            reject(new Error(`rr-tcp exited before ${what}; stderr:\n${err}`));
-          }
+          if (!check()) reject(new Error(`rr-tcp exited before ${what}; stderr:\n${err}`));
         });
         check();
       });
+      return within(logged, { timeout: ms, what, detail: () => `stderr:\n${err}` }).finally(() =>
+        listeners.delete(check),
+      );
     },
   };
   running.push(cli);
@@ -139,10 +134,10 @@ describe("rr-tcp serve", () => {
       busy.socket.write("slow:700\r\n");
       await recording.until((all) => all.some((r) => r.uuid === busyUuid && r.event === "DATA"), "the slow DATA event");
       cli.child.kill("SIGTERM");
-      await within(busy.ended, "FIN to the busy client", 10_000);
+      await within(busy.ended, { timeout: 10_000, what: "FIN to the busy client" });
       expect(busy.received()).toBe("slow:700\r\n");
-      await within(idle.ended, "FIN to the idle client", 10_000);
-      expect(await within(cli.exited, "rr-tcp to exit", 15_000)).toEqual({ code: 0, signal: null });
+      await within(idle.ended, { timeout: 10_000, what: "FIN to the idle client" });
+      expect(await within(cli.exited, { timeout: 15_000, what: "rr-tcp to exit" })).toEqual({ code: 0, signal: null });
       expect(recording.log(idleUuid)).toEqual(["CONNECTED", "CLOSE"]);
       expect(recording.log(busyUuid)).toEqual(["CONNECTED", "DATA:slow:700\r\n", "CLOSE"]);
       // The debug log has one line per connection open and close.
@@ -167,8 +162,8 @@ describe("rr-tcp serve", () => {
       await new Promise((r) => setTimeout(r, DUPLICATE_SIGNAL_WINDOW_MS));
       const start = Date.now();
       cli.child.kill("SIGINT");
-      expect(await within(cli.exited, "rr-tcp to exit", 5_000)).toEqual({ code: 1, signal: null });
-      expect(Date.now() - start).toBeLessThan(3_000);
+      expect(await within(cli.exited, { timeout: 5_000, what: "rr-tcp to exit" })).toEqual({ code: 1, signal: null });
+      expect(Date.now() - start).toBeLessThan(scaled(3_000));
     } finally {
       cleanup();
     }
@@ -183,7 +178,7 @@ describe("rr-tcp serve", () => {
       expect(ready.servers).toEqual({ main: "127.0.0.1:7000" });
       await helloQuit(7000);
       cli.child.kill("SIGTERM");
-      expect(await within(cli.exited, "rr-tcp to exit", 15_000)).toEqual({ code: 0, signal: null });
+      expect(await within(cli.exited, { timeout: 15_000, what: "rr-tcp to exit" })).toEqual({ code: 0, signal: null });
     } finally {
       cleanup();
     }
@@ -214,16 +209,20 @@ describe("rr-tcp serve", () => {
       group,
       groupAlive,
       output: () => output,
-      exited: () => within(exited, `npm start to exit:\n${output}`, 15_000),
+      exited: () => within(exited, { timeout: 15_000, what: "npm start to exit", detail: () => `output:\n${output}` }),
       cleanup: () => groupAlive() && process.kill(-group, "SIGKILL"),
     };
-    const deadline = Date.now() + 20_000;
-    while (!output.includes('"msg":"rr-tcp ready"')) {
-      if (Date.now() > deadline || npm.exitCode !== null) {
-        started.cleanup();
-        throw new Error(`npm start did not get ready:\n${output}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
+    const ready = () => output.includes('"msg":"rr-tcp ready"');
+    try {
+      await eventually(() => ready() || npm.exitCode !== null, {
+        timeout: 20_000,
+        what: "npm start to get ready",
+        detail: () => `output:\n${output}`,
+      });
+      if (!ready()) throw new Error(`npm start exited before it got ready:\n${output}`);
+    } catch (err) {
+      started.cleanup();
+      throw err;
     }
     return started;
   }
@@ -236,8 +235,7 @@ describe("rr-tcp serve", () => {
       await started.exited();
       expect(started.output()).toContain('"msg":"rr-tcp stopped"');
       // rr-tcp and npm are gone; the workers (their own process groups) were stopped by rr-tcp.
-      const deadlineGone = Date.now() + 5_000;
-      while (started.groupAlive() && Date.now() < deadlineGone) await new Promise((r) => setTimeout(r, 50));
+      await eventually(() => !started.groupAlive(), { what: "every process of npm start's group gone" });
       expect(started.groupAlive()).toBe(false);
       await assertPortFree(7000);
     } finally {
@@ -267,7 +265,7 @@ describe("rr-tcp serve", () => {
         "server: { command: x }\ntcp:\n  servers:\n    main: { addr: 127.0.0.1:0 }\n  pool: { allocate_timeout: abc }\n",
       );
       const cli = runCli(["serve", "-c", file], dir);
-      expect((await within(cli.exited, "exit", 15_000)).code).toBe(1);
+      expect((await within(cli.exited, { timeout: 15_000, what: "exit" })).code).toBe(1);
       expect(cli.stderr()).toContain('tcp.pool.allocate_timeout: "abc" is not a duration (e.g. 60s, 1m30s)');
     } finally {
       cleanup();
@@ -278,7 +276,7 @@ describe("rr-tcp serve", () => {
 describe("rr-tcp validate, --version, --help", () => {
   it("prints RoadRunner's fixture resolved, exit 0", async () => {
     const cli = runCli(["validate", "-c", join(ROOT, "test", "fixtures", "roadrunner-tcp.rr.yaml")], ROOT);
-    expect((await within(cli.exited, "exit", 15_000)).code).toBe(0);
+    expect((await within(cli.exited, { timeout: 15_000, what: "exit" })).code).toBe(0);
     const resolved = parseConfig(cli.stdout(), { env: {} }).config;
     expect(Object.keys(resolved.tcp!.servers)).toEqual(["smtp", "monolog", "custom"]);
     expect(resolved.tcp!.servers.custom!.delimiter).toBe("--end--");
@@ -291,7 +289,7 @@ describe("rr-tcp validate, --version, --help", () => {
       const file = join(dir, "bad.yaml");
       writeFileSync(file, "tcp:\n  servers:\n    main: {}\n  read_buf_size: 0.5\n");
       const cli = runCli(["validate", "-c", file], dir);
-      expect((await within(cli.exited, "exit", 15_000)).code).toBe(1);
+      expect((await within(cli.exited, { timeout: 15_000, what: "exit" })).code).toBe(1);
       expect(cli.stderr()).toContain("tcp.servers.main.addr: missing");
       expect(cli.stderr()).toContain("tcp.read_buf_size: must be a non-negative integer (MB), got 0.5");
       expect(cli.stderr()).toContain("server.command: missing");
@@ -303,12 +301,12 @@ describe("rr-tcp validate, --version, --help", () => {
 
   it("--version and --help", async () => {
     const version = runCli(["--version"], ROOT);
-    expect((await within(version.exited, "exit", 15_000)).code).toBe(0);
+    expect((await within(version.exited, { timeout: 15_000, what: "exit" })).code).toBe(0);
     expect(version.stdout().trim()).toBe(
       (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version,
     );
     const help = runCli(["serve", "--help"], ROOT);
-    expect((await within(help.exited, "exit", 15_000)).code).toBe(0);
+    expect((await within(help.exited, { timeout: 15_000, what: "exit" })).code).toBe(0);
     expect(help.stdout()).toMatch(/-c, --config <file>/);
     expect(help.stdout()).toMatch(/--log-level <level>/);
   });
@@ -333,7 +331,7 @@ describe("RoadRunner's documented TCP config", () => {
         client.socket.write(`HELO ${server}\r\n`);
         await client.receive(`HELO ${server}\r\n`);
         client.socket.end();
-        await within(client.ended, "FIN");
+        await within(client.ended, { what: "FIN" });
         await rr.recording.until((all) => all.some((r) => r.uuid === uuid && r.event === "CLOSE"), "CLOSE");
         expect(rr.recording.log(uuid)).toEqual(["CONNECTED", `DATA:HELO ${server}\r\n`, "CLOSE"]);
         expect(rr.recording.all().find((r) => r.uuid === uuid)!.server).toBe(server);
@@ -362,7 +360,7 @@ describe("relative paths in a config file", () => {
       try {
         const client = await openClient(Number(service.server.addresses().main!.split(":").pop()));
         client.socket.end("relative\r\n");
-        await within(client.ended, "FIN");
+        await within(client.ended, { what: "FIN" });
         expect(client.received()).toBe("relative\r\n");
       } finally {
         await service.stop();
@@ -379,7 +377,7 @@ async function helloQuit(port: number): Promise<void> {
   client.socket.write("hello\r\n");
   await client.receive("hello\r\n");
   client.socket.write("quit\r\n");
-  await within(client.ended, "the connection closed after quit");
+  await within(client.ended, { what: "the connection closed after quit" });
   expect(client.received()).toBe("hello\r\nbye\r\n");
 }
 

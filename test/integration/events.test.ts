@@ -4,7 +4,8 @@
  * start-up costs tsx's start); each test uses its own connections and reads its own events.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openClient, within, type Client } from "../server/harness.js";
+import { within } from "../fixtures/eventually.js";
+import { openClient, type Client } from "../server/harness.js";
 import { startService, type RunningService } from "./harness.js";
 
 const CONFIG = `
@@ -137,7 +138,7 @@ describe("framing client bytes into DATA events", () => {
   it("at client EOF, bytes without a delimiter are a last DATA before CLOSE; the client sees FIN", async () => {
     const { client, uuid } = await connectTo("main");
     client.socket.end("first\r\nrest without delimiter");
-    await within(client.ended, "the server's FIN");
+    await within(client.ended, { what: "the server's FIN" });
     expect(client.received()).toBe("first\r\nrest without delimiter");
     expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:first\r\n", "DATA:rest without delimiter", "CLOSE"]);
   });
@@ -147,7 +148,7 @@ describe("exactly one CLOSE per connection, whatever closes it", () => {
   it("client EOF", async () => {
     const { client, uuid } = await connectTo("main");
     client.socket.end("bye now\r\n");
-    await within(client.ended, "FIN");
+    await within(client.ended, { what: "FIN" });
     expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:bye now\r\n", "CLOSE"]);
   });
 
@@ -167,7 +168,7 @@ describe("exactly one CLOSE per connection, whatever closes it", () => {
   ])("%s", async (_cause, message, reply) => {
     const { client, uuid } = await connectTo("main");
     client.socket.write(`${message}never read\r\n`);
-    await within(client.ended, "FIN");
+    await within(client.ended, { what: "FIN" });
     expect(client.received()).toBe(reply);
     expect(await finished(uuid)).toEqual(["CONNECTED", `DATA:${message}`, "CLOSE"]);
   });
@@ -177,7 +178,7 @@ describe("exactly one CLOSE per connection, whatever closes it", () => {
     client.socket.write("x\r\n");
     await client.receive("x\r\n");
     expect(rr.service.server.closeConnection(uuid)).toBe(true);
-    await within(client.ended, "FIN");
+    await within(client.ended, { what: "FIN" });
     expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:x\r\n", "CLOSE"]);
   });
 
@@ -185,7 +186,7 @@ describe("exactly one CLOSE per connection, whatever closes it", () => {
     const { client, uuid } = await connectTo("main");
     const response = await fetch(`http://${rr.service.control!.address}/connections/${uuid}/close`, { method: "POST" });
     expect(response.status).toBe(200);
-    await within(client.ended, "FIN");
+    await within(client.ended, { what: "FIN" });
     expect(await finished(uuid)).toEqual(["CONNECTED", "CLOSE"]);
     const again = await fetch(`http://${rr.service.control!.address}/connections/${uuid}/close`, { method: "POST" });
     expect(again.status).toBe(404);
@@ -199,7 +200,7 @@ describe("exactly one CLOSE per connection, whatever closes it", () => {
     const start = Date.now();
     const uuid = await rr.recording.uuidOf(client.socket.localPort);
     await client.receive("still here\r\n");
-    await within(client.ended, "FIN after the idle timeout");
+    await within(client.ended, { what: "FIN after the idle timeout" });
     expect(Date.now() - start).toBeGreaterThanOrEqual(280);
     expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:still here\r\n", "CLOSE"]);
   });
@@ -207,7 +208,7 @@ describe("exactly one CLOSE per connection, whatever closes it", () => {
   it("an oversize message (max_message_size: 64)", async () => {
     const { client, uuid } = await connectTo("small");
     client.socket.write("fits\r\n" + "y".repeat(100));
-    await within(client.ended, "FIN");
+    await within(client.ended, { what: "FIN" });
     expect(client.received()).toBe("fits\r\n");
     expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:fits\r\n", "CLOSE"]);
   });
@@ -216,7 +217,7 @@ describe("exactly one CLOSE per connection, whatever closes it", () => {
     const bystander = await connectTo("main");
     const { client, uuid } = await connectTo("main");
     client.socket.write("crash\r\n");
-    await within(client.ended, "FIN");
+    await within(client.ended, { what: "FIN" });
     const log = await finished(uuid);
     expect(log).toEqual(["CONNECTED", "DATA:crash\r\n", "CLOSE"]);
     const [data, close] = rr.recording.all().filter((r) => r.uuid === uuid && r.event !== "CONNECTED");
@@ -231,7 +232,7 @@ describe("exactly one CLOSE per connection, whatever closes it", () => {
     const { client, uuid } = await connectTo("main");
     const start = Date.now();
     client.socket.write("hang\r\n");
-    await within(client.ended, "FIN after exec_ttl", 10_000);
+    await within(client.ended, { timeout: 10_000, what: "FIN after exec_ttl" });
     expect(Date.now() - start).toBeGreaterThanOrEqual(1400);
     expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:hang\r\n", "CLOSE"]);
   });
@@ -292,7 +293,7 @@ describe("workers and limits", () => {
   it("over max_connections (1), a connection is closed at once, counted, and gets no events", async () => {
     const first = await connectTo("limited");
     const refused = await openClient(rr.port("limited"));
-    await within(refused.ended, "the refused connection closed");
+    await within(refused.ended, { what: "the refused connection closed" });
     expect(rr.recording.all().some((r) => r.remote_addr.endsWith(`:${refused.socket.localPort}`))).toBe(false);
     expect(rr.service.server.counters().limited).toMatchObject({ rejected: 1, accepted: 1 });
     first.client.socket.end();

@@ -10,6 +10,7 @@ import pino from "pino";
 import { parseConfig } from "../../src/config/index.js";
 import { WorkerPool } from "../../src/pool/index.js";
 import { Service } from "../../src/service/service.js";
+import { eventually } from "../fixtures/eventually.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** tsx's ESM loader by absolute URL, so workers start from any cwd. */
@@ -52,20 +53,23 @@ export class Recording {
       .map((r) => (r.body ? `${r.event}:${r.body}` : r.event));
   }
 
-  /** Polls the log until `predicate` holds; fails after `ms` with what it saw. */
+  /** Polls the log until `probe` gives a value; fails after `ms` (scaled) with what it saw. */
   async until<T>(probe: (all: Recorded[]) => T | undefined | false, what: string, ms = 10_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const all = this.all();
-      const found = probe(all);
-      if (found !== undefined && found !== false) return found;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `timed out after ${ms} ms waiting for ${what}; recorded: ${JSON.stringify(all.map((r) => [r.uuid.slice(0, 8), r.event, r.body.slice(0, 40)]))}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 15));
-    }
+    let all: Recorded[] = [];
+    let found: T | undefined | false;
+    await eventually(
+      () => {
+        all = this.all();
+        found = probe(all);
+        return found !== undefined && found !== false;
+      },
+      {
+        timeout: ms,
+        what,
+        detail: () => `recorded: ${JSON.stringify(all.map((r) => [r.uuid.slice(0, 8), r.event, r.body.slice(0, 40)]))}`,
+      },
+    );
+    return found as T;
   }
 
   /** The uuid of the connection from this client port (its CONNECTED event's remote_addr). */

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { scaled } from "../fixtures/eventually.js";
 import { ROOT, TSX_LOADER } from "./harness.js";
 
 const CLI = join(ROOT, "src", "cli.ts");
@@ -18,7 +19,7 @@ interface Run {
   ms: number;
 }
 
-/** `rr-tcp serve -c` on `command` (a YAML flow list); resolves when it exits (15 s at most). */
+/** `rr-tcp serve -c` on `command` (a YAML flow list); resolves when it exits (15 s at most, scaled). */
 async function serveWith(command: string): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), "rr-tcp-review-"));
   try {
@@ -34,7 +35,7 @@ async function serveWith(command: string): Promise<Run> {
     });
     let stderr = "";
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), scaled(15_000));
     const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
     clearTimeout(timer);
     const lines = stderr
@@ -66,7 +67,7 @@ describe("rr-tcp serve with a worker command that cannot work (review)", () => {
   it("a command that does not exist: exit 1, one error naming the command and ENOENT", async () => {
     const run = await serveWith('["/no/such/worker", "--serve"]');
     oneError(run, 'cannot start worker command "/no/such/worker --serve"', "ENOENT");
-    expect(run.ms).toBeLessThan(10_000);
+    expect(run.ms).toBeLessThan(scaled(10_000));
   });
 
   it("a command that exits at once: its exit code and last words, once", async () => {

@@ -13,7 +13,8 @@ import { WorkerStatus } from "../../gen/ts/rr/tcp/v1/control.js";
 import { parseConfig } from "../../src/config/index.js";
 import { WorkerPool } from "../../src/pool/index.js";
 import { Service } from "../../src/service/service.js";
-import { eventually, openClient, portOf, within, type Client } from "../server/harness.js";
+import { eventually, within } from "../fixtures/eventually.js";
+import { openClient, portOf, type Client } from "../server/harness.js";
 
 const HOSTILE_WORKER = fileURLToPath(new URL("../fixtures/hostile-worker.mjs", import.meta.url));
 
@@ -44,10 +45,13 @@ async function bystanderServed(): Promise<void> {
 
 /** Both workers are up and idle (a replaced one included). */
 async function poolHealthy(): Promise<number[]> {
-  await eventually(() => {
-    const workers = service.pool.state().workers;
-    return workers.length === 2 && workers.every((w) => w.status === WorkerStatus.READY);
-  }, "two ready workers");
+  await eventually(
+    () => {
+      const workers = service.pool.state().workers;
+      return workers.length === 2 && workers.every((w) => w.status === WorkerStatus.READY);
+    },
+    { what: "two ready workers" },
+  );
   return service.pool.state().workers.map((w) => w.pid);
 }
 
@@ -89,13 +93,12 @@ describe("a worker that writes a bad frame (review)", () => {
       const logsBefore = logs.length;
       const client = await openClient(port);
       client.socket.write(`${command}\r\n`);
-      await within(client.ended, "FIN to the client whose event failed");
+      await within(client.ended, { what: "FIN to the client whose event failed" });
       expect(client.received()).toBe("");
       // Its CLOSE event was answered (by a worker still standing): the server let the connection go.
-      await eventually(
-        () => (service.server.counters().main!.closed.EXEC_FAILED ?? 0) === failedBefore + 1,
-        "the connection done",
-      );
+      await eventually(() => (service.server.counters().main!.closed.EXEC_FAILED ?? 0) === failedBefore + 1, {
+        what: "the connection done",
+      });
       const warning = logs.slice(logsBefore).find((l) => l.level === 40 && l.msg.includes("event failed (BAD_FRAME)"));
       expect(warning, JSON.stringify(logs.slice(logsBefore))).toBeDefined();
       const err = warning!.err as { message: string };
@@ -165,12 +168,11 @@ describe("hostile clients (review)", () => {
     // A hostile client: it goes on writing after the server's FIN (which a lingering close
     // reads and drops, for a bounded time), until 100 MB or the FIN.
     const written = await flood(client.socket, 100 << 20, () => fin);
-    await within(client.ended, "FIN after max_message_size");
+    await within(client.ended, { what: "FIN after max_message_size" });
     expect(written).toBeLessThan(32 << 20);
-    await eventually(
-      () => service.server.counters().main!.closed.MESSAGE_TOO_LARGE === tooLargeBefore + 1,
-      "the CLOSE event",
-    );
+    await eventually(() => service.server.counters().main!.closed.MESSAGE_TOO_LARGE === tooLargeBefore + 1, {
+      what: "the CLOSE event",
+    });
     expect(logs.some((l) => l.level === 40 && /exceeds max_message_size 1048576/.test(l.msg))).toBe(true);
     await bystanderServed();
     client.socket.destroy();
@@ -181,7 +183,9 @@ describe("hostile clients (review)", () => {
     const clients = await Promise.all(Array.from({ length: 200 }, () => openClient(port)));
     const trickle = setInterval(() => clients.forEach((c) => c.socket.write("x")), 20);
     try {
-      await eventually(() => service.server.counters().main!.open === open + 200, "200 more open connections");
+      await eventually(() => service.server.counters().main!.open === open + 200, {
+        what: "200 more open connections",
+      });
       await new Promise((r) => setTimeout(r, 200));
       const started = Date.now();
       await bystanderServed();
@@ -191,7 +195,10 @@ describe("hostile clients (review)", () => {
       clearInterval(trickle);
       clients.forEach((c) => c.socket.destroy());
     }
-    await eventually(() => service.server.counters().main!.open === open, "the 200 connections closed", 10_000);
+    await eventually(() => service.server.counters().main!.open === open, {
+      timeout: 10_000,
+      what: "the 200 connections closed",
+    });
   });
 
   it("connect-and-reset flood: every connection gets its CLOSE, no worker is lost, others are served", async () => {
@@ -211,7 +218,10 @@ describe("hostile clients (review)", () => {
       ),
     );
     await bystanderServed();
-    await eventually(() => service.server.counters().main!.open === open, "every flood connection done", 15_000);
+    await eventually(() => service.server.counters().main!.open === open, {
+      timeout: 15_000,
+      what: "every flood connection done",
+    });
     expect(await poolHealthy()).toEqual(before);
   });
 
@@ -234,7 +244,9 @@ describe("hostile clients (review)", () => {
     }
     expect(stalled).toBe(true);
     // No more events for it: the workers are idle and stay so.
-    await eventually(() => service.pool.state().workers.every((w) => w.status === WorkerStatus.READY), "idle workers");
+    await eventually(() => service.pool.state().workers.every((w) => w.status === WorkerStatus.READY), {
+      what: "idle workers",
+    });
     const served = execs();
     await new Promise((r) => setTimeout(r, 300));
     expect(execs()).toBe(served);
@@ -245,10 +257,9 @@ describe("hostile clients (review)", () => {
   it("while a connection's event is with a worker, its socket is not read: a flooding client stalls", async () => {
     const client = await openClient(port);
     client.socket.write("slow:1500\r\n");
-    await eventually(
-      () => service.pool.state().workers.some((w) => w.status === WorkerStatus.WORKING),
-      "the slow event",
-    );
+    await eventually(() => service.pool.state().workers.some((w) => w.status === WorkerStatus.WORKING), {
+      what: "the slow event",
+    });
     // 1 MiB writes of whole messages; the server takes at most what its buffers hold.
     const batch = Buffer.concat(Array.from({ length: 256 }, () => Buffer.from(`${"z".repeat(4000)}\r\n`)));
     let accepted = 0;

@@ -6,6 +6,7 @@ import { connect, type Socket } from "node:net";
 import { contextCodecForFlags, eventName, verbBytes } from "../../src/protocol/index.js";
 import { TcpResponse } from "../../gen/ts/rr/tcp/v1/tcp.js";
 import type { EventPool, EventReply, EventRequest } from "../../src/server/event-pool.js";
+import { scaled, within } from "../fixtures/eventually.js";
 
 export interface RecordedEvent {
   uuid: string;
@@ -67,29 +68,21 @@ export class RecordingPool implements EventPool {
     return this.events.filter((e) => e.uuid === uuid).map((e) => (e.body ? `${e.event}:${e.body}` : e.event));
   }
 
-  /** Resolves once `predicate` holds (checked on every event), or fails after `ms`. */
+  /** Resolves once `predicate` holds (checked on every event), or fails after `ms` (scaled). */
   until(predicate: () => boolean, what: string, ms = 5000): Promise<void> {
     if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!predicate()) return;
-        cleanup();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(
-          new Error(
-            `timed out after ${ms} ms waiting for ${what}; events: ${JSON.stringify(this.events.map((e) => [e.uuid.slice(0, 8), e.event, e.body]))}`,
-          ),
-        );
-      }, ms);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.#listeners.delete(check);
+    let check = () => {};
+    const held = new Promise<void>((resolve) => {
+      check = () => {
+        if (predicate()) resolve();
       };
       this.#listeners.add(check);
     });
+    return within(held, {
+      timeout: ms,
+      what,
+      detail: () => `events: ${JSON.stringify(this.events.map((e) => [e.uuid.slice(0, 8), e.event, e.body]))}`,
+    }).finally(() => this.#listeners.delete(check));
   }
 
   /** The uuid of the n-th connection to send CONNECTED (0-based). */
@@ -113,7 +106,7 @@ export interface Client {
   ended: Promise<void>;
   /** Resolves when the socket closed (with or without error). */
   closed: Promise<void>;
-  /** Resolves once `text` was received in total. */
+  /** Resolves once `text` was received in total; fails after `ms` (scaled). */
   receive(text: string, ms?: number): Promise<void>;
 }
 
@@ -139,32 +132,20 @@ export async function openClient(port: number, host = "127.0.0.1"): Promise<Clie
     closed,
     receive(text, ms = 5000) {
       if (data.includes(text)) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (!data.includes(text)) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve();
+      let check = () => {};
+      const arrived = new Promise<void>((resolve) => {
+        check = () => {
+          if (data.includes(text)) resolve();
         };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`timed out waiting for ${JSON.stringify(text)}; got ${JSON.stringify(data)}`));
-        }, ms);
         waiters.add(check);
       });
+      return within(arrived, {
+        timeout: ms,
+        what: JSON.stringify(text),
+        detail: () => `got ${JSON.stringify(data)}`,
+      }).finally(() => waiters.delete(check));
     },
   };
-}
-
-/** Rejects after `ms` with `what`: for bounding a wait in a test. */
-export function within<T>(promise: Promise<T>, what: string, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    }),
-  ]);
 }
 
 /** The port of a `host:port` address. */
@@ -172,11 +153,20 @@ export function portOf(address: string): number {
   return Number(address.slice(address.lastIndexOf(":") + 1));
 }
 
-/** Polls `predicate` every 10 ms until it holds; fails after `ms` naming `what`. */
-export async function eventually(predicate: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/**
+ * Resolves true once `socket` has drained, false if it has not after `ms` (scaled): then the peer
+ * has stopped reading. For showing that something does NOT happen, as `quiet` is.
+ */
+export function drains(socket: Socket, ms: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => {
+      socket.off("drain", onDrain);
+      resolve(false);
+    }, scaled(ms));
+    const onDrain = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    socket.once("drain", onDrain);
+  });
 }

@@ -14,7 +14,8 @@ import { TcpOptions, TcpServerOptions } from "../../gen/ts/rr/tcp/v1/options.js"
 import { ListenError } from "../../src/net/index.js";
 import { SocketRelayListener } from "../../src/relay/index.js";
 import { TcpServer } from "../../src/server/tcp-server.js";
-import { RecordingPool, within } from "./harness.js";
+import { within } from "../fixtures/eventually.js";
+import { RecordingPool } from "./harness.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -45,7 +46,7 @@ function roundTrip(path: string, message: string): Promise<string> {
       socket.once("end", () => resolve(received));
       socket.once("error", reject);
     }),
-    `a reply on ${path}`,
+    { what: `a reply on ${path}` },
   );
 }
 

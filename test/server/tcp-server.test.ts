@@ -9,7 +9,8 @@ import { ContextCodec, Framing, Routing, TcpOptions, TcpServerOptions } from "..
 import { TcpResponse } from "../../gen/ts/rr/tcp/v1/tcp.js";
 import { CODEC_PROTO_FLAG } from "../../src/protocol/index.js";
 import { TcpServer } from "../../src/server/tcp-server.js";
-import { eventually, openClient, portOf, RecordingPool, within, type Answer, type RecordedEvent } from "./harness.js";
+import { eventually, quiet, within } from "../fixtures/eventually.js";
+import { openClient, portOf, RecordingPool, type Answer, type RecordedEvent } from "./harness.js";
 
 function tcpOptions(servers: Record<string, Partial<TcpServerOptions>>, extra: Partial<TcpOptions> = {}): TcpOptions {
   return TcpOptions.fromPartial({
@@ -74,7 +75,7 @@ describe("TcpServer with an in-test pool", () => {
     const { client, uuid } = await session((c) => void c.socket.end("a\r\nb\r\n"));
     const localPort = client.socket.localPort;
     expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:a\r\n", "DATA:b\r\n", "CLOSE"]);
-    await within(client.ended, "the server's FIN");
+    await within(client.ended, { what: "the server's FIN" });
     expect(client.received()).toBe("a\r\nb\r\n");
     const connected = pool.events.find((e) => e.uuid === uuid)!;
     expect(connected.server).toBe("main");
@@ -95,24 +96,34 @@ describe("TcpServer with an in-test pool", () => {
     client.socket.destroy();
   });
 
+  /** Resolves once the server holds `bytes` more of unfinished messages than `base`: it has read them. */
+  const holds = (base: number, bytes: number) =>
+    eventually(() => server.bufferedBytes() === base + bytes, {
+      what: `the server holding ${bytes} bytes of the message`,
+      detail: () => `it holds ${server.bufferedBytes() - base}`,
+    });
+
   it("gives one DATA for a message written one byte at a time", async () => {
     const { client, uuid } = await session(async (c) => {
-      for (const byte of "hello\r\n") {
-        c.socket.write(byte);
-        await new Promise((r) => setImmediate(r));
+      const base = server.bufferedBytes();
+      const message = "hello\r\n";
+      for (let i = 0; i < message.length; i++) {
+        c.socket.write(message[i]!);
+        // Each byte is read on its own before the next is sent.
+        if (i < message.length - 1) await holds(base, i + 1);
       }
       await c.receive("hello\r\n");
       c.socket.end();
     });
     expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:hello\r\n", "CLOSE"]);
-    await within(client.ended, "FIN");
+    await within(client.ended, { what: "FIN" });
   });
 
   it("delivers bytes buffered without a delimiter at EOF as a last DATA, then CLOSE", async () => {
     const { client, uuid } = await session((c) => void c.socket.end("x\r\npartial"));
     expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:x\r\n", "DATA:partial", "CLOSE"]);
     // The reply to the last DATA is still written to the half-closed socket, then FIN.
-    await within(client.ended, "FIN");
+    await within(client.ended, { what: "FIN" });
     expect(client.received()).toBe("x\r\npartial");
   });
 
@@ -124,11 +135,11 @@ describe("TcpServer with an in-test pool", () => {
   ])("closes with one CLOSE after a %s, and the client sees FIN", async (_cause, message, reply) => {
     const { client, uuid } = await session((c) => void c.socket.write(`${message}ignored\r\n`));
     expect(await pool.closed(uuid)).toEqual(["CONNECTED", `DATA:${message}`, "CLOSE"]);
-    await within(client.ended, "FIN");
+    await within(client.ended, { what: "FIN" });
     expect(client.received()).toBe(reply);
     // Lingering close: the socket is released as soon as the client closes its side too.
     client.socket.end();
-    await within(client.closed, "the socket released", 2000);
+    await within(client.closed, { timeout: 2000, what: "the socket released" });
   });
 
   it("WRITECLOSE with a flood of unread client bytes still delivers its body and a FIN, not a reset", async () => {
@@ -138,18 +149,18 @@ describe("TcpServer with an in-test pool", () => {
     });
     let reset = false;
     client.socket.on("error", () => (reset = true));
-    await within(client.ended, "FIN");
+    await within(client.ended, { what: "FIN" });
     expect(client.received()).toBe("bye\r\n");
     expect(reset).toBe(false);
     await pool.closed(uuid);
     client.socket.end();
-    await within(client.closed, "the socket released", 2000);
+    await within(client.closed, { timeout: 2000, what: "the socket released" });
   });
 
   it("closes an oversize message's connection with CLOSE", async () => {
     const { client, uuid } = await session((c) => void c.socket.write("ok\r\n" + "x".repeat(100)));
     expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:ok\r\n", "CLOSE"]);
-    await within(client.ended, "FIN");
+    await within(client.ended, { what: "FIN" });
   });
 
   it("sends one CLOSE when the client resets", async () => {
@@ -166,7 +177,7 @@ describe("TcpServer with an in-test pool", () => {
     await client.receive("s\r\n");
     expect(server.closeConnection(uuid)).toBe(true);
     expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:s\r\n", "CLOSE"]);
-    await within(client.ended, "FIN");
+    await within(client.ended, { what: "FIN" });
     expect(server.closeConnection(uuid)).toBe(false);
     expect(server.closeConnection("00000000-0000-4000-8000-000000000000")).toBe(false);
   });
@@ -175,7 +186,7 @@ describe("TcpServer with an in-test pool", () => {
     const { client, uuid } = await session((c) => void c.socket.write("slow:150\r\n"));
     await pool.until(() => pool.log(uuid).length === 2, "the slow DATA");
     server.closeConnection(uuid);
-    await within(client.ended, "FIN right away");
+    await within(client.ended, { what: "FIN right away" });
     expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:slow:150\r\n", "CLOSE"]);
     expect(client.received()).toBe("");
   });
@@ -200,10 +211,11 @@ describe("TcpServer with an in-test pool", () => {
     const frame = (body: string) => Buffer.concat([Buffer.from([0, body.length]), Buffer.from(body)]);
     const bytes = Buffer.concat([frame("one"), frame("two"), frame("three")]);
     const { client, uuid } = await session(async (c) => {
+      const base = server.bufferedBytes();
       c.socket.write(bytes.subarray(0, 1));
-      await new Promise((r) => setTimeout(r, 5));
+      await holds(base, 1); // half a length prefix, read on its own
       c.socket.write(bytes.subarray(1, 9));
-      await new Promise((r) => setTimeout(r, 5));
+      await holds(base, 4); // "one" handed out; 4 bytes of "two" held
       c.socket.end(bytes.subarray(9));
     }, lengthPort);
     expect(await pool.closed(uuid)).toEqual([
@@ -213,7 +225,7 @@ describe("TcpServer with an in-test pool", () => {
       "DATA:\u0000\u0005three",
       "CLOSE",
     ]);
-    await within(client.ended, "FIN");
+    await within(client.ended, { what: "FIN" });
     expect(pool.events.find((e) => e.uuid === uuid)!.server).toBe("len");
   });
 
@@ -245,7 +257,7 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
       const first = await openClient(port);
       const uuid = await pool.connectionAt(0);
       const second = await openClient(port);
-      await within(second.ended, "the refused connection to close");
+      await within(second.ended, { what: "the refused connection to close" });
       expect(server.counters().main).toMatchObject({ accepted: 1, rejected: 1, open: 1 });
       // The warning says who was refused.
       expect(lines.find((l) => String(l.msg).startsWith("connection refused"))).toMatchObject({
@@ -280,7 +292,7 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
       client.socket.write("slow\r\n");
       await client.receive("done\r\n");
       expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:slow\r\n", "CLOSE"]);
-      await within(client.ended, "FIN");
+      await within(client.ended, { what: "FIN" });
       expect(Date.now() - start).toBeGreaterThanOrEqual(250 + 150 - 20);
       expect(server.counters().main!.closed.IDLE_TIMEOUT).toBe(1);
     } finally {
@@ -339,8 +351,8 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
     expect(drained).toBe(true);
     expect(pool.log(idleUuid)).toEqual(["CONNECTED", "CLOSE"]);
     expect(pool.log(busyUuid)).toEqual(["CONNECTED", "DATA:slow\r\n", "CLOSE"]);
-    await within(busy.ended, "FIN to the busy client");
-    await within(idle.ended, "FIN to the idle client");
+    await within(busy.ended, { what: "FIN to the busy client" });
+    await within(idle.ended, { what: "FIN to the idle client" });
     expect(busy.received()).toBe("late\r\n");
     await expect(openClient(port)).rejects.toThrow(/ECONNREFUSED/);
   });
@@ -358,7 +370,7 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
     client.socket.write("hang\r\n");
     await pool.until(() => pool.log(uuid).length === 2, "the hanging event");
     expect(await server.shutdown(100)).toBe(false);
-    await within(client.ended, "the socket destroyed");
+    await within(client.ended, { what: "the socket destroyed" });
     release();
     expect(await pool.closed(uuid)).toEqual(["CONNECTED", "DATA:hang\r\n", "CLOSE"]);
   });
@@ -376,11 +388,12 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
       const messages = 64;
       client.socket.write("m\r\n".repeat(messages));
       const dataEvents = () => pool.events.filter((e) => e.uuid === uuid && e.event === "DATA").length;
-      // Wait until the server stops handing out events (the kernel buffers are full).
+      // Wait until the server stops handing out events (the kernel buffers are full): a quiet
+      // period without a new DATA event.
       let seen = -1;
       while (seen !== dataEvents()) {
         seen = dataEvents();
-        await new Promise((r) => setTimeout(r, 200));
+        await quiet(200);
       }
       expect(seen).toBeLessThan(messages);
       // Once the client reads, every message is served.
@@ -388,9 +401,10 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
       client.socket.on("data", (chunk: Buffer) => (received += chunk.length));
       client.socket.resume();
       await pool.until(() => dataEvents() === messages, "every DATA event", 20_000);
-      await new Promise<void>((resolve) => {
-        const check = () => (received >= messages * reply.length ? resolve() : setTimeout(check, 10));
-        check();
+      await eventually(() => received >= messages * reply.length, {
+        timeout: 20_000,
+        what: `${messages * reply.length} bytes of replies`,
+        detail: () => `received ${received}`,
       });
       expect(received).toBe(messages * reply.length);
       client.socket.end();
@@ -451,7 +465,9 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
       const bUuid = await pool.connectionAt(1);
       b.socket.write("z".repeat(20));
       await pool.closed(bUuid);
-      await eventually(() => lines.filter((l) => l.msg === "connection closed").length === 2, "both close log lines");
+      await eventually(() => lines.filter((l) => l.msg === "connection closed").length === 2, {
+        what: "both close log lines",
+      });
       const warnings = lines.filter((l) => l.level === 40);
       expect(warnings).toEqual([
         expect.objectContaining({
@@ -491,13 +507,13 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
       const a = await openClient(port);
       const aUuid = await pool.connectionAt(0);
       expect(await pool.closed(aUuid)).toEqual(["CONNECTED", "CLOSE"]);
-      await within(a.ended, "FIN");
+      await within(a.ended, { what: "FIN" });
       failClose = true;
       const b = await openClient(port);
       const bUuid = await pool.connectionAt(1);
       await pool.closed(bUuid);
-      await within(b.ended, "FIN");
-      await eventually(() => server.counters().main!.open === 0, "both connections done");
+      await within(b.ended, { what: "FIN" });
+      await eventually(() => server.counters().main!.open === 0, { what: "both connections done" });
       expect(server.counters().main!.closed).toEqual({ EXEC_FAILED: 2 });
     } finally {
       await server.shutdown(1000);
@@ -515,8 +531,8 @@ describe("TcpServer limits, routing, codecs and shutdown", () => {
     const server = await TcpServer.listen({ pool: pool as never, tcp: tcpOptions({ main: {} }) });
     try {
       const client = await openClient(portOf(server.addresses().main!));
-      await within(client.ended, "FIN");
-      await eventually(() => server.counters().main!.open === 0, "the connection done");
+      await within(client.ended, { what: "FIN" });
+      await eventually(() => server.counters().main!.open === 0, { what: "the connection done" });
       expect(events).toEqual(["event", "event"]); // CONNECTED, then CLOSE
     } finally {
       await server.shutdown(1000);
