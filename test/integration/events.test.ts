@@ -1,10 +1,12 @@
 /**
  * docs/behaviour.md towards TCP clients, end to end: real sockets on 127.0.0.1, the real WorkerPool,
  * real worker processes that record every event they see. One service serves every test (worker
- * start-up costs tsx's start); each test uses its own connections and reads its own events.
+ * start-up costs tsx's start); each test uses its own connections and reads its own events, and
+ * starts once the pool is whole and idle again (earlier tests kill workers on purpose).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { within } from "../fixtures/eventually.js";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { WorkerStatus } from "../../gen/ts/rr/tcp/v1/control.js";
+import { eventually, within } from "../fixtures/eventually.js";
 import { openClient, type Client } from "../server/harness.js";
 import { startService, type RunningService } from "./harness.js";
 
@@ -43,6 +45,31 @@ afterAll(async () => {
   await rr?.stop();
 });
 
+const NUM_WORKERS = 3;
+
+/**
+ * What an earlier test left behind is gone: its connections are closed, and the workers it
+ * crashed or had killed are replaced (a tsx start each, seconds on a loaded machine).
+ */
+beforeEach(async () => {
+  await eventually(
+    () => {
+      const workers = rr.service.pool.state().workers;
+      return (
+        rr.service.server.connectionIds().length === 0 &&
+        workers.length === NUM_WORKERS &&
+        workers.every((w) => w.status === WorkerStatus.READY)
+      );
+    },
+    {
+      timeout: 20_000,
+      what: `no open connection and ${NUM_WORKERS} ready workers`,
+      detail: () =>
+        `open: ${rr.service.server.connectionIds().length}; workers: ${JSON.stringify(rr.service.pool.state().workers.map((w) => [w.pid, w.status]))}`,
+    },
+  );
+});
+
 /** A client on a named server, and its connection's uuid (from the recorded CONNECTED). */
 async function connectTo(server: string): Promise<{ client: Client; uuid: string }> {
   const client = await openClient(rr.port(server));
@@ -55,16 +82,25 @@ async function connectTo(server: string): Promise<{ client: Client; uuid: string
  * no more of it, so nothing can follow.
  */
 async function finished(uuid: string): Promise<string[]> {
-  const deadline = Date.now() + 10_000;
-  while (rr.service.server.connectionIds().includes(uuid)) {
-    if (Date.now() > deadline)
-      throw new Error(`connection ${uuid} still open; events: ${JSON.stringify(rr.recording.log(uuid))}`);
-    await new Promise((r) => setTimeout(r, 15));
-  }
+  await eventually(() => !rr.service.server.connectionIds().includes(uuid), {
+    timeout: 10_000,
+    what: `connection ${uuid} to be over`,
+    detail: () => `events: ${JSON.stringify(rr.recording.log(uuid))}`,
+  });
   return rr.recording.log(uuid);
 }
 
-const tick = () => new Promise((r) => setTimeout(r, 5));
+/**
+ * Writes `part`, then waits until the server holds `held` bytes of unfinished messages: it has
+ * read the part on its own, before the next one is sent. (No other connection is open.)
+ */
+async function writeAndHold(client: Client, part: string | Buffer, held: number): Promise<void> {
+  client.socket.write(part);
+  await eventually(() => rr.service.server.bufferedBytes() === held, {
+    what: `the server holding ${held} bytes`,
+    detail: () => `it holds ${rr.service.server.bufferedBytes()}`,
+  });
+}
 
 describe("framing client bytes into DATA events", () => {
   it("two messages in one write give two DATA events, delimiters kept", async () => {
@@ -77,10 +113,9 @@ describe("framing client bytes into DATA events", () => {
 
   it("a message written one byte at a time gives one DATA event", async () => {
     const { client, uuid } = await connectTo("main");
-    for (const byte of "hello world\r\n") {
-      client.socket.write(byte);
-      await tick();
-    }
+    const message = "hello world\r\n";
+    for (let i = 0; i < message.length - 1; i++) await writeAndHold(client, message[i]!, i + 1);
+    client.socket.write(message.slice(-1));
     await client.receive("hello world\r\n");
     client.socket.end();
     expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:hello world\r\n", "CLOSE"]);
@@ -88,10 +123,15 @@ describe("framing client bytes into DATA events", () => {
 
   it("a multi-byte delimiter split across writes still ends the message", async () => {
     const { client, uuid } = await connectTo("custom");
-    for (const part of ["abc--e", "n", "d-", "-def--", "end--"]) {
-      client.socket.write(part);
-      await tick();
-    }
+    // Held after each part: "abc--e", "abc--en", "abc--end-", then "def--" once "abc--end--" is out.
+    for (const [part, held] of [
+      ["abc--e", 6],
+      ["n", 7],
+      ["d-", 9],
+      ["-def--", 5],
+    ] as const)
+      await writeAndHold(client, part, held);
+    client.socket.write("end--");
     await client.receive("def--end--");
     client.socket.end();
     expect(await finished(uuid)).toEqual(["CONNECTED", "DATA:abc--end--", "DATA:def--end--", "CLOSE"]);
@@ -113,16 +153,15 @@ describe("framing client bytes into DATA events", () => {
     const long = "L".repeat(300);
     const stream = Buffer.concat([frame("one"), frame(long), frame(""), frame("two")]);
     const { client, uuid } = await connectTo("length");
-    // Cut inside the first prefix, inside the long body, and merge the last three frames.
-    for (const [from, to] of [
-      [0, 1],
-      [1, 100],
-      [100, 200],
-      [200, stream.length],
-    ] as const) {
-      client.socket.write(stream.subarray(from, to));
-      await tick();
-    }
+    // Cut inside the first prefix, inside the long body, and merge the last three frames. Held
+    // after each cut: 1 byte; 95 once "one" (5 bytes) is out; 195.
+    for (const [from, to, held] of [
+      [0, 1, 1],
+      [1, 100, 95],
+      [100, 200, 195],
+    ] as const)
+      await writeAndHold(client, stream.subarray(from, to), held);
+    client.socket.write(stream.subarray(200));
     await client.receive("two");
     client.socket.end();
     expect(await finished(uuid)).toEqual([
@@ -245,10 +284,10 @@ describe("workers and limits", () => {
       for (let i = 0; i < 8; i++) {
         const before = client.received().length;
         client.socket.write("pid\r\n");
-        await rr.recording.until(
-          () => client.received().length > before && client.received().endsWith("\r\n"),
-          "a pid reply",
-        );
+        await eventually(() => client.received().length > before && client.received().endsWith("\r\n"), {
+          what: "a pid reply",
+          detail: () => `received ${JSON.stringify(client.received())}`,
+        });
       }
       client.socket.end();
       await finished(uuid);

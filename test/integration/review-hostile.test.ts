@@ -8,13 +8,13 @@ import { connect, type Socket } from "node:net";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { WorkerStatus } from "../../gen/ts/rr/tcp/v1/control.js";
 import { parseConfig } from "../../src/config/index.js";
 import { WorkerPool } from "../../src/pool/index.js";
 import { Service } from "../../src/service/service.js";
-import { eventually, within } from "../fixtures/eventually.js";
-import { openClient, portOf, type Client } from "../server/harness.js";
+import { eventually, quiet, scaled, within } from "../fixtures/eventually.js";
+import { drains, openClient, portOf, type Client } from "../server/harness.js";
 
 const HOSTILE_WORKER = fileURLToPath(new URL("../fixtures/hostile-worker.mjs", import.meta.url));
 
@@ -34,6 +34,10 @@ let service: Service;
 let port: number;
 const logs: Array<Record<string, unknown> & { msg: string; level: number }> = [];
 let bystander: Client;
+/** Events sent to the pool's current workers, in total. */
+const execs = (): number => service.pool.state().workers.reduce((n, w) => n + w.num_execs, 0);
+/** The pool's workers with an event now. */
+const working = (): number => service.pool.state().workers.filter((w) => w.status === WorkerStatus.WORKING).length;
 let bystanderRounds = 0;
 
 /** The bystander connection still gets its echo, promptly. */
@@ -55,6 +59,15 @@ async function poolHealthy(): Promise<number[]> {
   return service.pool.state().workers.map((w) => w.pid);
 }
 
+/** What earlier tests left behind is gone: the pool is healthy, and only the bystander is connected. */
+async function settled(): Promise<void> {
+  await poolHealthy();
+  await eventually(() => service.server.counters().main!.open === 1 && working() === 0, {
+    what: "no connection but the bystander's, no worker busy",
+    detail: () => `open: ${service.server.counters().main!.open}, working: ${working()}`,
+  });
+}
+
 beforeAll(async () => {
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -67,6 +80,11 @@ beforeAll(async () => {
   port = portOf(service.server.addresses().main!);
   bystander = await openClient(port);
   await bystanderServed();
+});
+
+// Each test starts from a settled service, whatever the one before left running.
+beforeEach(async () => {
+  await settled();
 });
 
 afterAll(async () => {
@@ -121,12 +139,17 @@ describe("a worker that replies twice to one event", () => {
     // The other worker is busy, so the next client's event waits in line when the double reply
     // arrives and is handed to the same worker at once: the moment the extra frame would pass
     // for its reply.
+    const sent = execs();
+    const slow = `slow:${scaled(600)}`;
     const busy = await openClient(port);
-    busy.socket.write("slow:600\r\n");
-    await new Promise((r) => setTimeout(r, 50));
+    busy.socket.write(`${slow}\r\n`);
+    // Its CONNECTED and DATA sent, the DATA still with the worker.
+    await eventually(() => execs() === sent + 2 && working() === 1, { what: "the busy client's slow event" });
     const culpritClient = await openClient(port);
     culpritClient.socket.write("twice\r\n");
-    await new Promise((r) => setTimeout(r, 30));
+    await eventually(() => execs() === sent + 4 && working() === 2, {
+      what: "the culprit's event with the other worker",
+    });
     const next = await openClient(port);
     next.socket.write("mine\r\n");
     await culpritClient.receive(":twice\r\n");
@@ -134,7 +157,7 @@ describe("a worker that replies twice to one event", () => {
     await next.receive(":mine\r\n");
     expect(next.received()).not.toContain("STALE");
     expect(Number(next.received().split(":")[0])).not.toBe(culprit);
-    await busy.receive(":slow:600\r\n");
+    await busy.receive(`:${slow}\r\n`);
     const warning = logs.slice(logsBefore).find((l) => l.msg.includes("sent a frame it was not asked for"));
     expect(warning, JSON.stringify(logs.slice(logsBefore))).toMatchObject({ workerPid: culprit });
     const after = await poolHealthy();
@@ -155,9 +178,6 @@ async function flood(socket: Socket, total: number, stop: () => boolean): Promis
   }
   return written;
 }
-
-/** Total events the pool's workers have served. */
-const execs = (): number => service.pool.state().workers.reduce((n, w) => n + w.num_execs, 0);
 
 describe("hostile clients (review)", () => {
   it("100 MB without a delimiter: FIN once max_message_size (1 MiB) is reached, the log says why", async () => {
@@ -180,16 +200,22 @@ describe("hostile clients (review)", () => {
 
   it("slowloris: 200 connections trickling bytes without a delimiter hold no worker", async () => {
     const open = service.server.counters().main!.open;
+    const sent = execs();
     const clients = await Promise.all(Array.from({ length: 200 }, () => openClient(port)));
     const trickle = setInterval(() => clients.forEach((c) => c.socket.write("x")), 20);
     try {
       await eventually(() => service.server.counters().main!.open === open + 200, {
         what: "200 more open connections",
       });
-      await new Promise((r) => setTimeout(r, 200));
+      // Their CONNECTED events answered, and trickling: 10 bytes held per connection, as after 200 ms.
+      await eventually(() => execs() === sent + 200 && working() === 0 && service.server.bufferedBytes() >= 200 * 10, {
+        what: "200 CONNECTED events answered and the trickled bytes held",
+        detail: () =>
+          `${execs() - sent} events sent, ${working()} working, ${service.server.bufferedBytes()} bytes held`,
+      });
       const started = Date.now();
       await bystanderServed();
-      expect(Date.now() - started).toBeLessThan(1000);
+      expect(Date.now() - started).toBeLessThan(scaled(1000));
       expect(service.pool.state().workers.every((w) => w.status === WorkerStatus.READY)).toBe(true);
     } finally {
       clearInterval(trickle);
@@ -230,17 +256,11 @@ describe("hostile clients (review)", () => {
     client.socket.pause();
     const line = Buffer.from(`${"y".repeat(4000)}\r\n`);
     const batch = Buffer.concat(Array.from({ length: 256 }, () => line)); // 1 MiB of messages
-    // Write until the socket stays full for 500 ms: the server has stopped reading.
+    // Write until the socket stays full for 500 ms (scaled): the server has stopped reading.
     let stalled = false;
     for (let written = 0; written < 256 && !stalled; written++) {
       if (client.socket.write(batch)) continue;
-      stalled = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(true), 500);
-        client.socket.once("drain", () => {
-          clearTimeout(timer);
-          resolve(false);
-        });
-      });
+      stalled = !(await drains(client.socket, 500));
     }
     expect(stalled).toBe(true);
     // No more events for it: the workers are idle and stay so.
@@ -248,39 +268,31 @@ describe("hostile clients (review)", () => {
       what: "idle workers",
     });
     const served = execs();
-    await new Promise((r) => setTimeout(r, 300));
+    await quiet(300);
     expect(execs()).toBe(served);
     await bystanderServed();
     client.socket.destroy();
   });
 
   it("while a connection's event is with a worker, its socket is not read: a flooding client stalls", async () => {
+    const sent = execs();
+    const slow = `slow:${scaled(1500)}`;
     const client = await openClient(port);
-    client.socket.write("slow:1500\r\n");
-    await eventually(() => service.pool.state().workers.some((w) => w.status === WorkerStatus.WORKING), {
-      what: "the slow event",
-    });
+    client.socket.write(`${slow}\r\n`);
+    // Its CONNECTED and DATA sent, the DATA still with the worker.
+    await eventually(() => execs() === sent + 2 && working() === 1, { what: "the slow event" });
     // 1 MiB writes of whole messages; the server takes at most what its buffers hold.
     const batch = Buffer.concat(Array.from({ length: 256 }, () => Buffer.from(`${"z".repeat(4000)}\r\n`)));
     let accepted = 0;
     for (let i = 0; i < 256; i++) {
-      if (!client.socket.write(batch)) {
-        const drained = await new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => resolve(false), 300);
-          client.socket.once("drain", () => {
-            clearTimeout(timer);
-            resolve(true);
-          });
-        });
-        if (!drained) break;
-      }
+      if (!client.socket.write(batch) && !(await drains(client.socket, 300))) break;
       accepted++;
     }
     expect(accepted).toBeLessThan(32);
     // The other worker serves everyone else meanwhile.
     await bystanderServed();
     // Once the slow reply is in, the connection is read again and every message is served.
-    await client.receive(":slow:1500\r\n", 5000);
+    await client.receive(`:${slow}\r\n`, 5000);
     client.socket.resume();
     client.socket.destroy();
   });
