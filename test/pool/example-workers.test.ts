@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { TcpEvent } from "../../gen/ts/rr/tcp/v1/tcp.js";
 import { jsonContextCodec } from "../../src/protocol/context-codec.js";
 import { WorkerPool } from "../../src/pool/worker-pool.js";
+import { scaled } from "../fixtures/eventually.js";
 import { isAlive, ms, NODE } from "./helpers.js";
 
 const ECHO = fileURLToPath(new URL("../../examples/echo-worker.ts", import.meta.url));
@@ -38,7 +39,7 @@ describe.each(workers.filter(([, , present]) => present))("with the %s echo work
   it.each(["pipes", "tcp://127.0.0.1:0"])("serves a connection over %s and stops cleanly", async (relay) => {
     pool = await WorkerPool.start({
       command,
-      pool: { num_workers: 2, allocate_timeout: ms(10_000), destroy_timeout: ms(3_000) },
+      pool: { num_workers: 2, allocate_timeout: ms(scaled(10_000)), destroy_timeout: ms(scaled(3_000)) },
       relay,
     });
     const connected = await pool.exec({ context: context(TcpEvent.CONNECTED), body: Buffer.alloc(0), flags: 0 });
@@ -52,7 +53,7 @@ describe.each(workers.filter(([, , present]) => present))("with the %s echo work
     const pids = pool.state().workers.map((w) => w.pid);
     const started = Date.now();
     await pool.destroy();
-    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(Date.now() - started).toBeLessThan(scaled(3_000));
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
   });
 });

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { WorkerStatus } from "../../gen/ts/rr/tcp/v1/control.js";
 import { RR_VERSION } from "../../src/pool/worker-env.js";
 import type { WorkerPool } from "../../src/pool/worker-pool.js";
-import { captureLogs, event, isAlive, parseReply, startPool, waitFor } from "./helpers.js";
+import { eventually } from "../fixtures/eventually.js";
+import { captureLogs, event, isAlive, parseReply, startPool } from "./helpers.js";
 
 let pool: WorkerPool | undefined;
 afterEach(async () => {
@@ -90,7 +91,10 @@ describe("exec", () => {
     const { pid } = await pool.exec(event("log:first line\nsecond line"));
     const long = "y".repeat(40_000);
     await pool.exec(event(`log:${long}`));
-    await waitFor(() => logs.records.filter((r) => r.stream === "stderr").length >= 5, 2_000, "stderr lines");
+    await eventually(() => logs.records.filter((r) => r.stream === "stderr").length >= 5, {
+      timeout: 2_000,
+      what: "stderr lines",
+    });
     const stderr = logs.records.filter((r) => r.stream === "stderr");
     expect(stderr[0]).toMatchObject({ workerPid: pid, msg: "first line" });
     expect(stderr[1]).toMatchObject({ workerPid: pid, msg: "second line" });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { WorkerPool } from "../../src/pool/worker-pool.js";
-import { failure, captureLogs, event, isAlive, livePids, parseReply, sleep, startPool, waitFor } from "./helpers.js";
+import { eventually, scaled } from "../fixtures/eventually.js";
+import { failure, captureLogs, event, isAlive, livePids, parseReply, startPool } from "./helpers.js";
 
 let pool: WorkerPool | undefined;
 afterEach(async () => {
@@ -12,7 +13,10 @@ describe("worker failures", () => {
   it("kill -9 during an event: that event fails naming the pid, a replacement is ready within a second", async () => {
     pool = await startPool({ num_workers: 2 });
     const pending = pool.exec(event("hang"));
-    await waitFor(() => pool!.state().workers.some((w) => w.status === 3), 2_000, "a busy worker");
+    await eventually(() => pool!.state().workers.some((w) => w.status === 3), {
+      timeout: 2_000,
+      what: "a busy worker",
+    });
     const victim = pool.state().workers.find((w) => w.status === 3)!.pid;
     const survivor = livePids(pool).find((pid) => pid !== victim)!;
 
@@ -25,8 +29,8 @@ describe("worker failures", () => {
     expect(err.message).toContain(`worker pid ${victim}`);
     expect(err.message).toContain("SIGKILL");
 
-    await waitFor(() => livePids(pool!).length === 2, 1_000, "a replacement worker");
-    expect(Date.now() - killedAt).toBeLessThan(1_000);
+    await eventually(() => livePids(pool!).length === 2, { timeout: 1_000, what: "a replacement worker" });
+    expect(Date.now() - killedAt).toBeLessThan(scaled(1_000));
     const pids = livePids(pool);
     expect(pids).toContain(survivor);
     expect(pids).not.toContain(victim);
@@ -62,8 +66,8 @@ describe("worker failures", () => {
     const reply = await pool.exec(event(`stopif:${first}`, first));
     expect(reply.pid).toBe(second);
     expect(parseReply(reply).body).toBe(`stopif:${first}`);
-    await waitFor(() => !isAlive(first), 2_000, "the worker that asked to stop to exit");
-    await waitFor(() => livePids(pool!).length === 2, 2_000, "its replacement");
+    await eventually(() => !isAlive(first), { timeout: 2_000, what: "the worker that asked to stop to exit" });
+    await eventually(() => livePids(pool!).length === 2, { timeout: 2_000, what: "its replacement" });
     expect(livePids(pool)).toContain(second);
     expect(livePids(pool)).not.toContain(first);
   });
@@ -72,7 +76,7 @@ describe("worker failures", () => {
     pool = await startPool({ num_workers: 2 });
     const err = await failure(pool.exec(event("stop")));
     expect(err.code).toBe("RERUN_LIMIT");
-    await waitFor(() => livePids(pool!).length === 2, 5_000, "replacements");
+    await eventually(() => livePids(pool!).length === 2, { timeout: 5_000, what: "replacements" });
     expect(parseReply(await pool.exec(event("echo"))).body).toBe("echo");
   });
 
@@ -82,7 +86,7 @@ describe("worker failures", () => {
     const err = await failure(pool.exec(event("badcrc")));
     expect(err).toMatchObject({ code: "BAD_FRAME", pid });
     expect(err.message).toMatch(/CRC/i);
-    await waitFor(() => !isAlive(pid), 2_000, "the worker to be killed");
+    await eventually(() => !isAlive(pid), { timeout: 2_000, what: "the worker to be killed" });
     expect((await pool.exec(event("echo"))).pid).not.toBe(pid);
   });
 
@@ -100,7 +104,7 @@ describe("worker failures", () => {
     pool = await startPool({ num_workers: 1 }, { logger: logs.logger });
     const reply = await pool.exec(event("twice"));
     expect(parseReply(reply).body).toBe("twice");
-    await waitFor(() => !isAlive(reply.pid), 2_000, "the worker to be killed");
+    await eventually(() => !isAlive(reply.pid), { timeout: 2_000, what: "the worker to be killed" });
     expect(logs.records.some((r) => r.msg.includes("sent a frame while it had no event"))).toBe(true);
     expect((await pool.exec(event("echo"))).pid).not.toBe(reply.pid);
   });
@@ -110,8 +114,10 @@ describe("worker failures", () => {
     await Promise.all([pool.exec(event("echo")), pool.exec(event("echo"))]);
     const [victim] = livePids(pool) as [number];
     process.kill(victim, "SIGKILL");
-    await sleep(50);
-    await waitFor(() => livePids(pool!).length === 2 && !livePids(pool!).includes(victim), 2_000, "a replacement");
+    await eventually(() => livePids(pool!).length === 2 && !livePids(pool!).includes(victim), {
+      timeout: 2_000,
+      what: "a replacement",
+    });
     const replies = await Promise.all(Array.from({ length: 4 }, () => pool!.exec(event("sleep:20"))));
     expect(replies.every((r) => r.pid !== victim)).toBe(true);
   });

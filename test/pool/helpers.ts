@@ -4,6 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
 import { expect } from "vitest";
+import { eventually, scaled } from "../fixtures/eventually.js";
 import { PoolError } from "../../src/pool/errors.js";
 import type { Duration } from "../../gen/ts/google/protobuf/duration.js";
 import { msToDuration } from "../../src/protocol/duration.js";
@@ -53,7 +54,7 @@ export function startPool(
   const { workerEnv, ...rest } = extra;
   return WorkerPool.start({
     command: [NODE, WORKER],
-    pool: { allocate_timeout: ms(5_000), destroy_timeout: ms(2_000), ...pool },
+    pool: { allocate_timeout: ms(scaled(5_000)), destroy_timeout: ms(scaled(2_000)), ...pool },
     ...(workerEnv !== undefined && { env: workerEnv }),
     ...rest,
   });
@@ -70,15 +71,15 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Kept for test/pool/spawn.test.ts, limits.test.ts and lifecycle.test.ts only, until they move to
+ * test/fixtures/eventually.ts: the other pool tests use `eventually` and `quiet` directly.
+ */
 export const sleep = (n: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, n));
 
-/** Polls `check` every 20 ms until it returns true or `timeoutMs` passes. */
-export async function waitFor(check: () => boolean, timeoutMs = 5_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
+/** `eventually(check, { timeout: timeoutMs, what })` in the old argument order; see `sleep`. */
+export function waitFor(check: () => boolean, timeoutMs = 5_000, what = "condition"): Promise<void> {
+  return eventually(check, { timeout: timeoutMs, what });
 }
 
 /** Pids of the pool's READY or WORKING workers. */

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { WorkerPool } from "../../src/pool/worker-pool.js";
-import { event, isAlive, livePids, ms, parseReply, startPool, waitFor } from "./helpers.js";
+import { eventually } from "../fixtures/eventually.js";
+import { event, isAlive, livePids, ms, parseReply, startPool } from "./helpers.js";
 
 let pool: WorkerPool | undefined;
 afterEach(async () => {
@@ -29,11 +30,17 @@ describe.each(Object.entries(relays))("%s relay", (kind, address) => {
     for (const reply of replies) expect(reply.body.toString()).not.toMatch(/^CONCURRENT:/);
 
     const pending = pool.exec(event("hang")).catch((e: unknown) => e);
-    await waitFor(() => pool!.state().workers.some((w) => w.status === 3), 2_000, "a busy worker");
+    await eventually(() => pool!.state().workers.some((w) => w.status === 3), {
+      timeout: 2_000,
+      what: "a busy worker",
+    });
     const victim = pool.state().workers.find((w) => w.status === 3)!.pid;
     process.kill(victim, "SIGKILL");
     expect(await pending).toMatchObject({ code: "WORKER_DIED", pid: victim });
-    await waitFor(() => livePids(pool!).length === 2 && !livePids(pool!).includes(victim), 1_000, "a replacement");
+    await eventually(() => livePids(pool!).length === 2 && !livePids(pool!).includes(victim), {
+      timeout: 1_000,
+      what: "a replacement",
+    });
     expect(parseReply(await pool.exec(event("echo"))).body).toBe("echo");
 
     const last = livePids(pool);
