@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { eventually, scaled, within } from "../fixtures/eventually.js";
 import { REPO_ROOT, workerCommands } from "./toolchain.js";
 
 const NUM_WORKERS = 2;
@@ -28,8 +29,6 @@ async function freePort(): Promise<number> {
     });
   });
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One rr-tcp process, started from a temporary .rr.yaml. */
 class RrTcp {
@@ -93,32 +92,38 @@ class RrTcp {
   }
 
   async #waitForPort(): Promise<void> {
-    const deadline = Date.now() + 30_000;
     let exited = false;
     void this.#exit.then(() => (exited = true));
-    while (Date.now() < deadline && !exited) {
-      // A probe connection is a real client: CONNECTED, then CLOSE when it goes, both answered
-      // by a worker, so it also shows the pool is up.
-      const up = await new Promise<boolean>((resolve) => {
-        const probe = connect(this.port, "127.0.0.1");
-        probe.once("connect", () => {
-          probe.destroy();
-          resolve(true);
+    let up = false;
+    await eventually(
+      async () => {
+        if (exited) return true;
+        // A probe connection is a real client: CONNECTED, then CLOSE when it goes, both answered
+        // by a worker, so it also shows the pool is up.
+        up = await new Promise<boolean>((resolve) => {
+          const probe = connect(this.port, "127.0.0.1");
+          probe.once("connect", () => {
+            probe.destroy();
+            resolve(true);
+          });
+          probe.once("error", () => resolve(false));
         });
-        probe.once("error", () => resolve(false));
-      });
-      if (up) return;
-      await sleep(100);
-    }
-    throw new Error(
-      `rr-tcp did not listen on 127.0.0.1:${this.port}${exited ? " (it exited)" : " within 30 s"}; its output:\n${this.#output}`,
+        return up;
+      },
+      {
+        timeout: 30_000,
+        what: `rr-tcp to listen on 127.0.0.1:${this.port}`,
+        detail: () => `its output:\n${this.#output}`,
+      },
     );
+    if (!up)
+      throw new Error(`rr-tcp exited before it listened on 127.0.0.1:${this.port}; its output:\n${this.#output}`);
   }
 
-  /** SIGTERM (graceful stop), SIGKILL after 10 s; resolves with the exit code. */
+  /** SIGTERM (graceful stop), SIGKILL after 10 s (scaled); resolves with the exit code. */
   async stop(): Promise<number | null> {
     if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill("SIGTERM");
-    const timer = setTimeout(() => this.#child.kill("SIGKILL"), 10_000);
+    const timer = setTimeout(() => this.#child.kill("SIGKILL"), scaled(10_000));
     try {
       return await this.#exit;
     } finally {
@@ -133,13 +138,11 @@ class Client {
   readonly socket: Socket;
   #received = Buffer.alloc(0);
   readonly closed: Promise<void>;
-  #waiters: (() => void)[] = [];
 
   private constructor(socket: Socket) {
     this.socket = socket;
     socket.on("data", (chunk: Buffer) => {
       this.#received = Buffer.concat([this.#received, chunk]);
-      this.#waiters.splice(0).forEach((wake) => wake());
     });
     this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
     socket.on("error", () => undefined);
@@ -155,12 +158,11 @@ class Client {
 
   /** Waits until `n` bytes have arrived in total and returns them all. */
   async receive(n: number, timeoutMs = 10_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.#received.length < n) {
-      if (Date.now() > deadline)
-        throw new Error(`received ${JSON.stringify(this.#received.toString())}, expected ${n} bytes`);
-      await Promise.race([new Promise<void>((wake) => this.#waiters.push(wake)), sleep(50)]);
-    }
+    await eventually(() => this.#received.length >= n, {
+      timeout: timeoutMs,
+      what: `${n} bytes`,
+      detail: () => `received ${JSON.stringify(this.#received.toString())}`,
+    });
     return this.#received.toString();
   }
 
@@ -173,28 +175,16 @@ class Client {
   }
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(what)), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 type WorkerLanguage = "typescript" | "python" | "go";
 
 /** Sends quit; the server answers bye and closes, and the client got `all` in total. */
 async function quitAndExpect(client: Client, all: string): Promise<void> {
   await client.send("quit\r\n");
-  await withTimeout(
-    client.closed,
-    10_000,
-    `the server did not close after quit; received ${JSON.stringify(client.received)}`,
-  );
+  await within(client.closed, {
+    timeout: 10_000,
+    what: "the server to close after quit",
+    detail: () => `received ${JSON.stringify(client.received)}`,
+  });
   expect(client.received).toBe(all);
 }
 
@@ -218,12 +208,12 @@ for (const language of ["typescript", "python", "go"] as const) {
       beforeAll(async () => {
         const { command, env } = commandFor(language);
         rr = await RrTcp.start(command, env, codec);
-      }, 240_000);
+      }, scaled(240_000));
 
       afterAll(async () => {
         const code = await rr?.stop();
         expect(code, `rr-tcp's exit after SIGTERM; its output:\n${rr?.output}`).toBe(0);
-      }, 30_000);
+      }, scaled(30_000));
 
       it("echoes each message, answers quit with bye and closes the connection", async () => {
         const client = await Client.connect(rr!.port);
@@ -243,7 +233,7 @@ for (const language of ["typescript", "python", "go"] as const) {
           await client.send(`round ${i}\r\n`);
           expect(await client.receive(`round ${i}\r\n`.length)).toBe(`round ${i}\r\n`);
           client.socket.end();
-          await withTimeout(client.closed, 10_000, `connection ${i} did not close`);
+          await within(client.closed, { timeout: 10_000, what: `connection ${i} to close` });
         }
         const last = await Client.connect(rr!.port);
         await last.send("still served\r\n");
@@ -278,11 +268,11 @@ for (const language of ["python", "go"] as const) {
       beforeAll(async () => {
         const { command, env } = commandFor(language);
         rr = await RrTcp.start(command, env, "proto", relay);
-      }, 240_000);
+      }, scaled(240_000));
 
       afterAll(async () => {
         expect(await rr?.stop(), `rr-tcp's output:\n${rr?.output}`).toBe(0);
-      }, 30_000);
+      }, scaled(30_000));
 
       it("echoes, answers quit with bye and closes", async () => {
         const client = await Client.connect(rr!.port);

@@ -11,6 +11,7 @@ import { encodeControlFrame, encodePayloadFrame, parseControl, splitPayload } fr
 import { jsonContextCodec } from "../../src/protocol/index.js";
 import { RequestContext, TcpEvent } from "../../gen/ts/rr/tcp/v1/tcp.js";
 import { binLauncher } from "../../scripts/write-bin.js";
+import { scaled } from "../fixtures/eventually.js";
 import { WorkerSession } from "../fixtures/worker-session.js";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -25,7 +26,7 @@ const pkg = JSON.parse(
 describe("the built package", () => {
   beforeAll(() => {
     execFileSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
-  }, 120_000);
+  }, scaled(120_000));
 
   it("has every file its bin and exports name", () => {
     for (const file of [...Object.values(pkg.bin), ...Object.values(pkg.exports).map((e) => e.default)]) {

@@ -14,6 +14,7 @@ import {
 } from "../../src/relay/index.js";
 import { encodeControlFrame, encodePayloadFrame, splitPayload } from "../../src/goridge/index.js";
 import { ListenError, parseRelayAddress } from "../../src/net/index.js";
+import { eventually, scaled } from "../fixtures/eventually.js";
 import { exited, spawnWorker } from "../goridge/worker-process.js";
 
 const cleanups: Array<() => unknown> = [];
@@ -62,21 +63,13 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
   );
 }
 
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe("SocketRelayListener with real worker processes", () => {
   it("listens on tcp port 0, reports the real port, and pairs a child by its real pid", async () => {
     const { listener, errors } = await listen("tcp://127.0.0.1:0");
     expect(listener.address).toMatch(/^tcp:\/\/127\.0\.0\.1:[1-9][0-9]*$/);
     const child = spawnWorker(listener.address);
     cleanups.push(() => child.kill("SIGKILL"));
-    const relay = await listener.waitForWorker(child.pid as number, 15_000);
+    const relay = await listener.waitForWorker(child.pid as number, scaled(15_000));
     expect(await echo(relay, "over tcp")).toBe("over tcp");
     relay.send(encodeControlFrame({ stop: true }));
     await exited(child);
@@ -98,7 +91,7 @@ describe("SocketRelayListener with real worker processes", () => {
     expect(listener.address).toBe(`unix://${path}`);
     const children = [spawnWorker(listener.address), spawnWorker(listener.address)];
     for (const child of children) cleanups.push(() => child.kill("SIGKILL"));
-    const relays = await Promise.all(children.map((c) => listener.waitForWorker(c.pid as number, 15_000)));
+    const relays = await Promise.all(children.map((c) => listener.waitForWorker(c.pid as number, scaled(15_000))));
     expect(await echo(relays[0] as StreamRelay, "first")).toBe("first");
     expect(await echo(relays[1] as StreamRelay, "second")).toBe("second");
     expect(errors).toEqual([]);
@@ -109,14 +102,17 @@ describe("SocketRelayListener with real worker processes", () => {
   });
 
   it("closes a connection whose handshake fails, reports it, and keeps serving others", async () => {
-    const { listener, errors } = await listen("tcp://127.0.0.1:0", { handshakeTimeoutMs: 10_000 });
+    const { listener, errors } = await listen("tcp://127.0.0.1:0", { handshakeTimeoutMs: scaled(10_000) });
     const liar = spawnWorker(listener.address, "bad-pid");
     const rude = spawnWorker(listener.address, "no-control");
     const good = spawnWorker(listener.address);
     for (const c of [liar, rude, good]) cleanups.push(() => c.kill("SIGKILL"));
-    const relay = await listener.waitForWorker(good.pid as number, 15_000);
+    const relay = await listener.waitForWorker(good.pid as number, scaled(15_000));
     expect(await echo(relay, "unaffected")).toBe("unaffected");
-    await until(() => errors.length === 2);
+    await eventually(() => errors.length === 2, {
+      what: "two failed handshakes reported",
+      detail: () => `errors: ${errors.map((e) => e.message).join("; ")}`,
+    });
     const messages = errors.map((e) => e.message).sort();
     expect(messages[0]).toContain("pid should be greater than 0");
     expect(messages[1]).toContain("no CONTROL flag");
@@ -132,7 +128,7 @@ describe("SocketRelayListener with real worker processes", () => {
     const pid = child.pid as number;
     const err = await rejection(listener.waitForWorker(pid, 1500));
     expect(err).toBeInstanceOf(HandshakeError);
-    const relay = await listener.waitForWorker(pid + 1, 10_000);
+    const relay = await listener.waitForWorker(pid + 1, scaled(10_000));
     expect(await echo(relay, "whoever you are")).toBe("whoever you are");
   });
 
@@ -140,7 +136,7 @@ describe("SocketRelayListener with real worker processes", () => {
     const { listener, errors } = await listen("tcp://127.0.0.1:0", { handshakeTimeoutMs: 300 });
     const silent = spawnWorker(listener.address, "silent");
     cleanups.push(() => silent.kill("SIGKILL"));
-    await until(() => errors.length === 1, 15_000);
+    await eventually(() => errors.length === 1, { timeout: 15_000, what: "the handshake timeout reported" });
     expect(errors[0]?.message).toContain("within 300 ms");
   });
 });
@@ -149,8 +145,11 @@ describe("SocketRelayListener pairing rules", () => {
   it("parks a worker that connects before anyone waits for it", async () => {
     const { listener } = await listen("tcp://127.0.0.1:0");
     const worker = await fakeWorker(listener.address, 424_242);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const relay = await listener.waitForWorker(424_242, 1000);
+    // Time for its handshake to finish first. The listener shows no parked workers, so this is a
+    // pause, not a wait on a condition; the pairing below holds either way, the pause only makes
+    // it the parked path that pairs.
+    await new Promise((resolve) => setTimeout(resolve, scaled(100)));
+    const relay = await listener.waitForWorker(424_242, scaled(1000));
     relay.send(encodePayloadFrame(Buffer.from("c"), Buffer.from("hello")));
     expect(splitPayload(await worker.receive()).body.toString()).toBe("hello");
   });
@@ -158,19 +157,19 @@ describe("SocketRelayListener pairing rules", () => {
   it("drops a parked worker nobody asks for, and reports it", async () => {
     const { listener, errors } = await listen("tcp://127.0.0.1:0", { parkTimeoutMs: 100 });
     const worker = await fakeWorker(listener.address, 515_151);
-    await until(() => errors.length === 1);
+    await eventually(() => errors.length === 1, { what: "the dropped parked worker reported" });
     expect(errors[0]?.message).toContain("pid 515151");
     expect(errors[0]?.message).toContain("100 ms");
-    await until(() => worker.isClosed);
+    await eventually(() => worker.isClosed, { what: "the parked worker's relay closed" });
   });
 
   it("rejects a second connection claiming the pid of a parked one", async () => {
     const { listener, errors } = await listen("tcp://127.0.0.1:0");
     await fakeWorker(listener.address, 777);
     const second = await fakeWorker(listener.address, 777);
-    await until(() => errors.length === 1);
+    await eventually(() => errors.length === 1, { what: "the second connection reported" });
     expect(errors[0]?.message).toContain("second connection");
-    await until(() => second.isClosed);
+    await eventually(() => second.isClosed, { what: "the second connection's relay closed" });
   });
 
   it("times out a wait, naming the pid and the timeout", async () => {
