@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PoolError } from "../../src/pool/errors.js";
 import { WorkerPool } from "../../src/pool/worker-pool.js";
+import { eventually } from "../fixtures/eventually.js";
+import { FakeClock } from "./fake-clock.js";
 import {
   captureLogs,
   event,
@@ -12,10 +14,9 @@ import {
   ms,
   NODE,
   parseReply,
-  sleep,
   startPool,
-  waitFor,
   WORKER,
+  type LogCapture,
 } from "./helpers.js";
 
 let pool: WorkerPool | undefined;
@@ -36,15 +37,57 @@ async function startFailure(promise: Promise<unknown>): Promise<PoolError> {
   return err as PoolError;
 }
 
+type LogRecord = LogCapture["records"][number];
+
+/** The pool's "failed start" records so far, oldest first. */
+function startFailures(logs: LogCapture): LogRecord[] {
+  return logs.records.filter((r) => r.level === 50 && String(r.msg).includes("failed start"));
+}
+
+/**
+ * Drives the respawn backoff on `clock` through `budgetMs` of the pool's time, from the first
+ * failed start on: after each failure, nothing new starts until its delay (`retryInMs`) is over,
+ * and one attempt starts the moment it is; then waits for that attempt to fail too. `survivors`
+ * workers keep running throughout; `between` runs after each failure (events on them, say).
+ * Returns every failure seen; the next attempt is then pending, due in the last one's delay.
+ */
+async function driveBackoff(
+  pool: WorkerPool,
+  clock: FakeClock,
+  logs: LogCapture,
+  budgetMs: number,
+  { survivors = 0, between }: { survivors?: number; between?: () => Promise<void> } = {},
+): Promise<LogRecord[]> {
+  await eventually(() => startFailures(logs).length > 0, { what: "the first failed start" });
+  let elapsed = 0;
+  for (;;) {
+    const seen = startFailures(logs);
+    await between?.();
+    expect(pool.state().workers).toHaveLength(survivors);
+    const delay = seen.at(-1)!.retryInMs as number;
+    if (elapsed + delay > budgetMs) return seen;
+    clock.advance(delay - 1);
+    expect(pool.state().workers).toHaveLength(survivors);
+    clock.advance(1);
+    elapsed += delay;
+    expect(pool.state().workers).toHaveLength(survivors + 1);
+    await eventually(() => startFailures(logs).length === seen.length + 1, {
+      what: `failed start ${seen.length + 1}`,
+    });
+  }
+}
+
 describe("starting workers", () => {
   it("a command that does not exist: one clear SPAWN_FAILED naming the command", async () => {
     const logs = captureLogs();
+    const clock = new FakeClock();
     const started = Date.now();
     const err = await startFailure(
       WorkerPool.start({
         command: ["/no/such/worker-binary", "--serve"],
         pool: { num_workers: 2 },
         logger: logs.logger,
+        clock,
       }),
     );
     expect(err.code).toBe("SPAWN_FAILED");
@@ -52,8 +95,8 @@ describe("starting workers", () => {
     expect(err.message).toContain('"/no/such/worker-binary --serve"');
     expect(err.message).toContain("ENOENT");
     expect(Date.now() - started).toBeLessThan(2_000);
-    // No retry loop behind the failed start.
-    await sleep(300);
+    // No retry loop behind the failed start: nothing is scheduled, nothing failed again.
+    expect(clock.pending()).toEqual([]);
     expect(logs.records.filter((r) => r.level >= 50)).toEqual([]);
   });
 
@@ -98,12 +141,14 @@ describe("starting workers", () => {
     const modeFile = join(dir, "start-mode");
     writeFileSync(modeFile, "normal");
     const logs = captureLogs();
+    const clock = new FakeClock();
     pool = await startPool(
       { num_workers: 1, allocate_timeout: ms(1_000) },
       {
         workerEnv: { WORKER_START_FILE: modeFile },
         logger: logs.logger,
         respawnBackoff: { initialMs: 50, maxMs: 400 },
+        clock,
       },
     );
     // It served an event, so its death is not a failed start; its replacements' are.
@@ -111,21 +156,24 @@ describe("starting workers", () => {
 
     writeFileSync(modeFile, "exit");
     process.kill(first, "SIGKILL");
-    await sleep(1_500);
-    const failures = logs.records.filter((r) => r.level === 50 && String(r.msg).includes("failed start"));
+    // 1.5 s of the pool's time.
+    const failures = await driveBackoff(pool, clock, logs, 1_500);
     // 50, 100, 200, 400, 400 ... ms: a handful of attempts in 1.5 s, not hundreds.
     expect(failures.length).toBeGreaterThanOrEqual(3);
     expect(failures.length).toBeLessThanOrEqual(8);
     const delays = failures.map((r) => r.retryInMs as number);
     expect(delays.slice(0, 4)).toEqual([50, 100, 200, 400]);
     expect(Math.max(...delays)).toBe(400);
+    // Attempts at 0, 50, 150, 350, 750 and 1150 ms; the next is due at 1550.
+    expect(delays).toEqual([50, 100, 200, 400, 400, 400]);
     expect(failures[0]?.msg).toContain("exited with code 3 before the pid handshake");
     expect(failures[0]?.msg).toContain(`"${NODE} ${WORKER}"`);
 
     // Events wait for a worker meanwhile; once the command works again, the pool heals.
     writeFileSync(modeFile, "normal");
-    const reply = await pool.exec(event("echo"));
-    expect(parseReply(reply).body).toBe("echo");
+    const reply = pool.exec(event("echo"));
+    clock.advance(delays.at(-1)!);
+    expect(parseReply(await reply).body).toBe("echo");
   });
 
   it.each([
@@ -141,23 +189,28 @@ describe("starting workers", () => {
     const modeFile = join(dir, "start-mode");
     writeFileSync(modeFile, "normal");
     const logs = captureLogs();
+    const clock = new FakeClock();
     pool = await startPool(
       { num_workers: 1 },
       {
         workerEnv: { WORKER_START_FILE: modeFile },
         logger: logs.logger,
         respawnBackoff: { initialMs: 100, maxMs: 800 },
+        clock,
       },
     );
     writeFileSync(modeFile, mode);
     process.kill((await pool.exec(event("echo"))).pid, "SIGKILL");
-    await sleep(1_200);
-    const failures = logs.records.filter((r) => r.level === 50 && String(r.msg).includes("failed start"));
+    // 1.2 s of the pool's time: attempts at 0, 100, 300 and 700 ms.
+    const failures = await driveBackoff(pool, clock, logs, 1_200);
     expect(failures.length).toBeGreaterThanOrEqual(2);
     expect(failures.length).toBeLessThanOrEqual(6);
+    expect(failures.map((r) => r.retryInMs)).toEqual([100, 200, 400, 800]);
     expect(failures[0]?.msg).toContain(message);
     writeFileSync(modeFile, "normal");
-    await expect(pool.exec(event("echo"))).resolves.toBeDefined();
+    const reply = pool.exec(event("echo"));
+    clock.advance(800);
+    await expect(reply).resolves.toBeDefined();
   });
 
   it("old workers serving events do not reset the backoff while new ones fail to start", async () => {
@@ -165,27 +218,40 @@ describe("starting workers", () => {
     const modeFile = join(dir, "start-mode");
     writeFileSync(modeFile, "normal");
     const logs = captureLogs();
+    const clock = new FakeClock();
     pool = await startPool(
       { num_workers: 2 },
       {
         workerEnv: { WORKER_START_FILE: modeFile },
         logger: logs.logger,
         respawnBackoff: { initialMs: 100, maxMs: 3_200 },
+        clock,
       },
     );
+    // The workers have been serving a while when the deploy breaks.
+    clock.advance(1_000);
     // A broken deploy: new workers cannot start, the surviving one keeps serving.
     writeFileSync(modeFile, "exit");
-    const [victim] = livePids(pool) as [number];
+    const [victim, survivor] = livePids(pool) as [number, number];
     process.kill(victim, "SIGKILL");
-    await waitFor(() => !livePids(pool!).includes(victim), 2_000, "the killed worker gone from the pool");
-    const until = Date.now() + 1_600;
-    while (Date.now() < until) await pool.exec(event("sleep:10"));
-    const failures = logs.records.filter((r) => r.level === 50 && String(r.msg).includes("failed start"));
+    await eventually(() => !livePids(pool!).includes(victim), {
+      timeout: 2_000,
+      what: "the killed worker gone from the pool",
+    });
+    // 1.6 s of the pool's time, the survivor serving events after every failure.
+    const failures = await driveBackoff(pool, clock, logs, 1_600, {
+      survivors: 1,
+      between: async () => {
+        for (let i = 0; i < 3; i++) expect((await pool!.exec(event("sleep:10"))).pid).toBe(survivor);
+      },
+    });
     // 100, 200, 400, 800 ms: about 4 in 1.6 s; each event resetting it would make it ~15.
     expect(failures.length).toBeGreaterThanOrEqual(2);
     expect(failures.length).toBeLessThanOrEqual(6);
+    expect(failures.map((r) => r.retryInMs)).toEqual([100, 200, 400, 800, 1_600]);
     writeFileSync(modeFile, "normal");
-    await waitFor(() => livePids(pool!).length === 2, 5_000, "the pool healed");
+    clock.advance(1_600);
+    await eventually(() => livePids(pool!).length === 2, { what: "the pool healed" });
   });
 
   it("a slow start within allocate_timeout is fine", async () => {
@@ -204,7 +270,7 @@ describe("debug mode", () => {
     const pids: number[] = [];
     for (let i = 0; i < 3; i++) pids.push((await pool.exec(event("echo"))).pid);
     expect(new Set(pids).size).toBe(3);
-    await waitFor(() => pids.every((pid) => !isAlive(pid)), 3_000, "debug workers to exit");
+    await eventually(() => pids.every((pid) => !isAlive(pid)), { timeout: 3_000, what: "debug workers to exit" });
     const parallel = await Promise.all([pool.exec(event("sleep:100")), pool.exec(event("sleep:100"))]);
     expect(parallel[0].pid).not.toBe(parallel[1].pid);
   });
