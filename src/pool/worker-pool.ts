@@ -59,8 +59,9 @@ export interface WorkerPoolOptions {
 const MAX_RUNTIME_WORKERS = 2048;
 // RoadRunner waits 10 s for a worker to exit after the stop command (hard-coded there).
 const STOP_TIMEOUT_CAP_MS = 10_000;
-// A worker that exits by itself this soon after its handshake, before serving any event, counts
-// as a failed start (it would otherwise be replaced in a tight loop).
+// A worker that exits by itself this soon after its handshake, before answering any event (idle,
+// or during its very first one), counts as a failed start: it would otherwise be replaced in a
+// tight loop.
 const EARLY_EXIT_MS = 1_000;
 // Times an event may be handed to a worker that asks to stop instead of answering.
 const MAX_RERUNS = 10;
@@ -273,11 +274,12 @@ export class WorkerPool implements EventPool {
     if (to === WorkerStatus.STOPPED) this.#workers.delete(worker);
     if (this.#phase !== "running" || this.#opts.debug) return;
     const diedByItself = worker.stopReason === undefined;
-    // Dead, or killed for breaking the protocol (a PHP notice on stdout, say), before serving
-    // anything: as good as failing to start, so its replacement waits for the backoff.
+    // Dead, or killed for breaking the protocol (a PHP notice on stdout, say), before answering
+    // anything, idle or during its first event (it cannot read them): as good as failing to
+    // start, so its replacement waits for the backoff.
     const failedEarly =
       (diedByItself || worker.misbehaved) &&
-      worker.numExecs === 0 &&
+      worker.numReplies === 0 &&
       this.#clock.now() - worker.readyAt < EARLY_EXIT_MS;
     if (to === WorkerStatus.STOPPING) {
       // Replaced at once when the pool asked it to go; otherwise wait for its exit to know
@@ -292,10 +294,8 @@ export class WorkerPool implements EventPool {
       );
     } else if (failedEarly) {
       const what = diedByItself ? worker.exitDescription : `was killed because ${worker.stopReason}`;
-      this.#startFailed(
-        worker,
-        `worker command "${this.#commandText}" (pid ${worker.pid}) ${what} right after its pid handshake`,
-      );
+      const when = worker.numExecs === 0 ? "right after its pid handshake" : "during its first event";
+      this.#startFailed(worker, `worker command "${this.#commandText}" (pid ${worker.pid}) ${what} ${when}`);
     } else {
       if (diedByItself) {
         this.#log.warn(

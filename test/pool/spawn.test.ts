@@ -9,6 +9,7 @@ import { FakeClock } from "./fake-clock.js";
 import {
   captureLogs,
   event,
+  failure,
   isAlive,
   livePids,
   ms,
@@ -211,6 +212,35 @@ describe("starting workers", () => {
     const reply = pool.exec(event("echo"));
     clock.advance(800);
     await expect(reply).resolves.toBeDefined();
+  });
+
+  it("a worker that dies during its very first event counts as a failed start (no crash loop at full speed)", async () => {
+    const logs = captureLogs();
+    const clock = new FakeClock();
+    pool = await startPool(
+      { num_workers: 1 },
+      { logger: logs.logger, respawnBackoff: { initialMs: 100, maxMs: 800 }, clock },
+    );
+    // A worker that cannot read its events: each one dies on the first it is given.
+    for (const [i, delay] of [100, 200, 400].entries()) {
+      await eventually(() => livePids(pool!).length === 1, { what: `worker ${i + 1} ready` });
+      const err = await failure(pool.exec(event("exit")));
+      expect(err.code).toBe("WORKER_DIED");
+      // Reported with the worker's exit, before the event failed.
+      const failures = startFailures(logs);
+      expect(failures).toHaveLength(i + 1);
+      expect(failures[i]?.retryInMs).toBe(delay);
+      expect(failures[i]?.msg).toContain(`(pid ${err.pid}) exited with code 1 during its first event`);
+      // Its replacement waits for the backoff.
+      expect(pool.state().workers).toEqual([]);
+      clock.advance(delay - 1);
+      expect(pool.state().workers).toEqual([]);
+      clock.advance(1);
+      expect(pool.state().workers).toHaveLength(1);
+    }
+    // A worker that does serve its first event is not a failed start.
+    await expect(pool.exec(event("echo"))).resolves.toBeDefined();
+    expect(startFailures(logs)).toHaveLength(3);
   });
 
   it("old workers serving events do not reset the backoff while new ones fail to start", async () => {
