@@ -1,5 +1,5 @@
 /**
- * Review: the Python worker's frame reader refuses a header that announces more than 256 MiB
+ * The Python worker's frame reader refuses a header that announces more than 256 MiB
  * (rr-tcp's limit) at once, as the TypeScript reader does, instead of waiting for and holding up
  * to 4 GiB. (The Go reader's check is in examples/go/goridge/frame_test.go, run by go.test.ts.)
  */
@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PYTHON, pythonEnv, REPO_ROOT, requirePython } from "./toolchain.js";
 
-describe("python goridge payload limit (review)", () => {
+describe("python goridge payload limit", () => {
   it("read_frame fails on a 4 GiB header before reading any payload", () => {
     requirePython();
     const script = [

@@ -1,5 +1,5 @@
 /**
- * Review: broken configs give one clear error per problem, naming what was wrong.
+ * Broken configs give one clear error per problem, naming what was wrong.
  */
 import { describe, expect, it } from "vitest";
 import { ConfigError, formatIssue, parseConfig } from "../../src/config/index.js";
@@ -16,7 +16,7 @@ function problems(text: string, env: Record<string, string> = {}): string[] {
 
 const servers = 'tcp:\n  servers:\n    main: { addr: "127.0.0.1:7000" }\n';
 
-describe("broken configs (review)", () => {
+describe("broken configs", () => {
   it("a server.relay the pool could not open is refused by the loader, with the parser's reason", () => {
     const relay = (value: string) => problems(`server: { command: node w.js, relay: "${value}" }\n${servers}`);
     expect(relay("tcp://nohostport")).toEqual([
@@ -73,7 +73,7 @@ describe("broken configs (review)", () => {
   });
 });
 
-describe("durations written as bare integers (review)", () => {
+describe("durations written as bare integers", () => {
   it("under a millisecond, a bare integer (nanoseconds) gets a warning suggesting a unit", () => {
     const { config, warnings } = parseConfig(
       `server: { command: node w.js }\n${servers}  pool:\n    allocate_timeout: 60\n    destroy_timeout: 1500000000\n`,

@@ -1,5 +1,5 @@
 /**
- * Review: `rr-tcp serve` on a config whose worker command cannot work exits 1 at once with one
+ * `rr-tcp serve` on a config whose worker command cannot work exits 1 at once with one
  * error line that names the command and what happened, each fact said once.
  */
 import { spawn } from "node:child_process";
@@ -21,7 +21,7 @@ interface Run {
 
 /** `rr-tcp serve -c` on `command` (a YAML flow list); resolves when it exits (15 s at most, scaled). */
 async function serveWith(command: string): Promise<Run> {
-  const dir = mkdtempSync(join(tmpdir(), "rr-tcp-review-"));
+  const dir = mkdtempSync(join(tmpdir(), "rr-tcp-cli-"));
   try {
     const file = join(dir, ".rr.yaml");
     writeFileSync(
@@ -63,7 +63,7 @@ function oneError(run: Run, ...facts: string[]): Record<string, unknown> {
   return line;
 }
 
-describe("rr-tcp serve with a worker command that cannot work (review)", () => {
+describe("rr-tcp serve with a worker command that cannot work", () => {
   it("a command that does not exist: exit 1, one error naming the command and ENOENT", async () => {
     const run = await serveWith('["/no/such/worker", "--serve"]');
     oneError(run, 'cannot start worker command "/no/such/worker --serve"', "ENOENT");

@@ -1,5 +1,5 @@
 /**
- * Review: hostile workers and hostile clients against the real server, the real pool and real
+ * Hostile workers and hostile clients against the real server, the real pool and real
  * worker processes (test/fixtures/hostile-worker.mjs). Each misbehaviour costs only the
  * connection it happened on, is logged saying what was wrong, and nothing else notices: a
  * bystander connection opened first keeps being served throughout.
@@ -92,7 +92,7 @@ afterAll(async () => {
   await service?.stop();
 });
 
-describe("a worker that writes a bad frame (review)", () => {
+describe("a worker that writes a bad frame", () => {
   it.each([
     [
       "text on stdout instead of a frame",
@@ -179,7 +179,7 @@ async function flood(socket: Socket, total: number, stop: () => boolean): Promis
   return written;
 }
 
-describe("hostile clients (review)", () => {
+describe("hostile clients", () => {
   it("100 MB without a delimiter: FIN once max_message_size (1 MiB) is reached, the log says why", async () => {
     const tooLargeBefore = service.server.counters().main!.closed.MESSAGE_TOO_LARGE ?? 0;
     const client = await openClient(port);

@@ -1,5 +1,5 @@
 /**
- * Review: a unix socket another running server listens on is never taken over (it used to be
+ * A unix socket another running server listens on is never taken over (it used to be
  * unlinked and listened on again, cutting the first server off without a word); a stale one left
  * by a process that died is still replaced. For the TCP server's listeners and goridge's relay
  * listener alike.
@@ -60,7 +60,7 @@ async function staleSocket(path: string): Promise<void> {
   expect(statSync(path).isSocket()).toBe(true);
 }
 
-describe("unix socket files (review)", () => {
+describe("unix socket files", () => {
   it("TcpServer: a second server on a live socket fails with EADDRINUSE; the first keeps serving", async () => {
     const path = socketPath();
     const first = await server(`unix://${path}`);
