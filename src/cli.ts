@@ -4,6 +4,7 @@
  *
  *   rr-tcp serve [-c .rr.yaml] [--log-level debug|info|warn|error]
  *   rr-tcp validate -c .rr.yaml
+ *   rr-tcp --version           rr-tcp 1.0.0 (schema rr.tcp.v1 1.0.0): the package and the schema it speaks
  *
  * Without `-c`, `serve` runs the built-in default (server `main` on 127.0.0.1:7000, two echo
  * workers); `npm start` runs exactly that. Logs are pino JSON lines on stderr: stdout stays free
@@ -27,6 +28,7 @@ import {
 import { LOG_LEVELS } from "./config/schema.js";
 import { errorCode, errorMessage } from "./errors.js";
 import { WorkerPool } from "./pool/index.js";
+import { SCHEMA_PACKAGE, SCHEMA_VERSION } from "./protocol/index.js";
 import { Service } from "./service/service.js";
 import { exitOnSignals } from "./service/signals.js";
 
@@ -92,7 +94,8 @@ const program = new Command("rr-tcp")
   .description(
     "RoadRunner-compatible TCP application server: client connections become CONNECTED / DATA / CLOSE events for worker processes",
   )
-  .version(version(), "-v, --version")
+  // The package's version and the schema's: rr-tcp 1.0.0 (schema rr.tcp.v1 1.0.0).
+  .version(`rr-tcp ${version()} (schema ${SCHEMA_PACKAGE} ${SCHEMA_VERSION})`, "-v, --version")
   .showHelpAfterError();
 
 program

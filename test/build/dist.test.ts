@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeControlFrame, encodePayloadFrame, parseControl, splitPayload } from "../../src/goridge/index.js";
-import { jsonContextCodec } from "../../src/protocol/index.js";
+import { jsonContextCodec, SCHEMA_PACKAGE, SCHEMA_VERSION } from "../../src/protocol/index.js";
 import { RequestContext, TcpEvent } from "../../gen/ts/rr/tcp/v1/tcp.js";
 import { binLauncher } from "../../scripts/write-bin.js";
 import { scaled } from "../fixtures/eventually.js";
@@ -22,6 +22,8 @@ const pkg = JSON.parse(
   bin: Record<string, string>;
   exports: Record<string, { default: string }>;
 };
+/** What `rr-tcp --version` prints: the package's version and the schema's (docs/releases.md). */
+const versionLine = `rr-tcp ${pkg.version} (schema ${SCHEMA_PACKAGE} ${SCHEMA_VERSION})`;
 
 describe("the built package", () => {
   beforeAll(() => {
@@ -36,7 +38,7 @@ describe("the built package", () => {
 
   it("runs its CLI with plain node", () => {
     const bin = join(root, "dist/src/cli.js");
-    expect(execFileSync(process.execPath, [bin, "--version"], { encoding: "utf8" }).trim()).toBe(pkg.version);
+    expect(execFileSync(process.execPath, [bin, "--version"], { encoding: "utf8" }).trim()).toBe(versionLine);
     const resolved = execFileSync(
       process.execPath,
       [bin, "validate", "-c", join(root, "test/fixtures/roadrunner-tcp.rr.yaml")],
@@ -48,12 +50,12 @@ describe("the built package", () => {
   it("runs as a command through its launcher, which gives node the server's flags", async () => {
     const bin = join(root, pkg.bin["rr-tcp"]!);
     expect(readFileSync(bin, "utf8")).toBe(binLauncher());
-    expect(execFileSync(bin, ["--version"], { encoding: "utf8" }).trim()).toBe(pkg.version);
+    expect(execFileSync(bin, ["--version"], { encoding: "utf8" }).trim()).toBe(versionLine);
     // Through a symlink, as npm links bins into node_modules/.bin.
     const dir = mkdtempSync(join(tmpdir(), "rr-tcp-bin-"));
     try {
       symlinkSync(bin, join(dir, "rr-tcp"));
-      expect(execFileSync(join(dir, "rr-tcp"), ["--version"], { encoding: "utf8" }).trim()).toBe(pkg.version);
+      expect(execFileSync(join(dir, "rr-tcp"), ["--version"], { encoding: "utf8" }).trim()).toBe(versionLine);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import pino from "pino";
 import { loadConfigFile, parseConfig } from "../../src/config/index.js";
 import { WorkerPool } from "../../src/pool/index.js";
+import { SCHEMA_PACKAGE, SCHEMA_VERSION } from "../../src/protocol/index.js";
 import { Service } from "../../src/service/service.js";
 import { DUPLICATE_SIGNAL_WINDOW_MS } from "../../src/service/signals.js";
 import { eventually, scaled, within } from "../fixtures/eventually.js";
@@ -302,9 +303,8 @@ describe("rr-tcp validate, --version, --help", () => {
   it("--version and --help", async () => {
     const version = runCli(["--version"], ROOT);
     expect((await within(version.exited, { timeout: 15_000, what: "exit" })).code).toBe(0);
-    expect(version.stdout().trim()).toBe(
-      (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version,
-    );
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    expect(version.stdout().trim()).toBe(`rr-tcp ${pkg.version} (schema ${SCHEMA_PACKAGE} ${SCHEMA_VERSION})`);
     const help = runCli(["serve", "--help"], ROOT);
     expect((await within(help.exited, { timeout: 15_000, what: "exit" })).code).toBe(0);
     expect(help.stdout()).toMatch(/-c, --config <file>/);

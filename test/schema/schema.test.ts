@@ -4,7 +4,7 @@
  * CHANGELOG.md carry the version the index says.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SCHEMA_PACKAGE, SCHEMA_VERSION } from "../../src/protocol/index.js";
@@ -47,6 +47,25 @@ describe("published schema", () => {
   it("is what the code speaks: the newest release of the newest major", () => {
     expect(SCHEMA_PACKAGE).toBe(newestMajor(index)!.package);
     expect(SCHEMA_VERSION).toBe(newestRelease(index, SCHEMA_PACKAGE)!.version);
+  });
+
+  it("names the npm version: package MAJOR.MINOR is the schema's MAJOR.MINOR", () => {
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+    const [major, minor] = parseVersion(SCHEMA_VERSION)!;
+    expect(parseVersion(pkg.version), pkg.version).toBeDefined();
+    expect(pkg.version.split(".").slice(0, 2).join("."), `package ${pkg.version}, schema ${SCHEMA_VERSION}`).toBe(
+      `${major}.${minor}`,
+    );
+    const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as { version: string };
+    expect(lock.version).toBe(pkg.version);
+  });
+
+  it("is in CHANGELOG.md: the package version and every schema release", () => {
+    const changelog = readFileSync(join(root, "CHANGELOG.md"), "utf8");
+    const headings = changelog.split("\n").filter((line) => line.startsWith("## "));
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+    expect(headings).toContain(`## rr-tcp ${pkg.version} (schema ${SCHEMA_PACKAGE} ${SCHEMA_VERSION})`);
+    for (const release of index.releases) expect(headings).toContain(`## Schema ${release.package} ${release.version}`);
   });
 
   it("passes buf lint", () => {
