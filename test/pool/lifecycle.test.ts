@@ -2,15 +2,27 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { WorkerStatus } from "../../gen/ts/rr/tcp/v1/control.js";
 import { PoolError } from "../../src/pool/errors.js";
 import type { WorkerPool } from "../../src/pool/worker-pool.js";
-import { captureLogs, event, isAlive, livePids, ms, parseReply, sleep, startPool, waitFor } from "./helpers.js";
+import { eventually } from "../fixtures/eventually.js";
+import { captureLogs, event, isAlive, livePids, ms, parseReply, startPool } from "./helpers.js";
 
 let pool: WorkerPool | undefined;
 afterEach(async () => {
   await pool?.destroy();
   pool = undefined;
 });
+
+/** The statuses of the pool's workers, in start order. */
+const statuses = (p: WorkerPool): WorkerStatus[] => p.state().workers.map((w) => w.status);
+
+/**
+ * True when the pool has exactly `n` workers and each is READY or WORKING: none starting, none
+ * on its way out. The pool starts workers only as others start, stop or exit (or after a
+ * backoff, which no test here triggers), so from then on its size holds.
+ */
+const settledAt = (p: WorkerPool, n: number): boolean => p.state().workers.length === n && livePids(p).length === n;
 
 describe("destroy", () => {
   it("stops every worker with the stop command and leaves no child process behind", async () => {
@@ -44,7 +56,9 @@ describe("destroy", () => {
     pool = await startPool({ num_workers: 1 });
     const running = pool.exec(event("sleep:300"));
     const waiting = pool.exec(event("echo"));
-    await sleep(20);
+    // One event with the worker, one waiting for it.
+    expect(statuses(pool)).toEqual([WorkerStatus.WORKING]);
+    expect(pool.state().queued).toBe(1);
     const destroyed = pool.destroy();
     await expect(waiting).rejects.toMatchObject({ code: "POOL_CLOSED" });
     await expect(pool.exec(event("echo"))).rejects.toMatchObject({ code: "POOL_CLOSED" });
@@ -58,7 +72,7 @@ describe("destroy", () => {
     pool = await startPool({ num_workers: 1, destroy_timeout: ms(300) });
     const [pid] = livePids(pool) as [number];
     const hanging = pool.exec(event("hang")).catch((e: unknown) => e);
-    await sleep(20);
+    expect(statuses(pool)).toEqual([WorkerStatus.WORKING]);
     await pool.destroy();
     const err = await hanging;
     expect(err).toBeInstanceOf(PoolError);
@@ -67,9 +81,22 @@ describe("destroy", () => {
   });
 
   it("is idempotent", async () => {
-    pool = await startPool({ num_workers: 1 });
-    await Promise.all([pool.destroy(), pool.destroy()]);
-    await pool.destroy();
+    const logs = captureLogs();
+    pool = await startPool({ num_workers: 2 }, { logger: logs.logger });
+    const pids = livePids(pool);
+    // Calls while a destroy runs share it; a call after it is done resolves at once.
+    const first = pool.destroy();
+    const second = pool.destroy();
+    expect(second).toBe(first);
+    await Promise.all([first, second]);
+    await expect(pool.destroy()).resolves.toBeUndefined();
+    expect(pool.destroy()).toBe(first);
+    // One destroy happened: every worker gone, once, without a warning.
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    expect(pool.state().workers).toEqual([]);
+    expect(logs.records.filter((r) => r.msg === "worker pool destroyed")).toHaveLength(1);
+    expect(logs.records.filter((r) => r.level >= 40)).toEqual([]);
+    await expect(pool.exec(event("echo"))).rejects.toMatchObject({ code: "POOL_CLOSED" });
   });
 });
 
@@ -91,10 +118,10 @@ describe("reset", () => {
         }
       }),
     );
-    await sleep(100);
+    await eventually(() => old.every((pid) => seen.has(pid)), { what: "the old workers serving the load" });
     await pool.reset();
     const fresh = livePids(pool);
-    await sleep(100);
+    await eventually(() => fresh.every((pid) => seen.has(pid)), { what: "the new workers serving the load" });
     stop = true;
     await load;
     expect(failures).toEqual([]);
@@ -125,9 +152,9 @@ describe("addWorker / removeWorker", () => {
     await pool.addWorker();
     expect(livePids(pool)).toHaveLength(3);
     await pool.removeWorker();
-    await waitFor(() => pool!.state().workers.length === 2, 2_000, "a worker to be removed");
-    // The pool does not replace a removed worker.
-    await sleep(200);
+    // Gone once removeWorker resolves; and the pool does not replace a removed worker (a
+    // replacement would be starting by now).
+    expect(pool.state().workers).toHaveLength(2);
     expect(livePids(pool)).toHaveLength(2);
     const replies = await Promise.all(Array.from({ length: 4 }, () => pool!.exec(event("sleep:30"))));
     expect(new Set(replies.map((r) => r.pid)).size).toBe(2);
@@ -143,8 +170,7 @@ describe("addWorker / removeWorker during a reset", () => {
     const reset = pool.reset();
     await pool[method]();
     await reset;
-    await waitFor(() => livePids(pool!).length === to, 3_000, `${to} workers`);
-    await sleep(300);
+    await eventually(() => settledAt(pool!, to), { timeout: 3_000, what: `${to} workers, none starting or stopping` });
     expect(livePids(pool)).toHaveLength(to);
     expect(pool.state().workers).toHaveLength(to);
   });
@@ -159,7 +185,7 @@ describe("a worker that exits by itself", () => {
     await expect(pool.exec(event("exit"))).rejects.toMatchObject({ code: "WORKER_DIED", pid: reply.pid });
     // Dead, or a zombie waiting for init to reap it.
     const dead = (pid: number) => !isAlive(pid) || /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-    await waitFor(() => dead(grandchild), 5_000);
+    await eventually(() => dead(grandchild), { what: "the worker's child gone" });
     expect(dead(grandchild)).toBe(true);
   });
 });
