@@ -7,20 +7,34 @@
  *   npm run gen:bindings -- --check               regenerates the committed languages into a
  *                                                 temporary folder and fails on any difference
  *
- * gen/python and gen/go are committed (COMMITTED_LANGUAGES): the example workers import them and a
- * worker author can copy them without installing buf. gen/php, gen/java and gen/cpp are generated
- * on demand only; each gets a `.gitignore` of `*`, so they never show up as untracked files.
+ * Every language is committed (COMMITTED_LANGUAGES), each folder a package a user installs without
+ * Node, buf or protoc: beside buf's output, the script writes the package's build file from
+ * scripts/bindings/<language>/*.in (pyproject.toml, go.mod, composer.json, a Makefile for Java and
+ * one for C++), with the schema version (SCHEMA_VERSION) as the package's version, and a
+ * .gitignore of the package's build outputs, which the check ignores too.
  *
  * A missing tool skips the languages that need it, with the Debian package that provides it; the
  * other languages are still generated. Exit status: without --lang, non-zero only if nothing could
  * be generated; with --lang, non-zero if any language asked for could not be.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, isAbsolute, join } from "node:path";
+import { delimiter, dirname, isAbsolute, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
+import { SCHEMA_VERSION } from "../src/protocol/schema-version.js";
 import { diffTrees } from "./tree-diff.js";
 
 /** The repository root: this script's parent folder, so the script works from any cwd. */
@@ -30,10 +44,29 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const BINDINGS_TEMPLATE = "buf.gen.bindings.yaml";
 
 /**
- * The languages whose generated code is committed, and so checked by {@link checkBindings}. The
- * example workers in examples/python and examples/go import them.
+ * The languages whose generated code is committed, and so checked by {@link checkBindings}: each
+ * is a package of its own (examples/BINDINGS.md), tested by test/bindings/<language>.test.ts.
  */
-export const COMMITTED_LANGUAGES: readonly string[] = ["python", "go"];
+export const COMMITTED_LANGUAGES: readonly string[] = ["python", "go", "php", "java", "cpp"];
+
+/**
+ * The package files of each language, beside buf's output: every `<name>.in` in
+ * scripts/bindings/<language> becomes gen/<language>/<name>, with the placeholders of
+ * {@link packageFileValues} replaced.
+ */
+export const PACKAGE_TEMPLATES = "scripts/bindings";
+
+/**
+ * What building or installing a package leaves in its folder: listed in its .gitignore, and left
+ * out of the check. A pattern with a leading `/` is a top-level entry, others match an entry at
+ * any depth; `*` matches within one name.
+ */
+export const BUILD_OUTPUTS: Readonly<Record<string, readonly string[]>> = {
+  python: ["/build/", "/dist/", "*.egg-info/", "__pycache__/"],
+  php: ["/vendor/", "/composer.lock"],
+  java: ["/build/"],
+  cpp: ["/build/"],
+};
 
 /**
  * The tool versions the committed bindings were generated with (Debian bookworm). protoc's
@@ -53,6 +86,30 @@ const DEBIAN_PACKAGES: Readonly<Record<string, string>> = {
 
 /** The Go module version of google.golang.org/protobuf that Debian ships (golang-google-protobuf-dev). */
 const GO_PROTOBUF_VERSION = "v1.28.1";
+
+/** The placeholders of the package templates and their values. */
+export function packageFileValues(root = REPO_ROOT): Record<string, string> {
+  return {
+    SCHEMA_VERSION,
+    GO_MODULE: goModulePath(root),
+    GO_PROTOBUF_VERSION,
+  };
+}
+
+/** A .gitignore name pattern (`*` within one name) as a regular expression. */
+function namePattern(name: string): RegExp {
+  const escaped = name.split("*").map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, "\\$&"));
+  return new RegExp(`^${escaped.join("[^/]*")}$`);
+}
+
+/** Whether `relPath` (relative to gen/<language>) is a build output of the language. */
+export function isBuildOutput(language: string, relPath: string): boolean {
+  const parts = relPath.split(sep).join("/").split("/");
+  return (BUILD_OUTPUTS[language] ?? []).some((pattern) => {
+    const re = namePattern(pattern.replace(/^\//, "").replace(/\/$/, ""));
+    return pattern.startsWith("/") ? re.test(parts[0]!) : parts.some((part) => re.test(part));
+  });
+}
 
 /** One plugin entry of a buf v2 template, as far as this script needs to know it. */
 interface PluginEntry {
@@ -186,17 +243,37 @@ function runBuf(root: string, template: Template, plugins: PluginEntry[], outRoo
   }
 }
 
+/** The package files of a language: scripts/bindings/<language>/<name>.in, filled in. */
+function packageFiles(root: string, language: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const dir = join(root, PACKAGE_TEMPLATES, language);
+  if (!existsSync(dir)) return files;
+  const values = packageFileValues(root);
+  for (const entry of readdirSync(dir).sort()) {
+    if (!entry.endsWith(".in")) continue;
+    const text = readFileSync(join(dir, entry), "utf8").replace(/@([A-Z_]+)@/g, (whole, key: string) => {
+      const value = values[key];
+      if (value === undefined)
+        throw new Error(`${PACKAGE_TEMPLATES}/${language}/${entry}: unknown placeholder ${whole}`);
+      return value;
+    });
+    files.set(entry.slice(0, -".in".length), text);
+  }
+  return files;
+}
+
 function writeExtras(root: string, languages: string[], outRoot: string): void {
   for (const language of languages) {
     const dir = join(outRoot, "gen", language);
     mkdirSync(dir, { recursive: true });
-    if (language === "go") {
-      // gen/go is a Go module of its own, so a worker module can require it and point at it with
-      // `replace`; written here because buf's clean removes the folder before each run.
+    // Written after buf, whose clean removes the folder before each run.
+    for (const [name, text] of packageFiles(root, language)) writeFileSync(join(dir, name), text);
+    const outputs = BUILD_OUTPUTS[language] ?? [];
+    if (COMMITTED_LANGUAGES.includes(language) && outputs.length > 0) {
       writeFileSync(
-        join(dir, "go.mod"),
-        `// @generated by \`npm run gen:bindings\` (scripts/gen-bindings.ts) from ${BINDINGS_TEMPLATE}. Do not edit.\n` +
-          `module ${goModulePath(root)}\n\ngo 1.19\n\nrequire google.golang.org/protobuf ${GO_PROTOBUF_VERSION}\n`,
+        join(dir, ".gitignore"),
+        `# What building or installing this package leaves here (examples/BINDINGS.md); generated by\n` +
+          `# \`npm run gen:bindings\`, whose --check ignores these paths too.\n${outputs.join("\n")}\n`,
       );
     }
     if (!COMMITTED_LANGUAGES.includes(language)) {
@@ -266,9 +343,9 @@ export interface CheckResult {
 }
 
 /**
- * Regenerates the committed languages (gen/python, gen/go) into a temporary folder and compares
- * them with the committed files, byte for byte. Missing tools fail the check: it could not
- * verify what it is asked to.
+ * Regenerates the committed languages into a temporary folder and compares them with the
+ * committed files, byte for byte, leaving out build outputs ({@link BUILD_OUTPUTS}). Missing tools
+ * fail the check: it could not verify what it is asked to.
  */
 export function checkBindings(opts: { root?: string } = {}): CheckResult {
   const root = opts.root ?? REPO_ROOT;
@@ -280,7 +357,9 @@ export function checkBindings(opts: { root?: string } = {}): CheckResult {
     );
     for (const language of result.generated)
       problems.push(
-        ...diffTrees(join(root, "gen", language), join(out, "gen", language)).map((p) => p.replace(root + "/", "")),
+        ...diffTrees(join(root, "gen", language), join(out, "gen", language), (path) =>
+          isBuildOutput(language, path),
+        ).map((p) => p.replace(root + "/", "")),
       );
     if (problems.length === 0) return { ok: true, problems };
     if (result.generated.length === 0) return { ok: false, problems };
@@ -288,7 +367,7 @@ export function checkBindings(opts: { root?: string } = {}): CheckResult {
     const hint =
       `committed with ${COMMITTED_WITH.protoc} and ${COMMITTED_WITH["protoc-gen-go"]}; ` +
       `here: ${toolVersion(protoc)} (${protoc}) and ${toolVersion("protoc-gen-go")}. ` +
-      "If the versions match, run `npm run gen:bindings` and commit gen/python and gen/go.";
+      `If the versions match, run \`npm run gen:bindings\` and commit ${COMMITTED_LANGUAGES.map((l) => `gen/${l}`).join(", ")}.`;
     return { ok: false, problems, hint };
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -328,7 +407,7 @@ function main(argv: string[]): number {
   if (args.check) {
     const result = checkBindings();
     if (result.ok) {
-      console.log(`gen:bindings --check: ${COMMITTED_LANGUAGES.map((l) => `gen/${l}`).join(" and ")} match proto/`);
+      console.log(`gen:bindings --check: ${COMMITTED_LANGUAGES.map((l) => `gen/${l}`).join(", ")} match proto/`);
       return 0;
     }
     console.error(

@@ -2,18 +2,26 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
-function listFiles(dir: string, base = dir): string[] {
+function listFiles(dir: string, ignore: (relPath: string) => boolean, base = dir): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((entry) => {
     const path = join(dir, entry);
-    return statSync(path).isDirectory() ? listFiles(path, base) : [relative(base, path)];
+    if (ignore(relative(base, path))) return [];
+    return statSync(path).isDirectory() ? listFiles(path, ignore, base) : [relative(base, path)];
   });
 }
 
-/** The differences between a committed folder and a fresh generation of it, one line each. */
-export function diffTrees(committedDir: string, freshDir: string): string[] {
-  const committed = new Set(listFiles(committedDir));
-  const fresh = new Set(listFiles(freshDir));
+/**
+ * The differences between a committed folder and a fresh generation of it, one line each. Paths
+ * (files or folders, relative to either folder) for which `ignore` is true are left out.
+ */
+export function diffTrees(
+  committedDir: string,
+  freshDir: string,
+  ignore: (relPath: string) => boolean = () => false,
+): string[] {
+  const committed = new Set(listFiles(committedDir, ignore));
+  const fresh = new Set(listFiles(freshDir, ignore));
   const problems: string[] = [];
   for (const file of [...fresh].sort()) {
     if (!committed.has(file)) problems.push(`missing: ${join(committedDir, file)}`);

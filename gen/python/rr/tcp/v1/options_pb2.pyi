@@ -1,4 +1,5 @@
 from google.protobuf import duration_pb2 as _duration_pb2
+from rr.tcp.v1 import option_spec_pb2 as _option_spec_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -48,11 +49,12 @@ class LogsOptions(_message.Message):
     def __init__(self, level: _Optional[str] = ..., mode: _Optional[str] = ...) -> None: ...
 
 class PoolOptions(_message.Message):
-    __slots__ = ["allocate_timeout", "command", "debug", "destroy_timeout", "max_jobs", "max_queue_size", "num_workers", "reset_timeout", "stream_timeout", "supervisor"]
+    __slots__ = ["allocate_timeout", "command", "debug", "destroy_timeout", "max_frame_size", "max_jobs", "max_queue_size", "num_workers", "reset_timeout", "stream_timeout", "supervisor"]
     ALLOCATE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     DEBUG_FIELD_NUMBER: _ClassVar[int]
     DESTROY_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    MAX_FRAME_SIZE_FIELD_NUMBER: _ClassVar[int]
     MAX_JOBS_FIELD_NUMBER: _ClassVar[int]
     MAX_QUEUE_SIZE_FIELD_NUMBER: _ClassVar[int]
     NUM_WORKERS_FIELD_NUMBER: _ClassVar[int]
@@ -63,13 +65,14 @@ class PoolOptions(_message.Message):
     command: _containers.RepeatedScalarFieldContainer[str]
     debug: bool
     destroy_timeout: _duration_pb2.Duration
+    max_frame_size: int
     max_jobs: int
     max_queue_size: int
     num_workers: int
     reset_timeout: _duration_pb2.Duration
     stream_timeout: _duration_pb2.Duration
     supervisor: SupervisorOptions
-    def __init__(self, command: _Optional[_Iterable[str]] = ..., num_workers: _Optional[int] = ..., max_jobs: _Optional[int] = ..., max_queue_size: _Optional[int] = ..., allocate_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., destroy_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., reset_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., debug: bool = ..., supervisor: _Optional[_Union[SupervisorOptions, _Mapping]] = ..., stream_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, command: _Optional[_Iterable[str]] = ..., num_workers: _Optional[int] = ..., max_jobs: _Optional[int] = ..., max_queue_size: _Optional[int] = ..., allocate_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., destroy_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., reset_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., debug: bool = ..., supervisor: _Optional[_Union[SupervisorOptions, _Mapping]] = ..., stream_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_frame_size: _Optional[int] = ...) -> None: ...
 
 class RpcOptions(_message.Message):
     __slots__ = ["listen"]
@@ -136,7 +139,7 @@ class TcpOptions(_message.Message):
     def __init__(self, servers: _Optional[_Mapping[str, TcpServerOptions]] = ..., read_buf_size: _Optional[int] = ..., pool: _Optional[_Union[PoolOptions, _Mapping]] = ..., context_codec: _Optional[_Union[ContextCodec, str]] = ..., max_buffered_bytes: _Optional[int] = ...) -> None: ...
 
 class TcpServerOptions(_message.Message):
-    __slots__ = ["addr", "delimiter", "framing", "idle_timeout", "length_bytes", "max_connections", "max_message_size", "routing"]
+    __slots__ = ["addr", "delimiter", "framing", "idle_timeout", "length_bytes", "max_connections", "max_message_size", "read_buf_size", "routing"]
     ADDR_FIELD_NUMBER: _ClassVar[int]
     DELIMITER_FIELD_NUMBER: _ClassVar[int]
     FRAMING_FIELD_NUMBER: _ClassVar[int]
@@ -144,6 +147,7 @@ class TcpServerOptions(_message.Message):
     LENGTH_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    READ_BUF_SIZE_FIELD_NUMBER: _ClassVar[int]
     ROUTING_FIELD_NUMBER: _ClassVar[int]
     addr: str
     delimiter: str
@@ -152,8 +156,9 @@ class TcpServerOptions(_message.Message):
     length_bytes: int
     max_connections: int
     max_message_size: int
+    read_buf_size: int
     routing: Routing
-    def __init__(self, addr: _Optional[str] = ..., delimiter: _Optional[str] = ..., framing: _Optional[_Union[Framing, str]] = ..., length_bytes: _Optional[int] = ..., routing: _Optional[_Union[Routing, str]] = ..., max_message_size: _Optional[int] = ..., max_connections: _Optional[int] = ..., idle_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, addr: _Optional[str] = ..., delimiter: _Optional[str] = ..., framing: _Optional[_Union[Framing, str]] = ..., length_bytes: _Optional[int] = ..., routing: _Optional[_Union[Routing, str]] = ..., max_message_size: _Optional[int] = ..., max_connections: _Optional[int] = ..., idle_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., read_buf_size: _Optional[int] = ...) -> None: ...
 
 class Framing(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
