@@ -26,17 +26,29 @@ export function pythonEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv
   return { ...process.env, PYTHONDONTWRITEBYTECODE: "1", ...extra };
 }
 
-/** The environment for Go: offline, module mode, a cache that works without $HOME. */
+/** The checkout's Go workspace: gen/go, examples/go and test/bindings/go, offline on Debian. */
+export const GO_WORK = join(REPO_ROOT, "go.work");
+
+/** The environment for Go: offline, the checkout's workspace, a cache that works without $HOME. */
 export function goEnv(): NodeJS.ProcessEnv {
   return {
     ...process.env,
     GOPROXY: "off",
-    GOFLAGS: "-mod=mod",
+    GOWORK: GO_WORK,
+    // A workspace allows no -mod=mod; none from the caller's environment either.
+    GOFLAGS: "",
     GOCACHE: process.env.GOCACHE ?? join(tmpdir(), "rr-tcp-go-cache"),
     // Unused with every dependency replaced by a local folder, but go refuses to run without it.
     GOPATH: process.env.GOPATH ?? join(tmpdir(), "rr-tcp-gopath"),
   };
 }
+
+/** Debian's Go module sources that go.work points at, and the package of each. */
+const DEBIAN_GO_MODULES: readonly [string, string][] = [
+  ["google.golang.org/protobuf", "golang-google-protobuf-dev"],
+  ["github.com/golang/protobuf", "golang-github-golang-protobuf-1-5-dev"],
+  ["github.com/google/go-cmp", "golang-github-google-go-cmp-dev"],
+];
 
 let pythonChecked = false;
 
@@ -66,9 +78,11 @@ export function requireGo(): void {
       `go is needed for the Go worker: apt-get install golang-go golang-google-protobuf-dev: ${result.error?.message ?? result.stderr.trim()}`,
     );
   }
-  if (!existsSync("/usr/share/gocode/src/google.golang.org/protobuf/go.mod")) {
+  const absent = DEBIAN_GO_MODULES.filter(([module]) => !existsSync(`/usr/share/gocode/src/${module}/go.mod`));
+  if (absent.length > 0) {
     throw new Error(
-      "Go's protobuf runtime is needed in /usr/share/gocode (examples/go/go.mod points there): apt-get install golang-google-protobuf-dev",
+      `Go modules from Debian are needed in /usr/share/gocode (go.work points there): ` +
+        `apt-get install ${absent.map(([, pkg]) => pkg).join(" ")}`,
     );
   }
   goChecked = true;
@@ -98,7 +112,7 @@ export function buildGo(): GoPrograms {
   requireGo();
   const hash = createHash("sha256");
   hash.update(execFileSync("go", ["version"], { encoding: "utf8" }));
-  for (const file of [EXAMPLES_GO, XLANG_GO, join(REPO_ROOT, "gen/go")].flatMap(goSources).sort()) {
+  for (const file of [EXAMPLES_GO, XLANG_GO, join(REPO_ROOT, "gen/go")].flatMap(goSources).concat(GO_WORK).sort()) {
     hash.update(relative(REPO_ROOT, file)).update(readFileSync(file));
   }
   const dir = join(tmpdir(), `rr-tcp-go-bin-${hash.digest("hex").slice(0, 16)}`);
