@@ -2,8 +2,9 @@
 
 Standard library only for RoadRunner's JSON context (frame flags 0x00). A server configured with
 `tcp.context_codec: proto` sends the context as protobuf rr.tcp.v1.RequestContext (flag 0x80);
-decoding that needs the generated bindings in gen/python and Debian's python3-protobuf, which are
-imported the first time such a frame arrives, so JSON-only workers never need them.
+decoding that needs the generated bindings (the package rr-tcp-proto in gen/python) and Debian's
+python3-protobuf, which are imported the first time such a frame arrives, so JSON-only workers never
+need them.
 
     from rr_tcp_worker import TcpWorker, WRITE
     TcpWorker.from_env().serve(lambda request: (WRITE, request.body))
@@ -36,7 +37,8 @@ VERBS = (WRITE, WRITECLOSE, CONTINUE, CLOSE)
 # The context keys in RoadRunner's order (the fields of rr.tcp.v1.RequestContext).
 CONTEXT_KEYS = ("remote_addr", "server", "uuid", "event")
 
-# Where the generated bindings are in this repository; RR_TCP_GEN_PYTHON points elsewhere.
+# Where the generated bindings are in this repository, for when rr-tcp-proto is not installed;
+# RR_TCP_GEN_PYTHON points elsewhere.
 DEFAULT_GEN_PYTHON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "gen", "python")
 
 
@@ -80,19 +82,29 @@ _tcp_pb2: Any = None
 
 
 def bindings() -> Any:
-    """The generated module rr.tcp.v1.tcp_pb2, imported on first use."""
+    """The generated module rr.tcp.v1.tcp_pb2, imported on first use.
+
+    From RR_TCP_GEN_PYTHON when it is set; else from the installed package rr-tcp-proto
+    (`pip install ./gen/python`), or PYTHONPATH; else from this checkout's gen/python.
+    """
     global _tcp_pb2
     if _tcp_pb2 is None:
-        gen = os.environ.get("RR_TCP_GEN_PYTHON") or DEFAULT_GEN_PYTHON
-        if gen not in sys.path:
-            sys.path.append(gen)
+        gen = os.environ.get("RR_TCP_GEN_PYTHON")
+        if gen and gen not in sys.path:
+            sys.path.insert(0, gen)
         try:
             from rr.tcp.v1 import tcp_pb2
-        except ImportError as err:
-            raise ContextError(
-                f"a protobuf context needs the generated bindings ({gen}; `npm run gen:bindings`) "
-                f"and the protobuf runtime (Debian: python3-protobuf, run with /usr/bin/python3): {err}"
-            ) from None
+        except ImportError:
+            gen = gen or DEFAULT_GEN_PYTHON
+            if gen not in sys.path:
+                sys.path.append(gen)
+            try:
+                from rr.tcp.v1 import tcp_pb2
+            except ImportError as err:
+                raise ContextError(
+                    f"a protobuf context needs the generated bindings (pip install rr-tcp-proto from gen/python, "
+                    f"or {gen}) and the protobuf runtime (Debian: python3-protobuf, run with /usr/bin/python3): {err}"
+                ) from None
         _tcp_pb2 = tcp_pb2
     return _tcp_pb2
 

@@ -1,15 +1,16 @@
 /**
  * The Python and Go toolchains the bindings tests drive. Each `require*` fails with the Debian
  * package to install, never skips: CI installs them (.ci/run), and a skipped cross-language test
- * would prove nothing. The Go programs are built once per source state into a temporary folder
- * shared by every test file (and every run), keyed by a hash of their sources.
+ * would prove nothing. Only installing gen/python with pip is skipped without pip, unless
+ * RR_TCP_REQUIRE_TOOLCHAINS=1. The Go programs are built once per source state into a temporary
+ * folder shared by every test file (and every run), keyed by a hash of their sources.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { REPO_ROOT } from "../../scripts/gen-bindings.js";
+import { isBuildOutput, REPO_ROOT } from "../../scripts/gen-bindings.js";
 
 export { REPO_ROOT };
 
@@ -183,4 +184,56 @@ export function workerCommands(language: "python" | "go"): WorkerCommands {
   }
   const programs = buildGo();
   return { language, echo: [programs.echoWorker], failing: [programs.xlang, "serve-failing"], env: goEnv() };
+}
+
+/** Set by .ci/run: a missing optional tool fails the tests instead of skipping them. */
+export const TOOLCHAINS_REQUIRED = process.env.RR_TCP_REQUIRE_TOOLCHAINS === "1";
+
+// ---------------------------------------------------------------------------------------------
+// Python: gen/python installed as a package.
+
+/** Why `pip install ./gen/python` cannot be tried here, or undefined. */
+export function missingPip(): string | undefined {
+  const result = spawnSync(
+    PYTHON,
+    [
+      "-c",
+      "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) is None for m in ('pip', 'setuptools', 'wheel', 'venv')))",
+    ],
+    { encoding: "utf8" },
+  );
+  if (result.status === 0) return undefined;
+  return `pip, setuptools and wheel for ${PYTHON} are needed to install gen/python: apt-get install python3-pip`;
+}
+
+/**
+ * A virtual environment with gen/python installed by pip, offline: Debian's setuptools builds it
+ * (--no-build-isolation), Debian's python3-protobuf satisfies its dependency (the environment sees
+ * the system's packages). pip builds in the folder it is given, so it gets a copy of gen/python.
+ * Returns the environment's python.
+ */
+export function installPythonPackage(): string {
+  requirePython();
+  const missing = missingPip();
+  if (missing) throw new Error(missing);
+  const dir = mkdtempSync(join(tmpdir(), "rr-tcp-pip-"));
+  const source = join(dir, "src");
+  cpSync(join(REPO_ROOT, "gen/python"), source, {
+    recursive: true,
+    filter: (path) => !isBuildOutput("python", relative(join(REPO_ROOT, "gen/python"), path)),
+  });
+  run(
+    PYTHON,
+    ["-m", "venv", "--system-site-packages", "--without-pip", join(dir, "venv")],
+    pythonEnv(),
+    "python3 -m venv",
+  );
+  const python = join(dir, "venv/bin/python");
+  run(
+    python,
+    ["-m", "pip", "install", "--quiet", "--no-build-isolation", "--no-index", "--no-cache-dir", source],
+    pythonEnv({ PIP_DISABLE_PIP_VERSION_CHECK: "1" }),
+    "pip install gen/python",
+  );
+  return python;
 }
