@@ -1,6 +1,7 @@
 /**
- * The tests every other language's bindings and worker must pass; python.test.ts and go.test.ts
- * run them for their language (in parallel, as separate test files).
+ * The tests every other language's bindings must pass, as separate test files run in parallel:
+ * with a worker (python.test.ts, go.test.ts: {@link describeLanguage}) or with a decoder and
+ * encoder program (php.test.ts, java.test.ts, cpp.test.ts: {@link describeBindings}).
  */
 import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +14,17 @@ import {
   WIRE_EVENT_NAMES,
   WIRE_VERB_NAMES,
 } from "../../src/protocol/index.js";
-import { goXlang, pythonXlang, workerCommands, type WorkerCommands } from "./toolchain.js";
+import {
+  bindingsXlang,
+  goXlang,
+  missingToolchain,
+  prepareBindings,
+  pythonXlang,
+  TOOLCHAINS_REQUIRED,
+  workerCommands,
+  type BindingLanguage,
+  type WorkerCommands,
+} from "./toolchain.js";
 import {
   buildTsFixture,
   decodeMessage,
@@ -316,5 +327,103 @@ export function describeLanguage(language: Language): void {
       expectExactly(await session.exchange(request("json", TcpEvent.CLOSE)), reply("CONTINUE"), "CLOSE after a print");
       expect(session.stderr).toContain("stray output from a handler");
     });
+  });
+}
+
+/** What decode prints for PHP, Java and C++: the helper's requests only where there is a helper (PHP). */
+interface BindingsDecodeOutput {
+  contexts: { name: string; proto_fields: Neutral; proto_request?: Neutral; json_request?: Neutral }[];
+  messages: { name: string; type: string; fields: Neutral }[];
+}
+
+/** php-, java- and cpp-encoded.json: the protobuf bytes only, as these languages have no JSON context encoder. */
+export interface BindingsEncodedFixture {
+  about: string;
+  contexts: { name: string; proto_hex: string }[];
+  messages: { name: string; type: string; proto_hex: string }[];
+}
+
+/**
+ * The tests of a language's bindings without a worker (PHP, Java, C++): its test program decodes
+ * what TypeScript encoded, field by field, and encodes the same vectors for TypeScript to decode.
+ * Skipped, with the apt-get line, when the toolchain is missing, unless RR_TCP_REQUIRE_TOOLCHAINS=1.
+ * `extra` adds the language's own tests inside the same skip.
+ */
+export function describeBindings(language: BindingLanguage, extra?: () => void): void {
+  const missing = missingToolchain(language);
+  const skip = missing !== undefined && !TOOLCHAINS_REQUIRED;
+  if (skip) console.warn(`test/bindings: skipping ${language}: ${missing}`);
+  const xlang = (args: string[], input?: string): string => bindingsXlang(language, args, input);
+
+  describe.skipIf(skip)(`${language} bindings (gen/${language})${skip ? `: skipped, ${missing}` : ""}`, () => {
+    beforeAll(() => {
+      // Builds once (Java, C++), or fails with what to install when CI lacks the toolchain.
+      prepareBindings(language);
+    }, 240_000);
+
+    const tsFixture = JSON.parse(readFileSync(TS_FIXTURE, "utf8")) as TsFixture;
+
+    it("names the schema's events, verbs and the CODEC_PROTO flag as rr-tcp does", () => {
+      const names = JSON.parse(xlang(["names"])) as Record<string, unknown>;
+      expect(names.schema_events).toEqual([...WIRE_EVENT_NAMES]);
+      if (names.schema_verbs !== undefined) expect(names.schema_verbs).toEqual([...WIRE_VERB_NAMES]);
+      expect(names.schema_codec_proto).toBe(FrameFlag.CODEC_PROTO);
+    });
+
+    describe("decoding what TypeScript encoded (ts-encoded.json)", () => {
+      let decoded: BindingsDecodeOutput;
+      beforeAll(() => {
+        decoded = JSON.parse(xlang(["decode", TS_FIXTURE])) as BindingsDecodeOutput;
+      });
+
+      it("request contexts, field by field through the generated accessors", () => {
+        expect(decoded.contexts.map((c) => c.name)).toEqual(tsFixture.contexts.map((c) => c.name));
+        for (const [i, vector] of tsFixture.contexts.entries()) {
+          expect(decoded.contexts[i]!.proto_fields, vector.name).toEqual(vector.fields);
+        }
+      });
+
+      it("Config, PoolOptions and WorkerReply, field by field", () => {
+        expect(decoded.messages.map((m) => m.name)).toEqual(tsFixture.messages.map((m) => m.name));
+        for (const [i, vector] of tsFixture.messages.entries()) {
+          expect(decoded.messages[i]!.fields, vector.name).toEqual(vector.fields);
+        }
+      });
+    });
+
+    describe(`decoding what ${language} encoded`, () => {
+      let encoded: BindingsEncodedFixture;
+      beforeAll(() => {
+        encoded = JSON.parse(xlang(["encode", TS_FIXTURE])) as BindingsEncodedFixture;
+      });
+
+      it(`gives the committed ${language}-encoded.json`, () => {
+        expect(fixtureText(encoded), "run: npx tsx test/bindings/vectors.ts --write").toBe(
+          readFileSync(encodedFixture(language), "utf8"),
+        );
+      });
+
+      it("request contexts decode in TypeScript field by field, and equal TypeScript's bytes", () => {
+        expect(encoded.contexts.map((c) => c.name)).toEqual(tsFixture.contexts.map((c) => c.name));
+        for (const [i, vector] of tsFixture.contexts.entries()) {
+          const got = encoded.contexts[i]!;
+          expect({ ...RequestContext.decode(Buffer.from(got.proto_hex, "hex")) }, vector.name).toEqual(vector.fields);
+          expect(got.proto_hex, `${vector.name}: bytes`).toBe(vector.proto_hex);
+        }
+      });
+
+      it("Config, PoolOptions and WorkerReply decode in TypeScript field by field, and equal TypeScript's bytes", () => {
+        expect(encoded.messages.map((m) => m.name)).toEqual(tsFixture.messages.map((m) => m.name));
+        for (const [i, vector] of tsFixture.messages.entries()) {
+          const got = encoded.messages[i]!;
+          expect(decodeMessage(vector.type, got.proto_hex), vector.name).toEqual(vector.fields);
+          // Map entries in key order (deterministic serialization), as the TypeScript encoder
+          // wrote the vectors' sorted maps; the field check above is the proof, this a hint.
+          expect(got.proto_hex, `${vector.name}: bytes`).toBe(vector.proto_hex);
+        }
+      });
+    });
+
+    extra?.();
   });
 }

@@ -1,15 +1,28 @@
 /**
- * The Python and Go toolchains the bindings tests drive. Each `require*` fails with the Debian
- * package to install, never skips: CI installs them (.ci/run), and a skipped cross-language test
- * would prove nothing. Only installing gen/python with pip is skipped without pip, unless
- * RR_TCP_REQUIRE_TOOLCHAINS=1. The Go programs are built once per source state into a temporary
- * folder shared by every test file (and every run), keyed by a hash of their sources.
+ * The toolchains the bindings tests drive. Python and Go run the example workers, so each
+ * `require*` fails with the Debian package to install, never skips. PHP, Java and C++ test their
+ * bindings: {@link missingToolchain} says what is missing, and their tests skip with that message,
+ * except where RR_TCP_REQUIRE_TOOLCHAINS=1 (.ci/run sets it, and installs them all), since a
+ * skipped cross-language test proves nothing. Compiled programs (Go, Java, C++) are built once per
+ * source state into a temporary folder shared by every test file and every run, keyed by a hash
+ * of their sources.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { delimiter, join, relative } from "node:path";
 import { isBuildOutput, REPO_ROOT } from "../../scripts/gen-bindings.js";
 
 export { REPO_ROOT };
@@ -186,8 +199,233 @@ export function workerCommands(language: "python" | "go"): WorkerCommands {
   return { language, echo: [programs.echoWorker], failing: [programs.xlang, "serve-failing"], env: goEnv() };
 }
 
-/** Set by .ci/run: a missing optional tool fails the tests instead of skipping them. */
+// ---------------------------------------------------------------------------------------------
+// PHP, Java and C++: bindings with a test program each, no worker.
+
+/** The languages whose bindings are tested by a decoder/encoder program rather than a worker. */
+export type BindingLanguage = "php" | "java" | "cpp";
+
+/** Set by .ci/run: a missing toolchain fails the tests instead of skipping them. */
 export const TOOLCHAINS_REQUIRED = process.env.RR_TCP_REQUIRE_TOOLCHAINS === "1";
+
+/** Debian's pure-PHP google/protobuf (php-google-protobuf), or RR_TCP_PHP_PROTOBUF. */
+export const PHP_PROTOBUF = process.env.RR_TCP_PHP_PROTOBUF ?? "/usr/share/php";
+/** Debian's protobuf-java (libprotobuf-java), or RR_TCP_PROTOBUF_JAR. */
+export const PROTOBUF_JAR = process.env.RR_TCP_PROTOBUF_JAR ?? "/usr/share/java/protobuf.jar";
+
+const PHP_XLANG = join(REPO_ROOT, "test/bindings/php/xlang.php");
+const JAVA_XLANG = join(REPO_ROOT, "test/bindings/java/Xlang.java");
+const CPP_XLANG = join(REPO_ROOT, "test/bindings/cpp/xlang.cc");
+
+const APT: Readonly<Record<BindingLanguage, string>> = {
+  php: "php-cli php-google-protobuf",
+  java: "default-jdk-headless libprotobuf-java make",
+  cpp: "g++ make pkg-config libprotobuf-dev",
+};
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? "").split(delimiter).some((dir) => dir !== "" && existsSync(join(dir, command)));
+}
+
+/**
+ * What a language's test needs and is not installed, with the apt-get line that installs it; or
+ * undefined when everything is there.
+ */
+export function missingToolchain(language: BindingLanguage): string | undefined {
+  const absent: string[] = [];
+  if (language === "php") {
+    if (!onPath("php")) absent.push("php");
+    if (!existsSync(join(PHP_PROTOBUF, "Google/Protobuf/Internal/Message.php")))
+      absent.push(`google/protobuf in ${PHP_PROTOBUF}`);
+  } else if (language === "java") {
+    for (const tool of ["java", "javac", "jar", "make"]) if (!onPath(tool)) absent.push(tool);
+    if (!existsSync(PROTOBUF_JAR)) absent.push(PROTOBUF_JAR);
+  } else {
+    for (const tool of ["c++", "make", "pkg-config"]) if (!onPath(tool)) absent.push(tool);
+    if (absent.length === 0 && spawnSync("pkg-config", ["--exists", "protobuf"]).status !== 0)
+      absent.push("libprotobuf (pkg-config protobuf)");
+  }
+  if (absent.length === 0) return undefined;
+  return `${language}: ${absent.join(", ")} not installed: apt-get install ${APT[language]}`;
+}
+
+/** Every file under `dir` except the language's build outputs, for a build's cache key. */
+function filesUnder(dir: string, language: string, base = dir): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    if (isBuildOutput(language, relative(base, path))) return [];
+    return statSync(path).isDirectory() ? filesUnder(path, language, base) : [path];
+  });
+}
+
+/**
+ * Runs `build(dir)` into a fresh folder unless a folder for the same inputs exists already, then
+ * returns that folder. The key is a hash of the files and the tool versions; the folder appears
+ * whole or not at all (renamed into place), so test files running in parallel share one build.
+ */
+function cachedBuild(name: string, inputs: string[], versions: string[], build: (dir: string) => void): string {
+  const hash = createHash("sha256");
+  for (const v of versions) hash.update(v);
+  for (const file of [...inputs].sort()) hash.update(relative(REPO_ROOT, file)).update(readFileSync(file));
+  const dir = join(tmpdir(), `rr-tcp-${name}-${hash.digest("hex").slice(0, 16)}`);
+  if (existsSync(dir)) return dir;
+  const partial = mkdtempSync(`${dir}.partial-`);
+  try {
+    build(partial);
+    try {
+      renameSync(partial, dir);
+    } catch (err) {
+      // Another test file finished the same build first.
+      if (!existsSync(dir)) throw err;
+    }
+  } finally {
+    rmSync(partial, { recursive: true, force: true });
+  }
+  return dir;
+}
+
+function version(command: string, args: string[]): string {
+  const result = spawnSync(command, args, { encoding: "utf8" });
+  return `${result.stdout}${result.stderr}`.trim();
+}
+
+/** `make` with the arguments; throws with its output on failure. */
+function make(args: string[], what: string, env: NodeJS.ProcessEnv = process.env): void {
+  run("make", ["--no-print-directory", ...args], env, what);
+}
+
+function requireToolchain(language: BindingLanguage): void {
+  const missing = missingToolchain(language);
+  if (missing) throw new Error(missing);
+}
+
+export interface JavaBuild {
+  /** The jar `make install` put in PREFIX/share/java, under its versioned name. */
+  jar: string;
+  /** What the test program runs with: its classes, the bindings' jar, protobuf-java. */
+  classpath: string;
+}
+
+let javaBuilt: JavaBuild | undefined;
+
+/**
+ * gen/java built and installed with its Makefile (javac against Debian's protobuf-java), and
+ * test/bindings/java/Xlang.java compiled against the installed jar.
+ */
+export function buildJava(): JavaBuild {
+  if (javaBuilt) return javaBuilt;
+  requireToolchain("java");
+  const gen = join(REPO_ROOT, "gen/java");
+  const dir = cachedBuild(
+    "java",
+    [...filesUnder(gen, "java"), JAVA_XLANG],
+    [version("javac", ["-version"]), realpathSync(PROTOBUF_JAR)],
+    (out) => {
+      make(
+        [
+          "-C",
+          gen,
+          `BUILD=${join(out, "build")}`,
+          `PREFIX=${join(out, "prefix")}`,
+          `PROTOBUF_JAR=${PROTOBUF_JAR}`,
+          "install",
+        ],
+        "make install in gen/java",
+      );
+      const jar = join(out, "prefix/share/java/rr-tcp-proto.jar");
+      run(
+        "javac",
+        ["-nowarn", "-encoding", "UTF-8", "-d", join(out, "classes"), "-cp", `${jar}:${PROTOBUF_JAR}`, JAVA_XLANG],
+        process.env,
+        "javac Xlang.java",
+      );
+    },
+  );
+  const jars = readdirSync(join(dir, "prefix/share/java")).filter((f) => /^rr-tcp-proto-.+\.jar$/.test(f));
+  javaBuilt = {
+    jar: join(dir, "prefix/share/java", jars[0] ?? "rr-tcp-proto.jar"),
+    classpath: [join(dir, "classes"), join(dir, "prefix/share/java/rr-tcp-proto.jar"), PROTOBUF_JAR].join(":"),
+  };
+  return javaBuilt;
+}
+
+export interface CppBuild {
+  /** The test program, linked against the installed library. */
+  xlang: string;
+  /** Where `make install` put the package: include/, lib/, lib/pkgconfig/rr-tcp-proto.pc. */
+  prefix: string;
+}
+
+let cppBuilt: CppBuild | undefined;
+
+/**
+ * gen/cpp built and installed with its Makefile (against Debian's libprotobuf), and
+ * test/bindings/cpp/xlang.cc compiled with what the installed rr-tcp-proto.pc says.
+ */
+export function buildCpp(): CppBuild {
+  if (cppBuilt) return cppBuilt;
+  requireToolchain("cpp");
+  const gen = join(REPO_ROOT, "gen/cpp");
+  const dir = cachedBuild(
+    "cpp",
+    [...filesUnder(gen, "cpp"), CPP_XLANG],
+    [version("c++", ["--version"]), version("pkg-config", ["--modversion", "protobuf"])],
+    (out) => {
+      const prefix = join(out, "prefix");
+      // -O0: the test needs the code, not its speed, and this halves the compile time.
+      make(
+        ["-C", gen, "-j2", `BUILD=${join(out, "build")}`, `PREFIX=${prefix}`, "CXXFLAGS=-O0", "install"],
+        "make install in gen/cpp",
+      );
+      const env = { ...process.env, PKG_CONFIG_PATH: join(prefix, "lib/pkgconfig") };
+      const flags = run("pkg-config", ["--cflags", "--libs", "rr-tcp-proto"], env, "pkg-config rr-tcp-proto")
+        .trim()
+        .split(/\s+/);
+      run(
+        "c++",
+        ["-std=c++17", "-O0", "-Wall", "-Wno-deprecated-declarations", CPP_XLANG, "-o", join(out, "xlang"), ...flags],
+        env,
+        "c++ xlang.cc",
+      );
+    },
+  );
+  cppBuilt = { xlang: join(dir, "xlang"), prefix: join(dir, "prefix") };
+  return cppBuilt;
+}
+
+/** Builds a language's test program (Java, C++), or throws with what to install when its toolchain is missing. */
+export function prepareBindings(language: BindingLanguage): void {
+  if (language === "java") buildJava();
+  else if (language === "cpp") buildCpp();
+  else requireToolchain(language);
+}
+
+/** Runs a language's test program with the arguments (and `input` on stdin); returns its stdout. */
+export function bindingsXlang(language: BindingLanguage, args: string[], input?: string): string {
+  if (language === "php") {
+    requireToolchain("php");
+    return runWith("php", [PHP_XLANG, ...args], input, "xlang.php");
+  }
+  if (language === "java")
+    return runWith("java", ["-cp", buildJava().classpath, "Xlang", ...args], input, "java Xlang");
+  return runWith(buildCpp().xlang, args, input, "xlang (C++)");
+}
+
+function runWith(command: string, args: string[], input: string | undefined, what: string): string {
+  const result = spawnSync(command, args, {
+    cwd: REPO_ROOT,
+    input,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, RR_TCP_PHP_PROTOBUF: PHP_PROTOBUF },
+  });
+  if (result.status !== 0) {
+    throw new Error(
+      `${what} ${args.join(" ")} failed (exit ${result.status ?? result.signal}):\n${result.stderr}${result.error?.message ?? ""}`,
+    );
+  }
+  return result.stdout;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Python: gen/python installed as a package.

@@ -1,7 +1,8 @@
 /**
  * Cross-language vectors: request contexts and option messages encoded by the TypeScript code
- * (the generated encoders and src/protocol's JSON codec), for the Python and Go tests to decode
- * field by field; and the same values encoded by Python and Go, for TypeScript to decode.
+ * (the generated encoders and src/protocol's JSON codec), for the Python, Go, PHP, Java and C++
+ * tests to decode field by field; and the same values encoded by each of them, for TypeScript to
+ * decode.
  *
  * Regenerate every fixture of test/fixtures/cross-language after changing a vector or the schema:
  *
@@ -16,7 +17,7 @@ import { Config, ContextCodec, Framing, PoolOptions, Routing } from "../../gen/t
 import { RequestContext, TcpEvent, TcpResponse, WorkerReply } from "../../gen/ts/rr/tcp/v1/tcp.js";
 import { eventName, jsonContextCodec, protoContextCodec } from "../../src/protocol/index.js";
 import { REPO_ROOT } from "../../scripts/gen-bindings.js";
-import { goXlang, pythonXlang } from "./toolchain.js";
+import { bindingsXlang, goXlang, missingToolchain, pythonXlang, type BindingLanguage } from "./toolchain.js";
 
 export const FIXTURE_DIR = join(REPO_ROOT, "test/fixtures/cross-language");
 export const TS_FIXTURE = join(FIXTURE_DIR, "ts-encoded.json");
@@ -252,10 +253,16 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeFileSync(TS_FIXTURE, fixtureText(buildTsFixture()));
   console.log(`wrote ${TS_FIXTURE}`);
   // The other languages encode the vectors they read from ts-encoded.json.
-  for (const [language, run] of [
+  const runs: [string, (args: string[]) => string][] = [
     ["python", pythonXlang],
     ["go", goXlang],
-  ] as const) {
+  ];
+  for (const language of ["php", "java", "cpp"] as BindingLanguage[]) {
+    const missing = missingToolchain(language);
+    if (missing) console.error(`not written: ${encodedFixture(language)}: ${missing}`);
+    else runs.push([language, (args) => bindingsXlang(language, args)]);
+  }
+  for (const [language, run] of runs) {
     const output = run(["encode", TS_FIXTURE]);
     writeFileSync(encodedFixture(language), fixtureText(JSON.parse(output)));
     console.log(`wrote ${encodedFixture(language)}`);
