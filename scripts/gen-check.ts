@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkBindings } from "./gen-bindings.js";
+import { checkBindings, COMMITTED_LANGUAGES } from "./gen-bindings.js";
 import { CONFIG_OUTPUTS, generateConfigDescriptions } from "./gen-config.js";
 import { stampTree } from "./gen-stamp.js";
 import { diffTrees } from "./tree-diff.js";
@@ -45,5 +45,5 @@ if (!bindings.ok) {
   );
   process.exitCode = 1;
 } else {
-  console.log("gen:check: gen/python and gen/go match proto/");
+  console.log(`gen:check: ${COMMITTED_LANGUAGES.map((l) => `gen/${l}`).join(", ")} match proto/`);
 }
