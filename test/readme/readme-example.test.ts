@@ -29,7 +29,7 @@ describe("README worker example", () => {
     const worker = new WorkerSession([process.execPath, "--import", import.meta.resolve("tsx"), file], process.env);
     try {
       worker.send(encodeControlFrame({ pid: process.pid }));
-      expect(parseControl(await worker.next(15_000))).toEqual({ pid: worker.child.pid });
+      expect(parseControl(await worker.next(15_000))).toEqual({ pid: worker.child.pid, context_codecs: ["proto"] });
       const base = RequestContext.create({
         remote_addr: "127.0.0.1:5000",
         server: "smtp",
