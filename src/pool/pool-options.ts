@@ -35,6 +35,8 @@ export interface ResolvedPoolOptions {
   destroyTimeoutMs: number;
   resetTimeoutMs: number;
   debug: boolean;
+  /** Largest payload a worker's frame may carry (tcp.pool.max_frame_size), bytes. */
+  maxFrameSize: number;
   /** Absent: no supervision (exec_ttl is then 0 too). */
   supervisor: SupervisorLimits | undefined;
 }
@@ -76,6 +78,7 @@ export function resolvePoolOptions(pool: PoolOptionsInput = {}): ResolvedPoolOpt
     destroyTimeoutMs: durationToMs(pool.destroy_timeout) || defaultMs("PoolOptions", "destroy_timeout"),
     resetTimeoutMs: durationToMs(pool.reset_timeout) || defaultMs("PoolOptions", "reset_timeout"),
     debug,
+    maxFrameSize: pool.max_frame_size || LIMITS.framePayload.value,
     supervisor: pool.supervisor ? resolveSupervisor(pool.supervisor) : undefined,
   };
 }

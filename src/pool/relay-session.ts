@@ -18,6 +18,7 @@ import {
 } from "../goridge/index.js";
 import type { Relay } from "../relay/index.js";
 import { errorMessage } from "../errors.js";
+import { jsonContextCodec, protoContextCodec } from "../protocol/index.js";
 import { PoolError } from "./errors.js";
 import type { ExecReply, ExecRequest } from "./exec.js";
 import { quote } from "./start-failure.js";
@@ -46,10 +47,25 @@ export type ReplyReading =
 const SPLIT_BODY_BYTES = 64 * 1024;
 const STOP_FRAME = encodeControlFrame({ stop: true });
 
+// A connection's contexts are encoded once and reused for its every event, so their JSON forms
+// are made once too.
+const jsonForms = new WeakMap<Buffer, Buffer>();
+
+/** RoadRunner's JSON form of a protobuf request context, for a worker that reads only JSON. */
+function asJsonContext(proto: Buffer): Buffer {
+  let json = jsonForms.get(proto);
+  if (json === undefined) {
+    json = jsonContextCodec.encode(protoContextCodec.decode(proto));
+    jsonForms.set(proto, json);
+  }
+  return json;
+}
+
 /** The relay of one worker, once its pid handshake succeeded. */
 export class RelaySession {
   readonly #relay: Relay;
   #closed = false;
+  #jsonFallbacks = 0;
 
   /**
    * Connects to the worker `child` (OS pid `pid`) through `source` and does the pid handshake.
@@ -64,11 +80,24 @@ export class RelaySession {
     pid: number,
     signal: AbortSignal,
   ): Promise<RelaySession> {
-    return new RelaySession(await source.connect(child, pid, signal));
+    const { relay, hello } = await source.connect(child, pid, signal);
+    return new RelaySession(relay, hello.contextCodecs.includes("proto"));
   }
 
-  constructor(relay: Relay) {
+  /**
+   * @param readsProto the worker said in its pid reply that it reads protobuf contexts; a worker
+   *   that did not (every RoadRunner worker) is sent RoadRunner's JSON context instead.
+   */
+  constructor(
+    relay: Relay,
+    readonly readsProto: boolean = false,
+  ) {
     this.#relay = relay;
+  }
+
+  /** Events whose protobuf context this worker was sent as JSON, because it reads only JSON. */
+  get jsonFallbacks(): number {
+    return this.#jsonFallbacks;
   }
 
   /** True once the relay can carry no more frames. */
@@ -93,7 +122,13 @@ export class RelaySession {
    * @throws RelayClosedError if the relay is closed; FrameError if the request cannot be framed.
    */
   send(request: ExecRequest): void {
-    const { context, body, flags } = request;
+    const { body } = request;
+    let { context, flags } = request;
+    if (flags & FrameFlag.CODEC_PROTO && !this.readsProto) {
+      context = asJsonContext(context);
+      flags &= ~FrameFlag.CODEC_PROTO;
+      this.#jsonFallbacks++;
+    }
     if (body.length < SPLIT_BODY_BYTES) {
       this.#relay.send(encodePayloadFrame(context, body, flags));
       return;

@@ -141,7 +141,11 @@ export class WorkerPool implements EventPool {
     }
     const opts = resolvePoolOptions(options.pool);
     const logger = (options.logger ?? pino({ enabled: false })).child({ component: "pool" });
-    const relaySource = await openRelaySource(options.relay, { timeoutMs: opts.allocateTimeoutMs, logger });
+    const relaySource = await openRelaySource(options.relay, {
+      timeoutMs: opts.allocateTimeoutMs,
+      maxFrameSize: opts.maxFrameSize,
+      logger,
+    });
     const pool = new WorkerPool(opts, options, relaySource, logger);
     try {
       await Promise.all(Array.from({ length: opts.numWorkers }, () => pool.#startWorker()));

@@ -284,6 +284,13 @@ export class WorkerProcess {
     this.#current = event;
     try {
       session.send(event.request);
+      if (session.jsonFallbacks === 1) {
+        this.#log.warn(
+          { workerPid: this.pid, key: "tcp.context_codec" },
+          `worker pid ${this.pid} did not say in its pid reply that it reads protobuf contexts ` +
+            `(context_codecs: ["proto"]), so it gets RoadRunner's JSON context despite tcp.context_codec: proto`,
+        );
+      }
     } catch (err) {
       this.#current = undefined;
       if (err instanceof RelayClosedError) {

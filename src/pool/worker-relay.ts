@@ -6,12 +6,19 @@
  */
 import type { ChildProcess, StdioOptions } from "node:child_process";
 import type { Logger } from "pino";
+import { LIMITS } from "../limits.js";
 import { parseRelayAddress } from "../net/index.js";
-import { requestPid, SocketRelayListener, StreamRelay, type Relay } from "../relay/index.js";
+import { requestHello, SocketRelayListener, StreamRelay, type Relay, type WorkerHello } from "../relay/index.js";
 
 // The relay layer's own deadline, never reached: the caller's signal ends every wait first.
 // (The largest delay a Node timer takes.)
 const NO_DEADLINE_MS = 2 ** 31 - 1;
+
+/** A worker's relay once its pid handshake succeeded, and what it said in its pid reply. */
+export interface HandshakenRelay {
+  readonly relay: Relay;
+  readonly hello: WorkerHello;
+}
 
 /** Where workers' relays come from. One per pool. */
 export interface WorkerRelaySource {
@@ -29,7 +36,7 @@ export interface WorkerRelaySource {
    * @param signal aborted to give up; rejects with the signal's reason.
    * @throws HandshakeError, RelayClosedError, or the abort reason.
    */
-  connect(child: ChildProcess, pid: number, signal: AbortSignal): Promise<Relay>;
+  connect(child: ChildProcess, pid: number, signal: AbortSignal): Promise<HandshakenRelay>;
   /** Releases what the source holds (the listening socket). */
   close(): Promise<void>;
 }
@@ -38,6 +45,8 @@ export interface WorkerRelaySource {
 export interface RelaySourceOptions {
   /** Handshake timeout for socket connections (allocate_timeout). */
   timeoutMs: number;
+  /** Largest payload of a worker's frame (tcp.pool.max_frame_size); a larger one closes its relay. */
+  maxFrameSize?: number;
   logger: Logger;
 }
 
@@ -52,8 +61,9 @@ export async function openRelaySource(
   options: RelaySourceOptions,
 ): Promise<WorkerRelaySource> {
   const address = parseRelayAddress(relay ?? "pipes");
-  if (address.kind === "pipes") return new PipesRelaySource();
+  if (address.kind === "pipes") return new PipesRelaySource(options.maxFrameSize ?? LIMITS.framePayload.value);
   const listener = await SocketRelayListener.listen(address, {
+    maxPayloadSize: options.maxFrameSize,
     handshakeTimeoutMs: options.timeoutMs,
     parkTimeoutMs: options.timeoutMs,
     onError: (err) => options.logger.warn({ err }, `worker relay ${address.kind}: ${err.message}`),
@@ -66,21 +76,25 @@ class PipesRelaySource implements WorkerRelaySource {
   readonly stdio: StdioOptions = ["pipe", "pipe", "pipe"];
   readonly usesStdout = true;
 
-  async connect(child: ChildProcess, pid: number, signal: AbortSignal): Promise<Relay> {
+  constructor(private readonly maxFrameSize: number) {}
+
+  async connect(child: ChildProcess, pid: number, signal: AbortSignal): Promise<HandshakenRelay> {
     if (child.stdout === null || child.stdin === null) throw new Error("worker has no stdio pipes");
-    const relay = new StreamRelay(child.stdout, child.stdin, { name: `pipes of worker pid ${pid}` });
+    const relay = new StreamRelay(child.stdout, child.stdin, {
+      name: `pipes of worker pid ${pid}`,
+      maxPayloadSize: this.maxFrameSize,
+    });
     // Giving up closes the relay, which ends the handshake's wait for the reply.
     const giveUp = (): void => relay.close();
     signal.addEventListener("abort", giveUp, { once: true });
     try {
-      // In pipes mode the reported pid only has to be > 0 (requestPid checks that).
-      await requestPid(relay, process.pid, NO_DEADLINE_MS);
+      // In pipes mode the reported pid only has to be > 0 (requestHello checks that).
+      return { relay, hello: await requestHello(relay, process.pid, NO_DEADLINE_MS) };
     } catch (err) {
       throw signal.aborted ? signal.reason : err;
     } finally {
       signal.removeEventListener("abort", giveUp);
     }
-    return relay;
   }
 
   async close(): Promise<void> {}
@@ -98,8 +112,9 @@ class SocketRelaySource implements WorkerRelaySource {
     this.address = listener.address;
   }
 
-  connect(_child: ChildProcess, pid: number, signal: AbortSignal): Promise<Relay> {
-    return this.#listener.waitForWorker(pid, NO_DEADLINE_MS, signal);
+  async connect(_child: ChildProcess, pid: number, signal: AbortSignal): Promise<HandshakenRelay> {
+    const relay = await this.#listener.waitForWorker(pid, NO_DEADLINE_MS, signal);
+    return { relay, hello: this.#listener.helloOf(relay) ?? { pid, contextCodecs: [], echoEventId: false } };
   }
 
   close(): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { HandshakeError, RelayClosedError } from "./errors.js";
-import { requestPid } from "./handshake.js";
+import { requestHello, type WorkerHello } from "./handshake.js";
 import type { RelayAddress } from "../net/relay-address.js";
 import { StreamRelay } from "./stream-relay.js";
 import { listenOnRelayAddress } from "../net/index.js";
@@ -50,6 +50,7 @@ export class SocketRelayListener {
   readonly #waiters = new Map<number, Waiter>();
   readonly #parked = new Map<number, Parked>();
   readonly #handshaking = new Set<StreamRelay>();
+  readonly #hellos = new WeakMap<StreamRelay, WorkerHello>();
   #closed = false;
 
   private constructor(server: Server, address: string, opts: SocketRelayListenerOptions) {
@@ -69,6 +70,11 @@ export class SocketRelayListener {
     const server = createServer({ noDelay: true });
     const actual = await listenOnRelayAddress(server, address, "server.relay", (err) => opts.onError?.(err));
     return new SocketRelayListener(server, actual, opts);
+  }
+
+  /** What the worker on `relay` (one this listener handed out) said in its pid reply. */
+  helloOf(relay: StreamRelay): WorkerHello | undefined {
+    return this.#hellos.get(relay);
   }
 
   /**
@@ -167,11 +173,12 @@ export class SocketRelayListener {
       name: `${this.address} connection${peer}`,
     });
     this.#handshaking.add(relay);
-    requestPid(relay, this.#opts.ownPid ?? process.pid, this.#opts.handshakeTimeoutMs ?? DEFAULT_TIMEOUT_MS).then(
-      (pid) => {
+    requestHello(relay, this.#opts.ownPid ?? process.pid, this.#opts.handshakeTimeoutMs ?? DEFAULT_TIMEOUT_MS).then(
+      (hello) => {
         this.#handshaking.delete(relay);
+        this.#hellos.set(relay, hello);
         if (this.#closed) relay.close();
-        else this.#hand(pid, relay);
+        else this.#hand(hello.pid, relay);
       },
       (err: Error) => {
         this.#handshaking.delete(relay);

@@ -10,6 +10,16 @@ afterEach(async () => {
 });
 
 describe("worker failures", () => {
+  it("a reply over tcp.pool.max_frame_size fails its event naming the limit; the worker is replaced", async () => {
+    pool = await startPool({ num_workers: 1, max_frame_size: 1024 });
+    const small = await pool.exec(event(`sleep:0:${"x".repeat(900)}`));
+    const err = await failure(pool.exec(event(`sleep:0:${"x".repeat(2000)}`)));
+    expect(err.pid).toBe(small.pid);
+    expect(err.message).toContain("over the limit of 1024 bytes (1 KiB, tcp.pool.max_frame_size)");
+    const next = await pool.exec(event("echo"));
+    expect(next.pid).not.toBe(small.pid);
+  });
+
   it("kill -9 during an event: that event fails naming the pid, a replacement is ready within a second", async () => {
     pool = await startPool({ num_workers: 2 });
     const pending = pool.exec(event("hang"));
