@@ -231,7 +231,8 @@ class TcpWorker:
         if isinstance(command, dict) and command.get("pid"):
             # Flags 0x01 only, as PHP's worker answers; in socket relay mode the server matches
             # this pid to the process it spawned, so it must be our own.
-            self.relay.send(goridge.encode_control_frame({"pid": os.getpid()}))
+            # It reads protobuf contexts too (rr.goridge.v1.ControlMessage), so rr-tcp may send them.
+            self.relay.send(goridge.encode_control_frame({"pid": os.getpid(), "context_codecs": ["proto"]}))
             return True
         if isinstance(command, dict) and command.get("stop"):
             return False

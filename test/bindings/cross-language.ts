@@ -224,8 +224,10 @@ export function describeLanguage(language: Language): void {
       const pid = await s.exchange(captured("control: pid request"));
       expect(pid.flags, "pid reply flags: CONTROL only, as PHP").toBe(FrameFlag.CONTROL);
       expect(pid.options).toEqual([]);
-      expect(JSON.parse(pid.payload.toString())).toEqual({ pid: s.child.pid });
-      expectExactly(pid, encodeControlFrame({ pid: s.child.pid }, FrameFlag.CONTROL).toString("hex"), "pid reply");
+      // PHP's reply, plus the context codec the worker reads besides JSON (rr.goridge.v1.ControlMessage).
+      const hello = { pid: s.child.pid, context_codecs: ["proto"] };
+      expect(JSON.parse(pid.payload.toString())).toEqual(hello);
+      expectExactly(pid, encodeControlFrame(hello, FrameFlag.CONTROL).toString("hex"), "pid reply");
     }
 
     it("answers the captured RoadRunner session (JSON contexts) frame by frame, then exits 0 on stop", async () => {

@@ -14,37 +14,42 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+
+	goridgev1 "github.com/rr-tcp/rr-tcp/gen/go/rr/goridge/v1"
 )
 
+// The numbers of the frame come from the schema (proto/rr/goridge/v1/goridge.proto).
+
 // Version is the protocol version written in every header.
-const Version = 1
+const Version = byte(goridgev1.HeaderConstant_HEADER_CONSTANT_VERSION)
 
 // Frame flags (byte 1).
 const (
-	Control      byte = 0x01
-	CodecRaw     byte = 0x04
-	CodecJSON    byte = 0x08
-	CodecMsgpack byte = 0x10
-	CodecGob     byte = 0x20
-	Error        byte = 0x40
-	CodecProto   byte = 0x80
+	Control      = byte(goridgev1.FrameFlag_FRAME_FLAG_CONTROL)
+	CodecRaw     = byte(goridgev1.FrameFlag_FRAME_FLAG_CODEC_RAW)
+	CodecJSON    = byte(goridgev1.FrameFlag_FRAME_FLAG_CODEC_JSON)
+	CodecMsgpack = byte(goridgev1.FrameFlag_FRAME_FLAG_CODEC_MSGPACK)
+	CodecGob     = byte(goridgev1.FrameFlag_FRAME_FLAG_CODEC_GOB)
+	Error        = byte(goridgev1.FrameFlag_FRAME_FLAG_ERROR)
+	CodecProto   = byte(goridgev1.FrameFlag_FRAME_FLAG_CODEC_PROTO)
 )
 
 // Stream bits (byte 10); the TCP plugin sets none of them.
 const (
-	Byte10Stream byte = 0x01
-	Byte10Stop   byte = 0x02
-	Byte10Ping   byte = 0x04
-	Byte10Pong   byte = 0x08
+	Byte10Stream = byte(goridgev1.StreamBit_STREAM_BIT_STREAM)
+	Byte10Stop   = byte(goridgev1.StreamBit_STREAM_BIT_STOP)
+	Byte10Ping   = byte(goridgev1.StreamBit_STREAM_BIT_PING)
+	Byte10Pong   = byte(goridgev1.StreamBit_STREAM_BIT_PONG)
 )
 
 // HeaderSize is the fixed part of a header; MaxOptions the most options a header holds;
 // MaxPayload the largest payload Read accepts (rr-tcp's default limit), so that a corrupt length
 // fails the read instead of allocating up to 4 GiB.
 const (
-	HeaderSize = 12
-	MaxOptions = 10
+	HeaderSize = int(goridgev1.HeaderOffset_HEADER_OFFSET_OPTIONS)
+	MaxOptions = int(goridgev1.HeaderConstant_HEADER_CONSTANT_MAX_OPTIONS)
 	MaxPayload = 256 << 20
+	baseWords  = int(goridgev1.HeaderConstant_HEADER_CONSTANT_BASE_WORDS)
 )
 
 // Frame is one decoded frame.
@@ -69,7 +74,7 @@ func Encode(flags byte, options []uint32, payload []byte, byte10 byte) ([]byte, 
 	if len(options) > MaxOptions {
 		return nil, frameError("at most %d options, got %d", MaxOptions, len(options))
 	}
-	words := 3 + len(options)
+	words := baseWords + len(options)
 	out := make([]byte, words*4+len(payload))
 	out[0] = Version<<4 | byte(words)
 	out[1] = flags
@@ -119,25 +124,25 @@ func Read(r io.Reader) (*Frame, error) {
 		return nil, frameError("header CRC mismatch: stored %#08x, computed %#08x (header %x)", stored, computed, header)
 	}
 	words := int(header[0] & 0x0F)
-	if words < 3 || words-3 > MaxOptions {
+	if words < baseWords || words-baseWords > MaxOptions {
 		return nil, frameError("header length of %d words: options must be 0..%d (header %x)", words, MaxOptions, header)
 	}
 	length := binary.LittleEndian.Uint32(header[2:])
 	if length > MaxPayload {
 		return nil, frameError("payload of %d bytes is over the limit of %d bytes (header %x)", length, MaxPayload, header)
 	}
-	rest := make([]byte, (words-3)*4+int(length))
+	rest := make([]byte, (words-baseWords)*4+int(length))
 	if _, err := io.ReadFull(r, rest); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
 		return nil, err
 	}
-	frame := &Frame{Version: header[0] >> 4, Flags: header[1], Byte10: header[10], Byte11: header[11], Options: make([]uint32, words-3)}
+	frame := &Frame{Version: header[0] >> 4, Flags: header[1], Byte10: header[10], Byte11: header[11], Options: make([]uint32, words-baseWords)}
 	for i := range frame.Options {
 		frame.Options[i] = binary.LittleEndian.Uint32(rest[4*i:])
 	}
-	frame.Payload = rest[(words-3)*4:]
+	frame.Payload = rest[(words-baseWords)*4:]
 	return frame, nil
 }
 

@@ -149,7 +149,12 @@ func (w *Worker) control(frame *goridge.Frame) (bool, error) {
 	case command.Pid != 0:
 		// Flags 0x01 only, as PHP's worker answers. In socket relay mode the server matches this
 		// pid to the process it spawned, so it must be this process's own.
-		reply, err := goridge.EncodeControl(map[string]int{"pid": os.Getpid()}, goridge.Control)
+		// It reads protobuf contexts too (rr.goridge.v1.ControlMessage), so rr-tcp may send them.
+		hello := struct {
+			Pid           int      `json:"pid"`
+			ContextCodecs []string `json:"context_codecs"`
+		}{os.Getpid(), []string{"proto"}}
+		reply, err := goridge.EncodeControl(hello, goridge.Control)
 		if err != nil {
 			return false, err
 		}
