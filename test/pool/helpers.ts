@@ -4,7 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
 import { expect } from "vitest";
-import { eventually, scaled } from "../fixtures/eventually.js";
+import { scaled } from "../fixtures/eventually.js";
 import { PoolError } from "../../src/pool/errors.js";
 import type { Duration } from "../../gen/ts/google/protobuf/duration.js";
 import { msToDuration } from "../../src/protocol/duration.js";
@@ -69,17 +69,6 @@ export function isAlive(pid: number): boolean {
     if ((err as NodeJS.ErrnoException).code === "ESRCH") return false;
     throw err;
   }
-}
-
-/**
- * Kept for test/pool/spawn.test.ts, limits.test.ts and lifecycle.test.ts only, until they move to
- * test/fixtures/eventually.ts: the other pool tests use `eventually` and `quiet` directly.
- */
-export const sleep = (n: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, n));
-
-/** `eventually(check, { timeout: timeoutMs, what })` in the old argument order; see `sleep`. */
-export function waitFor(check: () => boolean, timeoutMs = 5_000, what = "condition"): Promise<void> {
-  return eventually(check, { timeout: timeoutMs, what });
 }
 
 /** Pids of the pool's READY or WORKING workers. */
