@@ -8,6 +8,6 @@ module github.com/rr-tcp/rr-tcp/examples/go
 go 1.19
 
 require (
-	github.com/rr-tcp/rr-tcp/gen/go v1.0.0
+	github.com/rr-tcp/rr-tcp/gen/go v1.1.0
 	google.golang.org/protobuf v1.28.1
 )

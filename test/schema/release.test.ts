@@ -20,6 +20,12 @@ const BUF = join(root, "node_modules/.bin/buf");
 /** buf's line for the renumbered field of renumber(). */
 const BUF_LINE = /proto\/rr\/tcp\/v(\d)\/tcp\.proto:\d+:\d+:Previously present field "3" with name "uuid" on message "RequestContext" was deleted\./;
 
+// The repository's newest rr.tcp.v1 release, and the minor after it: what the tests release.
+const V1_RELEASES = readIndex(root).releases.filter((r) => r.package === "rr.tcp.v1");
+const LATEST = V1_RELEASES[V1_RELEASES.length - 1]!.version;
+const [major, minor] = LATEST.split(".").map(Number) as [number, number];
+const NEXT = `${major}.${minor + 1}.0`;
+
 const scratches: string[] = [];
 afterAll(() => {
   for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
@@ -77,7 +83,7 @@ describe.concurrent("the lint's breaking check", () => {
     const result = await lintBreaking(dir);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(BUF_LINE);
-    expect(result.stderr).toContain("breaks rr.tcp.v1 1.0.0");
+    expect(result.stderr).toContain(`breaks rr.tcp.v1 ${LATEST}`);
     expectNoStackTrace(result.stderr);
   });
 });
@@ -87,25 +93,25 @@ describe.concurrent("release:schema", () => {
     const dir = scratchCopy();
     renumber(dir, 1);
     const indexBefore = readFileSync(join(dir, "proto/releases/index.json"), "utf8");
-    const result = await releaseCli(dir, "1.1.0");
+    const result = await releaseCli(dir, NEXT);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(
-      "proto/ breaks rr.tcp.v1 1.0.0, the release it is checked against (proto/releases/v1.0.0.binpb)",
+      `proto/ breaks rr.tcp.v1 ${LATEST}, the release it is checked against (proto/releases/v${LATEST}.binpb)`,
     );
     expect(result.stderr).toMatch(BUF_LINE);
     expect(result.stderr).toContain("copy the package to rr.tcp.v2 (proto/rr/tcp/v2");
     expect(result.stderr).toContain("docs/releases.md");
     expectNoStackTrace(result.stderr + result.stdout);
     expect(readFileSync(join(dir, "proto/releases/index.json"), "utf8")).toBe(indexBefore);
-    expect(existsSync(join(dir, "proto/releases/v1.1.0.binpb"))).toBe(false);
+    expect(existsSync(join(dir, `proto/releases/v${NEXT}.binpb`))).toBe(false);
   });
 
   it("asks for a version instead of guessing one", () => {
     const dir = scratchCopy();
     expect(() => releaseSchema(dir, { version: undefined })).toThrow(
-      /npm run release:schema -- --version X\.Y\.Z .*1\.1\.0 adds to rr\.tcp\.v1/,
+      new RegExp(`npm run release:schema -- --version X\\.Y\\.Z .*${NEXT.replace(/\./g, "\\.")} adds to rr\\.tcp\\.v1`),
     );
-    expect(() => releaseSchema(dir, { version: "1.0.0" })).toThrow("rr.tcp.v1 1.0.0 is released already");
+    expect(() => releaseSchema(dir, { version: LATEST })).toThrow(`rr.tcp.v1 ${LATEST} is released already`);
     expect(() => releaseSchema(dir, { version: "2.1.0" })).toThrow("proto/rr/tcp/v2 does not exist");
   });
 
@@ -119,11 +125,11 @@ describe.concurrent("release:schema", () => {
     // v2 has no release yet, so its breaking change is its own business; v1 is unchanged.
     releaseSchema(dir, { version: "2.0.0" });
     expect(readIndex(dir).releases).toEqual([
-      { package: "rr.tcp.v1", version: "1.0.0", image: "v1.0.0.binpb" },
+      ...readIndex(root).releases,
       { package: "rr.tcp.v2", version: "2.0.0", image: "v2.0.0.binpb" },
     ]);
-    expect(readFileSync(join(dir, "proto/releases/v1.0.0.binpb"))).toEqual(
-      readFileSync(join(root, "proto/releases/v1.0.0.binpb")),
+    expect(readFileSync(join(dir, `proto/releases/v${LATEST}.binpb`))).toEqual(
+      readFileSync(join(root, `proto/releases/v${LATEST}.binpb`)),
     );
     expect(existsSync(join(dir, "proto/releases/v2.0.0.binpb"))).toBe(true);
     expect((JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version: string }).version).toBe("2.0.0");
@@ -136,16 +142,16 @@ describe.concurrent("release:schema", () => {
       );
     }
 
-    // Each package is checked against its own line: v2 against 2.0.0, v1 still against 1.0.0.
+    // Each package is checked against its own line: v2 against 2.0.0, v1 still against its newest.
     const checked = checkBreaking(dir);
     expect(checked.ok && checked.checked.map((c) => `${c.package} ${c.against.version}`)).toEqual(
-      expect.arrayContaining(["rr.tcp.v1 1.0.0", "rr.tcp.v2 2.0.0"]),
+      expect.arrayContaining([`rr.tcp.v1 ${LATEST}`, "rr.tcp.v2 2.0.0"]),
     );
     renumber(dir, 1);
     const broken = checkBreaking(dir);
     expect(broken.ok).toBe(false);
     const explained = broken.ok ? "" : explainBreaking(dir, broken, "lint");
-    expect(explained).toContain("breaks rr.tcp.v1 1.0.0");
+    expect(explained).toContain(`breaks rr.tcp.v1 ${LATEST}`);
     expect(explained).toMatch(BUF_LINE);
     expect(explained).toContain("copy the package to rr.tcp.v3");
   });
@@ -154,11 +160,11 @@ describe.concurrent("release:schema", () => {
     const dir = scratchCopy();
     const file = join(dir, "proto/rr/tcp/v1/tcp.proto");
     writeFileSync(file, readFileSync(file, "utf8") + "\n// A new message.\nmessage Added {\n  // A new field.\n  string added = 1;\n}\n");
-    expect(releaseSchema(dir, { version: "1.1.0" })).toContain(
-      "recorded rr.tcp.v1 1.1.0 in proto/releases/v1.1.0.binpb and proto/releases/index.json",
+    expect(releaseSchema(dir, { version: NEXT })).toContain(
+      `recorded rr.tcp.v1 ${NEXT} in proto/releases/v${NEXT}.binpb and proto/releases/index.json`,
     );
-    expect(readIndex(dir).releases.map((r) => r.version)).toEqual(["1.0.0", "1.1.0"]);
-    expect(existsSync(join(dir, "proto/releases/v1.1.0.binpb"))).toBe(true);
-    expect((JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version: string }).version).toBe("1.1.0");
+    expect(readIndex(dir).releases.map((r) => r.version)).toEqual([...readIndex(root).releases.map((r) => r.version), NEXT]);
+    expect(existsSync(join(dir, `proto/releases/v${NEXT}.binpb`))).toBe(true);
+    expect((JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version: string }).version).toBe(NEXT);
   });
 });

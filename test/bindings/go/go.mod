@@ -6,6 +6,6 @@ module github.com/rr-tcp/rr-tcp/test/bindings/go
 go 1.19
 
 require (
-	github.com/rr-tcp/rr-tcp/gen/go v1.0.0
+	github.com/rr-tcp/rr-tcp/gen/go v1.1.0
 	google.golang.org/protobuf v1.28.1
 )
