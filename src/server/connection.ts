@@ -204,22 +204,9 @@ export class Connection {
    * event follows, after the reply to an event that is with a worker (whose WRITE is dropped).
    */
   closeNow(reason: CloseReason = "CLOSED_BY_SERVER"): void {
-    switch (this.#state) {
-      case "reading":
-      case "awaitingDrain":
-        return this.#close(reason);
-      case "connecting":
-      case "waiting":
-        this.#reason = reason;
-        break;
-      case "lastEvent":
-        // Keeps the reason it was given first.
-        break;
-      case "cutOff":
-      case "closing":
-      case "done":
-        return;
-    }
+    const outcome = this.#requestClose(reason);
+    // A connection already closing after its event (lastEvent) is still cut off now.
+    if (outcome === "closed" || (outcome === "underWay" && this.#state !== "lastEvent")) return;
     this.#enter("cutOff");
     this.#endSocket();
   }
@@ -229,18 +216,26 @@ export class Connection {
    * written), or now when none is: graceful shutdown.
    */
   closeWhenIdle(reason: CloseReason = "SHUTDOWN"): void {
+    if (this.#requestClose(reason) === "afterEvent") this.#enter("lastEvent");
+  }
+
+  /**
+   * Where a request to close stands: done at once when no event is with a worker (`closed`);
+   * to follow the event that is, with `reason` recorded (`afterEvent`); or already on its way
+   * out, where the first reason stands (`underWay`).
+   */
+  #requestClose(reason: CloseReason): "closed" | "afterEvent" | "underWay" {
     switch (this.#state) {
       case "reading":
       case "awaitingDrain":
-        return this.#close(reason);
+        this.#close(reason);
+        return "closed";
       case "connecting":
       case "waiting":
         this.#reason = reason;
-        this.#enter("lastEvent");
-        return;
+        return "afterEvent";
       default:
-        // Already on its way out; the first reason stands.
-        return;
+        return "underWay";
     }
   }
 
