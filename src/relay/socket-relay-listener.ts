@@ -72,6 +72,11 @@ export class SocketRelayListener {
     return new SocketRelayListener(server, actual, opts);
   }
 
+  /** The pids of workers that connected and answered the handshake, waiting to be asked for. */
+  get parkedPids(): number[] {
+    return [...this.#parked.keys()];
+  }
+
   /** What the worker on `relay` (one this listener handed out) said in its pid reply. */
   helloOf(relay: StreamRelay): WorkerHello | undefined {
     return this.#hellos.get(relay);

@@ -145,10 +145,7 @@ describe("SocketRelayListener pairing rules", () => {
   it("parks a worker that connects before anyone waits for it", async () => {
     const { listener } = await listen("tcp://127.0.0.1:0");
     const worker = await fakeWorker(listener.address, 424_242);
-    // Time for its handshake to finish first. The listener shows no parked workers, so this is a
-    // pause, not a wait on a condition; the pairing below holds either way, the pause only makes
-    // it the parked path that pairs.
-    await new Promise((resolve) => setTimeout(resolve, scaled(100)));
+    await eventually(() => listener.parkedPids.includes(424_242), { what: "the worker parked after its handshake" });
     const relay = await listener.waitForWorker(424_242, scaled(1000));
     relay.send(encodePayloadFrame(Buffer.from("c"), Buffer.from("hello")));
     expect(splitPayload(await worker.receive()).body.toString()).toBe("hello");
