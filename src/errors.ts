@@ -43,16 +43,6 @@ export class RrTcpError<Code extends string = string> extends Error {
     this.address = options.address;
   }
 
-  /** The facts that are set, for a structured log record. */
-  facts(): ErrorFacts {
-    const facts: { -readonly [K in keyof ErrorFacts]: ErrorFacts[K] } = {};
-    if (this.uuid !== undefined) facts.uuid = this.uuid;
-    if (this.pid !== undefined) facts.pid = this.pid;
-    if (this.key !== undefined) facts.key = this.key;
-    if (this.address !== undefined) facts.address = this.address;
-    return facts;
-  }
-
   /**
    * `err` as an RrTcpError: itself when it is one, else one with `code` (default `INTERNAL`), the
    * original's message, and the original as its cause. A thrown non-Error becomes its text.
