@@ -97,7 +97,8 @@ function decodeField(kind: FieldKind, raw: unknown, path: string, ctx: DecodeCon
       if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean")
         return fail(`must be a string, got ${show(value)}`);
       const text = String(value);
-      if (kind.allowed && !kind.allowed.includes(text))
+      // Empty is "not set" (the default), as for every other key.
+      if (kind.allowed && text !== "" && !kind.allowed.includes(text))
         return fail(`${show(text)} is not one of: ${kind.allowed.join(", ")}`);
       return text;
     }

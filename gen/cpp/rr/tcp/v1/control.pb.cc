@@ -80,10 +80,41 @@ struct CloseConnectionResponseDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 CloseConnectionResponseDefaultTypeInternal _CloseConnectionResponse_default_instance_;
+PROTOBUF_CONSTEXPR ConnectionInfo::ConnectionInfo(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.uuid_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.server_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.remote_addr_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.age_)*/nullptr
+  , /*decltype(_impl_.bytes_received_)*/uint64_t{0u}
+  , /*decltype(_impl_.bytes_sent_)*/uint64_t{0u}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct ConnectionInfoDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ConnectionInfoDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ConnectionInfoDefaultTypeInternal() {}
+  union {
+    ConnectionInfo _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ConnectionInfoDefaultTypeInternal _ConnectionInfo_default_instance_;
+PROTOBUF_CONSTEXPR ConnectionList::ConnectionList(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.connections_)*/{}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct ConnectionListDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ConnectionListDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ConnectionListDefaultTypeInternal() {}
+  union {
+    ConnectionList _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ConnectionListDefaultTypeInternal _ConnectionList_default_instance_;
 }  // namespace v1
 }  // namespace tcp
 }  // namespace rr
-static ::_pb::Metadata file_level_metadata_rr_2ftcp_2fv1_2fcontrol_2eproto[4];
+static ::_pb::Metadata file_level_metadata_rr_2ftcp_2fv1_2fcontrol_2eproto[6];
 static const ::_pb::EnumDescriptor* file_level_enum_descriptors_rr_2ftcp_2fv1_2fcontrol_2eproto[1];
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_rr_2ftcp_2fv1_2fcontrol_2eproto = nullptr;
 
@@ -121,12 +152,33 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2fcontrol_2eproto::offsets[] PROTOBUF_S
   ~0u,  // no _weak_field_map_
   ~0u,  // no _inlined_string_donated_
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::CloseConnectionResponse, _impl_.closed_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ConnectionInfo, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ConnectionInfo, _impl_.uuid_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ConnectionInfo, _impl_.server_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ConnectionInfo, _impl_.remote_addr_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ConnectionInfo, _impl_.age_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ConnectionInfo, _impl_.bytes_received_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ConnectionInfo, _impl_.bytes_sent_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ConnectionList, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ConnectionList, _impl_.connections_),
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
   { 0, -1, -1, sizeof(::rr::tcp::v1::WorkerState)},
   { 11, -1, -1, sizeof(::rr::tcp::v1::PoolState)},
   { 19, -1, -1, sizeof(::rr::tcp::v1::CloseConnectionRequest)},
   { 26, -1, -1, sizeof(::rr::tcp::v1::CloseConnectionResponse)},
+  { 33, -1, -1, sizeof(::rr::tcp::v1::ConnectionInfo)},
+  { 45, -1, -1, sizeof(::rr::tcp::v1::ConnectionList)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -134,6 +186,8 @@ static const ::_pb::Message* const file_default_instances[] = {
   &::rr::tcp::v1::_PoolState_default_instance_._instance,
   &::rr::tcp::v1::_CloseConnectionRequest_default_instance_._instance,
   &::rr::tcp::v1::_CloseConnectionResponse_default_instance_._instance,
+  &::rr::tcp::v1::_ConnectionInfo_default_instance_._instance,
+  &::rr::tcp::v1::_ConnectionList_default_instance_._instance,
 };
 
 const char descriptor_table_protodef_rr_2ftcp_2fv1_2fcontrol_2eproto[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) =
@@ -147,25 +201,32 @@ const char descriptor_table_protodef_rr_2ftcp_2fv1_2fcontrol_2eproto[] PROTOBUF_
   " \003(\0132\026.rr.tcp.v1.WorkerStateR\007workers\022\026\n"
   "\006queued\030\002 \001(\rR\006queued\",\n\026CloseConnection"
   "Request\022\022\n\004uuid\030\001 \001(\tR\004uuid\"1\n\027CloseConn"
-  "ectionResponse\022\026\n\006closed\030\001 \001(\010R\006closed*\264"
-  "\001\n\014WorkerStatus\022\035\n\031WORKER_STATUS_UNSPECI"
-  "FIED\020\000\022\032\n\026WORKER_STATUS_STARTING\020\001\022\027\n\023WO"
-  "RKER_STATUS_READY\020\002\022\031\n\025WORKER_STATUS_WOR"
-  "KING\020\003\022\032\n\026WORKER_STATUS_STOPPING\020\004\022\031\n\025WO"
-  "RKER_STATUS_STOPPED\020\005B\224\001\n\rcom.rr.tcp.v1B"
-  "\014ControlProtoP\001Z/github.com/rr-tcp/rr-tc"
-  "p/gen/go/rr/tcp/v1;tcpv1\242\002\003RTX\252\002\tRr.Tcp."
-  "V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPBMetadata\352\002"
-  "\013Rr::Tcp::V1b\006proto3"
+  "ectionResponse\022\026\n\006closed\030\001 \001(\010R\006closed\"\320"
+  "\001\n\016ConnectionInfo\022\022\n\004uuid\030\001 \001(\tR\004uuid\022\026\n"
+  "\006server\030\002 \001(\tR\006server\022\037\n\013remote_addr\030\003 \001"
+  "(\tR\nremoteAddr\022+\n\003age\030\004 \001(\0132\031.google.pro"
+  "tobuf.DurationR\003age\022%\n\016bytes_received\030\005 "
+  "\001(\004R\rbytesReceived\022\035\n\nbytes_sent\030\006 \001(\004R\t"
+  "bytesSent\"M\n\016ConnectionList\022;\n\013connectio"
+  "ns\030\001 \003(\0132\031.rr.tcp.v1.ConnectionInfoR\013con"
+  "nections*\264\001\n\014WorkerStatus\022\035\n\031WORKER_STAT"
+  "US_UNSPECIFIED\020\000\022\032\n\026WORKER_STATUS_STARTI"
+  "NG\020\001\022\027\n\023WORKER_STATUS_READY\020\002\022\031\n\025WORKER_"
+  "STATUS_WORKING\020\003\022\032\n\026WORKER_STATUS_STOPPI"
+  "NG\020\004\022\031\n\025WORKER_STATUS_STOPPED\020\005B\224\001\n\rcom."
+  "rr.tcp.v1B\014ControlProtoP\001Z/github.com/rr"
+  "-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\242\002\003RTX"
+  "\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPB"
+  "Metadata\352\002\013Rr::Tcp::V1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_deps[1] = {
   &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto = {
-    false, false, 780, descriptor_table_protodef_rr_2ftcp_2fv1_2fcontrol_2eproto,
+    false, false, 1070, descriptor_table_protodef_rr_2ftcp_2fv1_2fcontrol_2eproto,
     "rr/tcp/v1/control.proto",
-    &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_once, descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_deps, 1, 4,
+    &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_once, descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_deps, 1, 6,
     schemas, file_default_instances, TableStruct_rr_2ftcp_2fv1_2fcontrol_2eproto::offsets,
     file_level_metadata_rr_2ftcp_2fv1_2fcontrol_2eproto, file_level_enum_descriptors_rr_2ftcp_2fv1_2fcontrol_2eproto,
     file_level_service_descriptors_rr_2ftcp_2fv1_2fcontrol_2eproto,
@@ -1100,6 +1161,601 @@ void CloseConnectionResponse::InternalSwap(CloseConnectionResponse* other) {
       file_level_metadata_rr_2ftcp_2fv1_2fcontrol_2eproto[3]);
 }
 
+// ===================================================================
+
+class ConnectionInfo::_Internal {
+ public:
+  static const ::PROTOBUF_NAMESPACE_ID::Duration& age(const ConnectionInfo* msg);
+};
+
+const ::PROTOBUF_NAMESPACE_ID::Duration&
+ConnectionInfo::_Internal::age(const ConnectionInfo* msg) {
+  return *msg->_impl_.age_;
+}
+void ConnectionInfo::clear_age() {
+  if (GetArenaForAllocation() == nullptr && _impl_.age_ != nullptr) {
+    delete _impl_.age_;
+  }
+  _impl_.age_ = nullptr;
+}
+ConnectionInfo::ConnectionInfo(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.ConnectionInfo)
+}
+ConnectionInfo::ConnectionInfo(const ConnectionInfo& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  ConnectionInfo* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.uuid_){}
+    , decltype(_impl_.server_){}
+    , decltype(_impl_.remote_addr_){}
+    , decltype(_impl_.age_){nullptr}
+    , decltype(_impl_.bytes_received_){}
+    , decltype(_impl_.bytes_sent_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.uuid_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.uuid_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_uuid().empty()) {
+    _this->_impl_.uuid_.Set(from._internal_uuid(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.server_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.server_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_server().empty()) {
+    _this->_impl_.server_.Set(from._internal_server(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.remote_addr_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.remote_addr_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_remote_addr().empty()) {
+    _this->_impl_.remote_addr_.Set(from._internal_remote_addr(), 
+      _this->GetArenaForAllocation());
+  }
+  if (from._internal_has_age()) {
+    _this->_impl_.age_ = new ::PROTOBUF_NAMESPACE_ID::Duration(*from._impl_.age_);
+  }
+  ::memcpy(&_impl_.bytes_received_, &from._impl_.bytes_received_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.bytes_sent_) -
+    reinterpret_cast<char*>(&_impl_.bytes_received_)) + sizeof(_impl_.bytes_sent_));
+  // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.ConnectionInfo)
+}
+
+inline void ConnectionInfo::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.uuid_){}
+    , decltype(_impl_.server_){}
+    , decltype(_impl_.remote_addr_){}
+    , decltype(_impl_.age_){nullptr}
+    , decltype(_impl_.bytes_received_){uint64_t{0u}}
+    , decltype(_impl_.bytes_sent_){uint64_t{0u}}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.uuid_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.uuid_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.server_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.server_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.remote_addr_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.remote_addr_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+ConnectionInfo::~ConnectionInfo() {
+  // @@protoc_insertion_point(destructor:rr.tcp.v1.ConnectionInfo)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void ConnectionInfo::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.uuid_.Destroy();
+  _impl_.server_.Destroy();
+  _impl_.remote_addr_.Destroy();
+  if (this != internal_default_instance()) delete _impl_.age_;
+}
+
+void ConnectionInfo::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void ConnectionInfo::Clear() {
+// @@protoc_insertion_point(message_clear_start:rr.tcp.v1.ConnectionInfo)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.uuid_.ClearToEmpty();
+  _impl_.server_.ClearToEmpty();
+  _impl_.remote_addr_.ClearToEmpty();
+  if (GetArenaForAllocation() == nullptr && _impl_.age_ != nullptr) {
+    delete _impl_.age_;
+  }
+  _impl_.age_ = nullptr;
+  ::memset(&_impl_.bytes_received_, 0, static_cast<size_t>(
+      reinterpret_cast<char*>(&_impl_.bytes_sent_) -
+      reinterpret_cast<char*>(&_impl_.bytes_received_)) + sizeof(_impl_.bytes_sent_));
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* ConnectionInfo::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string uuid = 1 [json_name = "uuid"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_uuid();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.ConnectionInfo.uuid"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string server = 2 [json_name = "server"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_server();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.ConnectionInfo.server"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string remote_addr = 3 [json_name = "remoteAddr"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          auto str = _internal_mutable_remote_addr();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.ConnectionInfo.remote_addr"));
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Duration age = 4 [json_name = "age"];
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          ptr = ctx->ParseMessage(_internal_mutable_age(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint64 bytes_received = 5 [json_name = "bytesReceived"];
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 40)) {
+          _impl_.bytes_received_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint64 bytes_sent = 6 [json_name = "bytesSent"];
+      case 6:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 48)) {
+          _impl_.bytes_sent_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* ConnectionInfo::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:rr.tcp.v1.ConnectionInfo)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string uuid = 1 [json_name = "uuid"];
+  if (!this->_internal_uuid().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_uuid().data(), static_cast<int>(this->_internal_uuid().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.ConnectionInfo.uuid");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_uuid(), target);
+  }
+
+  // string server = 2 [json_name = "server"];
+  if (!this->_internal_server().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_server().data(), static_cast<int>(this->_internal_server().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.ConnectionInfo.server");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_server(), target);
+  }
+
+  // string remote_addr = 3 [json_name = "remoteAddr"];
+  if (!this->_internal_remote_addr().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_remote_addr().data(), static_cast<int>(this->_internal_remote_addr().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.ConnectionInfo.remote_addr");
+    target = stream->WriteStringMaybeAliased(
+        3, this->_internal_remote_addr(), target);
+  }
+
+  // .google.protobuf.Duration age = 4 [json_name = "age"];
+  if (this->_internal_has_age()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(4, _Internal::age(this),
+        _Internal::age(this).GetCachedSize(), target, stream);
+  }
+
+  // uint64 bytes_received = 5 [json_name = "bytesReceived"];
+  if (this->_internal_bytes_received() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt64ToArray(5, this->_internal_bytes_received(), target);
+  }
+
+  // uint64 bytes_sent = 6 [json_name = "bytesSent"];
+  if (this->_internal_bytes_sent() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt64ToArray(6, this->_internal_bytes_sent(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:rr.tcp.v1.ConnectionInfo)
+  return target;
+}
+
+size_t ConnectionInfo::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:rr.tcp.v1.ConnectionInfo)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string uuid = 1 [json_name = "uuid"];
+  if (!this->_internal_uuid().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_uuid());
+  }
+
+  // string server = 2 [json_name = "server"];
+  if (!this->_internal_server().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_server());
+  }
+
+  // string remote_addr = 3 [json_name = "remoteAddr"];
+  if (!this->_internal_remote_addr().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_remote_addr());
+  }
+
+  // .google.protobuf.Duration age = 4 [json_name = "age"];
+  if (this->_internal_has_age()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.age_);
+  }
+
+  // uint64 bytes_received = 5 [json_name = "bytesReceived"];
+  if (this->_internal_bytes_received() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_bytes_received());
+  }
+
+  // uint64 bytes_sent = 6 [json_name = "bytesSent"];
+  if (this->_internal_bytes_sent() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_bytes_sent());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ConnectionInfo::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    ConnectionInfo::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ConnectionInfo::GetClassData() const { return &_class_data_; }
+
+
+void ConnectionInfo::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<ConnectionInfo*>(&to_msg);
+  auto& from = static_cast<const ConnectionInfo&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:rr.tcp.v1.ConnectionInfo)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_uuid().empty()) {
+    _this->_internal_set_uuid(from._internal_uuid());
+  }
+  if (!from._internal_server().empty()) {
+    _this->_internal_set_server(from._internal_server());
+  }
+  if (!from._internal_remote_addr().empty()) {
+    _this->_internal_set_remote_addr(from._internal_remote_addr());
+  }
+  if (from._internal_has_age()) {
+    _this->_internal_mutable_age()->::PROTOBUF_NAMESPACE_ID::Duration::MergeFrom(
+        from._internal_age());
+  }
+  if (from._internal_bytes_received() != 0) {
+    _this->_internal_set_bytes_received(from._internal_bytes_received());
+  }
+  if (from._internal_bytes_sent() != 0) {
+    _this->_internal_set_bytes_sent(from._internal_bytes_sent());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void ConnectionInfo::CopyFrom(const ConnectionInfo& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:rr.tcp.v1.ConnectionInfo)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool ConnectionInfo::IsInitialized() const {
+  return true;
+}
+
+void ConnectionInfo::InternalSwap(ConnectionInfo* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.uuid_, lhs_arena,
+      &other->_impl_.uuid_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.server_, lhs_arena,
+      &other->_impl_.server_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.remote_addr_, lhs_arena,
+      &other->_impl_.remote_addr_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(ConnectionInfo, _impl_.bytes_sent_)
+      + sizeof(ConnectionInfo::_impl_.bytes_sent_)
+      - PROTOBUF_FIELD_OFFSET(ConnectionInfo, _impl_.age_)>(
+          reinterpret_cast<char*>(&_impl_.age_),
+          reinterpret_cast<char*>(&other->_impl_.age_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata ConnectionInfo::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2fcontrol_2eproto[4]);
+}
+
+// ===================================================================
+
+class ConnectionList::_Internal {
+ public:
+};
+
+ConnectionList::ConnectionList(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.ConnectionList)
+}
+ConnectionList::ConnectionList(const ConnectionList& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  ConnectionList* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.connections_){from._impl_.connections_}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.ConnectionList)
+}
+
+inline void ConnectionList::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.connections_){arena}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+ConnectionList::~ConnectionList() {
+  // @@protoc_insertion_point(destructor:rr.tcp.v1.ConnectionList)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void ConnectionList::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.connections_.~RepeatedPtrField();
+}
+
+void ConnectionList::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void ConnectionList::Clear() {
+// @@protoc_insertion_point(message_clear_start:rr.tcp.v1.ConnectionList)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.connections_.Clear();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* ConnectionList::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // repeated .rr.tcp.v1.ConnectionInfo connections = 1 [json_name = "connections"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_connections(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<10>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* ConnectionList::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:rr.tcp.v1.ConnectionList)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // repeated .rr.tcp.v1.ConnectionInfo connections = 1 [json_name = "connections"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_connections_size()); i < n; i++) {
+    const auto& repfield = this->_internal_connections(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(1, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:rr.tcp.v1.ConnectionList)
+  return target;
+}
+
+size_t ConnectionList::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:rr.tcp.v1.ConnectionList)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated .rr.tcp.v1.ConnectionInfo connections = 1 [json_name = "connections"];
+  total_size += 1UL * this->_internal_connections_size();
+  for (const auto& msg : this->_impl_.connections_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ConnectionList::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    ConnectionList::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ConnectionList::GetClassData() const { return &_class_data_; }
+
+
+void ConnectionList::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<ConnectionList*>(&to_msg);
+  auto& from = static_cast<const ConnectionList&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:rr.tcp.v1.ConnectionList)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.connections_.MergeFrom(from._impl_.connections_);
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void ConnectionList::CopyFrom(const ConnectionList& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:rr.tcp.v1.ConnectionList)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool ConnectionList::IsInitialized() const {
+  return true;
+}
+
+void ConnectionList::InternalSwap(ConnectionList* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.connections_.InternalSwap(&other->_impl_.connections_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata ConnectionList::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2fcontrol_2eproto[5]);
+}
+
 // @@protoc_insertion_point(namespace_scope)
 }  // namespace v1
 }  // namespace tcp
@@ -1120,6 +1776,14 @@ Arena::CreateMaybeMessage< ::rr::tcp::v1::CloseConnectionRequest >(Arena* arena)
 template<> PROTOBUF_NOINLINE ::rr::tcp::v1::CloseConnectionResponse*
 Arena::CreateMaybeMessage< ::rr::tcp::v1::CloseConnectionResponse >(Arena* arena) {
   return Arena::CreateMessageInternal< ::rr::tcp::v1::CloseConnectionResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::ConnectionInfo*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::ConnectionInfo >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::ConnectionInfo >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::ConnectionList*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::ConnectionList >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::ConnectionList >(arena);
 }
 PROTOBUF_NAMESPACE_CLOSE
 

@@ -55,6 +55,12 @@ extern CloseConnectionRequestDefaultTypeInternal _CloseConnectionRequest_default
 class CloseConnectionResponse;
 struct CloseConnectionResponseDefaultTypeInternal;
 extern CloseConnectionResponseDefaultTypeInternal _CloseConnectionResponse_default_instance_;
+class ConnectionInfo;
+struct ConnectionInfoDefaultTypeInternal;
+extern ConnectionInfoDefaultTypeInternal _ConnectionInfo_default_instance_;
+class ConnectionList;
+struct ConnectionListDefaultTypeInternal;
+extern ConnectionListDefaultTypeInternal _ConnectionList_default_instance_;
 class PoolState;
 struct PoolStateDefaultTypeInternal;
 extern PoolStateDefaultTypeInternal _PoolState_default_instance_;
@@ -67,6 +73,8 @@ extern WorkerStateDefaultTypeInternal _WorkerState_default_instance_;
 PROTOBUF_NAMESPACE_OPEN
 template<> ::rr::tcp::v1::CloseConnectionRequest* Arena::CreateMaybeMessage<::rr::tcp::v1::CloseConnectionRequest>(Arena*);
 template<> ::rr::tcp::v1::CloseConnectionResponse* Arena::CreateMaybeMessage<::rr::tcp::v1::CloseConnectionResponse>(Arena*);
+template<> ::rr::tcp::v1::ConnectionInfo* Arena::CreateMaybeMessage<::rr::tcp::v1::ConnectionInfo>(Arena*);
+template<> ::rr::tcp::v1::ConnectionList* Arena::CreateMaybeMessage<::rr::tcp::v1::ConnectionList>(Arena*);
 template<> ::rr::tcp::v1::PoolState* Arena::CreateMaybeMessage<::rr::tcp::v1::PoolState>(Arena*);
 template<> ::rr::tcp::v1::WorkerState* Arena::CreateMaybeMessage<::rr::tcp::v1::WorkerState>(Arena*);
 PROTOBUF_NAMESPACE_CLOSE
@@ -773,6 +781,390 @@ class CloseConnectionResponse final :
   union { Impl_ _impl_; };
   friend struct ::TableStruct_rr_2ftcp_2fv1_2fcontrol_2eproto;
 };
+// -------------------------------------------------------------------
+
+class ConnectionInfo final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.ConnectionInfo) */ {
+ public:
+  inline ConnectionInfo() : ConnectionInfo(nullptr) {}
+  ~ConnectionInfo() override;
+  explicit PROTOBUF_CONSTEXPR ConnectionInfo(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ConnectionInfo(const ConnectionInfo& from);
+  ConnectionInfo(ConnectionInfo&& from) noexcept
+    : ConnectionInfo() {
+    *this = ::std::move(from);
+  }
+
+  inline ConnectionInfo& operator=(const ConnectionInfo& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ConnectionInfo& operator=(ConnectionInfo&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ConnectionInfo& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ConnectionInfo* internal_default_instance() {
+    return reinterpret_cast<const ConnectionInfo*>(
+               &_ConnectionInfo_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    4;
+
+  friend void swap(ConnectionInfo& a, ConnectionInfo& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ConnectionInfo* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ConnectionInfo* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ConnectionInfo* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ConnectionInfo>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const ConnectionInfo& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const ConnectionInfo& from) {
+    ConnectionInfo::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(ConnectionInfo* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "rr.tcp.v1.ConnectionInfo";
+  }
+  protected:
+  explicit ConnectionInfo(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kUuidFieldNumber = 1,
+    kServerFieldNumber = 2,
+    kRemoteAddrFieldNumber = 3,
+    kAgeFieldNumber = 4,
+    kBytesReceivedFieldNumber = 5,
+    kBytesSentFieldNumber = 6,
+  };
+  // string uuid = 1 [json_name = "uuid"];
+  void clear_uuid();
+  const std::string& uuid() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_uuid(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_uuid();
+  PROTOBUF_NODISCARD std::string* release_uuid();
+  void set_allocated_uuid(std::string* uuid);
+  private:
+  const std::string& _internal_uuid() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_uuid(const std::string& value);
+  std::string* _internal_mutable_uuid();
+  public:
+
+  // string server = 2 [json_name = "server"];
+  void clear_server();
+  const std::string& server() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_server(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_server();
+  PROTOBUF_NODISCARD std::string* release_server();
+  void set_allocated_server(std::string* server);
+  private:
+  const std::string& _internal_server() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_server(const std::string& value);
+  std::string* _internal_mutable_server();
+  public:
+
+  // string remote_addr = 3 [json_name = "remoteAddr"];
+  void clear_remote_addr();
+  const std::string& remote_addr() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_remote_addr(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_remote_addr();
+  PROTOBUF_NODISCARD std::string* release_remote_addr();
+  void set_allocated_remote_addr(std::string* remote_addr);
+  private:
+  const std::string& _internal_remote_addr() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_remote_addr(const std::string& value);
+  std::string* _internal_mutable_remote_addr();
+  public:
+
+  // .google.protobuf.Duration age = 4 [json_name = "age"];
+  bool has_age() const;
+  private:
+  bool _internal_has_age() const;
+  public:
+  void clear_age();
+  const ::PROTOBUF_NAMESPACE_ID::Duration& age() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Duration* release_age();
+  ::PROTOBUF_NAMESPACE_ID::Duration* mutable_age();
+  void set_allocated_age(::PROTOBUF_NAMESPACE_ID::Duration* age);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Duration& _internal_age() const;
+  ::PROTOBUF_NAMESPACE_ID::Duration* _internal_mutable_age();
+  public:
+  void unsafe_arena_set_allocated_age(
+      ::PROTOBUF_NAMESPACE_ID::Duration* age);
+  ::PROTOBUF_NAMESPACE_ID::Duration* unsafe_arena_release_age();
+
+  // uint64 bytes_received = 5 [json_name = "bytesReceived"];
+  void clear_bytes_received();
+  uint64_t bytes_received() const;
+  void set_bytes_received(uint64_t value);
+  private:
+  uint64_t _internal_bytes_received() const;
+  void _internal_set_bytes_received(uint64_t value);
+  public:
+
+  // uint64 bytes_sent = 6 [json_name = "bytesSent"];
+  void clear_bytes_sent();
+  uint64_t bytes_sent() const;
+  void set_bytes_sent(uint64_t value);
+  private:
+  uint64_t _internal_bytes_sent() const;
+  void _internal_set_bytes_sent(uint64_t value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.ConnectionInfo)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr uuid_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr server_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr remote_addr_;
+    ::PROTOBUF_NAMESPACE_ID::Duration* age_;
+    uint64_t bytes_received_;
+    uint64_t bytes_sent_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2fcontrol_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ConnectionList final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.ConnectionList) */ {
+ public:
+  inline ConnectionList() : ConnectionList(nullptr) {}
+  ~ConnectionList() override;
+  explicit PROTOBUF_CONSTEXPR ConnectionList(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ConnectionList(const ConnectionList& from);
+  ConnectionList(ConnectionList&& from) noexcept
+    : ConnectionList() {
+    *this = ::std::move(from);
+  }
+
+  inline ConnectionList& operator=(const ConnectionList& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ConnectionList& operator=(ConnectionList&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ConnectionList& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ConnectionList* internal_default_instance() {
+    return reinterpret_cast<const ConnectionList*>(
+               &_ConnectionList_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    5;
+
+  friend void swap(ConnectionList& a, ConnectionList& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ConnectionList* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ConnectionList* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ConnectionList* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ConnectionList>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const ConnectionList& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const ConnectionList& from) {
+    ConnectionList::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(ConnectionList* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "rr.tcp.v1.ConnectionList";
+  }
+  protected:
+  explicit ConnectionList(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kConnectionsFieldNumber = 1,
+  };
+  // repeated .rr.tcp.v1.ConnectionInfo connections = 1 [json_name = "connections"];
+  int connections_size() const;
+  private:
+  int _internal_connections_size() const;
+  public:
+  void clear_connections();
+  ::rr::tcp::v1::ConnectionInfo* mutable_connections(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::rr::tcp::v1::ConnectionInfo >*
+      mutable_connections();
+  private:
+  const ::rr::tcp::v1::ConnectionInfo& _internal_connections(int index) const;
+  ::rr::tcp::v1::ConnectionInfo* _internal_add_connections();
+  public:
+  const ::rr::tcp::v1::ConnectionInfo& connections(int index) const;
+  ::rr::tcp::v1::ConnectionInfo* add_connections();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::rr::tcp::v1::ConnectionInfo >&
+      connections() const;
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.ConnectionList)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::rr::tcp::v1::ConnectionInfo > connections_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2fcontrol_2eproto;
+};
 // ===================================================================
 
 
@@ -1091,9 +1483,336 @@ inline void CloseConnectionResponse::set_closed(bool value) {
   // @@protoc_insertion_point(field_set:rr.tcp.v1.CloseConnectionResponse.closed)
 }
 
+// -------------------------------------------------------------------
+
+// ConnectionInfo
+
+// string uuid = 1 [json_name = "uuid"];
+inline void ConnectionInfo::clear_uuid() {
+  _impl_.uuid_.ClearToEmpty();
+}
+inline const std::string& ConnectionInfo::uuid() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.ConnectionInfo.uuid)
+  return _internal_uuid();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ConnectionInfo::set_uuid(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.uuid_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.ConnectionInfo.uuid)
+}
+inline std::string* ConnectionInfo::mutable_uuid() {
+  std::string* _s = _internal_mutable_uuid();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.ConnectionInfo.uuid)
+  return _s;
+}
+inline const std::string& ConnectionInfo::_internal_uuid() const {
+  return _impl_.uuid_.Get();
+}
+inline void ConnectionInfo::_internal_set_uuid(const std::string& value) {
+  
+  _impl_.uuid_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ConnectionInfo::_internal_mutable_uuid() {
+  
+  return _impl_.uuid_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ConnectionInfo::release_uuid() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.ConnectionInfo.uuid)
+  return _impl_.uuid_.Release();
+}
+inline void ConnectionInfo::set_allocated_uuid(std::string* uuid) {
+  if (uuid != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.uuid_.SetAllocated(uuid, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.uuid_.IsDefault()) {
+    _impl_.uuid_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.ConnectionInfo.uuid)
+}
+
+// string server = 2 [json_name = "server"];
+inline void ConnectionInfo::clear_server() {
+  _impl_.server_.ClearToEmpty();
+}
+inline const std::string& ConnectionInfo::server() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.ConnectionInfo.server)
+  return _internal_server();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ConnectionInfo::set_server(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.server_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.ConnectionInfo.server)
+}
+inline std::string* ConnectionInfo::mutable_server() {
+  std::string* _s = _internal_mutable_server();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.ConnectionInfo.server)
+  return _s;
+}
+inline const std::string& ConnectionInfo::_internal_server() const {
+  return _impl_.server_.Get();
+}
+inline void ConnectionInfo::_internal_set_server(const std::string& value) {
+  
+  _impl_.server_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ConnectionInfo::_internal_mutable_server() {
+  
+  return _impl_.server_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ConnectionInfo::release_server() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.ConnectionInfo.server)
+  return _impl_.server_.Release();
+}
+inline void ConnectionInfo::set_allocated_server(std::string* server) {
+  if (server != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.server_.SetAllocated(server, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.server_.IsDefault()) {
+    _impl_.server_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.ConnectionInfo.server)
+}
+
+// string remote_addr = 3 [json_name = "remoteAddr"];
+inline void ConnectionInfo::clear_remote_addr() {
+  _impl_.remote_addr_.ClearToEmpty();
+}
+inline const std::string& ConnectionInfo::remote_addr() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.ConnectionInfo.remote_addr)
+  return _internal_remote_addr();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ConnectionInfo::set_remote_addr(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.remote_addr_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.ConnectionInfo.remote_addr)
+}
+inline std::string* ConnectionInfo::mutable_remote_addr() {
+  std::string* _s = _internal_mutable_remote_addr();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.ConnectionInfo.remote_addr)
+  return _s;
+}
+inline const std::string& ConnectionInfo::_internal_remote_addr() const {
+  return _impl_.remote_addr_.Get();
+}
+inline void ConnectionInfo::_internal_set_remote_addr(const std::string& value) {
+  
+  _impl_.remote_addr_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ConnectionInfo::_internal_mutable_remote_addr() {
+  
+  return _impl_.remote_addr_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ConnectionInfo::release_remote_addr() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.ConnectionInfo.remote_addr)
+  return _impl_.remote_addr_.Release();
+}
+inline void ConnectionInfo::set_allocated_remote_addr(std::string* remote_addr) {
+  if (remote_addr != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.remote_addr_.SetAllocated(remote_addr, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.remote_addr_.IsDefault()) {
+    _impl_.remote_addr_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.ConnectionInfo.remote_addr)
+}
+
+// .google.protobuf.Duration age = 4 [json_name = "age"];
+inline bool ConnectionInfo::_internal_has_age() const {
+  return this != internal_default_instance() && _impl_.age_ != nullptr;
+}
+inline bool ConnectionInfo::has_age() const {
+  return _internal_has_age();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& ConnectionInfo::_internal_age() const {
+  const ::PROTOBUF_NAMESPACE_ID::Duration* p = _impl_.age_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Duration&>(
+      ::PROTOBUF_NAMESPACE_ID::_Duration_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& ConnectionInfo::age() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.ConnectionInfo.age)
+  return _internal_age();
+}
+inline void ConnectionInfo::unsafe_arena_set_allocated_age(
+    ::PROTOBUF_NAMESPACE_ID::Duration* age) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.age_);
+  }
+  _impl_.age_ = age;
+  if (age) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:rr.tcp.v1.ConnectionInfo.age)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* ConnectionInfo::release_age() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.age_;
+  _impl_.age_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* ConnectionInfo::unsafe_arena_release_age() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.ConnectionInfo.age)
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.age_;
+  _impl_.age_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* ConnectionInfo::_internal_mutable_age() {
+  
+  if (_impl_.age_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Duration>(GetArenaForAllocation());
+    _impl_.age_ = p;
+  }
+  return _impl_.age_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* ConnectionInfo::mutable_age() {
+  ::PROTOBUF_NAMESPACE_ID::Duration* _msg = _internal_mutable_age();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.ConnectionInfo.age)
+  return _msg;
+}
+inline void ConnectionInfo::set_allocated_age(::PROTOBUF_NAMESPACE_ID::Duration* age) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.age_);
+  }
+  if (age) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(age));
+    if (message_arena != submessage_arena) {
+      age = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, age, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.age_ = age;
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.ConnectionInfo.age)
+}
+
+// uint64 bytes_received = 5 [json_name = "bytesReceived"];
+inline void ConnectionInfo::clear_bytes_received() {
+  _impl_.bytes_received_ = uint64_t{0u};
+}
+inline uint64_t ConnectionInfo::_internal_bytes_received() const {
+  return _impl_.bytes_received_;
+}
+inline uint64_t ConnectionInfo::bytes_received() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.ConnectionInfo.bytes_received)
+  return _internal_bytes_received();
+}
+inline void ConnectionInfo::_internal_set_bytes_received(uint64_t value) {
+  
+  _impl_.bytes_received_ = value;
+}
+inline void ConnectionInfo::set_bytes_received(uint64_t value) {
+  _internal_set_bytes_received(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.ConnectionInfo.bytes_received)
+}
+
+// uint64 bytes_sent = 6 [json_name = "bytesSent"];
+inline void ConnectionInfo::clear_bytes_sent() {
+  _impl_.bytes_sent_ = uint64_t{0u};
+}
+inline uint64_t ConnectionInfo::_internal_bytes_sent() const {
+  return _impl_.bytes_sent_;
+}
+inline uint64_t ConnectionInfo::bytes_sent() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.ConnectionInfo.bytes_sent)
+  return _internal_bytes_sent();
+}
+inline void ConnectionInfo::_internal_set_bytes_sent(uint64_t value) {
+  
+  _impl_.bytes_sent_ = value;
+}
+inline void ConnectionInfo::set_bytes_sent(uint64_t value) {
+  _internal_set_bytes_sent(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.ConnectionInfo.bytes_sent)
+}
+
+// -------------------------------------------------------------------
+
+// ConnectionList
+
+// repeated .rr.tcp.v1.ConnectionInfo connections = 1 [json_name = "connections"];
+inline int ConnectionList::_internal_connections_size() const {
+  return _impl_.connections_.size();
+}
+inline int ConnectionList::connections_size() const {
+  return _internal_connections_size();
+}
+inline void ConnectionList::clear_connections() {
+  _impl_.connections_.Clear();
+}
+inline ::rr::tcp::v1::ConnectionInfo* ConnectionList::mutable_connections(int index) {
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.ConnectionList.connections)
+  return _impl_.connections_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::rr::tcp::v1::ConnectionInfo >*
+ConnectionList::mutable_connections() {
+  // @@protoc_insertion_point(field_mutable_list:rr.tcp.v1.ConnectionList.connections)
+  return &_impl_.connections_;
+}
+inline const ::rr::tcp::v1::ConnectionInfo& ConnectionList::_internal_connections(int index) const {
+  return _impl_.connections_.Get(index);
+}
+inline const ::rr::tcp::v1::ConnectionInfo& ConnectionList::connections(int index) const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.ConnectionList.connections)
+  return _internal_connections(index);
+}
+inline ::rr::tcp::v1::ConnectionInfo* ConnectionList::_internal_add_connections() {
+  return _impl_.connections_.Add();
+}
+inline ::rr::tcp::v1::ConnectionInfo* ConnectionList::add_connections() {
+  ::rr::tcp::v1::ConnectionInfo* _add = _internal_add_connections();
+  // @@protoc_insertion_point(field_add:rr.tcp.v1.ConnectionList.connections)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::rr::tcp::v1::ConnectionInfo >&
+ConnectionList::connections() const {
+  // @@protoc_insertion_point(field_list:rr.tcp.v1.ConnectionList.connections)
+  return _impl_.connections_;
+}
+
 #ifdef __GNUC__
   #pragma GCC diagnostic pop
 #endif  // __GNUC__
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
 // -------------------------------------------------------------------
 
 // -------------------------------------------------------------------

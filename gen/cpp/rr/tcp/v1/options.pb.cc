@@ -31,6 +31,8 @@ PROTOBUF_CONSTEXPR Config::Config(
   , /*decltype(_impl_.rpc_)*/nullptr
   , /*decltype(_impl_.logs_)*/nullptr
   , /*decltype(_impl_.control_)*/nullptr
+  , /*decltype(_impl_.status_)*/nullptr
+  , /*decltype(_impl_.metrics_)*/nullptr
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct ConfigDefaultTypeInternal {
   PROTOBUF_CONSTEXPR ConfigDefaultTypeInternal()
@@ -60,6 +62,7 @@ PROTOBUF_CONSTEXPR ServerOptions::ServerOptions(
   , /*decltype(_impl_.user_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.group_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.relay_timeout_)*/nullptr
+  , /*decltype(_impl_.on_init_)*/nullptr
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct ServerOptionsDefaultTypeInternal {
   PROTOBUF_CONSTEXPR ServerOptionsDefaultTypeInternal()
@@ -70,6 +73,33 @@ struct ServerOptionsDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ServerOptionsDefaultTypeInternal _ServerOptions_default_instance_;
+PROTOBUF_CONSTEXPR OnInitOptions_EnvEntry_DoNotUse::OnInitOptions_EnvEntry_DoNotUse(
+    ::_pbi::ConstantInitialized) {}
+struct OnInitOptions_EnvEntry_DoNotUseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR OnInitOptions_EnvEntry_DoNotUseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~OnInitOptions_EnvEntry_DoNotUseDefaultTypeInternal() {}
+  union {
+    OnInitOptions_EnvEntry_DoNotUse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 OnInitOptions_EnvEntry_DoNotUseDefaultTypeInternal _OnInitOptions_EnvEntry_DoNotUse_default_instance_;
+PROTOBUF_CONSTEXPR OnInitOptions::OnInitOptions(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.command_)*/{}
+  , /*decltype(_impl_.env_)*/{::_pbi::ConstantInitialized()}
+  , /*decltype(_impl_.user_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.exec_timeout_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct OnInitOptionsDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR OnInitOptionsDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~OnInitOptionsDefaultTypeInternal() {}
+  union {
+    OnInitOptions _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 OnInitOptionsDefaultTypeInternal _OnInitOptions_default_instance_;
 PROTOBUF_CONSTEXPR TcpOptions_ServersEntry_DoNotUse::TcpOptions_ServersEntry_DoNotUse(
     ::_pbi::ConstantInitialized) {}
 struct TcpOptions_ServersEntry_DoNotUseDefaultTypeInternal {
@@ -127,6 +157,7 @@ PROTOBUF_CONSTEXPR PoolOptions::PoolOptions(
   , /*decltype(_impl_.reset_timeout_)*/nullptr
   , /*decltype(_impl_.supervisor_)*/nullptr
   , /*decltype(_impl_.stream_timeout_)*/nullptr
+  , /*decltype(_impl_.dynamic_allocator_)*/nullptr
   , /*decltype(_impl_.max_jobs_)*/uint64_t{0u}
   , /*decltype(_impl_.max_queue_size_)*/uint64_t{0u}
   , /*decltype(_impl_.num_workers_)*/0u
@@ -142,6 +173,21 @@ struct PoolOptionsDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 PoolOptionsDefaultTypeInternal _PoolOptions_default_instance_;
+PROTOBUF_CONSTEXPR DynamicAllocatorOptions::DynamicAllocatorOptions(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.idle_timeout_)*/nullptr
+  , /*decltype(_impl_.max_workers_)*/0u
+  , /*decltype(_impl_.spawn_rate_)*/0u
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct DynamicAllocatorOptionsDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR DynamicAllocatorOptionsDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~DynamicAllocatorOptionsDefaultTypeInternal() {}
+  union {
+    DynamicAllocatorOptions _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 DynamicAllocatorOptionsDefaultTypeInternal _DynamicAllocatorOptions_default_instance_;
 PROTOBUF_CONSTEXPR SupervisorOptions::SupervisorOptions(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.watch_tick_)*/nullptr
@@ -172,10 +218,27 @@ struct RpcOptionsDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 RpcOptionsDefaultTypeInternal _RpcOptions_default_instance_;
+PROTOBUF_CONSTEXPR LogsOptions_ChannelsEntry_DoNotUse::LogsOptions_ChannelsEntry_DoNotUse(
+    ::_pbi::ConstantInitialized) {}
+struct LogsOptions_ChannelsEntry_DoNotUseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR LogsOptions_ChannelsEntry_DoNotUseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~LogsOptions_ChannelsEntry_DoNotUseDefaultTypeInternal() {}
+  union {
+    LogsOptions_ChannelsEntry_DoNotUse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 LogsOptions_ChannelsEntry_DoNotUseDefaultTypeInternal _LogsOptions_ChannelsEntry_DoNotUse_default_instance_;
 PROTOBUF_CONSTEXPR LogsOptions::LogsOptions(
     ::_pbi::ConstantInitialized): _impl_{
-    /*decltype(_impl_.level_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+    /*decltype(_impl_.channels_)*/{::_pbi::ConstantInitialized()}
+  , /*decltype(_impl_.level_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.mode_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.encoding_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.output_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.err_output_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.line_ending_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.file_logger_options_)*/nullptr
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct LogsOptionsDefaultTypeInternal {
   PROTOBUF_CONSTEXPR LogsOptionsDefaultTypeInternal()
@@ -186,6 +249,110 @@ struct LogsOptionsDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 LogsOptionsDefaultTypeInternal _LogsOptions_default_instance_;
+PROTOBUF_CONSTEXPR LogChannelOptions::LogChannelOptions(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.level_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.mode_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.encoding_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.output_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.err_output_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.line_ending_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct LogChannelOptionsDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR LogChannelOptionsDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~LogChannelOptionsDefaultTypeInternal() {}
+  union {
+    LogChannelOptions _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 LogChannelOptionsDefaultTypeInternal _LogChannelOptions_default_instance_;
+PROTOBUF_CONSTEXPR FileLoggerOptions::FileLoggerOptions(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.log_output_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.max_size_)*/0u
+  , /*decltype(_impl_.max_age_)*/0u
+  , /*decltype(_impl_.max_backups_)*/0u
+  , /*decltype(_impl_.compress_)*/false
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct FileLoggerOptionsDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR FileLoggerOptionsDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~FileLoggerOptionsDefaultTypeInternal() {}
+  union {
+    FileLoggerOptions _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 FileLoggerOptionsDefaultTypeInternal _FileLoggerOptions_default_instance_;
+PROTOBUF_CONSTEXPR StatusOptions::StatusOptions(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.address_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.unavailable_status_code_)*/0u
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct StatusOptionsDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR StatusOptionsDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~StatusOptionsDefaultTypeInternal() {}
+  union {
+    StatusOptions _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 StatusOptionsDefaultTypeInternal _StatusOptions_default_instance_;
+PROTOBUF_CONSTEXPR MetricsOptions_CollectEntry_DoNotUse::MetricsOptions_CollectEntry_DoNotUse(
+    ::_pbi::ConstantInitialized) {}
+struct MetricsOptions_CollectEntry_DoNotUseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR MetricsOptions_CollectEntry_DoNotUseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~MetricsOptions_CollectEntry_DoNotUseDefaultTypeInternal() {}
+  union {
+    MetricsOptions_CollectEntry_DoNotUse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 MetricsOptions_CollectEntry_DoNotUseDefaultTypeInternal _MetricsOptions_CollectEntry_DoNotUse_default_instance_;
+PROTOBUF_CONSTEXPR MetricsOptions::MetricsOptions(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.collect_)*/{::_pbi::ConstantInitialized()}
+  , /*decltype(_impl_.address_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct MetricsOptionsDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR MetricsOptionsDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~MetricsOptionsDefaultTypeInternal() {}
+  union {
+    MetricsOptions _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 MetricsOptionsDefaultTypeInternal _MetricsOptions_default_instance_;
+PROTOBUF_CONSTEXPR MetricsCollectorOptions_ObjectivesEntry_DoNotUse::MetricsCollectorOptions_ObjectivesEntry_DoNotUse(
+    ::_pbi::ConstantInitialized) {}
+struct MetricsCollectorOptions_ObjectivesEntry_DoNotUseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR MetricsCollectorOptions_ObjectivesEntry_DoNotUseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~MetricsCollectorOptions_ObjectivesEntry_DoNotUseDefaultTypeInternal() {}
+  union {
+    MetricsCollectorOptions_ObjectivesEntry_DoNotUse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 MetricsCollectorOptions_ObjectivesEntry_DoNotUseDefaultTypeInternal _MetricsCollectorOptions_ObjectivesEntry_DoNotUse_default_instance_;
+PROTOBUF_CONSTEXPR MetricsCollectorOptions::MetricsCollectorOptions(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.labels_)*/{}
+  , /*decltype(_impl_.buckets_)*/{}
+  , /*decltype(_impl_.objectives_)*/{::_pbi::ConstantInitialized()}
+  , /*decltype(_impl_.type_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.help_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.namespace__)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.subsystem_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct MetricsCollectorOptionsDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR MetricsCollectorOptionsDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~MetricsCollectorOptionsDefaultTypeInternal() {}
+  union {
+    MetricsCollectorOptions _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 MetricsCollectorOptionsDefaultTypeInternal _MetricsCollectorOptions_default_instance_;
 PROTOBUF_CONSTEXPR ControlOptions::ControlOptions(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.addr_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
@@ -202,7 +369,7 @@ PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORIT
 }  // namespace v1
 }  // namespace tcp
 }  // namespace rr
-static ::_pb::Metadata file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[11];
+static ::_pb::Metadata file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[22];
 static const ::_pb::EnumDescriptor* file_level_enum_descriptors_rr_2ftcp_2fv1_2foptions_2eproto[3];
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_rr_2ftcp_2fv1_2foptions_2eproto = nullptr;
 
@@ -219,6 +386,8 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::Config, _impl_.rpc_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::Config, _impl_.logs_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::Config, _impl_.control_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::Config, _impl_.status_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::Config, _impl_.metrics_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ServerOptions_EnvEntry_DoNotUse, _has_bits_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ServerOptions_EnvEntry_DoNotUse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -241,6 +410,27 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ServerOptions, _impl_.user_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ServerOptions, _impl_.group_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ServerOptions, _impl_.relay_timeout_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ServerOptions, _impl_.on_init_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::OnInitOptions_EnvEntry_DoNotUse, _has_bits_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::OnInitOptions_EnvEntry_DoNotUse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::OnInitOptions_EnvEntry_DoNotUse, key_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::OnInitOptions_EnvEntry_DoNotUse, value_),
+  0,
+  1,
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::OnInitOptions, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::OnInitOptions, _impl_.command_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::OnInitOptions, _impl_.exec_timeout_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::OnInitOptions, _impl_.env_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::OnInitOptions, _impl_.user_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse, _has_bits_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -294,6 +484,16 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::PoolOptions, _impl_.supervisor_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::PoolOptions, _impl_.stream_timeout_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::PoolOptions, _impl_.max_frame_size_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::PoolOptions, _impl_.dynamic_allocator_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::DynamicAllocatorOptions, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::DynamicAllocatorOptions, _impl_.max_workers_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::DynamicAllocatorOptions, _impl_.spawn_rate_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::DynamicAllocatorOptions, _impl_.idle_timeout_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::SupervisorOptions, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -312,6 +512,16 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_S
   ~0u,  // no _weak_field_map_
   ~0u,  // no _inlined_string_donated_
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::RpcOptions, _impl_.listen_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse, _has_bits_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse, key_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse, value_),
+  0,
+  1,
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -320,6 +530,84 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_S
   ~0u,  // no _inlined_string_donated_
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions, _impl_.level_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions, _impl_.mode_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions, _impl_.encoding_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions, _impl_.output_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions, _impl_.err_output_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions, _impl_.line_ending_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions, _impl_.channels_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions, _impl_.file_logger_options_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogChannelOptions, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogChannelOptions, _impl_.level_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogChannelOptions, _impl_.mode_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogChannelOptions, _impl_.encoding_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogChannelOptions, _impl_.output_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogChannelOptions, _impl_.err_output_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogChannelOptions, _impl_.line_ending_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::FileLoggerOptions, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::FileLoggerOptions, _impl_.log_output_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::FileLoggerOptions, _impl_.max_size_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::FileLoggerOptions, _impl_.max_age_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::FileLoggerOptions, _impl_.max_backups_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::FileLoggerOptions, _impl_.compress_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::StatusOptions, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::StatusOptions, _impl_.address_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::StatusOptions, _impl_.unavailable_status_code_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse, _has_bits_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse, key_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse, value_),
+  0,
+  1,
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsOptions, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsOptions, _impl_.address_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsOptions, _impl_.collect_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse, _has_bits_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse, key_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse, value_),
+  0,
+  1,
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsCollectorOptions, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsCollectorOptions, _impl_.type_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsCollectorOptions, _impl_.help_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsCollectorOptions, _impl_.namespace__),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsCollectorOptions, _impl_.subsystem_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsCollectorOptions, _impl_.labels_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsCollectorOptions, _impl_.buckets_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsCollectorOptions, _impl_.objectives_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ControlOptions, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -330,36 +618,58 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_S
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
   { 0, -1, -1, sizeof(::rr::tcp::v1::Config)},
-  { 12, 20, -1, sizeof(::rr::tcp::v1::ServerOptions_EnvEntry_DoNotUse)},
-  { 22, -1, -1, sizeof(::rr::tcp::v1::ServerOptions)},
-  { 34, 42, -1, sizeof(::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse)},
-  { 44, -1, -1, sizeof(::rr::tcp::v1::TcpOptions)},
-  { 55, -1, -1, sizeof(::rr::tcp::v1::TcpServerOptions)},
-  { 70, -1, -1, sizeof(::rr::tcp::v1::PoolOptions)},
-  { 87, -1, -1, sizeof(::rr::tcp::v1::SupervisorOptions)},
-  { 98, -1, -1, sizeof(::rr::tcp::v1::RpcOptions)},
-  { 105, -1, -1, sizeof(::rr::tcp::v1::LogsOptions)},
-  { 113, -1, -1, sizeof(::rr::tcp::v1::ControlOptions)},
+  { 14, 22, -1, sizeof(::rr::tcp::v1::ServerOptions_EnvEntry_DoNotUse)},
+  { 24, -1, -1, sizeof(::rr::tcp::v1::ServerOptions)},
+  { 37, 45, -1, sizeof(::rr::tcp::v1::OnInitOptions_EnvEntry_DoNotUse)},
+  { 47, -1, -1, sizeof(::rr::tcp::v1::OnInitOptions)},
+  { 57, 65, -1, sizeof(::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse)},
+  { 67, -1, -1, sizeof(::rr::tcp::v1::TcpOptions)},
+  { 78, -1, -1, sizeof(::rr::tcp::v1::TcpServerOptions)},
+  { 93, -1, -1, sizeof(::rr::tcp::v1::PoolOptions)},
+  { 111, -1, -1, sizeof(::rr::tcp::v1::DynamicAllocatorOptions)},
+  { 120, -1, -1, sizeof(::rr::tcp::v1::SupervisorOptions)},
+  { 131, -1, -1, sizeof(::rr::tcp::v1::RpcOptions)},
+  { 138, 146, -1, sizeof(::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse)},
+  { 148, -1, -1, sizeof(::rr::tcp::v1::LogsOptions)},
+  { 162, -1, -1, sizeof(::rr::tcp::v1::LogChannelOptions)},
+  { 174, -1, -1, sizeof(::rr::tcp::v1::FileLoggerOptions)},
+  { 185, -1, -1, sizeof(::rr::tcp::v1::StatusOptions)},
+  { 193, 201, -1, sizeof(::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse)},
+  { 203, -1, -1, sizeof(::rr::tcp::v1::MetricsOptions)},
+  { 211, 219, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse)},
+  { 221, -1, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions)},
+  { 234, -1, -1, sizeof(::rr::tcp::v1::ControlOptions)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
   &::rr::tcp::v1::_Config_default_instance_._instance,
   &::rr::tcp::v1::_ServerOptions_EnvEntry_DoNotUse_default_instance_._instance,
   &::rr::tcp::v1::_ServerOptions_default_instance_._instance,
+  &::rr::tcp::v1::_OnInitOptions_EnvEntry_DoNotUse_default_instance_._instance,
+  &::rr::tcp::v1::_OnInitOptions_default_instance_._instance,
   &::rr::tcp::v1::_TcpOptions_ServersEntry_DoNotUse_default_instance_._instance,
   &::rr::tcp::v1::_TcpOptions_default_instance_._instance,
   &::rr::tcp::v1::_TcpServerOptions_default_instance_._instance,
   &::rr::tcp::v1::_PoolOptions_default_instance_._instance,
+  &::rr::tcp::v1::_DynamicAllocatorOptions_default_instance_._instance,
   &::rr::tcp::v1::_SupervisorOptions_default_instance_._instance,
   &::rr::tcp::v1::_RpcOptions_default_instance_._instance,
+  &::rr::tcp::v1::_LogsOptions_ChannelsEntry_DoNotUse_default_instance_._instance,
   &::rr::tcp::v1::_LogsOptions_default_instance_._instance,
+  &::rr::tcp::v1::_LogChannelOptions_default_instance_._instance,
+  &::rr::tcp::v1::_FileLoggerOptions_default_instance_._instance,
+  &::rr::tcp::v1::_StatusOptions_default_instance_._instance,
+  &::rr::tcp::v1::_MetricsOptions_CollectEntry_DoNotUse_default_instance_._instance,
+  &::rr::tcp::v1::_MetricsOptions_default_instance_._instance,
+  &::rr::tcp::v1::_MetricsCollectorOptions_ObjectivesEntry_DoNotUse_default_instance_._instance,
+  &::rr::tcp::v1::_MetricsCollectorOptions_default_instance_._instance,
   &::rr::tcp::v1::_ControlOptions_default_instance_._instance,
 };
 
 const char descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) =
   "\n\027rr/tcp/v1/options.proto\022\trr.tcp.v1\032\036go"
   "ogle/protobuf/duration.proto\032\033rr/tcp/v1/"
-  "option_spec.proto\"\271\002\n\006Config\022\036\n\007version\030"
+  "option_spec.proto\"\254\003\n\006Config\022\036\n\007version\030"
   "\001 \001(\tB\004\352\340\030\000R\007version\022:\n\006server\030\002 \001(\0132\030.r"
   "r.tcp.v1.ServerOptionsB\010\352\340\030\004\n\002{}R\006server"
   "\0221\n\003tcp\030\003 \001(\0132\025.rr.tcp.v1.TcpOptionsB\010\352\340"
@@ -367,81 +677,139 @@ const char descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto[] PROTOBUF_
   "OptionsB\004\352\340\030\000R\003rpc\0224\n\004logs\030\005 \001(\0132\026.rr.tc"
   "p.v1.LogsOptionsB\010\352\340\030\004\n\002{}R\004logs\022;\n\007cont"
   "rol\030\006 \001(\0132\031.rr.tcp.v1.ControlOptionsB\006\352\340"
-  "\030\0020\001R\007control\"\320\002\n\rServerOptions\022\036\n\007comma"
-  "nd\030\001 \003(\tB\004\352\340\030\000R\007command\022!\n\005relay\030\002 \001(\tB\013"
-  "\352\340\030\007\n\005pipesR\005relay\0229\n\003env\030\003 \003(\0132!.rr.tcp"
-  ".v1.ServerOptions.EnvEntryB\004\352\340\030\000R\003env\022\032\n"
-  "\004user\030\004 \001(\tB\006\352\340\030\0020\002R\004user\022\034\n\005group\030\005 \001(\t"
-  "B\006\352\340\030\0020\002R\005group\022O\n\rrelay_timeout\030\006 \001(\0132\031"
-  ".google.protobuf.DurationB\017\352\340\030\013\n\00360s\020\0030\002"
-  "@\001R\014relayTimeout\0326\n\010EnvEntry\022\020\n\003key\030\001 \001("
-  "\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\252\003\n\nTcp"
-  "Options\022D\n\007servers\030\001 \003(\0132\".rr.tcp.v1.Tcp"
-  "Options.ServersEntryB\006\352\340\030\0028\001R\007servers\0225\n"
-  "\rread_buf_size\030\002 \001(\rB\021\352\340\030\r\n\0011\020\002\032\0011\"\003100R"
-  "\013readBufSize\0224\n\004pool\030\003 \001(\0132\026.rr.tcp.v1.P"
-  "oolOptionsB\010\352\340\030\004\n\002{}R\004pool\022J\n\rcontext_co"
-  "dec\030\004 \001(\0162\027.rr.tcp.v1.ContextCodecB\014\352\340\030\010"
-  "\n\004json0\001R\014contextCodec\022D\n\022max_buffered_b"
-  "ytes\030\005 \001(\004B\026\352\340\030\022\n\t268435456\020\001\032\00110\001R\020maxB"
-  "ufferedBytes\032W\n\014ServersEntry\022\020\n\003key\030\001 \001("
-  "\tR\003key\0221\n\005value\030\002 \001(\0132\033.rr.tcp.v1.TcpSer"
-  "verOptionsR\005value:\0028\001\"\375\003\n\020TcpServerOptio"
-  "ns\022\032\n\004addr\030\001 \001(\tB\006\352\340\030\0028\001R\004addr\022&\n\tdelimi"
-  "ter\030\002 \001(\tB\010\352\340\030\004\n\002\r\nR\tdelimiter\022\?\n\007framin"
-  "g\030\003 \001(\0162\022.rr.tcp.v1.FramingB\021\352\340\030\r\n\tdelim"
-  "iter0\001R\007framing\0227\n\014length_bytes\030\004 \001(\rB\024\352"
-  "\340\030\020\n\0014\020\001*\0011*\0012*\00140\001R\013lengthBytes\0229\n\007rout"
-  "ing\030\005 \001(\0162\022.rr.tcp.v1.RoutingB\013\352\340\030\007\n\003any"
-  "0\001R\007routing\022>\n\020max_message_size\030\006 \001(\004B\024\352"
-  "\340\030\020\n\0071048576\020\001\032\00110\001R\016maxMessageSize\0224\n\017m"
-  "ax_connections\030\007 \001(\rB\013\352\340\030\007\n\0010\020\0040\001R\016maxCo"
-  "nnections\022L\n\014idle_timeout\030\010 \001(\0132\031.google"
-  ".protobuf.DurationB\016\352\340\030\n\n\0020s\020\0030\001@\001R\013idle"
-  "Timeout\022,\n\rread_buf_size\030\t \001(\rB\010\352\340\030\004\020\0020\002"
-  "R\013readBufSize\"\263\005\n\013PoolOptions\022\036\n\007command"
-  "\030\001 \003(\tB\004\352\340\030\000R\007command\022/\n\013num_workers\030\002 \001"
-  "(\rB\016\352\340\030\n\n\0010\020\004\"\003500R\nnumWorkers\022$\n\010max_jo"
-  "bs\030\003 \001(\004B\t\352\340\030\005\n\0010\020\004R\007maxJobs\022/\n\016max_queu"
-  "e_size\030\004 \001(\004B\t\352\340\030\005\n\0010\020\004R\014maxQueueSize\022S\n"
-  "\020allocate_timeout\030\005 \001(\0132\031.google.protobu"
-  "f.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\017allocateTimeo"
-  "ut\022Q\n\017destroy_timeout\030\006 \001(\0132\031.google.pro"
-  "tobuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\016destroyTi"
-  "meout\022M\n\rreset_timeout\030\007 \001(\0132\031.google.pr"
-  "otobuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\014resetTim"
-  "eout\022!\n\005debug\030\010 \001(\010B\013\352\340\030\007\n\005falseR\005debug\022"
-  "B\n\nsupervisor\030\t \001(\0132\034.rr.tcp.v1.Supervis"
-  "orOptionsB\004\352\340\030\000R\nsupervisor\022Q\n\016stream_ti"
-  "meout\030\n \001(\0132\031.google.protobuf.DurationB\017"
-  "\352\340\030\013\n\00360s\020\0030\002@\001R\rstreamTimeout\022K\n\016max_fr"
-  "ame_size\030\013 \001(\004B%\352\340\030!\n\t268435456\020\001\032\0041024\""
-  "\n42949672950\001R\014maxFrameSize\"\321\002\n\021Supervis"
-  "orOptions\022F\n\nwatch_tick\030\001 \001(\0132\031.google.p"
-  "rotobuf.DurationB\014\352\340\030\010\n\0025s\020\003@\001R\twatchTic"
-  "k\0227\n\003ttl\030\002 \001(\0132\031.google.protobuf.Duratio"
-  "nB\n\352\340\030\006\n\0020s\020\003R\003ttl\022@\n\010idle_ttl\030\003 \001(\0132\031.g"
-  "oogle.protobuf.DurationB\n\352\340\030\006\n\0020s\020\003R\007idl"
-  "eTtl\0225\n\021max_worker_memory\030\004 \001(\004B\t\352\340\030\005\n\0010"
-  "\020\002R\017maxWorkerMemory\022B\n\010exec_ttl\030\005 \001(\0132\031."
-  "google.protobuf.DurationB\014\352\340\030\010\n\0020s\020\003@\001R\007"
-  "execTtl\"*\n\nRpcOptions\022\034\n\006listen\030\001 \001(\tB\004\352"
-  "\340\030\000R\006listen\"{\n\013LogsOptions\022P\n\005level\030\001 \001("
-  "\tB:\352\340\0306\n\004info*\005debug*\004info*\004warn*\005error*"
-  "\006dpanic*\005panic*\005fatalR\005level\022\032\n\004mode\030\002 \001"
-  "(\tB\006\352\340\030\0020\002R\004mode\",\n\016ControlOptions\022\032\n\004ad"
-  "dr\030\001 \001(\tB\006\352\340\030\0020\001R\004addr*^\n\007Framing\022\027\n\023FRA"
-  "MING_UNSPECIFIED\020\000\022\025\n\021FRAMING_DELIMITER\020"
-  "\001\022\017\n\013FRAMING_RAW\020\002\022\022\n\016FRAMING_LENGTH\020\003*G"
-  "\n\007Routing\022\027\n\023ROUTING_UNSPECIFIED\020\000\022\017\n\013RO"
-  "UTING_ANY\020\001\022\022\n\016ROUTING_STICKY\020\002*^\n\014Conte"
-  "xtCodec\022\035\n\031CONTEXT_CODEC_UNSPECIFIED\020\000\022\026"
-  "\n\022CONTEXT_CODEC_JSON\020\001\022\027\n\023CONTEXT_CODEC_"
-  "PROTO\020\002B\224\001\n\rcom.rr.tcp.v1B\014OptionsProtoP"
-  "\001Z/github.com/rr-tcp/rr-tcp/gen/go/rr/tc"
-  "p/v1;tcpv1\242\002\003RTX\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1"
-  "\342\002\025Rr\\Tcp\\V1\\GPBMetadata\352\002\013Rr::Tcp::V1b\006"
-  "proto3"
+  "\030\0020\001R\007control\0226\n\006status\030\007 \001(\0132\030.rr.tcp.v"
+  "1.StatusOptionsB\004\352\340\030\000R\006status\0229\n\007metrics"
+  "\030\010 \001(\0132\031.rr.tcp.v1.MetricsOptionsB\004\352\340\030\000R"
+  "\007metrics\"\213\003\n\rServerOptions\022\036\n\007command\030\001 "
+  "\003(\tB\004\352\340\030\000R\007command\022!\n\005relay\030\002 \001(\tB\013\352\340\030\007\n"
+  "\005pipesR\005relay\0229\n\003env\030\003 \003(\0132!.rr.tcp.v1.S"
+  "erverOptions.EnvEntryB\004\352\340\030\000R\003env\022\032\n\004user"
+  "\030\004 \001(\tB\006\352\340\030\0020\002R\004user\022\034\n\005group\030\005 \001(\tB\006\352\340\030"
+  "\0020\002R\005group\022O\n\rrelay_timeout\030\006 \001(\0132\031.goog"
+  "le.protobuf.DurationB\017\352\340\030\013\n\00360s\020\0030\002@\001R\014r"
+  "elayTimeout\0229\n\007on_init\030\007 \001(\0132\030.rr.tcp.v1"
+  ".OnInitOptionsB\006\352\340\030\0020\002R\006onInit\0326\n\010EnvEnt"
+  "ry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005val"
+  "ue:\0028\001\"\212\002\n\rOnInitOptions\022 \n\007command\030\001 \003("
+  "\tB\006\352\340\030\0020\002R\007command\022F\n\014exec_timeout\030\002 \001(\013"
+  "2\031.google.protobuf.DurationB\010\352\340\030\004\020\0030\002R\013e"
+  "xecTimeout\022;\n\003env\030\003 \003(\0132!.rr.tcp.v1.OnIn"
+  "itOptions.EnvEntryB\006\352\340\030\0020\002R\003env\022\032\n\004user\030"
+  "\004 \001(\tB\006\352\340\030\0020\002R\004user\0326\n\010EnvEntry\022\020\n\003key\030\001"
+  " \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\252\003\n\n"
+  "TcpOptions\022D\n\007servers\030\001 \003(\0132\".rr.tcp.v1."
+  "TcpOptions.ServersEntryB\006\352\340\030\0028\001R\007servers"
+  "\0225\n\rread_buf_size\030\002 \001(\rB\021\352\340\030\r\n\0011\020\002\032\0011\"\0031"
+  "00R\013readBufSize\0224\n\004pool\030\003 \001(\0132\026.rr.tcp.v"
+  "1.PoolOptionsB\010\352\340\030\004\n\002{}R\004pool\022J\n\rcontext"
+  "_codec\030\004 \001(\0162\027.rr.tcp.v1.ContextCodecB\014\352"
+  "\340\030\010\n\004json0\001R\014contextCodec\022D\n\022max_buffere"
+  "d_bytes\030\005 \001(\004B\026\352\340\030\022\n\t268435456\020\001\032\00110\001R\020m"
+  "axBufferedBytes\032W\n\014ServersEntry\022\020\n\003key\030\001"
+  " \001(\tR\003key\0221\n\005value\030\002 \001(\0132\033.rr.tcp.v1.Tcp"
+  "ServerOptionsR\005value:\0028\001\"\375\003\n\020TcpServerOp"
+  "tions\022\032\n\004addr\030\001 \001(\tB\006\352\340\030\0028\001R\004addr\022&\n\tdel"
+  "imiter\030\002 \001(\tB\010\352\340\030\004\n\002\r\nR\tdelimiter\022\?\n\007fra"
+  "ming\030\003 \001(\0162\022.rr.tcp.v1.FramingB\021\352\340\030\r\n\tde"
+  "limiter0\001R\007framing\0227\n\014length_bytes\030\004 \001(\r"
+  "B\024\352\340\030\020\n\0014\020\001*\0011*\0012*\00140\001R\013lengthBytes\0229\n\007r"
+  "outing\030\005 \001(\0162\022.rr.tcp.v1.RoutingB\013\352\340\030\007\n\003"
+  "any0\001R\007routing\022>\n\020max_message_size\030\006 \001(\004"
+  "B\024\352\340\030\020\n\0071048576\020\001\032\00110\001R\016maxMessageSize\0224"
+  "\n\017max_connections\030\007 \001(\rB\013\352\340\030\007\n\0010\020\0040\001R\016ma"
+  "xConnections\022L\n\014idle_timeout\030\010 \001(\0132\031.goo"
+  "gle.protobuf.DurationB\016\352\340\030\n\n\0020s\020\0030\001@\001R\013i"
+  "dleTimeout\022,\n\rread_buf_size\030\t \001(\rB\010\352\340\030\004\020"
+  "\0020\002R\013readBufSize\"\214\006\n\013PoolOptions\022\036\n\007comm"
+  "and\030\001 \003(\tB\004\352\340\030\000R\007command\022/\n\013num_workers\030"
+  "\002 \001(\rB\016\352\340\030\n\n\0010\020\004\"\003500R\nnumWorkers\022$\n\010max"
+  "_jobs\030\003 \001(\004B\t\352\340\030\005\n\0010\020\004R\007maxJobs\022/\n\016max_q"
+  "ueue_size\030\004 \001(\004B\t\352\340\030\005\n\0010\020\004R\014maxQueueSize"
+  "\022S\n\020allocate_timeout\030\005 \001(\0132\031.google.prot"
+  "obuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\017allocateTi"
+  "meout\022Q\n\017destroy_timeout\030\006 \001(\0132\031.google."
+  "protobuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\016destro"
+  "yTimeout\022M\n\rreset_timeout\030\007 \001(\0132\031.google"
+  ".protobuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\014reset"
+  "Timeout\022!\n\005debug\030\010 \001(\010B\013\352\340\030\007\n\005falseR\005deb"
+  "ug\022B\n\nsupervisor\030\t \001(\0132\034.rr.tcp.v1.Super"
+  "visorOptionsB\004\352\340\030\000R\nsupervisor\022Q\n\016stream"
+  "_timeout\030\n \001(\0132\031.google.protobuf.Duratio"
+  "nB\017\352\340\030\013\n\00360s\020\0030\002@\001R\rstreamTimeout\022K\n\016max"
+  "_frame_size\030\013 \001(\004B%\352\340\030!\n\t268435456\020\001\032\00410"
+  "24\"\n42949672950\001R\014maxFrameSize\022W\n\021dynami"
+  "c_allocator\030\014 \001(\0132\".rr.tcp.v1.DynamicAll"
+  "ocatorOptionsB\006\352\340\030\0020\002R\020dynamicAllocator\""
+  "\265\001\n\027DynamicAllocatorOptions\022)\n\013max_worke"
+  "rs\030\001 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxWorkers\022\'\n\nspawn_"
+  "rate\030\002 \001(\rB\010\352\340\030\004\020\0040\002R\tspawnRate\022F\n\014idle_"
+  "timeout\030\003 \001(\0132\031.google.protobuf.Duration"
+  "B\010\352\340\030\004\020\0030\002R\013idleTimeout\"\321\002\n\021SupervisorOp"
+  "tions\022F\n\nwatch_tick\030\001 \001(\0132\031.google.proto"
+  "buf.DurationB\014\352\340\030\010\n\0025s\020\003@\001R\twatchTick\0227\n"
+  "\003ttl\030\002 \001(\0132\031.google.protobuf.DurationB\n\352"
+  "\340\030\006\n\0020s\020\003R\003ttl\022@\n\010idle_ttl\030\003 \001(\0132\031.googl"
+  "e.protobuf.DurationB\n\352\340\030\006\n\0020s\020\003R\007idleTtl"
+  "\0225\n\021max_worker_memory\030\004 \001(\004B\t\352\340\030\005\n\0010\020\002R\017"
+  "maxWorkerMemory\022B\n\010exec_ttl\030\005 \001(\0132\031.goog"
+  "le.protobuf.DurationB\014\352\340\030\010\n\0020s\020\003@\001R\007exec"
+  "Ttl\"*\n\nRpcOptions\022\034\n\006listen\030\001 \001(\tB\004\352\340\030\000R"
+  "\006listen\"\304\004\n\013LogsOptions\022P\n\005level\030\001 \001(\tB:"
+  "\352\340\0306\n\004info*\005debug*\004info*\004warn*\005error*\006dp"
+  "anic*\005panic*\005fatalR\005level\022A\n\004mode\030\002 \001(\tB"
+  "-\352\340\030)*\013development*\nproduction*\003raw*\003off"
+  "*\004noneR\004mode\022/\n\010encoding\030\003 \001(\tB\023\352\340\030\017*\007co"
+  "nsole*\004jsonR\010encoding\022$\n\006output\030\004 \001(\tB\014\352"
+  "\340\030\010\n\006stderrR\006output\022%\n\nerr_output\030\005 \001(\tB"
+  "\006\352\340\030\0020\002R\terrOutput\022\'\n\013line_ending\030\006 \001(\tB"
+  "\006\352\340\030\0020\002R\nlineEnding\022H\n\010channels\030\007 \003(\0132$."
+  "rr.tcp.v1.LogsOptions.ChannelsEntryB\006\352\340\030"
+  "\0020\002R\010channels\022T\n\023file_logger_options\030\010 \001"
+  "(\0132\034.rr.tcp.v1.FileLoggerOptionsB\006\352\340\030\0020\002"
+  "R\021fileLoggerOptions\032Y\n\rChannelsEntry\022\020\n\003"
+  "key\030\001 \001(\tR\003key\0222\n\005value\030\002 \001(\0132\034.rr.tcp.v"
+  "1.LogChannelOptionsR\005value:\0028\001\"\341\001\n\021LogCh"
+  "annelOptions\022\034\n\005level\030\001 \001(\tB\006\352\340\030\0020\002R\005lev"
+  "el\022\032\n\004mode\030\002 \001(\tB\006\352\340\030\0020\002R\004mode\022\"\n\010encodi"
+  "ng\030\003 \001(\tB\006\352\340\030\0020\002R\010encoding\022\036\n\006output\030\004 \001"
+  "(\tB\006\352\340\030\0020\002R\006output\022%\n\nerr_output\030\005 \001(\tB\006"
+  "\352\340\030\0020\002R\terrOutput\022\'\n\013line_ending\030\006 \001(\tB\006"
+  "\352\340\030\0020\002R\nlineEnding\"\321\001\n\021FileLoggerOptions"
+  "\022%\n\nlog_output\030\001 \001(\tB\006\352\340\030\0020\002R\tlogOutput\022"
+  "#\n\010max_size\030\002 \001(\rB\010\352\340\030\004\020\0020\002R\007maxSize\022!\n\007"
+  "max_age\030\003 \001(\rB\010\352\340\030\004\020\0040\002R\006maxAge\022)\n\013max_b"
+  "ackups\030\004 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxBackups\022\"\n\010co"
+  "mpress\030\005 \001(\010B\006\352\340\030\0020\002R\010compress\"|\n\rStatus"
+  "Options\022\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007address\022"
+  "K\n\027unavailable_status_code\030\002 \001(\rB\023\352\340\030\017\n\003"
+  "503\032\003100\"\003599R\025unavailableStatusCode\"\332\001\n"
+  "\016MetricsOptions\022\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007"
+  "address\022H\n\007collect\030\002 \003(\0132&.rr.tcp.v1.Met"
+  "ricsOptions.CollectEntryB\006\352\340\030\0020\002R\007collec"
+  "t\032^\n\014CollectEntry\022\020\n\003key\030\001 \001(\tR\003key\0228\n\005v"
+  "alue\030\002 \001(\0132\".rr.tcp.v1.MetricsCollectorO"
+  "ptionsR\005value:\0028\001\"\372\002\n\027MetricsCollectorOp"
+  "tions\022\032\n\004type\030\001 \001(\tB\006\352\340\030\0020\002R\004type\022\032\n\004hel"
+  "p\030\002 \001(\tB\006\352\340\030\0020\002R\004help\022$\n\tnamespace\030\003 \001(\t"
+  "B\006\352\340\030\0020\002R\tnamespace\022$\n\tsubsystem\030\004 \001(\tB\006"
+  "\352\340\030\0020\002R\tsubsystem\022\036\n\006labels\030\005 \003(\tB\006\352\340\030\0020"
+  "\002R\006labels\022 \n\007buckets\030\006 \003(\tB\006\352\340\030\0020\002R\007buck"
+  "ets\022Z\n\nobjectives\030\007 \003(\01322.rr.tcp.v1.Metr"
+  "icsCollectorOptions.ObjectivesEntryB\006\352\340\030"
+  "\0020\002R\nobjectives\032=\n\017ObjectivesEntry\022\020\n\003ke"
+  "y\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\","
+  "\n\016ControlOptions\022\032\n\004addr\030\001 \001(\tB\006\352\340\030\0020\001R\004"
+  "addr*^\n\007Framing\022\027\n\023FRAMING_UNSPECIFIED\020\000"
+  "\022\025\n\021FRAMING_DELIMITER\020\001\022\017\n\013FRAMING_RAW\020\002"
+  "\022\022\n\016FRAMING_LENGTH\020\003*G\n\007Routing\022\027\n\023ROUTI"
+  "NG_UNSPECIFIED\020\000\022\017\n\013ROUTING_ANY\020\001\022\022\n\016ROU"
+  "TING_STICKY\020\002*^\n\014ContextCodec\022\035\n\031CONTEXT"
+  "_CODEC_UNSPECIFIED\020\000\022\026\n\022CONTEXT_CODEC_JS"
+  "ON\020\001\022\027\n\023CONTEXT_CODEC_PROTO\020\002B\224\001\n\rcom.rr"
+  ".tcp.v1B\014OptionsProtoP\001Z/github.com/rr-t"
+  "cp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\242\002\003RTX\252\002"
+  "\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPBMe"
+  "tadata\352\002\013Rr::Tcp::V1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_deps[2] = {
   &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
@@ -449,9 +817,9 @@ static const ::_pbi::DescriptorTable* const descriptor_table_rr_2ftcp_2fv1_2fopt
 };
 static ::_pbi::once_flag descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto = {
-    false, false, 3366, descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto,
+    false, false, 5708, descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto,
     "rr/tcp/v1/options.proto",
-    &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once, descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_deps, 2, 11,
+    &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once, descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_deps, 2, 22,
     schemas, file_default_instances, TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets,
     file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto, file_level_enum_descriptors_rr_2ftcp_2fv1_2foptions_2eproto,
     file_level_service_descriptors_rr_2ftcp_2fv1_2foptions_2eproto,
@@ -521,6 +889,8 @@ class Config::_Internal {
   static const ::rr::tcp::v1::RpcOptions& rpc(const Config* msg);
   static const ::rr::tcp::v1::LogsOptions& logs(const Config* msg);
   static const ::rr::tcp::v1::ControlOptions& control(const Config* msg);
+  static const ::rr::tcp::v1::StatusOptions& status(const Config* msg);
+  static const ::rr::tcp::v1::MetricsOptions& metrics(const Config* msg);
 };
 
 const ::rr::tcp::v1::ServerOptions&
@@ -543,6 +913,14 @@ const ::rr::tcp::v1::ControlOptions&
 Config::_Internal::control(const Config* msg) {
   return *msg->_impl_.control_;
 }
+const ::rr::tcp::v1::StatusOptions&
+Config::_Internal::status(const Config* msg) {
+  return *msg->_impl_.status_;
+}
+const ::rr::tcp::v1::MetricsOptions&
+Config::_Internal::metrics(const Config* msg) {
+  return *msg->_impl_.metrics_;
+}
 Config::Config(::PROTOBUF_NAMESPACE_ID::Arena* arena,
                          bool is_message_owned)
   : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
@@ -559,6 +937,8 @@ Config::Config(const Config& from)
     , decltype(_impl_.rpc_){nullptr}
     , decltype(_impl_.logs_){nullptr}
     , decltype(_impl_.control_){nullptr}
+    , decltype(_impl_.status_){nullptr}
+    , decltype(_impl_.metrics_){nullptr}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -585,6 +965,12 @@ Config::Config(const Config& from)
   if (from._internal_has_control()) {
     _this->_impl_.control_ = new ::rr::tcp::v1::ControlOptions(*from._impl_.control_);
   }
+  if (from._internal_has_status()) {
+    _this->_impl_.status_ = new ::rr::tcp::v1::StatusOptions(*from._impl_.status_);
+  }
+  if (from._internal_has_metrics()) {
+    _this->_impl_.metrics_ = new ::rr::tcp::v1::MetricsOptions(*from._impl_.metrics_);
+  }
   // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.Config)
 }
 
@@ -599,6 +985,8 @@ inline void Config::SharedCtor(
     , decltype(_impl_.rpc_){nullptr}
     , decltype(_impl_.logs_){nullptr}
     , decltype(_impl_.control_){nullptr}
+    , decltype(_impl_.status_){nullptr}
+    , decltype(_impl_.metrics_){nullptr}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.version_.InitDefault();
@@ -624,6 +1012,8 @@ inline void Config::SharedDtor() {
   if (this != internal_default_instance()) delete _impl_.rpc_;
   if (this != internal_default_instance()) delete _impl_.logs_;
   if (this != internal_default_instance()) delete _impl_.control_;
+  if (this != internal_default_instance()) delete _impl_.status_;
+  if (this != internal_default_instance()) delete _impl_.metrics_;
 }
 
 void Config::SetCachedSize(int size) const {
@@ -657,6 +1047,14 @@ void Config::Clear() {
     delete _impl_.control_;
   }
   _impl_.control_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.status_ != nullptr) {
+    delete _impl_.status_;
+  }
+  _impl_.status_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.metrics_ != nullptr) {
+    delete _impl_.metrics_;
+  }
+  _impl_.metrics_ = nullptr;
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -712,6 +1110,22 @@ const char* Config::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
       case 6:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 50)) {
           ptr = ctx->ParseMessage(_internal_mutable_control(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = {
+      case 7:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 58)) {
+          ptr = ctx->ParseMessage(_internal_mutable_status(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = {
+      case 8:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 66)) {
+          ptr = ctx->ParseMessage(_internal_mutable_metrics(), ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -790,6 +1204,20 @@ uint8_t* Config::_InternalSerialize(
         _Internal::control(this).GetCachedSize(), target, stream);
   }
 
+  // .rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_status()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(7, _Internal::status(this),
+        _Internal::status(this).GetCachedSize(), target, stream);
+  }
+
+  // .rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_metrics()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(8, _Internal::metrics(this),
+        _Internal::metrics(this).GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -848,6 +1276,20 @@ size_t Config::ByteSizeLong() const {
         *_impl_.control_);
   }
 
+  // .rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_status()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.status_);
+  }
+
+  // .rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_metrics()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.metrics_);
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -889,6 +1331,14 @@ void Config::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBU
     _this->_internal_mutable_control()->::rr::tcp::v1::ControlOptions::MergeFrom(
         from._internal_control());
   }
+  if (from._internal_has_status()) {
+    _this->_internal_mutable_status()->::rr::tcp::v1::StatusOptions::MergeFrom(
+        from._internal_status());
+  }
+  if (from._internal_has_metrics()) {
+    _this->_internal_mutable_metrics()->::rr::tcp::v1::MetricsOptions::MergeFrom(
+        from._internal_metrics());
+  }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
 
@@ -913,8 +1363,8 @@ void Config::InternalSwap(Config* other) {
       &other->_impl_.version_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(Config, _impl_.control_)
-      + sizeof(Config::_impl_.control_)
+      PROTOBUF_FIELD_OFFSET(Config, _impl_.metrics_)
+      + sizeof(Config::_impl_.metrics_)
       - PROTOBUF_FIELD_OFFSET(Config, _impl_.server_)>(
           reinterpret_cast<char*>(&_impl_.server_),
           reinterpret_cast<char*>(&other->_impl_.server_));
@@ -945,11 +1395,16 @@ void ServerOptions_EnvEntry_DoNotUse::MergeFrom(const ServerOptions_EnvEntry_DoN
 class ServerOptions::_Internal {
  public:
   static const ::PROTOBUF_NAMESPACE_ID::Duration& relay_timeout(const ServerOptions* msg);
+  static const ::rr::tcp::v1::OnInitOptions& on_init(const ServerOptions* msg);
 };
 
 const ::PROTOBUF_NAMESPACE_ID::Duration&
 ServerOptions::_Internal::relay_timeout(const ServerOptions* msg) {
   return *msg->_impl_.relay_timeout_;
+}
+const ::rr::tcp::v1::OnInitOptions&
+ServerOptions::_Internal::on_init(const ServerOptions* msg) {
+  return *msg->_impl_.on_init_;
 }
 void ServerOptions::clear_relay_timeout() {
   if (GetArenaForAllocation() == nullptr && _impl_.relay_timeout_ != nullptr) {
@@ -976,6 +1431,7 @@ ServerOptions::ServerOptions(const ServerOptions& from)
     , decltype(_impl_.user_){}
     , decltype(_impl_.group_){}
     , decltype(_impl_.relay_timeout_){nullptr}
+    , decltype(_impl_.on_init_){nullptr}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -1007,6 +1463,9 @@ ServerOptions::ServerOptions(const ServerOptions& from)
   if (from._internal_has_relay_timeout()) {
     _this->_impl_.relay_timeout_ = new ::PROTOBUF_NAMESPACE_ID::Duration(*from._impl_.relay_timeout_);
   }
+  if (from._internal_has_on_init()) {
+    _this->_impl_.on_init_ = new ::rr::tcp::v1::OnInitOptions(*from._impl_.on_init_);
+  }
   // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.ServerOptions)
 }
 
@@ -1021,6 +1480,7 @@ inline void ServerOptions::SharedCtor(
     , decltype(_impl_.user_){}
     , decltype(_impl_.group_){}
     , decltype(_impl_.relay_timeout_){nullptr}
+    , decltype(_impl_.on_init_){nullptr}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.relay_.InitDefault();
@@ -1056,6 +1516,7 @@ inline void ServerOptions::SharedDtor() {
   _impl_.user_.Destroy();
   _impl_.group_.Destroy();
   if (this != internal_default_instance()) delete _impl_.relay_timeout_;
+  if (this != internal_default_instance()) delete _impl_.on_init_;
 }
 
 void ServerOptions::ArenaDtor(void* object) {
@@ -1081,6 +1542,10 @@ void ServerOptions::Clear() {
     delete _impl_.relay_timeout_;
   }
   _impl_.relay_timeout_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.on_init_ != nullptr) {
+    delete _impl_.on_init_;
+  }
+  _impl_.on_init_ = nullptr;
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -1152,6 +1617,14 @@ const char* ServerOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext*
       case 6:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 50)) {
           ptr = ctx->ParseMessage(_internal_mutable_relay_timeout(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = {
+      case 7:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 58)) {
+          ptr = ctx->ParseMessage(_internal_mutable_on_init(), ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -1262,6 +1735,13 @@ uint8_t* ServerOptions::_InternalSerialize(
         _Internal::relay_timeout(this).GetCachedSize(), target, stream);
   }
 
+  // .rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_on_init()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(7, _Internal::on_init(this),
+        _Internal::on_init(this).GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -1323,6 +1803,13 @@ size_t ServerOptions::ByteSizeLong() const {
         *_impl_.relay_timeout_);
   }
 
+  // .rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_on_init()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.on_init_);
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -1355,6 +1842,10 @@ void ServerOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::
   if (from._internal_has_relay_timeout()) {
     _this->_internal_mutable_relay_timeout()->::PROTOBUF_NAMESPACE_ID::Duration::MergeFrom(
         from._internal_relay_timeout());
+  }
+  if (from._internal_has_on_init()) {
+    _this->_internal_mutable_on_init()->::rr::tcp::v1::OnInitOptions::MergeFrom(
+        from._internal_on_init());
   }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
@@ -1389,13 +1880,390 @@ void ServerOptions::InternalSwap(ServerOptions* other) {
       &_impl_.group_, lhs_arena,
       &other->_impl_.group_, rhs_arena
   );
-  swap(_impl_.relay_timeout_, other->_impl_.relay_timeout_);
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(ServerOptions, _impl_.on_init_)
+      + sizeof(ServerOptions::_impl_.on_init_)
+      - PROTOBUF_FIELD_OFFSET(ServerOptions, _impl_.relay_timeout_)>(
+          reinterpret_cast<char*>(&_impl_.relay_timeout_),
+          reinterpret_cast<char*>(&other->_impl_.relay_timeout_));
 }
 
 ::PROTOBUF_NAMESPACE_ID::Metadata ServerOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
       file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[2]);
+}
+
+// ===================================================================
+
+OnInitOptions_EnvEntry_DoNotUse::OnInitOptions_EnvEntry_DoNotUse() {}
+OnInitOptions_EnvEntry_DoNotUse::OnInitOptions_EnvEntry_DoNotUse(::PROTOBUF_NAMESPACE_ID::Arena* arena)
+    : SuperType(arena) {}
+void OnInitOptions_EnvEntry_DoNotUse::MergeFrom(const OnInitOptions_EnvEntry_DoNotUse& other) {
+  MergeFromInternal(other);
+}
+::PROTOBUF_NAMESPACE_ID::Metadata OnInitOptions_EnvEntry_DoNotUse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[3]);
+}
+
+// ===================================================================
+
+class OnInitOptions::_Internal {
+ public:
+  static const ::PROTOBUF_NAMESPACE_ID::Duration& exec_timeout(const OnInitOptions* msg);
+};
+
+const ::PROTOBUF_NAMESPACE_ID::Duration&
+OnInitOptions::_Internal::exec_timeout(const OnInitOptions* msg) {
+  return *msg->_impl_.exec_timeout_;
+}
+void OnInitOptions::clear_exec_timeout() {
+  if (GetArenaForAllocation() == nullptr && _impl_.exec_timeout_ != nullptr) {
+    delete _impl_.exec_timeout_;
+  }
+  _impl_.exec_timeout_ = nullptr;
+}
+OnInitOptions::OnInitOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  if (arena != nullptr && !is_message_owned) {
+    arena->OwnCustomDestructor(this, &OnInitOptions::ArenaDtor);
+  }
+  // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.OnInitOptions)
+}
+OnInitOptions::OnInitOptions(const OnInitOptions& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  OnInitOptions* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.command_){from._impl_.command_}
+    , /*decltype(_impl_.env_)*/{}
+    , decltype(_impl_.user_){}
+    , decltype(_impl_.exec_timeout_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _this->_impl_.env_.MergeFrom(from._impl_.env_);
+  _impl_.user_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.user_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_user().empty()) {
+    _this->_impl_.user_.Set(from._internal_user(), 
+      _this->GetArenaForAllocation());
+  }
+  if (from._internal_has_exec_timeout()) {
+    _this->_impl_.exec_timeout_ = new ::PROTOBUF_NAMESPACE_ID::Duration(*from._impl_.exec_timeout_);
+  }
+  // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.OnInitOptions)
+}
+
+inline void OnInitOptions::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.command_){arena}
+    , /*decltype(_impl_.env_)*/{::_pbi::ArenaInitialized(), arena}
+    , decltype(_impl_.user_){}
+    , decltype(_impl_.exec_timeout_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.user_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.user_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+OnInitOptions::~OnInitOptions() {
+  // @@protoc_insertion_point(destructor:rr.tcp.v1.OnInitOptions)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    ArenaDtor(this);
+    return;
+  }
+  SharedDtor();
+}
+
+inline void OnInitOptions::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.command_.~RepeatedPtrField();
+  _impl_.env_.Destruct();
+  _impl_.env_.~MapField();
+  _impl_.user_.Destroy();
+  if (this != internal_default_instance()) delete _impl_.exec_timeout_;
+}
+
+void OnInitOptions::ArenaDtor(void* object) {
+  OnInitOptions* _this = reinterpret_cast< OnInitOptions* >(object);
+  _this->_impl_.env_.Destruct();
+}
+void OnInitOptions::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void OnInitOptions::Clear() {
+// @@protoc_insertion_point(message_clear_start:rr.tcp.v1.OnInitOptions)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.command_.Clear();
+  _impl_.env_.Clear();
+  _impl_.user_.ClearToEmpty();
+  if (GetArenaForAllocation() == nullptr && _impl_.exec_timeout_ != nullptr) {
+    delete _impl_.exec_timeout_;
+  }
+  _impl_.exec_timeout_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* OnInitOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // repeated string command = 1 [json_name = "command", (.rr.tcp.v1.spec) = {
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            auto str = _internal_add_command();
+            ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+            CHK_(ptr);
+            CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.OnInitOptions.command"));
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<10>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Duration exec_timeout = 2 [json_name = "execTimeout", (.rr.tcp.v1.spec) = {
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          ptr = ctx->ParseMessage(_internal_mutable_exec_timeout(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // map<string, string> env = 3 [json_name = "env", (.rr.tcp.v1.spec) = {
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(&_impl_.env_, ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<26>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // string user = 4 [json_name = "user", (.rr.tcp.v1.spec) = {
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          auto str = _internal_mutable_user();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.OnInitOptions.user"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* OnInitOptions::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:rr.tcp.v1.OnInitOptions)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // repeated string command = 1 [json_name = "command", (.rr.tcp.v1.spec) = {
+  for (int i = 0, n = this->_internal_command_size(); i < n; i++) {
+    const auto& s = this->_internal_command(i);
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      s.data(), static_cast<int>(s.length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.OnInitOptions.command");
+    target = stream->WriteString(1, s, target);
+  }
+
+  // .google.protobuf.Duration exec_timeout = 2 [json_name = "execTimeout", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_exec_timeout()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(2, _Internal::exec_timeout(this),
+        _Internal::exec_timeout(this).GetCachedSize(), target, stream);
+  }
+
+  // map<string, string> env = 3 [json_name = "env", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_env().empty()) {
+    using MapType = ::_pb::Map<std::string, std::string>;
+    using WireHelper = OnInitOptions_EnvEntry_DoNotUse::Funcs;
+    const auto& map_field = this->_internal_env();
+    auto check_utf8 = [](const MapType::value_type& entry) {
+      (void)entry;
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+        entry.first.data(), static_cast<int>(entry.first.length()),
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+        "rr.tcp.v1.OnInitOptions.EnvEntry.key");
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+        entry.second.data(), static_cast<int>(entry.second.length()),
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+        "rr.tcp.v1.OnInitOptions.EnvEntry.value");
+    };
+
+    if (stream->IsSerializationDeterministic() && map_field.size() > 1) {
+      for (const auto& entry : ::_pbi::MapSorterPtr<MapType>(map_field)) {
+        target = WireHelper::InternalSerialize(3, entry.first, entry.second, target, stream);
+        check_utf8(entry);
+      }
+    } else {
+      for (const auto& entry : map_field) {
+        target = WireHelper::InternalSerialize(3, entry.first, entry.second, target, stream);
+        check_utf8(entry);
+      }
+    }
+  }
+
+  // string user = 4 [json_name = "user", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_user().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_user().data(), static_cast<int>(this->_internal_user().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.OnInitOptions.user");
+    target = stream->WriteStringMaybeAliased(
+        4, this->_internal_user(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:rr.tcp.v1.OnInitOptions)
+  return target;
+}
+
+size_t OnInitOptions::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:rr.tcp.v1.OnInitOptions)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated string command = 1 [json_name = "command", (.rr.tcp.v1.spec) = {
+  total_size += 1 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(_impl_.command_.size());
+  for (int i = 0, n = _impl_.command_.size(); i < n; i++) {
+    total_size += ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+      _impl_.command_.Get(i));
+  }
+
+  // map<string, string> env = 3 [json_name = "env", (.rr.tcp.v1.spec) = {
+  total_size += 1 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(this->_internal_env_size());
+  for (::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >::const_iterator
+      it = this->_internal_env().begin();
+      it != this->_internal_env().end(); ++it) {
+    total_size += OnInitOptions_EnvEntry_DoNotUse::Funcs::ByteSizeLong(it->first, it->second);
+  }
+
+  // string user = 4 [json_name = "user", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_user().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_user());
+  }
+
+  // .google.protobuf.Duration exec_timeout = 2 [json_name = "execTimeout", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_exec_timeout()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.exec_timeout_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData OnInitOptions::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    OnInitOptions::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*OnInitOptions::GetClassData() const { return &_class_data_; }
+
+
+void OnInitOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<OnInitOptions*>(&to_msg);
+  auto& from = static_cast<const OnInitOptions&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:rr.tcp.v1.OnInitOptions)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.command_.MergeFrom(from._impl_.command_);
+  _this->_impl_.env_.MergeFrom(from._impl_.env_);
+  if (!from._internal_user().empty()) {
+    _this->_internal_set_user(from._internal_user());
+  }
+  if (from._internal_has_exec_timeout()) {
+    _this->_internal_mutable_exec_timeout()->::PROTOBUF_NAMESPACE_ID::Duration::MergeFrom(
+        from._internal_exec_timeout());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void OnInitOptions::CopyFrom(const OnInitOptions& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:rr.tcp.v1.OnInitOptions)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool OnInitOptions::IsInitialized() const {
+  return true;
+}
+
+void OnInitOptions::InternalSwap(OnInitOptions* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.command_.InternalSwap(&other->_impl_.command_);
+  _impl_.env_.InternalSwap(&other->_impl_.env_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.user_, lhs_arena,
+      &other->_impl_.user_, rhs_arena
+  );
+  swap(_impl_.exec_timeout_, other->_impl_.exec_timeout_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata OnInitOptions::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[4]);
 }
 
 // ===================================================================
@@ -1409,7 +2277,7 @@ void TcpOptions_ServersEntry_DoNotUse::MergeFrom(const TcpOptions_ServersEntry_D
 ::PROTOBUF_NAMESPACE_ID::Metadata TcpOptions_ServersEntry_DoNotUse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[3]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[5]);
 }
 
 // ===================================================================
@@ -1752,7 +2620,7 @@ void TcpOptions::InternalSwap(TcpOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata TcpOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[4]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[6]);
 }
 
 // ===================================================================
@@ -2214,7 +3082,7 @@ void TcpServerOptions::InternalSwap(TcpServerOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata TcpServerOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[5]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[7]);
 }
 
 // ===================================================================
@@ -2226,6 +3094,7 @@ class PoolOptions::_Internal {
   static const ::PROTOBUF_NAMESPACE_ID::Duration& reset_timeout(const PoolOptions* msg);
   static const ::rr::tcp::v1::SupervisorOptions& supervisor(const PoolOptions* msg);
   static const ::PROTOBUF_NAMESPACE_ID::Duration& stream_timeout(const PoolOptions* msg);
+  static const ::rr::tcp::v1::DynamicAllocatorOptions& dynamic_allocator(const PoolOptions* msg);
 };
 
 const ::PROTOBUF_NAMESPACE_ID::Duration&
@@ -2247,6 +3116,10 @@ PoolOptions::_Internal::supervisor(const PoolOptions* msg) {
 const ::PROTOBUF_NAMESPACE_ID::Duration&
 PoolOptions::_Internal::stream_timeout(const PoolOptions* msg) {
   return *msg->_impl_.stream_timeout_;
+}
+const ::rr::tcp::v1::DynamicAllocatorOptions&
+PoolOptions::_Internal::dynamic_allocator(const PoolOptions* msg) {
+  return *msg->_impl_.dynamic_allocator_;
 }
 void PoolOptions::clear_allocate_timeout() {
   if (GetArenaForAllocation() == nullptr && _impl_.allocate_timeout_ != nullptr) {
@@ -2288,6 +3161,7 @@ PoolOptions::PoolOptions(const PoolOptions& from)
     , decltype(_impl_.reset_timeout_){nullptr}
     , decltype(_impl_.supervisor_){nullptr}
     , decltype(_impl_.stream_timeout_){nullptr}
+    , decltype(_impl_.dynamic_allocator_){nullptr}
     , decltype(_impl_.max_jobs_){}
     , decltype(_impl_.max_queue_size_){}
     , decltype(_impl_.num_workers_){}
@@ -2311,6 +3185,9 @@ PoolOptions::PoolOptions(const PoolOptions& from)
   if (from._internal_has_stream_timeout()) {
     _this->_impl_.stream_timeout_ = new ::PROTOBUF_NAMESPACE_ID::Duration(*from._impl_.stream_timeout_);
   }
+  if (from._internal_has_dynamic_allocator()) {
+    _this->_impl_.dynamic_allocator_ = new ::rr::tcp::v1::DynamicAllocatorOptions(*from._impl_.dynamic_allocator_);
+  }
   ::memcpy(&_impl_.max_jobs_, &from._impl_.max_jobs_,
     static_cast<size_t>(reinterpret_cast<char*>(&_impl_.max_frame_size_) -
     reinterpret_cast<char*>(&_impl_.max_jobs_)) + sizeof(_impl_.max_frame_size_));
@@ -2328,6 +3205,7 @@ inline void PoolOptions::SharedCtor(
     , decltype(_impl_.reset_timeout_){nullptr}
     , decltype(_impl_.supervisor_){nullptr}
     , decltype(_impl_.stream_timeout_){nullptr}
+    , decltype(_impl_.dynamic_allocator_){nullptr}
     , decltype(_impl_.max_jobs_){uint64_t{0u}}
     , decltype(_impl_.max_queue_size_){uint64_t{0u}}
     , decltype(_impl_.num_workers_){0u}
@@ -2354,6 +3232,7 @@ inline void PoolOptions::SharedDtor() {
   if (this != internal_default_instance()) delete _impl_.reset_timeout_;
   if (this != internal_default_instance()) delete _impl_.supervisor_;
   if (this != internal_default_instance()) delete _impl_.stream_timeout_;
+  if (this != internal_default_instance()) delete _impl_.dynamic_allocator_;
 }
 
 void PoolOptions::SetCachedSize(int size) const {
@@ -2387,6 +3266,10 @@ void PoolOptions::Clear() {
     delete _impl_.stream_timeout_;
   }
   _impl_.stream_timeout_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.dynamic_allocator_ != nullptr) {
+    delete _impl_.dynamic_allocator_;
+  }
+  _impl_.dynamic_allocator_ = nullptr;
   ::memset(&_impl_.max_jobs_, 0, static_cast<size_t>(
       reinterpret_cast<char*>(&_impl_.max_frame_size_) -
       reinterpret_cast<char*>(&_impl_.max_jobs_)) + sizeof(_impl_.max_frame_size_));
@@ -2490,6 +3373,14 @@ const char* PoolOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext* c
       case 11:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 88)) {
           _impl_.max_frame_size_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = {
+      case 12:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 98)) {
+          ptr = ctx->ParseMessage(_internal_mutable_dynamic_allocator(), ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -2598,6 +3489,13 @@ uint8_t* PoolOptions::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteUInt64ToArray(11, this->_internal_max_frame_size(), target);
   }
 
+  // .rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_dynamic_allocator()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(12, _Internal::dynamic_allocator(this),
+        _Internal::dynamic_allocator(this).GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -2655,6 +3553,13 @@ size_t PoolOptions::ByteSizeLong() const {
     total_size += 1 +
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
         *_impl_.stream_timeout_);
+  }
+
+  // .rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_dynamic_allocator()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.dynamic_allocator_);
   }
 
   // uint64 max_jobs = 3 [json_name = "maxJobs", (.rr.tcp.v1.spec) = {
@@ -2721,6 +3626,10 @@ void PoolOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PR
     _this->_internal_mutable_stream_timeout()->::PROTOBUF_NAMESPACE_ID::Duration::MergeFrom(
         from._internal_stream_timeout());
   }
+  if (from._internal_has_dynamic_allocator()) {
+    _this->_internal_mutable_dynamic_allocator()->::rr::tcp::v1::DynamicAllocatorOptions::MergeFrom(
+        from._internal_dynamic_allocator());
+  }
   if (from._internal_max_jobs() != 0) {
     _this->_internal_set_max_jobs(from._internal_max_jobs());
   }
@@ -2765,7 +3674,265 @@ void PoolOptions::InternalSwap(PoolOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata PoolOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[6]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[8]);
+}
+
+// ===================================================================
+
+class DynamicAllocatorOptions::_Internal {
+ public:
+  static const ::PROTOBUF_NAMESPACE_ID::Duration& idle_timeout(const DynamicAllocatorOptions* msg);
+};
+
+const ::PROTOBUF_NAMESPACE_ID::Duration&
+DynamicAllocatorOptions::_Internal::idle_timeout(const DynamicAllocatorOptions* msg) {
+  return *msg->_impl_.idle_timeout_;
+}
+void DynamicAllocatorOptions::clear_idle_timeout() {
+  if (GetArenaForAllocation() == nullptr && _impl_.idle_timeout_ != nullptr) {
+    delete _impl_.idle_timeout_;
+  }
+  _impl_.idle_timeout_ = nullptr;
+}
+DynamicAllocatorOptions::DynamicAllocatorOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.DynamicAllocatorOptions)
+}
+DynamicAllocatorOptions::DynamicAllocatorOptions(const DynamicAllocatorOptions& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  DynamicAllocatorOptions* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.idle_timeout_){nullptr}
+    , decltype(_impl_.max_workers_){}
+    , decltype(_impl_.spawn_rate_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  if (from._internal_has_idle_timeout()) {
+    _this->_impl_.idle_timeout_ = new ::PROTOBUF_NAMESPACE_ID::Duration(*from._impl_.idle_timeout_);
+  }
+  ::memcpy(&_impl_.max_workers_, &from._impl_.max_workers_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.spawn_rate_) -
+    reinterpret_cast<char*>(&_impl_.max_workers_)) + sizeof(_impl_.spawn_rate_));
+  // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.DynamicAllocatorOptions)
+}
+
+inline void DynamicAllocatorOptions::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.idle_timeout_){nullptr}
+    , decltype(_impl_.max_workers_){0u}
+    , decltype(_impl_.spawn_rate_){0u}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+DynamicAllocatorOptions::~DynamicAllocatorOptions() {
+  // @@protoc_insertion_point(destructor:rr.tcp.v1.DynamicAllocatorOptions)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void DynamicAllocatorOptions::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  if (this != internal_default_instance()) delete _impl_.idle_timeout_;
+}
+
+void DynamicAllocatorOptions::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void DynamicAllocatorOptions::Clear() {
+// @@protoc_insertion_point(message_clear_start:rr.tcp.v1.DynamicAllocatorOptions)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  if (GetArenaForAllocation() == nullptr && _impl_.idle_timeout_ != nullptr) {
+    delete _impl_.idle_timeout_;
+  }
+  _impl_.idle_timeout_ = nullptr;
+  ::memset(&_impl_.max_workers_, 0, static_cast<size_t>(
+      reinterpret_cast<char*>(&_impl_.spawn_rate_) -
+      reinterpret_cast<char*>(&_impl_.max_workers_)) + sizeof(_impl_.spawn_rate_));
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* DynamicAllocatorOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // uint32 max_workers = 1 [json_name = "maxWorkers", (.rr.tcp.v1.spec) = {
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 8)) {
+          _impl_.max_workers_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 spawn_rate = 2 [json_name = "spawnRate", (.rr.tcp.v1.spec) = {
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 16)) {
+          _impl_.spawn_rate_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Duration idle_timeout = 3 [json_name = "idleTimeout", (.rr.tcp.v1.spec) = {
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          ptr = ctx->ParseMessage(_internal_mutable_idle_timeout(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* DynamicAllocatorOptions::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:rr.tcp.v1.DynamicAllocatorOptions)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // uint32 max_workers = 1 [json_name = "maxWorkers", (.rr.tcp.v1.spec) = {
+  if (this->_internal_max_workers() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(1, this->_internal_max_workers(), target);
+  }
+
+  // uint32 spawn_rate = 2 [json_name = "spawnRate", (.rr.tcp.v1.spec) = {
+  if (this->_internal_spawn_rate() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(2, this->_internal_spawn_rate(), target);
+  }
+
+  // .google.protobuf.Duration idle_timeout = 3 [json_name = "idleTimeout", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_idle_timeout()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(3, _Internal::idle_timeout(this),
+        _Internal::idle_timeout(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:rr.tcp.v1.DynamicAllocatorOptions)
+  return target;
+}
+
+size_t DynamicAllocatorOptions::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:rr.tcp.v1.DynamicAllocatorOptions)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // .google.protobuf.Duration idle_timeout = 3 [json_name = "idleTimeout", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_idle_timeout()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.idle_timeout_);
+  }
+
+  // uint32 max_workers = 1 [json_name = "maxWorkers", (.rr.tcp.v1.spec) = {
+  if (this->_internal_max_workers() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_max_workers());
+  }
+
+  // uint32 spawn_rate = 2 [json_name = "spawnRate", (.rr.tcp.v1.spec) = {
+  if (this->_internal_spawn_rate() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_spawn_rate());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData DynamicAllocatorOptions::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    DynamicAllocatorOptions::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*DynamicAllocatorOptions::GetClassData() const { return &_class_data_; }
+
+
+void DynamicAllocatorOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<DynamicAllocatorOptions*>(&to_msg);
+  auto& from = static_cast<const DynamicAllocatorOptions&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:rr.tcp.v1.DynamicAllocatorOptions)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_has_idle_timeout()) {
+    _this->_internal_mutable_idle_timeout()->::PROTOBUF_NAMESPACE_ID::Duration::MergeFrom(
+        from._internal_idle_timeout());
+  }
+  if (from._internal_max_workers() != 0) {
+    _this->_internal_set_max_workers(from._internal_max_workers());
+  }
+  if (from._internal_spawn_rate() != 0) {
+    _this->_internal_set_spawn_rate(from._internal_spawn_rate());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void DynamicAllocatorOptions::CopyFrom(const DynamicAllocatorOptions& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:rr.tcp.v1.DynamicAllocatorOptions)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool DynamicAllocatorOptions::IsInitialized() const {
+  return true;
+}
+
+void DynamicAllocatorOptions::InternalSwap(DynamicAllocatorOptions* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(DynamicAllocatorOptions, _impl_.spawn_rate_)
+      + sizeof(DynamicAllocatorOptions::_impl_.spawn_rate_)
+      - PROTOBUF_FIELD_OFFSET(DynamicAllocatorOptions, _impl_.idle_timeout_)>(
+          reinterpret_cast<char*>(&_impl_.idle_timeout_),
+          reinterpret_cast<char*>(&other->_impl_.idle_timeout_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata DynamicAllocatorOptions::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[9]);
 }
 
 // ===================================================================
@@ -3136,7 +4303,7 @@ void SupervisorOptions::InternalSwap(SupervisorOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata SupervisorOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[7]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[10]);
 }
 
 // ===================================================================
@@ -3339,30 +4506,59 @@ void RpcOptions::InternalSwap(RpcOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata RpcOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[8]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[11]);
+}
+
+// ===================================================================
+
+LogsOptions_ChannelsEntry_DoNotUse::LogsOptions_ChannelsEntry_DoNotUse() {}
+LogsOptions_ChannelsEntry_DoNotUse::LogsOptions_ChannelsEntry_DoNotUse(::PROTOBUF_NAMESPACE_ID::Arena* arena)
+    : SuperType(arena) {}
+void LogsOptions_ChannelsEntry_DoNotUse::MergeFrom(const LogsOptions_ChannelsEntry_DoNotUse& other) {
+  MergeFromInternal(other);
+}
+::PROTOBUF_NAMESPACE_ID::Metadata LogsOptions_ChannelsEntry_DoNotUse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[12]);
 }
 
 // ===================================================================
 
 class LogsOptions::_Internal {
  public:
+  static const ::rr::tcp::v1::FileLoggerOptions& file_logger_options(const LogsOptions* msg);
 };
 
+const ::rr::tcp::v1::FileLoggerOptions&
+LogsOptions::_Internal::file_logger_options(const LogsOptions* msg) {
+  return *msg->_impl_.file_logger_options_;
+}
 LogsOptions::LogsOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
                          bool is_message_owned)
   : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
   SharedCtor(arena, is_message_owned);
+  if (arena != nullptr && !is_message_owned) {
+    arena->OwnCustomDestructor(this, &LogsOptions::ArenaDtor);
+  }
   // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.LogsOptions)
 }
 LogsOptions::LogsOptions(const LogsOptions& from)
   : ::PROTOBUF_NAMESPACE_ID::Message() {
   LogsOptions* const _this = this; (void)_this;
   new (&_impl_) Impl_{
-      decltype(_impl_.level_){}
+      /*decltype(_impl_.channels_)*/{}
+    , decltype(_impl_.level_){}
     , decltype(_impl_.mode_){}
+    , decltype(_impl_.encoding_){}
+    , decltype(_impl_.output_){}
+    , decltype(_impl_.err_output_){}
+    , decltype(_impl_.line_ending_){}
+    , decltype(_impl_.file_logger_options_){nullptr}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _this->_impl_.channels_.MergeFrom(from._impl_.channels_);
   _impl_.level_.InitDefault();
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.level_.Set("", GetArenaForAllocation());
@@ -3379,6 +4575,41 @@ LogsOptions::LogsOptions(const LogsOptions& from)
     _this->_impl_.mode_.Set(from._internal_mode(), 
       _this->GetArenaForAllocation());
   }
+  _impl_.encoding_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.encoding_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_encoding().empty()) {
+    _this->_impl_.encoding_.Set(from._internal_encoding(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.output_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.output_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_output().empty()) {
+    _this->_impl_.output_.Set(from._internal_output(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.err_output_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.err_output_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_err_output().empty()) {
+    _this->_impl_.err_output_.Set(from._internal_err_output(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.line_ending_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.line_ending_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_line_ending().empty()) {
+    _this->_impl_.line_ending_.Set(from._internal_line_ending(), 
+      _this->GetArenaForAllocation());
+  }
+  if (from._internal_has_file_logger_options()) {
+    _this->_impl_.file_logger_options_ = new ::rr::tcp::v1::FileLoggerOptions(*from._impl_.file_logger_options_);
+  }
   // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.LogsOptions)
 }
 
@@ -3387,8 +4618,14 @@ inline void LogsOptions::SharedCtor(
   (void)arena;
   (void)is_message_owned;
   new (&_impl_) Impl_{
-      decltype(_impl_.level_){}
+      /*decltype(_impl_.channels_)*/{::_pbi::ArenaInitialized(), arena}
+    , decltype(_impl_.level_){}
     , decltype(_impl_.mode_){}
+    , decltype(_impl_.encoding_){}
+    , decltype(_impl_.output_){}
+    , decltype(_impl_.err_output_){}
+    , decltype(_impl_.line_ending_){}
+    , decltype(_impl_.file_logger_options_){nullptr}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.level_.InitDefault();
@@ -3399,12 +4636,29 @@ inline void LogsOptions::SharedCtor(
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.mode_.Set("", GetArenaForAllocation());
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.encoding_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.encoding_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.output_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.output_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.err_output_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.err_output_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.line_ending_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.line_ending_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
 }
 
 LogsOptions::~LogsOptions() {
   // @@protoc_insertion_point(destructor:rr.tcp.v1.LogsOptions)
   if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
   (void)arena;
+    ArenaDtor(this);
     return;
   }
   SharedDtor();
@@ -3412,10 +4666,21 @@ LogsOptions::~LogsOptions() {
 
 inline void LogsOptions::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.channels_.Destruct();
+  _impl_.channels_.~MapField();
   _impl_.level_.Destroy();
   _impl_.mode_.Destroy();
+  _impl_.encoding_.Destroy();
+  _impl_.output_.Destroy();
+  _impl_.err_output_.Destroy();
+  _impl_.line_ending_.Destroy();
+  if (this != internal_default_instance()) delete _impl_.file_logger_options_;
 }
 
+void LogsOptions::ArenaDtor(void* object) {
+  LogsOptions* _this = reinterpret_cast< LogsOptions* >(object);
+  _this->_impl_.channels_.Destruct();
+}
 void LogsOptions::SetCachedSize(int size) const {
   _impl_._cached_size_.Set(size);
 }
@@ -3426,8 +4691,17 @@ void LogsOptions::Clear() {
   // Prevent compiler warnings about cached_has_bits being unused
   (void) cached_has_bits;
 
+  _impl_.channels_.Clear();
   _impl_.level_.ClearToEmpty();
   _impl_.mode_.ClearToEmpty();
+  _impl_.encoding_.ClearToEmpty();
+  _impl_.output_.ClearToEmpty();
+  _impl_.err_output_.ClearToEmpty();
+  _impl_.line_ending_.ClearToEmpty();
+  if (GetArenaForAllocation() == nullptr && _impl_.file_logger_options_ != nullptr) {
+    delete _impl_.file_logger_options_;
+  }
+  _impl_.file_logger_options_ = nullptr;
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -3454,6 +4728,67 @@ const char* LogsOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext* c
           ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
           CHK_(ptr);
           CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.LogsOptions.mode"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = {
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          auto str = _internal_mutable_encoding();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.LogsOptions.encoding"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = {
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          auto str = _internal_mutable_output();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.LogsOptions.output"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = {
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 42)) {
+          auto str = _internal_mutable_err_output();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.LogsOptions.err_output"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = {
+      case 6:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 50)) {
+          auto str = _internal_mutable_line_ending();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.LogsOptions.line_ending"));
+        } else
+          goto handle_unusual;
+        continue;
+      // map<string, .rr.tcp.v1.LogChannelOptions> channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = {
+      case 7:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 58)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(&_impl_.channels_, ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<58>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // .rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {
+      case 8:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 66)) {
+          ptr = ctx->ParseMessage(_internal_mutable_file_logger_options(), ptr);
+          CHK_(ptr);
         } else
           goto handle_unusual;
         continue;
@@ -3506,6 +4841,79 @@ uint8_t* LogsOptions::_InternalSerialize(
         2, this->_internal_mode(), target);
   }
 
+  // string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_encoding().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_encoding().data(), static_cast<int>(this->_internal_encoding().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.LogsOptions.encoding");
+    target = stream->WriteStringMaybeAliased(
+        3, this->_internal_encoding(), target);
+  }
+
+  // string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_output().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_output().data(), static_cast<int>(this->_internal_output().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.LogsOptions.output");
+    target = stream->WriteStringMaybeAliased(
+        4, this->_internal_output(), target);
+  }
+
+  // string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_err_output().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_err_output().data(), static_cast<int>(this->_internal_err_output().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.LogsOptions.err_output");
+    target = stream->WriteStringMaybeAliased(
+        5, this->_internal_err_output(), target);
+  }
+
+  // string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_line_ending().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_line_ending().data(), static_cast<int>(this->_internal_line_ending().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.LogsOptions.line_ending");
+    target = stream->WriteStringMaybeAliased(
+        6, this->_internal_line_ending(), target);
+  }
+
+  // map<string, .rr.tcp.v1.LogChannelOptions> channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_channels().empty()) {
+    using MapType = ::_pb::Map<std::string, ::rr::tcp::v1::LogChannelOptions>;
+    using WireHelper = LogsOptions_ChannelsEntry_DoNotUse::Funcs;
+    const auto& map_field = this->_internal_channels();
+    auto check_utf8 = [](const MapType::value_type& entry) {
+      (void)entry;
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+        entry.first.data(), static_cast<int>(entry.first.length()),
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+        "rr.tcp.v1.LogsOptions.ChannelsEntry.key");
+    };
+
+    if (stream->IsSerializationDeterministic() && map_field.size() > 1) {
+      for (const auto& entry : ::_pbi::MapSorterPtr<MapType>(map_field)) {
+        target = WireHelper::InternalSerialize(7, entry.first, entry.second, target, stream);
+        check_utf8(entry);
+      }
+    } else {
+      for (const auto& entry : map_field) {
+        target = WireHelper::InternalSerialize(7, entry.first, entry.second, target, stream);
+        check_utf8(entry);
+      }
+    }
+  }
+
+  // .rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_file_logger_options()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(8, _Internal::file_logger_options(this),
+        _Internal::file_logger_options(this).GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -3522,6 +4930,15 @@ size_t LogsOptions::ByteSizeLong() const {
   // Prevent compiler warnings about cached_has_bits being unused
   (void) cached_has_bits;
 
+  // map<string, .rr.tcp.v1.LogChannelOptions> channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = {
+  total_size += 1 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(this->_internal_channels_size());
+  for (::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::LogChannelOptions >::const_iterator
+      it = this->_internal_channels().begin();
+      it != this->_internal_channels().end(); ++it) {
+    total_size += LogsOptions_ChannelsEntry_DoNotUse::Funcs::ByteSizeLong(it->first, it->second);
+  }
+
   // string level = 1 [json_name = "level", (.rr.tcp.v1.spec) = {
   if (!this->_internal_level().empty()) {
     total_size += 1 +
@@ -3534,6 +4951,41 @@ size_t LogsOptions::ByteSizeLong() const {
     total_size += 1 +
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
         this->_internal_mode());
+  }
+
+  // string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_encoding().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_encoding());
+  }
+
+  // string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_output().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_output());
+  }
+
+  // string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_err_output().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_err_output());
+  }
+
+  // string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_line_ending().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_line_ending());
+  }
+
+  // .rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_file_logger_options()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.file_logger_options_);
   }
 
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
@@ -3554,11 +5006,28 @@ void LogsOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PR
   uint32_t cached_has_bits = 0;
   (void) cached_has_bits;
 
+  _this->_impl_.channels_.MergeFrom(from._impl_.channels_);
   if (!from._internal_level().empty()) {
     _this->_internal_set_level(from._internal_level());
   }
   if (!from._internal_mode().empty()) {
     _this->_internal_set_mode(from._internal_mode());
+  }
+  if (!from._internal_encoding().empty()) {
+    _this->_internal_set_encoding(from._internal_encoding());
+  }
+  if (!from._internal_output().empty()) {
+    _this->_internal_set_output(from._internal_output());
+  }
+  if (!from._internal_err_output().empty()) {
+    _this->_internal_set_err_output(from._internal_err_output());
+  }
+  if (!from._internal_line_ending().empty()) {
+    _this->_internal_set_line_ending(from._internal_line_ending());
+  }
+  if (from._internal_has_file_logger_options()) {
+    _this->_internal_mutable_file_logger_options()->::rr::tcp::v1::FileLoggerOptions::MergeFrom(
+        from._internal_file_logger_options());
   }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
@@ -3579,6 +5048,7 @@ void LogsOptions::InternalSwap(LogsOptions* other) {
   auto* lhs_arena = GetArenaForAllocation();
   auto* rhs_arena = other->GetArenaForAllocation();
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.channels_.InternalSwap(&other->_impl_.channels_);
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.level_, lhs_arena,
       &other->_impl_.level_, rhs_arena
@@ -3587,12 +5057,1817 @@ void LogsOptions::InternalSwap(LogsOptions* other) {
       &_impl_.mode_, lhs_arena,
       &other->_impl_.mode_, rhs_arena
   );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.encoding_, lhs_arena,
+      &other->_impl_.encoding_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.output_, lhs_arena,
+      &other->_impl_.output_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.err_output_, lhs_arena,
+      &other->_impl_.err_output_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.line_ending_, lhs_arena,
+      &other->_impl_.line_ending_, rhs_arena
+  );
+  swap(_impl_.file_logger_options_, other->_impl_.file_logger_options_);
 }
 
 ::PROTOBUF_NAMESPACE_ID::Metadata LogsOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[9]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[13]);
+}
+
+// ===================================================================
+
+class LogChannelOptions::_Internal {
+ public:
+};
+
+LogChannelOptions::LogChannelOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.LogChannelOptions)
+}
+LogChannelOptions::LogChannelOptions(const LogChannelOptions& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  LogChannelOptions* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.level_){}
+    , decltype(_impl_.mode_){}
+    , decltype(_impl_.encoding_){}
+    , decltype(_impl_.output_){}
+    , decltype(_impl_.err_output_){}
+    , decltype(_impl_.line_ending_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.level_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.level_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_level().empty()) {
+    _this->_impl_.level_.Set(from._internal_level(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.mode_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.mode_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_mode().empty()) {
+    _this->_impl_.mode_.Set(from._internal_mode(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.encoding_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.encoding_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_encoding().empty()) {
+    _this->_impl_.encoding_.Set(from._internal_encoding(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.output_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.output_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_output().empty()) {
+    _this->_impl_.output_.Set(from._internal_output(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.err_output_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.err_output_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_err_output().empty()) {
+    _this->_impl_.err_output_.Set(from._internal_err_output(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.line_ending_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.line_ending_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_line_ending().empty()) {
+    _this->_impl_.line_ending_.Set(from._internal_line_ending(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.LogChannelOptions)
+}
+
+inline void LogChannelOptions::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.level_){}
+    , decltype(_impl_.mode_){}
+    , decltype(_impl_.encoding_){}
+    , decltype(_impl_.output_){}
+    , decltype(_impl_.err_output_){}
+    , decltype(_impl_.line_ending_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.level_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.level_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.mode_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.mode_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.encoding_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.encoding_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.output_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.output_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.err_output_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.err_output_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.line_ending_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.line_ending_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+LogChannelOptions::~LogChannelOptions() {
+  // @@protoc_insertion_point(destructor:rr.tcp.v1.LogChannelOptions)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void LogChannelOptions::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.level_.Destroy();
+  _impl_.mode_.Destroy();
+  _impl_.encoding_.Destroy();
+  _impl_.output_.Destroy();
+  _impl_.err_output_.Destroy();
+  _impl_.line_ending_.Destroy();
+}
+
+void LogChannelOptions::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void LogChannelOptions::Clear() {
+// @@protoc_insertion_point(message_clear_start:rr.tcp.v1.LogChannelOptions)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.level_.ClearToEmpty();
+  _impl_.mode_.ClearToEmpty();
+  _impl_.encoding_.ClearToEmpty();
+  _impl_.output_.ClearToEmpty();
+  _impl_.err_output_.ClearToEmpty();
+  _impl_.line_ending_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* LogChannelOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string level = 1 [json_name = "level", (.rr.tcp.v1.spec) = {
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_level();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.LogChannelOptions.level"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = {
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_mode();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.LogChannelOptions.mode"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = {
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          auto str = _internal_mutable_encoding();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.LogChannelOptions.encoding"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = {
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          auto str = _internal_mutable_output();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.LogChannelOptions.output"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = {
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 42)) {
+          auto str = _internal_mutable_err_output();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.LogChannelOptions.err_output"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = {
+      case 6:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 50)) {
+          auto str = _internal_mutable_line_ending();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.LogChannelOptions.line_ending"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* LogChannelOptions::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:rr.tcp.v1.LogChannelOptions)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string level = 1 [json_name = "level", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_level().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_level().data(), static_cast<int>(this->_internal_level().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.LogChannelOptions.level");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_level(), target);
+  }
+
+  // string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_mode().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_mode().data(), static_cast<int>(this->_internal_mode().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.LogChannelOptions.mode");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_mode(), target);
+  }
+
+  // string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_encoding().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_encoding().data(), static_cast<int>(this->_internal_encoding().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.LogChannelOptions.encoding");
+    target = stream->WriteStringMaybeAliased(
+        3, this->_internal_encoding(), target);
+  }
+
+  // string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_output().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_output().data(), static_cast<int>(this->_internal_output().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.LogChannelOptions.output");
+    target = stream->WriteStringMaybeAliased(
+        4, this->_internal_output(), target);
+  }
+
+  // string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_err_output().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_err_output().data(), static_cast<int>(this->_internal_err_output().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.LogChannelOptions.err_output");
+    target = stream->WriteStringMaybeAliased(
+        5, this->_internal_err_output(), target);
+  }
+
+  // string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_line_ending().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_line_ending().data(), static_cast<int>(this->_internal_line_ending().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.LogChannelOptions.line_ending");
+    target = stream->WriteStringMaybeAliased(
+        6, this->_internal_line_ending(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:rr.tcp.v1.LogChannelOptions)
+  return target;
+}
+
+size_t LogChannelOptions::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:rr.tcp.v1.LogChannelOptions)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string level = 1 [json_name = "level", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_level().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_level());
+  }
+
+  // string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_mode().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_mode());
+  }
+
+  // string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_encoding().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_encoding());
+  }
+
+  // string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_output().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_output());
+  }
+
+  // string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_err_output().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_err_output());
+  }
+
+  // string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_line_ending().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_line_ending());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData LogChannelOptions::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    LogChannelOptions::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*LogChannelOptions::GetClassData() const { return &_class_data_; }
+
+
+void LogChannelOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<LogChannelOptions*>(&to_msg);
+  auto& from = static_cast<const LogChannelOptions&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:rr.tcp.v1.LogChannelOptions)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_level().empty()) {
+    _this->_internal_set_level(from._internal_level());
+  }
+  if (!from._internal_mode().empty()) {
+    _this->_internal_set_mode(from._internal_mode());
+  }
+  if (!from._internal_encoding().empty()) {
+    _this->_internal_set_encoding(from._internal_encoding());
+  }
+  if (!from._internal_output().empty()) {
+    _this->_internal_set_output(from._internal_output());
+  }
+  if (!from._internal_err_output().empty()) {
+    _this->_internal_set_err_output(from._internal_err_output());
+  }
+  if (!from._internal_line_ending().empty()) {
+    _this->_internal_set_line_ending(from._internal_line_ending());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void LogChannelOptions::CopyFrom(const LogChannelOptions& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:rr.tcp.v1.LogChannelOptions)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool LogChannelOptions::IsInitialized() const {
+  return true;
+}
+
+void LogChannelOptions::InternalSwap(LogChannelOptions* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.level_, lhs_arena,
+      &other->_impl_.level_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.mode_, lhs_arena,
+      &other->_impl_.mode_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.encoding_, lhs_arena,
+      &other->_impl_.encoding_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.output_, lhs_arena,
+      &other->_impl_.output_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.err_output_, lhs_arena,
+      &other->_impl_.err_output_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.line_ending_, lhs_arena,
+      &other->_impl_.line_ending_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata LogChannelOptions::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[14]);
+}
+
+// ===================================================================
+
+class FileLoggerOptions::_Internal {
+ public:
+};
+
+FileLoggerOptions::FileLoggerOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.FileLoggerOptions)
+}
+FileLoggerOptions::FileLoggerOptions(const FileLoggerOptions& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  FileLoggerOptions* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.log_output_){}
+    , decltype(_impl_.max_size_){}
+    , decltype(_impl_.max_age_){}
+    , decltype(_impl_.max_backups_){}
+    , decltype(_impl_.compress_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.log_output_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.log_output_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_log_output().empty()) {
+    _this->_impl_.log_output_.Set(from._internal_log_output(), 
+      _this->GetArenaForAllocation());
+  }
+  ::memcpy(&_impl_.max_size_, &from._impl_.max_size_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.compress_) -
+    reinterpret_cast<char*>(&_impl_.max_size_)) + sizeof(_impl_.compress_));
+  // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.FileLoggerOptions)
+}
+
+inline void FileLoggerOptions::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.log_output_){}
+    , decltype(_impl_.max_size_){0u}
+    , decltype(_impl_.max_age_){0u}
+    , decltype(_impl_.max_backups_){0u}
+    , decltype(_impl_.compress_){false}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.log_output_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.log_output_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+FileLoggerOptions::~FileLoggerOptions() {
+  // @@protoc_insertion_point(destructor:rr.tcp.v1.FileLoggerOptions)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void FileLoggerOptions::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.log_output_.Destroy();
+}
+
+void FileLoggerOptions::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void FileLoggerOptions::Clear() {
+// @@protoc_insertion_point(message_clear_start:rr.tcp.v1.FileLoggerOptions)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.log_output_.ClearToEmpty();
+  ::memset(&_impl_.max_size_, 0, static_cast<size_t>(
+      reinterpret_cast<char*>(&_impl_.compress_) -
+      reinterpret_cast<char*>(&_impl_.max_size_)) + sizeof(_impl_.compress_));
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* FileLoggerOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string log_output = 1 [json_name = "logOutput", (.rr.tcp.v1.spec) = {
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_log_output();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.FileLoggerOptions.log_output"));
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 max_size = 2 [json_name = "maxSize", (.rr.tcp.v1.spec) = {
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 16)) {
+          _impl_.max_size_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 max_age = 3 [json_name = "maxAge", (.rr.tcp.v1.spec) = {
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 24)) {
+          _impl_.max_age_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 max_backups = 4 [json_name = "maxBackups", (.rr.tcp.v1.spec) = {
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 32)) {
+          _impl_.max_backups_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // bool compress = 5 [json_name = "compress", (.rr.tcp.v1.spec) = {
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 40)) {
+          _impl_.compress_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* FileLoggerOptions::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:rr.tcp.v1.FileLoggerOptions)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string log_output = 1 [json_name = "logOutput", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_log_output().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_log_output().data(), static_cast<int>(this->_internal_log_output().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.FileLoggerOptions.log_output");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_log_output(), target);
+  }
+
+  // uint32 max_size = 2 [json_name = "maxSize", (.rr.tcp.v1.spec) = {
+  if (this->_internal_max_size() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(2, this->_internal_max_size(), target);
+  }
+
+  // uint32 max_age = 3 [json_name = "maxAge", (.rr.tcp.v1.spec) = {
+  if (this->_internal_max_age() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(3, this->_internal_max_age(), target);
+  }
+
+  // uint32 max_backups = 4 [json_name = "maxBackups", (.rr.tcp.v1.spec) = {
+  if (this->_internal_max_backups() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(4, this->_internal_max_backups(), target);
+  }
+
+  // bool compress = 5 [json_name = "compress", (.rr.tcp.v1.spec) = {
+  if (this->_internal_compress() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(5, this->_internal_compress(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:rr.tcp.v1.FileLoggerOptions)
+  return target;
+}
+
+size_t FileLoggerOptions::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:rr.tcp.v1.FileLoggerOptions)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string log_output = 1 [json_name = "logOutput", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_log_output().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_log_output());
+  }
+
+  // uint32 max_size = 2 [json_name = "maxSize", (.rr.tcp.v1.spec) = {
+  if (this->_internal_max_size() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_max_size());
+  }
+
+  // uint32 max_age = 3 [json_name = "maxAge", (.rr.tcp.v1.spec) = {
+  if (this->_internal_max_age() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_max_age());
+  }
+
+  // uint32 max_backups = 4 [json_name = "maxBackups", (.rr.tcp.v1.spec) = {
+  if (this->_internal_max_backups() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_max_backups());
+  }
+
+  // bool compress = 5 [json_name = "compress", (.rr.tcp.v1.spec) = {
+  if (this->_internal_compress() != 0) {
+    total_size += 1 + 1;
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData FileLoggerOptions::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    FileLoggerOptions::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*FileLoggerOptions::GetClassData() const { return &_class_data_; }
+
+
+void FileLoggerOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<FileLoggerOptions*>(&to_msg);
+  auto& from = static_cast<const FileLoggerOptions&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:rr.tcp.v1.FileLoggerOptions)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_log_output().empty()) {
+    _this->_internal_set_log_output(from._internal_log_output());
+  }
+  if (from._internal_max_size() != 0) {
+    _this->_internal_set_max_size(from._internal_max_size());
+  }
+  if (from._internal_max_age() != 0) {
+    _this->_internal_set_max_age(from._internal_max_age());
+  }
+  if (from._internal_max_backups() != 0) {
+    _this->_internal_set_max_backups(from._internal_max_backups());
+  }
+  if (from._internal_compress() != 0) {
+    _this->_internal_set_compress(from._internal_compress());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void FileLoggerOptions::CopyFrom(const FileLoggerOptions& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:rr.tcp.v1.FileLoggerOptions)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool FileLoggerOptions::IsInitialized() const {
+  return true;
+}
+
+void FileLoggerOptions::InternalSwap(FileLoggerOptions* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.log_output_, lhs_arena,
+      &other->_impl_.log_output_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(FileLoggerOptions, _impl_.compress_)
+      + sizeof(FileLoggerOptions::_impl_.compress_)
+      - PROTOBUF_FIELD_OFFSET(FileLoggerOptions, _impl_.max_size_)>(
+          reinterpret_cast<char*>(&_impl_.max_size_),
+          reinterpret_cast<char*>(&other->_impl_.max_size_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata FileLoggerOptions::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[15]);
+}
+
+// ===================================================================
+
+class StatusOptions::_Internal {
+ public:
+};
+
+StatusOptions::StatusOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.StatusOptions)
+}
+StatusOptions::StatusOptions(const StatusOptions& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  StatusOptions* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.address_){}
+    , decltype(_impl_.unavailable_status_code_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.address_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.address_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_address().empty()) {
+    _this->_impl_.address_.Set(from._internal_address(), 
+      _this->GetArenaForAllocation());
+  }
+  _this->_impl_.unavailable_status_code_ = from._impl_.unavailable_status_code_;
+  // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.StatusOptions)
+}
+
+inline void StatusOptions::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.address_){}
+    , decltype(_impl_.unavailable_status_code_){0u}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.address_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.address_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+StatusOptions::~StatusOptions() {
+  // @@protoc_insertion_point(destructor:rr.tcp.v1.StatusOptions)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void StatusOptions::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.address_.Destroy();
+}
+
+void StatusOptions::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void StatusOptions::Clear() {
+// @@protoc_insertion_point(message_clear_start:rr.tcp.v1.StatusOptions)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.address_.ClearToEmpty();
+  _impl_.unavailable_status_code_ = 0u;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* StatusOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string address = 1 [json_name = "address", (.rr.tcp.v1.spec) = {
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_address();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.StatusOptions.address"));
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 unavailable_status_code = 2 [json_name = "unavailableStatusCode", (.rr.tcp.v1.spec) = {
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 16)) {
+          _impl_.unavailable_status_code_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* StatusOptions::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:rr.tcp.v1.StatusOptions)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string address = 1 [json_name = "address", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_address().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_address().data(), static_cast<int>(this->_internal_address().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.StatusOptions.address");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_address(), target);
+  }
+
+  // uint32 unavailable_status_code = 2 [json_name = "unavailableStatusCode", (.rr.tcp.v1.spec) = {
+  if (this->_internal_unavailable_status_code() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(2, this->_internal_unavailable_status_code(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:rr.tcp.v1.StatusOptions)
+  return target;
+}
+
+size_t StatusOptions::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:rr.tcp.v1.StatusOptions)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string address = 1 [json_name = "address", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_address().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_address());
+  }
+
+  // uint32 unavailable_status_code = 2 [json_name = "unavailableStatusCode", (.rr.tcp.v1.spec) = {
+  if (this->_internal_unavailable_status_code() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_unavailable_status_code());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData StatusOptions::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    StatusOptions::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*StatusOptions::GetClassData() const { return &_class_data_; }
+
+
+void StatusOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<StatusOptions*>(&to_msg);
+  auto& from = static_cast<const StatusOptions&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:rr.tcp.v1.StatusOptions)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_address().empty()) {
+    _this->_internal_set_address(from._internal_address());
+  }
+  if (from._internal_unavailable_status_code() != 0) {
+    _this->_internal_set_unavailable_status_code(from._internal_unavailable_status_code());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void StatusOptions::CopyFrom(const StatusOptions& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:rr.tcp.v1.StatusOptions)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool StatusOptions::IsInitialized() const {
+  return true;
+}
+
+void StatusOptions::InternalSwap(StatusOptions* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.address_, lhs_arena,
+      &other->_impl_.address_, rhs_arena
+  );
+  swap(_impl_.unavailable_status_code_, other->_impl_.unavailable_status_code_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata StatusOptions::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[16]);
+}
+
+// ===================================================================
+
+MetricsOptions_CollectEntry_DoNotUse::MetricsOptions_CollectEntry_DoNotUse() {}
+MetricsOptions_CollectEntry_DoNotUse::MetricsOptions_CollectEntry_DoNotUse(::PROTOBUF_NAMESPACE_ID::Arena* arena)
+    : SuperType(arena) {}
+void MetricsOptions_CollectEntry_DoNotUse::MergeFrom(const MetricsOptions_CollectEntry_DoNotUse& other) {
+  MergeFromInternal(other);
+}
+::PROTOBUF_NAMESPACE_ID::Metadata MetricsOptions_CollectEntry_DoNotUse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[17]);
+}
+
+// ===================================================================
+
+class MetricsOptions::_Internal {
+ public:
+};
+
+MetricsOptions::MetricsOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  if (arena != nullptr && !is_message_owned) {
+    arena->OwnCustomDestructor(this, &MetricsOptions::ArenaDtor);
+  }
+  // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.MetricsOptions)
+}
+MetricsOptions::MetricsOptions(const MetricsOptions& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  MetricsOptions* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      /*decltype(_impl_.collect_)*/{}
+    , decltype(_impl_.address_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _this->_impl_.collect_.MergeFrom(from._impl_.collect_);
+  _impl_.address_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.address_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_address().empty()) {
+    _this->_impl_.address_.Set(from._internal_address(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.MetricsOptions)
+}
+
+inline void MetricsOptions::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      /*decltype(_impl_.collect_)*/{::_pbi::ArenaInitialized(), arena}
+    , decltype(_impl_.address_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.address_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.address_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+MetricsOptions::~MetricsOptions() {
+  // @@protoc_insertion_point(destructor:rr.tcp.v1.MetricsOptions)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    ArenaDtor(this);
+    return;
+  }
+  SharedDtor();
+}
+
+inline void MetricsOptions::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.collect_.Destruct();
+  _impl_.collect_.~MapField();
+  _impl_.address_.Destroy();
+}
+
+void MetricsOptions::ArenaDtor(void* object) {
+  MetricsOptions* _this = reinterpret_cast< MetricsOptions* >(object);
+  _this->_impl_.collect_.Destruct();
+}
+void MetricsOptions::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void MetricsOptions::Clear() {
+// @@protoc_insertion_point(message_clear_start:rr.tcp.v1.MetricsOptions)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.collect_.Clear();
+  _impl_.address_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* MetricsOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string address = 1 [json_name = "address", (.rr.tcp.v1.spec) = {
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_address();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.MetricsOptions.address"));
+        } else
+          goto handle_unusual;
+        continue;
+      // map<string, .rr.tcp.v1.MetricsCollectorOptions> collect = 2 [json_name = "collect", (.rr.tcp.v1.spec) = {
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(&_impl_.collect_, ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<18>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* MetricsOptions::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:rr.tcp.v1.MetricsOptions)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string address = 1 [json_name = "address", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_address().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_address().data(), static_cast<int>(this->_internal_address().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.MetricsOptions.address");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_address(), target);
+  }
+
+  // map<string, .rr.tcp.v1.MetricsCollectorOptions> collect = 2 [json_name = "collect", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_collect().empty()) {
+    using MapType = ::_pb::Map<std::string, ::rr::tcp::v1::MetricsCollectorOptions>;
+    using WireHelper = MetricsOptions_CollectEntry_DoNotUse::Funcs;
+    const auto& map_field = this->_internal_collect();
+    auto check_utf8 = [](const MapType::value_type& entry) {
+      (void)entry;
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+        entry.first.data(), static_cast<int>(entry.first.length()),
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+        "rr.tcp.v1.MetricsOptions.CollectEntry.key");
+    };
+
+    if (stream->IsSerializationDeterministic() && map_field.size() > 1) {
+      for (const auto& entry : ::_pbi::MapSorterPtr<MapType>(map_field)) {
+        target = WireHelper::InternalSerialize(2, entry.first, entry.second, target, stream);
+        check_utf8(entry);
+      }
+    } else {
+      for (const auto& entry : map_field) {
+        target = WireHelper::InternalSerialize(2, entry.first, entry.second, target, stream);
+        check_utf8(entry);
+      }
+    }
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:rr.tcp.v1.MetricsOptions)
+  return target;
+}
+
+size_t MetricsOptions::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:rr.tcp.v1.MetricsOptions)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // map<string, .rr.tcp.v1.MetricsCollectorOptions> collect = 2 [json_name = "collect", (.rr.tcp.v1.spec) = {
+  total_size += 1 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(this->_internal_collect_size());
+  for (::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::MetricsCollectorOptions >::const_iterator
+      it = this->_internal_collect().begin();
+      it != this->_internal_collect().end(); ++it) {
+    total_size += MetricsOptions_CollectEntry_DoNotUse::Funcs::ByteSizeLong(it->first, it->second);
+  }
+
+  // string address = 1 [json_name = "address", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_address().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_address());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData MetricsOptions::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    MetricsOptions::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*MetricsOptions::GetClassData() const { return &_class_data_; }
+
+
+void MetricsOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<MetricsOptions*>(&to_msg);
+  auto& from = static_cast<const MetricsOptions&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:rr.tcp.v1.MetricsOptions)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.collect_.MergeFrom(from._impl_.collect_);
+  if (!from._internal_address().empty()) {
+    _this->_internal_set_address(from._internal_address());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void MetricsOptions::CopyFrom(const MetricsOptions& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:rr.tcp.v1.MetricsOptions)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool MetricsOptions::IsInitialized() const {
+  return true;
+}
+
+void MetricsOptions::InternalSwap(MetricsOptions* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.collect_.InternalSwap(&other->_impl_.collect_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.address_, lhs_arena,
+      &other->_impl_.address_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata MetricsOptions::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[18]);
+}
+
+// ===================================================================
+
+MetricsCollectorOptions_ObjectivesEntry_DoNotUse::MetricsCollectorOptions_ObjectivesEntry_DoNotUse() {}
+MetricsCollectorOptions_ObjectivesEntry_DoNotUse::MetricsCollectorOptions_ObjectivesEntry_DoNotUse(::PROTOBUF_NAMESPACE_ID::Arena* arena)
+    : SuperType(arena) {}
+void MetricsCollectorOptions_ObjectivesEntry_DoNotUse::MergeFrom(const MetricsCollectorOptions_ObjectivesEntry_DoNotUse& other) {
+  MergeFromInternal(other);
+}
+::PROTOBUF_NAMESPACE_ID::Metadata MetricsCollectorOptions_ObjectivesEntry_DoNotUse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[19]);
+}
+
+// ===================================================================
+
+class MetricsCollectorOptions::_Internal {
+ public:
+};
+
+MetricsCollectorOptions::MetricsCollectorOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  if (arena != nullptr && !is_message_owned) {
+    arena->OwnCustomDestructor(this, &MetricsCollectorOptions::ArenaDtor);
+  }
+  // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.MetricsCollectorOptions)
+}
+MetricsCollectorOptions::MetricsCollectorOptions(const MetricsCollectorOptions& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  MetricsCollectorOptions* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.labels_){from._impl_.labels_}
+    , decltype(_impl_.buckets_){from._impl_.buckets_}
+    , /*decltype(_impl_.objectives_)*/{}
+    , decltype(_impl_.type_){}
+    , decltype(_impl_.help_){}
+    , decltype(_impl_.namespace__){}
+    , decltype(_impl_.subsystem_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _this->_impl_.objectives_.MergeFrom(from._impl_.objectives_);
+  _impl_.type_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.type_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_type().empty()) {
+    _this->_impl_.type_.Set(from._internal_type(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.help_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.help_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_help().empty()) {
+    _this->_impl_.help_.Set(from._internal_help(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.namespace__.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.namespace__.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_namespace_().empty()) {
+    _this->_impl_.namespace__.Set(from._internal_namespace_(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.subsystem_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.subsystem_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_subsystem().empty()) {
+    _this->_impl_.subsystem_.Set(from._internal_subsystem(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.MetricsCollectorOptions)
+}
+
+inline void MetricsCollectorOptions::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.labels_){arena}
+    , decltype(_impl_.buckets_){arena}
+    , /*decltype(_impl_.objectives_)*/{::_pbi::ArenaInitialized(), arena}
+    , decltype(_impl_.type_){}
+    , decltype(_impl_.help_){}
+    , decltype(_impl_.namespace__){}
+    , decltype(_impl_.subsystem_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.type_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.type_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.help_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.help_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.namespace__.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.namespace__.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.subsystem_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.subsystem_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+MetricsCollectorOptions::~MetricsCollectorOptions() {
+  // @@protoc_insertion_point(destructor:rr.tcp.v1.MetricsCollectorOptions)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    ArenaDtor(this);
+    return;
+  }
+  SharedDtor();
+}
+
+inline void MetricsCollectorOptions::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.labels_.~RepeatedPtrField();
+  _impl_.buckets_.~RepeatedPtrField();
+  _impl_.objectives_.Destruct();
+  _impl_.objectives_.~MapField();
+  _impl_.type_.Destroy();
+  _impl_.help_.Destroy();
+  _impl_.namespace__.Destroy();
+  _impl_.subsystem_.Destroy();
+}
+
+void MetricsCollectorOptions::ArenaDtor(void* object) {
+  MetricsCollectorOptions* _this = reinterpret_cast< MetricsCollectorOptions* >(object);
+  _this->_impl_.objectives_.Destruct();
+}
+void MetricsCollectorOptions::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void MetricsCollectorOptions::Clear() {
+// @@protoc_insertion_point(message_clear_start:rr.tcp.v1.MetricsCollectorOptions)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.labels_.Clear();
+  _impl_.buckets_.Clear();
+  _impl_.objectives_.Clear();
+  _impl_.type_.ClearToEmpty();
+  _impl_.help_.ClearToEmpty();
+  _impl_.namespace__.ClearToEmpty();
+  _impl_.subsystem_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* MetricsCollectorOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string type = 1 [json_name = "type", (.rr.tcp.v1.spec) = {
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_type();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.MetricsCollectorOptions.type"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string help = 2 [json_name = "help", (.rr.tcp.v1.spec) = {
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_help();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.MetricsCollectorOptions.help"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string namespace = 3 [json_name = "namespace", (.rr.tcp.v1.spec) = {
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          auto str = _internal_mutable_namespace_();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.MetricsCollectorOptions.namespace"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string subsystem = 4 [json_name = "subsystem", (.rr.tcp.v1.spec) = {
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          auto str = _internal_mutable_subsystem();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.MetricsCollectorOptions.subsystem"));
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated string labels = 5 [json_name = "labels", (.rr.tcp.v1.spec) = {
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 42)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            auto str = _internal_add_labels();
+            ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+            CHK_(ptr);
+            CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.MetricsCollectorOptions.labels"));
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<42>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated string buckets = 6 [json_name = "buckets", (.rr.tcp.v1.spec) = {
+      case 6:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 50)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            auto str = _internal_add_buckets();
+            ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+            CHK_(ptr);
+            CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.MetricsCollectorOptions.buckets"));
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<50>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // map<string, string> objectives = 7 [json_name = "objectives", (.rr.tcp.v1.spec) = {
+      case 7:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 58)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(&_impl_.objectives_, ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<58>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* MetricsCollectorOptions::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:rr.tcp.v1.MetricsCollectorOptions)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string type = 1 [json_name = "type", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_type().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_type().data(), static_cast<int>(this->_internal_type().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.MetricsCollectorOptions.type");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_type(), target);
+  }
+
+  // string help = 2 [json_name = "help", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_help().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_help().data(), static_cast<int>(this->_internal_help().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.MetricsCollectorOptions.help");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_help(), target);
+  }
+
+  // string namespace = 3 [json_name = "namespace", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_namespace_().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_namespace_().data(), static_cast<int>(this->_internal_namespace_().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.MetricsCollectorOptions.namespace");
+    target = stream->WriteStringMaybeAliased(
+        3, this->_internal_namespace_(), target);
+  }
+
+  // string subsystem = 4 [json_name = "subsystem", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_subsystem().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_subsystem().data(), static_cast<int>(this->_internal_subsystem().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.MetricsCollectorOptions.subsystem");
+    target = stream->WriteStringMaybeAliased(
+        4, this->_internal_subsystem(), target);
+  }
+
+  // repeated string labels = 5 [json_name = "labels", (.rr.tcp.v1.spec) = {
+  for (int i = 0, n = this->_internal_labels_size(); i < n; i++) {
+    const auto& s = this->_internal_labels(i);
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      s.data(), static_cast<int>(s.length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.MetricsCollectorOptions.labels");
+    target = stream->WriteString(5, s, target);
+  }
+
+  // repeated string buckets = 6 [json_name = "buckets", (.rr.tcp.v1.spec) = {
+  for (int i = 0, n = this->_internal_buckets_size(); i < n; i++) {
+    const auto& s = this->_internal_buckets(i);
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      s.data(), static_cast<int>(s.length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.MetricsCollectorOptions.buckets");
+    target = stream->WriteString(6, s, target);
+  }
+
+  // map<string, string> objectives = 7 [json_name = "objectives", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_objectives().empty()) {
+    using MapType = ::_pb::Map<std::string, std::string>;
+    using WireHelper = MetricsCollectorOptions_ObjectivesEntry_DoNotUse::Funcs;
+    const auto& map_field = this->_internal_objectives();
+    auto check_utf8 = [](const MapType::value_type& entry) {
+      (void)entry;
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+        entry.first.data(), static_cast<int>(entry.first.length()),
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+        "rr.tcp.v1.MetricsCollectorOptions.ObjectivesEntry.key");
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+        entry.second.data(), static_cast<int>(entry.second.length()),
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+        "rr.tcp.v1.MetricsCollectorOptions.ObjectivesEntry.value");
+    };
+
+    if (stream->IsSerializationDeterministic() && map_field.size() > 1) {
+      for (const auto& entry : ::_pbi::MapSorterPtr<MapType>(map_field)) {
+        target = WireHelper::InternalSerialize(7, entry.first, entry.second, target, stream);
+        check_utf8(entry);
+      }
+    } else {
+      for (const auto& entry : map_field) {
+        target = WireHelper::InternalSerialize(7, entry.first, entry.second, target, stream);
+        check_utf8(entry);
+      }
+    }
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:rr.tcp.v1.MetricsCollectorOptions)
+  return target;
+}
+
+size_t MetricsCollectorOptions::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:rr.tcp.v1.MetricsCollectorOptions)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated string labels = 5 [json_name = "labels", (.rr.tcp.v1.spec) = {
+  total_size += 1 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(_impl_.labels_.size());
+  for (int i = 0, n = _impl_.labels_.size(); i < n; i++) {
+    total_size += ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+      _impl_.labels_.Get(i));
+  }
+
+  // repeated string buckets = 6 [json_name = "buckets", (.rr.tcp.v1.spec) = {
+  total_size += 1 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(_impl_.buckets_.size());
+  for (int i = 0, n = _impl_.buckets_.size(); i < n; i++) {
+    total_size += ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+      _impl_.buckets_.Get(i));
+  }
+
+  // map<string, string> objectives = 7 [json_name = "objectives", (.rr.tcp.v1.spec) = {
+  total_size += 1 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(this->_internal_objectives_size());
+  for (::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >::const_iterator
+      it = this->_internal_objectives().begin();
+      it != this->_internal_objectives().end(); ++it) {
+    total_size += MetricsCollectorOptions_ObjectivesEntry_DoNotUse::Funcs::ByteSizeLong(it->first, it->second);
+  }
+
+  // string type = 1 [json_name = "type", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_type().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_type());
+  }
+
+  // string help = 2 [json_name = "help", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_help().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_help());
+  }
+
+  // string namespace = 3 [json_name = "namespace", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_namespace_().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_namespace_());
+  }
+
+  // string subsystem = 4 [json_name = "subsystem", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_subsystem().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_subsystem());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData MetricsCollectorOptions::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    MetricsCollectorOptions::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*MetricsCollectorOptions::GetClassData() const { return &_class_data_; }
+
+
+void MetricsCollectorOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<MetricsCollectorOptions*>(&to_msg);
+  auto& from = static_cast<const MetricsCollectorOptions&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:rr.tcp.v1.MetricsCollectorOptions)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.labels_.MergeFrom(from._impl_.labels_);
+  _this->_impl_.buckets_.MergeFrom(from._impl_.buckets_);
+  _this->_impl_.objectives_.MergeFrom(from._impl_.objectives_);
+  if (!from._internal_type().empty()) {
+    _this->_internal_set_type(from._internal_type());
+  }
+  if (!from._internal_help().empty()) {
+    _this->_internal_set_help(from._internal_help());
+  }
+  if (!from._internal_namespace_().empty()) {
+    _this->_internal_set_namespace_(from._internal_namespace_());
+  }
+  if (!from._internal_subsystem().empty()) {
+    _this->_internal_set_subsystem(from._internal_subsystem());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void MetricsCollectorOptions::CopyFrom(const MetricsCollectorOptions& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:rr.tcp.v1.MetricsCollectorOptions)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool MetricsCollectorOptions::IsInitialized() const {
+  return true;
+}
+
+void MetricsCollectorOptions::InternalSwap(MetricsCollectorOptions* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.labels_.InternalSwap(&other->_impl_.labels_);
+  _impl_.buckets_.InternalSwap(&other->_impl_.buckets_);
+  _impl_.objectives_.InternalSwap(&other->_impl_.objectives_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.type_, lhs_arena,
+      &other->_impl_.type_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.help_, lhs_arena,
+      &other->_impl_.help_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.namespace__, lhs_arena,
+      &other->_impl_.namespace__, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.subsystem_, lhs_arena,
+      &other->_impl_.subsystem_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata MetricsCollectorOptions::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[20]);
 }
 
 // ===================================================================
@@ -3795,7 +7070,7 @@ void ControlOptions::InternalSwap(ControlOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata ControlOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[10]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[21]);
 }
 
 // @@protoc_insertion_point(namespace_scope)
@@ -3815,6 +7090,14 @@ template<> PROTOBUF_NOINLINE ::rr::tcp::v1::ServerOptions*
 Arena::CreateMaybeMessage< ::rr::tcp::v1::ServerOptions >(Arena* arena) {
   return Arena::CreateMessageInternal< ::rr::tcp::v1::ServerOptions >(arena);
 }
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::OnInitOptions_EnvEntry_DoNotUse*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::OnInitOptions_EnvEntry_DoNotUse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::OnInitOptions_EnvEntry_DoNotUse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::OnInitOptions*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::OnInitOptions >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::OnInitOptions >(arena);
+}
 template<> PROTOBUF_NOINLINE ::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse*
 Arena::CreateMaybeMessage< ::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse >(Arena* arena) {
   return Arena::CreateMessageInternal< ::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse >(arena);
@@ -3831,6 +7114,10 @@ template<> PROTOBUF_NOINLINE ::rr::tcp::v1::PoolOptions*
 Arena::CreateMaybeMessage< ::rr::tcp::v1::PoolOptions >(Arena* arena) {
   return Arena::CreateMessageInternal< ::rr::tcp::v1::PoolOptions >(arena);
 }
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::DynamicAllocatorOptions*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::DynamicAllocatorOptions >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::DynamicAllocatorOptions >(arena);
+}
 template<> PROTOBUF_NOINLINE ::rr::tcp::v1::SupervisorOptions*
 Arena::CreateMaybeMessage< ::rr::tcp::v1::SupervisorOptions >(Arena* arena) {
   return Arena::CreateMessageInternal< ::rr::tcp::v1::SupervisorOptions >(arena);
@@ -3839,9 +7126,41 @@ template<> PROTOBUF_NOINLINE ::rr::tcp::v1::RpcOptions*
 Arena::CreateMaybeMessage< ::rr::tcp::v1::RpcOptions >(Arena* arena) {
   return Arena::CreateMessageInternal< ::rr::tcp::v1::RpcOptions >(arena);
 }
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse >(arena);
+}
 template<> PROTOBUF_NOINLINE ::rr::tcp::v1::LogsOptions*
 Arena::CreateMaybeMessage< ::rr::tcp::v1::LogsOptions >(Arena* arena) {
   return Arena::CreateMessageInternal< ::rr::tcp::v1::LogsOptions >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::LogChannelOptions*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::LogChannelOptions >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::LogChannelOptions >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::FileLoggerOptions*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::FileLoggerOptions >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::FileLoggerOptions >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::StatusOptions*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::StatusOptions >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::StatusOptions >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::MetricsOptions*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::MetricsOptions >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::MetricsOptions >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::MetricsCollectorOptions*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::MetricsCollectorOptions >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::MetricsCollectorOptions >(arena);
 }
 template<> PROTOBUF_NOINLINE ::rr::tcp::v1::ControlOptions*
 Arena::CreateMaybeMessage< ::rr::tcp::v1::ControlOptions >(Arena* arena) {

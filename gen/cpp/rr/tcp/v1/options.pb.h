@@ -59,9 +59,39 @@ extern ConfigDefaultTypeInternal _Config_default_instance_;
 class ControlOptions;
 struct ControlOptionsDefaultTypeInternal;
 extern ControlOptionsDefaultTypeInternal _ControlOptions_default_instance_;
+class DynamicAllocatorOptions;
+struct DynamicAllocatorOptionsDefaultTypeInternal;
+extern DynamicAllocatorOptionsDefaultTypeInternal _DynamicAllocatorOptions_default_instance_;
+class FileLoggerOptions;
+struct FileLoggerOptionsDefaultTypeInternal;
+extern FileLoggerOptionsDefaultTypeInternal _FileLoggerOptions_default_instance_;
+class LogChannelOptions;
+struct LogChannelOptionsDefaultTypeInternal;
+extern LogChannelOptionsDefaultTypeInternal _LogChannelOptions_default_instance_;
 class LogsOptions;
 struct LogsOptionsDefaultTypeInternal;
 extern LogsOptionsDefaultTypeInternal _LogsOptions_default_instance_;
+class LogsOptions_ChannelsEntry_DoNotUse;
+struct LogsOptions_ChannelsEntry_DoNotUseDefaultTypeInternal;
+extern LogsOptions_ChannelsEntry_DoNotUseDefaultTypeInternal _LogsOptions_ChannelsEntry_DoNotUse_default_instance_;
+class MetricsCollectorOptions;
+struct MetricsCollectorOptionsDefaultTypeInternal;
+extern MetricsCollectorOptionsDefaultTypeInternal _MetricsCollectorOptions_default_instance_;
+class MetricsCollectorOptions_ObjectivesEntry_DoNotUse;
+struct MetricsCollectorOptions_ObjectivesEntry_DoNotUseDefaultTypeInternal;
+extern MetricsCollectorOptions_ObjectivesEntry_DoNotUseDefaultTypeInternal _MetricsCollectorOptions_ObjectivesEntry_DoNotUse_default_instance_;
+class MetricsOptions;
+struct MetricsOptionsDefaultTypeInternal;
+extern MetricsOptionsDefaultTypeInternal _MetricsOptions_default_instance_;
+class MetricsOptions_CollectEntry_DoNotUse;
+struct MetricsOptions_CollectEntry_DoNotUseDefaultTypeInternal;
+extern MetricsOptions_CollectEntry_DoNotUseDefaultTypeInternal _MetricsOptions_CollectEntry_DoNotUse_default_instance_;
+class OnInitOptions;
+struct OnInitOptionsDefaultTypeInternal;
+extern OnInitOptionsDefaultTypeInternal _OnInitOptions_default_instance_;
+class OnInitOptions_EnvEntry_DoNotUse;
+struct OnInitOptions_EnvEntry_DoNotUseDefaultTypeInternal;
+extern OnInitOptions_EnvEntry_DoNotUseDefaultTypeInternal _OnInitOptions_EnvEntry_DoNotUse_default_instance_;
 class PoolOptions;
 struct PoolOptionsDefaultTypeInternal;
 extern PoolOptionsDefaultTypeInternal _PoolOptions_default_instance_;
@@ -74,6 +104,9 @@ extern ServerOptionsDefaultTypeInternal _ServerOptions_default_instance_;
 class ServerOptions_EnvEntry_DoNotUse;
 struct ServerOptions_EnvEntry_DoNotUseDefaultTypeInternal;
 extern ServerOptions_EnvEntry_DoNotUseDefaultTypeInternal _ServerOptions_EnvEntry_DoNotUse_default_instance_;
+class StatusOptions;
+struct StatusOptionsDefaultTypeInternal;
+extern StatusOptionsDefaultTypeInternal _StatusOptions_default_instance_;
 class SupervisorOptions;
 struct SupervisorOptionsDefaultTypeInternal;
 extern SupervisorOptionsDefaultTypeInternal _SupervisorOptions_default_instance_;
@@ -92,11 +125,22 @@ extern TcpServerOptionsDefaultTypeInternal _TcpServerOptions_default_instance_;
 PROTOBUF_NAMESPACE_OPEN
 template<> ::rr::tcp::v1::Config* Arena::CreateMaybeMessage<::rr::tcp::v1::Config>(Arena*);
 template<> ::rr::tcp::v1::ControlOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::ControlOptions>(Arena*);
+template<> ::rr::tcp::v1::DynamicAllocatorOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::DynamicAllocatorOptions>(Arena*);
+template<> ::rr::tcp::v1::FileLoggerOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::FileLoggerOptions>(Arena*);
+template<> ::rr::tcp::v1::LogChannelOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::LogChannelOptions>(Arena*);
 template<> ::rr::tcp::v1::LogsOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::LogsOptions>(Arena*);
+template<> ::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse* Arena::CreateMaybeMessage<::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse>(Arena*);
+template<> ::rr::tcp::v1::MetricsCollectorOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::MetricsCollectorOptions>(Arena*);
+template<> ::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse* Arena::CreateMaybeMessage<::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse>(Arena*);
+template<> ::rr::tcp::v1::MetricsOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::MetricsOptions>(Arena*);
+template<> ::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse* Arena::CreateMaybeMessage<::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse>(Arena*);
+template<> ::rr::tcp::v1::OnInitOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::OnInitOptions>(Arena*);
+template<> ::rr::tcp::v1::OnInitOptions_EnvEntry_DoNotUse* Arena::CreateMaybeMessage<::rr::tcp::v1::OnInitOptions_EnvEntry_DoNotUse>(Arena*);
 template<> ::rr::tcp::v1::PoolOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::PoolOptions>(Arena*);
 template<> ::rr::tcp::v1::RpcOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::RpcOptions>(Arena*);
 template<> ::rr::tcp::v1::ServerOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::ServerOptions>(Arena*);
 template<> ::rr::tcp::v1::ServerOptions_EnvEntry_DoNotUse* Arena::CreateMaybeMessage<::rr::tcp::v1::ServerOptions_EnvEntry_DoNotUse>(Arena*);
+template<> ::rr::tcp::v1::StatusOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::StatusOptions>(Arena*);
 template<> ::rr::tcp::v1::SupervisorOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::SupervisorOptions>(Arena*);
 template<> ::rr::tcp::v1::TcpOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::TcpOptions>(Arena*);
 template<> ::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse* Arena::CreateMaybeMessage<::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse>(Arena*);
@@ -314,6 +358,8 @@ class Config final :
     kRpcFieldNumber = 4,
     kLogsFieldNumber = 5,
     kControlFieldNumber = 6,
+    kStatusFieldNumber = 7,
+    kMetricsFieldNumber = 8,
   };
   // string version = 1 [json_name = "version", (.rr.tcp.v1.spec) = {
   void clear_version();
@@ -419,6 +465,42 @@ class Config final :
       ::rr::tcp::v1::ControlOptions* control);
   ::rr::tcp::v1::ControlOptions* unsafe_arena_release_control();
 
+  // .rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = {
+  bool has_status() const;
+  private:
+  bool _internal_has_status() const;
+  public:
+  void clear_status();
+  const ::rr::tcp::v1::StatusOptions& status() const;
+  PROTOBUF_NODISCARD ::rr::tcp::v1::StatusOptions* release_status();
+  ::rr::tcp::v1::StatusOptions* mutable_status();
+  void set_allocated_status(::rr::tcp::v1::StatusOptions* status);
+  private:
+  const ::rr::tcp::v1::StatusOptions& _internal_status() const;
+  ::rr::tcp::v1::StatusOptions* _internal_mutable_status();
+  public:
+  void unsafe_arena_set_allocated_status(
+      ::rr::tcp::v1::StatusOptions* status);
+  ::rr::tcp::v1::StatusOptions* unsafe_arena_release_status();
+
+  // .rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = {
+  bool has_metrics() const;
+  private:
+  bool _internal_has_metrics() const;
+  public:
+  void clear_metrics();
+  const ::rr::tcp::v1::MetricsOptions& metrics() const;
+  PROTOBUF_NODISCARD ::rr::tcp::v1::MetricsOptions* release_metrics();
+  ::rr::tcp::v1::MetricsOptions* mutable_metrics();
+  void set_allocated_metrics(::rr::tcp::v1::MetricsOptions* metrics);
+  private:
+  const ::rr::tcp::v1::MetricsOptions& _internal_metrics() const;
+  ::rr::tcp::v1::MetricsOptions* _internal_mutable_metrics();
+  public:
+  void unsafe_arena_set_allocated_metrics(
+      ::rr::tcp::v1::MetricsOptions* metrics);
+  ::rr::tcp::v1::MetricsOptions* unsafe_arena_release_metrics();
+
   // @@protoc_insertion_point(class_scope:rr.tcp.v1.Config)
  private:
   class _Internal;
@@ -433,6 +515,8 @@ class Config final :
     ::rr::tcp::v1::RpcOptions* rpc_;
     ::rr::tcp::v1::LogsOptions* logs_;
     ::rr::tcp::v1::ControlOptions* control_;
+    ::rr::tcp::v1::StatusOptions* status_;
+    ::rr::tcp::v1::MetricsOptions* metrics_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -598,6 +682,7 @@ class ServerOptions final :
     kUserFieldNumber = 4,
     kGroupFieldNumber = 5,
     kRelayTimeoutFieldNumber = 6,
+    kOnInitFieldNumber = 7,
   };
   // repeated string command = 1 [json_name = "command", (.rr.tcp.v1.spec) = {
   int command_size() const;
@@ -700,6 +785,24 @@ class ServerOptions final :
       ::PROTOBUF_NAMESPACE_ID::Duration* relay_timeout);
   ::PROTOBUF_NAMESPACE_ID::Duration* unsafe_arena_release_relay_timeout();
 
+  // .rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = {
+  bool has_on_init() const;
+  private:
+  bool _internal_has_on_init() const;
+  public:
+  void clear_on_init();
+  const ::rr::tcp::v1::OnInitOptions& on_init() const;
+  PROTOBUF_NODISCARD ::rr::tcp::v1::OnInitOptions* release_on_init();
+  ::rr::tcp::v1::OnInitOptions* mutable_on_init();
+  void set_allocated_on_init(::rr::tcp::v1::OnInitOptions* on_init);
+  private:
+  const ::rr::tcp::v1::OnInitOptions& _internal_on_init() const;
+  ::rr::tcp::v1::OnInitOptions* _internal_mutable_on_init();
+  public:
+  void unsafe_arena_set_allocated_on_init(
+      ::rr::tcp::v1::OnInitOptions* on_init);
+  ::rr::tcp::v1::OnInitOptions* unsafe_arena_release_on_init();
+
   // @@protoc_insertion_point(class_scope:rr.tcp.v1.ServerOptions)
  private:
   class _Internal;
@@ -718,6 +821,260 @@ class ServerOptions final :
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr user_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr group_;
     ::PROTOBUF_NAMESPACE_ID::Duration* relay_timeout_;
+    ::rr::tcp::v1::OnInitOptions* on_init_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2foptions_2eproto;
+};
+// -------------------------------------------------------------------
+
+class OnInitOptions_EnvEntry_DoNotUse : public ::PROTOBUF_NAMESPACE_ID::internal::MapEntry<OnInitOptions_EnvEntry_DoNotUse, 
+    std::string, std::string,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING> {
+public:
+  typedef ::PROTOBUF_NAMESPACE_ID::internal::MapEntry<OnInitOptions_EnvEntry_DoNotUse, 
+    std::string, std::string,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING> SuperType;
+  OnInitOptions_EnvEntry_DoNotUse();
+  explicit PROTOBUF_CONSTEXPR OnInitOptions_EnvEntry_DoNotUse(
+      ::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+  explicit OnInitOptions_EnvEntry_DoNotUse(::PROTOBUF_NAMESPACE_ID::Arena* arena);
+  void MergeFrom(const OnInitOptions_EnvEntry_DoNotUse& other);
+  static const OnInitOptions_EnvEntry_DoNotUse* internal_default_instance() { return reinterpret_cast<const OnInitOptions_EnvEntry_DoNotUse*>(&_OnInitOptions_EnvEntry_DoNotUse_default_instance_); }
+  static bool ValidateKey(std::string* s) {
+    return ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(s->data(), static_cast<int>(s->size()), ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::PARSE, "rr.tcp.v1.OnInitOptions.EnvEntry.key");
+ }
+  static bool ValidateValue(std::string* s) {
+    return ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(s->data(), static_cast<int>(s->size()), ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::PARSE, "rr.tcp.v1.OnInitOptions.EnvEntry.value");
+ }
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2foptions_2eproto;
+};
+
+// -------------------------------------------------------------------
+
+class OnInitOptions final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.OnInitOptions) */ {
+ public:
+  inline OnInitOptions() : OnInitOptions(nullptr) {}
+  ~OnInitOptions() override;
+  explicit PROTOBUF_CONSTEXPR OnInitOptions(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  OnInitOptions(const OnInitOptions& from);
+  OnInitOptions(OnInitOptions&& from) noexcept
+    : OnInitOptions() {
+    *this = ::std::move(from);
+  }
+
+  inline OnInitOptions& operator=(const OnInitOptions& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline OnInitOptions& operator=(OnInitOptions&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const OnInitOptions& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const OnInitOptions* internal_default_instance() {
+    return reinterpret_cast<const OnInitOptions*>(
+               &_OnInitOptions_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    4;
+
+  friend void swap(OnInitOptions& a, OnInitOptions& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(OnInitOptions* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(OnInitOptions* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  OnInitOptions* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<OnInitOptions>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const OnInitOptions& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const OnInitOptions& from) {
+    OnInitOptions::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(OnInitOptions* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "rr.tcp.v1.OnInitOptions";
+  }
+  protected:
+  explicit OnInitOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  private:
+  static void ArenaDtor(void* object);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kCommandFieldNumber = 1,
+    kEnvFieldNumber = 3,
+    kUserFieldNumber = 4,
+    kExecTimeoutFieldNumber = 2,
+  };
+  // repeated string command = 1 [json_name = "command", (.rr.tcp.v1.spec) = {
+  int command_size() const;
+  private:
+  int _internal_command_size() const;
+  public:
+  void clear_command();
+  const std::string& command(int index) const;
+  std::string* mutable_command(int index);
+  void set_command(int index, const std::string& value);
+  void set_command(int index, std::string&& value);
+  void set_command(int index, const char* value);
+  void set_command(int index, const char* value, size_t size);
+  std::string* add_command();
+  void add_command(const std::string& value);
+  void add_command(std::string&& value);
+  void add_command(const char* value);
+  void add_command(const char* value, size_t size);
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>& command() const;
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>* mutable_command();
+  private:
+  const std::string& _internal_command(int index) const;
+  std::string* _internal_add_command();
+  public:
+
+  // map<string, string> env = 3 [json_name = "env", (.rr.tcp.v1.spec) = {
+  int env_size() const;
+  private:
+  int _internal_env_size() const;
+  public:
+  void clear_env();
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >&
+      _internal_env() const;
+  ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >*
+      _internal_mutable_env();
+  public:
+  const ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >&
+      env() const;
+  ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >*
+      mutable_env();
+
+  // string user = 4 [json_name = "user", (.rr.tcp.v1.spec) = {
+  void clear_user();
+  const std::string& user() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_user(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_user();
+  PROTOBUF_NODISCARD std::string* release_user();
+  void set_allocated_user(std::string* user);
+  private:
+  const std::string& _internal_user() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_user(const std::string& value);
+  std::string* _internal_mutable_user();
+  public:
+
+  // .google.protobuf.Duration exec_timeout = 2 [json_name = "execTimeout", (.rr.tcp.v1.spec) = {
+  bool has_exec_timeout() const;
+  private:
+  bool _internal_has_exec_timeout() const;
+  public:
+  void clear_exec_timeout();
+  const ::PROTOBUF_NAMESPACE_ID::Duration& exec_timeout() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Duration* release_exec_timeout();
+  ::PROTOBUF_NAMESPACE_ID::Duration* mutable_exec_timeout();
+  void set_allocated_exec_timeout(::PROTOBUF_NAMESPACE_ID::Duration* exec_timeout);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Duration& _internal_exec_timeout() const;
+  ::PROTOBUF_NAMESPACE_ID::Duration* _internal_mutable_exec_timeout();
+  public:
+  void unsafe_arena_set_allocated_exec_timeout(
+      ::PROTOBUF_NAMESPACE_ID::Duration* exec_timeout);
+  ::PROTOBUF_NAMESPACE_ID::Duration* unsafe_arena_release_exec_timeout();
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.OnInitOptions)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string> command_;
+    ::PROTOBUF_NAMESPACE_ID::internal::MapField<
+        OnInitOptions_EnvEntry_DoNotUse,
+        std::string, std::string,
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING> env_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr user_;
+    ::PROTOBUF_NAMESPACE_ID::Duration* exec_timeout_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -799,7 +1156,7 @@ class TcpOptions final :
                &_TcpOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    4;
+    6;
 
   friend void swap(TcpOptions& a, TcpOptions& b) {
     a.Swap(&b);
@@ -1015,7 +1372,7 @@ class TcpServerOptions final :
                &_TcpServerOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    5;
+    7;
 
   friend void swap(TcpServerOptions& a, TcpServerOptions& b) {
     a.Swap(&b);
@@ -1270,7 +1627,7 @@ class PoolOptions final :
                &_PoolOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    6;
+    8;
 
   friend void swap(PoolOptions& a, PoolOptions& b) {
     a.Swap(&b);
@@ -1349,6 +1706,7 @@ class PoolOptions final :
     kResetTimeoutFieldNumber = 7,
     kSupervisorFieldNumber = 9,
     kStreamTimeoutFieldNumber = 10,
+    kDynamicAllocatorFieldNumber = 12,
     kMaxJobsFieldNumber = 3,
     kMaxQueueSizeFieldNumber = 4,
     kNumWorkersFieldNumber = 2,
@@ -1469,6 +1827,24 @@ class PoolOptions final :
       ::PROTOBUF_NAMESPACE_ID::Duration* stream_timeout);
   ::PROTOBUF_NAMESPACE_ID::Duration* unsafe_arena_release_stream_timeout();
 
+  // .rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = {
+  bool has_dynamic_allocator() const;
+  private:
+  bool _internal_has_dynamic_allocator() const;
+  public:
+  void clear_dynamic_allocator();
+  const ::rr::tcp::v1::DynamicAllocatorOptions& dynamic_allocator() const;
+  PROTOBUF_NODISCARD ::rr::tcp::v1::DynamicAllocatorOptions* release_dynamic_allocator();
+  ::rr::tcp::v1::DynamicAllocatorOptions* mutable_dynamic_allocator();
+  void set_allocated_dynamic_allocator(::rr::tcp::v1::DynamicAllocatorOptions* dynamic_allocator);
+  private:
+  const ::rr::tcp::v1::DynamicAllocatorOptions& _internal_dynamic_allocator() const;
+  ::rr::tcp::v1::DynamicAllocatorOptions* _internal_mutable_dynamic_allocator();
+  public:
+  void unsafe_arena_set_allocated_dynamic_allocator(
+      ::rr::tcp::v1::DynamicAllocatorOptions* dynamic_allocator);
+  ::rr::tcp::v1::DynamicAllocatorOptions* unsafe_arena_release_dynamic_allocator();
+
   // uint64 max_jobs = 3 [json_name = "maxJobs", (.rr.tcp.v1.spec) = {
   void clear_max_jobs();
   uint64_t max_jobs() const;
@@ -1528,11 +1904,191 @@ class PoolOptions final :
     ::PROTOBUF_NAMESPACE_ID::Duration* reset_timeout_;
     ::rr::tcp::v1::SupervisorOptions* supervisor_;
     ::PROTOBUF_NAMESPACE_ID::Duration* stream_timeout_;
+    ::rr::tcp::v1::DynamicAllocatorOptions* dynamic_allocator_;
     uint64_t max_jobs_;
     uint64_t max_queue_size_;
     uint32_t num_workers_;
     bool debug_;
     uint64_t max_frame_size_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2foptions_2eproto;
+};
+// -------------------------------------------------------------------
+
+class DynamicAllocatorOptions final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.DynamicAllocatorOptions) */ {
+ public:
+  inline DynamicAllocatorOptions() : DynamicAllocatorOptions(nullptr) {}
+  ~DynamicAllocatorOptions() override;
+  explicit PROTOBUF_CONSTEXPR DynamicAllocatorOptions(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  DynamicAllocatorOptions(const DynamicAllocatorOptions& from);
+  DynamicAllocatorOptions(DynamicAllocatorOptions&& from) noexcept
+    : DynamicAllocatorOptions() {
+    *this = ::std::move(from);
+  }
+
+  inline DynamicAllocatorOptions& operator=(const DynamicAllocatorOptions& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline DynamicAllocatorOptions& operator=(DynamicAllocatorOptions&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const DynamicAllocatorOptions& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const DynamicAllocatorOptions* internal_default_instance() {
+    return reinterpret_cast<const DynamicAllocatorOptions*>(
+               &_DynamicAllocatorOptions_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    9;
+
+  friend void swap(DynamicAllocatorOptions& a, DynamicAllocatorOptions& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(DynamicAllocatorOptions* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(DynamicAllocatorOptions* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  DynamicAllocatorOptions* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<DynamicAllocatorOptions>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const DynamicAllocatorOptions& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const DynamicAllocatorOptions& from) {
+    DynamicAllocatorOptions::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(DynamicAllocatorOptions* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "rr.tcp.v1.DynamicAllocatorOptions";
+  }
+  protected:
+  explicit DynamicAllocatorOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kIdleTimeoutFieldNumber = 3,
+    kMaxWorkersFieldNumber = 1,
+    kSpawnRateFieldNumber = 2,
+  };
+  // .google.protobuf.Duration idle_timeout = 3 [json_name = "idleTimeout", (.rr.tcp.v1.spec) = {
+  bool has_idle_timeout() const;
+  private:
+  bool _internal_has_idle_timeout() const;
+  public:
+  void clear_idle_timeout();
+  const ::PROTOBUF_NAMESPACE_ID::Duration& idle_timeout() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Duration* release_idle_timeout();
+  ::PROTOBUF_NAMESPACE_ID::Duration* mutable_idle_timeout();
+  void set_allocated_idle_timeout(::PROTOBUF_NAMESPACE_ID::Duration* idle_timeout);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Duration& _internal_idle_timeout() const;
+  ::PROTOBUF_NAMESPACE_ID::Duration* _internal_mutable_idle_timeout();
+  public:
+  void unsafe_arena_set_allocated_idle_timeout(
+      ::PROTOBUF_NAMESPACE_ID::Duration* idle_timeout);
+  ::PROTOBUF_NAMESPACE_ID::Duration* unsafe_arena_release_idle_timeout();
+
+  // uint32 max_workers = 1 [json_name = "maxWorkers", (.rr.tcp.v1.spec) = {
+  void clear_max_workers();
+  uint32_t max_workers() const;
+  void set_max_workers(uint32_t value);
+  private:
+  uint32_t _internal_max_workers() const;
+  void _internal_set_max_workers(uint32_t value);
+  public:
+
+  // uint32 spawn_rate = 2 [json_name = "spawnRate", (.rr.tcp.v1.spec) = {
+  void clear_spawn_rate();
+  uint32_t spawn_rate() const;
+  void set_spawn_rate(uint32_t value);
+  private:
+  uint32_t _internal_spawn_rate() const;
+  void _internal_set_spawn_rate(uint32_t value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.DynamicAllocatorOptions)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::Duration* idle_timeout_;
+    uint32_t max_workers_;
+    uint32_t spawn_rate_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -1588,7 +2144,7 @@ class SupervisorOptions final :
                &_SupervisorOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    7;
+    10;
 
   friend void swap(SupervisorOptions& a, SupervisorOptions& b) {
     a.Swap(&b);
@@ -1816,7 +2372,7 @@ class RpcOptions final :
                &_RpcOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    8;
+    11;
 
   friend void swap(RpcOptions& a, RpcOptions& b) {
     a.Swap(&b);
@@ -1921,6 +2477,32 @@ class RpcOptions final :
 };
 // -------------------------------------------------------------------
 
+class LogsOptions_ChannelsEntry_DoNotUse : public ::PROTOBUF_NAMESPACE_ID::internal::MapEntry<LogsOptions_ChannelsEntry_DoNotUse, 
+    std::string, ::rr::tcp::v1::LogChannelOptions,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_MESSAGE> {
+public:
+  typedef ::PROTOBUF_NAMESPACE_ID::internal::MapEntry<LogsOptions_ChannelsEntry_DoNotUse, 
+    std::string, ::rr::tcp::v1::LogChannelOptions,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_MESSAGE> SuperType;
+  LogsOptions_ChannelsEntry_DoNotUse();
+  explicit PROTOBUF_CONSTEXPR LogsOptions_ChannelsEntry_DoNotUse(
+      ::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+  explicit LogsOptions_ChannelsEntry_DoNotUse(::PROTOBUF_NAMESPACE_ID::Arena* arena);
+  void MergeFrom(const LogsOptions_ChannelsEntry_DoNotUse& other);
+  static const LogsOptions_ChannelsEntry_DoNotUse* internal_default_instance() { return reinterpret_cast<const LogsOptions_ChannelsEntry_DoNotUse*>(&_LogsOptions_ChannelsEntry_DoNotUse_default_instance_); }
+  static bool ValidateKey(std::string* s) {
+    return ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(s->data(), static_cast<int>(s->size()), ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::PARSE, "rr.tcp.v1.LogsOptions.ChannelsEntry.key");
+ }
+  static bool ValidateValue(void*) { return true; }
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2foptions_2eproto;
+};
+
+// -------------------------------------------------------------------
+
 class LogsOptions final :
     public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.LogsOptions) */ {
  public:
@@ -1969,7 +2551,7 @@ class LogsOptions final :
                &_LogsOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    9;
+    13;
 
   friend void swap(LogsOptions& a, LogsOptions& b) {
     a.Swap(&b);
@@ -2030,6 +2612,285 @@ class LogsOptions final :
   protected:
   explicit LogsOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
                        bool is_message_owned = false);
+  private:
+  static void ArenaDtor(void* object);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kChannelsFieldNumber = 7,
+    kLevelFieldNumber = 1,
+    kModeFieldNumber = 2,
+    kEncodingFieldNumber = 3,
+    kOutputFieldNumber = 4,
+    kErrOutputFieldNumber = 5,
+    kLineEndingFieldNumber = 6,
+    kFileLoggerOptionsFieldNumber = 8,
+  };
+  // map<string, .rr.tcp.v1.LogChannelOptions> channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = {
+  int channels_size() const;
+  private:
+  int _internal_channels_size() const;
+  public:
+  void clear_channels();
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::LogChannelOptions >&
+      _internal_channels() const;
+  ::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::LogChannelOptions >*
+      _internal_mutable_channels();
+  public:
+  const ::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::LogChannelOptions >&
+      channels() const;
+  ::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::LogChannelOptions >*
+      mutable_channels();
+
+  // string level = 1 [json_name = "level", (.rr.tcp.v1.spec) = {
+  void clear_level();
+  const std::string& level() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_level(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_level();
+  PROTOBUF_NODISCARD std::string* release_level();
+  void set_allocated_level(std::string* level);
+  private:
+  const std::string& _internal_level() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_level(const std::string& value);
+  std::string* _internal_mutable_level();
+  public:
+
+  // string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = {
+  void clear_mode();
+  const std::string& mode() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_mode(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_mode();
+  PROTOBUF_NODISCARD std::string* release_mode();
+  void set_allocated_mode(std::string* mode);
+  private:
+  const std::string& _internal_mode() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_mode(const std::string& value);
+  std::string* _internal_mutable_mode();
+  public:
+
+  // string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = {
+  void clear_encoding();
+  const std::string& encoding() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_encoding(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_encoding();
+  PROTOBUF_NODISCARD std::string* release_encoding();
+  void set_allocated_encoding(std::string* encoding);
+  private:
+  const std::string& _internal_encoding() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_encoding(const std::string& value);
+  std::string* _internal_mutable_encoding();
+  public:
+
+  // string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = {
+  void clear_output();
+  const std::string& output() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_output(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_output();
+  PROTOBUF_NODISCARD std::string* release_output();
+  void set_allocated_output(std::string* output);
+  private:
+  const std::string& _internal_output() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_output(const std::string& value);
+  std::string* _internal_mutable_output();
+  public:
+
+  // string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = {
+  void clear_err_output();
+  const std::string& err_output() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_err_output(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_err_output();
+  PROTOBUF_NODISCARD std::string* release_err_output();
+  void set_allocated_err_output(std::string* err_output);
+  private:
+  const std::string& _internal_err_output() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_err_output(const std::string& value);
+  std::string* _internal_mutable_err_output();
+  public:
+
+  // string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = {
+  void clear_line_ending();
+  const std::string& line_ending() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_line_ending(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_line_ending();
+  PROTOBUF_NODISCARD std::string* release_line_ending();
+  void set_allocated_line_ending(std::string* line_ending);
+  private:
+  const std::string& _internal_line_ending() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_line_ending(const std::string& value);
+  std::string* _internal_mutable_line_ending();
+  public:
+
+  // .rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {
+  bool has_file_logger_options() const;
+  private:
+  bool _internal_has_file_logger_options() const;
+  public:
+  void clear_file_logger_options();
+  const ::rr::tcp::v1::FileLoggerOptions& file_logger_options() const;
+  PROTOBUF_NODISCARD ::rr::tcp::v1::FileLoggerOptions* release_file_logger_options();
+  ::rr::tcp::v1::FileLoggerOptions* mutable_file_logger_options();
+  void set_allocated_file_logger_options(::rr::tcp::v1::FileLoggerOptions* file_logger_options);
+  private:
+  const ::rr::tcp::v1::FileLoggerOptions& _internal_file_logger_options() const;
+  ::rr::tcp::v1::FileLoggerOptions* _internal_mutable_file_logger_options();
+  public:
+  void unsafe_arena_set_allocated_file_logger_options(
+      ::rr::tcp::v1::FileLoggerOptions* file_logger_options);
+  ::rr::tcp::v1::FileLoggerOptions* unsafe_arena_release_file_logger_options();
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.LogsOptions)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::MapField<
+        LogsOptions_ChannelsEntry_DoNotUse,
+        std::string, ::rr::tcp::v1::LogChannelOptions,
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_MESSAGE> channels_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr level_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr mode_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr encoding_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr output_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr err_output_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr line_ending_;
+    ::rr::tcp::v1::FileLoggerOptions* file_logger_options_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2foptions_2eproto;
+};
+// -------------------------------------------------------------------
+
+class LogChannelOptions final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.LogChannelOptions) */ {
+ public:
+  inline LogChannelOptions() : LogChannelOptions(nullptr) {}
+  ~LogChannelOptions() override;
+  explicit PROTOBUF_CONSTEXPR LogChannelOptions(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  LogChannelOptions(const LogChannelOptions& from);
+  LogChannelOptions(LogChannelOptions&& from) noexcept
+    : LogChannelOptions() {
+    *this = ::std::move(from);
+  }
+
+  inline LogChannelOptions& operator=(const LogChannelOptions& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline LogChannelOptions& operator=(LogChannelOptions&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const LogChannelOptions& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const LogChannelOptions* internal_default_instance() {
+    return reinterpret_cast<const LogChannelOptions*>(
+               &_LogChannelOptions_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    14;
+
+  friend void swap(LogChannelOptions& a, LogChannelOptions& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(LogChannelOptions* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(LogChannelOptions* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  LogChannelOptions* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<LogChannelOptions>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const LogChannelOptions& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const LogChannelOptions& from) {
+    LogChannelOptions::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(LogChannelOptions* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "rr.tcp.v1.LogChannelOptions";
+  }
+  protected:
+  explicit LogChannelOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
   public:
 
   static const ClassData _class_data_;
@@ -2044,6 +2905,10 @@ class LogsOptions final :
   enum : int {
     kLevelFieldNumber = 1,
     kModeFieldNumber = 2,
+    kEncodingFieldNumber = 3,
+    kOutputFieldNumber = 4,
+    kErrOutputFieldNumber = 5,
+    kLineEndingFieldNumber = 6,
   };
   // string level = 1 [json_name = "level", (.rr.tcp.v1.spec) = {
   void clear_level();
@@ -2073,7 +2938,63 @@ class LogsOptions final :
   std::string* _internal_mutable_mode();
   public:
 
-  // @@protoc_insertion_point(class_scope:rr.tcp.v1.LogsOptions)
+  // string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = {
+  void clear_encoding();
+  const std::string& encoding() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_encoding(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_encoding();
+  PROTOBUF_NODISCARD std::string* release_encoding();
+  void set_allocated_encoding(std::string* encoding);
+  private:
+  const std::string& _internal_encoding() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_encoding(const std::string& value);
+  std::string* _internal_mutable_encoding();
+  public:
+
+  // string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = {
+  void clear_output();
+  const std::string& output() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_output(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_output();
+  PROTOBUF_NODISCARD std::string* release_output();
+  void set_allocated_output(std::string* output);
+  private:
+  const std::string& _internal_output() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_output(const std::string& value);
+  std::string* _internal_mutable_output();
+  public:
+
+  // string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = {
+  void clear_err_output();
+  const std::string& err_output() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_err_output(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_err_output();
+  PROTOBUF_NODISCARD std::string* release_err_output();
+  void set_allocated_err_output(std::string* err_output);
+  private:
+  const std::string& _internal_err_output() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_err_output(const std::string& value);
+  std::string* _internal_mutable_err_output();
+  public:
+
+  // string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = {
+  void clear_line_ending();
+  const std::string& line_ending() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_line_ending(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_line_ending();
+  PROTOBUF_NODISCARD std::string* release_line_ending();
+  void set_allocated_line_ending(std::string* line_ending);
+  private:
+  const std::string& _internal_line_ending() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_line_ending(const std::string& value);
+  std::string* _internal_mutable_line_ending();
+  public:
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.LogChannelOptions)
  private:
   class _Internal;
 
@@ -2083,6 +3004,883 @@ class LogsOptions final :
   struct Impl_ {
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr level_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr mode_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr encoding_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr output_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr err_output_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr line_ending_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2foptions_2eproto;
+};
+// -------------------------------------------------------------------
+
+class FileLoggerOptions final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.FileLoggerOptions) */ {
+ public:
+  inline FileLoggerOptions() : FileLoggerOptions(nullptr) {}
+  ~FileLoggerOptions() override;
+  explicit PROTOBUF_CONSTEXPR FileLoggerOptions(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  FileLoggerOptions(const FileLoggerOptions& from);
+  FileLoggerOptions(FileLoggerOptions&& from) noexcept
+    : FileLoggerOptions() {
+    *this = ::std::move(from);
+  }
+
+  inline FileLoggerOptions& operator=(const FileLoggerOptions& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline FileLoggerOptions& operator=(FileLoggerOptions&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const FileLoggerOptions& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const FileLoggerOptions* internal_default_instance() {
+    return reinterpret_cast<const FileLoggerOptions*>(
+               &_FileLoggerOptions_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    15;
+
+  friend void swap(FileLoggerOptions& a, FileLoggerOptions& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(FileLoggerOptions* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(FileLoggerOptions* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  FileLoggerOptions* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<FileLoggerOptions>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const FileLoggerOptions& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const FileLoggerOptions& from) {
+    FileLoggerOptions::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(FileLoggerOptions* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "rr.tcp.v1.FileLoggerOptions";
+  }
+  protected:
+  explicit FileLoggerOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kLogOutputFieldNumber = 1,
+    kMaxSizeFieldNumber = 2,
+    kMaxAgeFieldNumber = 3,
+    kMaxBackupsFieldNumber = 4,
+    kCompressFieldNumber = 5,
+  };
+  // string log_output = 1 [json_name = "logOutput", (.rr.tcp.v1.spec) = {
+  void clear_log_output();
+  const std::string& log_output() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_log_output(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_log_output();
+  PROTOBUF_NODISCARD std::string* release_log_output();
+  void set_allocated_log_output(std::string* log_output);
+  private:
+  const std::string& _internal_log_output() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_log_output(const std::string& value);
+  std::string* _internal_mutable_log_output();
+  public:
+
+  // uint32 max_size = 2 [json_name = "maxSize", (.rr.tcp.v1.spec) = {
+  void clear_max_size();
+  uint32_t max_size() const;
+  void set_max_size(uint32_t value);
+  private:
+  uint32_t _internal_max_size() const;
+  void _internal_set_max_size(uint32_t value);
+  public:
+
+  // uint32 max_age = 3 [json_name = "maxAge", (.rr.tcp.v1.spec) = {
+  void clear_max_age();
+  uint32_t max_age() const;
+  void set_max_age(uint32_t value);
+  private:
+  uint32_t _internal_max_age() const;
+  void _internal_set_max_age(uint32_t value);
+  public:
+
+  // uint32 max_backups = 4 [json_name = "maxBackups", (.rr.tcp.v1.spec) = {
+  void clear_max_backups();
+  uint32_t max_backups() const;
+  void set_max_backups(uint32_t value);
+  private:
+  uint32_t _internal_max_backups() const;
+  void _internal_set_max_backups(uint32_t value);
+  public:
+
+  // bool compress = 5 [json_name = "compress", (.rr.tcp.v1.spec) = {
+  void clear_compress();
+  bool compress() const;
+  void set_compress(bool value);
+  private:
+  bool _internal_compress() const;
+  void _internal_set_compress(bool value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.FileLoggerOptions)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr log_output_;
+    uint32_t max_size_;
+    uint32_t max_age_;
+    uint32_t max_backups_;
+    bool compress_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2foptions_2eproto;
+};
+// -------------------------------------------------------------------
+
+class StatusOptions final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.StatusOptions) */ {
+ public:
+  inline StatusOptions() : StatusOptions(nullptr) {}
+  ~StatusOptions() override;
+  explicit PROTOBUF_CONSTEXPR StatusOptions(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  StatusOptions(const StatusOptions& from);
+  StatusOptions(StatusOptions&& from) noexcept
+    : StatusOptions() {
+    *this = ::std::move(from);
+  }
+
+  inline StatusOptions& operator=(const StatusOptions& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline StatusOptions& operator=(StatusOptions&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const StatusOptions& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const StatusOptions* internal_default_instance() {
+    return reinterpret_cast<const StatusOptions*>(
+               &_StatusOptions_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    16;
+
+  friend void swap(StatusOptions& a, StatusOptions& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(StatusOptions* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(StatusOptions* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  StatusOptions* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<StatusOptions>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const StatusOptions& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const StatusOptions& from) {
+    StatusOptions::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(StatusOptions* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "rr.tcp.v1.StatusOptions";
+  }
+  protected:
+  explicit StatusOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kAddressFieldNumber = 1,
+    kUnavailableStatusCodeFieldNumber = 2,
+  };
+  // string address = 1 [json_name = "address", (.rr.tcp.v1.spec) = {
+  void clear_address();
+  const std::string& address() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_address(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_address();
+  PROTOBUF_NODISCARD std::string* release_address();
+  void set_allocated_address(std::string* address);
+  private:
+  const std::string& _internal_address() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_address(const std::string& value);
+  std::string* _internal_mutable_address();
+  public:
+
+  // uint32 unavailable_status_code = 2 [json_name = "unavailableStatusCode", (.rr.tcp.v1.spec) = {
+  void clear_unavailable_status_code();
+  uint32_t unavailable_status_code() const;
+  void set_unavailable_status_code(uint32_t value);
+  private:
+  uint32_t _internal_unavailable_status_code() const;
+  void _internal_set_unavailable_status_code(uint32_t value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.StatusOptions)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr address_;
+    uint32_t unavailable_status_code_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2foptions_2eproto;
+};
+// -------------------------------------------------------------------
+
+class MetricsOptions_CollectEntry_DoNotUse : public ::PROTOBUF_NAMESPACE_ID::internal::MapEntry<MetricsOptions_CollectEntry_DoNotUse, 
+    std::string, ::rr::tcp::v1::MetricsCollectorOptions,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_MESSAGE> {
+public:
+  typedef ::PROTOBUF_NAMESPACE_ID::internal::MapEntry<MetricsOptions_CollectEntry_DoNotUse, 
+    std::string, ::rr::tcp::v1::MetricsCollectorOptions,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_MESSAGE> SuperType;
+  MetricsOptions_CollectEntry_DoNotUse();
+  explicit PROTOBUF_CONSTEXPR MetricsOptions_CollectEntry_DoNotUse(
+      ::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+  explicit MetricsOptions_CollectEntry_DoNotUse(::PROTOBUF_NAMESPACE_ID::Arena* arena);
+  void MergeFrom(const MetricsOptions_CollectEntry_DoNotUse& other);
+  static const MetricsOptions_CollectEntry_DoNotUse* internal_default_instance() { return reinterpret_cast<const MetricsOptions_CollectEntry_DoNotUse*>(&_MetricsOptions_CollectEntry_DoNotUse_default_instance_); }
+  static bool ValidateKey(std::string* s) {
+    return ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(s->data(), static_cast<int>(s->size()), ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::PARSE, "rr.tcp.v1.MetricsOptions.CollectEntry.key");
+ }
+  static bool ValidateValue(void*) { return true; }
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2foptions_2eproto;
+};
+
+// -------------------------------------------------------------------
+
+class MetricsOptions final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.MetricsOptions) */ {
+ public:
+  inline MetricsOptions() : MetricsOptions(nullptr) {}
+  ~MetricsOptions() override;
+  explicit PROTOBUF_CONSTEXPR MetricsOptions(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  MetricsOptions(const MetricsOptions& from);
+  MetricsOptions(MetricsOptions&& from) noexcept
+    : MetricsOptions() {
+    *this = ::std::move(from);
+  }
+
+  inline MetricsOptions& operator=(const MetricsOptions& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline MetricsOptions& operator=(MetricsOptions&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const MetricsOptions& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const MetricsOptions* internal_default_instance() {
+    return reinterpret_cast<const MetricsOptions*>(
+               &_MetricsOptions_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    18;
+
+  friend void swap(MetricsOptions& a, MetricsOptions& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(MetricsOptions* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(MetricsOptions* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  MetricsOptions* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<MetricsOptions>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const MetricsOptions& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const MetricsOptions& from) {
+    MetricsOptions::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(MetricsOptions* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "rr.tcp.v1.MetricsOptions";
+  }
+  protected:
+  explicit MetricsOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  private:
+  static void ArenaDtor(void* object);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kCollectFieldNumber = 2,
+    kAddressFieldNumber = 1,
+  };
+  // map<string, .rr.tcp.v1.MetricsCollectorOptions> collect = 2 [json_name = "collect", (.rr.tcp.v1.spec) = {
+  int collect_size() const;
+  private:
+  int _internal_collect_size() const;
+  public:
+  void clear_collect();
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::MetricsCollectorOptions >&
+      _internal_collect() const;
+  ::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::MetricsCollectorOptions >*
+      _internal_mutable_collect();
+  public:
+  const ::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::MetricsCollectorOptions >&
+      collect() const;
+  ::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::MetricsCollectorOptions >*
+      mutable_collect();
+
+  // string address = 1 [json_name = "address", (.rr.tcp.v1.spec) = {
+  void clear_address();
+  const std::string& address() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_address(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_address();
+  PROTOBUF_NODISCARD std::string* release_address();
+  void set_allocated_address(std::string* address);
+  private:
+  const std::string& _internal_address() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_address(const std::string& value);
+  std::string* _internal_mutable_address();
+  public:
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.MetricsOptions)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::MapField<
+        MetricsOptions_CollectEntry_DoNotUse,
+        std::string, ::rr::tcp::v1::MetricsCollectorOptions,
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_MESSAGE> collect_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr address_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2foptions_2eproto;
+};
+// -------------------------------------------------------------------
+
+class MetricsCollectorOptions_ObjectivesEntry_DoNotUse : public ::PROTOBUF_NAMESPACE_ID::internal::MapEntry<MetricsCollectorOptions_ObjectivesEntry_DoNotUse, 
+    std::string, std::string,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING> {
+public:
+  typedef ::PROTOBUF_NAMESPACE_ID::internal::MapEntry<MetricsCollectorOptions_ObjectivesEntry_DoNotUse, 
+    std::string, std::string,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING> SuperType;
+  MetricsCollectorOptions_ObjectivesEntry_DoNotUse();
+  explicit PROTOBUF_CONSTEXPR MetricsCollectorOptions_ObjectivesEntry_DoNotUse(
+      ::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+  explicit MetricsCollectorOptions_ObjectivesEntry_DoNotUse(::PROTOBUF_NAMESPACE_ID::Arena* arena);
+  void MergeFrom(const MetricsCollectorOptions_ObjectivesEntry_DoNotUse& other);
+  static const MetricsCollectorOptions_ObjectivesEntry_DoNotUse* internal_default_instance() { return reinterpret_cast<const MetricsCollectorOptions_ObjectivesEntry_DoNotUse*>(&_MetricsCollectorOptions_ObjectivesEntry_DoNotUse_default_instance_); }
+  static bool ValidateKey(std::string* s) {
+    return ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(s->data(), static_cast<int>(s->size()), ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::PARSE, "rr.tcp.v1.MetricsCollectorOptions.ObjectivesEntry.key");
+ }
+  static bool ValidateValue(std::string* s) {
+    return ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(s->data(), static_cast<int>(s->size()), ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::PARSE, "rr.tcp.v1.MetricsCollectorOptions.ObjectivesEntry.value");
+ }
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2foptions_2eproto;
+};
+
+// -------------------------------------------------------------------
+
+class MetricsCollectorOptions final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.MetricsCollectorOptions) */ {
+ public:
+  inline MetricsCollectorOptions() : MetricsCollectorOptions(nullptr) {}
+  ~MetricsCollectorOptions() override;
+  explicit PROTOBUF_CONSTEXPR MetricsCollectorOptions(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  MetricsCollectorOptions(const MetricsCollectorOptions& from);
+  MetricsCollectorOptions(MetricsCollectorOptions&& from) noexcept
+    : MetricsCollectorOptions() {
+    *this = ::std::move(from);
+  }
+
+  inline MetricsCollectorOptions& operator=(const MetricsCollectorOptions& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline MetricsCollectorOptions& operator=(MetricsCollectorOptions&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const MetricsCollectorOptions& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const MetricsCollectorOptions* internal_default_instance() {
+    return reinterpret_cast<const MetricsCollectorOptions*>(
+               &_MetricsCollectorOptions_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    20;
+
+  friend void swap(MetricsCollectorOptions& a, MetricsCollectorOptions& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(MetricsCollectorOptions* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(MetricsCollectorOptions* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  MetricsCollectorOptions* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<MetricsCollectorOptions>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const MetricsCollectorOptions& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const MetricsCollectorOptions& from) {
+    MetricsCollectorOptions::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(MetricsCollectorOptions* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "rr.tcp.v1.MetricsCollectorOptions";
+  }
+  protected:
+  explicit MetricsCollectorOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  private:
+  static void ArenaDtor(void* object);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kLabelsFieldNumber = 5,
+    kBucketsFieldNumber = 6,
+    kObjectivesFieldNumber = 7,
+    kTypeFieldNumber = 1,
+    kHelpFieldNumber = 2,
+    kNamespaceFieldNumber = 3,
+    kSubsystemFieldNumber = 4,
+  };
+  // repeated string labels = 5 [json_name = "labels", (.rr.tcp.v1.spec) = {
+  int labels_size() const;
+  private:
+  int _internal_labels_size() const;
+  public:
+  void clear_labels();
+  const std::string& labels(int index) const;
+  std::string* mutable_labels(int index);
+  void set_labels(int index, const std::string& value);
+  void set_labels(int index, std::string&& value);
+  void set_labels(int index, const char* value);
+  void set_labels(int index, const char* value, size_t size);
+  std::string* add_labels();
+  void add_labels(const std::string& value);
+  void add_labels(std::string&& value);
+  void add_labels(const char* value);
+  void add_labels(const char* value, size_t size);
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>& labels() const;
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>* mutable_labels();
+  private:
+  const std::string& _internal_labels(int index) const;
+  std::string* _internal_add_labels();
+  public:
+
+  // repeated string buckets = 6 [json_name = "buckets", (.rr.tcp.v1.spec) = {
+  int buckets_size() const;
+  private:
+  int _internal_buckets_size() const;
+  public:
+  void clear_buckets();
+  const std::string& buckets(int index) const;
+  std::string* mutable_buckets(int index);
+  void set_buckets(int index, const std::string& value);
+  void set_buckets(int index, std::string&& value);
+  void set_buckets(int index, const char* value);
+  void set_buckets(int index, const char* value, size_t size);
+  std::string* add_buckets();
+  void add_buckets(const std::string& value);
+  void add_buckets(std::string&& value);
+  void add_buckets(const char* value);
+  void add_buckets(const char* value, size_t size);
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>& buckets() const;
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>* mutable_buckets();
+  private:
+  const std::string& _internal_buckets(int index) const;
+  std::string* _internal_add_buckets();
+  public:
+
+  // map<string, string> objectives = 7 [json_name = "objectives", (.rr.tcp.v1.spec) = {
+  int objectives_size() const;
+  private:
+  int _internal_objectives_size() const;
+  public:
+  void clear_objectives();
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >&
+      _internal_objectives() const;
+  ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >*
+      _internal_mutable_objectives();
+  public:
+  const ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >&
+      objectives() const;
+  ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >*
+      mutable_objectives();
+
+  // string type = 1 [json_name = "type", (.rr.tcp.v1.spec) = {
+  void clear_type();
+  const std::string& type() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_type(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_type();
+  PROTOBUF_NODISCARD std::string* release_type();
+  void set_allocated_type(std::string* type);
+  private:
+  const std::string& _internal_type() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_type(const std::string& value);
+  std::string* _internal_mutable_type();
+  public:
+
+  // string help = 2 [json_name = "help", (.rr.tcp.v1.spec) = {
+  void clear_help();
+  const std::string& help() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_help(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_help();
+  PROTOBUF_NODISCARD std::string* release_help();
+  void set_allocated_help(std::string* help);
+  private:
+  const std::string& _internal_help() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_help(const std::string& value);
+  std::string* _internal_mutable_help();
+  public:
+
+  // string namespace = 3 [json_name = "namespace", (.rr.tcp.v1.spec) = {
+  void clear_namespace_();
+  const std::string& namespace_() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_namespace_(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_namespace_();
+  PROTOBUF_NODISCARD std::string* release_namespace_();
+  void set_allocated_namespace_(std::string* namespace_);
+  private:
+  const std::string& _internal_namespace_() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_namespace_(const std::string& value);
+  std::string* _internal_mutable_namespace_();
+  public:
+
+  // string subsystem = 4 [json_name = "subsystem", (.rr.tcp.v1.spec) = {
+  void clear_subsystem();
+  const std::string& subsystem() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_subsystem(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_subsystem();
+  PROTOBUF_NODISCARD std::string* release_subsystem();
+  void set_allocated_subsystem(std::string* subsystem);
+  private:
+  const std::string& _internal_subsystem() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_subsystem(const std::string& value);
+  std::string* _internal_mutable_subsystem();
+  public:
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.MetricsCollectorOptions)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string> labels_;
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string> buckets_;
+    ::PROTOBUF_NAMESPACE_ID::internal::MapField<
+        MetricsCollectorOptions_ObjectivesEntry_DoNotUse,
+        std::string, std::string,
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING> objectives_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr type_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr help_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr namespace__;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr subsystem_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -2138,7 +3936,7 @@ class ControlOptions final :
                &_ControlOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    10;
+    21;
 
   friend void swap(ControlOptions& a, ControlOptions& b) {
     a.Swap(&b);
@@ -2752,6 +4550,186 @@ inline void Config::set_allocated_control(::rr::tcp::v1::ControlOptions* control
   // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.Config.control)
 }
 
+// .rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = {
+inline bool Config::_internal_has_status() const {
+  return this != internal_default_instance() && _impl_.status_ != nullptr;
+}
+inline bool Config::has_status() const {
+  return _internal_has_status();
+}
+inline void Config::clear_status() {
+  if (GetArenaForAllocation() == nullptr && _impl_.status_ != nullptr) {
+    delete _impl_.status_;
+  }
+  _impl_.status_ = nullptr;
+}
+inline const ::rr::tcp::v1::StatusOptions& Config::_internal_status() const {
+  const ::rr::tcp::v1::StatusOptions* p = _impl_.status_;
+  return p != nullptr ? *p : reinterpret_cast<const ::rr::tcp::v1::StatusOptions&>(
+      ::rr::tcp::v1::_StatusOptions_default_instance_);
+}
+inline const ::rr::tcp::v1::StatusOptions& Config::status() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.Config.status)
+  return _internal_status();
+}
+inline void Config::unsafe_arena_set_allocated_status(
+    ::rr::tcp::v1::StatusOptions* status) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.status_);
+  }
+  _impl_.status_ = status;
+  if (status) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:rr.tcp.v1.Config.status)
+}
+inline ::rr::tcp::v1::StatusOptions* Config::release_status() {
+  
+  ::rr::tcp::v1::StatusOptions* temp = _impl_.status_;
+  _impl_.status_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::rr::tcp::v1::StatusOptions* Config::unsafe_arena_release_status() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.Config.status)
+  
+  ::rr::tcp::v1::StatusOptions* temp = _impl_.status_;
+  _impl_.status_ = nullptr;
+  return temp;
+}
+inline ::rr::tcp::v1::StatusOptions* Config::_internal_mutable_status() {
+  
+  if (_impl_.status_ == nullptr) {
+    auto* p = CreateMaybeMessage<::rr::tcp::v1::StatusOptions>(GetArenaForAllocation());
+    _impl_.status_ = p;
+  }
+  return _impl_.status_;
+}
+inline ::rr::tcp::v1::StatusOptions* Config::mutable_status() {
+  ::rr::tcp::v1::StatusOptions* _msg = _internal_mutable_status();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.Config.status)
+  return _msg;
+}
+inline void Config::set_allocated_status(::rr::tcp::v1::StatusOptions* status) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.status_;
+  }
+  if (status) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(status);
+    if (message_arena != submessage_arena) {
+      status = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, status, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.status_ = status;
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.Config.status)
+}
+
+// .rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = {
+inline bool Config::_internal_has_metrics() const {
+  return this != internal_default_instance() && _impl_.metrics_ != nullptr;
+}
+inline bool Config::has_metrics() const {
+  return _internal_has_metrics();
+}
+inline void Config::clear_metrics() {
+  if (GetArenaForAllocation() == nullptr && _impl_.metrics_ != nullptr) {
+    delete _impl_.metrics_;
+  }
+  _impl_.metrics_ = nullptr;
+}
+inline const ::rr::tcp::v1::MetricsOptions& Config::_internal_metrics() const {
+  const ::rr::tcp::v1::MetricsOptions* p = _impl_.metrics_;
+  return p != nullptr ? *p : reinterpret_cast<const ::rr::tcp::v1::MetricsOptions&>(
+      ::rr::tcp::v1::_MetricsOptions_default_instance_);
+}
+inline const ::rr::tcp::v1::MetricsOptions& Config::metrics() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.Config.metrics)
+  return _internal_metrics();
+}
+inline void Config::unsafe_arena_set_allocated_metrics(
+    ::rr::tcp::v1::MetricsOptions* metrics) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.metrics_);
+  }
+  _impl_.metrics_ = metrics;
+  if (metrics) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:rr.tcp.v1.Config.metrics)
+}
+inline ::rr::tcp::v1::MetricsOptions* Config::release_metrics() {
+  
+  ::rr::tcp::v1::MetricsOptions* temp = _impl_.metrics_;
+  _impl_.metrics_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::rr::tcp::v1::MetricsOptions* Config::unsafe_arena_release_metrics() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.Config.metrics)
+  
+  ::rr::tcp::v1::MetricsOptions* temp = _impl_.metrics_;
+  _impl_.metrics_ = nullptr;
+  return temp;
+}
+inline ::rr::tcp::v1::MetricsOptions* Config::_internal_mutable_metrics() {
+  
+  if (_impl_.metrics_ == nullptr) {
+    auto* p = CreateMaybeMessage<::rr::tcp::v1::MetricsOptions>(GetArenaForAllocation());
+    _impl_.metrics_ = p;
+  }
+  return _impl_.metrics_;
+}
+inline ::rr::tcp::v1::MetricsOptions* Config::mutable_metrics() {
+  ::rr::tcp::v1::MetricsOptions* _msg = _internal_mutable_metrics();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.Config.metrics)
+  return _msg;
+}
+inline void Config::set_allocated_metrics(::rr::tcp::v1::MetricsOptions* metrics) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.metrics_;
+  }
+  if (metrics) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(metrics);
+    if (message_arena != submessage_arena) {
+      metrics = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, metrics, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.metrics_ = metrics;
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.Config.metrics)
+}
+
 // -------------------------------------------------------------------
 
 // -------------------------------------------------------------------
@@ -3095,6 +5073,341 @@ inline void ServerOptions::set_allocated_relay_timeout(::PROTOBUF_NAMESPACE_ID::
   }
   _impl_.relay_timeout_ = relay_timeout;
   // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.ServerOptions.relay_timeout)
+}
+
+// .rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = {
+inline bool ServerOptions::_internal_has_on_init() const {
+  return this != internal_default_instance() && _impl_.on_init_ != nullptr;
+}
+inline bool ServerOptions::has_on_init() const {
+  return _internal_has_on_init();
+}
+inline void ServerOptions::clear_on_init() {
+  if (GetArenaForAllocation() == nullptr && _impl_.on_init_ != nullptr) {
+    delete _impl_.on_init_;
+  }
+  _impl_.on_init_ = nullptr;
+}
+inline const ::rr::tcp::v1::OnInitOptions& ServerOptions::_internal_on_init() const {
+  const ::rr::tcp::v1::OnInitOptions* p = _impl_.on_init_;
+  return p != nullptr ? *p : reinterpret_cast<const ::rr::tcp::v1::OnInitOptions&>(
+      ::rr::tcp::v1::_OnInitOptions_default_instance_);
+}
+inline const ::rr::tcp::v1::OnInitOptions& ServerOptions::on_init() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.ServerOptions.on_init)
+  return _internal_on_init();
+}
+inline void ServerOptions::unsafe_arena_set_allocated_on_init(
+    ::rr::tcp::v1::OnInitOptions* on_init) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.on_init_);
+  }
+  _impl_.on_init_ = on_init;
+  if (on_init) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:rr.tcp.v1.ServerOptions.on_init)
+}
+inline ::rr::tcp::v1::OnInitOptions* ServerOptions::release_on_init() {
+  
+  ::rr::tcp::v1::OnInitOptions* temp = _impl_.on_init_;
+  _impl_.on_init_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::rr::tcp::v1::OnInitOptions* ServerOptions::unsafe_arena_release_on_init() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.ServerOptions.on_init)
+  
+  ::rr::tcp::v1::OnInitOptions* temp = _impl_.on_init_;
+  _impl_.on_init_ = nullptr;
+  return temp;
+}
+inline ::rr::tcp::v1::OnInitOptions* ServerOptions::_internal_mutable_on_init() {
+  
+  if (_impl_.on_init_ == nullptr) {
+    auto* p = CreateMaybeMessage<::rr::tcp::v1::OnInitOptions>(GetArenaForAllocation());
+    _impl_.on_init_ = p;
+  }
+  return _impl_.on_init_;
+}
+inline ::rr::tcp::v1::OnInitOptions* ServerOptions::mutable_on_init() {
+  ::rr::tcp::v1::OnInitOptions* _msg = _internal_mutable_on_init();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.ServerOptions.on_init)
+  return _msg;
+}
+inline void ServerOptions::set_allocated_on_init(::rr::tcp::v1::OnInitOptions* on_init) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.on_init_;
+  }
+  if (on_init) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(on_init);
+    if (message_arena != submessage_arena) {
+      on_init = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, on_init, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.on_init_ = on_init;
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.ServerOptions.on_init)
+}
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// OnInitOptions
+
+// repeated string command = 1 [json_name = "command", (.rr.tcp.v1.spec) = {
+inline int OnInitOptions::_internal_command_size() const {
+  return _impl_.command_.size();
+}
+inline int OnInitOptions::command_size() const {
+  return _internal_command_size();
+}
+inline void OnInitOptions::clear_command() {
+  _impl_.command_.Clear();
+}
+inline std::string* OnInitOptions::add_command() {
+  std::string* _s = _internal_add_command();
+  // @@protoc_insertion_point(field_add_mutable:rr.tcp.v1.OnInitOptions.command)
+  return _s;
+}
+inline const std::string& OnInitOptions::_internal_command(int index) const {
+  return _impl_.command_.Get(index);
+}
+inline const std::string& OnInitOptions::command(int index) const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.OnInitOptions.command)
+  return _internal_command(index);
+}
+inline std::string* OnInitOptions::mutable_command(int index) {
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.OnInitOptions.command)
+  return _impl_.command_.Mutable(index);
+}
+inline void OnInitOptions::set_command(int index, const std::string& value) {
+  _impl_.command_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.OnInitOptions.command)
+}
+inline void OnInitOptions::set_command(int index, std::string&& value) {
+  _impl_.command_.Mutable(index)->assign(std::move(value));
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.OnInitOptions.command)
+}
+inline void OnInitOptions::set_command(int index, const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.command_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set_char:rr.tcp.v1.OnInitOptions.command)
+}
+inline void OnInitOptions::set_command(int index, const char* value, size_t size) {
+  _impl_.command_.Mutable(index)->assign(
+    reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_set_pointer:rr.tcp.v1.OnInitOptions.command)
+}
+inline std::string* OnInitOptions::_internal_add_command() {
+  return _impl_.command_.Add();
+}
+inline void OnInitOptions::add_command(const std::string& value) {
+  _impl_.command_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add:rr.tcp.v1.OnInitOptions.command)
+}
+inline void OnInitOptions::add_command(std::string&& value) {
+  _impl_.command_.Add(std::move(value));
+  // @@protoc_insertion_point(field_add:rr.tcp.v1.OnInitOptions.command)
+}
+inline void OnInitOptions::add_command(const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.command_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add_char:rr.tcp.v1.OnInitOptions.command)
+}
+inline void OnInitOptions::add_command(const char* value, size_t size) {
+  _impl_.command_.Add()->assign(reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_add_pointer:rr.tcp.v1.OnInitOptions.command)
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>&
+OnInitOptions::command() const {
+  // @@protoc_insertion_point(field_list:rr.tcp.v1.OnInitOptions.command)
+  return _impl_.command_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>*
+OnInitOptions::mutable_command() {
+  // @@protoc_insertion_point(field_mutable_list:rr.tcp.v1.OnInitOptions.command)
+  return &_impl_.command_;
+}
+
+// .google.protobuf.Duration exec_timeout = 2 [json_name = "execTimeout", (.rr.tcp.v1.spec) = {
+inline bool OnInitOptions::_internal_has_exec_timeout() const {
+  return this != internal_default_instance() && _impl_.exec_timeout_ != nullptr;
+}
+inline bool OnInitOptions::has_exec_timeout() const {
+  return _internal_has_exec_timeout();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& OnInitOptions::_internal_exec_timeout() const {
+  const ::PROTOBUF_NAMESPACE_ID::Duration* p = _impl_.exec_timeout_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Duration&>(
+      ::PROTOBUF_NAMESPACE_ID::_Duration_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& OnInitOptions::exec_timeout() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.OnInitOptions.exec_timeout)
+  return _internal_exec_timeout();
+}
+inline void OnInitOptions::unsafe_arena_set_allocated_exec_timeout(
+    ::PROTOBUF_NAMESPACE_ID::Duration* exec_timeout) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.exec_timeout_);
+  }
+  _impl_.exec_timeout_ = exec_timeout;
+  if (exec_timeout) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:rr.tcp.v1.OnInitOptions.exec_timeout)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* OnInitOptions::release_exec_timeout() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.exec_timeout_;
+  _impl_.exec_timeout_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* OnInitOptions::unsafe_arena_release_exec_timeout() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.OnInitOptions.exec_timeout)
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.exec_timeout_;
+  _impl_.exec_timeout_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* OnInitOptions::_internal_mutable_exec_timeout() {
+  
+  if (_impl_.exec_timeout_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Duration>(GetArenaForAllocation());
+    _impl_.exec_timeout_ = p;
+  }
+  return _impl_.exec_timeout_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* OnInitOptions::mutable_exec_timeout() {
+  ::PROTOBUF_NAMESPACE_ID::Duration* _msg = _internal_mutable_exec_timeout();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.OnInitOptions.exec_timeout)
+  return _msg;
+}
+inline void OnInitOptions::set_allocated_exec_timeout(::PROTOBUF_NAMESPACE_ID::Duration* exec_timeout) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.exec_timeout_);
+  }
+  if (exec_timeout) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(exec_timeout));
+    if (message_arena != submessage_arena) {
+      exec_timeout = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, exec_timeout, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.exec_timeout_ = exec_timeout;
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.OnInitOptions.exec_timeout)
+}
+
+// map<string, string> env = 3 [json_name = "env", (.rr.tcp.v1.spec) = {
+inline int OnInitOptions::_internal_env_size() const {
+  return _impl_.env_.size();
+}
+inline int OnInitOptions::env_size() const {
+  return _internal_env_size();
+}
+inline void OnInitOptions::clear_env() {
+  _impl_.env_.Clear();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >&
+OnInitOptions::_internal_env() const {
+  return _impl_.env_.GetMap();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >&
+OnInitOptions::env() const {
+  // @@protoc_insertion_point(field_map:rr.tcp.v1.OnInitOptions.env)
+  return _internal_env();
+}
+inline ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >*
+OnInitOptions::_internal_mutable_env() {
+  return _impl_.env_.MutableMap();
+}
+inline ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >*
+OnInitOptions::mutable_env() {
+  // @@protoc_insertion_point(field_mutable_map:rr.tcp.v1.OnInitOptions.env)
+  return _internal_mutable_env();
+}
+
+// string user = 4 [json_name = "user", (.rr.tcp.v1.spec) = {
+inline void OnInitOptions::clear_user() {
+  _impl_.user_.ClearToEmpty();
+}
+inline const std::string& OnInitOptions::user() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.OnInitOptions.user)
+  return _internal_user();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void OnInitOptions::set_user(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.user_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.OnInitOptions.user)
+}
+inline std::string* OnInitOptions::mutable_user() {
+  std::string* _s = _internal_mutable_user();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.OnInitOptions.user)
+  return _s;
+}
+inline const std::string& OnInitOptions::_internal_user() const {
+  return _impl_.user_.Get();
+}
+inline void OnInitOptions::_internal_set_user(const std::string& value) {
+  
+  _impl_.user_.Set(value, GetArenaForAllocation());
+}
+inline std::string* OnInitOptions::_internal_mutable_user() {
+  
+  return _impl_.user_.Mutable(GetArenaForAllocation());
+}
+inline std::string* OnInitOptions::release_user() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.OnInitOptions.user)
+  return _impl_.user_.Release();
+}
+inline void OnInitOptions::set_allocated_user(std::string* user) {
+  if (user != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.user_.SetAllocated(user, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.user_.IsDefault()) {
+    _impl_.user_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.OnInitOptions.user)
 }
 
 // -------------------------------------------------------------------
@@ -4200,6 +6513,225 @@ inline void PoolOptions::set_max_frame_size(uint64_t value) {
   // @@protoc_insertion_point(field_set:rr.tcp.v1.PoolOptions.max_frame_size)
 }
 
+// .rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = {
+inline bool PoolOptions::_internal_has_dynamic_allocator() const {
+  return this != internal_default_instance() && _impl_.dynamic_allocator_ != nullptr;
+}
+inline bool PoolOptions::has_dynamic_allocator() const {
+  return _internal_has_dynamic_allocator();
+}
+inline void PoolOptions::clear_dynamic_allocator() {
+  if (GetArenaForAllocation() == nullptr && _impl_.dynamic_allocator_ != nullptr) {
+    delete _impl_.dynamic_allocator_;
+  }
+  _impl_.dynamic_allocator_ = nullptr;
+}
+inline const ::rr::tcp::v1::DynamicAllocatorOptions& PoolOptions::_internal_dynamic_allocator() const {
+  const ::rr::tcp::v1::DynamicAllocatorOptions* p = _impl_.dynamic_allocator_;
+  return p != nullptr ? *p : reinterpret_cast<const ::rr::tcp::v1::DynamicAllocatorOptions&>(
+      ::rr::tcp::v1::_DynamicAllocatorOptions_default_instance_);
+}
+inline const ::rr::tcp::v1::DynamicAllocatorOptions& PoolOptions::dynamic_allocator() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.PoolOptions.dynamic_allocator)
+  return _internal_dynamic_allocator();
+}
+inline void PoolOptions::unsafe_arena_set_allocated_dynamic_allocator(
+    ::rr::tcp::v1::DynamicAllocatorOptions* dynamic_allocator) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.dynamic_allocator_);
+  }
+  _impl_.dynamic_allocator_ = dynamic_allocator;
+  if (dynamic_allocator) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:rr.tcp.v1.PoolOptions.dynamic_allocator)
+}
+inline ::rr::tcp::v1::DynamicAllocatorOptions* PoolOptions::release_dynamic_allocator() {
+  
+  ::rr::tcp::v1::DynamicAllocatorOptions* temp = _impl_.dynamic_allocator_;
+  _impl_.dynamic_allocator_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::rr::tcp::v1::DynamicAllocatorOptions* PoolOptions::unsafe_arena_release_dynamic_allocator() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.PoolOptions.dynamic_allocator)
+  
+  ::rr::tcp::v1::DynamicAllocatorOptions* temp = _impl_.dynamic_allocator_;
+  _impl_.dynamic_allocator_ = nullptr;
+  return temp;
+}
+inline ::rr::tcp::v1::DynamicAllocatorOptions* PoolOptions::_internal_mutable_dynamic_allocator() {
+  
+  if (_impl_.dynamic_allocator_ == nullptr) {
+    auto* p = CreateMaybeMessage<::rr::tcp::v1::DynamicAllocatorOptions>(GetArenaForAllocation());
+    _impl_.dynamic_allocator_ = p;
+  }
+  return _impl_.dynamic_allocator_;
+}
+inline ::rr::tcp::v1::DynamicAllocatorOptions* PoolOptions::mutable_dynamic_allocator() {
+  ::rr::tcp::v1::DynamicAllocatorOptions* _msg = _internal_mutable_dynamic_allocator();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.PoolOptions.dynamic_allocator)
+  return _msg;
+}
+inline void PoolOptions::set_allocated_dynamic_allocator(::rr::tcp::v1::DynamicAllocatorOptions* dynamic_allocator) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.dynamic_allocator_;
+  }
+  if (dynamic_allocator) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(dynamic_allocator);
+    if (message_arena != submessage_arena) {
+      dynamic_allocator = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, dynamic_allocator, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.dynamic_allocator_ = dynamic_allocator;
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.PoolOptions.dynamic_allocator)
+}
+
+// -------------------------------------------------------------------
+
+// DynamicAllocatorOptions
+
+// uint32 max_workers = 1 [json_name = "maxWorkers", (.rr.tcp.v1.spec) = {
+inline void DynamicAllocatorOptions::clear_max_workers() {
+  _impl_.max_workers_ = 0u;
+}
+inline uint32_t DynamicAllocatorOptions::_internal_max_workers() const {
+  return _impl_.max_workers_;
+}
+inline uint32_t DynamicAllocatorOptions::max_workers() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.DynamicAllocatorOptions.max_workers)
+  return _internal_max_workers();
+}
+inline void DynamicAllocatorOptions::_internal_set_max_workers(uint32_t value) {
+  
+  _impl_.max_workers_ = value;
+}
+inline void DynamicAllocatorOptions::set_max_workers(uint32_t value) {
+  _internal_set_max_workers(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.DynamicAllocatorOptions.max_workers)
+}
+
+// uint32 spawn_rate = 2 [json_name = "spawnRate", (.rr.tcp.v1.spec) = {
+inline void DynamicAllocatorOptions::clear_spawn_rate() {
+  _impl_.spawn_rate_ = 0u;
+}
+inline uint32_t DynamicAllocatorOptions::_internal_spawn_rate() const {
+  return _impl_.spawn_rate_;
+}
+inline uint32_t DynamicAllocatorOptions::spawn_rate() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.DynamicAllocatorOptions.spawn_rate)
+  return _internal_spawn_rate();
+}
+inline void DynamicAllocatorOptions::_internal_set_spawn_rate(uint32_t value) {
+  
+  _impl_.spawn_rate_ = value;
+}
+inline void DynamicAllocatorOptions::set_spawn_rate(uint32_t value) {
+  _internal_set_spawn_rate(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.DynamicAllocatorOptions.spawn_rate)
+}
+
+// .google.protobuf.Duration idle_timeout = 3 [json_name = "idleTimeout", (.rr.tcp.v1.spec) = {
+inline bool DynamicAllocatorOptions::_internal_has_idle_timeout() const {
+  return this != internal_default_instance() && _impl_.idle_timeout_ != nullptr;
+}
+inline bool DynamicAllocatorOptions::has_idle_timeout() const {
+  return _internal_has_idle_timeout();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& DynamicAllocatorOptions::_internal_idle_timeout() const {
+  const ::PROTOBUF_NAMESPACE_ID::Duration* p = _impl_.idle_timeout_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Duration&>(
+      ::PROTOBUF_NAMESPACE_ID::_Duration_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& DynamicAllocatorOptions::idle_timeout() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.DynamicAllocatorOptions.idle_timeout)
+  return _internal_idle_timeout();
+}
+inline void DynamicAllocatorOptions::unsafe_arena_set_allocated_idle_timeout(
+    ::PROTOBUF_NAMESPACE_ID::Duration* idle_timeout) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.idle_timeout_);
+  }
+  _impl_.idle_timeout_ = idle_timeout;
+  if (idle_timeout) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:rr.tcp.v1.DynamicAllocatorOptions.idle_timeout)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* DynamicAllocatorOptions::release_idle_timeout() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.idle_timeout_;
+  _impl_.idle_timeout_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* DynamicAllocatorOptions::unsafe_arena_release_idle_timeout() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.DynamicAllocatorOptions.idle_timeout)
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.idle_timeout_;
+  _impl_.idle_timeout_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* DynamicAllocatorOptions::_internal_mutable_idle_timeout() {
+  
+  if (_impl_.idle_timeout_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Duration>(GetArenaForAllocation());
+    _impl_.idle_timeout_ = p;
+  }
+  return _impl_.idle_timeout_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* DynamicAllocatorOptions::mutable_idle_timeout() {
+  ::PROTOBUF_NAMESPACE_ID::Duration* _msg = _internal_mutable_idle_timeout();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.DynamicAllocatorOptions.idle_timeout)
+  return _msg;
+}
+inline void DynamicAllocatorOptions::set_allocated_idle_timeout(::PROTOBUF_NAMESPACE_ID::Duration* idle_timeout) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.idle_timeout_);
+  }
+  if (idle_timeout) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(idle_timeout));
+    if (message_arena != submessage_arena) {
+      idle_timeout = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, idle_timeout, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.idle_timeout_ = idle_timeout;
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.DynamicAllocatorOptions.idle_timeout)
+}
+
 // -------------------------------------------------------------------
 
 // SupervisorOptions
@@ -4620,6 +7152,8 @@ inline void RpcOptions::set_allocated_listen(std::string* listen) {
 
 // -------------------------------------------------------------------
 
+// -------------------------------------------------------------------
+
 // LogsOptions
 
 // string level = 1 [json_name = "level", (.rr.tcp.v1.spec) = {
@@ -4722,6 +7256,1307 @@ inline void LogsOptions::set_allocated_mode(std::string* mode) {
   // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogsOptions.mode)
 }
 
+// string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = {
+inline void LogsOptions::clear_encoding() {
+  _impl_.encoding_.ClearToEmpty();
+}
+inline const std::string& LogsOptions::encoding() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogsOptions.encoding)
+  return _internal_encoding();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LogsOptions::set_encoding(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.encoding_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.LogsOptions.encoding)
+}
+inline std::string* LogsOptions::mutable_encoding() {
+  std::string* _s = _internal_mutable_encoding();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.LogsOptions.encoding)
+  return _s;
+}
+inline const std::string& LogsOptions::_internal_encoding() const {
+  return _impl_.encoding_.Get();
+}
+inline void LogsOptions::_internal_set_encoding(const std::string& value) {
+  
+  _impl_.encoding_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LogsOptions::_internal_mutable_encoding() {
+  
+  return _impl_.encoding_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LogsOptions::release_encoding() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.LogsOptions.encoding)
+  return _impl_.encoding_.Release();
+}
+inline void LogsOptions::set_allocated_encoding(std::string* encoding) {
+  if (encoding != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.encoding_.SetAllocated(encoding, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.encoding_.IsDefault()) {
+    _impl_.encoding_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogsOptions.encoding)
+}
+
+// string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = {
+inline void LogsOptions::clear_output() {
+  _impl_.output_.ClearToEmpty();
+}
+inline const std::string& LogsOptions::output() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogsOptions.output)
+  return _internal_output();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LogsOptions::set_output(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.output_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.LogsOptions.output)
+}
+inline std::string* LogsOptions::mutable_output() {
+  std::string* _s = _internal_mutable_output();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.LogsOptions.output)
+  return _s;
+}
+inline const std::string& LogsOptions::_internal_output() const {
+  return _impl_.output_.Get();
+}
+inline void LogsOptions::_internal_set_output(const std::string& value) {
+  
+  _impl_.output_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LogsOptions::_internal_mutable_output() {
+  
+  return _impl_.output_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LogsOptions::release_output() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.LogsOptions.output)
+  return _impl_.output_.Release();
+}
+inline void LogsOptions::set_allocated_output(std::string* output) {
+  if (output != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.output_.SetAllocated(output, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.output_.IsDefault()) {
+    _impl_.output_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogsOptions.output)
+}
+
+// string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = {
+inline void LogsOptions::clear_err_output() {
+  _impl_.err_output_.ClearToEmpty();
+}
+inline const std::string& LogsOptions::err_output() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogsOptions.err_output)
+  return _internal_err_output();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LogsOptions::set_err_output(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.err_output_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.LogsOptions.err_output)
+}
+inline std::string* LogsOptions::mutable_err_output() {
+  std::string* _s = _internal_mutable_err_output();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.LogsOptions.err_output)
+  return _s;
+}
+inline const std::string& LogsOptions::_internal_err_output() const {
+  return _impl_.err_output_.Get();
+}
+inline void LogsOptions::_internal_set_err_output(const std::string& value) {
+  
+  _impl_.err_output_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LogsOptions::_internal_mutable_err_output() {
+  
+  return _impl_.err_output_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LogsOptions::release_err_output() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.LogsOptions.err_output)
+  return _impl_.err_output_.Release();
+}
+inline void LogsOptions::set_allocated_err_output(std::string* err_output) {
+  if (err_output != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.err_output_.SetAllocated(err_output, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.err_output_.IsDefault()) {
+    _impl_.err_output_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogsOptions.err_output)
+}
+
+// string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = {
+inline void LogsOptions::clear_line_ending() {
+  _impl_.line_ending_.ClearToEmpty();
+}
+inline const std::string& LogsOptions::line_ending() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogsOptions.line_ending)
+  return _internal_line_ending();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LogsOptions::set_line_ending(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.line_ending_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.LogsOptions.line_ending)
+}
+inline std::string* LogsOptions::mutable_line_ending() {
+  std::string* _s = _internal_mutable_line_ending();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.LogsOptions.line_ending)
+  return _s;
+}
+inline const std::string& LogsOptions::_internal_line_ending() const {
+  return _impl_.line_ending_.Get();
+}
+inline void LogsOptions::_internal_set_line_ending(const std::string& value) {
+  
+  _impl_.line_ending_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LogsOptions::_internal_mutable_line_ending() {
+  
+  return _impl_.line_ending_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LogsOptions::release_line_ending() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.LogsOptions.line_ending)
+  return _impl_.line_ending_.Release();
+}
+inline void LogsOptions::set_allocated_line_ending(std::string* line_ending) {
+  if (line_ending != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.line_ending_.SetAllocated(line_ending, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.line_ending_.IsDefault()) {
+    _impl_.line_ending_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogsOptions.line_ending)
+}
+
+// map<string, .rr.tcp.v1.LogChannelOptions> channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = {
+inline int LogsOptions::_internal_channels_size() const {
+  return _impl_.channels_.size();
+}
+inline int LogsOptions::channels_size() const {
+  return _internal_channels_size();
+}
+inline void LogsOptions::clear_channels() {
+  _impl_.channels_.Clear();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::LogChannelOptions >&
+LogsOptions::_internal_channels() const {
+  return _impl_.channels_.GetMap();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::LogChannelOptions >&
+LogsOptions::channels() const {
+  // @@protoc_insertion_point(field_map:rr.tcp.v1.LogsOptions.channels)
+  return _internal_channels();
+}
+inline ::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::LogChannelOptions >*
+LogsOptions::_internal_mutable_channels() {
+  return _impl_.channels_.MutableMap();
+}
+inline ::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::LogChannelOptions >*
+LogsOptions::mutable_channels() {
+  // @@protoc_insertion_point(field_mutable_map:rr.tcp.v1.LogsOptions.channels)
+  return _internal_mutable_channels();
+}
+
+// .rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {
+inline bool LogsOptions::_internal_has_file_logger_options() const {
+  return this != internal_default_instance() && _impl_.file_logger_options_ != nullptr;
+}
+inline bool LogsOptions::has_file_logger_options() const {
+  return _internal_has_file_logger_options();
+}
+inline void LogsOptions::clear_file_logger_options() {
+  if (GetArenaForAllocation() == nullptr && _impl_.file_logger_options_ != nullptr) {
+    delete _impl_.file_logger_options_;
+  }
+  _impl_.file_logger_options_ = nullptr;
+}
+inline const ::rr::tcp::v1::FileLoggerOptions& LogsOptions::_internal_file_logger_options() const {
+  const ::rr::tcp::v1::FileLoggerOptions* p = _impl_.file_logger_options_;
+  return p != nullptr ? *p : reinterpret_cast<const ::rr::tcp::v1::FileLoggerOptions&>(
+      ::rr::tcp::v1::_FileLoggerOptions_default_instance_);
+}
+inline const ::rr::tcp::v1::FileLoggerOptions& LogsOptions::file_logger_options() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogsOptions.file_logger_options)
+  return _internal_file_logger_options();
+}
+inline void LogsOptions::unsafe_arena_set_allocated_file_logger_options(
+    ::rr::tcp::v1::FileLoggerOptions* file_logger_options) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.file_logger_options_);
+  }
+  _impl_.file_logger_options_ = file_logger_options;
+  if (file_logger_options) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:rr.tcp.v1.LogsOptions.file_logger_options)
+}
+inline ::rr::tcp::v1::FileLoggerOptions* LogsOptions::release_file_logger_options() {
+  
+  ::rr::tcp::v1::FileLoggerOptions* temp = _impl_.file_logger_options_;
+  _impl_.file_logger_options_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::rr::tcp::v1::FileLoggerOptions* LogsOptions::unsafe_arena_release_file_logger_options() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.LogsOptions.file_logger_options)
+  
+  ::rr::tcp::v1::FileLoggerOptions* temp = _impl_.file_logger_options_;
+  _impl_.file_logger_options_ = nullptr;
+  return temp;
+}
+inline ::rr::tcp::v1::FileLoggerOptions* LogsOptions::_internal_mutable_file_logger_options() {
+  
+  if (_impl_.file_logger_options_ == nullptr) {
+    auto* p = CreateMaybeMessage<::rr::tcp::v1::FileLoggerOptions>(GetArenaForAllocation());
+    _impl_.file_logger_options_ = p;
+  }
+  return _impl_.file_logger_options_;
+}
+inline ::rr::tcp::v1::FileLoggerOptions* LogsOptions::mutable_file_logger_options() {
+  ::rr::tcp::v1::FileLoggerOptions* _msg = _internal_mutable_file_logger_options();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.LogsOptions.file_logger_options)
+  return _msg;
+}
+inline void LogsOptions::set_allocated_file_logger_options(::rr::tcp::v1::FileLoggerOptions* file_logger_options) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.file_logger_options_;
+  }
+  if (file_logger_options) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(file_logger_options);
+    if (message_arena != submessage_arena) {
+      file_logger_options = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, file_logger_options, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.file_logger_options_ = file_logger_options;
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogsOptions.file_logger_options)
+}
+
+// -------------------------------------------------------------------
+
+// LogChannelOptions
+
+// string level = 1 [json_name = "level", (.rr.tcp.v1.spec) = {
+inline void LogChannelOptions::clear_level() {
+  _impl_.level_.ClearToEmpty();
+}
+inline const std::string& LogChannelOptions::level() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogChannelOptions.level)
+  return _internal_level();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LogChannelOptions::set_level(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.level_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.LogChannelOptions.level)
+}
+inline std::string* LogChannelOptions::mutable_level() {
+  std::string* _s = _internal_mutable_level();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.LogChannelOptions.level)
+  return _s;
+}
+inline const std::string& LogChannelOptions::_internal_level() const {
+  return _impl_.level_.Get();
+}
+inline void LogChannelOptions::_internal_set_level(const std::string& value) {
+  
+  _impl_.level_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LogChannelOptions::_internal_mutable_level() {
+  
+  return _impl_.level_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LogChannelOptions::release_level() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.LogChannelOptions.level)
+  return _impl_.level_.Release();
+}
+inline void LogChannelOptions::set_allocated_level(std::string* level) {
+  if (level != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.level_.SetAllocated(level, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.level_.IsDefault()) {
+    _impl_.level_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogChannelOptions.level)
+}
+
+// string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = {
+inline void LogChannelOptions::clear_mode() {
+  _impl_.mode_.ClearToEmpty();
+}
+inline const std::string& LogChannelOptions::mode() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogChannelOptions.mode)
+  return _internal_mode();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LogChannelOptions::set_mode(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.mode_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.LogChannelOptions.mode)
+}
+inline std::string* LogChannelOptions::mutable_mode() {
+  std::string* _s = _internal_mutable_mode();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.LogChannelOptions.mode)
+  return _s;
+}
+inline const std::string& LogChannelOptions::_internal_mode() const {
+  return _impl_.mode_.Get();
+}
+inline void LogChannelOptions::_internal_set_mode(const std::string& value) {
+  
+  _impl_.mode_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LogChannelOptions::_internal_mutable_mode() {
+  
+  return _impl_.mode_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LogChannelOptions::release_mode() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.LogChannelOptions.mode)
+  return _impl_.mode_.Release();
+}
+inline void LogChannelOptions::set_allocated_mode(std::string* mode) {
+  if (mode != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.mode_.SetAllocated(mode, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.mode_.IsDefault()) {
+    _impl_.mode_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogChannelOptions.mode)
+}
+
+// string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = {
+inline void LogChannelOptions::clear_encoding() {
+  _impl_.encoding_.ClearToEmpty();
+}
+inline const std::string& LogChannelOptions::encoding() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogChannelOptions.encoding)
+  return _internal_encoding();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LogChannelOptions::set_encoding(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.encoding_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.LogChannelOptions.encoding)
+}
+inline std::string* LogChannelOptions::mutable_encoding() {
+  std::string* _s = _internal_mutable_encoding();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.LogChannelOptions.encoding)
+  return _s;
+}
+inline const std::string& LogChannelOptions::_internal_encoding() const {
+  return _impl_.encoding_.Get();
+}
+inline void LogChannelOptions::_internal_set_encoding(const std::string& value) {
+  
+  _impl_.encoding_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LogChannelOptions::_internal_mutable_encoding() {
+  
+  return _impl_.encoding_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LogChannelOptions::release_encoding() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.LogChannelOptions.encoding)
+  return _impl_.encoding_.Release();
+}
+inline void LogChannelOptions::set_allocated_encoding(std::string* encoding) {
+  if (encoding != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.encoding_.SetAllocated(encoding, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.encoding_.IsDefault()) {
+    _impl_.encoding_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogChannelOptions.encoding)
+}
+
+// string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = {
+inline void LogChannelOptions::clear_output() {
+  _impl_.output_.ClearToEmpty();
+}
+inline const std::string& LogChannelOptions::output() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogChannelOptions.output)
+  return _internal_output();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LogChannelOptions::set_output(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.output_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.LogChannelOptions.output)
+}
+inline std::string* LogChannelOptions::mutable_output() {
+  std::string* _s = _internal_mutable_output();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.LogChannelOptions.output)
+  return _s;
+}
+inline const std::string& LogChannelOptions::_internal_output() const {
+  return _impl_.output_.Get();
+}
+inline void LogChannelOptions::_internal_set_output(const std::string& value) {
+  
+  _impl_.output_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LogChannelOptions::_internal_mutable_output() {
+  
+  return _impl_.output_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LogChannelOptions::release_output() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.LogChannelOptions.output)
+  return _impl_.output_.Release();
+}
+inline void LogChannelOptions::set_allocated_output(std::string* output) {
+  if (output != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.output_.SetAllocated(output, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.output_.IsDefault()) {
+    _impl_.output_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogChannelOptions.output)
+}
+
+// string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = {
+inline void LogChannelOptions::clear_err_output() {
+  _impl_.err_output_.ClearToEmpty();
+}
+inline const std::string& LogChannelOptions::err_output() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogChannelOptions.err_output)
+  return _internal_err_output();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LogChannelOptions::set_err_output(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.err_output_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.LogChannelOptions.err_output)
+}
+inline std::string* LogChannelOptions::mutable_err_output() {
+  std::string* _s = _internal_mutable_err_output();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.LogChannelOptions.err_output)
+  return _s;
+}
+inline const std::string& LogChannelOptions::_internal_err_output() const {
+  return _impl_.err_output_.Get();
+}
+inline void LogChannelOptions::_internal_set_err_output(const std::string& value) {
+  
+  _impl_.err_output_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LogChannelOptions::_internal_mutable_err_output() {
+  
+  return _impl_.err_output_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LogChannelOptions::release_err_output() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.LogChannelOptions.err_output)
+  return _impl_.err_output_.Release();
+}
+inline void LogChannelOptions::set_allocated_err_output(std::string* err_output) {
+  if (err_output != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.err_output_.SetAllocated(err_output, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.err_output_.IsDefault()) {
+    _impl_.err_output_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogChannelOptions.err_output)
+}
+
+// string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = {
+inline void LogChannelOptions::clear_line_ending() {
+  _impl_.line_ending_.ClearToEmpty();
+}
+inline const std::string& LogChannelOptions::line_ending() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogChannelOptions.line_ending)
+  return _internal_line_ending();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LogChannelOptions::set_line_ending(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.line_ending_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.LogChannelOptions.line_ending)
+}
+inline std::string* LogChannelOptions::mutable_line_ending() {
+  std::string* _s = _internal_mutable_line_ending();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.LogChannelOptions.line_ending)
+  return _s;
+}
+inline const std::string& LogChannelOptions::_internal_line_ending() const {
+  return _impl_.line_ending_.Get();
+}
+inline void LogChannelOptions::_internal_set_line_ending(const std::string& value) {
+  
+  _impl_.line_ending_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LogChannelOptions::_internal_mutable_line_ending() {
+  
+  return _impl_.line_ending_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LogChannelOptions::release_line_ending() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.LogChannelOptions.line_ending)
+  return _impl_.line_ending_.Release();
+}
+inline void LogChannelOptions::set_allocated_line_ending(std::string* line_ending) {
+  if (line_ending != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.line_ending_.SetAllocated(line_ending, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.line_ending_.IsDefault()) {
+    _impl_.line_ending_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogChannelOptions.line_ending)
+}
+
+// -------------------------------------------------------------------
+
+// FileLoggerOptions
+
+// string log_output = 1 [json_name = "logOutput", (.rr.tcp.v1.spec) = {
+inline void FileLoggerOptions::clear_log_output() {
+  _impl_.log_output_.ClearToEmpty();
+}
+inline const std::string& FileLoggerOptions::log_output() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.FileLoggerOptions.log_output)
+  return _internal_log_output();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void FileLoggerOptions::set_log_output(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.log_output_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.FileLoggerOptions.log_output)
+}
+inline std::string* FileLoggerOptions::mutable_log_output() {
+  std::string* _s = _internal_mutable_log_output();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.FileLoggerOptions.log_output)
+  return _s;
+}
+inline const std::string& FileLoggerOptions::_internal_log_output() const {
+  return _impl_.log_output_.Get();
+}
+inline void FileLoggerOptions::_internal_set_log_output(const std::string& value) {
+  
+  _impl_.log_output_.Set(value, GetArenaForAllocation());
+}
+inline std::string* FileLoggerOptions::_internal_mutable_log_output() {
+  
+  return _impl_.log_output_.Mutable(GetArenaForAllocation());
+}
+inline std::string* FileLoggerOptions::release_log_output() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.FileLoggerOptions.log_output)
+  return _impl_.log_output_.Release();
+}
+inline void FileLoggerOptions::set_allocated_log_output(std::string* log_output) {
+  if (log_output != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.log_output_.SetAllocated(log_output, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.log_output_.IsDefault()) {
+    _impl_.log_output_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.FileLoggerOptions.log_output)
+}
+
+// uint32 max_size = 2 [json_name = "maxSize", (.rr.tcp.v1.spec) = {
+inline void FileLoggerOptions::clear_max_size() {
+  _impl_.max_size_ = 0u;
+}
+inline uint32_t FileLoggerOptions::_internal_max_size() const {
+  return _impl_.max_size_;
+}
+inline uint32_t FileLoggerOptions::max_size() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.FileLoggerOptions.max_size)
+  return _internal_max_size();
+}
+inline void FileLoggerOptions::_internal_set_max_size(uint32_t value) {
+  
+  _impl_.max_size_ = value;
+}
+inline void FileLoggerOptions::set_max_size(uint32_t value) {
+  _internal_set_max_size(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.FileLoggerOptions.max_size)
+}
+
+// uint32 max_age = 3 [json_name = "maxAge", (.rr.tcp.v1.spec) = {
+inline void FileLoggerOptions::clear_max_age() {
+  _impl_.max_age_ = 0u;
+}
+inline uint32_t FileLoggerOptions::_internal_max_age() const {
+  return _impl_.max_age_;
+}
+inline uint32_t FileLoggerOptions::max_age() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.FileLoggerOptions.max_age)
+  return _internal_max_age();
+}
+inline void FileLoggerOptions::_internal_set_max_age(uint32_t value) {
+  
+  _impl_.max_age_ = value;
+}
+inline void FileLoggerOptions::set_max_age(uint32_t value) {
+  _internal_set_max_age(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.FileLoggerOptions.max_age)
+}
+
+// uint32 max_backups = 4 [json_name = "maxBackups", (.rr.tcp.v1.spec) = {
+inline void FileLoggerOptions::clear_max_backups() {
+  _impl_.max_backups_ = 0u;
+}
+inline uint32_t FileLoggerOptions::_internal_max_backups() const {
+  return _impl_.max_backups_;
+}
+inline uint32_t FileLoggerOptions::max_backups() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.FileLoggerOptions.max_backups)
+  return _internal_max_backups();
+}
+inline void FileLoggerOptions::_internal_set_max_backups(uint32_t value) {
+  
+  _impl_.max_backups_ = value;
+}
+inline void FileLoggerOptions::set_max_backups(uint32_t value) {
+  _internal_set_max_backups(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.FileLoggerOptions.max_backups)
+}
+
+// bool compress = 5 [json_name = "compress", (.rr.tcp.v1.spec) = {
+inline void FileLoggerOptions::clear_compress() {
+  _impl_.compress_ = false;
+}
+inline bool FileLoggerOptions::_internal_compress() const {
+  return _impl_.compress_;
+}
+inline bool FileLoggerOptions::compress() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.FileLoggerOptions.compress)
+  return _internal_compress();
+}
+inline void FileLoggerOptions::_internal_set_compress(bool value) {
+  
+  _impl_.compress_ = value;
+}
+inline void FileLoggerOptions::set_compress(bool value) {
+  _internal_set_compress(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.FileLoggerOptions.compress)
+}
+
+// -------------------------------------------------------------------
+
+// StatusOptions
+
+// string address = 1 [json_name = "address", (.rr.tcp.v1.spec) = {
+inline void StatusOptions::clear_address() {
+  _impl_.address_.ClearToEmpty();
+}
+inline const std::string& StatusOptions::address() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.StatusOptions.address)
+  return _internal_address();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void StatusOptions::set_address(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.address_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.StatusOptions.address)
+}
+inline std::string* StatusOptions::mutable_address() {
+  std::string* _s = _internal_mutable_address();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.StatusOptions.address)
+  return _s;
+}
+inline const std::string& StatusOptions::_internal_address() const {
+  return _impl_.address_.Get();
+}
+inline void StatusOptions::_internal_set_address(const std::string& value) {
+  
+  _impl_.address_.Set(value, GetArenaForAllocation());
+}
+inline std::string* StatusOptions::_internal_mutable_address() {
+  
+  return _impl_.address_.Mutable(GetArenaForAllocation());
+}
+inline std::string* StatusOptions::release_address() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.StatusOptions.address)
+  return _impl_.address_.Release();
+}
+inline void StatusOptions::set_allocated_address(std::string* address) {
+  if (address != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.address_.SetAllocated(address, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.address_.IsDefault()) {
+    _impl_.address_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.StatusOptions.address)
+}
+
+// uint32 unavailable_status_code = 2 [json_name = "unavailableStatusCode", (.rr.tcp.v1.spec) = {
+inline void StatusOptions::clear_unavailable_status_code() {
+  _impl_.unavailable_status_code_ = 0u;
+}
+inline uint32_t StatusOptions::_internal_unavailable_status_code() const {
+  return _impl_.unavailable_status_code_;
+}
+inline uint32_t StatusOptions::unavailable_status_code() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.StatusOptions.unavailable_status_code)
+  return _internal_unavailable_status_code();
+}
+inline void StatusOptions::_internal_set_unavailable_status_code(uint32_t value) {
+  
+  _impl_.unavailable_status_code_ = value;
+}
+inline void StatusOptions::set_unavailable_status_code(uint32_t value) {
+  _internal_set_unavailable_status_code(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.StatusOptions.unavailable_status_code)
+}
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// MetricsOptions
+
+// string address = 1 [json_name = "address", (.rr.tcp.v1.spec) = {
+inline void MetricsOptions::clear_address() {
+  _impl_.address_.ClearToEmpty();
+}
+inline const std::string& MetricsOptions::address() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.MetricsOptions.address)
+  return _internal_address();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void MetricsOptions::set_address(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.address_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.MetricsOptions.address)
+}
+inline std::string* MetricsOptions::mutable_address() {
+  std::string* _s = _internal_mutable_address();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.MetricsOptions.address)
+  return _s;
+}
+inline const std::string& MetricsOptions::_internal_address() const {
+  return _impl_.address_.Get();
+}
+inline void MetricsOptions::_internal_set_address(const std::string& value) {
+  
+  _impl_.address_.Set(value, GetArenaForAllocation());
+}
+inline std::string* MetricsOptions::_internal_mutable_address() {
+  
+  return _impl_.address_.Mutable(GetArenaForAllocation());
+}
+inline std::string* MetricsOptions::release_address() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.MetricsOptions.address)
+  return _impl_.address_.Release();
+}
+inline void MetricsOptions::set_allocated_address(std::string* address) {
+  if (address != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.address_.SetAllocated(address, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.address_.IsDefault()) {
+    _impl_.address_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.MetricsOptions.address)
+}
+
+// map<string, .rr.tcp.v1.MetricsCollectorOptions> collect = 2 [json_name = "collect", (.rr.tcp.v1.spec) = {
+inline int MetricsOptions::_internal_collect_size() const {
+  return _impl_.collect_.size();
+}
+inline int MetricsOptions::collect_size() const {
+  return _internal_collect_size();
+}
+inline void MetricsOptions::clear_collect() {
+  _impl_.collect_.Clear();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::MetricsCollectorOptions >&
+MetricsOptions::_internal_collect() const {
+  return _impl_.collect_.GetMap();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::MetricsCollectorOptions >&
+MetricsOptions::collect() const {
+  // @@protoc_insertion_point(field_map:rr.tcp.v1.MetricsOptions.collect)
+  return _internal_collect();
+}
+inline ::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::MetricsCollectorOptions >*
+MetricsOptions::_internal_mutable_collect() {
+  return _impl_.collect_.MutableMap();
+}
+inline ::PROTOBUF_NAMESPACE_ID::Map< std::string, ::rr::tcp::v1::MetricsCollectorOptions >*
+MetricsOptions::mutable_collect() {
+  // @@protoc_insertion_point(field_mutable_map:rr.tcp.v1.MetricsOptions.collect)
+  return _internal_mutable_collect();
+}
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// MetricsCollectorOptions
+
+// string type = 1 [json_name = "type", (.rr.tcp.v1.spec) = {
+inline void MetricsCollectorOptions::clear_type() {
+  _impl_.type_.ClearToEmpty();
+}
+inline const std::string& MetricsCollectorOptions::type() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.MetricsCollectorOptions.type)
+  return _internal_type();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void MetricsCollectorOptions::set_type(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.type_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.MetricsCollectorOptions.type)
+}
+inline std::string* MetricsCollectorOptions::mutable_type() {
+  std::string* _s = _internal_mutable_type();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.MetricsCollectorOptions.type)
+  return _s;
+}
+inline const std::string& MetricsCollectorOptions::_internal_type() const {
+  return _impl_.type_.Get();
+}
+inline void MetricsCollectorOptions::_internal_set_type(const std::string& value) {
+  
+  _impl_.type_.Set(value, GetArenaForAllocation());
+}
+inline std::string* MetricsCollectorOptions::_internal_mutable_type() {
+  
+  return _impl_.type_.Mutable(GetArenaForAllocation());
+}
+inline std::string* MetricsCollectorOptions::release_type() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.MetricsCollectorOptions.type)
+  return _impl_.type_.Release();
+}
+inline void MetricsCollectorOptions::set_allocated_type(std::string* type) {
+  if (type != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.type_.SetAllocated(type, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.type_.IsDefault()) {
+    _impl_.type_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.MetricsCollectorOptions.type)
+}
+
+// string help = 2 [json_name = "help", (.rr.tcp.v1.spec) = {
+inline void MetricsCollectorOptions::clear_help() {
+  _impl_.help_.ClearToEmpty();
+}
+inline const std::string& MetricsCollectorOptions::help() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.MetricsCollectorOptions.help)
+  return _internal_help();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void MetricsCollectorOptions::set_help(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.help_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.MetricsCollectorOptions.help)
+}
+inline std::string* MetricsCollectorOptions::mutable_help() {
+  std::string* _s = _internal_mutable_help();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.MetricsCollectorOptions.help)
+  return _s;
+}
+inline const std::string& MetricsCollectorOptions::_internal_help() const {
+  return _impl_.help_.Get();
+}
+inline void MetricsCollectorOptions::_internal_set_help(const std::string& value) {
+  
+  _impl_.help_.Set(value, GetArenaForAllocation());
+}
+inline std::string* MetricsCollectorOptions::_internal_mutable_help() {
+  
+  return _impl_.help_.Mutable(GetArenaForAllocation());
+}
+inline std::string* MetricsCollectorOptions::release_help() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.MetricsCollectorOptions.help)
+  return _impl_.help_.Release();
+}
+inline void MetricsCollectorOptions::set_allocated_help(std::string* help) {
+  if (help != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.help_.SetAllocated(help, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.help_.IsDefault()) {
+    _impl_.help_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.MetricsCollectorOptions.help)
+}
+
+// string namespace = 3 [json_name = "namespace", (.rr.tcp.v1.spec) = {
+inline void MetricsCollectorOptions::clear_namespace_() {
+  _impl_.namespace__.ClearToEmpty();
+}
+inline const std::string& MetricsCollectorOptions::namespace_() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.MetricsCollectorOptions.namespace)
+  return _internal_namespace_();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void MetricsCollectorOptions::set_namespace_(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.namespace__.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.MetricsCollectorOptions.namespace)
+}
+inline std::string* MetricsCollectorOptions::mutable_namespace_() {
+  std::string* _s = _internal_mutable_namespace_();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.MetricsCollectorOptions.namespace)
+  return _s;
+}
+inline const std::string& MetricsCollectorOptions::_internal_namespace_() const {
+  return _impl_.namespace__.Get();
+}
+inline void MetricsCollectorOptions::_internal_set_namespace_(const std::string& value) {
+  
+  _impl_.namespace__.Set(value, GetArenaForAllocation());
+}
+inline std::string* MetricsCollectorOptions::_internal_mutable_namespace_() {
+  
+  return _impl_.namespace__.Mutable(GetArenaForAllocation());
+}
+inline std::string* MetricsCollectorOptions::release_namespace_() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.MetricsCollectorOptions.namespace)
+  return _impl_.namespace__.Release();
+}
+inline void MetricsCollectorOptions::set_allocated_namespace_(std::string* namespace_) {
+  if (namespace_ != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.namespace__.SetAllocated(namespace_, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.namespace__.IsDefault()) {
+    _impl_.namespace__.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.MetricsCollectorOptions.namespace)
+}
+
+// string subsystem = 4 [json_name = "subsystem", (.rr.tcp.v1.spec) = {
+inline void MetricsCollectorOptions::clear_subsystem() {
+  _impl_.subsystem_.ClearToEmpty();
+}
+inline const std::string& MetricsCollectorOptions::subsystem() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.MetricsCollectorOptions.subsystem)
+  return _internal_subsystem();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void MetricsCollectorOptions::set_subsystem(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.subsystem_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.MetricsCollectorOptions.subsystem)
+}
+inline std::string* MetricsCollectorOptions::mutable_subsystem() {
+  std::string* _s = _internal_mutable_subsystem();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.MetricsCollectorOptions.subsystem)
+  return _s;
+}
+inline const std::string& MetricsCollectorOptions::_internal_subsystem() const {
+  return _impl_.subsystem_.Get();
+}
+inline void MetricsCollectorOptions::_internal_set_subsystem(const std::string& value) {
+  
+  _impl_.subsystem_.Set(value, GetArenaForAllocation());
+}
+inline std::string* MetricsCollectorOptions::_internal_mutable_subsystem() {
+  
+  return _impl_.subsystem_.Mutable(GetArenaForAllocation());
+}
+inline std::string* MetricsCollectorOptions::release_subsystem() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.MetricsCollectorOptions.subsystem)
+  return _impl_.subsystem_.Release();
+}
+inline void MetricsCollectorOptions::set_allocated_subsystem(std::string* subsystem) {
+  if (subsystem != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.subsystem_.SetAllocated(subsystem, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.subsystem_.IsDefault()) {
+    _impl_.subsystem_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.MetricsCollectorOptions.subsystem)
+}
+
+// repeated string labels = 5 [json_name = "labels", (.rr.tcp.v1.spec) = {
+inline int MetricsCollectorOptions::_internal_labels_size() const {
+  return _impl_.labels_.size();
+}
+inline int MetricsCollectorOptions::labels_size() const {
+  return _internal_labels_size();
+}
+inline void MetricsCollectorOptions::clear_labels() {
+  _impl_.labels_.Clear();
+}
+inline std::string* MetricsCollectorOptions::add_labels() {
+  std::string* _s = _internal_add_labels();
+  // @@protoc_insertion_point(field_add_mutable:rr.tcp.v1.MetricsCollectorOptions.labels)
+  return _s;
+}
+inline const std::string& MetricsCollectorOptions::_internal_labels(int index) const {
+  return _impl_.labels_.Get(index);
+}
+inline const std::string& MetricsCollectorOptions::labels(int index) const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.MetricsCollectorOptions.labels)
+  return _internal_labels(index);
+}
+inline std::string* MetricsCollectorOptions::mutable_labels(int index) {
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.MetricsCollectorOptions.labels)
+  return _impl_.labels_.Mutable(index);
+}
+inline void MetricsCollectorOptions::set_labels(int index, const std::string& value) {
+  _impl_.labels_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.MetricsCollectorOptions.labels)
+}
+inline void MetricsCollectorOptions::set_labels(int index, std::string&& value) {
+  _impl_.labels_.Mutable(index)->assign(std::move(value));
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.MetricsCollectorOptions.labels)
+}
+inline void MetricsCollectorOptions::set_labels(int index, const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.labels_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set_char:rr.tcp.v1.MetricsCollectorOptions.labels)
+}
+inline void MetricsCollectorOptions::set_labels(int index, const char* value, size_t size) {
+  _impl_.labels_.Mutable(index)->assign(
+    reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_set_pointer:rr.tcp.v1.MetricsCollectorOptions.labels)
+}
+inline std::string* MetricsCollectorOptions::_internal_add_labels() {
+  return _impl_.labels_.Add();
+}
+inline void MetricsCollectorOptions::add_labels(const std::string& value) {
+  _impl_.labels_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add:rr.tcp.v1.MetricsCollectorOptions.labels)
+}
+inline void MetricsCollectorOptions::add_labels(std::string&& value) {
+  _impl_.labels_.Add(std::move(value));
+  // @@protoc_insertion_point(field_add:rr.tcp.v1.MetricsCollectorOptions.labels)
+}
+inline void MetricsCollectorOptions::add_labels(const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.labels_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add_char:rr.tcp.v1.MetricsCollectorOptions.labels)
+}
+inline void MetricsCollectorOptions::add_labels(const char* value, size_t size) {
+  _impl_.labels_.Add()->assign(reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_add_pointer:rr.tcp.v1.MetricsCollectorOptions.labels)
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>&
+MetricsCollectorOptions::labels() const {
+  // @@protoc_insertion_point(field_list:rr.tcp.v1.MetricsCollectorOptions.labels)
+  return _impl_.labels_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>*
+MetricsCollectorOptions::mutable_labels() {
+  // @@protoc_insertion_point(field_mutable_list:rr.tcp.v1.MetricsCollectorOptions.labels)
+  return &_impl_.labels_;
+}
+
+// repeated string buckets = 6 [json_name = "buckets", (.rr.tcp.v1.spec) = {
+inline int MetricsCollectorOptions::_internal_buckets_size() const {
+  return _impl_.buckets_.size();
+}
+inline int MetricsCollectorOptions::buckets_size() const {
+  return _internal_buckets_size();
+}
+inline void MetricsCollectorOptions::clear_buckets() {
+  _impl_.buckets_.Clear();
+}
+inline std::string* MetricsCollectorOptions::add_buckets() {
+  std::string* _s = _internal_add_buckets();
+  // @@protoc_insertion_point(field_add_mutable:rr.tcp.v1.MetricsCollectorOptions.buckets)
+  return _s;
+}
+inline const std::string& MetricsCollectorOptions::_internal_buckets(int index) const {
+  return _impl_.buckets_.Get(index);
+}
+inline const std::string& MetricsCollectorOptions::buckets(int index) const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.MetricsCollectorOptions.buckets)
+  return _internal_buckets(index);
+}
+inline std::string* MetricsCollectorOptions::mutable_buckets(int index) {
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.MetricsCollectorOptions.buckets)
+  return _impl_.buckets_.Mutable(index);
+}
+inline void MetricsCollectorOptions::set_buckets(int index, const std::string& value) {
+  _impl_.buckets_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.MetricsCollectorOptions.buckets)
+}
+inline void MetricsCollectorOptions::set_buckets(int index, std::string&& value) {
+  _impl_.buckets_.Mutable(index)->assign(std::move(value));
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.MetricsCollectorOptions.buckets)
+}
+inline void MetricsCollectorOptions::set_buckets(int index, const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.buckets_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set_char:rr.tcp.v1.MetricsCollectorOptions.buckets)
+}
+inline void MetricsCollectorOptions::set_buckets(int index, const char* value, size_t size) {
+  _impl_.buckets_.Mutable(index)->assign(
+    reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_set_pointer:rr.tcp.v1.MetricsCollectorOptions.buckets)
+}
+inline std::string* MetricsCollectorOptions::_internal_add_buckets() {
+  return _impl_.buckets_.Add();
+}
+inline void MetricsCollectorOptions::add_buckets(const std::string& value) {
+  _impl_.buckets_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add:rr.tcp.v1.MetricsCollectorOptions.buckets)
+}
+inline void MetricsCollectorOptions::add_buckets(std::string&& value) {
+  _impl_.buckets_.Add(std::move(value));
+  // @@protoc_insertion_point(field_add:rr.tcp.v1.MetricsCollectorOptions.buckets)
+}
+inline void MetricsCollectorOptions::add_buckets(const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.buckets_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add_char:rr.tcp.v1.MetricsCollectorOptions.buckets)
+}
+inline void MetricsCollectorOptions::add_buckets(const char* value, size_t size) {
+  _impl_.buckets_.Add()->assign(reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_add_pointer:rr.tcp.v1.MetricsCollectorOptions.buckets)
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>&
+MetricsCollectorOptions::buckets() const {
+  // @@protoc_insertion_point(field_list:rr.tcp.v1.MetricsCollectorOptions.buckets)
+  return _impl_.buckets_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>*
+MetricsCollectorOptions::mutable_buckets() {
+  // @@protoc_insertion_point(field_mutable_list:rr.tcp.v1.MetricsCollectorOptions.buckets)
+  return &_impl_.buckets_;
+}
+
+// map<string, string> objectives = 7 [json_name = "objectives", (.rr.tcp.v1.spec) = {
+inline int MetricsCollectorOptions::_internal_objectives_size() const {
+  return _impl_.objectives_.size();
+}
+inline int MetricsCollectorOptions::objectives_size() const {
+  return _internal_objectives_size();
+}
+inline void MetricsCollectorOptions::clear_objectives() {
+  _impl_.objectives_.Clear();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >&
+MetricsCollectorOptions::_internal_objectives() const {
+  return _impl_.objectives_.GetMap();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >&
+MetricsCollectorOptions::objectives() const {
+  // @@protoc_insertion_point(field_map:rr.tcp.v1.MetricsCollectorOptions.objectives)
+  return _internal_objectives();
+}
+inline ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >*
+MetricsCollectorOptions::_internal_mutable_objectives() {
+  return _impl_.objectives_.MutableMap();
+}
+inline ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >*
+MetricsCollectorOptions::mutable_objectives() {
+  // @@protoc_insertion_point(field_mutable_map:rr.tcp.v1.MetricsCollectorOptions.objectives)
+  return _internal_mutable_objectives();
+}
+
 // -------------------------------------------------------------------
 
 // ControlOptions
@@ -4779,6 +8614,28 @@ inline void ControlOptions::set_allocated_addr(std::string* addr) {
 #ifdef __GNUC__
   #pragma GCC diagnostic pop
 #endif  // __GNUC__
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
 // -------------------------------------------------------------------
 
 // -------------------------------------------------------------------

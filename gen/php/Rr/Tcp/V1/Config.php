@@ -51,6 +51,18 @@ class Config extends \Google\Protobuf\Internal\Message
      * Generated from protobuf field <code>.rr.tcp.v1.ControlOptions control = 6 [json_name = "control", (.rr.tcp.v1.spec) = {</code>
      */
     protected $control = null;
+    /**
+     * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $status = null;
+    /**
+     * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $metrics = null;
 
     /**
      * Constructor.
@@ -70,6 +82,10 @@ class Config extends \Google\Protobuf\Internal\Message
      *           Logging.
      *     @type \Rr\Tcp\V1\ControlOptions $control
      *           rr-tcp's control API (health, metrics, workers); absent = off.
+     *     @type \Rr\Tcp\V1\StatusOptions $status
+     *           RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+     *     @type \Rr\Tcp\V1\MetricsOptions $metrics
+     *           RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
      * }
      */
     public function __construct($data = NULL) {
@@ -279,6 +295,78 @@ class Config extends \Google\Protobuf\Internal\Message
     {
         GPBUtil::checkMessage($var, \Rr\Tcp\V1\ControlOptions::class);
         $this->control = $var;
+
+        return $this;
+    }
+
+    /**
+     * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = {</code>
+     * @return \Rr\Tcp\V1\StatusOptions|null
+     */
+    public function getStatus()
+    {
+        return $this->status;
+    }
+
+    public function hasStatus()
+    {
+        return isset($this->status);
+    }
+
+    public function clearStatus()
+    {
+        unset($this->status);
+    }
+
+    /**
+     * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = {</code>
+     * @param \Rr\Tcp\V1\StatusOptions $var
+     * @return $this
+     */
+    public function setStatus($var)
+    {
+        GPBUtil::checkMessage($var, \Rr\Tcp\V1\StatusOptions::class);
+        $this->status = $var;
+
+        return $this;
+    }
+
+    /**
+     * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = {</code>
+     * @return \Rr\Tcp\V1\MetricsOptions|null
+     */
+    public function getMetrics()
+    {
+        return $this->metrics;
+    }
+
+    public function hasMetrics()
+    {
+        return isset($this->metrics);
+    }
+
+    public function clearMetrics()
+    {
+        unset($this->metrics);
+    }
+
+    /**
+     * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = {</code>
+     * @param \Rr\Tcp\V1\MetricsOptions $var
+     * @return $this
+     */
+    public function setMetrics($var)
+    {
+        GPBUtil::checkMessage($var, \Rr\Tcp\V1\MetricsOptions::class);
+        $this->metrics = $var;
 
         return $this;
     }

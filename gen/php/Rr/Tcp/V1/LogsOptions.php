@@ -9,7 +9,7 @@ use Google\Protobuf\Internal\RepeatedField;
 use Google\Protobuf\Internal\GPBUtil;
 
 /**
- * Logging.
+ * Logging (RoadRunner's logs section).
  *
  * Generated from protobuf message <code>rr.tcp.v1.LogsOptions</code>
  */
@@ -22,11 +22,49 @@ class LogsOptions extends \Google\Protobuf\Internal\Message
      */
     protected $level = '';
     /**
-     * RoadRunner's log mode; accepted for compatibility (rr-tcp writes JSON lines with pino).
+     * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
+     * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     * else production (RoadRunner's default is always development).
      *
      * Generated from protobuf field <code>string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = {</code>
      */
     protected $mode = '';
+    /**
+     * "console" (readable lines) or "json"; empty = what the mode implies.
+     *
+     * Generated from protobuf field <code>string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $encoding = '';
+    /**
+     * Where log lines go: "stderr", "stdout" or a file path (appended to).
+     *
+     * Generated from protobuf field <code>string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $output = '';
+    /**
+     * Accepted for compatibility: rr-tcp writes errors where it writes the rest (output).
+     *
+     * Generated from protobuf field <code>string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $err_output = '';
+    /**
+     * Accepted for compatibility.
+     *
+     * Generated from protobuf field <code>string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $line_ending = '';
+    /**
+     * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+     *
+     * Generated from protobuf field <code>map<string, .rr.tcp.v1.LogChannelOptions> channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = {</code>
+     */
+    private $channels;
+    /**
+     * Accepted for compatibility: RoadRunner's rotating file output.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $file_logger_options = null;
 
     /**
      * Constructor.
@@ -37,7 +75,21 @@ class LogsOptions extends \Google\Protobuf\Internal\Message
      *     @type string $level
      *           The least severe level logged.
      *     @type string $mode
-     *           RoadRunner's log mode; accepted for compatibility (rr-tcp writes JSON lines with pino).
+     *           "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
+     *           the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     *           else production (RoadRunner's default is always development).
+     *     @type string $encoding
+     *           "console" (readable lines) or "json"; empty = what the mode implies.
+     *     @type string $output
+     *           Where log lines go: "stderr", "stdout" or a file path (appended to).
+     *     @type string $err_output
+     *           Accepted for compatibility: rr-tcp writes errors where it writes the rest (output).
+     *     @type string $line_ending
+     *           Accepted for compatibility.
+     *     @type array|\Google\Protobuf\Internal\MapField $channels
+     *           Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+     *     @type \Rr\Tcp\V1\FileLoggerOptions $file_logger_options
+     *           Accepted for compatibility: RoadRunner's rotating file output.
      * }
      */
     public function __construct($data = NULL) {
@@ -72,7 +124,9 @@ class LogsOptions extends \Google\Protobuf\Internal\Message
     }
 
     /**
-     * RoadRunner's log mode; accepted for compatibility (rr-tcp writes JSON lines with pino).
+     * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
+     * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     * else production (RoadRunner's default is always development).
      *
      * Generated from protobuf field <code>string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = {</code>
      * @return string
@@ -83,7 +137,9 @@ class LogsOptions extends \Google\Protobuf\Internal\Message
     }
 
     /**
-     * RoadRunner's log mode; accepted for compatibility (rr-tcp writes JSON lines with pino).
+     * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
+     * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     * else production (RoadRunner's default is always development).
      *
      * Generated from protobuf field <code>string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = {</code>
      * @param string $var
@@ -93,6 +149,172 @@ class LogsOptions extends \Google\Protobuf\Internal\Message
     {
         GPBUtil::checkString($var, True);
         $this->mode = $var;
+
+        return $this;
+    }
+
+    /**
+     * "console" (readable lines) or "json"; empty = what the mode implies.
+     *
+     * Generated from protobuf field <code>string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = {</code>
+     * @return string
+     */
+    public function getEncoding()
+    {
+        return $this->encoding;
+    }
+
+    /**
+     * "console" (readable lines) or "json"; empty = what the mode implies.
+     *
+     * Generated from protobuf field <code>string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = {</code>
+     * @param string $var
+     * @return $this
+     */
+    public function setEncoding($var)
+    {
+        GPBUtil::checkString($var, True);
+        $this->encoding = $var;
+
+        return $this;
+    }
+
+    /**
+     * Where log lines go: "stderr", "stdout" or a file path (appended to).
+     *
+     * Generated from protobuf field <code>string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = {</code>
+     * @return string
+     */
+    public function getOutput()
+    {
+        return $this->output;
+    }
+
+    /**
+     * Where log lines go: "stderr", "stdout" or a file path (appended to).
+     *
+     * Generated from protobuf field <code>string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = {</code>
+     * @param string $var
+     * @return $this
+     */
+    public function setOutput($var)
+    {
+        GPBUtil::checkString($var, True);
+        $this->output = $var;
+
+        return $this;
+    }
+
+    /**
+     * Accepted for compatibility: rr-tcp writes errors where it writes the rest (output).
+     *
+     * Generated from protobuf field <code>string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = {</code>
+     * @return string
+     */
+    public function getErrOutput()
+    {
+        return $this->err_output;
+    }
+
+    /**
+     * Accepted for compatibility: rr-tcp writes errors where it writes the rest (output).
+     *
+     * Generated from protobuf field <code>string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = {</code>
+     * @param string $var
+     * @return $this
+     */
+    public function setErrOutput($var)
+    {
+        GPBUtil::checkString($var, True);
+        $this->err_output = $var;
+
+        return $this;
+    }
+
+    /**
+     * Accepted for compatibility.
+     *
+     * Generated from protobuf field <code>string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = {</code>
+     * @return string
+     */
+    public function getLineEnding()
+    {
+        return $this->line_ending;
+    }
+
+    /**
+     * Accepted for compatibility.
+     *
+     * Generated from protobuf field <code>string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = {</code>
+     * @param string $var
+     * @return $this
+     */
+    public function setLineEnding($var)
+    {
+        GPBUtil::checkString($var, True);
+        $this->line_ending = $var;
+
+        return $this;
+    }
+
+    /**
+     * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+     *
+     * Generated from protobuf field <code>map<string, .rr.tcp.v1.LogChannelOptions> channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = {</code>
+     * @return \Google\Protobuf\Internal\MapField
+     */
+    public function getChannels()
+    {
+        return $this->channels;
+    }
+
+    /**
+     * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+     *
+     * Generated from protobuf field <code>map<string, .rr.tcp.v1.LogChannelOptions> channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = {</code>
+     * @param array|\Google\Protobuf\Internal\MapField $var
+     * @return $this
+     */
+    public function setChannels($var)
+    {
+        $arr = GPBUtil::checkMapField($var, \Google\Protobuf\Internal\GPBType::STRING, \Google\Protobuf\Internal\GPBType::MESSAGE, \Rr\Tcp\V1\LogChannelOptions::class);
+        $this->channels = $arr;
+
+        return $this;
+    }
+
+    /**
+     * Accepted for compatibility: RoadRunner's rotating file output.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {</code>
+     * @return \Rr\Tcp\V1\FileLoggerOptions|null
+     */
+    public function getFileLoggerOptions()
+    {
+        return $this->file_logger_options;
+    }
+
+    public function hasFileLoggerOptions()
+    {
+        return isset($this->file_logger_options);
+    }
+
+    public function clearFileLoggerOptions()
+    {
+        unset($this->file_logger_options);
+    }
+
+    /**
+     * Accepted for compatibility: RoadRunner's rotating file output.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {</code>
+     * @param \Rr\Tcp\V1\FileLoggerOptions $var
+     * @return $this
+     */
+    public function setFileLoggerOptions($var)
+    {
+        GPBUtil::checkMessage($var, \Rr\Tcp\V1\FileLoggerOptions::class);
+        $this->file_logger_options = $var;
 
         return $this;
     }

@@ -85,6 +85,13 @@ class PoolOptions extends \Google\Protobuf\Internal\Message
      * Generated from protobuf field <code>uint64 max_frame_size = 11 [json_name = "maxFrameSize", (.rr.tcp.v1.spec) = {</code>
      */
     protected $max_frame_size = 0;
+    /**
+     * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+     * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $dynamic_allocator = null;
 
     /**
      * Constructor.
@@ -118,6 +125,9 @@ class PoolOptions extends \Google\Protobuf\Internal\Message
      *           Largest payload in BYTES one frame from a worker may carry (its reply: context and body)
      *           (rr-tcp key). A worker announcing more is killed and its event fails. Bounds what one reply
      *           makes the server hold.
+     *     @type \Rr\Tcp\V1\DynamicAllocatorOptions $dynamic_allocator
+     *           Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+     *           num_workers (change it at run time with informer.AddWorker / RemoveWorker).
      * }
      */
     public function __construct($data = NULL) {
@@ -465,6 +475,44 @@ class PoolOptions extends \Google\Protobuf\Internal\Message
     {
         GPBUtil::checkUint64($var);
         $this->max_frame_size = $var;
+
+        return $this;
+    }
+
+    /**
+     * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+     * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = {</code>
+     * @return \Rr\Tcp\V1\DynamicAllocatorOptions|null
+     */
+    public function getDynamicAllocator()
+    {
+        return $this->dynamic_allocator;
+    }
+
+    public function hasDynamicAllocator()
+    {
+        return isset($this->dynamic_allocator);
+    }
+
+    public function clearDynamicAllocator()
+    {
+        unset($this->dynamic_allocator);
+    }
+
+    /**
+     * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+     * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = {</code>
+     * @param \Rr\Tcp\V1\DynamicAllocatorOptions $var
+     * @return $this
+     */
+    public function setDynamicAllocator($var)
+    {
+        GPBUtil::checkMessage($var, \Rr\Tcp\V1\DynamicAllocatorOptions::class);
+        $this->dynamic_allocator = $var;
 
         return $this;
     }

@@ -54,6 +54,13 @@ class ServerOptions extends \Google\Protobuf\Internal\Message
      * Generated from protobuf field <code>.google.protobuf.Duration relay_timeout = 6 [json_name = "relayTimeout", (.rr.tcp.v1.spec) = {</code>
      */
     protected $relay_timeout = null;
+    /**
+     * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+     * rr-tcp does not, and warns when it is set.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $on_init = null;
 
     /**
      * Constructor.
@@ -76,6 +83,9 @@ class ServerOptions extends \Google\Protobuf\Internal\Message
      *           Accepted for compatibility; see user.
      *     @type \Google\Protobuf\Duration $relay_timeout
      *           Accepted for compatibility (RoadRunner's socket relay connect timeout).
+     *     @type \Rr\Tcp\V1\OnInitOptions $on_init
+     *           Accepted for compatibility: RoadRunner runs this command once before the workers start;
+     *           rr-tcp does not, and warns when it is set.
      * }
      */
     public function __construct($data = NULL) {
@@ -251,6 +261,44 @@ class ServerOptions extends \Google\Protobuf\Internal\Message
     {
         GPBUtil::checkMessage($var, \Google\Protobuf\Duration::class);
         $this->relay_timeout = $var;
+
+        return $this;
+    }
+
+    /**
+     * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+     * rr-tcp does not, and warns when it is set.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = {</code>
+     * @return \Rr\Tcp\V1\OnInitOptions|null
+     */
+    public function getOnInit()
+    {
+        return $this->on_init;
+    }
+
+    public function hasOnInit()
+    {
+        return isset($this->on_init);
+    }
+
+    public function clearOnInit()
+    {
+        unset($this->on_init);
+    }
+
+    /**
+     * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+     * rr-tcp does not, and warns when it is set.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = {</code>
+     * @param \Rr\Tcp\V1\OnInitOptions $var
+     * @return $this
+     */
+    public function setOnInit($var)
+    {
+        GPBUtil::checkMessage($var, \Rr\Tcp\V1\OnInitOptions::class);
+        $this->on_init = $var;
 
         return $this;
     }

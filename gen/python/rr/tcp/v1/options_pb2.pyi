@@ -19,20 +19,24 @@ ROUTING_STICKY: Routing
 ROUTING_UNSPECIFIED: Routing
 
 class Config(_message.Message):
-    __slots__ = ["control", "logs", "rpc", "server", "tcp", "version"]
+    __slots__ = ["control", "logs", "metrics", "rpc", "server", "status", "tcp", "version"]
     CONTROL_FIELD_NUMBER: _ClassVar[int]
     LOGS_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
     RPC_FIELD_NUMBER: _ClassVar[int]
     SERVER_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
     TCP_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     control: ControlOptions
     logs: LogsOptions
+    metrics: MetricsOptions
     rpc: RpcOptions
     server: ServerOptions
+    status: StatusOptions
     tcp: TcpOptions
     version: str
-    def __init__(self, version: _Optional[str] = ..., server: _Optional[_Union[ServerOptions, _Mapping]] = ..., tcp: _Optional[_Union[TcpOptions, _Mapping]] = ..., rpc: _Optional[_Union[RpcOptions, _Mapping]] = ..., logs: _Optional[_Union[LogsOptions, _Mapping]] = ..., control: _Optional[_Union[ControlOptions, _Mapping]] = ...) -> None: ...
+    def __init__(self, version: _Optional[str] = ..., server: _Optional[_Union[ServerOptions, _Mapping]] = ..., tcp: _Optional[_Union[TcpOptions, _Mapping]] = ..., rpc: _Optional[_Union[RpcOptions, _Mapping]] = ..., logs: _Optional[_Union[LogsOptions, _Mapping]] = ..., control: _Optional[_Union[ControlOptions, _Mapping]] = ..., status: _Optional[_Union[StatusOptions, _Mapping]] = ..., metrics: _Optional[_Union[MetricsOptions, _Mapping]] = ...) -> None: ...
 
 class ControlOptions(_message.Message):
     __slots__ = ["addr"]
@@ -40,20 +44,139 @@ class ControlOptions(_message.Message):
     addr: str
     def __init__(self, addr: _Optional[str] = ...) -> None: ...
 
-class LogsOptions(_message.Message):
-    __slots__ = ["level", "mode"]
+class DynamicAllocatorOptions(_message.Message):
+    __slots__ = ["idle_timeout", "max_workers", "spawn_rate"]
+    IDLE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    MAX_WORKERS_FIELD_NUMBER: _ClassVar[int]
+    SPAWN_RATE_FIELD_NUMBER: _ClassVar[int]
+    idle_timeout: _duration_pb2.Duration
+    max_workers: int
+    spawn_rate: int
+    def __init__(self, max_workers: _Optional[int] = ..., spawn_rate: _Optional[int] = ..., idle_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class FileLoggerOptions(_message.Message):
+    __slots__ = ["compress", "log_output", "max_age", "max_backups", "max_size"]
+    COMPRESS_FIELD_NUMBER: _ClassVar[int]
+    LOG_OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    MAX_AGE_FIELD_NUMBER: _ClassVar[int]
+    MAX_BACKUPS_FIELD_NUMBER: _ClassVar[int]
+    MAX_SIZE_FIELD_NUMBER: _ClassVar[int]
+    compress: bool
+    log_output: str
+    max_age: int
+    max_backups: int
+    max_size: int
+    def __init__(self, log_output: _Optional[str] = ..., max_size: _Optional[int] = ..., max_age: _Optional[int] = ..., max_backups: _Optional[int] = ..., compress: bool = ...) -> None: ...
+
+class LogChannelOptions(_message.Message):
+    __slots__ = ["encoding", "err_output", "level", "line_ending", "mode", "output"]
+    ENCODING_FIELD_NUMBER: _ClassVar[int]
+    ERR_OUTPUT_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
+    LINE_ENDING_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    encoding: str
+    err_output: str
     level: str
+    line_ending: str
     mode: str
-    def __init__(self, level: _Optional[str] = ..., mode: _Optional[str] = ...) -> None: ...
+    output: str
+    def __init__(self, level: _Optional[str] = ..., mode: _Optional[str] = ..., encoding: _Optional[str] = ..., output: _Optional[str] = ..., err_output: _Optional[str] = ..., line_ending: _Optional[str] = ...) -> None: ...
+
+class LogsOptions(_message.Message):
+    __slots__ = ["channels", "encoding", "err_output", "file_logger_options", "level", "line_ending", "mode", "output"]
+    class ChannelsEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: LogChannelOptions
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[LogChannelOptions, _Mapping]] = ...) -> None: ...
+    CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    ENCODING_FIELD_NUMBER: _ClassVar[int]
+    ERR_OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    FILE_LOGGER_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    LINE_ENDING_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    channels: _containers.MessageMap[str, LogChannelOptions]
+    encoding: str
+    err_output: str
+    file_logger_options: FileLoggerOptions
+    level: str
+    line_ending: str
+    mode: str
+    output: str
+    def __init__(self, level: _Optional[str] = ..., mode: _Optional[str] = ..., encoding: _Optional[str] = ..., output: _Optional[str] = ..., err_output: _Optional[str] = ..., line_ending: _Optional[str] = ..., channels: _Optional[_Mapping[str, LogChannelOptions]] = ..., file_logger_options: _Optional[_Union[FileLoggerOptions, _Mapping]] = ...) -> None: ...
+
+class MetricsCollectorOptions(_message.Message):
+    __slots__ = ["buckets", "help", "labels", "namespace", "objectives", "subsystem", "type"]
+    class ObjectivesEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    HELP_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    OBJECTIVES_FIELD_NUMBER: _ClassVar[int]
+    SUBSYSTEM_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    buckets: _containers.RepeatedScalarFieldContainer[str]
+    help: str
+    labels: _containers.RepeatedScalarFieldContainer[str]
+    namespace: str
+    objectives: _containers.ScalarMap[str, str]
+    subsystem: str
+    type: str
+    def __init__(self, type: _Optional[str] = ..., help: _Optional[str] = ..., namespace: _Optional[str] = ..., subsystem: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., buckets: _Optional[_Iterable[str]] = ..., objectives: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class MetricsOptions(_message.Message):
+    __slots__ = ["address", "collect"]
+    class CollectEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: MetricsCollectorOptions
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[MetricsCollectorOptions, _Mapping]] = ...) -> None: ...
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    COLLECT_FIELD_NUMBER: _ClassVar[int]
+    address: str
+    collect: _containers.MessageMap[str, MetricsCollectorOptions]
+    def __init__(self, address: _Optional[str] = ..., collect: _Optional[_Mapping[str, MetricsCollectorOptions]] = ...) -> None: ...
+
+class OnInitOptions(_message.Message):
+    __slots__ = ["command", "env", "exec_timeout", "user"]
+    class EnvEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    ENV_FIELD_NUMBER: _ClassVar[int]
+    EXEC_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    command: _containers.RepeatedScalarFieldContainer[str]
+    env: _containers.ScalarMap[str, str]
+    exec_timeout: _duration_pb2.Duration
+    user: str
+    def __init__(self, command: _Optional[_Iterable[str]] = ..., exec_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., env: _Optional[_Mapping[str, str]] = ..., user: _Optional[str] = ...) -> None: ...
 
 class PoolOptions(_message.Message):
-    __slots__ = ["allocate_timeout", "command", "debug", "destroy_timeout", "max_frame_size", "max_jobs", "max_queue_size", "num_workers", "reset_timeout", "stream_timeout", "supervisor"]
+    __slots__ = ["allocate_timeout", "command", "debug", "destroy_timeout", "dynamic_allocator", "max_frame_size", "max_jobs", "max_queue_size", "num_workers", "reset_timeout", "stream_timeout", "supervisor"]
     ALLOCATE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     DEBUG_FIELD_NUMBER: _ClassVar[int]
     DESTROY_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    DYNAMIC_ALLOCATOR_FIELD_NUMBER: _ClassVar[int]
     MAX_FRAME_SIZE_FIELD_NUMBER: _ClassVar[int]
     MAX_JOBS_FIELD_NUMBER: _ClassVar[int]
     MAX_QUEUE_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +188,7 @@ class PoolOptions(_message.Message):
     command: _containers.RepeatedScalarFieldContainer[str]
     debug: bool
     destroy_timeout: _duration_pb2.Duration
+    dynamic_allocator: DynamicAllocatorOptions
     max_frame_size: int
     max_jobs: int
     max_queue_size: int
@@ -72,7 +196,7 @@ class PoolOptions(_message.Message):
     reset_timeout: _duration_pb2.Duration
     stream_timeout: _duration_pb2.Duration
     supervisor: SupervisorOptions
-    def __init__(self, command: _Optional[_Iterable[str]] = ..., num_workers: _Optional[int] = ..., max_jobs: _Optional[int] = ..., max_queue_size: _Optional[int] = ..., allocate_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., destroy_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., reset_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., debug: bool = ..., supervisor: _Optional[_Union[SupervisorOptions, _Mapping]] = ..., stream_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_frame_size: _Optional[int] = ...) -> None: ...
+    def __init__(self, command: _Optional[_Iterable[str]] = ..., num_workers: _Optional[int] = ..., max_jobs: _Optional[int] = ..., max_queue_size: _Optional[int] = ..., allocate_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., destroy_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., reset_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., debug: bool = ..., supervisor: _Optional[_Union[SupervisorOptions, _Mapping]] = ..., stream_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_frame_size: _Optional[int] = ..., dynamic_allocator: _Optional[_Union[DynamicAllocatorOptions, _Mapping]] = ...) -> None: ...
 
 class RpcOptions(_message.Message):
     __slots__ = ["listen"]
@@ -81,7 +205,7 @@ class RpcOptions(_message.Message):
     def __init__(self, listen: _Optional[str] = ...) -> None: ...
 
 class ServerOptions(_message.Message):
-    __slots__ = ["command", "env", "group", "relay", "relay_timeout", "user"]
+    __slots__ = ["command", "env", "group", "on_init", "relay", "relay_timeout", "user"]
     class EnvEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -92,16 +216,26 @@ class ServerOptions(_message.Message):
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     ENV_FIELD_NUMBER: _ClassVar[int]
     GROUP_FIELD_NUMBER: _ClassVar[int]
+    ON_INIT_FIELD_NUMBER: _ClassVar[int]
     RELAY_FIELD_NUMBER: _ClassVar[int]
     RELAY_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     USER_FIELD_NUMBER: _ClassVar[int]
     command: _containers.RepeatedScalarFieldContainer[str]
     env: _containers.ScalarMap[str, str]
     group: str
+    on_init: OnInitOptions
     relay: str
     relay_timeout: _duration_pb2.Duration
     user: str
-    def __init__(self, command: _Optional[_Iterable[str]] = ..., relay: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., user: _Optional[str] = ..., group: _Optional[str] = ..., relay_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, command: _Optional[_Iterable[str]] = ..., relay: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., user: _Optional[str] = ..., group: _Optional[str] = ..., relay_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., on_init: _Optional[_Union[OnInitOptions, _Mapping]] = ...) -> None: ...
+
+class StatusOptions(_message.Message):
+    __slots__ = ["address", "unavailable_status_code"]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    UNAVAILABLE_STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    address: str
+    unavailable_status_code: int
+    def __init__(self, address: _Optional[str] = ..., unavailable_status_code: _Optional[int] = ...) -> None: ...
 
 class SupervisorOptions(_message.Message):
     __slots__ = ["exec_ttl", "idle_ttl", "max_worker_memory", "ttl", "watch_tick"]

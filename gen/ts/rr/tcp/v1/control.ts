@@ -114,6 +114,30 @@ export interface CloseConnectionResponse {
   closed: boolean;
 }
 
+/** One open client connection (the rr-tcp RPC method tcp.Connections; `rr-tcp connections`). */
+export interface ConnectionInfo {
+  /** Its uuid, as in the request context. */
+  uuid: string;
+  /** The name of the server it came in on. */
+  server: string;
+  /** The client's address, "host:port". */
+  remote_addr: string;
+  /** Time since it was accepted. */
+  age:
+    | Duration
+    | undefined;
+  /** Bytes received from the client. */
+  bytes_received: number;
+  /** Bytes written to the client. */
+  bytes_sent: number;
+}
+
+/** Every open client connection. */
+export interface ConnectionList {
+  /** Oldest first. */
+  connections: ConnectionInfo[];
+}
+
 function createBaseWorkerState(): WorkerState {
   return { pid: 0, status: 0, num_execs: 0, rss_bytes: 0, age: undefined };
 }
@@ -470,6 +494,238 @@ export const CloseConnectionResponse: MessageFns<CloseConnectionResponse> = {
   fromPartial(object: DeepPartial<CloseConnectionResponse>): CloseConnectionResponse {
     const message = createBaseCloseConnectionResponse();
     message.closed = object.closed ?? false;
+    return message;
+  },
+};
+
+function createBaseConnectionInfo(): ConnectionInfo {
+  return { uuid: "", server: "", remote_addr: "", age: undefined, bytes_received: 0, bytes_sent: 0 };
+}
+
+export const ConnectionInfo: MessageFns<ConnectionInfo> = {
+  encode(message: ConnectionInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.uuid !== "") {
+      writer.uint32(10).string(message.uuid);
+    }
+    if (message.server !== "") {
+      writer.uint32(18).string(message.server);
+    }
+    if (message.remote_addr !== "") {
+      writer.uint32(26).string(message.remote_addr);
+    }
+    if (message.age !== undefined) {
+      Duration.encode(message.age, writer.uint32(34).fork()).join();
+    }
+    if (message.bytes_received !== 0) {
+      writer.uint32(40).uint64(message.bytes_received);
+    }
+    if (message.bytes_sent !== 0) {
+      writer.uint32(48).uint64(message.bytes_sent);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConnectionInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConnectionInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.uuid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.remote_addr = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.age = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.bytes_received = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.bytes_sent = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConnectionInfo {
+    return {
+      uuid: isSet(object.uuid) ? globalThis.String(object.uuid) : "",
+      server: isSet(object.server) ? globalThis.String(object.server) : "",
+      remote_addr: isSet(object.remoteAddr)
+        ? globalThis.String(object.remoteAddr)
+        : isSet(object.remote_addr)
+        ? globalThis.String(object.remote_addr)
+        : "",
+      age: isSet(object.age) ? Duration.fromJSON(object.age) : undefined,
+      bytes_received: isSet(object.bytesReceived)
+        ? globalThis.Number(object.bytesReceived)
+        : isSet(object.bytes_received)
+        ? globalThis.Number(object.bytes_received)
+        : 0,
+      bytes_sent: isSet(object.bytesSent)
+        ? globalThis.Number(object.bytesSent)
+        : isSet(object.bytes_sent)
+        ? globalThis.Number(object.bytes_sent)
+        : 0,
+    };
+  },
+
+  toJSON(message: ConnectionInfo): unknown {
+    const obj: any = {};
+    if (message.uuid !== "") {
+      obj.uuid = message.uuid;
+    }
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    if (message.remote_addr !== "") {
+      obj.remoteAddr = message.remote_addr;
+    }
+    if (message.age !== undefined) {
+      obj.age = Duration.toJSON(message.age);
+    }
+    if (message.bytes_received !== 0) {
+      obj.bytesReceived = Math.round(message.bytes_received);
+    }
+    if (message.bytes_sent !== 0) {
+      obj.bytesSent = Math.round(message.bytes_sent);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConnectionInfo>): ConnectionInfo {
+    return ConnectionInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConnectionInfo>): ConnectionInfo {
+    const message = createBaseConnectionInfo();
+    message.uuid = object.uuid ?? "";
+    message.server = object.server ?? "";
+    message.remote_addr = object.remote_addr ?? "";
+    message.age = (object.age !== undefined && object.age !== null) ? Duration.fromPartial(object.age) : undefined;
+    message.bytes_received = object.bytes_received ?? 0;
+    message.bytes_sent = object.bytes_sent ?? 0;
+    return message;
+  },
+};
+
+function createBaseConnectionList(): ConnectionList {
+  return { connections: [] };
+}
+
+export const ConnectionList: MessageFns<ConnectionList> = {
+  encode(message: ConnectionList, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.connections) {
+      ConnectionInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConnectionList {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConnectionList();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.connections.push(ConnectionInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConnectionList {
+    return {
+      connections: globalThis.Array.isArray(object?.connections)
+        ? object.connections.map((e: any) => ConnectionInfo.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ConnectionList): unknown {
+    const obj: any = {};
+    if (message.connections?.length) {
+      obj.connections = message.connections.map((e) => ConnectionInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConnectionList>): ConnectionList {
+    return ConnectionList.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConnectionList>): ConnectionList {
+    const message = createBaseConnectionList();
+    message.connections = object.connections?.map((e) => ConnectionInfo.fromPartial(e)) || [];
     return message;
   },
 };

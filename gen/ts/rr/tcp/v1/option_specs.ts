@@ -84,6 +84,26 @@ export const OPTION_SPECS: Readonly<Record<string, Readonly<Record<string, KeyFa
       "required": false,
       "timer": false,
       "comment": "rr-tcp's control API (health, metrics, workers); absent = off."
+    },
+    "status": {
+      "kind": "message",
+      "message": "StatusOptions",
+      "default": "",
+      "unit": "",
+      "origin": "roadrunner",
+      "required": false,
+      "timer": false,
+      "comment": "RoadRunner's status plugin: health and readiness over HTTP; absent = off."
+    },
+    "metrics": {
+      "kind": "message",
+      "message": "MetricsOptions",
+      "default": "",
+      "unit": "",
+      "origin": "roadrunner",
+      "required": false,
+      "timer": false,
+      "comment": "RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off."
     }
   },
   "ServerOptions": {
@@ -140,6 +160,54 @@ export const OPTION_SPECS: Readonly<Record<string, Readonly<Record<string, KeyFa
       "required": false,
       "timer": true,
       "comment": "Accepted for compatibility (RoadRunner's socket relay connect timeout)."
+    },
+    "on_init": {
+      "kind": "message",
+      "message": "OnInitOptions",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Accepted for compatibility: RoadRunner runs this command once before the workers start; rr-tcp does not, and warns when it is set."
+    }
+  },
+  "OnInitOptions": {
+    "command": {
+      "kind": "list",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "The command."
+    },
+    "exec_timeout": {
+      "kind": "duration",
+      "default": "",
+      "unit": "duration",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "How long it may run."
+    },
+    "env": {
+      "kind": "map",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Its environment."
+    },
+    "user": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "The user it runs as."
     }
   },
   "TcpOptions": {
@@ -399,6 +467,45 @@ export const OPTION_SPECS: Readonly<Record<string, Readonly<Record<string, KeyFa
       "comment": "Largest payload in BYTES one frame from a worker may carry (its reply: context and body) (rr-tcp key). A worker announcing more is killed and its event fails. Bounds what one reply makes the server hold.",
       "min": "1024",
       "max": "4294967295"
+    },
+    "dynamic_allocator": {
+      "kind": "message",
+      "message": "DynamicAllocatorOptions",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps num_workers (change it at run time with informer.AddWorker / RemoveWorker)."
+    }
+  },
+  "DynamicAllocatorOptions": {
+    "max_workers": {
+      "kind": "uint32",
+      "default": "",
+      "unit": "count",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Most workers added."
+    },
+    "spawn_rate": {
+      "kind": "uint32",
+      "default": "",
+      "unit": "count",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Workers added at once."
+    },
+    "idle_timeout": {
+      "kind": "duration",
+      "default": "",
+      "unit": "duration",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "When added workers are removed again."
     }
   },
   "SupervisorOptions": {
@@ -482,10 +589,288 @@ export const OPTION_SPECS: Readonly<Record<string, Readonly<Record<string, KeyFa
       "kind": "string",
       "default": "",
       "unit": "",
+      "origin": "roadrunner",
+      "required": false,
+      "timer": false,
+      "comment": "\"development\": readable, colored lines for a terminal; \"production\": JSON lines; \"raw\": the message only; \"off\" or \"none\": nothing. Empty: development when stderr is a terminal, else production (RoadRunner's default is always development).",
+      "allowed": [
+        "development",
+        "production",
+        "raw",
+        "off",
+        "none"
+      ]
+    },
+    "encoding": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "roadrunner",
+      "required": false,
+      "timer": false,
+      "comment": "\"console\" (readable lines) or \"json\"; empty = what the mode implies.",
+      "allowed": [
+        "console",
+        "json"
+      ]
+    },
+    "output": {
+      "kind": "string",
+      "default": "stderr",
+      "unit": "",
+      "origin": "roadrunner",
+      "required": false,
+      "timer": false,
+      "comment": "Where log lines go: \"stderr\", \"stdout\" or a file path (appended to)."
+    },
+    "err_output": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
       "origin": "compat",
       "required": false,
       "timer": false,
-      "comment": "RoadRunner's log mode; accepted for compatibility (rr-tcp writes JSON lines with pino)."
+      "comment": "Accepted for compatibility: rr-tcp writes errors where it writes the rest (output)."
+    },
+    "line_ending": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Accepted for compatibility."
+    },
+    "channels": {
+      "kind": "map",
+      "message": "LogChannelOptions",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level."
+    },
+    "file_logger_options": {
+      "kind": "message",
+      "message": "FileLoggerOptions",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Accepted for compatibility: RoadRunner's rotating file output."
+    }
+  },
+  "LogChannelOptions": {
+    "level": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "As logs.level."
+    },
+    "mode": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "As logs.mode."
+    },
+    "encoding": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "As logs.encoding."
+    },
+    "output": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "As logs.output."
+    },
+    "err_output": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "As logs.err_output."
+    },
+    "line_ending": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "As logs.line_ending."
+    }
+  },
+  "FileLoggerOptions": {
+    "log_output": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "The file."
+    },
+    "max_size": {
+      "kind": "uint32",
+      "default": "",
+      "unit": "megabytes",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Megabytes before rotation."
+    },
+    "max_age": {
+      "kind": "uint32",
+      "default": "",
+      "unit": "count",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Days rotated files are kept."
+    },
+    "max_backups": {
+      "kind": "uint32",
+      "default": "",
+      "unit": "count",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Rotated files kept."
+    },
+    "compress": {
+      "kind": "bool",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Rotated files are gzipped."
+    }
+  },
+  "StatusOptions": {
+    "address": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "roadrunner",
+      "required": false,
+      "timer": false,
+      "comment": "Where to listen, \"host:port\"; empty = off."
+    },
+    "unavailable_status_code": {
+      "kind": "uint32",
+      "default": "503",
+      "unit": "",
+      "origin": "roadrunner",
+      "required": false,
+      "timer": false,
+      "comment": "The HTTP status of a failed check.",
+      "min": "100",
+      "max": "599"
+    }
+  },
+  "MetricsOptions": {
+    "address": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "roadrunner",
+      "required": false,
+      "timer": false,
+      "comment": "Where to listen, \"host:port\"; empty = off."
+    },
+    "collect": {
+      "kind": "map",
+      "message": "MetricsCollectorOptions",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Accepted for compatibility: RoadRunner's application metrics declared in the config (PHP apps push them over RPC); rr-tcp does not serve them, and warns when set."
+    }
+  },
+  "MetricsCollectorOptions": {
+    "type": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "counter, gauge, histogram or summary."
+    },
+    "help": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "The help text."
+    },
+    "namespace": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "The namespace."
+    },
+    "subsystem": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "The subsystem."
+    },
+    "labels": {
+      "kind": "list",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Label names."
+    },
+    "buckets": {
+      "kind": "list",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Histogram buckets (numbers; read as text, since they are not used)."
+    },
+    "objectives": {
+      "kind": "map",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Summary objectives (quantile: error; read as text, since they are not used)."
     }
   },
   "ControlOptions": {

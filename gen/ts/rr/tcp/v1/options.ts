@@ -176,7 +176,15 @@ export interface Config {
     | LogsOptions
     | undefined;
   /** rr-tcp's control API (health, metrics, workers); absent = off. */
-  control: ControlOptions | undefined;
+  control:
+    | ControlOptions
+    | undefined;
+  /** RoadRunner's status plugin: health and readiness over HTTP; absent = off. */
+  status:
+    | StatusOptions
+    | undefined;
+  /** RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off. */
+  metrics: MetricsOptions | undefined;
 }
 
 /** RoadRunner's server section: how worker processes are started. */
@@ -201,10 +209,36 @@ export interface ServerOptions {
   /** Accepted for compatibility; see user. */
   group: string;
   /** Accepted for compatibility (RoadRunner's socket relay connect timeout). */
-  relay_timeout: Duration | undefined;
+  relay_timeout:
+    | Duration
+    | undefined;
+  /**
+   * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+   * rr-tcp does not, and warns when it is set.
+   */
+  on_init: OnInitOptions | undefined;
 }
 
 export interface ServerOptions_EnvEntry {
+  key: string;
+  value: string;
+}
+
+/** RoadRunner's server.on_init section (accepted, not run). */
+export interface OnInitOptions {
+  /** The command. */
+  command: string[];
+  /** How long it may run. */
+  exec_timeout:
+    | Duration
+    | undefined;
+  /** Its environment. */
+  env: { [key: string]: string };
+  /** The user it runs as. */
+  user: string;
+}
+
+export interface OnInitOptions_EnvEntry {
   key: string;
   value: string;
 }
@@ -314,6 +348,21 @@ export interface PoolOptions {
    * makes the server hold.
    */
   max_frame_size: number;
+  /**
+   * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+   * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+   */
+  dynamic_allocator: DynamicAllocatorOptions | undefined;
+}
+
+/** RoadRunner's pool.dynamic_allocator section (accepted, not used). */
+export interface DynamicAllocatorOptions {
+  /** Most workers added. */
+  max_workers: number;
+  /** Workers added at once. */
+  spawn_rate: number;
+  /** When added workers are removed again. */
+  idle_timeout: Duration | undefined;
 }
 
 /**
@@ -356,12 +405,113 @@ export interface RpcOptions {
   listen: string;
 }
 
-/** Logging. */
+/** Logging (RoadRunner's logs section). */
 export interface LogsOptions {
   /** The least severe level logged. */
   level: string;
-  /** RoadRunner's log mode; accepted for compatibility (rr-tcp writes JSON lines with pino). */
+  /**
+   * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
+   * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+   * else production (RoadRunner's default is always development).
+   */
   mode: string;
+  /** "console" (readable lines) or "json"; empty = what the mode implies. */
+  encoding: string;
+  /** Where log lines go: "stderr", "stdout" or a file path (appended to). */
+  output: string;
+  /** Accepted for compatibility: rr-tcp writes errors where it writes the rest (output). */
+  err_output: string;
+  /** Accepted for compatibility. */
+  line_ending: string;
+  /** Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level. */
+  channels: { [key: string]: LogChannelOptions };
+  /** Accepted for compatibility: RoadRunner's rotating file output. */
+  file_logger_options: FileLoggerOptions | undefined;
+}
+
+export interface LogsOptions_ChannelsEntry {
+  key: string;
+  value: LogChannelOptions | undefined;
+}
+
+/** One entry of RoadRunner's logs.channels (accepted, not used). */
+export interface LogChannelOptions {
+  /** As logs.level. */
+  level: string;
+  /** As logs.mode. */
+  mode: string;
+  /** As logs.encoding. */
+  encoding: string;
+  /** As logs.output. */
+  output: string;
+  /** As logs.err_output. */
+  err_output: string;
+  /** As logs.line_ending. */
+  line_ending: string;
+}
+
+/** RoadRunner's logs.file_logger_options (accepted, not used). */
+export interface FileLoggerOptions {
+  /** The file. */
+  log_output: string;
+  /** Megabytes before rotation. */
+  max_size: number;
+  /** Days rotated files are kept. */
+  max_age: number;
+  /** Rotated files kept. */
+  max_backups: number;
+  /** Rotated files are gzipped. */
+  compress: boolean;
+}
+
+/**
+ * RoadRunner's status section: GET /health and /ready (with ?plugin=tcp or no query) answer
+ * 200 when at least one worker is ready, else unavailable_status_code with the reason.
+ */
+export interface StatusOptions {
+  /** Where to listen, "host:port"; empty = off. */
+  address: string;
+  /** The HTTP status of a failed check. */
+  unavailable_status_code: number;
+}
+
+/** RoadRunner's metrics section: GET /metrics in Prometheus' text format. */
+export interface MetricsOptions {
+  /** Where to listen, "host:port"; empty = off. */
+  address: string;
+  /**
+   * Accepted for compatibility: RoadRunner's application metrics declared in the config (PHP
+   * apps push them over RPC); rr-tcp does not serve them, and warns when set.
+   */
+  collect: { [key: string]: MetricsCollectorOptions };
+}
+
+export interface MetricsOptions_CollectEntry {
+  key: string;
+  value: MetricsCollectorOptions | undefined;
+}
+
+/** One entry of RoadRunner's metrics.collect (accepted, not used). */
+export interface MetricsCollectorOptions {
+  /** counter, gauge, histogram or summary. */
+  type: string;
+  /** The help text. */
+  help: string;
+  /** The namespace. */
+  namespace: string;
+  /** The subsystem. */
+  subsystem: string;
+  /** Label names. */
+  labels: string[];
+  /** Histogram buckets (numbers; read as text, since they are not used). */
+  buckets: string[];
+  /** Summary objectives (quantile: error; read as text, since they are not used). */
+  objectives: { [key: string]: string };
+}
+
+export interface MetricsCollectorOptions_ObjectivesEntry {
+  key: string;
+  value: string;
 }
 
 /** rr-tcp's HTTP control API. */
@@ -371,7 +521,16 @@ export interface ControlOptions {
 }
 
 function createBaseConfig(): Config {
-  return { version: "", server: undefined, tcp: undefined, rpc: undefined, logs: undefined, control: undefined };
+  return {
+    version: "",
+    server: undefined,
+    tcp: undefined,
+    rpc: undefined,
+    logs: undefined,
+    control: undefined,
+    status: undefined,
+    metrics: undefined,
+  };
 }
 
 export const Config: MessageFns<Config> = {
@@ -393,6 +552,12 @@ export const Config: MessageFns<Config> = {
     }
     if (message.control !== undefined) {
       ControlOptions.encode(message.control, writer.uint32(50).fork()).join();
+    }
+    if (message.status !== undefined) {
+      StatusOptions.encode(message.status, writer.uint32(58).fork()).join();
+    }
+    if (message.metrics !== undefined) {
+      MetricsOptions.encode(message.metrics, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -458,6 +623,22 @@ export const Config: MessageFns<Config> = {
             message.control = ControlOptions.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.status = StatusOptions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.metrics = MetricsOptions.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -478,6 +659,8 @@ export const Config: MessageFns<Config> = {
       rpc: isSet(object.rpc) ? RpcOptions.fromJSON(object.rpc) : undefined,
       logs: isSet(object.logs) ? LogsOptions.fromJSON(object.logs) : undefined,
       control: isSet(object.control) ? ControlOptions.fromJSON(object.control) : undefined,
+      status: isSet(object.status) ? StatusOptions.fromJSON(object.status) : undefined,
+      metrics: isSet(object.metrics) ? MetricsOptions.fromJSON(object.metrics) : undefined,
     };
   },
 
@@ -501,6 +684,12 @@ export const Config: MessageFns<Config> = {
     if (message.control !== undefined) {
       obj.control = ControlOptions.toJSON(message.control);
     }
+    if (message.status !== undefined) {
+      obj.status = StatusOptions.toJSON(message.status);
+    }
+    if (message.metrics !== undefined) {
+      obj.metrics = MetricsOptions.toJSON(message.metrics);
+    }
     return obj;
   },
 
@@ -521,12 +710,18 @@ export const Config: MessageFns<Config> = {
     message.control = (object.control !== undefined && object.control !== null)
       ? ControlOptions.fromPartial(object.control)
       : undefined;
+    message.status = (object.status !== undefined && object.status !== null)
+      ? StatusOptions.fromPartial(object.status)
+      : undefined;
+    message.metrics = (object.metrics !== undefined && object.metrics !== null)
+      ? MetricsOptions.fromPartial(object.metrics)
+      : undefined;
     return message;
   },
 };
 
 function createBaseServerOptions(): ServerOptions {
-  return { command: [], relay: "", env: {}, user: "", group: "", relay_timeout: undefined };
+  return { command: [], relay: "", env: {}, user: "", group: "", relay_timeout: undefined, on_init: undefined };
 }
 
 export const ServerOptions: MessageFns<ServerOptions> = {
@@ -548,6 +743,9 @@ export const ServerOptions: MessageFns<ServerOptions> = {
     }
     if (message.relay_timeout !== undefined) {
       Duration.encode(message.relay_timeout, writer.uint32(50).fork()).join();
+    }
+    if (message.on_init !== undefined) {
+      OnInitOptions.encode(message.on_init, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -616,6 +814,14 @@ export const ServerOptions: MessageFns<ServerOptions> = {
             message.relay_timeout = Duration.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.on_init = OnInitOptions.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -653,6 +859,11 @@ export const ServerOptions: MessageFns<ServerOptions> = {
         : isSet(object.relay_timeout)
         ? Duration.fromJSON(object.relay_timeout)
         : undefined,
+      on_init: isSet(object.onInit)
+        ? OnInitOptions.fromJSON(object.onInit)
+        : isSet(object.on_init)
+        ? OnInitOptions.fromJSON(object.on_init)
+        : undefined,
     };
   },
 
@@ -682,6 +893,9 @@ export const ServerOptions: MessageFns<ServerOptions> = {
     if (message.relay_timeout !== undefined) {
       obj.relayTimeout = Duration.toJSON(message.relay_timeout);
     }
+    if (message.on_init !== undefined) {
+      obj.onInit = OnInitOptions.toJSON(message.on_init);
+    }
     return obj;
   },
 
@@ -705,6 +919,9 @@ export const ServerOptions: MessageFns<ServerOptions> = {
     message.group = object.group ?? "";
     message.relay_timeout = (object.relay_timeout !== undefined && object.relay_timeout !== null)
       ? Duration.fromPartial(object.relay_timeout)
+      : undefined;
+    message.on_init = (object.on_init !== undefined && object.on_init !== null)
+      ? OnInitOptions.fromPartial(object.on_init)
       : undefined;
     return message;
   },
@@ -789,6 +1006,244 @@ export const ServerOptions_EnvEntry: MessageFns<ServerOptions_EnvEntry> = {
   },
   fromPartial(object: DeepPartial<ServerOptions_EnvEntry>): ServerOptions_EnvEntry {
     const message = createBaseServerOptions_EnvEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseOnInitOptions(): OnInitOptions {
+  return { command: [], exec_timeout: undefined, env: {}, user: "" };
+}
+
+export const OnInitOptions: MessageFns<OnInitOptions> = {
+  encode(message: OnInitOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.command) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.exec_timeout !== undefined) {
+      Duration.encode(message.exec_timeout, writer.uint32(18).fork()).join();
+    }
+    globalThis.Object.entries(message.env).forEach(([key, value]: [string, string]) => {
+      OnInitOptions_EnvEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    if (message.user !== "") {
+      writer.uint32(34).string(message.user);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OnInitOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOnInitOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.command.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.exec_timeout = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = OnInitOptions_EnvEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.env[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.user = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OnInitOptions {
+    return {
+      command: globalThis.Array.isArray(object?.command) ? object.command.map((e: any) => globalThis.String(e)) : [],
+      exec_timeout: isSet(object.execTimeout)
+        ? Duration.fromJSON(object.execTimeout)
+        : isSet(object.exec_timeout)
+        ? Duration.fromJSON(object.exec_timeout)
+        : undefined,
+      env: isObject(object.env)
+        ? (globalThis.Object.entries(object.env) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      user: isSet(object.user) ? globalThis.String(object.user) : "",
+    };
+  },
+
+  toJSON(message: OnInitOptions): unknown {
+    const obj: any = {};
+    if (message.command?.length) {
+      obj.command = message.command;
+    }
+    if (message.exec_timeout !== undefined) {
+      obj.execTimeout = Duration.toJSON(message.exec_timeout);
+    }
+    if (message.env) {
+      const entries = globalThis.Object.entries(message.env) as [string, string][];
+      if (entries.length > 0) {
+        obj.env = {};
+        entries.forEach(([k, v]) => {
+          obj.env[k] = v;
+        });
+      }
+    }
+    if (message.user !== "") {
+      obj.user = message.user;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OnInitOptions>): OnInitOptions {
+    return OnInitOptions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OnInitOptions>): OnInitOptions {
+    const message = createBaseOnInitOptions();
+    message.command = object.command?.map((e) => e) || [];
+    message.exec_timeout = (object.exec_timeout !== undefined && object.exec_timeout !== null)
+      ? Duration.fromPartial(object.exec_timeout)
+      : undefined;
+    message.env = (globalThis.Object.entries(object.env ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.user = object.user ?? "";
+    return message;
+  },
+};
+
+function createBaseOnInitOptions_EnvEntry(): OnInitOptions_EnvEntry {
+  return { key: "", value: "" };
+}
+
+export const OnInitOptions_EnvEntry: MessageFns<OnInitOptions_EnvEntry> = {
+  encode(message: OnInitOptions_EnvEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OnInitOptions_EnvEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOnInitOptions_EnvEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OnInitOptions_EnvEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: OnInitOptions_EnvEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OnInitOptions_EnvEntry>): OnInitOptions_EnvEntry {
+    return OnInitOptions_EnvEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OnInitOptions_EnvEntry>): OnInitOptions_EnvEntry {
+    const message = createBaseOnInitOptions_EnvEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
     return message;
@@ -1301,6 +1756,7 @@ function createBasePoolOptions(): PoolOptions {
     supervisor: undefined,
     stream_timeout: undefined,
     max_frame_size: 0,
+    dynamic_allocator: undefined,
   };
 }
 
@@ -1338,6 +1794,9 @@ export const PoolOptions: MessageFns<PoolOptions> = {
     }
     if (message.max_frame_size !== 0) {
       writer.uint32(88).uint64(message.max_frame_size);
+    }
+    if (message.dynamic_allocator !== undefined) {
+      DynamicAllocatorOptions.encode(message.dynamic_allocator, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -1443,6 +1902,14 @@ export const PoolOptions: MessageFns<PoolOptions> = {
             message.max_frame_size = longToNumber(reader.uint64());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.dynamic_allocator = DynamicAllocatorOptions.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1500,6 +1967,11 @@ export const PoolOptions: MessageFns<PoolOptions> = {
         : isSet(object.max_frame_size)
         ? globalThis.Number(object.max_frame_size)
         : 0,
+      dynamic_allocator: isSet(object.dynamicAllocator)
+        ? DynamicAllocatorOptions.fromJSON(object.dynamicAllocator)
+        : isSet(object.dynamic_allocator)
+        ? DynamicAllocatorOptions.fromJSON(object.dynamic_allocator)
+        : undefined,
     };
   },
 
@@ -1538,6 +2010,9 @@ export const PoolOptions: MessageFns<PoolOptions> = {
     if (message.max_frame_size !== 0) {
       obj.maxFrameSize = Math.round(message.max_frame_size);
     }
+    if (message.dynamic_allocator !== undefined) {
+      obj.dynamicAllocator = DynamicAllocatorOptions.toJSON(message.dynamic_allocator);
+    }
     return obj;
   },
 
@@ -1567,6 +2042,124 @@ export const PoolOptions: MessageFns<PoolOptions> = {
       ? Duration.fromPartial(object.stream_timeout)
       : undefined;
     message.max_frame_size = object.max_frame_size ?? 0;
+    message.dynamic_allocator = (object.dynamic_allocator !== undefined && object.dynamic_allocator !== null)
+      ? DynamicAllocatorOptions.fromPartial(object.dynamic_allocator)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDynamicAllocatorOptions(): DynamicAllocatorOptions {
+  return { max_workers: 0, spawn_rate: 0, idle_timeout: undefined };
+}
+
+export const DynamicAllocatorOptions: MessageFns<DynamicAllocatorOptions> = {
+  encode(message: DynamicAllocatorOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.max_workers !== 0) {
+      writer.uint32(8).uint32(message.max_workers);
+    }
+    if (message.spawn_rate !== 0) {
+      writer.uint32(16).uint32(message.spawn_rate);
+    }
+    if (message.idle_timeout !== undefined) {
+      Duration.encode(message.idle_timeout, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DynamicAllocatorOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDynamicAllocatorOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.max_workers = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.spawn_rate = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.idle_timeout = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DynamicAllocatorOptions {
+    return {
+      max_workers: isSet(object.maxWorkers)
+        ? globalThis.Number(object.maxWorkers)
+        : isSet(object.max_workers)
+        ? globalThis.Number(object.max_workers)
+        : 0,
+      spawn_rate: isSet(object.spawnRate)
+        ? globalThis.Number(object.spawnRate)
+        : isSet(object.spawn_rate)
+        ? globalThis.Number(object.spawn_rate)
+        : 0,
+      idle_timeout: isSet(object.idleTimeout)
+        ? Duration.fromJSON(object.idleTimeout)
+        : isSet(object.idle_timeout)
+        ? Duration.fromJSON(object.idle_timeout)
+        : undefined,
+    };
+  },
+
+  toJSON(message: DynamicAllocatorOptions): unknown {
+    const obj: any = {};
+    if (message.max_workers !== 0) {
+      obj.maxWorkers = Math.round(message.max_workers);
+    }
+    if (message.spawn_rate !== 0) {
+      obj.spawnRate = Math.round(message.spawn_rate);
+    }
+    if (message.idle_timeout !== undefined) {
+      obj.idleTimeout = Duration.toJSON(message.idle_timeout);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DynamicAllocatorOptions>): DynamicAllocatorOptions {
+    return DynamicAllocatorOptions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DynamicAllocatorOptions>): DynamicAllocatorOptions {
+    const message = createBaseDynamicAllocatorOptions();
+    message.max_workers = object.max_workers ?? 0;
+    message.spawn_rate = object.spawn_rate ?? 0;
+    message.idle_timeout = (object.idle_timeout !== undefined && object.idle_timeout !== null)
+      ? Duration.fromPartial(object.idle_timeout)
+      : undefined;
     return message;
   },
 };
@@ -1794,7 +2387,16 @@ export const RpcOptions: MessageFns<RpcOptions> = {
 };
 
 function createBaseLogsOptions(): LogsOptions {
-  return { level: "", mode: "" };
+  return {
+    level: "",
+    mode: "",
+    encoding: "",
+    output: "",
+    err_output: "",
+    line_ending: "",
+    channels: {},
+    file_logger_options: undefined,
+  };
 }
 
 export const LogsOptions: MessageFns<LogsOptions> = {
@@ -1804,6 +2406,24 @@ export const LogsOptions: MessageFns<LogsOptions> = {
     }
     if (message.mode !== "") {
       writer.uint32(18).string(message.mode);
+    }
+    if (message.encoding !== "") {
+      writer.uint32(26).string(message.encoding);
+    }
+    if (message.output !== "") {
+      writer.uint32(34).string(message.output);
+    }
+    if (message.err_output !== "") {
+      writer.uint32(42).string(message.err_output);
+    }
+    if (message.line_ending !== "") {
+      writer.uint32(50).string(message.line_ending);
+    }
+    globalThis.Object.entries(message.channels).forEach(([key, value]: [string, LogChannelOptions]) => {
+      LogsOptions_ChannelsEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    if (message.file_logger_options !== undefined) {
+      FileLoggerOptions.encode(message.file_logger_options, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1837,6 +2457,57 @@ export const LogsOptions: MessageFns<LogsOptions> = {
             message.mode = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.encoding = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.output = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.err_output = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.line_ending = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = LogsOptions_ChannelsEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.channels[entry7.key] = entry7.value;
+            }
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.file_logger_options = FileLoggerOptions.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1853,6 +2524,37 @@ export const LogsOptions: MessageFns<LogsOptions> = {
     return {
       level: isSet(object.level) ? globalThis.String(object.level) : "",
       mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
+      encoding: isSet(object.encoding) ? globalThis.String(object.encoding) : "",
+      output: isSet(object.output) ? globalThis.String(object.output) : "",
+      err_output: isSet(object.errOutput)
+        ? globalThis.String(object.errOutput)
+        : isSet(object.err_output)
+        ? globalThis.String(object.err_output)
+        : "",
+      line_ending: isSet(object.lineEnding)
+        ? globalThis.String(object.lineEnding)
+        : isSet(object.line_ending)
+        ? globalThis.String(object.line_ending)
+        : "",
+      channels: isObject(object.channels)
+        ? (globalThis.Object.entries(object.channels) as [string, any][]).reduce(
+          (acc: { [key: string]: LogChannelOptions }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: LogChannelOptions.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      file_logger_options: isSet(object.fileLoggerOptions)
+        ? FileLoggerOptions.fromJSON(object.fileLoggerOptions)
+        : isSet(object.file_logger_options)
+        ? FileLoggerOptions.fromJSON(object.file_logger_options)
+        : undefined,
     };
   },
 
@@ -1864,6 +2566,30 @@ export const LogsOptions: MessageFns<LogsOptions> = {
     if (message.mode !== "") {
       obj.mode = message.mode;
     }
+    if (message.encoding !== "") {
+      obj.encoding = message.encoding;
+    }
+    if (message.output !== "") {
+      obj.output = message.output;
+    }
+    if (message.err_output !== "") {
+      obj.errOutput = message.err_output;
+    }
+    if (message.line_ending !== "") {
+      obj.lineEnding = message.line_ending;
+    }
+    if (message.channels) {
+      const entries = globalThis.Object.entries(message.channels) as [string, LogChannelOptions][];
+      if (entries.length > 0) {
+        obj.channels = {};
+        entries.forEach(([k, v]) => {
+          obj.channels[k] = LogChannelOptions.toJSON(v);
+        });
+      }
+    }
+    if (message.file_logger_options !== undefined) {
+      obj.fileLoggerOptions = FileLoggerOptions.toJSON(message.file_logger_options);
+    }
     return obj;
   },
 
@@ -1874,6 +2600,986 @@ export const LogsOptions: MessageFns<LogsOptions> = {
     const message = createBaseLogsOptions();
     message.level = object.level ?? "";
     message.mode = object.mode ?? "";
+    message.encoding = object.encoding ?? "";
+    message.output = object.output ?? "";
+    message.err_output = object.err_output ?? "";
+    message.line_ending = object.line_ending ?? "";
+    message.channels = (globalThis.Object.entries(object.channels ?? {}) as [string, LogChannelOptions][]).reduce(
+      (acc: { [key: string]: LogChannelOptions }, [key, value]: [string, LogChannelOptions]) => {
+        if (value !== undefined) {
+          acc[key] = LogChannelOptions.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.file_logger_options = (object.file_logger_options !== undefined && object.file_logger_options !== null)
+      ? FileLoggerOptions.fromPartial(object.file_logger_options)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLogsOptions_ChannelsEntry(): LogsOptions_ChannelsEntry {
+  return { key: "", value: undefined };
+}
+
+export const LogsOptions_ChannelsEntry: MessageFns<LogsOptions_ChannelsEntry> = {
+  encode(message: LogsOptions_ChannelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      LogChannelOptions.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogsOptions_ChannelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogsOptions_ChannelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = LogChannelOptions.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogsOptions_ChannelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? LogChannelOptions.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: LogsOptions_ChannelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = LogChannelOptions.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogsOptions_ChannelsEntry>): LogsOptions_ChannelsEntry {
+    return LogsOptions_ChannelsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LogsOptions_ChannelsEntry>): LogsOptions_ChannelsEntry {
+    const message = createBaseLogsOptions_ChannelsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? LogChannelOptions.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLogChannelOptions(): LogChannelOptions {
+  return { level: "", mode: "", encoding: "", output: "", err_output: "", line_ending: "" };
+}
+
+export const LogChannelOptions: MessageFns<LogChannelOptions> = {
+  encode(message: LogChannelOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.level !== "") {
+      writer.uint32(10).string(message.level);
+    }
+    if (message.mode !== "") {
+      writer.uint32(18).string(message.mode);
+    }
+    if (message.encoding !== "") {
+      writer.uint32(26).string(message.encoding);
+    }
+    if (message.output !== "") {
+      writer.uint32(34).string(message.output);
+    }
+    if (message.err_output !== "") {
+      writer.uint32(42).string(message.err_output);
+    }
+    if (message.line_ending !== "") {
+      writer.uint32(50).string(message.line_ending);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogChannelOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogChannelOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.level = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.encoding = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.output = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.err_output = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.line_ending = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogChannelOptions {
+    return {
+      level: isSet(object.level) ? globalThis.String(object.level) : "",
+      mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
+      encoding: isSet(object.encoding) ? globalThis.String(object.encoding) : "",
+      output: isSet(object.output) ? globalThis.String(object.output) : "",
+      err_output: isSet(object.errOutput)
+        ? globalThis.String(object.errOutput)
+        : isSet(object.err_output)
+        ? globalThis.String(object.err_output)
+        : "",
+      line_ending: isSet(object.lineEnding)
+        ? globalThis.String(object.lineEnding)
+        : isSet(object.line_ending)
+        ? globalThis.String(object.line_ending)
+        : "",
+    };
+  },
+
+  toJSON(message: LogChannelOptions): unknown {
+    const obj: any = {};
+    if (message.level !== "") {
+      obj.level = message.level;
+    }
+    if (message.mode !== "") {
+      obj.mode = message.mode;
+    }
+    if (message.encoding !== "") {
+      obj.encoding = message.encoding;
+    }
+    if (message.output !== "") {
+      obj.output = message.output;
+    }
+    if (message.err_output !== "") {
+      obj.errOutput = message.err_output;
+    }
+    if (message.line_ending !== "") {
+      obj.lineEnding = message.line_ending;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogChannelOptions>): LogChannelOptions {
+    return LogChannelOptions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LogChannelOptions>): LogChannelOptions {
+    const message = createBaseLogChannelOptions();
+    message.level = object.level ?? "";
+    message.mode = object.mode ?? "";
+    message.encoding = object.encoding ?? "";
+    message.output = object.output ?? "";
+    message.err_output = object.err_output ?? "";
+    message.line_ending = object.line_ending ?? "";
+    return message;
+  },
+};
+
+function createBaseFileLoggerOptions(): FileLoggerOptions {
+  return { log_output: "", max_size: 0, max_age: 0, max_backups: 0, compress: false };
+}
+
+export const FileLoggerOptions: MessageFns<FileLoggerOptions> = {
+  encode(message: FileLoggerOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.log_output !== "") {
+      writer.uint32(10).string(message.log_output);
+    }
+    if (message.max_size !== 0) {
+      writer.uint32(16).uint32(message.max_size);
+    }
+    if (message.max_age !== 0) {
+      writer.uint32(24).uint32(message.max_age);
+    }
+    if (message.max_backups !== 0) {
+      writer.uint32(32).uint32(message.max_backups);
+    }
+    if (message.compress !== false) {
+      writer.uint32(40).bool(message.compress);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FileLoggerOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFileLoggerOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.log_output = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.max_size = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.max_age = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.max_backups = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.compress = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FileLoggerOptions {
+    return {
+      log_output: isSet(object.logOutput)
+        ? globalThis.String(object.logOutput)
+        : isSet(object.log_output)
+        ? globalThis.String(object.log_output)
+        : "",
+      max_size: isSet(object.maxSize)
+        ? globalThis.Number(object.maxSize)
+        : isSet(object.max_size)
+        ? globalThis.Number(object.max_size)
+        : 0,
+      max_age: isSet(object.maxAge)
+        ? globalThis.Number(object.maxAge)
+        : isSet(object.max_age)
+        ? globalThis.Number(object.max_age)
+        : 0,
+      max_backups: isSet(object.maxBackups)
+        ? globalThis.Number(object.maxBackups)
+        : isSet(object.max_backups)
+        ? globalThis.Number(object.max_backups)
+        : 0,
+      compress: isSet(object.compress) ? globalThis.Boolean(object.compress) : false,
+    };
+  },
+
+  toJSON(message: FileLoggerOptions): unknown {
+    const obj: any = {};
+    if (message.log_output !== "") {
+      obj.logOutput = message.log_output;
+    }
+    if (message.max_size !== 0) {
+      obj.maxSize = Math.round(message.max_size);
+    }
+    if (message.max_age !== 0) {
+      obj.maxAge = Math.round(message.max_age);
+    }
+    if (message.max_backups !== 0) {
+      obj.maxBackups = Math.round(message.max_backups);
+    }
+    if (message.compress !== false) {
+      obj.compress = message.compress;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FileLoggerOptions>): FileLoggerOptions {
+    return FileLoggerOptions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FileLoggerOptions>): FileLoggerOptions {
+    const message = createBaseFileLoggerOptions();
+    message.log_output = object.log_output ?? "";
+    message.max_size = object.max_size ?? 0;
+    message.max_age = object.max_age ?? 0;
+    message.max_backups = object.max_backups ?? 0;
+    message.compress = object.compress ?? false;
+    return message;
+  },
+};
+
+function createBaseStatusOptions(): StatusOptions {
+  return { address: "", unavailable_status_code: 0 };
+}
+
+export const StatusOptions: MessageFns<StatusOptions> = {
+  encode(message: StatusOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.unavailable_status_code !== 0) {
+      writer.uint32(16).uint32(message.unavailable_status_code);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StatusOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStatusOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.unavailable_status_code = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StatusOptions {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      unavailable_status_code: isSet(object.unavailableStatusCode)
+        ? globalThis.Number(object.unavailableStatusCode)
+        : isSet(object.unavailable_status_code)
+        ? globalThis.Number(object.unavailable_status_code)
+        : 0,
+    };
+  },
+
+  toJSON(message: StatusOptions): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.unavailable_status_code !== 0) {
+      obj.unavailableStatusCode = Math.round(message.unavailable_status_code);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StatusOptions>): StatusOptions {
+    return StatusOptions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StatusOptions>): StatusOptions {
+    const message = createBaseStatusOptions();
+    message.address = object.address ?? "";
+    message.unavailable_status_code = object.unavailable_status_code ?? 0;
+    return message;
+  },
+};
+
+function createBaseMetricsOptions(): MetricsOptions {
+  return { address: "", collect: {} };
+}
+
+export const MetricsOptions: MessageFns<MetricsOptions> = {
+  encode(message: MetricsOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    globalThis.Object.entries(message.collect).forEach(([key, value]: [string, MetricsCollectorOptions]) => {
+      MetricsOptions_CollectEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetricsOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetricsOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = MetricsOptions_CollectEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.collect[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetricsOptions {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      collect: isObject(object.collect)
+        ? (globalThis.Object.entries(object.collect) as [string, any][]).reduce(
+          (acc: { [key: string]: MetricsCollectorOptions }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: MetricsCollectorOptions.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: MetricsOptions): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.collect) {
+      const entries = globalThis.Object.entries(message.collect) as [string, MetricsCollectorOptions][];
+      if (entries.length > 0) {
+        obj.collect = {};
+        entries.forEach(([k, v]) => {
+          obj.collect[k] = MetricsCollectorOptions.toJSON(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MetricsOptions>): MetricsOptions {
+    return MetricsOptions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MetricsOptions>): MetricsOptions {
+    const message = createBaseMetricsOptions();
+    message.address = object.address ?? "";
+    message.collect = (globalThis.Object.entries(object.collect ?? {}) as [string, MetricsCollectorOptions][]).reduce(
+      (acc: { [key: string]: MetricsCollectorOptions }, [key, value]: [string, MetricsCollectorOptions]) => {
+        if (value !== undefined) {
+          acc[key] = MetricsCollectorOptions.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseMetricsOptions_CollectEntry(): MetricsOptions_CollectEntry {
+  return { key: "", value: undefined };
+}
+
+export const MetricsOptions_CollectEntry: MessageFns<MetricsOptions_CollectEntry> = {
+  encode(message: MetricsOptions_CollectEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      MetricsCollectorOptions.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetricsOptions_CollectEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetricsOptions_CollectEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = MetricsCollectorOptions.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetricsOptions_CollectEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? MetricsCollectorOptions.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: MetricsOptions_CollectEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = MetricsCollectorOptions.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MetricsOptions_CollectEntry>): MetricsOptions_CollectEntry {
+    return MetricsOptions_CollectEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MetricsOptions_CollectEntry>): MetricsOptions_CollectEntry {
+    const message = createBaseMetricsOptions_CollectEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? MetricsCollectorOptions.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseMetricsCollectorOptions(): MetricsCollectorOptions {
+  return { type: "", help: "", namespace: "", subsystem: "", labels: [], buckets: [], objectives: {} };
+}
+
+export const MetricsCollectorOptions: MessageFns<MetricsCollectorOptions> = {
+  encode(message: MetricsCollectorOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.help !== "") {
+      writer.uint32(18).string(message.help);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(26).string(message.namespace);
+    }
+    if (message.subsystem !== "") {
+      writer.uint32(34).string(message.subsystem);
+    }
+    for (const v of message.labels) {
+      writer.uint32(42).string(v!);
+    }
+    for (const v of message.buckets) {
+      writer.uint32(50).string(v!);
+    }
+    globalThis.Object.entries(message.objectives).forEach(([key, value]: [string, string]) => {
+      MetricsCollectorOptions_ObjectivesEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetricsCollectorOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetricsCollectorOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.help = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.subsystem = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.labels.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.buckets.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = MetricsCollectorOptions_ObjectivesEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.objectives[entry7.key] = entry7.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetricsCollectorOptions {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      help: isSet(object.help) ? globalThis.String(object.help) : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      subsystem: isSet(object.subsystem) ? globalThis.String(object.subsystem) : "",
+      labels: globalThis.Array.isArray(object?.labels) ? object.labels.map((e: any) => globalThis.String(e)) : [],
+      buckets: globalThis.Array.isArray(object?.buckets) ? object.buckets.map((e: any) => globalThis.String(e)) : [],
+      objectives: isObject(object.objectives)
+        ? (globalThis.Object.entries(object.objectives) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: MetricsCollectorOptions): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.help !== "") {
+      obj.help = message.help;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.subsystem !== "") {
+      obj.subsystem = message.subsystem;
+    }
+    if (message.labels?.length) {
+      obj.labels = message.labels;
+    }
+    if (message.buckets?.length) {
+      obj.buckets = message.buckets;
+    }
+    if (message.objectives) {
+      const entries = globalThis.Object.entries(message.objectives) as [string, string][];
+      if (entries.length > 0) {
+        obj.objectives = {};
+        entries.forEach(([k, v]) => {
+          obj.objectives[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MetricsCollectorOptions>): MetricsCollectorOptions {
+    return MetricsCollectorOptions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MetricsCollectorOptions>): MetricsCollectorOptions {
+    const message = createBaseMetricsCollectorOptions();
+    message.type = object.type ?? "";
+    message.help = object.help ?? "";
+    message.namespace = object.namespace ?? "";
+    message.subsystem = object.subsystem ?? "";
+    message.labels = object.labels?.map((e) => e) || [];
+    message.buckets = object.buckets?.map((e) => e) || [];
+    message.objectives = (globalThis.Object.entries(object.objectives ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseMetricsCollectorOptions_ObjectivesEntry(): MetricsCollectorOptions_ObjectivesEntry {
+  return { key: "", value: "" };
+}
+
+export const MetricsCollectorOptions_ObjectivesEntry: MessageFns<MetricsCollectorOptions_ObjectivesEntry> = {
+  encode(message: MetricsCollectorOptions_ObjectivesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetricsCollectorOptions_ObjectivesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetricsCollectorOptions_ObjectivesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetricsCollectorOptions_ObjectivesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: MetricsCollectorOptions_ObjectivesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MetricsCollectorOptions_ObjectivesEntry>): MetricsCollectorOptions_ObjectivesEntry {
+    return MetricsCollectorOptions_ObjectivesEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MetricsCollectorOptions_ObjectivesEntry>): MetricsCollectorOptions_ObjectivesEntry {
+    const message = createBaseMetricsCollectorOptions_ObjectivesEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };

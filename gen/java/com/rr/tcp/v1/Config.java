@@ -285,6 +285,82 @@ private static final long serialVersionUID = 0L;
     return control_ == null ? com.rr.tcp.v1.ControlOptions.getDefaultInstance() : control_;
   }
 
+  public static final int STATUS_FIELD_NUMBER = 7;
+  private com.rr.tcp.v1.StatusOptions status_;
+  /**
+   * <pre>
+   * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the status field is set.
+   */
+  @java.lang.Override
+  public boolean hasStatus() {
+    return status_ != null;
+  }
+  /**
+   * <pre>
+   * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The status.
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.StatusOptions getStatus() {
+    return status_ == null ? com.rr.tcp.v1.StatusOptions.getDefaultInstance() : status_;
+  }
+  /**
+   * <pre>
+   * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.StatusOptionsOrBuilder getStatusOrBuilder() {
+    return status_ == null ? com.rr.tcp.v1.StatusOptions.getDefaultInstance() : status_;
+  }
+
+  public static final int METRICS_FIELD_NUMBER = 8;
+  private com.rr.tcp.v1.MetricsOptions metrics_;
+  /**
+   * <pre>
+   * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the metrics field is set.
+   */
+  @java.lang.Override
+  public boolean hasMetrics() {
+    return metrics_ != null;
+  }
+  /**
+   * <pre>
+   * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The metrics.
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.MetricsOptions getMetrics() {
+    return metrics_ == null ? com.rr.tcp.v1.MetricsOptions.getDefaultInstance() : metrics_;
+  }
+  /**
+   * <pre>
+   * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.MetricsOptionsOrBuilder getMetricsOrBuilder() {
+    return metrics_ == null ? com.rr.tcp.v1.MetricsOptions.getDefaultInstance() : metrics_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -317,6 +393,12 @@ private static final long serialVersionUID = 0L;
     if (control_ != null) {
       output.writeMessage(6, getControl());
     }
+    if (status_ != null) {
+      output.writeMessage(7, getStatus());
+    }
+    if (metrics_ != null) {
+      output.writeMessage(8, getMetrics());
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -348,6 +430,14 @@ private static final long serialVersionUID = 0L;
     if (control_ != null) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(6, getControl());
+    }
+    if (status_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(7, getStatus());
+    }
+    if (metrics_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(8, getMetrics());
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -391,6 +481,16 @@ private static final long serialVersionUID = 0L;
       if (!getControl()
           .equals(other.getControl())) return false;
     }
+    if (hasStatus() != other.hasStatus()) return false;
+    if (hasStatus()) {
+      if (!getStatus()
+          .equals(other.getStatus())) return false;
+    }
+    if (hasMetrics() != other.hasMetrics()) return false;
+    if (hasMetrics()) {
+      if (!getMetrics()
+          .equals(other.getMetrics())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -423,6 +523,14 @@ private static final long serialVersionUID = 0L;
     if (hasControl()) {
       hash = (37 * hash) + CONTROL_FIELD_NUMBER;
       hash = (53 * hash) + getControl().hashCode();
+    }
+    if (hasStatus()) {
+      hash = (37 * hash) + STATUS_FIELD_NUMBER;
+      hash = (53 * hash) + getStatus().hashCode();
+    }
+    if (hasMetrics()) {
+      hash = (37 * hash) + METRICS_FIELD_NUMBER;
+      hash = (53 * hash) + getMetrics().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -583,6 +691,16 @@ private static final long serialVersionUID = 0L;
         controlBuilder_.dispose();
         controlBuilder_ = null;
       }
+      status_ = null;
+      if (statusBuilder_ != null) {
+        statusBuilder_.dispose();
+        statusBuilder_ = null;
+      }
+      metrics_ = null;
+      if (metricsBuilder_ != null) {
+        metricsBuilder_.dispose();
+        metricsBuilder_ = null;
+      }
       return this;
     }
 
@@ -643,6 +761,16 @@ private static final long serialVersionUID = 0L;
         result.control_ = controlBuilder_ == null
             ? control_
             : controlBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.status_ = statusBuilder_ == null
+            ? status_
+            : statusBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.metrics_ = metricsBuilder_ == null
+            ? metrics_
+            : metricsBuilder_.build();
       }
     }
 
@@ -710,6 +838,12 @@ private static final long serialVersionUID = 0L;
       if (other.hasControl()) {
         mergeControl(other.getControl());
       }
+      if (other.hasStatus()) {
+        mergeStatus(other.getStatus());
+      }
+      if (other.hasMetrics()) {
+        mergeMetrics(other.getMetrics());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -776,6 +910,20 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 50
+            case 58: {
+              input.readMessage(
+                  getStatusFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 58
+            case 66: {
+              input.readMessage(
+                  getMetricsFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 66
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1658,6 +1806,316 @@ private static final long serialVersionUID = 0L;
         control_ = null;
       }
       return controlBuilder_;
+    }
+
+    private com.rr.tcp.v1.StatusOptions status_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.rr.tcp.v1.StatusOptions, com.rr.tcp.v1.StatusOptions.Builder, com.rr.tcp.v1.StatusOptionsOrBuilder> statusBuilder_;
+    /**
+     * <pre>
+     * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return Whether the status field is set.
+     */
+    public boolean hasStatus() {
+      return ((bitField0_ & 0x00000040) != 0);
+    }
+    /**
+     * <pre>
+     * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The status.
+     */
+    public com.rr.tcp.v1.StatusOptions getStatus() {
+      if (statusBuilder_ == null) {
+        return status_ == null ? com.rr.tcp.v1.StatusOptions.getDefaultInstance() : status_;
+      } else {
+        return statusBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setStatus(com.rr.tcp.v1.StatusOptions value) {
+      if (statusBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        status_ = value;
+      } else {
+        statusBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setStatus(
+        com.rr.tcp.v1.StatusOptions.Builder builderForValue) {
+      if (statusBuilder_ == null) {
+        status_ = builderForValue.build();
+      } else {
+        statusBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder mergeStatus(com.rr.tcp.v1.StatusOptions value) {
+      if (statusBuilder_ == null) {
+        if (((bitField0_ & 0x00000040) != 0) &&
+          status_ != null &&
+          status_ != com.rr.tcp.v1.StatusOptions.getDefaultInstance()) {
+          getStatusBuilder().mergeFrom(value);
+        } else {
+          status_ = value;
+        }
+      } else {
+        statusBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder clearStatus() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      status_ = null;
+      if (statusBuilder_ != null) {
+        statusBuilder_.dispose();
+        statusBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.rr.tcp.v1.StatusOptions.Builder getStatusBuilder() {
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return getStatusFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.rr.tcp.v1.StatusOptionsOrBuilder getStatusOrBuilder() {
+      if (statusBuilder_ != null) {
+        return statusBuilder_.getMessageOrBuilder();
+      } else {
+        return status_ == null ?
+            com.rr.tcp.v1.StatusOptions.getDefaultInstance() : status_;
+      }
+    }
+    /**
+     * <pre>
+     * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.rr.tcp.v1.StatusOptions, com.rr.tcp.v1.StatusOptions.Builder, com.rr.tcp.v1.StatusOptionsOrBuilder> 
+        getStatusFieldBuilder() {
+      if (statusBuilder_ == null) {
+        statusBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            com.rr.tcp.v1.StatusOptions, com.rr.tcp.v1.StatusOptions.Builder, com.rr.tcp.v1.StatusOptionsOrBuilder>(
+                getStatus(),
+                getParentForChildren(),
+                isClean());
+        status_ = null;
+      }
+      return statusBuilder_;
+    }
+
+    private com.rr.tcp.v1.MetricsOptions metrics_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.rr.tcp.v1.MetricsOptions, com.rr.tcp.v1.MetricsOptions.Builder, com.rr.tcp.v1.MetricsOptionsOrBuilder> metricsBuilder_;
+    /**
+     * <pre>
+     * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return Whether the metrics field is set.
+     */
+    public boolean hasMetrics() {
+      return ((bitField0_ & 0x00000080) != 0);
+    }
+    /**
+     * <pre>
+     * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The metrics.
+     */
+    public com.rr.tcp.v1.MetricsOptions getMetrics() {
+      if (metricsBuilder_ == null) {
+        return metrics_ == null ? com.rr.tcp.v1.MetricsOptions.getDefaultInstance() : metrics_;
+      } else {
+        return metricsBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setMetrics(com.rr.tcp.v1.MetricsOptions value) {
+      if (metricsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        metrics_ = value;
+      } else {
+        metricsBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setMetrics(
+        com.rr.tcp.v1.MetricsOptions.Builder builderForValue) {
+      if (metricsBuilder_ == null) {
+        metrics_ = builderForValue.build();
+      } else {
+        metricsBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder mergeMetrics(com.rr.tcp.v1.MetricsOptions value) {
+      if (metricsBuilder_ == null) {
+        if (((bitField0_ & 0x00000080) != 0) &&
+          metrics_ != null &&
+          metrics_ != com.rr.tcp.v1.MetricsOptions.getDefaultInstance()) {
+          getMetricsBuilder().mergeFrom(value);
+        } else {
+          metrics_ = value;
+        }
+      } else {
+        metricsBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder clearMetrics() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      metrics_ = null;
+      if (metricsBuilder_ != null) {
+        metricsBuilder_.dispose();
+        metricsBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.rr.tcp.v1.MetricsOptions.Builder getMetricsBuilder() {
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return getMetricsFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.rr.tcp.v1.MetricsOptionsOrBuilder getMetricsOrBuilder() {
+      if (metricsBuilder_ != null) {
+        return metricsBuilder_.getMessageOrBuilder();
+      } else {
+        return metrics_ == null ?
+            com.rr.tcp.v1.MetricsOptions.getDefaultInstance() : metrics_;
+      }
+    }
+    /**
+     * <pre>
+     * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.rr.tcp.v1.MetricsOptions, com.rr.tcp.v1.MetricsOptions.Builder, com.rr.tcp.v1.MetricsOptionsOrBuilder> 
+        getMetricsFieldBuilder() {
+      if (metricsBuilder_ == null) {
+        metricsBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            com.rr.tcp.v1.MetricsOptions, com.rr.tcp.v1.MetricsOptions.Builder, com.rr.tcp.v1.MetricsOptionsOrBuilder>(
+                getMetrics(),
+                getParentForChildren(),
+                isClean());
+        metrics_ = null;
+      }
+      return metricsBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

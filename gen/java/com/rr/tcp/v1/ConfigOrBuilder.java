@@ -161,4 +161,58 @@ public interface ConfigOrBuilder extends
    * <code>.rr.tcp.v1.ControlOptions control = 6 [json_name = "control", (.rr.tcp.v1.spec) = { ... }</code>
    */
   com.rr.tcp.v1.ControlOptionsOrBuilder getControlOrBuilder();
+
+  /**
+   * <pre>
+   * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the status field is set.
+   */
+  boolean hasStatus();
+  /**
+   * <pre>
+   * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The status.
+   */
+  com.rr.tcp.v1.StatusOptions getStatus();
+  /**
+   * <pre>
+   * RoadRunner's status plugin: health and readiness over HTTP; absent = off.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.StatusOptions status = 7 [json_name = "status", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  com.rr.tcp.v1.StatusOptionsOrBuilder getStatusOrBuilder();
+
+  /**
+   * <pre>
+   * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the metrics field is set.
+   */
+  boolean hasMetrics();
+  /**
+   * <pre>
+   * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The metrics.
+   */
+  com.rr.tcp.v1.MetricsOptions getMetrics();
+  /**
+   * <pre>
+   * RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  com.rr.tcp.v1.MetricsOptionsOrBuilder getMetricsOrBuilder();
 }

@@ -34,6 +34,16 @@ public final class ControlProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_rr_tcp_v1_CloseConnectionResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_rr_tcp_v1_ConnectionInfo_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_rr_tcp_v1_ConnectionInfo_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_rr_tcp_v1_ConnectionList_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_rr_tcp_v1_ConnectionList_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -53,16 +63,23 @@ public final class ControlProto {
       " \003(\0132\026.rr.tcp.v1.WorkerStateR\007workers\022\026\n" +
       "\006queued\030\002 \001(\rR\006queued\",\n\026CloseConnection" +
       "Request\022\022\n\004uuid\030\001 \001(\tR\004uuid\"1\n\027CloseConn" +
-      "ectionResponse\022\026\n\006closed\030\001 \001(\010R\006closed*\264" +
-      "\001\n\014WorkerStatus\022\035\n\031WORKER_STATUS_UNSPECI" +
-      "FIED\020\000\022\032\n\026WORKER_STATUS_STARTING\020\001\022\027\n\023WO" +
-      "RKER_STATUS_READY\020\002\022\031\n\025WORKER_STATUS_WOR" +
-      "KING\020\003\022\032\n\026WORKER_STATUS_STOPPING\020\004\022\031\n\025WO" +
-      "RKER_STATUS_STOPPED\020\005B\224\001\n\rcom.rr.tcp.v1B" +
-      "\014ControlProtoP\001Z/github.com/rr-tcp/rr-tc" +
-      "p/gen/go/rr/tcp/v1;tcpv1\242\002\003RTX\252\002\tRr.Tcp." +
-      "V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPBMetadata\352\002" +
-      "\013Rr::Tcp::V1b\006proto3"
+      "ectionResponse\022\026\n\006closed\030\001 \001(\010R\006closed\"\320" +
+      "\001\n\016ConnectionInfo\022\022\n\004uuid\030\001 \001(\tR\004uuid\022\026\n" +
+      "\006server\030\002 \001(\tR\006server\022\037\n\013remote_addr\030\003 \001" +
+      "(\tR\nremoteAddr\022+\n\003age\030\004 \001(\0132\031.google.pro" +
+      "tobuf.DurationR\003age\022%\n\016bytes_received\030\005 " +
+      "\001(\004R\rbytesReceived\022\035\n\nbytes_sent\030\006 \001(\004R\t" +
+      "bytesSent\"M\n\016ConnectionList\022;\n\013connectio" +
+      "ns\030\001 \003(\0132\031.rr.tcp.v1.ConnectionInfoR\013con" +
+      "nections*\264\001\n\014WorkerStatus\022\035\n\031WORKER_STAT" +
+      "US_UNSPECIFIED\020\000\022\032\n\026WORKER_STATUS_STARTI" +
+      "NG\020\001\022\027\n\023WORKER_STATUS_READY\020\002\022\031\n\025WORKER_" +
+      "STATUS_WORKING\020\003\022\032\n\026WORKER_STATUS_STOPPI" +
+      "NG\020\004\022\031\n\025WORKER_STATUS_STOPPED\020\005B\224\001\n\rcom." +
+      "rr.tcp.v1B\014ControlProtoP\001Z/github.com/rr" +
+      "-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\242\002\003RTX" +
+      "\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPB" +
+      "Metadata\352\002\013Rr::Tcp::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -93,6 +110,18 @@ public final class ControlProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_CloseConnectionResponse_descriptor,
         new java.lang.String[] { "Closed", });
+    internal_static_rr_tcp_v1_ConnectionInfo_descriptor =
+      getDescriptor().getMessageTypes().get(4);
+    internal_static_rr_tcp_v1_ConnectionInfo_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_rr_tcp_v1_ConnectionInfo_descriptor,
+        new java.lang.String[] { "Uuid", "Server", "RemoteAddr", "Age", "BytesReceived", "BytesSent", });
+    internal_static_rr_tcp_v1_ConnectionList_descriptor =
+      getDescriptor().getMessageTypes().get(5);
+    internal_static_rr_tcp_v1_ConnectionList_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_rr_tcp_v1_ConnectionList_descriptor,
+        new java.lang.String[] { "Connections", });
     com.google.protobuf.DurationProto.getDescriptor();
   }
 

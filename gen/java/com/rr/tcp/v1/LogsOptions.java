@@ -5,7 +5,7 @@ package com.rr.tcp.v1;
 
 /**
  * <pre>
- * Logging.
+ * Logging (RoadRunner's logs section).
  * </pre>
  *
  * Protobuf type {@code rr.tcp.v1.LogsOptions}
@@ -22,6 +22,10 @@ private static final long serialVersionUID = 0L;
   private LogsOptions() {
     level_ = "";
     mode_ = "";
+    encoding_ = "";
+    output_ = "";
+    errOutput_ = "";
+    lineEnding_ = "";
   }
 
   @java.lang.Override
@@ -41,6 +45,18 @@ private static final long serialVersionUID = 0L;
     return com.rr.tcp.v1.OptionsProto.internal_static_rr_tcp_v1_LogsOptions_descriptor;
   }
 
+  @SuppressWarnings({"rawtypes"})
+  @java.lang.Override
+  protected com.google.protobuf.MapField internalGetMapField(
+      int number) {
+    switch (number) {
+      case 7:
+        return internalGetChannels();
+      default:
+        throw new RuntimeException(
+            "Invalid map field number: " + number);
+    }
+  }
   @java.lang.Override
   protected com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internalGetFieldAccessorTable() {
@@ -101,7 +117,9 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object mode_ = "";
   /**
    * <pre>
-   * RoadRunner's log mode; accepted for compatibility (rr-tcp writes JSON lines with pino).
+   * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
+   * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+   * else production (RoadRunner's default is always development).
    * </pre>
    *
    * <code>string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = { ... }</code>
@@ -122,7 +140,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * RoadRunner's log mode; accepted for compatibility (rr-tcp writes JSON lines with pino).
+   * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
+   * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+   * else production (RoadRunner's default is always development).
    * </pre>
    *
    * <code>string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = { ... }</code>
@@ -141,6 +161,327 @@ private static final long serialVersionUID = 0L;
     } else {
       return (com.google.protobuf.ByteString) ref;
     }
+  }
+
+  public static final int ENCODING_FIELD_NUMBER = 3;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object encoding_ = "";
+  /**
+   * <pre>
+   * "console" (readable lines) or "json"; empty = what the mode implies.
+   * </pre>
+   *
+   * <code>string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The encoding.
+   */
+  @java.lang.Override
+  public java.lang.String getEncoding() {
+    java.lang.Object ref = encoding_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      encoding_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * "console" (readable lines) or "json"; empty = what the mode implies.
+   * </pre>
+   *
+   * <code>string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The bytes for encoding.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getEncodingBytes() {
+    java.lang.Object ref = encoding_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      encoding_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int OUTPUT_FIELD_NUMBER = 4;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object output_ = "";
+  /**
+   * <pre>
+   * Where log lines go: "stderr", "stdout" or a file path (appended to).
+   * </pre>
+   *
+   * <code>string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The output.
+   */
+  @java.lang.Override
+  public java.lang.String getOutput() {
+    java.lang.Object ref = output_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      output_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Where log lines go: "stderr", "stdout" or a file path (appended to).
+   * </pre>
+   *
+   * <code>string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The bytes for output.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getOutputBytes() {
+    java.lang.Object ref = output_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      output_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int ERR_OUTPUT_FIELD_NUMBER = 5;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object errOutput_ = "";
+  /**
+   * <pre>
+   * Accepted for compatibility: rr-tcp writes errors where it writes the rest (output).
+   * </pre>
+   *
+   * <code>string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The errOutput.
+   */
+  @java.lang.Override
+  public java.lang.String getErrOutput() {
+    java.lang.Object ref = errOutput_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      errOutput_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Accepted for compatibility: rr-tcp writes errors where it writes the rest (output).
+   * </pre>
+   *
+   * <code>string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The bytes for errOutput.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getErrOutputBytes() {
+    java.lang.Object ref = errOutput_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      errOutput_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int LINE_ENDING_FIELD_NUMBER = 6;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object lineEnding_ = "";
+  /**
+   * <pre>
+   * Accepted for compatibility.
+   * </pre>
+   *
+   * <code>string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The lineEnding.
+   */
+  @java.lang.Override
+  public java.lang.String getLineEnding() {
+    java.lang.Object ref = lineEnding_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      lineEnding_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Accepted for compatibility.
+   * </pre>
+   *
+   * <code>string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The bytes for lineEnding.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getLineEndingBytes() {
+    java.lang.Object ref = lineEnding_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      lineEnding_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int CHANNELS_FIELD_NUMBER = 7;
+  private static final class ChannelsDefaultEntryHolder {
+    static final com.google.protobuf.MapEntry<
+        java.lang.String, com.rr.tcp.v1.LogChannelOptions> defaultEntry =
+            com.google.protobuf.MapEntry
+            .<java.lang.String, com.rr.tcp.v1.LogChannelOptions>newDefaultInstance(
+                com.rr.tcp.v1.OptionsProto.internal_static_rr_tcp_v1_LogsOptions_ChannelsEntry_descriptor, 
+                com.google.protobuf.WireFormat.FieldType.STRING,
+                "",
+                com.google.protobuf.WireFormat.FieldType.MESSAGE,
+                com.rr.tcp.v1.LogChannelOptions.getDefaultInstance());
+  }
+  @SuppressWarnings("serial")
+  private com.google.protobuf.MapField<
+      java.lang.String, com.rr.tcp.v1.LogChannelOptions> channels_;
+  private com.google.protobuf.MapField<java.lang.String, com.rr.tcp.v1.LogChannelOptions>
+  internalGetChannels() {
+    if (channels_ == null) {
+      return com.google.protobuf.MapField.emptyMapField(
+          ChannelsDefaultEntryHolder.defaultEntry);
+    }
+    return channels_;
+  }
+  public int getChannelsCount() {
+    return internalGetChannels().getMap().size();
+  }
+  /**
+   * <pre>
+   * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+   * </pre>
+   *
+   * <code>map&lt;string, .rr.tcp.v1.LogChannelOptions&gt; channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  @java.lang.Override
+  public boolean containsChannels(
+      java.lang.String key) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    return internalGetChannels().getMap().containsKey(key);
+  }
+  /**
+   * Use {@link #getChannelsMap()} instead.
+   */
+  @java.lang.Override
+  @java.lang.Deprecated
+  public java.util.Map<java.lang.String, com.rr.tcp.v1.LogChannelOptions> getChannels() {
+    return getChannelsMap();
+  }
+  /**
+   * <pre>
+   * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+   * </pre>
+   *
+   * <code>map&lt;string, .rr.tcp.v1.LogChannelOptions&gt; channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  @java.lang.Override
+  public java.util.Map<java.lang.String, com.rr.tcp.v1.LogChannelOptions> getChannelsMap() {
+    return internalGetChannels().getMap();
+  }
+  /**
+   * <pre>
+   * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+   * </pre>
+   *
+   * <code>map&lt;string, .rr.tcp.v1.LogChannelOptions&gt; channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  @java.lang.Override
+  public /* nullable */
+com.rr.tcp.v1.LogChannelOptions getChannelsOrDefault(
+      java.lang.String key,
+      /* nullable */
+com.rr.tcp.v1.LogChannelOptions defaultValue) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    java.util.Map<java.lang.String, com.rr.tcp.v1.LogChannelOptions> map =
+        internalGetChannels().getMap();
+    return map.containsKey(key) ? map.get(key) : defaultValue;
+  }
+  /**
+   * <pre>
+   * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+   * </pre>
+   *
+   * <code>map&lt;string, .rr.tcp.v1.LogChannelOptions&gt; channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.LogChannelOptions getChannelsOrThrow(
+      java.lang.String key) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    java.util.Map<java.lang.String, com.rr.tcp.v1.LogChannelOptions> map =
+        internalGetChannels().getMap();
+    if (!map.containsKey(key)) {
+      throw new java.lang.IllegalArgumentException();
+    }
+    return map.get(key);
+  }
+
+  public static final int FILE_LOGGER_OPTIONS_FIELD_NUMBER = 8;
+  private com.rr.tcp.v1.FileLoggerOptions fileLoggerOptions_;
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner's rotating file output.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the fileLoggerOptions field is set.
+   */
+  @java.lang.Override
+  public boolean hasFileLoggerOptions() {
+    return fileLoggerOptions_ != null;
+  }
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner's rotating file output.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The fileLoggerOptions.
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.FileLoggerOptions getFileLoggerOptions() {
+    return fileLoggerOptions_ == null ? com.rr.tcp.v1.FileLoggerOptions.getDefaultInstance() : fileLoggerOptions_;
+  }
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner's rotating file output.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.FileLoggerOptionsOrBuilder getFileLoggerOptionsOrBuilder() {
+    return fileLoggerOptions_ == null ? com.rr.tcp.v1.FileLoggerOptions.getDefaultInstance() : fileLoggerOptions_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -163,6 +504,27 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(mode_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 2, mode_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(encoding_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 3, encoding_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(output_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 4, output_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(errOutput_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 5, errOutput_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(lineEnding_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 6, lineEnding_);
+    }
+    com.google.protobuf.GeneratedMessageV3
+      .serializeStringMapTo(
+        output,
+        internalGetChannels(),
+        ChannelsDefaultEntryHolder.defaultEntry,
+        7);
+    if (fileLoggerOptions_ != null) {
+      output.writeMessage(8, getFileLoggerOptions());
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -177,6 +539,32 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(mode_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(2, mode_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(encoding_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(3, encoding_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(output_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(4, output_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(errOutput_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(5, errOutput_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(lineEnding_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(6, lineEnding_);
+    }
+    for (java.util.Map.Entry<java.lang.String, com.rr.tcp.v1.LogChannelOptions> entry
+         : internalGetChannels().getMap().entrySet()) {
+      com.google.protobuf.MapEntry<java.lang.String, com.rr.tcp.v1.LogChannelOptions>
+      channels__ = ChannelsDefaultEntryHolder.defaultEntry.newBuilderForType()
+          .setKey(entry.getKey())
+          .setValue(entry.getValue())
+          .build();
+      size += com.google.protobuf.CodedOutputStream
+          .computeMessageSize(7, channels__);
+    }
+    if (fileLoggerOptions_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(8, getFileLoggerOptions());
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -197,6 +585,21 @@ private static final long serialVersionUID = 0L;
         .equals(other.getLevel())) return false;
     if (!getMode()
         .equals(other.getMode())) return false;
+    if (!getEncoding()
+        .equals(other.getEncoding())) return false;
+    if (!getOutput()
+        .equals(other.getOutput())) return false;
+    if (!getErrOutput()
+        .equals(other.getErrOutput())) return false;
+    if (!getLineEnding()
+        .equals(other.getLineEnding())) return false;
+    if (!internalGetChannels().equals(
+        other.internalGetChannels())) return false;
+    if (hasFileLoggerOptions() != other.hasFileLoggerOptions()) return false;
+    if (hasFileLoggerOptions()) {
+      if (!getFileLoggerOptions()
+          .equals(other.getFileLoggerOptions())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -212,6 +615,22 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getLevel().hashCode();
     hash = (37 * hash) + MODE_FIELD_NUMBER;
     hash = (53 * hash) + getMode().hashCode();
+    hash = (37 * hash) + ENCODING_FIELD_NUMBER;
+    hash = (53 * hash) + getEncoding().hashCode();
+    hash = (37 * hash) + OUTPUT_FIELD_NUMBER;
+    hash = (53 * hash) + getOutput().hashCode();
+    hash = (37 * hash) + ERR_OUTPUT_FIELD_NUMBER;
+    hash = (53 * hash) + getErrOutput().hashCode();
+    hash = (37 * hash) + LINE_ENDING_FIELD_NUMBER;
+    hash = (53 * hash) + getLineEnding().hashCode();
+    if (!internalGetChannels().getMap().isEmpty()) {
+      hash = (37 * hash) + CHANNELS_FIELD_NUMBER;
+      hash = (53 * hash) + internalGetChannels().hashCode();
+    }
+    if (hasFileLoggerOptions()) {
+      hash = (37 * hash) + FILE_LOGGER_OPTIONS_FIELD_NUMBER;
+      hash = (53 * hash) + getFileLoggerOptions().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -309,7 +728,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Logging.
+   * Logging (RoadRunner's logs section).
    * </pre>
    *
    * Protobuf type {@code rr.tcp.v1.LogsOptions}
@@ -323,6 +742,28 @@ private static final long serialVersionUID = 0L;
       return com.rr.tcp.v1.OptionsProto.internal_static_rr_tcp_v1_LogsOptions_descriptor;
     }
 
+    @SuppressWarnings({"rawtypes"})
+    protected com.google.protobuf.MapField internalGetMapField(
+        int number) {
+      switch (number) {
+        case 7:
+          return internalGetChannels();
+        default:
+          throw new RuntimeException(
+              "Invalid map field number: " + number);
+      }
+    }
+    @SuppressWarnings({"rawtypes"})
+    protected com.google.protobuf.MapField internalGetMutableMapField(
+        int number) {
+      switch (number) {
+        case 7:
+          return internalGetMutableChannels();
+        default:
+          throw new RuntimeException(
+              "Invalid map field number: " + number);
+      }
+    }
     @java.lang.Override
     protected com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
         internalGetFieldAccessorTable() {
@@ -347,6 +788,16 @@ private static final long serialVersionUID = 0L;
       bitField0_ = 0;
       level_ = "";
       mode_ = "";
+      encoding_ = "";
+      output_ = "";
+      errOutput_ = "";
+      lineEnding_ = "";
+      internalGetMutableChannels().clear();
+      fileLoggerOptions_ = null;
+      if (fileLoggerOptionsBuilder_ != null) {
+        fileLoggerOptionsBuilder_.dispose();
+        fileLoggerOptionsBuilder_ = null;
+      }
       return this;
     }
 
@@ -385,6 +836,27 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000002) != 0)) {
         result.mode_ = mode_;
+      }
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.encoding_ = encoding_;
+      }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.output_ = output_;
+      }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.errOutput_ = errOutput_;
+      }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.lineEnding_ = lineEnding_;
+      }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.channels_ = internalGetChannels();
+        result.channels_.makeImmutable();
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.fileLoggerOptions_ = fileLoggerOptionsBuilder_ == null
+            ? fileLoggerOptions_
+            : fileLoggerOptionsBuilder_.build();
       }
     }
 
@@ -442,6 +914,32 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000002;
         onChanged();
       }
+      if (!other.getEncoding().isEmpty()) {
+        encoding_ = other.encoding_;
+        bitField0_ |= 0x00000004;
+        onChanged();
+      }
+      if (!other.getOutput().isEmpty()) {
+        output_ = other.output_;
+        bitField0_ |= 0x00000008;
+        onChanged();
+      }
+      if (!other.getErrOutput().isEmpty()) {
+        errOutput_ = other.errOutput_;
+        bitField0_ |= 0x00000010;
+        onChanged();
+      }
+      if (!other.getLineEnding().isEmpty()) {
+        lineEnding_ = other.lineEnding_;
+        bitField0_ |= 0x00000020;
+        onChanged();
+      }
+      internalGetMutableChannels().mergeFrom(
+          other.internalGetChannels());
+      bitField0_ |= 0x00000040;
+      if (other.hasFileLoggerOptions()) {
+        mergeFileLoggerOptions(other.getFileLoggerOptions());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -478,6 +976,42 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000002;
               break;
             } // case 18
+            case 26: {
+              encoding_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 26
+            case 34: {
+              output_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 34
+            case 42: {
+              errOutput_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 42
+            case 50: {
+              lineEnding_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 50
+            case 58: {
+              com.google.protobuf.MapEntry<java.lang.String, com.rr.tcp.v1.LogChannelOptions>
+              channels__ = input.readMessage(
+                  ChannelsDefaultEntryHolder.defaultEntry.getParserForType(), extensionRegistry);
+              internalGetMutableChannels().getMutableMap().put(
+                  channels__.getKey(), channels__.getValue());
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 58
+            case 66: {
+              input.readMessage(
+                  getFileLoggerOptionsFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 66
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -590,7 +1124,9 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object mode_ = "";
     /**
      * <pre>
-     * RoadRunner's log mode; accepted for compatibility (rr-tcp writes JSON lines with pino).
+     * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
+     * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     * else production (RoadRunner's default is always development).
      * </pre>
      *
      * <code>string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = { ... }</code>
@@ -610,7 +1146,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * RoadRunner's log mode; accepted for compatibility (rr-tcp writes JSON lines with pino).
+     * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
+     * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     * else production (RoadRunner's default is always development).
      * </pre>
      *
      * <code>string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = { ... }</code>
@@ -631,7 +1169,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * RoadRunner's log mode; accepted for compatibility (rr-tcp writes JSON lines with pino).
+     * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
+     * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     * else production (RoadRunner's default is always development).
      * </pre>
      *
      * <code>string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = { ... }</code>
@@ -648,7 +1188,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * RoadRunner's log mode; accepted for compatibility (rr-tcp writes JSON lines with pino).
+     * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
+     * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     * else production (RoadRunner's default is always development).
      * </pre>
      *
      * <code>string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = { ... }</code>
@@ -662,7 +1204,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * RoadRunner's log mode; accepted for compatibility (rr-tcp writes JSON lines with pino).
+     * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
+     * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     * else production (RoadRunner's default is always development).
      * </pre>
      *
      * <code>string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = { ... }</code>
@@ -677,6 +1221,684 @@ private static final long serialVersionUID = 0L;
       bitField0_ |= 0x00000002;
       onChanged();
       return this;
+    }
+
+    private java.lang.Object encoding_ = "";
+    /**
+     * <pre>
+     * "console" (readable lines) or "json"; empty = what the mode implies.
+     * </pre>
+     *
+     * <code>string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The encoding.
+     */
+    public java.lang.String getEncoding() {
+      java.lang.Object ref = encoding_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        encoding_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * "console" (readable lines) or "json"; empty = what the mode implies.
+     * </pre>
+     *
+     * <code>string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The bytes for encoding.
+     */
+    public com.google.protobuf.ByteString
+        getEncodingBytes() {
+      java.lang.Object ref = encoding_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        encoding_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * "console" (readable lines) or "json"; empty = what the mode implies.
+     * </pre>
+     *
+     * <code>string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The encoding to set.
+     * @return This builder for chaining.
+     */
+    public Builder setEncoding(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      encoding_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * "console" (readable lines) or "json"; empty = what the mode implies.
+     * </pre>
+     *
+     * <code>string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearEncoding() {
+      encoding_ = getDefaultInstance().getEncoding();
+      bitField0_ = (bitField0_ & ~0x00000004);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * "console" (readable lines) or "json"; empty = what the mode implies.
+     * </pre>
+     *
+     * <code>string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The bytes for encoding to set.
+     * @return This builder for chaining.
+     */
+    public Builder setEncodingBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      encoding_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object output_ = "";
+    /**
+     * <pre>
+     * Where log lines go: "stderr", "stdout" or a file path (appended to).
+     * </pre>
+     *
+     * <code>string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The output.
+     */
+    public java.lang.String getOutput() {
+      java.lang.Object ref = output_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        output_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Where log lines go: "stderr", "stdout" or a file path (appended to).
+     * </pre>
+     *
+     * <code>string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The bytes for output.
+     */
+    public com.google.protobuf.ByteString
+        getOutputBytes() {
+      java.lang.Object ref = output_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        output_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Where log lines go: "stderr", "stdout" or a file path (appended to).
+     * </pre>
+     *
+     * <code>string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The output to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOutput(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      output_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Where log lines go: "stderr", "stdout" or a file path (appended to).
+     * </pre>
+     *
+     * <code>string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearOutput() {
+      output_ = getDefaultInstance().getOutput();
+      bitField0_ = (bitField0_ & ~0x00000008);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Where log lines go: "stderr", "stdout" or a file path (appended to).
+     * </pre>
+     *
+     * <code>string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The bytes for output to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOutputBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      output_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object errOutput_ = "";
+    /**
+     * <pre>
+     * Accepted for compatibility: rr-tcp writes errors where it writes the rest (output).
+     * </pre>
+     *
+     * <code>string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The errOutput.
+     */
+    public java.lang.String getErrOutput() {
+      java.lang.Object ref = errOutput_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        errOutput_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: rr-tcp writes errors where it writes the rest (output).
+     * </pre>
+     *
+     * <code>string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The bytes for errOutput.
+     */
+    public com.google.protobuf.ByteString
+        getErrOutputBytes() {
+      java.lang.Object ref = errOutput_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        errOutput_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: rr-tcp writes errors where it writes the rest (output).
+     * </pre>
+     *
+     * <code>string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The errOutput to set.
+     * @return This builder for chaining.
+     */
+    public Builder setErrOutput(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      errOutput_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: rr-tcp writes errors where it writes the rest (output).
+     * </pre>
+     *
+     * <code>string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearErrOutput() {
+      errOutput_ = getDefaultInstance().getErrOutput();
+      bitField0_ = (bitField0_ & ~0x00000010);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: rr-tcp writes errors where it writes the rest (output).
+     * </pre>
+     *
+     * <code>string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The bytes for errOutput to set.
+     * @return This builder for chaining.
+     */
+    public Builder setErrOutputBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      errOutput_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object lineEnding_ = "";
+    /**
+     * <pre>
+     * Accepted for compatibility.
+     * </pre>
+     *
+     * <code>string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The lineEnding.
+     */
+    public java.lang.String getLineEnding() {
+      java.lang.Object ref = lineEnding_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        lineEnding_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility.
+     * </pre>
+     *
+     * <code>string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The bytes for lineEnding.
+     */
+    public com.google.protobuf.ByteString
+        getLineEndingBytes() {
+      java.lang.Object ref = lineEnding_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        lineEnding_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility.
+     * </pre>
+     *
+     * <code>string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The lineEnding to set.
+     * @return This builder for chaining.
+     */
+    public Builder setLineEnding(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      lineEnding_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility.
+     * </pre>
+     *
+     * <code>string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearLineEnding() {
+      lineEnding_ = getDefaultInstance().getLineEnding();
+      bitField0_ = (bitField0_ & ~0x00000020);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility.
+     * </pre>
+     *
+     * <code>string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The bytes for lineEnding to set.
+     * @return This builder for chaining.
+     */
+    public Builder setLineEndingBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      lineEnding_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.MapField<
+        java.lang.String, com.rr.tcp.v1.LogChannelOptions> channels_;
+    private com.google.protobuf.MapField<java.lang.String, com.rr.tcp.v1.LogChannelOptions>
+        internalGetChannels() {
+      if (channels_ == null) {
+        return com.google.protobuf.MapField.emptyMapField(
+            ChannelsDefaultEntryHolder.defaultEntry);
+      }
+      return channels_;
+    }
+    private com.google.protobuf.MapField<java.lang.String, com.rr.tcp.v1.LogChannelOptions>
+        internalGetMutableChannels() {
+      if (channels_ == null) {
+        channels_ = com.google.protobuf.MapField.newMapField(
+            ChannelsDefaultEntryHolder.defaultEntry);
+      }
+      if (!channels_.isMutable()) {
+        channels_ = channels_.copy();
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return channels_;
+    }
+    public int getChannelsCount() {
+      return internalGetChannels().getMap().size();
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+     * </pre>
+     *
+     * <code>map&lt;string, .rr.tcp.v1.LogChannelOptions&gt; channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    @java.lang.Override
+    public boolean containsChannels(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      return internalGetChannels().getMap().containsKey(key);
+    }
+    /**
+     * Use {@link #getChannelsMap()} instead.
+     */
+    @java.lang.Override
+    @java.lang.Deprecated
+    public java.util.Map<java.lang.String, com.rr.tcp.v1.LogChannelOptions> getChannels() {
+      return getChannelsMap();
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+     * </pre>
+     *
+     * <code>map&lt;string, .rr.tcp.v1.LogChannelOptions&gt; channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    @java.lang.Override
+    public java.util.Map<java.lang.String, com.rr.tcp.v1.LogChannelOptions> getChannelsMap() {
+      return internalGetChannels().getMap();
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+     * </pre>
+     *
+     * <code>map&lt;string, .rr.tcp.v1.LogChannelOptions&gt; channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    @java.lang.Override
+    public /* nullable */
+com.rr.tcp.v1.LogChannelOptions getChannelsOrDefault(
+        java.lang.String key,
+        /* nullable */
+com.rr.tcp.v1.LogChannelOptions defaultValue) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      java.util.Map<java.lang.String, com.rr.tcp.v1.LogChannelOptions> map =
+          internalGetChannels().getMap();
+      return map.containsKey(key) ? map.get(key) : defaultValue;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+     * </pre>
+     *
+     * <code>map&lt;string, .rr.tcp.v1.LogChannelOptions&gt; channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    @java.lang.Override
+    public com.rr.tcp.v1.LogChannelOptions getChannelsOrThrow(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      java.util.Map<java.lang.String, com.rr.tcp.v1.LogChannelOptions> map =
+          internalGetChannels().getMap();
+      if (!map.containsKey(key)) {
+        throw new java.lang.IllegalArgumentException();
+      }
+      return map.get(key);
+    }
+    public Builder clearChannels() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      internalGetMutableChannels().getMutableMap()
+          .clear();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+     * </pre>
+     *
+     * <code>map&lt;string, .rr.tcp.v1.LogChannelOptions&gt; channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder removeChannels(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      internalGetMutableChannels().getMutableMap()
+          .remove(key);
+      return this;
+    }
+    /**
+     * Use alternate mutation accessors instead.
+     */
+    @java.lang.Deprecated
+    public java.util.Map<java.lang.String, com.rr.tcp.v1.LogChannelOptions>
+        getMutableChannels() {
+      bitField0_ |= 0x00000040;
+      return internalGetMutableChannels().getMutableMap();
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+     * </pre>
+     *
+     * <code>map&lt;string, .rr.tcp.v1.LogChannelOptions&gt; channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder putChannels(
+        java.lang.String key,
+        com.rr.tcp.v1.LogChannelOptions value) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      if (value == null) { throw new NullPointerException("map value"); }
+      internalGetMutableChannels().getMutableMap()
+          .put(key, value);
+      bitField0_ |= 0x00000040;
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+     * </pre>
+     *
+     * <code>map&lt;string, .rr.tcp.v1.LogChannelOptions&gt; channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder putAllChannels(
+        java.util.Map<java.lang.String, com.rr.tcp.v1.LogChannelOptions> values) {
+      internalGetMutableChannels().getMutableMap()
+          .putAll(values);
+      bitField0_ |= 0x00000040;
+      return this;
+    }
+
+    private com.rr.tcp.v1.FileLoggerOptions fileLoggerOptions_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.rr.tcp.v1.FileLoggerOptions, com.rr.tcp.v1.FileLoggerOptions.Builder, com.rr.tcp.v1.FileLoggerOptionsOrBuilder> fileLoggerOptionsBuilder_;
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's rotating file output.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return Whether the fileLoggerOptions field is set.
+     */
+    public boolean hasFileLoggerOptions() {
+      return ((bitField0_ & 0x00000080) != 0);
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's rotating file output.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The fileLoggerOptions.
+     */
+    public com.rr.tcp.v1.FileLoggerOptions getFileLoggerOptions() {
+      if (fileLoggerOptionsBuilder_ == null) {
+        return fileLoggerOptions_ == null ? com.rr.tcp.v1.FileLoggerOptions.getDefaultInstance() : fileLoggerOptions_;
+      } else {
+        return fileLoggerOptionsBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's rotating file output.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setFileLoggerOptions(com.rr.tcp.v1.FileLoggerOptions value) {
+      if (fileLoggerOptionsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        fileLoggerOptions_ = value;
+      } else {
+        fileLoggerOptionsBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's rotating file output.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setFileLoggerOptions(
+        com.rr.tcp.v1.FileLoggerOptions.Builder builderForValue) {
+      if (fileLoggerOptionsBuilder_ == null) {
+        fileLoggerOptions_ = builderForValue.build();
+      } else {
+        fileLoggerOptionsBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's rotating file output.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder mergeFileLoggerOptions(com.rr.tcp.v1.FileLoggerOptions value) {
+      if (fileLoggerOptionsBuilder_ == null) {
+        if (((bitField0_ & 0x00000080) != 0) &&
+          fileLoggerOptions_ != null &&
+          fileLoggerOptions_ != com.rr.tcp.v1.FileLoggerOptions.getDefaultInstance()) {
+          getFileLoggerOptionsBuilder().mergeFrom(value);
+        } else {
+          fileLoggerOptions_ = value;
+        }
+      } else {
+        fileLoggerOptionsBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's rotating file output.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder clearFileLoggerOptions() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      fileLoggerOptions_ = null;
+      if (fileLoggerOptionsBuilder_ != null) {
+        fileLoggerOptionsBuilder_.dispose();
+        fileLoggerOptionsBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's rotating file output.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.rr.tcp.v1.FileLoggerOptions.Builder getFileLoggerOptionsBuilder() {
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return getFileLoggerOptionsFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's rotating file output.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.rr.tcp.v1.FileLoggerOptionsOrBuilder getFileLoggerOptionsOrBuilder() {
+      if (fileLoggerOptionsBuilder_ != null) {
+        return fileLoggerOptionsBuilder_.getMessageOrBuilder();
+      } else {
+        return fileLoggerOptions_ == null ?
+            com.rr.tcp.v1.FileLoggerOptions.getDefaultInstance() : fileLoggerOptions_;
+      }
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's rotating file output.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.rr.tcp.v1.FileLoggerOptions, com.rr.tcp.v1.FileLoggerOptions.Builder, com.rr.tcp.v1.FileLoggerOptionsOrBuilder> 
+        getFileLoggerOptionsFieldBuilder() {
+      if (fileLoggerOptionsBuilder_ == null) {
+        fileLoggerOptionsBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            com.rr.tcp.v1.FileLoggerOptions, com.rr.tcp.v1.FileLoggerOptions.Builder, com.rr.tcp.v1.FileLoggerOptionsOrBuilder>(
+                getFileLoggerOptions(),
+                getParentForChildren(),
+                isClean());
+        fileLoggerOptions_ = null;
+      }
+      return fileLoggerOptionsBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -29,7 +29,9 @@ public interface LogsOptionsOrBuilder extends
 
   /**
    * <pre>
-   * RoadRunner's log mode; accepted for compatibility (rr-tcp writes JSON lines with pino).
+   * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
+   * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+   * else production (RoadRunner's default is always development).
    * </pre>
    *
    * <code>string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = { ... }</code>
@@ -38,7 +40,9 @@ public interface LogsOptionsOrBuilder extends
   java.lang.String getMode();
   /**
    * <pre>
-   * RoadRunner's log mode; accepted for compatibility (rr-tcp writes JSON lines with pino).
+   * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
+   * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+   * else production (RoadRunner's default is always development).
    * </pre>
    *
    * <code>string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = { ... }</code>
@@ -46,4 +50,165 @@ public interface LogsOptionsOrBuilder extends
    */
   com.google.protobuf.ByteString
       getModeBytes();
+
+  /**
+   * <pre>
+   * "console" (readable lines) or "json"; empty = what the mode implies.
+   * </pre>
+   *
+   * <code>string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The encoding.
+   */
+  java.lang.String getEncoding();
+  /**
+   * <pre>
+   * "console" (readable lines) or "json"; empty = what the mode implies.
+   * </pre>
+   *
+   * <code>string encoding = 3 [json_name = "encoding", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The bytes for encoding.
+   */
+  com.google.protobuf.ByteString
+      getEncodingBytes();
+
+  /**
+   * <pre>
+   * Where log lines go: "stderr", "stdout" or a file path (appended to).
+   * </pre>
+   *
+   * <code>string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The output.
+   */
+  java.lang.String getOutput();
+  /**
+   * <pre>
+   * Where log lines go: "stderr", "stdout" or a file path (appended to).
+   * </pre>
+   *
+   * <code>string output = 4 [json_name = "output", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The bytes for output.
+   */
+  com.google.protobuf.ByteString
+      getOutputBytes();
+
+  /**
+   * <pre>
+   * Accepted for compatibility: rr-tcp writes errors where it writes the rest (output).
+   * </pre>
+   *
+   * <code>string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The errOutput.
+   */
+  java.lang.String getErrOutput();
+  /**
+   * <pre>
+   * Accepted for compatibility: rr-tcp writes errors where it writes the rest (output).
+   * </pre>
+   *
+   * <code>string err_output = 5 [json_name = "errOutput", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The bytes for errOutput.
+   */
+  com.google.protobuf.ByteString
+      getErrOutputBytes();
+
+  /**
+   * <pre>
+   * Accepted for compatibility.
+   * </pre>
+   *
+   * <code>string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The lineEnding.
+   */
+  java.lang.String getLineEnding();
+  /**
+   * <pre>
+   * Accepted for compatibility.
+   * </pre>
+   *
+   * <code>string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The bytes for lineEnding.
+   */
+  com.google.protobuf.ByteString
+      getLineEndingBytes();
+
+  /**
+   * <pre>
+   * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+   * </pre>
+   *
+   * <code>map&lt;string, .rr.tcp.v1.LogChannelOptions&gt; channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  int getChannelsCount();
+  /**
+   * <pre>
+   * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+   * </pre>
+   *
+   * <code>map&lt;string, .rr.tcp.v1.LogChannelOptions&gt; channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  boolean containsChannels(
+      java.lang.String key);
+  /**
+   * Use {@link #getChannelsMap()} instead.
+   */
+  @java.lang.Deprecated
+  java.util.Map<java.lang.String, com.rr.tcp.v1.LogChannelOptions>
+  getChannels();
+  /**
+   * <pre>
+   * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+   * </pre>
+   *
+   * <code>map&lt;string, .rr.tcp.v1.LogChannelOptions&gt; channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  java.util.Map<java.lang.String, com.rr.tcp.v1.LogChannelOptions>
+  getChannelsMap();
+  /**
+   * <pre>
+   * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+   * </pre>
+   *
+   * <code>map&lt;string, .rr.tcp.v1.LogChannelOptions&gt; channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  /* nullable */
+com.rr.tcp.v1.LogChannelOptions getChannelsOrDefault(
+      java.lang.String key,
+      /* nullable */
+com.rr.tcp.v1.LogChannelOptions defaultValue);
+  /**
+   * <pre>
+   * Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
+   * </pre>
+   *
+   * <code>map&lt;string, .rr.tcp.v1.LogChannelOptions&gt; channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  com.rr.tcp.v1.LogChannelOptions getChannelsOrThrow(
+      java.lang.String key);
+
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner's rotating file output.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the fileLoggerOptions field is set.
+   */
+  boolean hasFileLoggerOptions();
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner's rotating file output.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The fileLoggerOptions.
+   */
+  com.rr.tcp.v1.FileLoggerOptions getFileLoggerOptions();
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner's rotating file output.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  com.rr.tcp.v1.FileLoggerOptionsOrBuilder getFileLoggerOptionsOrBuilder();
 }

@@ -369,6 +369,47 @@ private static final long serialVersionUID = 0L;
     return maxFrameSize_;
   }
 
+  public static final int DYNAMIC_ALLOCATOR_FIELD_NUMBER = 12;
+  private com.rr.tcp.v1.DynamicAllocatorOptions dynamicAllocator_;
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+   * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the dynamicAllocator field is set.
+   */
+  @java.lang.Override
+  public boolean hasDynamicAllocator() {
+    return dynamicAllocator_ != null;
+  }
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+   * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The dynamicAllocator.
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.DynamicAllocatorOptions getDynamicAllocator() {
+    return dynamicAllocator_ == null ? com.rr.tcp.v1.DynamicAllocatorOptions.getDefaultInstance() : dynamicAllocator_;
+  }
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+   * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.DynamicAllocatorOptionsOrBuilder getDynamicAllocatorOrBuilder() {
+    return dynamicAllocator_ == null ? com.rr.tcp.v1.DynamicAllocatorOptions.getDefaultInstance() : dynamicAllocator_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -415,6 +456,9 @@ private static final long serialVersionUID = 0L;
     }
     if (maxFrameSize_ != 0L) {
       output.writeUInt64(11, maxFrameSize_);
+    }
+    if (dynamicAllocator_ != null) {
+      output.writeMessage(12, getDynamicAllocator());
     }
     getUnknownFields().writeTo(output);
   }
@@ -473,6 +517,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeUInt64Size(11, maxFrameSize_);
     }
+    if (dynamicAllocator_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(12, getDynamicAllocator());
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -525,6 +573,11 @@ private static final long serialVersionUID = 0L;
     }
     if (getMaxFrameSize()
         != other.getMaxFrameSize()) return false;
+    if (hasDynamicAllocator() != other.hasDynamicAllocator()) return false;
+    if (hasDynamicAllocator()) {
+      if (!getDynamicAllocator()
+          .equals(other.getDynamicAllocator())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -574,6 +627,10 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + MAX_FRAME_SIZE_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getMaxFrameSize());
+    if (hasDynamicAllocator()) {
+      hash = (37 * hash) + DYNAMIC_ALLOCATOR_FIELD_NUMBER;
+      hash = (53 * hash) + getDynamicAllocator().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -739,6 +796,11 @@ private static final long serialVersionUID = 0L;
         streamTimeoutBuilder_ = null;
       }
       maxFrameSize_ = 0L;
+      dynamicAllocator_ = null;
+      if (dynamicAllocatorBuilder_ != null) {
+        dynamicAllocatorBuilder_.dispose();
+        dynamicAllocatorBuilder_ = null;
+      }
       return this;
     }
 
@@ -820,6 +882,11 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000400) != 0)) {
         result.maxFrameSize_ = maxFrameSize_;
+      }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
+        result.dynamicAllocator_ = dynamicAllocatorBuilder_ == null
+            ? dynamicAllocator_
+            : dynamicAllocatorBuilder_.build();
       }
     }
 
@@ -906,6 +973,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getMaxFrameSize() != 0L) {
         setMaxFrameSize(other.getMaxFrameSize());
+      }
+      if (other.hasDynamicAllocator()) {
+        mergeDynamicAllocator(other.getDynamicAllocator());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -999,6 +1069,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000400;
               break;
             } // case 88
+            case 98: {
+              input.readMessage(
+                  getDynamicAllocatorFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 98
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2161,6 +2238,170 @@ private static final long serialVersionUID = 0L;
       maxFrameSize_ = 0L;
       onChanged();
       return this;
+    }
+
+    private com.rr.tcp.v1.DynamicAllocatorOptions dynamicAllocator_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.rr.tcp.v1.DynamicAllocatorOptions, com.rr.tcp.v1.DynamicAllocatorOptions.Builder, com.rr.tcp.v1.DynamicAllocatorOptionsOrBuilder> dynamicAllocatorBuilder_;
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+     * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return Whether the dynamicAllocator field is set.
+     */
+    public boolean hasDynamicAllocator() {
+      return ((bitField0_ & 0x00000800) != 0);
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+     * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The dynamicAllocator.
+     */
+    public com.rr.tcp.v1.DynamicAllocatorOptions getDynamicAllocator() {
+      if (dynamicAllocatorBuilder_ == null) {
+        return dynamicAllocator_ == null ? com.rr.tcp.v1.DynamicAllocatorOptions.getDefaultInstance() : dynamicAllocator_;
+      } else {
+        return dynamicAllocatorBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+     * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setDynamicAllocator(com.rr.tcp.v1.DynamicAllocatorOptions value) {
+      if (dynamicAllocatorBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        dynamicAllocator_ = value;
+      } else {
+        dynamicAllocatorBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+     * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setDynamicAllocator(
+        com.rr.tcp.v1.DynamicAllocatorOptions.Builder builderForValue) {
+      if (dynamicAllocatorBuilder_ == null) {
+        dynamicAllocator_ = builderForValue.build();
+      } else {
+        dynamicAllocatorBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+     * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder mergeDynamicAllocator(com.rr.tcp.v1.DynamicAllocatorOptions value) {
+      if (dynamicAllocatorBuilder_ == null) {
+        if (((bitField0_ & 0x00000800) != 0) &&
+          dynamicAllocator_ != null &&
+          dynamicAllocator_ != com.rr.tcp.v1.DynamicAllocatorOptions.getDefaultInstance()) {
+          getDynamicAllocatorBuilder().mergeFrom(value);
+        } else {
+          dynamicAllocator_ = value;
+        }
+      } else {
+        dynamicAllocatorBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+     * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder clearDynamicAllocator() {
+      bitField0_ = (bitField0_ & ~0x00000800);
+      dynamicAllocator_ = null;
+      if (dynamicAllocatorBuilder_ != null) {
+        dynamicAllocatorBuilder_.dispose();
+        dynamicAllocatorBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+     * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.rr.tcp.v1.DynamicAllocatorOptions.Builder getDynamicAllocatorBuilder() {
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return getDynamicAllocatorFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+     * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.rr.tcp.v1.DynamicAllocatorOptionsOrBuilder getDynamicAllocatorOrBuilder() {
+      if (dynamicAllocatorBuilder_ != null) {
+        return dynamicAllocatorBuilder_.getMessageOrBuilder();
+      } else {
+        return dynamicAllocator_ == null ?
+            com.rr.tcp.v1.DynamicAllocatorOptions.getDefaultInstance() : dynamicAllocator_;
+      }
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+     * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.rr.tcp.v1.DynamicAllocatorOptions, com.rr.tcp.v1.DynamicAllocatorOptions.Builder, com.rr.tcp.v1.DynamicAllocatorOptionsOrBuilder> 
+        getDynamicAllocatorFieldBuilder() {
+      if (dynamicAllocatorBuilder_ == null) {
+        dynamicAllocatorBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            com.rr.tcp.v1.DynamicAllocatorOptions, com.rr.tcp.v1.DynamicAllocatorOptions.Builder, com.rr.tcp.v1.DynamicAllocatorOptionsOrBuilder>(
+                getDynamicAllocator(),
+                getParentForChildren(),
+                isClean());
+        dynamicAllocator_ = null;
+      }
+      return dynamicAllocatorBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

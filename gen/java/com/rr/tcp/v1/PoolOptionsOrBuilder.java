@@ -236,4 +236,34 @@ public interface PoolOptionsOrBuilder extends
    * @return The maxFrameSize.
    */
   long getMaxFrameSize();
+
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+   * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the dynamicAllocator field is set.
+   */
+  boolean hasDynamicAllocator();
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+   * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The dynamicAllocator.
+   */
+  com.rr.tcp.v1.DynamicAllocatorOptions getDynamicAllocator();
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner's extra workers under load; rr-tcp keeps
+   * num_workers (change it at run time with informer.AddWorker / RemoveWorker).
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.DynamicAllocatorOptions dynamic_allocator = 12 [json_name = "dynamicAllocator", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  com.rr.tcp.v1.DynamicAllocatorOptionsOrBuilder getDynamicAllocatorOrBuilder();
 }

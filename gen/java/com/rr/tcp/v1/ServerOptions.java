@@ -399,6 +399,47 @@ java.lang.String defaultValue) {
     return relayTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : relayTimeout_;
   }
 
+  public static final int ON_INIT_FIELD_NUMBER = 7;
+  private com.rr.tcp.v1.OnInitOptions onInit_;
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+   * rr-tcp does not, and warns when it is set.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the onInit field is set.
+   */
+  @java.lang.Override
+  public boolean hasOnInit() {
+    return onInit_ != null;
+  }
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+   * rr-tcp does not, and warns when it is set.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The onInit.
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.OnInitOptions getOnInit() {
+    return onInit_ == null ? com.rr.tcp.v1.OnInitOptions.getDefaultInstance() : onInit_;
+  }
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+   * rr-tcp does not, and warns when it is set.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.OnInitOptionsOrBuilder getOnInitOrBuilder() {
+    return onInit_ == null ? com.rr.tcp.v1.OnInitOptions.getDefaultInstance() : onInit_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -433,6 +474,9 @@ java.lang.String defaultValue) {
     }
     if (relayTimeout_ != null) {
       output.writeMessage(6, getRelayTimeout());
+    }
+    if (onInit_ != null) {
+      output.writeMessage(7, getOnInit());
     }
     getUnknownFields().writeTo(output);
   }
@@ -474,6 +518,10 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(6, getRelayTimeout());
     }
+    if (onInit_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(7, getOnInit());
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -504,6 +552,11 @@ java.lang.String defaultValue) {
       if (!getRelayTimeout()
           .equals(other.getRelayTimeout())) return false;
     }
+    if (hasOnInit() != other.hasOnInit()) return false;
+    if (hasOnInit()) {
+      if (!getOnInit()
+          .equals(other.getOnInit())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -532,6 +585,10 @@ java.lang.String defaultValue) {
     if (hasRelayTimeout()) {
       hash = (37 * hash) + RELAY_TIMEOUT_FIELD_NUMBER;
       hash = (53 * hash) + getRelayTimeout().hashCode();
+    }
+    if (hasOnInit()) {
+      hash = (37 * hash) + ON_INIT_FIELD_NUMBER;
+      hash = (53 * hash) + getOnInit().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -699,6 +756,11 @@ java.lang.String defaultValue) {
         relayTimeoutBuilder_.dispose();
         relayTimeoutBuilder_ = null;
       }
+      onInit_ = null;
+      if (onInitBuilder_ != null) {
+        onInitBuilder_.dispose();
+        onInitBuilder_ = null;
+      }
       return this;
     }
 
@@ -758,6 +820,11 @@ java.lang.String defaultValue) {
         result.relayTimeout_ = relayTimeoutBuilder_ == null
             ? relayTimeout_
             : relayTimeoutBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.onInit_ = onInitBuilder_ == null
+            ? onInit_
+            : onInitBuilder_.build();
       }
     }
 
@@ -836,6 +903,9 @@ java.lang.String defaultValue) {
       if (other.hasRelayTimeout()) {
         mergeRelayTimeout(other.getRelayTimeout());
       }
+      if (other.hasOnInit()) {
+        mergeOnInit(other.getOnInit());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -899,6 +969,13 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000020;
               break;
             } // case 50
+            case 58: {
+              input.readMessage(
+                  getOnInitFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 58
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1661,6 +1738,170 @@ java.lang.String defaultValue) {
         relayTimeout_ = null;
       }
       return relayTimeoutBuilder_;
+    }
+
+    private com.rr.tcp.v1.OnInitOptions onInit_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.rr.tcp.v1.OnInitOptions, com.rr.tcp.v1.OnInitOptions.Builder, com.rr.tcp.v1.OnInitOptionsOrBuilder> onInitBuilder_;
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+     * rr-tcp does not, and warns when it is set.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return Whether the onInit field is set.
+     */
+    public boolean hasOnInit() {
+      return ((bitField0_ & 0x00000040) != 0);
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+     * rr-tcp does not, and warns when it is set.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The onInit.
+     */
+    public com.rr.tcp.v1.OnInitOptions getOnInit() {
+      if (onInitBuilder_ == null) {
+        return onInit_ == null ? com.rr.tcp.v1.OnInitOptions.getDefaultInstance() : onInit_;
+      } else {
+        return onInitBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+     * rr-tcp does not, and warns when it is set.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setOnInit(com.rr.tcp.v1.OnInitOptions value) {
+      if (onInitBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        onInit_ = value;
+      } else {
+        onInitBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+     * rr-tcp does not, and warns when it is set.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setOnInit(
+        com.rr.tcp.v1.OnInitOptions.Builder builderForValue) {
+      if (onInitBuilder_ == null) {
+        onInit_ = builderForValue.build();
+      } else {
+        onInitBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+     * rr-tcp does not, and warns when it is set.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder mergeOnInit(com.rr.tcp.v1.OnInitOptions value) {
+      if (onInitBuilder_ == null) {
+        if (((bitField0_ & 0x00000040) != 0) &&
+          onInit_ != null &&
+          onInit_ != com.rr.tcp.v1.OnInitOptions.getDefaultInstance()) {
+          getOnInitBuilder().mergeFrom(value);
+        } else {
+          onInit_ = value;
+        }
+      } else {
+        onInitBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+     * rr-tcp does not, and warns when it is set.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder clearOnInit() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      onInit_ = null;
+      if (onInitBuilder_ != null) {
+        onInitBuilder_.dispose();
+        onInitBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+     * rr-tcp does not, and warns when it is set.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.rr.tcp.v1.OnInitOptions.Builder getOnInitBuilder() {
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return getOnInitFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+     * rr-tcp does not, and warns when it is set.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.rr.tcp.v1.OnInitOptionsOrBuilder getOnInitOrBuilder() {
+      if (onInitBuilder_ != null) {
+        return onInitBuilder_.getMessageOrBuilder();
+      } else {
+        return onInit_ == null ?
+            com.rr.tcp.v1.OnInitOptions.getDefaultInstance() : onInit_;
+      }
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+     * rr-tcp does not, and warns when it is set.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.rr.tcp.v1.OnInitOptions, com.rr.tcp.v1.OnInitOptions.Builder, com.rr.tcp.v1.OnInitOptionsOrBuilder> 
+        getOnInitFieldBuilder() {
+      if (onInitBuilder_ == null) {
+        onInitBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            com.rr.tcp.v1.OnInitOptions, com.rr.tcp.v1.OnInitOptions.Builder, com.rr.tcp.v1.OnInitOptionsOrBuilder>(
+                getOnInit(),
+                getParentForChildren(),
+                isClean());
+        onInit_ = null;
+      }
+      return onInitBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -199,4 +199,34 @@ java.lang.String defaultValue);
    * <code>.google.protobuf.Duration relay_timeout = 6 [json_name = "relayTimeout", (.rr.tcp.v1.spec) = { ... }</code>
    */
   com.google.protobuf.DurationOrBuilder getRelayTimeoutOrBuilder();
+
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+   * rr-tcp does not, and warns when it is set.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the onInit field is set.
+   */
+  boolean hasOnInit();
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+   * rr-tcp does not, and warns when it is set.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The onInit.
+   */
+  com.rr.tcp.v1.OnInitOptions getOnInit();
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner runs this command once before the workers start;
+   * rr-tcp does not, and warns when it is set.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.OnInitOptions on_init = 7 [json_name = "onInit", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  com.rr.tcp.v1.OnInitOptionsOrBuilder getOnInitOrBuilder();
 }
