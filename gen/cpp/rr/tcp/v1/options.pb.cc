@@ -90,6 +90,7 @@ PROTOBUF_CONSTEXPR OnInitOptions::OnInitOptions(
   , /*decltype(_impl_.env_)*/{::_pbi::ConstantInitialized()}
   , /*decltype(_impl_.user_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.exec_timeout_)*/nullptr
+  , /*decltype(_impl_.exit_on_error_)*/false
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct OnInitOptionsDefaultTypeInternal {
   PROTOBUF_CONSTEXPR OnInitOptionsDefaultTypeInternal()
@@ -238,7 +239,10 @@ PROTOBUF_CONSTEXPR LogsOptions::LogsOptions(
   , /*decltype(_impl_.output_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.err_output_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.line_ending_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.format_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.time_format_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.file_logger_options_)*/nullptr
+  , /*decltype(_impl_.skip_line_ending_)*/false
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct LogsOptionsDefaultTypeInternal {
   PROTOBUF_CONSTEXPR LogsOptionsDefaultTypeInternal()
@@ -257,6 +261,10 @@ PROTOBUF_CONSTEXPR LogChannelOptions::LogChannelOptions(
   , /*decltype(_impl_.output_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.err_output_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.line_ending_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.format_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.time_format_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.file_logger_options_)*/nullptr
+  , /*decltype(_impl_.skip_line_ending_)*/false
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct LogChannelOptionsDefaultTypeInternal {
   PROTOBUF_CONSTEXPR LogChannelOptionsDefaultTypeInternal()
@@ -288,6 +296,7 @@ PROTOBUF_CONSTEXPR StatusOptions::StatusOptions(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.address_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.unavailable_status_code_)*/0u
+  , /*decltype(_impl_.check_timeout_)*/0u
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct StatusOptionsDefaultTypeInternal {
   PROTOBUF_CONSTEXPR StatusOptionsDefaultTypeInternal()
@@ -431,6 +440,7 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::OnInitOptions, _impl_.exec_timeout_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::OnInitOptions, _impl_.env_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::OnInitOptions, _impl_.user_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::OnInitOptions, _impl_.exit_on_error_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse, _has_bits_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -536,6 +546,9 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions, _impl_.line_ending_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions, _impl_.channels_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions, _impl_.file_logger_options_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions, _impl_.format_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions, _impl_.time_format_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogsOptions, _impl_.skip_line_ending_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogChannelOptions, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -548,6 +561,10 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogChannelOptions, _impl_.output_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogChannelOptions, _impl_.err_output_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogChannelOptions, _impl_.line_ending_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogChannelOptions, _impl_.format_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogChannelOptions, _impl_.time_format_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogChannelOptions, _impl_.skip_line_ending_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::LogChannelOptions, _impl_.file_logger_options_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::FileLoggerOptions, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -567,6 +584,7 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_S
   ~0u,  // no _inlined_string_donated_
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::StatusOptions, _impl_.address_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::StatusOptions, _impl_.unavailable_status_code_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::StatusOptions, _impl_.check_timeout_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse, _has_bits_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -622,23 +640,23 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 24, -1, -1, sizeof(::rr::tcp::v1::ServerOptions)},
   { 37, 45, -1, sizeof(::rr::tcp::v1::OnInitOptions_EnvEntry_DoNotUse)},
   { 47, -1, -1, sizeof(::rr::tcp::v1::OnInitOptions)},
-  { 57, 65, -1, sizeof(::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse)},
-  { 67, -1, -1, sizeof(::rr::tcp::v1::TcpOptions)},
-  { 78, -1, -1, sizeof(::rr::tcp::v1::TcpServerOptions)},
-  { 93, -1, -1, sizeof(::rr::tcp::v1::PoolOptions)},
-  { 111, -1, -1, sizeof(::rr::tcp::v1::DynamicAllocatorOptions)},
-  { 120, -1, -1, sizeof(::rr::tcp::v1::SupervisorOptions)},
-  { 131, -1, -1, sizeof(::rr::tcp::v1::RpcOptions)},
-  { 138, 146, -1, sizeof(::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse)},
-  { 148, -1, -1, sizeof(::rr::tcp::v1::LogsOptions)},
-  { 162, -1, -1, sizeof(::rr::tcp::v1::LogChannelOptions)},
-  { 174, -1, -1, sizeof(::rr::tcp::v1::FileLoggerOptions)},
-  { 185, -1, -1, sizeof(::rr::tcp::v1::StatusOptions)},
-  { 193, 201, -1, sizeof(::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse)},
-  { 203, -1, -1, sizeof(::rr::tcp::v1::MetricsOptions)},
-  { 211, 219, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse)},
-  { 221, -1, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions)},
-  { 234, -1, -1, sizeof(::rr::tcp::v1::ControlOptions)},
+  { 58, 66, -1, sizeof(::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse)},
+  { 68, -1, -1, sizeof(::rr::tcp::v1::TcpOptions)},
+  { 79, -1, -1, sizeof(::rr::tcp::v1::TcpServerOptions)},
+  { 94, -1, -1, sizeof(::rr::tcp::v1::PoolOptions)},
+  { 112, -1, -1, sizeof(::rr::tcp::v1::DynamicAllocatorOptions)},
+  { 121, -1, -1, sizeof(::rr::tcp::v1::SupervisorOptions)},
+  { 132, -1, -1, sizeof(::rr::tcp::v1::RpcOptions)},
+  { 139, 147, -1, sizeof(::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse)},
+  { 149, -1, -1, sizeof(::rr::tcp::v1::LogsOptions)},
+  { 166, -1, -1, sizeof(::rr::tcp::v1::LogChannelOptions)},
+  { 182, -1, -1, sizeof(::rr::tcp::v1::FileLoggerOptions)},
+  { 193, -1, -1, sizeof(::rr::tcp::v1::StatusOptions)},
+  { 202, 210, -1, sizeof(::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse)},
+  { 212, -1, -1, sizeof(::rr::tcp::v1::MetricsOptions)},
+  { 220, 228, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse)},
+  { 230, -1, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions)},
+  { 243, -1, -1, sizeof(::rr::tcp::v1::ControlOptions)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -690,126 +708,137 @@ const char descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto[] PROTOBUF_
   "elayTimeout\0229\n\007on_init\030\007 \001(\0132\030.rr.tcp.v1"
   ".OnInitOptionsB\006\352\340\030\0020\002R\006onInit\0326\n\010EnvEnt"
   "ry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005val"
-  "ue:\0028\001\"\212\002\n\rOnInitOptions\022 \n\007command\030\001 \003("
+  "ue:\0028\001\"\266\002\n\rOnInitOptions\022 \n\007command\030\001 \003("
   "\tB\006\352\340\030\0020\002R\007command\022F\n\014exec_timeout\030\002 \001(\013"
   "2\031.google.protobuf.DurationB\010\352\340\030\004\020\0030\002R\013e"
   "xecTimeout\022;\n\003env\030\003 \003(\0132!.rr.tcp.v1.OnIn"
   "itOptions.EnvEntryB\006\352\340\030\0020\002R\003env\022\032\n\004user\030"
-  "\004 \001(\tB\006\352\340\030\0020\002R\004user\0326\n\010EnvEntry\022\020\n\003key\030\001"
-  " \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\252\003\n\n"
-  "TcpOptions\022D\n\007servers\030\001 \003(\0132\".rr.tcp.v1."
-  "TcpOptions.ServersEntryB\006\352\340\030\0028\001R\007servers"
-  "\0225\n\rread_buf_size\030\002 \001(\rB\021\352\340\030\r\n\0011\020\002\032\0011\"\0031"
-  "00R\013readBufSize\0224\n\004pool\030\003 \001(\0132\026.rr.tcp.v"
-  "1.PoolOptionsB\010\352\340\030\004\n\002{}R\004pool\022J\n\rcontext"
-  "_codec\030\004 \001(\0162\027.rr.tcp.v1.ContextCodecB\014\352"
-  "\340\030\010\n\004json0\001R\014contextCodec\022D\n\022max_buffere"
-  "d_bytes\030\005 \001(\004B\026\352\340\030\022\n\t268435456\020\001\032\00110\001R\020m"
-  "axBufferedBytes\032W\n\014ServersEntry\022\020\n\003key\030\001"
-  " \001(\tR\003key\0221\n\005value\030\002 \001(\0132\033.rr.tcp.v1.Tcp"
-  "ServerOptionsR\005value:\0028\001\"\375\003\n\020TcpServerOp"
-  "tions\022\032\n\004addr\030\001 \001(\tB\006\352\340\030\0028\001R\004addr\022&\n\tdel"
-  "imiter\030\002 \001(\tB\010\352\340\030\004\n\002\r\nR\tdelimiter\022\?\n\007fra"
-  "ming\030\003 \001(\0162\022.rr.tcp.v1.FramingB\021\352\340\030\r\n\tde"
-  "limiter0\001R\007framing\0227\n\014length_bytes\030\004 \001(\r"
-  "B\024\352\340\030\020\n\0014\020\001*\0011*\0012*\00140\001R\013lengthBytes\0229\n\007r"
-  "outing\030\005 \001(\0162\022.rr.tcp.v1.RoutingB\013\352\340\030\007\n\003"
-  "any0\001R\007routing\022>\n\020max_message_size\030\006 \001(\004"
-  "B\024\352\340\030\020\n\0071048576\020\001\032\00110\001R\016maxMessageSize\0224"
-  "\n\017max_connections\030\007 \001(\rB\013\352\340\030\007\n\0010\020\0040\001R\016ma"
-  "xConnections\022L\n\014idle_timeout\030\010 \001(\0132\031.goo"
-  "gle.protobuf.DurationB\016\352\340\030\n\n\0020s\020\0030\001@\001R\013i"
-  "dleTimeout\022,\n\rread_buf_size\030\t \001(\rB\010\352\340\030\004\020"
-  "\0020\002R\013readBufSize\"\214\006\n\013PoolOptions\022\036\n\007comm"
-  "and\030\001 \003(\tB\004\352\340\030\000R\007command\022/\n\013num_workers\030"
-  "\002 \001(\rB\016\352\340\030\n\n\0010\020\004\"\003500R\nnumWorkers\022$\n\010max"
-  "_jobs\030\003 \001(\004B\t\352\340\030\005\n\0010\020\004R\007maxJobs\022/\n\016max_q"
-  "ueue_size\030\004 \001(\004B\t\352\340\030\005\n\0010\020\004R\014maxQueueSize"
-  "\022S\n\020allocate_timeout\030\005 \001(\0132\031.google.prot"
-  "obuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\017allocateTi"
-  "meout\022Q\n\017destroy_timeout\030\006 \001(\0132\031.google."
-  "protobuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\016destro"
-  "yTimeout\022M\n\rreset_timeout\030\007 \001(\0132\031.google"
-  ".protobuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\014reset"
-  "Timeout\022!\n\005debug\030\010 \001(\010B\013\352\340\030\007\n\005falseR\005deb"
-  "ug\022B\n\nsupervisor\030\t \001(\0132\034.rr.tcp.v1.Super"
-  "visorOptionsB\004\352\340\030\000R\nsupervisor\022Q\n\016stream"
-  "_timeout\030\n \001(\0132\031.google.protobuf.Duratio"
-  "nB\017\352\340\030\013\n\00360s\020\0030\002@\001R\rstreamTimeout\022K\n\016max"
-  "_frame_size\030\013 \001(\004B%\352\340\030!\n\t268435456\020\001\032\00410"
-  "24\"\n42949672950\001R\014maxFrameSize\022W\n\021dynami"
-  "c_allocator\030\014 \001(\0132\".rr.tcp.v1.DynamicAll"
-  "ocatorOptionsB\006\352\340\030\0020\002R\020dynamicAllocator\""
-  "\265\001\n\027DynamicAllocatorOptions\022)\n\013max_worke"
-  "rs\030\001 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxWorkers\022\'\n\nspawn_"
-  "rate\030\002 \001(\rB\010\352\340\030\004\020\0040\002R\tspawnRate\022F\n\014idle_"
-  "timeout\030\003 \001(\0132\031.google.protobuf.Duration"
-  "B\010\352\340\030\004\020\0030\002R\013idleTimeout\"\321\002\n\021SupervisorOp"
-  "tions\022F\n\nwatch_tick\030\001 \001(\0132\031.google.proto"
-  "buf.DurationB\014\352\340\030\010\n\0025s\020\003@\001R\twatchTick\0227\n"
-  "\003ttl\030\002 \001(\0132\031.google.protobuf.DurationB\n\352"
-  "\340\030\006\n\0020s\020\003R\003ttl\022@\n\010idle_ttl\030\003 \001(\0132\031.googl"
-  "e.protobuf.DurationB\n\352\340\030\006\n\0020s\020\003R\007idleTtl"
-  "\0225\n\021max_worker_memory\030\004 \001(\004B\t\352\340\030\005\n\0010\020\002R\017"
-  "maxWorkerMemory\022B\n\010exec_ttl\030\005 \001(\0132\031.goog"
-  "le.protobuf.DurationB\014\352\340\030\010\n\0020s\020\003@\001R\007exec"
-  "Ttl\"*\n\nRpcOptions\022\034\n\006listen\030\001 \001(\tB\004\352\340\030\000R"
-  "\006listen\"\304\004\n\013LogsOptions\022P\n\005level\030\001 \001(\tB:"
-  "\352\340\0306\n\004info*\005debug*\004info*\004warn*\005error*\006dp"
-  "anic*\005panic*\005fatalR\005level\022A\n\004mode\030\002 \001(\tB"
-  "-\352\340\030)*\013development*\nproduction*\003raw*\003off"
-  "*\004noneR\004mode\022/\n\010encoding\030\003 \001(\tB\023\352\340\030\017*\007co"
-  "nsole*\004jsonR\010encoding\022$\n\006output\030\004 \001(\tB\014\352"
-  "\340\030\010\n\006stderrR\006output\022%\n\nerr_output\030\005 \001(\tB"
-  "\006\352\340\030\0020\002R\terrOutput\022\'\n\013line_ending\030\006 \001(\tB"
-  "\006\352\340\030\0020\002R\nlineEnding\022H\n\010channels\030\007 \003(\0132$."
-  "rr.tcp.v1.LogsOptions.ChannelsEntryB\006\352\340\030"
-  "\0020\002R\010channels\022T\n\023file_logger_options\030\010 \001"
-  "(\0132\034.rr.tcp.v1.FileLoggerOptionsB\006\352\340\030\0020\002"
-  "R\021fileLoggerOptions\032Y\n\rChannelsEntry\022\020\n\003"
-  "key\030\001 \001(\tR\003key\0222\n\005value\030\002 \001(\0132\034.rr.tcp.v"
-  "1.LogChannelOptionsR\005value:\0028\001\"\341\001\n\021LogCh"
-  "annelOptions\022\034\n\005level\030\001 \001(\tB\006\352\340\030\0020\002R\005lev"
-  "el\022\032\n\004mode\030\002 \001(\tB\006\352\340\030\0020\002R\004mode\022\"\n\010encodi"
-  "ng\030\003 \001(\tB\006\352\340\030\0020\002R\010encoding\022\036\n\006output\030\004 \001"
-  "(\tB\006\352\340\030\0020\002R\006output\022%\n\nerr_output\030\005 \001(\tB\006"
-  "\352\340\030\0020\002R\terrOutput\022\'\n\013line_ending\030\006 \001(\tB\006"
-  "\352\340\030\0020\002R\nlineEnding\"\321\001\n\021FileLoggerOptions"
-  "\022%\n\nlog_output\030\001 \001(\tB\006\352\340\030\0020\002R\tlogOutput\022"
-  "#\n\010max_size\030\002 \001(\rB\010\352\340\030\004\020\0020\002R\007maxSize\022!\n\007"
-  "max_age\030\003 \001(\rB\010\352\340\030\004\020\0040\002R\006maxAge\022)\n\013max_b"
-  "ackups\030\004 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxBackups\022\"\n\010co"
-  "mpress\030\005 \001(\010B\006\352\340\030\0020\002R\010compress\"|\n\rStatus"
-  "Options\022\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007address\022"
-  "K\n\027unavailable_status_code\030\002 \001(\rB\023\352\340\030\017\n\003"
-  "503\032\003100\"\003599R\025unavailableStatusCode\"\332\001\n"
-  "\016MetricsOptions\022\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007"
-  "address\022H\n\007collect\030\002 \003(\0132&.rr.tcp.v1.Met"
-  "ricsOptions.CollectEntryB\006\352\340\030\0020\002R\007collec"
-  "t\032^\n\014CollectEntry\022\020\n\003key\030\001 \001(\tR\003key\0228\n\005v"
-  "alue\030\002 \001(\0132\".rr.tcp.v1.MetricsCollectorO"
-  "ptionsR\005value:\0028\001\"\372\002\n\027MetricsCollectorOp"
-  "tions\022\032\n\004type\030\001 \001(\tB\006\352\340\030\0020\002R\004type\022\032\n\004hel"
-  "p\030\002 \001(\tB\006\352\340\030\0020\002R\004help\022$\n\tnamespace\030\003 \001(\t"
-  "B\006\352\340\030\0020\002R\tnamespace\022$\n\tsubsystem\030\004 \001(\tB\006"
-  "\352\340\030\0020\002R\tsubsystem\022\036\n\006labels\030\005 \003(\tB\006\352\340\030\0020"
-  "\002R\006labels\022 \n\007buckets\030\006 \003(\tB\006\352\340\030\0020\002R\007buck"
-  "ets\022Z\n\nobjectives\030\007 \003(\01322.rr.tcp.v1.Metr"
-  "icsCollectorOptions.ObjectivesEntryB\006\352\340\030"
-  "\0020\002R\nobjectives\032=\n\017ObjectivesEntry\022\020\n\003ke"
-  "y\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\","
-  "\n\016ControlOptions\022\032\n\004addr\030\001 \001(\tB\006\352\340\030\0020\001R\004"
-  "addr*^\n\007Framing\022\027\n\023FRAMING_UNSPECIFIED\020\000"
-  "\022\025\n\021FRAMING_DELIMITER\020\001\022\017\n\013FRAMING_RAW\020\002"
-  "\022\022\n\016FRAMING_LENGTH\020\003*G\n\007Routing\022\027\n\023ROUTI"
-  "NG_UNSPECIFIED\020\000\022\017\n\013ROUTING_ANY\020\001\022\022\n\016ROU"
-  "TING_STICKY\020\002*^\n\014ContextCodec\022\035\n\031CONTEXT"
-  "_CODEC_UNSPECIFIED\020\000\022\026\n\022CONTEXT_CODEC_JS"
-  "ON\020\001\022\027\n\023CONTEXT_CODEC_PROTO\020\002B\224\001\n\rcom.rr"
-  ".tcp.v1B\014OptionsProtoP\001Z/github.com/rr-t"
-  "cp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\242\002\003RTX\252\002"
-  "\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPBMe"
-  "tadata\352\002\013Rr::Tcp::V1b\006proto3"
+  "\004 \001(\tB\006\352\340\030\0020\002R\004user\022*\n\rexit_on_error\030\005 \001"
+  "(\010B\006\352\340\030\0020\002R\013exitOnError\0326\n\010EnvEntry\022\020\n\003k"
+  "ey\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\""
+  "\252\003\n\nTcpOptions\022D\n\007servers\030\001 \003(\0132\".rr.tcp"
+  ".v1.TcpOptions.ServersEntryB\006\352\340\030\0028\001R\007ser"
+  "vers\0225\n\rread_buf_size\030\002 \001(\rB\021\352\340\030\r\n\0011\020\002\032\001"
+  "1\"\003100R\013readBufSize\0224\n\004pool\030\003 \001(\0132\026.rr.t"
+  "cp.v1.PoolOptionsB\010\352\340\030\004\n\002{}R\004pool\022J\n\rcon"
+  "text_codec\030\004 \001(\0162\027.rr.tcp.v1.ContextCode"
+  "cB\014\352\340\030\010\n\004json0\001R\014contextCodec\022D\n\022max_buf"
+  "fered_bytes\030\005 \001(\004B\026\352\340\030\022\n\t268435456\020\001\032\00110"
+  "\001R\020maxBufferedBytes\032W\n\014ServersEntry\022\020\n\003k"
+  "ey\030\001 \001(\tR\003key\0221\n\005value\030\002 \001(\0132\033.rr.tcp.v1"
+  ".TcpServerOptionsR\005value:\0028\001\"\375\003\n\020TcpServ"
+  "erOptions\022\032\n\004addr\030\001 \001(\tB\006\352\340\030\0028\001R\004addr\022&\n"
+  "\tdelimiter\030\002 \001(\tB\010\352\340\030\004\n\002\r\nR\tdelimiter\022\?\n"
+  "\007framing\030\003 \001(\0162\022.rr.tcp.v1.FramingB\021\352\340\030\r"
+  "\n\tdelimiter0\001R\007framing\0227\n\014length_bytes\030\004"
+  " \001(\rB\024\352\340\030\020\n\0014\020\001*\0011*\0012*\00140\001R\013lengthBytes\022"
+  "9\n\007routing\030\005 \001(\0162\022.rr.tcp.v1.RoutingB\013\352\340"
+  "\030\007\n\003any0\001R\007routing\022>\n\020max_message_size\030\006"
+  " \001(\004B\024\352\340\030\020\n\0071048576\020\001\032\00110\001R\016maxMessageSi"
+  "ze\0224\n\017max_connections\030\007 \001(\rB\013\352\340\030\007\n\0010\020\0040\001"
+  "R\016maxConnections\022L\n\014idle_timeout\030\010 \001(\0132\031"
+  ".google.protobuf.DurationB\016\352\340\030\n\n\0020s\020\0030\001@"
+  "\001R\013idleTimeout\022,\n\rread_buf_size\030\t \001(\rB\010\352"
+  "\340\030\004\020\0020\002R\013readBufSize\"\214\006\n\013PoolOptions\022\036\n\007"
+  "command\030\001 \003(\tB\004\352\340\030\000R\007command\022/\n\013num_work"
+  "ers\030\002 \001(\rB\016\352\340\030\n\n\0010\020\004\"\003500R\nnumWorkers\022$\n"
+  "\010max_jobs\030\003 \001(\004B\t\352\340\030\005\n\0010\020\004R\007maxJobs\022/\n\016m"
+  "ax_queue_size\030\004 \001(\004B\t\352\340\030\005\n\0010\020\004R\014maxQueue"
+  "Size\022S\n\020allocate_timeout\030\005 \001(\0132\031.google."
+  "protobuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\017alloca"
+  "teTimeout\022Q\n\017destroy_timeout\030\006 \001(\0132\031.goo"
+  "gle.protobuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\016de"
+  "stroyTimeout\022M\n\rreset_timeout\030\007 \001(\0132\031.go"
+  "ogle.protobuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\014r"
+  "esetTimeout\022!\n\005debug\030\010 \001(\010B\013\352\340\030\007\n\005falseR"
+  "\005debug\022B\n\nsupervisor\030\t \001(\0132\034.rr.tcp.v1.S"
+  "upervisorOptionsB\004\352\340\030\000R\nsupervisor\022Q\n\016st"
+  "ream_timeout\030\n \001(\0132\031.google.protobuf.Dur"
+  "ationB\017\352\340\030\013\n\00360s\020\0030\002@\001R\rstreamTimeout\022K\n"
+  "\016max_frame_size\030\013 \001(\004B%\352\340\030!\n\t268435456\020\001"
+  "\032\0041024\"\n42949672950\001R\014maxFrameSize\022W\n\021dy"
+  "namic_allocator\030\014 \001(\0132\".rr.tcp.v1.Dynami"
+  "cAllocatorOptionsB\006\352\340\030\0020\002R\020dynamicAlloca"
+  "tor\"\265\001\n\027DynamicAllocatorOptions\022)\n\013max_w"
+  "orkers\030\001 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxWorkers\022\'\n\nsp"
+  "awn_rate\030\002 \001(\rB\010\352\340\030\004\020\0040\002R\tspawnRate\022F\n\014i"
+  "dle_timeout\030\003 \001(\0132\031.google.protobuf.Dura"
+  "tionB\010\352\340\030\004\020\0030\002R\013idleTimeout\"\321\002\n\021Supervis"
+  "orOptions\022F\n\nwatch_tick\030\001 \001(\0132\031.google.p"
+  "rotobuf.DurationB\014\352\340\030\010\n\0025s\020\003@\001R\twatchTic"
+  "k\0227\n\003ttl\030\002 \001(\0132\031.google.protobuf.Duratio"
+  "nB\n\352\340\030\006\n\0020s\020\003R\003ttl\022@\n\010idle_ttl\030\003 \001(\0132\031.g"
+  "oogle.protobuf.DurationB\n\352\340\030\006\n\0020s\020\003R\007idl"
+  "eTtl\0225\n\021max_worker_memory\030\004 \001(\004B\t\352\340\030\005\n\0010"
+  "\020\002R\017maxWorkerMemory\022B\n\010exec_ttl\030\005 \001(\0132\031."
+  "google.protobuf.DurationB\014\352\340\030\010\n\0020s\020\003@\001R\007"
+  "execTtl\"*\n\nRpcOptions\022\034\n\006listen\030\001 \001(\tB\004\352"
+  "\340\030\000R\006listen\"\277\005\n\013LogsOptions\022P\n\005level\030\001 \001"
+  "(\tB:\352\340\0306\n\004info*\005debug*\004info*\004warn*\005error"
+  "*\006dpanic*\005panic*\005fatalR\005level\022A\n\004mode\030\002 "
+  "\001(\tB-\352\340\030)*\013development*\nproduction*\003raw*"
+  "\003off*\004noneR\004mode\022/\n\010encoding\030\003 \001(\tB\023\352\340\030\017"
+  "*\007console*\004jsonR\010encoding\022$\n\006output\030\004 \001("
+  "\tB\014\352\340\030\010\n\006stderrR\006output\022%\n\nerr_output\030\005 "
+  "\001(\tB\006\352\340\030\0020\002R\terrOutput\022\'\n\013line_ending\030\006 "
+  "\001(\tB\006\352\340\030\0020\002R\nlineEnding\022H\n\010channels\030\007 \003("
+  "\0132$.rr.tcp.v1.LogsOptions.ChannelsEntryB"
+  "\006\352\340\030\0020\002R\010channels\022T\n\023file_logger_options"
+  "\030\010 \001(\0132\034.rr.tcp.v1.FileLoggerOptionsB\006\352\340"
+  "\030\0020\002R\021fileLoggerOptions\022\036\n\006format\030\t \001(\tB"
+  "\006\352\340\030\0020\002R\006format\022\'\n\013time_format\030\n \001(\tB\006\352\340"
+  "\030\0020\002R\ntimeFormat\0220\n\020skip_line_ending\030\013 \001"
+  "(\010B\006\352\340\030\0020\002R\016skipLineEnding\032Y\n\rChannelsEn"
+  "try\022\020\n\003key\030\001 \001(\tR\003key\0222\n\005value\030\002 \001(\0132\034.r"
+  "r.tcp.v1.LogChannelOptionsR\005value:\0028\001\"\262\003"
+  "\n\021LogChannelOptions\022\034\n\005level\030\001 \001(\tB\006\352\340\030\002"
+  "0\002R\005level\022\032\n\004mode\030\002 \001(\tB\006\352\340\030\0020\002R\004mode\022\"\n"
+  "\010encoding\030\003 \001(\tB\006\352\340\030\0020\002R\010encoding\022\036\n\006out"
+  "put\030\004 \001(\tB\006\352\340\030\0020\002R\006output\022%\n\nerr_output\030"
+  "\005 \001(\tB\006\352\340\030\0020\002R\terrOutput\022\'\n\013line_ending\030"
+  "\006 \001(\tB\006\352\340\030\0020\002R\nlineEnding\022\036\n\006format\030\007 \001("
+  "\tB\006\352\340\030\0020\002R\006format\022\'\n\013time_format\030\010 \001(\tB\006"
+  "\352\340\030\0020\002R\ntimeFormat\0220\n\020skip_line_ending\030\t"
+  " \001(\010B\006\352\340\030\0020\002R\016skipLineEnding\022T\n\023file_log"
+  "ger_options\030\n \001(\0132\034.rr.tcp.v1.FileLogger"
+  "OptionsB\006\352\340\030\0020\002R\021fileLoggerOptions\"\321\001\n\021F"
+  "ileLoggerOptions\022%\n\nlog_output\030\001 \001(\tB\006\352\340"
+  "\030\0020\002R\tlogOutput\022#\n\010max_size\030\002 \001(\rB\010\352\340\030\004\020"
+  "\0020\002R\007maxSize\022!\n\007max_age\030\003 \001(\rB\010\352\340\030\004\020\0040\002R"
+  "\006maxAge\022)\n\013max_backups\030\004 \001(\rB\010\352\340\030\004\020\0040\002R\n"
+  "maxBackups\022\"\n\010compress\030\005 \001(\010B\006\352\340\030\0020\002R\010co"
+  "mpress\"\255\001\n\rStatusOptions\022\036\n\007address\030\001 \001("
+  "\tB\004\352\340\030\000R\007address\022K\n\027unavailable_status_c"
+  "ode\030\002 \001(\rB\023\352\340\030\017\n\003503\032\003100\"\003599R\025unavaila"
+  "bleStatusCode\022/\n\rcheck_timeout\030\003 \001(\rB\n\352\340"
+  "\030\006\n\002600\002R\014checkTimeout\"\332\001\n\016MetricsOption"
+  "s\022\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007address\022H\n\007col"
+  "lect\030\002 \003(\0132&.rr.tcp.v1.MetricsOptions.Co"
+  "llectEntryB\006\352\340\030\0020\002R\007collect\032^\n\014CollectEn"
+  "try\022\020\n\003key\030\001 \001(\tR\003key\0228\n\005value\030\002 \001(\0132\".r"
+  "r.tcp.v1.MetricsCollectorOptionsR\005value:"
+  "\0028\001\"\372\002\n\027MetricsCollectorOptions\022\032\n\004type\030"
+  "\001 \001(\tB\006\352\340\030\0020\002R\004type\022\032\n\004help\030\002 \001(\tB\006\352\340\030\0020"
+  "\002R\004help\022$\n\tnamespace\030\003 \001(\tB\006\352\340\030\0020\002R\tname"
+  "space\022$\n\tsubsystem\030\004 \001(\tB\006\352\340\030\0020\002R\tsubsys"
+  "tem\022\036\n\006labels\030\005 \003(\tB\006\352\340\030\0020\002R\006labels\022 \n\007b"
+  "uckets\030\006 \003(\tB\006\352\340\030\0020\002R\007buckets\022Z\n\nobjecti"
+  "ves\030\007 \003(\01322.rr.tcp.v1.MetricsCollectorOp"
+  "tions.ObjectivesEntryB\006\352\340\030\0020\002R\nobjective"
+  "s\032=\n\017ObjectivesEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024"
+  "\n\005value\030\002 \001(\tR\005value:\0028\001\",\n\016ControlOptio"
+  "ns\022\032\n\004addr\030\001 \001(\tB\006\352\340\030\0020\001R\004addr*^\n\007Framin"
+  "g\022\027\n\023FRAMING_UNSPECIFIED\020\000\022\025\n\021FRAMING_DE"
+  "LIMITER\020\001\022\017\n\013FRAMING_RAW\020\002\022\022\n\016FRAMING_LE"
+  "NGTH\020\003*G\n\007Routing\022\027\n\023ROUTING_UNSPECIFIED"
+  "\020\000\022\017\n\013ROUTING_ANY\020\001\022\022\n\016ROUTING_STICKY\020\002*"
+  "^\n\014ContextCodec\022\035\n\031CONTEXT_CODEC_UNSPECI"
+  "FIED\020\000\022\026\n\022CONTEXT_CODEC_JSON\020\001\022\027\n\023CONTEX"
+  "T_CODEC_PROTO\020\002B\224\001\n\rcom.rr.tcp.v1B\014Optio"
+  "nsProtoP\001Z/github.com/rr-tcp/rr-tcp/gen/"
+  "go/rr/tcp/v1;tcpv1\242\002\003RTX\252\002\tRr.Tcp.V1\312\002\tR"
+  "r\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPBMetadata\352\002\013Rr::T"
+  "cp::V1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_deps[2] = {
   &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
@@ -817,7 +846,7 @@ static const ::_pbi::DescriptorTable* const descriptor_table_rr_2ftcp_2fv1_2fopt
 };
 static ::_pbi::once_flag descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto = {
-    false, false, 5708, descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto,
+    false, false, 6134, descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto,
     "rr/tcp/v1/options.proto",
     &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once, descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_deps, 2, 22,
     schemas, file_default_instances, TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets,
@@ -1942,6 +1971,7 @@ OnInitOptions::OnInitOptions(const OnInitOptions& from)
     , /*decltype(_impl_.env_)*/{}
     , decltype(_impl_.user_){}
     , decltype(_impl_.exec_timeout_){nullptr}
+    , decltype(_impl_.exit_on_error_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -1957,6 +1987,7 @@ OnInitOptions::OnInitOptions(const OnInitOptions& from)
   if (from._internal_has_exec_timeout()) {
     _this->_impl_.exec_timeout_ = new ::PROTOBUF_NAMESPACE_ID::Duration(*from._impl_.exec_timeout_);
   }
+  _this->_impl_.exit_on_error_ = from._impl_.exit_on_error_;
   // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.OnInitOptions)
 }
 
@@ -1969,6 +2000,7 @@ inline void OnInitOptions::SharedCtor(
     , /*decltype(_impl_.env_)*/{::_pbi::ArenaInitialized(), arena}
     , decltype(_impl_.user_){}
     , decltype(_impl_.exec_timeout_){nullptr}
+    , decltype(_impl_.exit_on_error_){false}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.user_.InitDefault();
@@ -2017,6 +2049,7 @@ void OnInitOptions::Clear() {
     delete _impl_.exec_timeout_;
   }
   _impl_.exec_timeout_ = nullptr;
+  _impl_.exit_on_error_ = false;
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -2069,6 +2102,14 @@ const char* OnInitOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext*
           ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
           CHK_(ptr);
           CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.OnInitOptions.user"));
+        } else
+          goto handle_unusual;
+        continue;
+      // bool exit_on_error = 5 [json_name = "exitOnError", (.rr.tcp.v1.spec) = {
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 40)) {
+          _impl_.exit_on_error_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
         } else
           goto handle_unusual;
         continue;
@@ -2158,6 +2199,12 @@ uint8_t* OnInitOptions::_InternalSerialize(
         4, this->_internal_user(), target);
   }
 
+  // bool exit_on_error = 5 [json_name = "exitOnError", (.rr.tcp.v1.spec) = {
+  if (this->_internal_exit_on_error() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(5, this->_internal_exit_on_error(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -2205,6 +2252,11 @@ size_t OnInitOptions::ByteSizeLong() const {
         *_impl_.exec_timeout_);
   }
 
+  // bool exit_on_error = 5 [json_name = "exitOnError", (.rr.tcp.v1.spec) = {
+  if (this->_internal_exit_on_error() != 0) {
+    total_size += 1 + 1;
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -2232,6 +2284,9 @@ void OnInitOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::
     _this->_internal_mutable_exec_timeout()->::PROTOBUF_NAMESPACE_ID::Duration::MergeFrom(
         from._internal_exec_timeout());
   }
+  if (from._internal_exit_on_error() != 0) {
+    _this->_internal_set_exit_on_error(from._internal_exit_on_error());
+  }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
 
@@ -2257,7 +2312,12 @@ void OnInitOptions::InternalSwap(OnInitOptions* other) {
       &_impl_.user_, lhs_arena,
       &other->_impl_.user_, rhs_arena
   );
-  swap(_impl_.exec_timeout_, other->_impl_.exec_timeout_);
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(OnInitOptions, _impl_.exit_on_error_)
+      + sizeof(OnInitOptions::_impl_.exit_on_error_)
+      - PROTOBUF_FIELD_OFFSET(OnInitOptions, _impl_.exec_timeout_)>(
+          reinterpret_cast<char*>(&_impl_.exec_timeout_),
+          reinterpret_cast<char*>(&other->_impl_.exec_timeout_));
 }
 
 ::PROTOBUF_NAMESPACE_ID::Metadata OnInitOptions::GetMetadata() const {
@@ -4554,7 +4614,10 @@ LogsOptions::LogsOptions(const LogsOptions& from)
     , decltype(_impl_.output_){}
     , decltype(_impl_.err_output_){}
     , decltype(_impl_.line_ending_){}
+    , decltype(_impl_.format_){}
+    , decltype(_impl_.time_format_){}
     , decltype(_impl_.file_logger_options_){nullptr}
+    , decltype(_impl_.skip_line_ending_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -4607,9 +4670,26 @@ LogsOptions::LogsOptions(const LogsOptions& from)
     _this->_impl_.line_ending_.Set(from._internal_line_ending(), 
       _this->GetArenaForAllocation());
   }
+  _impl_.format_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.format_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_format().empty()) {
+    _this->_impl_.format_.Set(from._internal_format(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.time_format_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.time_format_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_time_format().empty()) {
+    _this->_impl_.time_format_.Set(from._internal_time_format(), 
+      _this->GetArenaForAllocation());
+  }
   if (from._internal_has_file_logger_options()) {
     _this->_impl_.file_logger_options_ = new ::rr::tcp::v1::FileLoggerOptions(*from._impl_.file_logger_options_);
   }
+  _this->_impl_.skip_line_ending_ = from._impl_.skip_line_ending_;
   // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.LogsOptions)
 }
 
@@ -4625,7 +4705,10 @@ inline void LogsOptions::SharedCtor(
     , decltype(_impl_.output_){}
     , decltype(_impl_.err_output_){}
     , decltype(_impl_.line_ending_){}
+    , decltype(_impl_.format_){}
+    , decltype(_impl_.time_format_){}
     , decltype(_impl_.file_logger_options_){nullptr}
+    , decltype(_impl_.skip_line_ending_){false}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.level_.InitDefault();
@@ -4652,6 +4735,14 @@ inline void LogsOptions::SharedCtor(
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.line_ending_.Set("", GetArenaForAllocation());
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.format_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.format_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.time_format_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.time_format_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
 }
 
 LogsOptions::~LogsOptions() {
@@ -4674,6 +4765,8 @@ inline void LogsOptions::SharedDtor() {
   _impl_.output_.Destroy();
   _impl_.err_output_.Destroy();
   _impl_.line_ending_.Destroy();
+  _impl_.format_.Destroy();
+  _impl_.time_format_.Destroy();
   if (this != internal_default_instance()) delete _impl_.file_logger_options_;
 }
 
@@ -4698,10 +4791,13 @@ void LogsOptions::Clear() {
   _impl_.output_.ClearToEmpty();
   _impl_.err_output_.ClearToEmpty();
   _impl_.line_ending_.ClearToEmpty();
+  _impl_.format_.ClearToEmpty();
+  _impl_.time_format_.ClearToEmpty();
   if (GetArenaForAllocation() == nullptr && _impl_.file_logger_options_ != nullptr) {
     delete _impl_.file_logger_options_;
   }
   _impl_.file_logger_options_ = nullptr;
+  _impl_.skip_line_ending_ = false;
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -4788,6 +4884,34 @@ const char* LogsOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext* c
       case 8:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 66)) {
           ptr = ctx->ParseMessage(_internal_mutable_file_logger_options(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = {
+      case 9:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 74)) {
+          auto str = _internal_mutable_format();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.LogsOptions.format"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = {
+      case 10:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 82)) {
+          auto str = _internal_mutable_time_format();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.LogsOptions.time_format"));
+        } else
+          goto handle_unusual;
+        continue;
+      // bool skip_line_ending = 11 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = {
+      case 11:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 88)) {
+          _impl_.skip_line_ending_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -4914,6 +5038,32 @@ uint8_t* LogsOptions::_InternalSerialize(
         _Internal::file_logger_options(this).GetCachedSize(), target, stream);
   }
 
+  // string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_format().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_format().data(), static_cast<int>(this->_internal_format().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.LogsOptions.format");
+    target = stream->WriteStringMaybeAliased(
+        9, this->_internal_format(), target);
+  }
+
+  // string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_time_format().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_time_format().data(), static_cast<int>(this->_internal_time_format().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.LogsOptions.time_format");
+    target = stream->WriteStringMaybeAliased(
+        10, this->_internal_time_format(), target);
+  }
+
+  // bool skip_line_ending = 11 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = {
+  if (this->_internal_skip_line_ending() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(11, this->_internal_skip_line_ending(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -4981,11 +5131,30 @@ size_t LogsOptions::ByteSizeLong() const {
         this->_internal_line_ending());
   }
 
+  // string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_format().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_format());
+  }
+
+  // string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_time_format().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_time_format());
+  }
+
   // .rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {
   if (this->_internal_has_file_logger_options()) {
     total_size += 1 +
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
         *_impl_.file_logger_options_);
+  }
+
+  // bool skip_line_ending = 11 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = {
+  if (this->_internal_skip_line_ending() != 0) {
+    total_size += 1 + 1;
   }
 
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
@@ -5025,9 +5194,18 @@ void LogsOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PR
   if (!from._internal_line_ending().empty()) {
     _this->_internal_set_line_ending(from._internal_line_ending());
   }
+  if (!from._internal_format().empty()) {
+    _this->_internal_set_format(from._internal_format());
+  }
+  if (!from._internal_time_format().empty()) {
+    _this->_internal_set_time_format(from._internal_time_format());
+  }
   if (from._internal_has_file_logger_options()) {
     _this->_internal_mutable_file_logger_options()->::rr::tcp::v1::FileLoggerOptions::MergeFrom(
         from._internal_file_logger_options());
+  }
+  if (from._internal_skip_line_ending() != 0) {
+    _this->_internal_set_skip_line_ending(from._internal_skip_line_ending());
   }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
@@ -5073,7 +5251,20 @@ void LogsOptions::InternalSwap(LogsOptions* other) {
       &_impl_.line_ending_, lhs_arena,
       &other->_impl_.line_ending_, rhs_arena
   );
-  swap(_impl_.file_logger_options_, other->_impl_.file_logger_options_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.format_, lhs_arena,
+      &other->_impl_.format_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.time_format_, lhs_arena,
+      &other->_impl_.time_format_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(LogsOptions, _impl_.skip_line_ending_)
+      + sizeof(LogsOptions::_impl_.skip_line_ending_)
+      - PROTOBUF_FIELD_OFFSET(LogsOptions, _impl_.file_logger_options_)>(
+          reinterpret_cast<char*>(&_impl_.file_logger_options_),
+          reinterpret_cast<char*>(&other->_impl_.file_logger_options_));
 }
 
 ::PROTOBUF_NAMESPACE_ID::Metadata LogsOptions::GetMetadata() const {
@@ -5086,8 +5277,13 @@ void LogsOptions::InternalSwap(LogsOptions* other) {
 
 class LogChannelOptions::_Internal {
  public:
+  static const ::rr::tcp::v1::FileLoggerOptions& file_logger_options(const LogChannelOptions* msg);
 };
 
+const ::rr::tcp::v1::FileLoggerOptions&
+LogChannelOptions::_Internal::file_logger_options(const LogChannelOptions* msg) {
+  return *msg->_impl_.file_logger_options_;
+}
 LogChannelOptions::LogChannelOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
                          bool is_message_owned)
   : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
@@ -5104,6 +5300,10 @@ LogChannelOptions::LogChannelOptions(const LogChannelOptions& from)
     , decltype(_impl_.output_){}
     , decltype(_impl_.err_output_){}
     , decltype(_impl_.line_ending_){}
+    , decltype(_impl_.format_){}
+    , decltype(_impl_.time_format_){}
+    , decltype(_impl_.file_logger_options_){nullptr}
+    , decltype(_impl_.skip_line_ending_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -5155,6 +5355,26 @@ LogChannelOptions::LogChannelOptions(const LogChannelOptions& from)
     _this->_impl_.line_ending_.Set(from._internal_line_ending(), 
       _this->GetArenaForAllocation());
   }
+  _impl_.format_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.format_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_format().empty()) {
+    _this->_impl_.format_.Set(from._internal_format(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.time_format_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.time_format_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_time_format().empty()) {
+    _this->_impl_.time_format_.Set(from._internal_time_format(), 
+      _this->GetArenaForAllocation());
+  }
+  if (from._internal_has_file_logger_options()) {
+    _this->_impl_.file_logger_options_ = new ::rr::tcp::v1::FileLoggerOptions(*from._impl_.file_logger_options_);
+  }
+  _this->_impl_.skip_line_ending_ = from._impl_.skip_line_ending_;
   // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.LogChannelOptions)
 }
 
@@ -5169,6 +5389,10 @@ inline void LogChannelOptions::SharedCtor(
     , decltype(_impl_.output_){}
     , decltype(_impl_.err_output_){}
     , decltype(_impl_.line_ending_){}
+    , decltype(_impl_.format_){}
+    , decltype(_impl_.time_format_){}
+    , decltype(_impl_.file_logger_options_){nullptr}
+    , decltype(_impl_.skip_line_ending_){false}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.level_.InitDefault();
@@ -5195,6 +5419,14 @@ inline void LogChannelOptions::SharedCtor(
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.line_ending_.Set("", GetArenaForAllocation());
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.format_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.format_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.time_format_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.time_format_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
 }
 
 LogChannelOptions::~LogChannelOptions() {
@@ -5214,6 +5446,9 @@ inline void LogChannelOptions::SharedDtor() {
   _impl_.output_.Destroy();
   _impl_.err_output_.Destroy();
   _impl_.line_ending_.Destroy();
+  _impl_.format_.Destroy();
+  _impl_.time_format_.Destroy();
+  if (this != internal_default_instance()) delete _impl_.file_logger_options_;
 }
 
 void LogChannelOptions::SetCachedSize(int size) const {
@@ -5232,6 +5467,13 @@ void LogChannelOptions::Clear() {
   _impl_.output_.ClearToEmpty();
   _impl_.err_output_.ClearToEmpty();
   _impl_.line_ending_.ClearToEmpty();
+  _impl_.format_.ClearToEmpty();
+  _impl_.time_format_.ClearToEmpty();
+  if (GetArenaForAllocation() == nullptr && _impl_.file_logger_options_ != nullptr) {
+    delete _impl_.file_logger_options_;
+  }
+  _impl_.file_logger_options_ = nullptr;
+  _impl_.skip_line_ending_ = false;
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -5298,6 +5540,42 @@ const char* LogChannelOptions::_InternalParse(const char* ptr, ::_pbi::ParseCont
           ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
           CHK_(ptr);
           CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.LogChannelOptions.line_ending"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = {
+      case 7:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 58)) {
+          auto str = _internal_mutable_format();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.LogChannelOptions.format"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = {
+      case 8:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 66)) {
+          auto str = _internal_mutable_time_format();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.LogChannelOptions.time_format"));
+        } else
+          goto handle_unusual;
+        continue;
+      // bool skip_line_ending = 9 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = {
+      case 9:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 72)) {
+          _impl_.skip_line_ending_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {
+      case 10:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 82)) {
+          ptr = ctx->ParseMessage(_internal_mutable_file_logger_options(), ptr);
+          CHK_(ptr);
         } else
           goto handle_unusual;
         continue;
@@ -5390,6 +5668,39 @@ uint8_t* LogChannelOptions::_InternalSerialize(
         6, this->_internal_line_ending(), target);
   }
 
+  // string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_format().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_format().data(), static_cast<int>(this->_internal_format().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.LogChannelOptions.format");
+    target = stream->WriteStringMaybeAliased(
+        7, this->_internal_format(), target);
+  }
+
+  // string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_time_format().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_time_format().data(), static_cast<int>(this->_internal_time_format().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.LogChannelOptions.time_format");
+    target = stream->WriteStringMaybeAliased(
+        8, this->_internal_time_format(), target);
+  }
+
+  // bool skip_line_ending = 9 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = {
+  if (this->_internal_skip_line_ending() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(9, this->_internal_skip_line_ending(), target);
+  }
+
+  // .rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_file_logger_options()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(10, _Internal::file_logger_options(this),
+        _Internal::file_logger_options(this).GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -5448,6 +5759,32 @@ size_t LogChannelOptions::ByteSizeLong() const {
         this->_internal_line_ending());
   }
 
+  // string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_format().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_format());
+  }
+
+  // string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_time_format().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_time_format());
+  }
+
+  // .rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_file_logger_options()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.file_logger_options_);
+  }
+
+  // bool skip_line_ending = 9 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = {
+  if (this->_internal_skip_line_ending() != 0) {
+    total_size += 1 + 1;
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -5483,6 +5820,19 @@ void LogChannelOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, cons
   }
   if (!from._internal_line_ending().empty()) {
     _this->_internal_set_line_ending(from._internal_line_ending());
+  }
+  if (!from._internal_format().empty()) {
+    _this->_internal_set_format(from._internal_format());
+  }
+  if (!from._internal_time_format().empty()) {
+    _this->_internal_set_time_format(from._internal_time_format());
+  }
+  if (from._internal_has_file_logger_options()) {
+    _this->_internal_mutable_file_logger_options()->::rr::tcp::v1::FileLoggerOptions::MergeFrom(
+        from._internal_file_logger_options());
+  }
+  if (from._internal_skip_line_ending() != 0) {
+    _this->_internal_set_skip_line_ending(from._internal_skip_line_ending());
   }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
@@ -5527,6 +5877,20 @@ void LogChannelOptions::InternalSwap(LogChannelOptions* other) {
       &_impl_.line_ending_, lhs_arena,
       &other->_impl_.line_ending_, rhs_arena
   );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.format_, lhs_arena,
+      &other->_impl_.format_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.time_format_, lhs_arena,
+      &other->_impl_.time_format_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(LogChannelOptions, _impl_.skip_line_ending_)
+      + sizeof(LogChannelOptions::_impl_.skip_line_ending_)
+      - PROTOBUF_FIELD_OFFSET(LogChannelOptions, _impl_.file_logger_options_)>(
+          reinterpret_cast<char*>(&_impl_.file_logger_options_),
+          reinterpret_cast<char*>(&other->_impl_.file_logger_options_));
 }
 
 ::PROTOBUF_NAMESPACE_ID::Metadata LogChannelOptions::GetMetadata() const {
@@ -5864,6 +6228,7 @@ StatusOptions::StatusOptions(const StatusOptions& from)
   new (&_impl_) Impl_{
       decltype(_impl_.address_){}
     , decltype(_impl_.unavailable_status_code_){}
+    , decltype(_impl_.check_timeout_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -5875,7 +6240,9 @@ StatusOptions::StatusOptions(const StatusOptions& from)
     _this->_impl_.address_.Set(from._internal_address(), 
       _this->GetArenaForAllocation());
   }
-  _this->_impl_.unavailable_status_code_ = from._impl_.unavailable_status_code_;
+  ::memcpy(&_impl_.unavailable_status_code_, &from._impl_.unavailable_status_code_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.check_timeout_) -
+    reinterpret_cast<char*>(&_impl_.unavailable_status_code_)) + sizeof(_impl_.check_timeout_));
   // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.StatusOptions)
 }
 
@@ -5886,6 +6253,7 @@ inline void StatusOptions::SharedCtor(
   new (&_impl_) Impl_{
       decltype(_impl_.address_){}
     , decltype(_impl_.unavailable_status_code_){0u}
+    , decltype(_impl_.check_timeout_){0u}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.address_.InitDefault();
@@ -5919,7 +6287,9 @@ void StatusOptions::Clear() {
   (void) cached_has_bits;
 
   _impl_.address_.ClearToEmpty();
-  _impl_.unavailable_status_code_ = 0u;
+  ::memset(&_impl_.unavailable_status_code_, 0, static_cast<size_t>(
+      reinterpret_cast<char*>(&_impl_.check_timeout_) -
+      reinterpret_cast<char*>(&_impl_.unavailable_status_code_)) + sizeof(_impl_.check_timeout_));
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -5943,6 +6313,14 @@ const char* StatusOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext*
       case 2:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 16)) {
           _impl_.unavailable_status_code_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 check_timeout = 3 [json_name = "checkTimeout", (.rr.tcp.v1.spec) = {
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 24)) {
+          _impl_.check_timeout_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -5992,6 +6370,12 @@ uint8_t* StatusOptions::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteUInt32ToArray(2, this->_internal_unavailable_status_code(), target);
   }
 
+  // uint32 check_timeout = 3 [json_name = "checkTimeout", (.rr.tcp.v1.spec) = {
+  if (this->_internal_check_timeout() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(3, this->_internal_check_timeout(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -6020,6 +6404,11 @@ size_t StatusOptions::ByteSizeLong() const {
     total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_unavailable_status_code());
   }
 
+  // uint32 check_timeout = 3 [json_name = "checkTimeout", (.rr.tcp.v1.spec) = {
+  if (this->_internal_check_timeout() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_check_timeout());
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -6044,6 +6433,9 @@ void StatusOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::
   if (from._internal_unavailable_status_code() != 0) {
     _this->_internal_set_unavailable_status_code(from._internal_unavailable_status_code());
   }
+  if (from._internal_check_timeout() != 0) {
+    _this->_internal_set_check_timeout(from._internal_check_timeout());
+  }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
 
@@ -6067,7 +6459,12 @@ void StatusOptions::InternalSwap(StatusOptions* other) {
       &_impl_.address_, lhs_arena,
       &other->_impl_.address_, rhs_arena
   );
-  swap(_impl_.unavailable_status_code_, other->_impl_.unavailable_status_code_);
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(StatusOptions, _impl_.check_timeout_)
+      + sizeof(StatusOptions::_impl_.check_timeout_)
+      - PROTOBUF_FIELD_OFFSET(StatusOptions, _impl_.unavailable_status_code_)>(
+          reinterpret_cast<char*>(&_impl_.unavailable_status_code_),
+          reinterpret_cast<char*>(&other->_impl_.unavailable_status_code_));
 }
 
 ::PROTOBUF_NAMESPACE_ID::Metadata StatusOptions::GetMetadata() const {

@@ -985,6 +985,7 @@ class OnInitOptions final :
     kEnvFieldNumber = 3,
     kUserFieldNumber = 4,
     kExecTimeoutFieldNumber = 2,
+    kExitOnErrorFieldNumber = 5,
   };
   // repeated string command = 1 [json_name = "command", (.rr.tcp.v1.spec) = {
   int command_size() const;
@@ -1059,6 +1060,15 @@ class OnInitOptions final :
       ::PROTOBUF_NAMESPACE_ID::Duration* exec_timeout);
   ::PROTOBUF_NAMESPACE_ID::Duration* unsafe_arena_release_exec_timeout();
 
+  // bool exit_on_error = 5 [json_name = "exitOnError", (.rr.tcp.v1.spec) = {
+  void clear_exit_on_error();
+  bool exit_on_error() const;
+  void set_exit_on_error(bool value);
+  private:
+  bool _internal_exit_on_error() const;
+  void _internal_set_exit_on_error(bool value);
+  public:
+
   // @@protoc_insertion_point(class_scope:rr.tcp.v1.OnInitOptions)
  private:
   class _Internal;
@@ -1075,6 +1085,7 @@ class OnInitOptions final :
         ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING> env_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr user_;
     ::PROTOBUF_NAMESPACE_ID::Duration* exec_timeout_;
+    bool exit_on_error_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -2634,7 +2645,10 @@ class LogsOptions final :
     kOutputFieldNumber = 4,
     kErrOutputFieldNumber = 5,
     kLineEndingFieldNumber = 6,
+    kFormatFieldNumber = 9,
+    kTimeFormatFieldNumber = 10,
     kFileLoggerOptionsFieldNumber = 8,
+    kSkipLineEndingFieldNumber = 11,
   };
   // map<string, .rr.tcp.v1.LogChannelOptions> channels = 7 [json_name = "channels", (.rr.tcp.v1.spec) = {
   int channels_size() const;
@@ -2737,6 +2751,34 @@ class LogsOptions final :
   std::string* _internal_mutable_line_ending();
   public:
 
+  // string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = {
+  void clear_format();
+  const std::string& format() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_format(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_format();
+  PROTOBUF_NODISCARD std::string* release_format();
+  void set_allocated_format(std::string* format);
+  private:
+  const std::string& _internal_format() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_format(const std::string& value);
+  std::string* _internal_mutable_format();
+  public:
+
+  // string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = {
+  void clear_time_format();
+  const std::string& time_format() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_time_format(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_time_format();
+  PROTOBUF_NODISCARD std::string* release_time_format();
+  void set_allocated_time_format(std::string* time_format);
+  private:
+  const std::string& _internal_time_format() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_time_format(const std::string& value);
+  std::string* _internal_mutable_time_format();
+  public:
+
   // .rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {
   bool has_file_logger_options() const;
   private:
@@ -2754,6 +2796,15 @@ class LogsOptions final :
   void unsafe_arena_set_allocated_file_logger_options(
       ::rr::tcp::v1::FileLoggerOptions* file_logger_options);
   ::rr::tcp::v1::FileLoggerOptions* unsafe_arena_release_file_logger_options();
+
+  // bool skip_line_ending = 11 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = {
+  void clear_skip_line_ending();
+  bool skip_line_ending() const;
+  void set_skip_line_ending(bool value);
+  private:
+  bool _internal_skip_line_ending() const;
+  void _internal_set_skip_line_ending(bool value);
+  public:
 
   // @@protoc_insertion_point(class_scope:rr.tcp.v1.LogsOptions)
  private:
@@ -2774,7 +2825,10 @@ class LogsOptions final :
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr output_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr err_output_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr line_ending_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr format_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr time_format_;
     ::rr::tcp::v1::FileLoggerOptions* file_logger_options_;
+    bool skip_line_ending_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -2909,6 +2963,10 @@ class LogChannelOptions final :
     kOutputFieldNumber = 4,
     kErrOutputFieldNumber = 5,
     kLineEndingFieldNumber = 6,
+    kFormatFieldNumber = 7,
+    kTimeFormatFieldNumber = 8,
+    kFileLoggerOptionsFieldNumber = 10,
+    kSkipLineEndingFieldNumber = 9,
   };
   // string level = 1 [json_name = "level", (.rr.tcp.v1.spec) = {
   void clear_level();
@@ -2994,6 +3052,61 @@ class LogChannelOptions final :
   std::string* _internal_mutable_line_ending();
   public:
 
+  // string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = {
+  void clear_format();
+  const std::string& format() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_format(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_format();
+  PROTOBUF_NODISCARD std::string* release_format();
+  void set_allocated_format(std::string* format);
+  private:
+  const std::string& _internal_format() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_format(const std::string& value);
+  std::string* _internal_mutable_format();
+  public:
+
+  // string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = {
+  void clear_time_format();
+  const std::string& time_format() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_time_format(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_time_format();
+  PROTOBUF_NODISCARD std::string* release_time_format();
+  void set_allocated_time_format(std::string* time_format);
+  private:
+  const std::string& _internal_time_format() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_time_format(const std::string& value);
+  std::string* _internal_mutable_time_format();
+  public:
+
+  // .rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {
+  bool has_file_logger_options() const;
+  private:
+  bool _internal_has_file_logger_options() const;
+  public:
+  void clear_file_logger_options();
+  const ::rr::tcp::v1::FileLoggerOptions& file_logger_options() const;
+  PROTOBUF_NODISCARD ::rr::tcp::v1::FileLoggerOptions* release_file_logger_options();
+  ::rr::tcp::v1::FileLoggerOptions* mutable_file_logger_options();
+  void set_allocated_file_logger_options(::rr::tcp::v1::FileLoggerOptions* file_logger_options);
+  private:
+  const ::rr::tcp::v1::FileLoggerOptions& _internal_file_logger_options() const;
+  ::rr::tcp::v1::FileLoggerOptions* _internal_mutable_file_logger_options();
+  public:
+  void unsafe_arena_set_allocated_file_logger_options(
+      ::rr::tcp::v1::FileLoggerOptions* file_logger_options);
+  ::rr::tcp::v1::FileLoggerOptions* unsafe_arena_release_file_logger_options();
+
+  // bool skip_line_ending = 9 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = {
+  void clear_skip_line_ending();
+  bool skip_line_ending() const;
+  void set_skip_line_ending(bool value);
+  private:
+  bool _internal_skip_line_ending() const;
+  void _internal_set_skip_line_ending(bool value);
+  public:
+
   // @@protoc_insertion_point(class_scope:rr.tcp.v1.LogChannelOptions)
  private:
   class _Internal;
@@ -3008,6 +3121,10 @@ class LogChannelOptions final :
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr output_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr err_output_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr line_ending_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr format_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr time_format_;
+    ::rr::tcp::v1::FileLoggerOptions* file_logger_options_;
+    bool skip_line_ending_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -3335,6 +3452,7 @@ class StatusOptions final :
   enum : int {
     kAddressFieldNumber = 1,
     kUnavailableStatusCodeFieldNumber = 2,
+    kCheckTimeoutFieldNumber = 3,
   };
   // string address = 1 [json_name = "address", (.rr.tcp.v1.spec) = {
   void clear_address();
@@ -3359,6 +3477,15 @@ class StatusOptions final :
   void _internal_set_unavailable_status_code(uint32_t value);
   public:
 
+  // uint32 check_timeout = 3 [json_name = "checkTimeout", (.rr.tcp.v1.spec) = {
+  void clear_check_timeout();
+  uint32_t check_timeout() const;
+  void set_check_timeout(uint32_t value);
+  private:
+  uint32_t _internal_check_timeout() const;
+  void _internal_set_check_timeout(uint32_t value);
+  public:
+
   // @@protoc_insertion_point(class_scope:rr.tcp.v1.StatusOptions)
  private:
   class _Internal;
@@ -3369,6 +3496,7 @@ class StatusOptions final :
   struct Impl_ {
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr address_;
     uint32_t unavailable_status_code_;
+    uint32_t check_timeout_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -5408,6 +5536,26 @@ inline void OnInitOptions::set_allocated_user(std::string* user) {
   }
 #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
   // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.OnInitOptions.user)
+}
+
+// bool exit_on_error = 5 [json_name = "exitOnError", (.rr.tcp.v1.spec) = {
+inline void OnInitOptions::clear_exit_on_error() {
+  _impl_.exit_on_error_ = false;
+}
+inline bool OnInitOptions::_internal_exit_on_error() const {
+  return _impl_.exit_on_error_;
+}
+inline bool OnInitOptions::exit_on_error() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.OnInitOptions.exit_on_error)
+  return _internal_exit_on_error();
+}
+inline void OnInitOptions::_internal_set_exit_on_error(bool value) {
+  
+  _impl_.exit_on_error_ = value;
+}
+inline void OnInitOptions::set_exit_on_error(bool value) {
+  _internal_set_exit_on_error(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.OnInitOptions.exit_on_error)
 }
 
 // -------------------------------------------------------------------
@@ -7575,6 +7723,126 @@ inline void LogsOptions::set_allocated_file_logger_options(::rr::tcp::v1::FileLo
   // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogsOptions.file_logger_options)
 }
 
+// string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = {
+inline void LogsOptions::clear_format() {
+  _impl_.format_.ClearToEmpty();
+}
+inline const std::string& LogsOptions::format() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogsOptions.format)
+  return _internal_format();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LogsOptions::set_format(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.format_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.LogsOptions.format)
+}
+inline std::string* LogsOptions::mutable_format() {
+  std::string* _s = _internal_mutable_format();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.LogsOptions.format)
+  return _s;
+}
+inline const std::string& LogsOptions::_internal_format() const {
+  return _impl_.format_.Get();
+}
+inline void LogsOptions::_internal_set_format(const std::string& value) {
+  
+  _impl_.format_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LogsOptions::_internal_mutable_format() {
+  
+  return _impl_.format_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LogsOptions::release_format() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.LogsOptions.format)
+  return _impl_.format_.Release();
+}
+inline void LogsOptions::set_allocated_format(std::string* format) {
+  if (format != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.format_.SetAllocated(format, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.format_.IsDefault()) {
+    _impl_.format_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogsOptions.format)
+}
+
+// string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = {
+inline void LogsOptions::clear_time_format() {
+  _impl_.time_format_.ClearToEmpty();
+}
+inline const std::string& LogsOptions::time_format() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogsOptions.time_format)
+  return _internal_time_format();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LogsOptions::set_time_format(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.time_format_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.LogsOptions.time_format)
+}
+inline std::string* LogsOptions::mutable_time_format() {
+  std::string* _s = _internal_mutable_time_format();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.LogsOptions.time_format)
+  return _s;
+}
+inline const std::string& LogsOptions::_internal_time_format() const {
+  return _impl_.time_format_.Get();
+}
+inline void LogsOptions::_internal_set_time_format(const std::string& value) {
+  
+  _impl_.time_format_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LogsOptions::_internal_mutable_time_format() {
+  
+  return _impl_.time_format_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LogsOptions::release_time_format() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.LogsOptions.time_format)
+  return _impl_.time_format_.Release();
+}
+inline void LogsOptions::set_allocated_time_format(std::string* time_format) {
+  if (time_format != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.time_format_.SetAllocated(time_format, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.time_format_.IsDefault()) {
+    _impl_.time_format_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogsOptions.time_format)
+}
+
+// bool skip_line_ending = 11 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = {
+inline void LogsOptions::clear_skip_line_ending() {
+  _impl_.skip_line_ending_ = false;
+}
+inline bool LogsOptions::_internal_skip_line_ending() const {
+  return _impl_.skip_line_ending_;
+}
+inline bool LogsOptions::skip_line_ending() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogsOptions.skip_line_ending)
+  return _internal_skip_line_ending();
+}
+inline void LogsOptions::_internal_set_skip_line_ending(bool value) {
+  
+  _impl_.skip_line_ending_ = value;
+}
+inline void LogsOptions::set_skip_line_ending(bool value) {
+  _internal_set_skip_line_ending(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.LogsOptions.skip_line_ending)
+}
+
 // -------------------------------------------------------------------
 
 // LogChannelOptions
@@ -7879,6 +8147,216 @@ inline void LogChannelOptions::set_allocated_line_ending(std::string* line_endin
   // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogChannelOptions.line_ending)
 }
 
+// string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = {
+inline void LogChannelOptions::clear_format() {
+  _impl_.format_.ClearToEmpty();
+}
+inline const std::string& LogChannelOptions::format() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogChannelOptions.format)
+  return _internal_format();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LogChannelOptions::set_format(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.format_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.LogChannelOptions.format)
+}
+inline std::string* LogChannelOptions::mutable_format() {
+  std::string* _s = _internal_mutable_format();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.LogChannelOptions.format)
+  return _s;
+}
+inline const std::string& LogChannelOptions::_internal_format() const {
+  return _impl_.format_.Get();
+}
+inline void LogChannelOptions::_internal_set_format(const std::string& value) {
+  
+  _impl_.format_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LogChannelOptions::_internal_mutable_format() {
+  
+  return _impl_.format_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LogChannelOptions::release_format() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.LogChannelOptions.format)
+  return _impl_.format_.Release();
+}
+inline void LogChannelOptions::set_allocated_format(std::string* format) {
+  if (format != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.format_.SetAllocated(format, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.format_.IsDefault()) {
+    _impl_.format_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogChannelOptions.format)
+}
+
+// string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = {
+inline void LogChannelOptions::clear_time_format() {
+  _impl_.time_format_.ClearToEmpty();
+}
+inline const std::string& LogChannelOptions::time_format() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogChannelOptions.time_format)
+  return _internal_time_format();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LogChannelOptions::set_time_format(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.time_format_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.LogChannelOptions.time_format)
+}
+inline std::string* LogChannelOptions::mutable_time_format() {
+  std::string* _s = _internal_mutable_time_format();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.LogChannelOptions.time_format)
+  return _s;
+}
+inline const std::string& LogChannelOptions::_internal_time_format() const {
+  return _impl_.time_format_.Get();
+}
+inline void LogChannelOptions::_internal_set_time_format(const std::string& value) {
+  
+  _impl_.time_format_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LogChannelOptions::_internal_mutable_time_format() {
+  
+  return _impl_.time_format_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LogChannelOptions::release_time_format() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.LogChannelOptions.time_format)
+  return _impl_.time_format_.Release();
+}
+inline void LogChannelOptions::set_allocated_time_format(std::string* time_format) {
+  if (time_format != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.time_format_.SetAllocated(time_format, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.time_format_.IsDefault()) {
+    _impl_.time_format_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogChannelOptions.time_format)
+}
+
+// bool skip_line_ending = 9 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = {
+inline void LogChannelOptions::clear_skip_line_ending() {
+  _impl_.skip_line_ending_ = false;
+}
+inline bool LogChannelOptions::_internal_skip_line_ending() const {
+  return _impl_.skip_line_ending_;
+}
+inline bool LogChannelOptions::skip_line_ending() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogChannelOptions.skip_line_ending)
+  return _internal_skip_line_ending();
+}
+inline void LogChannelOptions::_internal_set_skip_line_ending(bool value) {
+  
+  _impl_.skip_line_ending_ = value;
+}
+inline void LogChannelOptions::set_skip_line_ending(bool value) {
+  _internal_set_skip_line_ending(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.LogChannelOptions.skip_line_ending)
+}
+
+// .rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {
+inline bool LogChannelOptions::_internal_has_file_logger_options() const {
+  return this != internal_default_instance() && _impl_.file_logger_options_ != nullptr;
+}
+inline bool LogChannelOptions::has_file_logger_options() const {
+  return _internal_has_file_logger_options();
+}
+inline void LogChannelOptions::clear_file_logger_options() {
+  if (GetArenaForAllocation() == nullptr && _impl_.file_logger_options_ != nullptr) {
+    delete _impl_.file_logger_options_;
+  }
+  _impl_.file_logger_options_ = nullptr;
+}
+inline const ::rr::tcp::v1::FileLoggerOptions& LogChannelOptions::_internal_file_logger_options() const {
+  const ::rr::tcp::v1::FileLoggerOptions* p = _impl_.file_logger_options_;
+  return p != nullptr ? *p : reinterpret_cast<const ::rr::tcp::v1::FileLoggerOptions&>(
+      ::rr::tcp::v1::_FileLoggerOptions_default_instance_);
+}
+inline const ::rr::tcp::v1::FileLoggerOptions& LogChannelOptions::file_logger_options() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.LogChannelOptions.file_logger_options)
+  return _internal_file_logger_options();
+}
+inline void LogChannelOptions::unsafe_arena_set_allocated_file_logger_options(
+    ::rr::tcp::v1::FileLoggerOptions* file_logger_options) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.file_logger_options_);
+  }
+  _impl_.file_logger_options_ = file_logger_options;
+  if (file_logger_options) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:rr.tcp.v1.LogChannelOptions.file_logger_options)
+}
+inline ::rr::tcp::v1::FileLoggerOptions* LogChannelOptions::release_file_logger_options() {
+  
+  ::rr::tcp::v1::FileLoggerOptions* temp = _impl_.file_logger_options_;
+  _impl_.file_logger_options_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::rr::tcp::v1::FileLoggerOptions* LogChannelOptions::unsafe_arena_release_file_logger_options() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.LogChannelOptions.file_logger_options)
+  
+  ::rr::tcp::v1::FileLoggerOptions* temp = _impl_.file_logger_options_;
+  _impl_.file_logger_options_ = nullptr;
+  return temp;
+}
+inline ::rr::tcp::v1::FileLoggerOptions* LogChannelOptions::_internal_mutable_file_logger_options() {
+  
+  if (_impl_.file_logger_options_ == nullptr) {
+    auto* p = CreateMaybeMessage<::rr::tcp::v1::FileLoggerOptions>(GetArenaForAllocation());
+    _impl_.file_logger_options_ = p;
+  }
+  return _impl_.file_logger_options_;
+}
+inline ::rr::tcp::v1::FileLoggerOptions* LogChannelOptions::mutable_file_logger_options() {
+  ::rr::tcp::v1::FileLoggerOptions* _msg = _internal_mutable_file_logger_options();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.LogChannelOptions.file_logger_options)
+  return _msg;
+}
+inline void LogChannelOptions::set_allocated_file_logger_options(::rr::tcp::v1::FileLoggerOptions* file_logger_options) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.file_logger_options_;
+  }
+  if (file_logger_options) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(file_logger_options);
+    if (message_arena != submessage_arena) {
+      file_logger_options = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, file_logger_options, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.file_logger_options_ = file_logger_options;
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.LogChannelOptions.file_logger_options)
+}
+
 // -------------------------------------------------------------------
 
 // FileLoggerOptions
@@ -8085,6 +8563,26 @@ inline void StatusOptions::_internal_set_unavailable_status_code(uint32_t value)
 inline void StatusOptions::set_unavailable_status_code(uint32_t value) {
   _internal_set_unavailable_status_code(value);
   // @@protoc_insertion_point(field_set:rr.tcp.v1.StatusOptions.unavailable_status_code)
+}
+
+// uint32 check_timeout = 3 [json_name = "checkTimeout", (.rr.tcp.v1.spec) = {
+inline void StatusOptions::clear_check_timeout() {
+  _impl_.check_timeout_ = 0u;
+}
+inline uint32_t StatusOptions::_internal_check_timeout() const {
+  return _impl_.check_timeout_;
+}
+inline uint32_t StatusOptions::check_timeout() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.StatusOptions.check_timeout)
+  return _internal_check_timeout();
+}
+inline void StatusOptions::_internal_set_check_timeout(uint32_t value) {
+  
+  _impl_.check_timeout_ = value;
+}
+inline void StatusOptions::set_check_timeout(uint32_t value) {
+  _internal_set_check_timeout(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.StatusOptions.check_timeout)
 }
 
 // -------------------------------------------------------------------

@@ -51,6 +51,30 @@ class LogChannelOptions extends \Google\Protobuf\Internal\Message
      * Generated from protobuf field <code>string line_ending = 6 [json_name = "lineEnding", (.rr.tcp.v1.spec) = {</code>
      */
     protected $line_ending = '';
+    /**
+     * As logs.format.
+     *
+     * Generated from protobuf field <code>string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $format = '';
+    /**
+     * As logs.time_format.
+     *
+     * Generated from protobuf field <code>string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $time_format = '';
+    /**
+     * As logs.skip_line_ending.
+     *
+     * Generated from protobuf field <code>bool skip_line_ending = 9 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $skip_line_ending = false;
+    /**
+     * As logs.file_logger_options.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $file_logger_options = null;
 
     /**
      * Constructor.
@@ -70,6 +94,14 @@ class LogChannelOptions extends \Google\Protobuf\Internal\Message
      *           As logs.err_output.
      *     @type string $line_ending
      *           As logs.line_ending.
+     *     @type string $format
+     *           As logs.format.
+     *     @type string $time_format
+     *           As logs.time_format.
+     *     @type bool $skip_line_ending
+     *           As logs.skip_line_ending.
+     *     @type \Rr\Tcp\V1\FileLoggerOptions $file_logger_options
+     *           As logs.file_logger_options.
      * }
      */
     public function __construct($data = NULL) {
@@ -229,6 +261,120 @@ class LogChannelOptions extends \Google\Protobuf\Internal\Message
     {
         GPBUtil::checkString($var, True);
         $this->line_ending = $var;
+
+        return $this;
+    }
+
+    /**
+     * As logs.format.
+     *
+     * Generated from protobuf field <code>string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = {</code>
+     * @return string
+     */
+    public function getFormat()
+    {
+        return $this->format;
+    }
+
+    /**
+     * As logs.format.
+     *
+     * Generated from protobuf field <code>string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = {</code>
+     * @param string $var
+     * @return $this
+     */
+    public function setFormat($var)
+    {
+        GPBUtil::checkString($var, True);
+        $this->format = $var;
+
+        return $this;
+    }
+
+    /**
+     * As logs.time_format.
+     *
+     * Generated from protobuf field <code>string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = {</code>
+     * @return string
+     */
+    public function getTimeFormat()
+    {
+        return $this->time_format;
+    }
+
+    /**
+     * As logs.time_format.
+     *
+     * Generated from protobuf field <code>string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = {</code>
+     * @param string $var
+     * @return $this
+     */
+    public function setTimeFormat($var)
+    {
+        GPBUtil::checkString($var, True);
+        $this->time_format = $var;
+
+        return $this;
+    }
+
+    /**
+     * As logs.skip_line_ending.
+     *
+     * Generated from protobuf field <code>bool skip_line_ending = 9 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = {</code>
+     * @return bool
+     */
+    public function getSkipLineEnding()
+    {
+        return $this->skip_line_ending;
+    }
+
+    /**
+     * As logs.skip_line_ending.
+     *
+     * Generated from protobuf field <code>bool skip_line_ending = 9 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = {</code>
+     * @param bool $var
+     * @return $this
+     */
+    public function setSkipLineEnding($var)
+    {
+        GPBUtil::checkBool($var);
+        $this->skip_line_ending = $var;
+
+        return $this;
+    }
+
+    /**
+     * As logs.file_logger_options.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {</code>
+     * @return \Rr\Tcp\V1\FileLoggerOptions|null
+     */
+    public function getFileLoggerOptions()
+    {
+        return $this->file_logger_options;
+    }
+
+    public function hasFileLoggerOptions()
+    {
+        return isset($this->file_logger_options);
+    }
+
+    public function clearFileLoggerOptions()
+    {
+        unset($this->file_logger_options);
+    }
+
+    /**
+     * As logs.file_logger_options.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {</code>
+     * @param \Rr\Tcp\V1\FileLoggerOptions $var
+     * @return $this
+     */
+    public function setFileLoggerOptions($var)
+    {
+        GPBUtil::checkMessage($var, \Rr\Tcp\V1\FileLoggerOptions::class);
+        $this->file_logger_options = $var;
 
         return $this;
     }

@@ -65,6 +65,24 @@ class LogsOptions extends \Google\Protobuf\Internal\Message
      * Generated from protobuf field <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = {</code>
      */
     protected $file_logger_options = null;
+    /**
+     * Accepted for compatibility: RoadRunner's custom line format ("%time% [%level%] %message%").
+     *
+     * Generated from protobuf field <code>string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $format = '';
+    /**
+     * Accepted for compatibility: the Go time layout of format's %time%.
+     *
+     * Generated from protobuf field <code>string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $time_format = '';
+    /**
+     * Accepted for compatibility: RoadRunner writes no line ending when true.
+     *
+     * Generated from protobuf field <code>bool skip_line_ending = 11 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $skip_line_ending = false;
 
     /**
      * Constructor.
@@ -90,6 +108,12 @@ class LogsOptions extends \Google\Protobuf\Internal\Message
      *           Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level.
      *     @type \Rr\Tcp\V1\FileLoggerOptions $file_logger_options
      *           Accepted for compatibility: RoadRunner's rotating file output.
+     *     @type string $format
+     *           Accepted for compatibility: RoadRunner's custom line format ("%time% [%level%] %message%").
+     *     @type string $time_format
+     *           Accepted for compatibility: the Go time layout of format's %time%.
+     *     @type bool $skip_line_ending
+     *           Accepted for compatibility: RoadRunner writes no line ending when true.
      * }
      */
     public function __construct($data = NULL) {
@@ -315,6 +339,84 @@ class LogsOptions extends \Google\Protobuf\Internal\Message
     {
         GPBUtil::checkMessage($var, \Rr\Tcp\V1\FileLoggerOptions::class);
         $this->file_logger_options = $var;
+
+        return $this;
+    }
+
+    /**
+     * Accepted for compatibility: RoadRunner's custom line format ("%time% [%level%] %message%").
+     *
+     * Generated from protobuf field <code>string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = {</code>
+     * @return string
+     */
+    public function getFormat()
+    {
+        return $this->format;
+    }
+
+    /**
+     * Accepted for compatibility: RoadRunner's custom line format ("%time% [%level%] %message%").
+     *
+     * Generated from protobuf field <code>string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = {</code>
+     * @param string $var
+     * @return $this
+     */
+    public function setFormat($var)
+    {
+        GPBUtil::checkString($var, True);
+        $this->format = $var;
+
+        return $this;
+    }
+
+    /**
+     * Accepted for compatibility: the Go time layout of format's %time%.
+     *
+     * Generated from protobuf field <code>string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = {</code>
+     * @return string
+     */
+    public function getTimeFormat()
+    {
+        return $this->time_format;
+    }
+
+    /**
+     * Accepted for compatibility: the Go time layout of format's %time%.
+     *
+     * Generated from protobuf field <code>string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = {</code>
+     * @param string $var
+     * @return $this
+     */
+    public function setTimeFormat($var)
+    {
+        GPBUtil::checkString($var, True);
+        $this->time_format = $var;
+
+        return $this;
+    }
+
+    /**
+     * Accepted for compatibility: RoadRunner writes no line ending when true.
+     *
+     * Generated from protobuf field <code>bool skip_line_ending = 11 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = {</code>
+     * @return bool
+     */
+    public function getSkipLineEnding()
+    {
+        return $this->skip_line_ending;
+    }
+
+    /**
+     * Accepted for compatibility: RoadRunner writes no line ending when true.
+     *
+     * Generated from protobuf field <code>bool skip_line_ending = 11 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = {</code>
+     * @param bool $var
+     * @return $this
+     */
+    public function setSkipLineEnding($var)
+    {
+        GPBUtil::checkBool($var);
+        $this->skip_line_ending = $var;
 
         return $this;
     }

@@ -39,6 +39,12 @@ class OnInitOptions extends \Google\Protobuf\Internal\Message
      * Generated from protobuf field <code>string user = 4 [json_name = "user", (.rr.tcp.v1.spec) = {</code>
      */
     protected $user = '';
+    /**
+     * Whether RoadRunner stops when the command fails.
+     *
+     * Generated from protobuf field <code>bool exit_on_error = 5 [json_name = "exitOnError", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $exit_on_error = false;
 
     /**
      * Constructor.
@@ -54,6 +60,8 @@ class OnInitOptions extends \Google\Protobuf\Internal\Message
      *           Its environment.
      *     @type string $user
      *           The user it runs as.
+     *     @type bool $exit_on_error
+     *           Whether RoadRunner stops when the command fails.
      * }
      */
     public function __construct($data = NULL) {
@@ -171,6 +179,32 @@ class OnInitOptions extends \Google\Protobuf\Internal\Message
     {
         GPBUtil::checkString($var, True);
         $this->user = $var;
+
+        return $this;
+    }
+
+    /**
+     * Whether RoadRunner stops when the command fails.
+     *
+     * Generated from protobuf field <code>bool exit_on_error = 5 [json_name = "exitOnError", (.rr.tcp.v1.spec) = {</code>
+     * @return bool
+     */
+    public function getExitOnError()
+    {
+        return $this->exit_on_error;
+    }
+
+    /**
+     * Whether RoadRunner stops when the command fails.
+     *
+     * Generated from protobuf field <code>bool exit_on_error = 5 [json_name = "exitOnError", (.rr.tcp.v1.spec) = {</code>
+     * @param bool $var
+     * @return $this
+     */
+    public function setExitOnError($var)
+    {
+        GPBUtil::checkBool($var);
+        $this->exit_on_error = $var;
 
         return $this;
     }

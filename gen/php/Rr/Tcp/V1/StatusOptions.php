@@ -28,6 +28,12 @@ class StatusOptions extends \Google\Protobuf\Internal\Message
      * Generated from protobuf field <code>uint32 unavailable_status_code = 2 [json_name = "unavailableStatusCode", (.rr.tcp.v1.spec) = {</code>
      */
     protected $unavailable_status_code = 0;
+    /**
+     * Accepted for compatibility: how many seconds RoadRunner waits for a plugin's answer.
+     *
+     * Generated from protobuf field <code>uint32 check_timeout = 3 [json_name = "checkTimeout", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $check_timeout = 0;
 
     /**
      * Constructor.
@@ -39,6 +45,8 @@ class StatusOptions extends \Google\Protobuf\Internal\Message
      *           Where to listen, "host:port"; empty = off.
      *     @type int $unavailable_status_code
      *           The HTTP status of a failed check.
+     *     @type int $check_timeout
+     *           Accepted for compatibility: how many seconds RoadRunner waits for a plugin's answer.
      * }
      */
     public function __construct($data = NULL) {
@@ -94,6 +102,32 @@ class StatusOptions extends \Google\Protobuf\Internal\Message
     {
         GPBUtil::checkUint32($var);
         $this->unavailable_status_code = $var;
+
+        return $this;
+    }
+
+    /**
+     * Accepted for compatibility: how many seconds RoadRunner waits for a plugin's answer.
+     *
+     * Generated from protobuf field <code>uint32 check_timeout = 3 [json_name = "checkTimeout", (.rr.tcp.v1.spec) = {</code>
+     * @return int
+     */
+    public function getCheckTimeout()
+    {
+        return $this->check_timeout;
+    }
+
+    /**
+     * Accepted for compatibility: how many seconds RoadRunner waits for a plugin's answer.
+     *
+     * Generated from protobuf field <code>uint32 check_timeout = 3 [json_name = "checkTimeout", (.rr.tcp.v1.spec) = {</code>
+     * @param int $var
+     * @return $this
+     */
+    public function setCheckTimeout($var)
+    {
+        GPBUtil::checkUint32($var);
+        $this->check_timeout = $var;
 
         return $this;
     }

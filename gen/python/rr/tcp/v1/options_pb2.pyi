@@ -69,23 +69,31 @@ class FileLoggerOptions(_message.Message):
     def __init__(self, log_output: _Optional[str] = ..., max_size: _Optional[int] = ..., max_age: _Optional[int] = ..., max_backups: _Optional[int] = ..., compress: bool = ...) -> None: ...
 
 class LogChannelOptions(_message.Message):
-    __slots__ = ["encoding", "err_output", "level", "line_ending", "mode", "output"]
+    __slots__ = ["encoding", "err_output", "file_logger_options", "format", "level", "line_ending", "mode", "output", "skip_line_ending", "time_format"]
     ENCODING_FIELD_NUMBER: _ClassVar[int]
     ERR_OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    FILE_LOGGER_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
     LINE_ENDING_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    SKIP_LINE_ENDING_FIELD_NUMBER: _ClassVar[int]
+    TIME_FORMAT_FIELD_NUMBER: _ClassVar[int]
     encoding: str
     err_output: str
+    file_logger_options: FileLoggerOptions
+    format: str
     level: str
     line_ending: str
     mode: str
     output: str
-    def __init__(self, level: _Optional[str] = ..., mode: _Optional[str] = ..., encoding: _Optional[str] = ..., output: _Optional[str] = ..., err_output: _Optional[str] = ..., line_ending: _Optional[str] = ...) -> None: ...
+    skip_line_ending: bool
+    time_format: str
+    def __init__(self, level: _Optional[str] = ..., mode: _Optional[str] = ..., encoding: _Optional[str] = ..., output: _Optional[str] = ..., err_output: _Optional[str] = ..., line_ending: _Optional[str] = ..., format: _Optional[str] = ..., time_format: _Optional[str] = ..., skip_line_ending: bool = ..., file_logger_options: _Optional[_Union[FileLoggerOptions, _Mapping]] = ...) -> None: ...
 
 class LogsOptions(_message.Message):
-    __slots__ = ["channels", "encoding", "err_output", "file_logger_options", "level", "line_ending", "mode", "output"]
+    __slots__ = ["channels", "encoding", "err_output", "file_logger_options", "format", "level", "line_ending", "mode", "output", "skip_line_ending", "time_format"]
     class ChannelsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -97,19 +105,25 @@ class LogsOptions(_message.Message):
     ENCODING_FIELD_NUMBER: _ClassVar[int]
     ERR_OUTPUT_FIELD_NUMBER: _ClassVar[int]
     FILE_LOGGER_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
     LINE_ENDING_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    SKIP_LINE_ENDING_FIELD_NUMBER: _ClassVar[int]
+    TIME_FORMAT_FIELD_NUMBER: _ClassVar[int]
     channels: _containers.MessageMap[str, LogChannelOptions]
     encoding: str
     err_output: str
     file_logger_options: FileLoggerOptions
+    format: str
     level: str
     line_ending: str
     mode: str
     output: str
-    def __init__(self, level: _Optional[str] = ..., mode: _Optional[str] = ..., encoding: _Optional[str] = ..., output: _Optional[str] = ..., err_output: _Optional[str] = ..., line_ending: _Optional[str] = ..., channels: _Optional[_Mapping[str, LogChannelOptions]] = ..., file_logger_options: _Optional[_Union[FileLoggerOptions, _Mapping]] = ...) -> None: ...
+    skip_line_ending: bool
+    time_format: str
+    def __init__(self, level: _Optional[str] = ..., mode: _Optional[str] = ..., encoding: _Optional[str] = ..., output: _Optional[str] = ..., err_output: _Optional[str] = ..., line_ending: _Optional[str] = ..., channels: _Optional[_Mapping[str, LogChannelOptions]] = ..., file_logger_options: _Optional[_Union[FileLoggerOptions, _Mapping]] = ..., format: _Optional[str] = ..., time_format: _Optional[str] = ..., skip_line_ending: bool = ...) -> None: ...
 
 class MetricsCollectorOptions(_message.Message):
     __slots__ = ["buckets", "help", "labels", "namespace", "objectives", "subsystem", "type"]
@@ -152,7 +166,7 @@ class MetricsOptions(_message.Message):
     def __init__(self, address: _Optional[str] = ..., collect: _Optional[_Mapping[str, MetricsCollectorOptions]] = ...) -> None: ...
 
 class OnInitOptions(_message.Message):
-    __slots__ = ["command", "env", "exec_timeout", "user"]
+    __slots__ = ["command", "env", "exec_timeout", "exit_on_error", "user"]
     class EnvEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -163,12 +177,14 @@ class OnInitOptions(_message.Message):
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     ENV_FIELD_NUMBER: _ClassVar[int]
     EXEC_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    EXIT_ON_ERROR_FIELD_NUMBER: _ClassVar[int]
     USER_FIELD_NUMBER: _ClassVar[int]
     command: _containers.RepeatedScalarFieldContainer[str]
     env: _containers.ScalarMap[str, str]
     exec_timeout: _duration_pb2.Duration
+    exit_on_error: bool
     user: str
-    def __init__(self, command: _Optional[_Iterable[str]] = ..., exec_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., env: _Optional[_Mapping[str, str]] = ..., user: _Optional[str] = ...) -> None: ...
+    def __init__(self, command: _Optional[_Iterable[str]] = ..., exec_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., env: _Optional[_Mapping[str, str]] = ..., user: _Optional[str] = ..., exit_on_error: bool = ...) -> None: ...
 
 class PoolOptions(_message.Message):
     __slots__ = ["allocate_timeout", "command", "debug", "destroy_timeout", "dynamic_allocator", "max_frame_size", "max_jobs", "max_queue_size", "num_workers", "reset_timeout", "stream_timeout", "supervisor"]
@@ -230,12 +246,14 @@ class ServerOptions(_message.Message):
     def __init__(self, command: _Optional[_Iterable[str]] = ..., relay: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., user: _Optional[str] = ..., group: _Optional[str] = ..., relay_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., on_init: _Optional[_Union[OnInitOptions, _Mapping]] = ...) -> None: ...
 
 class StatusOptions(_message.Message):
-    __slots__ = ["address", "unavailable_status_code"]
+    __slots__ = ["address", "check_timeout", "unavailable_status_code"]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    CHECK_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     UNAVAILABLE_STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
     address: str
+    check_timeout: int
     unavailable_status_code: int
-    def __init__(self, address: _Optional[str] = ..., unavailable_status_code: _Optional[int] = ...) -> None: ...
+    def __init__(self, address: _Optional[str] = ..., unavailable_status_code: _Optional[int] = ..., check_timeout: _Optional[int] = ...) -> None: ...
 
 class SupervisorOptions(_message.Message):
     __slots__ = ["exec_ttl", "idle_ttl", "max_worker_memory", "ttl", "watch_tick"]

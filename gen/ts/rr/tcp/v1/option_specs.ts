@@ -208,6 +208,15 @@ export const OPTION_SPECS: Readonly<Record<string, Readonly<Record<string, KeyFa
       "required": false,
       "timer": false,
       "comment": "The user it runs as."
+    },
+    "exit_on_error": {
+      "kind": "bool",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Whether RoadRunner stops when the command fails."
     }
   },
   "TcpOptions": {
@@ -660,6 +669,33 @@ export const OPTION_SPECS: Readonly<Record<string, Readonly<Record<string, KeyFa
       "required": false,
       "timer": false,
       "comment": "Accepted for compatibility: RoadRunner's rotating file output."
+    },
+    "format": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Accepted for compatibility: RoadRunner's custom line format (\"%time% [%level%] %message%\")."
+    },
+    "time_format": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Accepted for compatibility: the Go time layout of format's %time%."
+    },
+    "skip_line_ending": {
+      "kind": "bool",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Accepted for compatibility: RoadRunner writes no line ending when true."
     }
   },
   "LogChannelOptions": {
@@ -716,6 +752,43 @@ export const OPTION_SPECS: Readonly<Record<string, Readonly<Record<string, KeyFa
       "required": false,
       "timer": false,
       "comment": "As logs.line_ending."
+    },
+    "format": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "As logs.format."
+    },
+    "time_format": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "As logs.time_format."
+    },
+    "skip_line_ending": {
+      "kind": "bool",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "As logs.skip_line_ending."
+    },
+    "file_logger_options": {
+      "kind": "message",
+      "message": "FileLoggerOptions",
+      "default": "",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "As logs.file_logger_options."
     }
   },
   "FileLoggerOptions": {
@@ -785,6 +858,15 @@ export const OPTION_SPECS: Readonly<Record<string, Readonly<Record<string, KeyFa
       "comment": "The HTTP status of a failed check.",
       "min": "100",
       "max": "599"
+    },
+    "check_timeout": {
+      "kind": "uint32",
+      "default": "60",
+      "unit": "",
+      "origin": "compat",
+      "required": false,
+      "timer": false,
+      "comment": "Accepted for compatibility: how many seconds RoadRunner waits for a plugin's answer."
     }
   },
   "MetricsOptions": {

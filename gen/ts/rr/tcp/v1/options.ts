@@ -236,6 +236,8 @@ export interface OnInitOptions {
   env: { [key: string]: string };
   /** The user it runs as. */
   user: string;
+  /** Whether RoadRunner stops when the command fails. */
+  exit_on_error: boolean;
 }
 
 export interface OnInitOptions_EnvEntry {
@@ -426,7 +428,15 @@ export interface LogsOptions {
   /** Accepted for compatibility: per-plugin overrides; rr-tcp is one plugin and reads the top level. */
   channels: { [key: string]: LogChannelOptions };
   /** Accepted for compatibility: RoadRunner's rotating file output. */
-  file_logger_options: FileLoggerOptions | undefined;
+  file_logger_options:
+    | FileLoggerOptions
+    | undefined;
+  /** Accepted for compatibility: RoadRunner's custom line format ("%time% [%level%] %message%"). */
+  format: string;
+  /** Accepted for compatibility: the Go time layout of format's %time%. */
+  time_format: string;
+  /** Accepted for compatibility: RoadRunner writes no line ending when true. */
+  skip_line_ending: boolean;
 }
 
 export interface LogsOptions_ChannelsEntry {
@@ -448,6 +458,14 @@ export interface LogChannelOptions {
   err_output: string;
   /** As logs.line_ending. */
   line_ending: string;
+  /** As logs.format. */
+  format: string;
+  /** As logs.time_format. */
+  time_format: string;
+  /** As logs.skip_line_ending. */
+  skip_line_ending: boolean;
+  /** As logs.file_logger_options. */
+  file_logger_options: FileLoggerOptions | undefined;
 }
 
 /** RoadRunner's logs.file_logger_options (accepted, not used). */
@@ -473,6 +491,8 @@ export interface StatusOptions {
   address: string;
   /** The HTTP status of a failed check. */
   unavailable_status_code: number;
+  /** Accepted for compatibility: how many seconds RoadRunner waits for a plugin's answer. */
+  check_timeout: number;
 }
 
 /** RoadRunner's metrics section: GET /metrics in Prometheus' text format. */
@@ -1013,7 +1033,7 @@ export const ServerOptions_EnvEntry: MessageFns<ServerOptions_EnvEntry> = {
 };
 
 function createBaseOnInitOptions(): OnInitOptions {
-  return { command: [], exec_timeout: undefined, env: {}, user: "" };
+  return { command: [], exec_timeout: undefined, env: {}, user: "", exit_on_error: false };
 }
 
 export const OnInitOptions: MessageFns<OnInitOptions> = {
@@ -1029,6 +1049,9 @@ export const OnInitOptions: MessageFns<OnInitOptions> = {
     });
     if (message.user !== "") {
       writer.uint32(34).string(message.user);
+    }
+    if (message.exit_on_error !== false) {
+      writer.uint32(40).bool(message.exit_on_error);
     }
     return writer;
   },
@@ -1081,6 +1104,14 @@ export const OnInitOptions: MessageFns<OnInitOptions> = {
             message.user = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.exit_on_error = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1116,6 +1147,11 @@ export const OnInitOptions: MessageFns<OnInitOptions> = {
         )
         : {},
       user: isSet(object.user) ? globalThis.String(object.user) : "",
+      exit_on_error: isSet(object.exitOnError)
+        ? globalThis.Boolean(object.exitOnError)
+        : isSet(object.exit_on_error)
+        ? globalThis.Boolean(object.exit_on_error)
+        : false,
     };
   },
 
@@ -1139,6 +1175,9 @@ export const OnInitOptions: MessageFns<OnInitOptions> = {
     if (message.user !== "") {
       obj.user = message.user;
     }
+    if (message.exit_on_error !== false) {
+      obj.exitOnError = message.exit_on_error;
+    }
     return obj;
   },
 
@@ -1161,6 +1200,7 @@ export const OnInitOptions: MessageFns<OnInitOptions> = {
       {},
     );
     message.user = object.user ?? "";
+    message.exit_on_error = object.exit_on_error ?? false;
     return message;
   },
 };
@@ -2396,6 +2436,9 @@ function createBaseLogsOptions(): LogsOptions {
     line_ending: "",
     channels: {},
     file_logger_options: undefined,
+    format: "",
+    time_format: "",
+    skip_line_ending: false,
   };
 }
 
@@ -2424,6 +2467,15 @@ export const LogsOptions: MessageFns<LogsOptions> = {
     });
     if (message.file_logger_options !== undefined) {
       FileLoggerOptions.encode(message.file_logger_options, writer.uint32(66).fork()).join();
+    }
+    if (message.format !== "") {
+      writer.uint32(74).string(message.format);
+    }
+    if (message.time_format !== "") {
+      writer.uint32(82).string(message.time_format);
+    }
+    if (message.skip_line_ending !== false) {
+      writer.uint32(88).bool(message.skip_line_ending);
     }
     return writer;
   },
@@ -2508,6 +2560,30 @@ export const LogsOptions: MessageFns<LogsOptions> = {
             message.file_logger_options = FileLoggerOptions.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.format = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.time_format = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.skip_line_ending = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2555,6 +2631,17 @@ export const LogsOptions: MessageFns<LogsOptions> = {
         : isSet(object.file_logger_options)
         ? FileLoggerOptions.fromJSON(object.file_logger_options)
         : undefined,
+      format: isSet(object.format) ? globalThis.String(object.format) : "",
+      time_format: isSet(object.timeFormat)
+        ? globalThis.String(object.timeFormat)
+        : isSet(object.time_format)
+        ? globalThis.String(object.time_format)
+        : "",
+      skip_line_ending: isSet(object.skipLineEnding)
+        ? globalThis.Boolean(object.skipLineEnding)
+        : isSet(object.skip_line_ending)
+        ? globalThis.Boolean(object.skip_line_ending)
+        : false,
     };
   },
 
@@ -2590,6 +2677,15 @@ export const LogsOptions: MessageFns<LogsOptions> = {
     if (message.file_logger_options !== undefined) {
       obj.fileLoggerOptions = FileLoggerOptions.toJSON(message.file_logger_options);
     }
+    if (message.format !== "") {
+      obj.format = message.format;
+    }
+    if (message.time_format !== "") {
+      obj.timeFormat = message.time_format;
+    }
+    if (message.skip_line_ending !== false) {
+      obj.skipLineEnding = message.skip_line_ending;
+    }
     return obj;
   },
 
@@ -2616,6 +2712,9 @@ export const LogsOptions: MessageFns<LogsOptions> = {
     message.file_logger_options = (object.file_logger_options !== undefined && object.file_logger_options !== null)
       ? FileLoggerOptions.fromPartial(object.file_logger_options)
       : undefined;
+    message.format = object.format ?? "";
+    message.time_format = object.time_format ?? "";
+    message.skip_line_ending = object.skip_line_ending ?? false;
     return message;
   },
 };
@@ -2708,7 +2807,18 @@ export const LogsOptions_ChannelsEntry: MessageFns<LogsOptions_ChannelsEntry> = 
 };
 
 function createBaseLogChannelOptions(): LogChannelOptions {
-  return { level: "", mode: "", encoding: "", output: "", err_output: "", line_ending: "" };
+  return {
+    level: "",
+    mode: "",
+    encoding: "",
+    output: "",
+    err_output: "",
+    line_ending: "",
+    format: "",
+    time_format: "",
+    skip_line_ending: false,
+    file_logger_options: undefined,
+  };
 }
 
 export const LogChannelOptions: MessageFns<LogChannelOptions> = {
@@ -2730,6 +2840,18 @@ export const LogChannelOptions: MessageFns<LogChannelOptions> = {
     }
     if (message.line_ending !== "") {
       writer.uint32(50).string(message.line_ending);
+    }
+    if (message.format !== "") {
+      writer.uint32(58).string(message.format);
+    }
+    if (message.time_format !== "") {
+      writer.uint32(66).string(message.time_format);
+    }
+    if (message.skip_line_ending !== false) {
+      writer.uint32(72).bool(message.skip_line_ending);
+    }
+    if (message.file_logger_options !== undefined) {
+      FileLoggerOptions.encode(message.file_logger_options, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -2795,6 +2917,38 @@ export const LogChannelOptions: MessageFns<LogChannelOptions> = {
             message.line_ending = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.format = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.time_format = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.skip_line_ending = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.file_logger_options = FileLoggerOptions.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2823,6 +2977,22 @@ export const LogChannelOptions: MessageFns<LogChannelOptions> = {
         : isSet(object.line_ending)
         ? globalThis.String(object.line_ending)
         : "",
+      format: isSet(object.format) ? globalThis.String(object.format) : "",
+      time_format: isSet(object.timeFormat)
+        ? globalThis.String(object.timeFormat)
+        : isSet(object.time_format)
+        ? globalThis.String(object.time_format)
+        : "",
+      skip_line_ending: isSet(object.skipLineEnding)
+        ? globalThis.Boolean(object.skipLineEnding)
+        : isSet(object.skip_line_ending)
+        ? globalThis.Boolean(object.skip_line_ending)
+        : false,
+      file_logger_options: isSet(object.fileLoggerOptions)
+        ? FileLoggerOptions.fromJSON(object.fileLoggerOptions)
+        : isSet(object.file_logger_options)
+        ? FileLoggerOptions.fromJSON(object.file_logger_options)
+        : undefined,
     };
   },
 
@@ -2846,6 +3016,18 @@ export const LogChannelOptions: MessageFns<LogChannelOptions> = {
     if (message.line_ending !== "") {
       obj.lineEnding = message.line_ending;
     }
+    if (message.format !== "") {
+      obj.format = message.format;
+    }
+    if (message.time_format !== "") {
+      obj.timeFormat = message.time_format;
+    }
+    if (message.skip_line_ending !== false) {
+      obj.skipLineEnding = message.skip_line_ending;
+    }
+    if (message.file_logger_options !== undefined) {
+      obj.fileLoggerOptions = FileLoggerOptions.toJSON(message.file_logger_options);
+    }
     return obj;
   },
 
@@ -2860,6 +3042,12 @@ export const LogChannelOptions: MessageFns<LogChannelOptions> = {
     message.output = object.output ?? "";
     message.err_output = object.err_output ?? "";
     message.line_ending = object.line_ending ?? "";
+    message.format = object.format ?? "";
+    message.time_format = object.time_format ?? "";
+    message.skip_line_ending = object.skip_line_ending ?? false;
+    message.file_logger_options = (object.file_logger_options !== undefined && object.file_logger_options !== null)
+      ? FileLoggerOptions.fromPartial(object.file_logger_options)
+      : undefined;
     return message;
   },
 };
@@ -3014,7 +3202,7 @@ export const FileLoggerOptions: MessageFns<FileLoggerOptions> = {
 };
 
 function createBaseStatusOptions(): StatusOptions {
-  return { address: "", unavailable_status_code: 0 };
+  return { address: "", unavailable_status_code: 0, check_timeout: 0 };
 }
 
 export const StatusOptions: MessageFns<StatusOptions> = {
@@ -3024,6 +3212,9 @@ export const StatusOptions: MessageFns<StatusOptions> = {
     }
     if (message.unavailable_status_code !== 0) {
       writer.uint32(16).uint32(message.unavailable_status_code);
+    }
+    if (message.check_timeout !== 0) {
+      writer.uint32(24).uint32(message.check_timeout);
     }
     return writer;
   },
@@ -3057,6 +3248,14 @@ export const StatusOptions: MessageFns<StatusOptions> = {
             message.unavailable_status_code = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.check_timeout = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3077,6 +3276,11 @@ export const StatusOptions: MessageFns<StatusOptions> = {
         : isSet(object.unavailable_status_code)
         ? globalThis.Number(object.unavailable_status_code)
         : 0,
+      check_timeout: isSet(object.checkTimeout)
+        ? globalThis.Number(object.checkTimeout)
+        : isSet(object.check_timeout)
+        ? globalThis.Number(object.check_timeout)
+        : 0,
     };
   },
 
@@ -3088,6 +3292,9 @@ export const StatusOptions: MessageFns<StatusOptions> = {
     if (message.unavailable_status_code !== 0) {
       obj.unavailableStatusCode = Math.round(message.unavailable_status_code);
     }
+    if (message.check_timeout !== 0) {
+      obj.checkTimeout = Math.round(message.check_timeout);
+    }
     return obj;
   },
 
@@ -3098,6 +3305,7 @@ export const StatusOptions: MessageFns<StatusOptions> = {
     const message = createBaseStatusOptions();
     message.address = object.address ?? "";
     message.unavailable_status_code = object.unavailable_status_code ?? 0;
+    message.check_timeout = object.check_timeout ?? 0;
     return message;
   },
 };

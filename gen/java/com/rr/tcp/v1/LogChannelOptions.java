@@ -26,6 +26,8 @@ private static final long serialVersionUID = 0L;
     output_ = "";
     errOutput_ = "";
     lineEnding_ = "";
+    format_ = "";
+    timeFormat_ = "";
   }
 
   @java.lang.Override
@@ -335,6 +337,153 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int FORMAT_FIELD_NUMBER = 7;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object format_ = "";
+  /**
+   * <pre>
+   * As logs.format.
+   * </pre>
+   *
+   * <code>string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The format.
+   */
+  @java.lang.Override
+  public java.lang.String getFormat() {
+    java.lang.Object ref = format_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      format_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * As logs.format.
+   * </pre>
+   *
+   * <code>string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The bytes for format.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getFormatBytes() {
+    java.lang.Object ref = format_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      format_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int TIME_FORMAT_FIELD_NUMBER = 8;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object timeFormat_ = "";
+  /**
+   * <pre>
+   * As logs.time_format.
+   * </pre>
+   *
+   * <code>string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The timeFormat.
+   */
+  @java.lang.Override
+  public java.lang.String getTimeFormat() {
+    java.lang.Object ref = timeFormat_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      timeFormat_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * As logs.time_format.
+   * </pre>
+   *
+   * <code>string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The bytes for timeFormat.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getTimeFormatBytes() {
+    java.lang.Object ref = timeFormat_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      timeFormat_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int SKIP_LINE_ENDING_FIELD_NUMBER = 9;
+  private boolean skipLineEnding_ = false;
+  /**
+   * <pre>
+   * As logs.skip_line_ending.
+   * </pre>
+   *
+   * <code>bool skip_line_ending = 9 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The skipLineEnding.
+   */
+  @java.lang.Override
+  public boolean getSkipLineEnding() {
+    return skipLineEnding_;
+  }
+
+  public static final int FILE_LOGGER_OPTIONS_FIELD_NUMBER = 10;
+  private com.rr.tcp.v1.FileLoggerOptions fileLoggerOptions_;
+  /**
+   * <pre>
+   * As logs.file_logger_options.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the fileLoggerOptions field is set.
+   */
+  @java.lang.Override
+  public boolean hasFileLoggerOptions() {
+    return fileLoggerOptions_ != null;
+  }
+  /**
+   * <pre>
+   * As logs.file_logger_options.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The fileLoggerOptions.
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.FileLoggerOptions getFileLoggerOptions() {
+    return fileLoggerOptions_ == null ? com.rr.tcp.v1.FileLoggerOptions.getDefaultInstance() : fileLoggerOptions_;
+  }
+  /**
+   * <pre>
+   * As logs.file_logger_options.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.FileLoggerOptionsOrBuilder getFileLoggerOptionsOrBuilder() {
+    return fileLoggerOptions_ == null ? com.rr.tcp.v1.FileLoggerOptions.getDefaultInstance() : fileLoggerOptions_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -367,6 +516,18 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(lineEnding_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 6, lineEnding_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(format_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 7, format_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(timeFormat_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 8, timeFormat_);
+    }
+    if (skipLineEnding_ != false) {
+      output.writeBool(9, skipLineEnding_);
+    }
+    if (fileLoggerOptions_ != null) {
+      output.writeMessage(10, getFileLoggerOptions());
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -393,6 +554,20 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(lineEnding_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(6, lineEnding_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(format_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(7, format_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(timeFormat_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(8, timeFormat_);
+    }
+    if (skipLineEnding_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(9, skipLineEnding_);
+    }
+    if (fileLoggerOptions_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(10, getFileLoggerOptions());
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -421,6 +596,17 @@ private static final long serialVersionUID = 0L;
         .equals(other.getErrOutput())) return false;
     if (!getLineEnding()
         .equals(other.getLineEnding())) return false;
+    if (!getFormat()
+        .equals(other.getFormat())) return false;
+    if (!getTimeFormat()
+        .equals(other.getTimeFormat())) return false;
+    if (getSkipLineEnding()
+        != other.getSkipLineEnding()) return false;
+    if (hasFileLoggerOptions() != other.hasFileLoggerOptions()) return false;
+    if (hasFileLoggerOptions()) {
+      if (!getFileLoggerOptions()
+          .equals(other.getFileLoggerOptions())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -444,6 +630,17 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getErrOutput().hashCode();
     hash = (37 * hash) + LINE_ENDING_FIELD_NUMBER;
     hash = (53 * hash) + getLineEnding().hashCode();
+    hash = (37 * hash) + FORMAT_FIELD_NUMBER;
+    hash = (53 * hash) + getFormat().hashCode();
+    hash = (37 * hash) + TIME_FORMAT_FIELD_NUMBER;
+    hash = (53 * hash) + getTimeFormat().hashCode();
+    hash = (37 * hash) + SKIP_LINE_ENDING_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getSkipLineEnding());
+    if (hasFileLoggerOptions()) {
+      hash = (37 * hash) + FILE_LOGGER_OPTIONS_FIELD_NUMBER;
+      hash = (53 * hash) + getFileLoggerOptions().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -583,6 +780,14 @@ private static final long serialVersionUID = 0L;
       output_ = "";
       errOutput_ = "";
       lineEnding_ = "";
+      format_ = "";
+      timeFormat_ = "";
+      skipLineEnding_ = false;
+      fileLoggerOptions_ = null;
+      if (fileLoggerOptionsBuilder_ != null) {
+        fileLoggerOptionsBuilder_.dispose();
+        fileLoggerOptionsBuilder_ = null;
+      }
       return this;
     }
 
@@ -633,6 +838,20 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000020) != 0)) {
         result.lineEnding_ = lineEnding_;
+      }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.format_ = format_;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.timeFormat_ = timeFormat_;
+      }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.skipLineEnding_ = skipLineEnding_;
+      }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.fileLoggerOptions_ = fileLoggerOptionsBuilder_ == null
+            ? fileLoggerOptions_
+            : fileLoggerOptionsBuilder_.build();
       }
     }
 
@@ -710,6 +929,22 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000020;
         onChanged();
       }
+      if (!other.getFormat().isEmpty()) {
+        format_ = other.format_;
+        bitField0_ |= 0x00000040;
+        onChanged();
+      }
+      if (!other.getTimeFormat().isEmpty()) {
+        timeFormat_ = other.timeFormat_;
+        bitField0_ |= 0x00000080;
+        onChanged();
+      }
+      if (other.getSkipLineEnding() != false) {
+        setSkipLineEnding(other.getSkipLineEnding());
+      }
+      if (other.hasFileLoggerOptions()) {
+        mergeFileLoggerOptions(other.getFileLoggerOptions());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -766,6 +1001,28 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 50
+            case 58: {
+              format_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 58
+            case 66: {
+              timeFormat_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 66
+            case 72: {
+              skipLineEnding_ = input.readBool();
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 72
+            case 82: {
+              input.readMessage(
+                  getFileLoggerOptionsFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 82
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1333,6 +1590,389 @@ private static final long serialVersionUID = 0L;
       bitField0_ |= 0x00000020;
       onChanged();
       return this;
+    }
+
+    private java.lang.Object format_ = "";
+    /**
+     * <pre>
+     * As logs.format.
+     * </pre>
+     *
+     * <code>string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The format.
+     */
+    public java.lang.String getFormat() {
+      java.lang.Object ref = format_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        format_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * As logs.format.
+     * </pre>
+     *
+     * <code>string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The bytes for format.
+     */
+    public com.google.protobuf.ByteString
+        getFormatBytes() {
+      java.lang.Object ref = format_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        format_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * As logs.format.
+     * </pre>
+     *
+     * <code>string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The format to set.
+     * @return This builder for chaining.
+     */
+    public Builder setFormat(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      format_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * As logs.format.
+     * </pre>
+     *
+     * <code>string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearFormat() {
+      format_ = getDefaultInstance().getFormat();
+      bitField0_ = (bitField0_ & ~0x00000040);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * As logs.format.
+     * </pre>
+     *
+     * <code>string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The bytes for format to set.
+     * @return This builder for chaining.
+     */
+    public Builder setFormatBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      format_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object timeFormat_ = "";
+    /**
+     * <pre>
+     * As logs.time_format.
+     * </pre>
+     *
+     * <code>string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The timeFormat.
+     */
+    public java.lang.String getTimeFormat() {
+      java.lang.Object ref = timeFormat_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        timeFormat_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * As logs.time_format.
+     * </pre>
+     *
+     * <code>string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The bytes for timeFormat.
+     */
+    public com.google.protobuf.ByteString
+        getTimeFormatBytes() {
+      java.lang.Object ref = timeFormat_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        timeFormat_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * As logs.time_format.
+     * </pre>
+     *
+     * <code>string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The timeFormat to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTimeFormat(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      timeFormat_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * As logs.time_format.
+     * </pre>
+     *
+     * <code>string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTimeFormat() {
+      timeFormat_ = getDefaultInstance().getTimeFormat();
+      bitField0_ = (bitField0_ & ~0x00000080);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * As logs.time_format.
+     * </pre>
+     *
+     * <code>string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The bytes for timeFormat to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTimeFormatBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      timeFormat_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+
+    private boolean skipLineEnding_ ;
+    /**
+     * <pre>
+     * As logs.skip_line_ending.
+     * </pre>
+     *
+     * <code>bool skip_line_ending = 9 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The skipLineEnding.
+     */
+    @java.lang.Override
+    public boolean getSkipLineEnding() {
+      return skipLineEnding_;
+    }
+    /**
+     * <pre>
+     * As logs.skip_line_ending.
+     * </pre>
+     *
+     * <code>bool skip_line_ending = 9 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The skipLineEnding to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSkipLineEnding(boolean value) {
+      
+      skipLineEnding_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * As logs.skip_line_ending.
+     * </pre>
+     *
+     * <code>bool skip_line_ending = 9 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSkipLineEnding() {
+      bitField0_ = (bitField0_ & ~0x00000100);
+      skipLineEnding_ = false;
+      onChanged();
+      return this;
+    }
+
+    private com.rr.tcp.v1.FileLoggerOptions fileLoggerOptions_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.rr.tcp.v1.FileLoggerOptions, com.rr.tcp.v1.FileLoggerOptions.Builder, com.rr.tcp.v1.FileLoggerOptionsOrBuilder> fileLoggerOptionsBuilder_;
+    /**
+     * <pre>
+     * As logs.file_logger_options.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return Whether the fileLoggerOptions field is set.
+     */
+    public boolean hasFileLoggerOptions() {
+      return ((bitField0_ & 0x00000200) != 0);
+    }
+    /**
+     * <pre>
+     * As logs.file_logger_options.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The fileLoggerOptions.
+     */
+    public com.rr.tcp.v1.FileLoggerOptions getFileLoggerOptions() {
+      if (fileLoggerOptionsBuilder_ == null) {
+        return fileLoggerOptions_ == null ? com.rr.tcp.v1.FileLoggerOptions.getDefaultInstance() : fileLoggerOptions_;
+      } else {
+        return fileLoggerOptionsBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * As logs.file_logger_options.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setFileLoggerOptions(com.rr.tcp.v1.FileLoggerOptions value) {
+      if (fileLoggerOptionsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        fileLoggerOptions_ = value;
+      } else {
+        fileLoggerOptionsBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * As logs.file_logger_options.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setFileLoggerOptions(
+        com.rr.tcp.v1.FileLoggerOptions.Builder builderForValue) {
+      if (fileLoggerOptionsBuilder_ == null) {
+        fileLoggerOptions_ = builderForValue.build();
+      } else {
+        fileLoggerOptionsBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * As logs.file_logger_options.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder mergeFileLoggerOptions(com.rr.tcp.v1.FileLoggerOptions value) {
+      if (fileLoggerOptionsBuilder_ == null) {
+        if (((bitField0_ & 0x00000200) != 0) &&
+          fileLoggerOptions_ != null &&
+          fileLoggerOptions_ != com.rr.tcp.v1.FileLoggerOptions.getDefaultInstance()) {
+          getFileLoggerOptionsBuilder().mergeFrom(value);
+        } else {
+          fileLoggerOptions_ = value;
+        }
+      } else {
+        fileLoggerOptionsBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * As logs.file_logger_options.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder clearFileLoggerOptions() {
+      bitField0_ = (bitField0_ & ~0x00000200);
+      fileLoggerOptions_ = null;
+      if (fileLoggerOptionsBuilder_ != null) {
+        fileLoggerOptionsBuilder_.dispose();
+        fileLoggerOptionsBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * As logs.file_logger_options.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.rr.tcp.v1.FileLoggerOptions.Builder getFileLoggerOptionsBuilder() {
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return getFileLoggerOptionsFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * As logs.file_logger_options.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.rr.tcp.v1.FileLoggerOptionsOrBuilder getFileLoggerOptionsOrBuilder() {
+      if (fileLoggerOptionsBuilder_ != null) {
+        return fileLoggerOptionsBuilder_.getMessageOrBuilder();
+      } else {
+        return fileLoggerOptions_ == null ?
+            com.rr.tcp.v1.FileLoggerOptions.getDefaultInstance() : fileLoggerOptions_;
+      }
+    }
+    /**
+     * <pre>
+     * As logs.file_logger_options.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.rr.tcp.v1.FileLoggerOptions, com.rr.tcp.v1.FileLoggerOptions.Builder, com.rr.tcp.v1.FileLoggerOptionsOrBuilder> 
+        getFileLoggerOptionsFieldBuilder() {
+      if (fileLoggerOptionsBuilder_ == null) {
+        fileLoggerOptionsBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            com.rr.tcp.v1.FileLoggerOptions, com.rr.tcp.v1.FileLoggerOptions.Builder, com.rr.tcp.v1.FileLoggerOptionsOrBuilder>(
+                getFileLoggerOptions(),
+                getParentForChildren(),
+                isClean());
+        fileLoggerOptions_ = null;
+      }
+      return fileLoggerOptionsBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

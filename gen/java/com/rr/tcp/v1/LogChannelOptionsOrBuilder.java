@@ -126,4 +126,81 @@ public interface LogChannelOptionsOrBuilder extends
    */
   com.google.protobuf.ByteString
       getLineEndingBytes();
+
+  /**
+   * <pre>
+   * As logs.format.
+   * </pre>
+   *
+   * <code>string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The format.
+   */
+  java.lang.String getFormat();
+  /**
+   * <pre>
+   * As logs.format.
+   * </pre>
+   *
+   * <code>string format = 7 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The bytes for format.
+   */
+  com.google.protobuf.ByteString
+      getFormatBytes();
+
+  /**
+   * <pre>
+   * As logs.time_format.
+   * </pre>
+   *
+   * <code>string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The timeFormat.
+   */
+  java.lang.String getTimeFormat();
+  /**
+   * <pre>
+   * As logs.time_format.
+   * </pre>
+   *
+   * <code>string time_format = 8 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The bytes for timeFormat.
+   */
+  com.google.protobuf.ByteString
+      getTimeFormatBytes();
+
+  /**
+   * <pre>
+   * As logs.skip_line_ending.
+   * </pre>
+   *
+   * <code>bool skip_line_ending = 9 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The skipLineEnding.
+   */
+  boolean getSkipLineEnding();
+
+  /**
+   * <pre>
+   * As logs.file_logger_options.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the fileLoggerOptions field is set.
+   */
+  boolean hasFileLoggerOptions();
+  /**
+   * <pre>
+   * As logs.file_logger_options.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The fileLoggerOptions.
+   */
+  com.rr.tcp.v1.FileLoggerOptions getFileLoggerOptions();
+  /**
+   * <pre>
+   * As logs.file_logger_options.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 10 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  com.rr.tcp.v1.FileLoggerOptionsOrBuilder getFileLoggerOptionsOrBuilder();
 }

@@ -26,6 +26,8 @@ private static final long serialVersionUID = 0L;
     output_ = "";
     errOutput_ = "";
     lineEnding_ = "";
+    format_ = "";
+    timeFormat_ = "";
   }
 
   @java.lang.Override
@@ -484,6 +486,115 @@ com.rr.tcp.v1.LogChannelOptions defaultValue) {
     return fileLoggerOptions_ == null ? com.rr.tcp.v1.FileLoggerOptions.getDefaultInstance() : fileLoggerOptions_;
   }
 
+  public static final int FORMAT_FIELD_NUMBER = 9;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object format_ = "";
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner's custom line format ("%time% [%level%] %message%").
+   * </pre>
+   *
+   * <code>string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The format.
+   */
+  @java.lang.Override
+  public java.lang.String getFormat() {
+    java.lang.Object ref = format_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      format_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner's custom line format ("%time% [%level%] %message%").
+   * </pre>
+   *
+   * <code>string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The bytes for format.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getFormatBytes() {
+    java.lang.Object ref = format_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      format_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int TIME_FORMAT_FIELD_NUMBER = 10;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object timeFormat_ = "";
+  /**
+   * <pre>
+   * Accepted for compatibility: the Go time layout of format's %time%.
+   * </pre>
+   *
+   * <code>string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The timeFormat.
+   */
+  @java.lang.Override
+  public java.lang.String getTimeFormat() {
+    java.lang.Object ref = timeFormat_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      timeFormat_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Accepted for compatibility: the Go time layout of format's %time%.
+   * </pre>
+   *
+   * <code>string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The bytes for timeFormat.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getTimeFormatBytes() {
+    java.lang.Object ref = timeFormat_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      timeFormat_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int SKIP_LINE_ENDING_FIELD_NUMBER = 11;
+  private boolean skipLineEnding_ = false;
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner writes no line ending when true.
+   * </pre>
+   *
+   * <code>bool skip_line_ending = 11 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The skipLineEnding.
+   */
+  @java.lang.Override
+  public boolean getSkipLineEnding() {
+    return skipLineEnding_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -524,6 +635,15 @@ com.rr.tcp.v1.LogChannelOptions defaultValue) {
         7);
     if (fileLoggerOptions_ != null) {
       output.writeMessage(8, getFileLoggerOptions());
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(format_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 9, format_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(timeFormat_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 10, timeFormat_);
+    }
+    if (skipLineEnding_ != false) {
+      output.writeBool(11, skipLineEnding_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -566,6 +686,16 @@ com.rr.tcp.v1.LogChannelOptions defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(8, getFileLoggerOptions());
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(format_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(9, format_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(timeFormat_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(10, timeFormat_);
+    }
+    if (skipLineEnding_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(11, skipLineEnding_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -600,6 +730,12 @@ com.rr.tcp.v1.LogChannelOptions defaultValue) {
       if (!getFileLoggerOptions()
           .equals(other.getFileLoggerOptions())) return false;
     }
+    if (!getFormat()
+        .equals(other.getFormat())) return false;
+    if (!getTimeFormat()
+        .equals(other.getTimeFormat())) return false;
+    if (getSkipLineEnding()
+        != other.getSkipLineEnding()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -631,6 +767,13 @@ com.rr.tcp.v1.LogChannelOptions defaultValue) {
       hash = (37 * hash) + FILE_LOGGER_OPTIONS_FIELD_NUMBER;
       hash = (53 * hash) + getFileLoggerOptions().hashCode();
     }
+    hash = (37 * hash) + FORMAT_FIELD_NUMBER;
+    hash = (53 * hash) + getFormat().hashCode();
+    hash = (37 * hash) + TIME_FORMAT_FIELD_NUMBER;
+    hash = (53 * hash) + getTimeFormat().hashCode();
+    hash = (37 * hash) + SKIP_LINE_ENDING_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getSkipLineEnding());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -798,6 +941,9 @@ com.rr.tcp.v1.LogChannelOptions defaultValue) {
         fileLoggerOptionsBuilder_.dispose();
         fileLoggerOptionsBuilder_ = null;
       }
+      format_ = "";
+      timeFormat_ = "";
+      skipLineEnding_ = false;
       return this;
     }
 
@@ -857,6 +1003,15 @@ com.rr.tcp.v1.LogChannelOptions defaultValue) {
         result.fileLoggerOptions_ = fileLoggerOptionsBuilder_ == null
             ? fileLoggerOptions_
             : fileLoggerOptionsBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.format_ = format_;
+      }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.timeFormat_ = timeFormat_;
+      }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.skipLineEnding_ = skipLineEnding_;
       }
     }
 
@@ -940,6 +1095,19 @@ com.rr.tcp.v1.LogChannelOptions defaultValue) {
       if (other.hasFileLoggerOptions()) {
         mergeFileLoggerOptions(other.getFileLoggerOptions());
       }
+      if (!other.getFormat().isEmpty()) {
+        format_ = other.format_;
+        bitField0_ |= 0x00000100;
+        onChanged();
+      }
+      if (!other.getTimeFormat().isEmpty()) {
+        timeFormat_ = other.timeFormat_;
+        bitField0_ |= 0x00000200;
+        onChanged();
+      }
+      if (other.getSkipLineEnding() != false) {
+        setSkipLineEnding(other.getSkipLineEnding());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1012,6 +1180,21 @@ com.rr.tcp.v1.LogChannelOptions defaultValue) {
               bitField0_ |= 0x00000080;
               break;
             } // case 66
+            case 74: {
+              format_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 74
+            case 82: {
+              timeFormat_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 82
+            case 88: {
+              skipLineEnding_ = input.readBool();
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 88
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1899,6 +2082,234 @@ com.rr.tcp.v1.LogChannelOptions defaultValue) {
         fileLoggerOptions_ = null;
       }
       return fileLoggerOptionsBuilder_;
+    }
+
+    private java.lang.Object format_ = "";
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's custom line format ("%time% [%level%] %message%").
+     * </pre>
+     *
+     * <code>string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The format.
+     */
+    public java.lang.String getFormat() {
+      java.lang.Object ref = format_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        format_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's custom line format ("%time% [%level%] %message%").
+     * </pre>
+     *
+     * <code>string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The bytes for format.
+     */
+    public com.google.protobuf.ByteString
+        getFormatBytes() {
+      java.lang.Object ref = format_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        format_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's custom line format ("%time% [%level%] %message%").
+     * </pre>
+     *
+     * <code>string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The format to set.
+     * @return This builder for chaining.
+     */
+    public Builder setFormat(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      format_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's custom line format ("%time% [%level%] %message%").
+     * </pre>
+     *
+     * <code>string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearFormat() {
+      format_ = getDefaultInstance().getFormat();
+      bitField0_ = (bitField0_ & ~0x00000100);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner's custom line format ("%time% [%level%] %message%").
+     * </pre>
+     *
+     * <code>string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The bytes for format to set.
+     * @return This builder for chaining.
+     */
+    public Builder setFormatBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      format_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object timeFormat_ = "";
+    /**
+     * <pre>
+     * Accepted for compatibility: the Go time layout of format's %time%.
+     * </pre>
+     *
+     * <code>string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The timeFormat.
+     */
+    public java.lang.String getTimeFormat() {
+      java.lang.Object ref = timeFormat_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        timeFormat_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: the Go time layout of format's %time%.
+     * </pre>
+     *
+     * <code>string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The bytes for timeFormat.
+     */
+    public com.google.protobuf.ByteString
+        getTimeFormatBytes() {
+      java.lang.Object ref = timeFormat_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        timeFormat_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: the Go time layout of format's %time%.
+     * </pre>
+     *
+     * <code>string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The timeFormat to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTimeFormat(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      timeFormat_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: the Go time layout of format's %time%.
+     * </pre>
+     *
+     * <code>string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTimeFormat() {
+      timeFormat_ = getDefaultInstance().getTimeFormat();
+      bitField0_ = (bitField0_ & ~0x00000200);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: the Go time layout of format's %time%.
+     * </pre>
+     *
+     * <code>string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The bytes for timeFormat to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTimeFormatBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      timeFormat_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+
+    private boolean skipLineEnding_ ;
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner writes no line ending when true.
+     * </pre>
+     *
+     * <code>bool skip_line_ending = 11 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The skipLineEnding.
+     */
+    @java.lang.Override
+    public boolean getSkipLineEnding() {
+      return skipLineEnding_;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner writes no line ending when true.
+     * </pre>
+     *
+     * <code>bool skip_line_ending = 11 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The skipLineEnding to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSkipLineEnding(boolean value) {
+      
+      skipLineEnding_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: RoadRunner writes no line ending when true.
+     * </pre>
+     *
+     * <code>bool skip_line_ending = 11 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSkipLineEnding() {
+      bitField0_ = (bitField0_ & ~0x00000400);
+      skipLineEnding_ = false;
+      onChanged();
+      return this;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

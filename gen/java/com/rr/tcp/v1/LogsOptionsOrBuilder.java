@@ -211,4 +211,54 @@ com.rr.tcp.v1.LogChannelOptions defaultValue);
    * <code>.rr.tcp.v1.FileLoggerOptions file_logger_options = 8 [json_name = "fileLoggerOptions", (.rr.tcp.v1.spec) = { ... }</code>
    */
   com.rr.tcp.v1.FileLoggerOptionsOrBuilder getFileLoggerOptionsOrBuilder();
+
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner's custom line format ("%time% [%level%] %message%").
+   * </pre>
+   *
+   * <code>string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The format.
+   */
+  java.lang.String getFormat();
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner's custom line format ("%time% [%level%] %message%").
+   * </pre>
+   *
+   * <code>string format = 9 [json_name = "format", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The bytes for format.
+   */
+  com.google.protobuf.ByteString
+      getFormatBytes();
+
+  /**
+   * <pre>
+   * Accepted for compatibility: the Go time layout of format's %time%.
+   * </pre>
+   *
+   * <code>string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The timeFormat.
+   */
+  java.lang.String getTimeFormat();
+  /**
+   * <pre>
+   * Accepted for compatibility: the Go time layout of format's %time%.
+   * </pre>
+   *
+   * <code>string time_format = 10 [json_name = "timeFormat", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The bytes for timeFormat.
+   */
+  com.google.protobuf.ByteString
+      getTimeFormatBytes();
+
+  /**
+   * <pre>
+   * Accepted for compatibility: RoadRunner writes no line ending when true.
+   * </pre>
+   *
+   * <code>bool skip_line_ending = 11 [json_name = "skipLineEnding", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The skipLineEnding.
+   */
+  boolean getSkipLineEnding();
 }

@@ -293,6 +293,21 @@ java.lang.String defaultValue) {
     }
   }
 
+  public static final int EXIT_ON_ERROR_FIELD_NUMBER = 5;
+  private boolean exitOnError_ = false;
+  /**
+   * <pre>
+   * Whether RoadRunner stops when the command fails.
+   * </pre>
+   *
+   * <code>bool exit_on_error = 5 [json_name = "exitOnError", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The exitOnError.
+   */
+  @java.lang.Override
+  public boolean getExitOnError() {
+    return exitOnError_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -321,6 +336,9 @@ java.lang.String defaultValue) {
         3);
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(user_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 4, user_);
+    }
+    if (exitOnError_ != false) {
+      output.writeBool(5, exitOnError_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -356,6 +374,10 @@ java.lang.String defaultValue) {
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(user_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(4, user_);
     }
+    if (exitOnError_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(5, exitOnError_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -382,6 +404,8 @@ java.lang.String defaultValue) {
         other.internalGetEnv())) return false;
     if (!getUser()
         .equals(other.getUser())) return false;
+    if (getExitOnError()
+        != other.getExitOnError()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -407,6 +431,9 @@ java.lang.String defaultValue) {
     }
     hash = (37 * hash) + USER_FIELD_NUMBER;
     hash = (53 * hash) + getUser().hashCode();
+    hash = (37 * hash) + EXIT_ON_ERROR_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getExitOnError());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -571,6 +598,7 @@ java.lang.String defaultValue) {
       }
       internalGetMutableEnv().clear();
       user_ = "";
+      exitOnError_ = false;
       return this;
     }
 
@@ -624,6 +652,9 @@ java.lang.String defaultValue) {
       }
       if (((from_bitField0_ & 0x00000008) != 0)) {
         result.user_ = user_;
+      }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.exitOnError_ = exitOnError_;
       }
     }
 
@@ -692,6 +723,9 @@ java.lang.String defaultValue) {
         bitField0_ |= 0x00000008;
         onChanged();
       }
+      if (other.getExitOnError() != false) {
+        setExitOnError(other.getExitOnError());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -745,6 +779,11 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000008;
               break;
             } // case 34
+            case 40: {
+              exitOnError_ = input.readBool();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 40
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1300,6 +1339,50 @@ java.lang.String defaultValue) {
       checkByteStringIsUtf8(value);
       user_ = value;
       bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+
+    private boolean exitOnError_ ;
+    /**
+     * <pre>
+     * Whether RoadRunner stops when the command fails.
+     * </pre>
+     *
+     * <code>bool exit_on_error = 5 [json_name = "exitOnError", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The exitOnError.
+     */
+    @java.lang.Override
+    public boolean getExitOnError() {
+      return exitOnError_;
+    }
+    /**
+     * <pre>
+     * Whether RoadRunner stops when the command fails.
+     * </pre>
+     *
+     * <code>bool exit_on_error = 5 [json_name = "exitOnError", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The exitOnError to set.
+     * @return This builder for chaining.
+     */
+    public Builder setExitOnError(boolean value) {
+      
+      exitOnError_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether RoadRunner stops when the command fails.
+     * </pre>
+     *
+     * <code>bool exit_on_error = 5 [json_name = "exitOnError", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearExitOnError() {
+      bitField0_ = (bitField0_ & ~0x00000010);
+      exitOnError_ = false;
       onChanged();
       return this;
     }

@@ -148,4 +148,14 @@ java.lang.String defaultValue);
    */
   com.google.protobuf.ByteString
       getUserBytes();
+
+  /**
+   * <pre>
+   * Whether RoadRunner stops when the command fails.
+   * </pre>
+   *
+   * <code>bool exit_on_error = 5 [json_name = "exitOnError", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The exitOnError.
+   */
+  boolean getExitOnError();
 }

@@ -111,6 +111,21 @@ private static final long serialVersionUID = 0L;
     return unavailableStatusCode_;
   }
 
+  public static final int CHECK_TIMEOUT_FIELD_NUMBER = 3;
+  private int checkTimeout_ = 0;
+  /**
+   * <pre>
+   * Accepted for compatibility: how many seconds RoadRunner waits for a plugin's answer.
+   * </pre>
+   *
+   * <code>uint32 check_timeout = 3 [json_name = "checkTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The checkTimeout.
+   */
+  @java.lang.Override
+  public int getCheckTimeout() {
+    return checkTimeout_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -131,6 +146,9 @@ private static final long serialVersionUID = 0L;
     if (unavailableStatusCode_ != 0) {
       output.writeUInt32(2, unavailableStatusCode_);
     }
+    if (checkTimeout_ != 0) {
+      output.writeUInt32(3, checkTimeout_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -146,6 +164,10 @@ private static final long serialVersionUID = 0L;
     if (unavailableStatusCode_ != 0) {
       size += com.google.protobuf.CodedOutputStream
         .computeUInt32Size(2, unavailableStatusCode_);
+    }
+    if (checkTimeout_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(3, checkTimeout_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -166,6 +188,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getAddress())) return false;
     if (getUnavailableStatusCode()
         != other.getUnavailableStatusCode()) return false;
+    if (getCheckTimeout()
+        != other.getCheckTimeout()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -181,6 +205,8 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getAddress().hashCode();
     hash = (37 * hash) + UNAVAILABLE_STATUS_CODE_FIELD_NUMBER;
     hash = (53 * hash) + getUnavailableStatusCode();
+    hash = (37 * hash) + CHECK_TIMEOUT_FIELD_NUMBER;
+    hash = (53 * hash) + getCheckTimeout();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -317,6 +343,7 @@ private static final long serialVersionUID = 0L;
       bitField0_ = 0;
       address_ = "";
       unavailableStatusCode_ = 0;
+      checkTimeout_ = 0;
       return this;
     }
 
@@ -355,6 +382,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000002) != 0)) {
         result.unavailableStatusCode_ = unavailableStatusCode_;
+      }
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.checkTimeout_ = checkTimeout_;
       }
     }
 
@@ -410,6 +440,9 @@ private static final long serialVersionUID = 0L;
       if (other.getUnavailableStatusCode() != 0) {
         setUnavailableStatusCode(other.getUnavailableStatusCode());
       }
+      if (other.getCheckTimeout() != 0) {
+        setCheckTimeout(other.getCheckTimeout());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -446,6 +479,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000002;
               break;
             } // case 16
+            case 24: {
+              checkTimeout_ = input.readUInt32();
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 24
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -595,6 +633,50 @@ private static final long serialVersionUID = 0L;
     public Builder clearUnavailableStatusCode() {
       bitField0_ = (bitField0_ & ~0x00000002);
       unavailableStatusCode_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private int checkTimeout_ ;
+    /**
+     * <pre>
+     * Accepted for compatibility: how many seconds RoadRunner waits for a plugin's answer.
+     * </pre>
+     *
+     * <code>uint32 check_timeout = 3 [json_name = "checkTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The checkTimeout.
+     */
+    @java.lang.Override
+    public int getCheckTimeout() {
+      return checkTimeout_;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: how many seconds RoadRunner waits for a plugin's answer.
+     * </pre>
+     *
+     * <code>uint32 check_timeout = 3 [json_name = "checkTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The checkTimeout to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCheckTimeout(int value) {
+      
+      checkTimeout_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Accepted for compatibility: how many seconds RoadRunner waits for a plugin's answer.
+     * </pre>
+     *
+     * <code>uint32 check_timeout = 3 [json_name = "checkTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCheckTimeout() {
+      bitField0_ = (bitField0_ & ~0x00000004);
+      checkTimeout_ = 0;
       onChanged();
       return this;
     }

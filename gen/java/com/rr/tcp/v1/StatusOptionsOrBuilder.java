@@ -36,4 +36,14 @@ public interface StatusOptionsOrBuilder extends
    * @return The unavailableStatusCode.
    */
   int getUnavailableStatusCode();
+
+  /**
+   * <pre>
+   * Accepted for compatibility: how many seconds RoadRunner waits for a plugin's answer.
+   * </pre>
+   *
+   * <code>uint32 check_timeout = 3 [json_name = "checkTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The checkTimeout.
+   */
+  int getCheckTimeout();
 }
