@@ -1,36 +1,31 @@
 #!/usr/bin/env node
 /**
- * The `rr-tcp` command.
+ * The `rr-tcp` command, shaped like RoadRunner's `rr`:
  *
- *   rr-tcp serve [-c .rr.yaml] [--log-level debug|info|warn|error]
- *   rr-tcp validate -c .rr.yaml
- *   rr-tcp --version           rr-tcp 1.0.0 (schema rr.tcp.v1 1.0.0): the package and the schema it speaks
+ *   rr-tcp serve [-c .rr.yaml] [-w dir] [-o key=value]... [--dotenv file] [--log-level level]
+ *   rr-tcp validate [-c .rr.yaml] [-w dir] [-o key=value]... [--dotenv file]
+ *   rr-tcp workers [-i] [--json] | reset | connections [--json] | close UUID   [--rpc addr]
+ *   rr-tcp --version           rr-tcp 1.2.0 (schema rr.tcp.v1 1.2.0): the package and the schema it speaks
  *
- * Without `-c`, `serve` runs the built-in default (server `main` on 127.0.0.1:7000, two echo
- * workers); `npm start` runs exactly that. Logs are pino JSON lines on stderr: stdout stays free
- * for command output (`validate` prints the resolved config there), and workers never share
- * either stream with the server (their stdout is the relay, their stderr is logged by the pool).
+ * Which config and which working directory: src/cli/config-source.ts (as `rr`: -w, else the
+ * config file's folder; ./.rr.yaml without -c; `serve` alone falls back to the built-in echo
+ * config, server `main` on 127.0.0.1:7000). Logs go to stderr (logs.output): stdout stays free
+ * for command output, and workers never share either stream with the server (their stdout is
+ * the relay, their stderr is logged by the pool).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
 import pino, { type Logger } from "pino";
-import {
-  ConfigError,
-  ConfigFileError,
-  formatConfigYaml,
-  formatIssue,
-  loadConfigFile,
-  loadDefaultConfig,
-  packageRoot,
-  type LoadedConfig,
-} from "./config/index.js";
+import { formatConfigYaml, formatIssue, packageRoot, type LoadedConfig } from "./config/index.js";
 import { LOG_LEVELS } from "./config/schema.js";
 import { errorCode, errorMessage } from "./errors.js";
 import { WorkerPool } from "./pool/index.js";
 import { SCHEMA_PACKAGE, SCHEMA_VERSION } from "./protocol/index.js";
 import { Service } from "./service/service.js";
-import { exitOnSignals } from "./service/signals.js";
+import { exitOnSignals, killProcessGroups } from "./service/signals.js";
+import { chooseConfig, type ConfigChoice, type ConfigFlags } from "./cli/config-source.js";
+import { closeCommand, connectionsCommand, resetCommand, workersCommand, type RpcFlags } from "./cli/rpc-commands.js";
 
 function version(): string {
   try {
@@ -40,16 +35,14 @@ function version(): string {
   }
 }
 
-/** Loads the config, or prints why it cannot be loaded and exits 1. */
-async function load(file: string | undefined): Promise<LoadedConfig> {
+/** Runs a command; an error of rr-tcp's (a bad config, a refused RPC call) is printed, exit 1. */
+async function run(action: () => Promise<void>): Promise<void> {
   try {
-    return file === undefined ? loadDefaultConfig() : await loadConfigFile(file);
+    await action();
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof ConfigFileError) {
-      process.stderr.write(`rr-tcp: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
+    if (errorCode(err) === undefined) throw err;
+    process.stderr.write(`rr-tcp: ${errorMessage(err)}\n`);
+    process.exit(1);
   }
 }
 
@@ -64,17 +57,29 @@ function createLogger(level: string): Logger {
   );
 }
 
-async function serve(options: { config?: string; logLevel?: string }): Promise<void> {
-  const loaded = await load(options.config);
-  const logger = createLogger(options.logLevel ?? loaded.config.logs?.level ?? "info");
+function describeSource(choice: ConfigChoice): string {
+  if (choice.source === "built-in") return `no ./.rr.yaml in ${process.cwd()}: serving the built-in echo config`;
+  return `config ${choice.loaded.file}${choice.source === "./.rr.yaml" ? " (found in the working directory)" : ""}`;
+}
+
+async function serve(flags: ConfigFlags & { logLevel?: string }): Promise<void> {
+  let choice: ConfigChoice | undefined;
+  await run(async () => {
+    choice = await chooseConfig(flags, "built-in");
+  });
+  const loaded: LoadedConfig = choice!.loaded;
+  const logger = createLogger(flags.logLevel ?? loaded.config.logs?.level ?? "info");
   logger.info(
-    { config: loaded.file ?? "(built-in default config)", base_dir: loaded.baseDir },
-    `rr-tcp ${version()} starting`,
+    { config: loaded.file ?? "(built-in default config)", workdir: loaded.baseDir },
+    `rr-tcp ${version()} starting: ${describeSource(choice!)}`,
   );
   const starting = Service.start(loaded, logger, (poolOptions) => WorkerPool.start(poolOptions));
+  let service: Service | undefined;
   // Installed before the start completes: a signal during start-up stops what has started.
-  exitOnSignals(async () => (await starting.catch(() => undefined))?.stop(), { logger });
-  let service: Service;
+  exitOnSignals(async () => (await starting.catch(() => undefined))?.stop(), {
+    logger,
+    kill: () => killProcessGroups(service?.pool.state().workers.map((w) => w.pid) ?? []),
+  });
   try {
     service = await starting;
   } catch (err) {
@@ -84,10 +89,35 @@ async function serve(options: { config?: string; logLevel?: string }): Promise<v
   logger.info({ servers: service.server.addresses() }, "rr-tcp ready");
 }
 
-async function validate(options: { config: string }): Promise<void> {
-  const loaded = await load(options.config);
-  for (const warning of loaded.warnings) process.stderr.write(`warning: ${formatIssue(warning)}\n`);
-  process.stdout.write(formatConfigYaml(loaded.config));
+async function validate(flags: ConfigFlags): Promise<void> {
+  await run(async () => {
+    const { loaded } = await chooseConfig(flags, "fail");
+    for (const warning of loaded.warnings) process.stderr.write(`warning: ${formatIssue(warning)}\n`);
+    process.stdout.write(formatConfigYaml(loaded.config));
+  });
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** The flags of every command that reads a config. */
+function configFlags(command: Command, what: string): Command {
+  return command
+    .option("-c, --config <file>", `the .rr.yaml ${what} (default: ./.rr.yaml)`)
+    .option("-w, --workdir <dir>", "working directory (default: the config file's folder, as rr)")
+    .option(
+      "-o, --override <key=value>",
+      "override a config key, dotted (-o tcp.pool.num_workers=4); repeatable",
+      collect,
+    )
+    .option("--dotenv <file>", "load environment variables from this file first [$DOTENV_PATH]");
+}
+
+/** The flags of the commands that call a running rr-tcp. */
+function rpcFlags(command: Command): Command {
+  return configFlags(command, "whose rpc.listen to call").option(
+    "--rpc <addr>",
+    "the RPC address (tcp://127.0.0.1:6001, unix:///run/rr.sock) instead of the config's rpc.listen",
+  );
 }
 
 const program = new Command("rr-tcp")
@@ -98,20 +128,42 @@ const program = new Command("rr-tcp")
   .version(`rr-tcp ${version()} (schema ${SCHEMA_PACKAGE} ${SCHEMA_VERSION})`, "-v, --version")
   .showHelpAfterError();
 
-program
-  .command("serve")
-  .description("run the TCP servers and their worker pool (SIGTERM/SIGINT: graceful stop; twice: exit now)")
-  .option(
-    "-c, --config <file>",
-    "RoadRunner-style .rr.yaml (default: built-in, server main on 127.0.0.1:7000 with echo workers)",
-  )
+configFlags(
+  program
+    .command("serve")
+    .description(
+      "run the TCP servers and their worker pool (SIGTERM/SIGINT/SIGQUIT: graceful stop; twice: kill the workers, exit now)",
+    ),
+  "to serve; without it and without ./.rr.yaml, the built-in echo config (127.0.0.1:7000)",
+)
   .addOption(new Option("--log-level <level>", "log level (overrides logs.level)").choices(LOG_LEVELS))
   .action(serve);
 
-program
-  .command("validate")
-  .description("load a config, print it resolved (defaults applied) on stdout, or its errors on stderr and exit 1")
-  .requiredOption("-c, --config <file>", "the .rr.yaml to check")
-  .action(validate);
+configFlags(
+  program
+    .command("validate")
+    .description("load a config, print it resolved (defaults applied) on stdout, or its errors on stderr and exit 1"),
+  "to check",
+).action(validate);
+
+rpcFlags(program.command("workers").description("the workers of a running rr-tcp, as `rr workers` shows them"))
+  .option("-i, --interactive", "redraw every second until Ctrl-C")
+  .option("--json", "print informer.Workers' answer as JSON")
+  .action((flags: RpcFlags & { interactive?: boolean; json?: boolean }) => run(() => workersCommand(flags)));
+
+rpcFlags(program.command("reset").description("replace every worker of a running rr-tcp (resetter.Reset)")).action(
+  (flags: RpcFlags) => run(() => resetCommand(flags)),
+);
+
+rpcFlags(program.command("connections").description("the open client connections of a running rr-tcp"))
+  .option("--json", "print the list as JSON (rr.tcp.v1.ConnectionList)")
+  .action((flags: RpcFlags & { json?: boolean }) => run(() => connectionsCommand(flags)));
+
+rpcFlags(
+  program
+    .command("close")
+    .description("close one client connection of a running rr-tcp (tcp.Close), with its CLOSE event")
+    .argument("<uuid>", "the connection's uuid (rr-tcp connections lists them)"),
+).action((uuid: string, flags: RpcFlags) => run(() => closeCommand(uuid, flags)));
 
 await program.parseAsync(process.argv);

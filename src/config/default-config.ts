@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { resolveConfig, type LoadedConfig } from "./load.js";
+import { resolveConfig, type LoadedConfig, type LoadOptions } from "./load.js";
 
 /** The directory holding rr-tcp's package.json, found upwards from this module (src/ or dist/src/). */
 export function packageRoot(): string {
@@ -52,8 +52,13 @@ export function defaultConfigData(root: string = packageRoot()): Record<string, 
   };
 }
 
-/** The embedded default config, loaded (workers run in the package root). */
-export function loadDefaultConfig(): LoadedConfig {
+/** The embedded default config, loaded (workers run in the package root), with `-o` overrides. */
+export function loadDefaultConfig(options: Pick<LoadOptions, "overrides"> = {}): LoadedConfig {
   const root = packageRoot();
-  return resolveConfig(defaultConfigData(root), { baseDir: root, file: "(built-in default config)", env: {} });
+  return resolveConfig(defaultConfigData(root), {
+    baseDir: root,
+    file: "(built-in default config)",
+    env: {},
+    ...options,
+  });
 }

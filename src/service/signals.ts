@@ -1,6 +1,8 @@
 /**
- * SIGTERM / SIGINT: the first one stops gracefully and exits 0 (1 if stopping failed); a second
- * one exits at once with code 1, without waiting for workers or connections.
+ * SIGTERM / SIGINT / SIGQUIT (RoadRunner drains on each): the first one stops gracefully and
+ * exits 0 (1 if stopping failed); a second one kills what is left (`kill`: the workers' process
+ * groups, so a busy worker and its own children do not outlive the server) and exits at once
+ * with code 1, without waiting for workers or connections.
  *
  * One Ctrl-C often arrives twice: the terminal signals the whole foreground group (npm and
  * rr-tcp), and npm forwards its copy to its child. A repeat within DUPLICATE_SIGNAL_WINDOW_MS of
@@ -8,7 +10,7 @@
  */
 import type { Logger } from "pino";
 
-const SIGNALS = ["SIGTERM", "SIGINT"] as const;
+const SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT"] as const;
 
 /** How soon after the first signal a repeat counts as the same delivery (see above). */
 export const DUPLICATE_SIGNAL_WINDOW_MS = 200;
@@ -17,6 +19,8 @@ export interface ShutdownSignalOptions {
   readonly logger: Logger;
   /** Default `process.exit`. */
   readonly exit?: (code: number) => void;
+  /** Run before exiting on a second signal; must be synchronous (nothing waits for it). */
+  readonly kill?: () => void;
 }
 
 /**
@@ -33,8 +37,12 @@ export function exitOnSignals(stop: () => Promise<void>, options: ShutdownSignal
       return;
     }
     if (stopping) {
-      options.logger.warn({ signal }, `${signal} again: exiting now`);
-      exit(1);
+      options.logger.warn({ signal }, `${signal} again: killing the workers and exiting now`);
+      try {
+        options.kill?.();
+      } finally {
+        exit(1);
+      }
       return;
     }
     stopping = true;
@@ -55,4 +63,22 @@ export function exitOnSignals(stop: () => Promise<void>, options: ShutdownSignal
   return () => {
     for (const signal of SIGNALS) process.off(signal, onSignal);
   };
+}
+
+/**
+ * SIGKILL to each pid's process group (workers run as group leaders, see src/pool/worker-child.ts),
+ * then to the pid itself in case it left its group. Synchronous, for a process about to exit.
+ */
+export function killProcessGroups(pids: Iterable<number>): void {
+  for (const pid of pids) {
+    // pid 0 or below would name our own group, or every process we may signal.
+    if (!(pid > 0)) continue;
+    for (const target of [-pid, pid]) {
+      try {
+        process.kill(target, "SIGKILL");
+      } catch {
+        // Gone already.
+      }
+    }
+  }
 }

@@ -1,11 +1,12 @@
 /**
  * The `rr-tcp` command as users run it: a child process, real signals, real sockets.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { killRunningClis, runCli, type Cli } from "./cli-harness.js";
 import pino from "pino";
 import { loadConfigFile, parseConfig } from "../../src/config/index.js";
 import { WorkerPool } from "../../src/pool/index.js";
@@ -24,77 +25,7 @@ import {
   type Recording,
 } from "./harness.js";
 
-const CLI = join(ROOT, "src", "cli.ts");
-
-interface Cli {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves with the first JSON log line on stderr that matches. */
-  log(
-    predicate: (line: Record<string, unknown>) => boolean,
-    what: string,
-    ms?: number,
-  ): Promise<Record<string, unknown>>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const running: Cli[] = [];
-afterEach(() => {
-  for (const cli of running.splice(0))
-    if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill("SIGKILL");
-});
-
-/** Runs `node --import tsx src/cli.ts ...args` in `cwd`. */
-function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Cli {
-  const child = spawn(process.execPath, ["--import", TSX_LOADER, CLI, ...args], {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  const listeners = new Set<() => void>();
-  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => {
-    err += chunk.toString();
-    for (const listener of listeners) listener();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  const lines = () =>
-    err
-      .split("\n")
-      .filter((line) => line.startsWith("{"))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  const cli: Cli = {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    log(predicate, what, ms = 15_000) {
-      let check = (): boolean => false;
-      const logged = new Promise<Record<string, unknown>>((resolve, reject) => {
-        check = () => {
-          const found = lines().find(predicate);
-          if (found) resolve(found);
-          return found !== undefined;
-        };
-        listeners.add(check);
-        void exited.then(() => {
-          if (!check()) reject(new Error(`rr-tcp exited before ${what}; stderr:\n${err}`));
-        });
-        check();
-      });
-      return within(logged, { timeout: ms, what, detail: () => `stderr:\n${err}` }).finally(() =>
-        listeners.delete(check),
-      );
-    },
-  };
-  running.push(cli);
-  return cli;
-}
+afterEach(killRunningClis);
 
 /** Starts `serve -c` on a config written to a temp dir; resolves once it is ready. */
 async function serveConfig(

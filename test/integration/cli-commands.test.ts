@@ -1,0 +1,291 @@
+/**
+ * `rr-tcp` as RoadRunner users drive `rr`: which config and directory `serve` picks, `-o`,
+ * `-w`, `--dotenv`, and the commands that call a running server over RPC (workers, reset,
+ * connections, close); SIGQUIT, and a second signal with a busy worker. Real processes, real
+ * sockets on loopback.
+ */
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { DUPLICATE_SIGNAL_WINDOW_MS } from "../../src/service/signals.js";
+import { eventually, within } from "../fixtures/eventually.js";
+import { openClient } from "../server/harness.js";
+import { killRunningClis, runCli, type Cli } from "./cli-harness.js";
+import { RECORDING_WORKER, RECORDING_WORKER_CMD, tempRecording, TSX_LOADER, type Recording } from "./harness.js";
+
+afterEach(killRunningClis);
+
+const CONFIG = (rpc: string) => `
+version: "3"
+rpc:
+  listen: ${rpc}
+server:
+  command: \${WORKER_CMD}
+  env: { RECORD_FILE: "\${RECORD_FILE}" }
+tcp:
+  servers:
+    main: { addr: "127.0.0.1:0" }
+  pool:
+    num_workers: 2
+    destroy_timeout: 20s
+`;
+
+interface Served {
+  cli: Cli;
+  dir: string;
+  recording: Recording;
+  port(server: string): number;
+  /** The RPC address the server listens on. */
+  rpc: string;
+  cleanup(): void;
+}
+
+/** A free loopback port (bound and released), for configs that must name a fixed RPC port. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** Writes `yaml` as ./.rr.yaml of a temp dir and runs `rr-tcp serve ...args` there. */
+async function serveIn(yaml: string, args: string[] = []): Promise<Served> {
+  const { dir, recording, cleanup } = tempRecording();
+  writeFileSync(join(dir, ".rr.yaml"), yaml);
+  const cli = runCli(["serve", ...args], dir, { WORKER_CMD: RECORDING_WORKER_CMD, RECORD_FILE: recording.file });
+  const rpcLine = await cli.log(
+    (line) => typeof line.msg === "string" && line.msg.startsWith("RPC listening"),
+    "RPC up",
+  );
+  const ready = await cli.log((line) => line.msg === "rr-tcp ready", "rr-tcp ready");
+  const servers = ready.servers as Record<string, string>;
+  return {
+    cli,
+    dir,
+    recording,
+    rpc: rpcLine.addr as string,
+    port: (server) => Number(servers[server]!.split(":").pop()),
+    cleanup,
+  };
+}
+
+/** Runs a short CLI command to its end. */
+async function command(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cli = runCli(args, cwd);
+  const { code } = await within(cli.exited, { timeout: 20_000, what: `rr-tcp ${args.join(" ")} to exit` });
+  return { code, stdout: cli.stdout(), stderr: cli.stderr() };
+}
+
+/** The PID column of `rr-tcp workers`' table. */
+function tablePids(table: string): number[] {
+  return table
+    .split("\n")
+    .filter((line) => /^\d+\s/.test(line))
+    .map((line) => Number(line.split(/\s+/)[0]));
+}
+
+function parentOf(pid: number): number {
+  // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so cut after its ")".
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function echoes(port: number, text: string): Promise<void> {
+  const client = await openClient(port);
+  client.socket.write(`${text}\r\n`);
+  await client.receive(`${text}\r\n`);
+  client.socket.destroy();
+}
+
+describe("rr-tcp serve: which config, which directory", () => {
+  it("without -c reads ./.rr.yaml in the working directory, and says so", async () => {
+    const served = await serveIn(CONFIG("tcp://127.0.0.1:0"));
+    try {
+      const start = await served.cli.log((line) => line.config !== undefined, "the starting line");
+      expect(start.msg).toMatch(/found in the working directory/);
+      expect(start.config).toBe(join(served.dir, ".rr.yaml"));
+      await echoes(served.port("main"), "from ./.rr.yaml");
+    } finally {
+      served.cleanup();
+    }
+  });
+
+  it("-o overrides a nested key (tcp.pool.num_workers) and a map entry (tcp.servers.extra.addr)", async () => {
+    const served = await serveIn(CONFIG("tcp://127.0.0.1:0"), [
+      "-o",
+      "tcp.pool.num_workers=3",
+      "-o",
+      "tcp.servers.extra.addr=127.0.0.1:0",
+    ]);
+    try {
+      const workers = await command(["workers", "--rpc", served.rpc], served.dir);
+      expect(workers.code).toBe(0);
+      expect(tablePids(workers.stdout)).toHaveLength(3);
+      await echoes(served.port("extra"), "on the server -o added");
+      await echoes(served.port("main"), "on the file's server");
+    } finally {
+      served.cleanup();
+    }
+  });
+
+  it("-w sets the working directory (relative -c, worker command and --dotenv resolve there)", async () => {
+    const { dir, recording, cleanup } = tempRecording();
+    try {
+      mkdirSync(join(dir, "conf"));
+      // ./worker.mts exists only in the working directory, not next to the config file.
+      writeFileSync(join(dir, "worker.mts"), `import ${JSON.stringify(RECORDING_WORKER)};\n`);
+      writeFileSync(join(dir, "app.env"), `RECORD_FILE=${recording.file}\nGREETING_PORT=0\n`);
+      writeFileSync(
+        join(dir, "conf", "rr.yaml"),
+        `server:\n  command: "${process.execPath} --import ${TSX_LOADER} ./worker.mts"\n  env: { RECORD_FILE: "\${RECORD_FILE}" }\n` +
+          `tcp:\n  servers:\n    main: { addr: "127.0.0.1:\${GREETING_PORT}" }\n  pool: { num_workers: 1 }\n`,
+      );
+      const cli = runCli(["serve", "-w", dir, "-c", "conf/rr.yaml", "--dotenv", "app.env"], "/");
+      const ready = await cli.log((line) => line.msg === "rr-tcp ready", "rr-tcp ready");
+      const port = Number((ready.servers as Record<string, string>).main!.split(":").pop());
+      await echoes(port, "in the working directory");
+      await recording.until(
+        (all) => all.some((r) => r.event === "DATA"),
+        "the DATA event, recorded via --dotenv's RECORD_FILE",
+      );
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe("rr-tcp commands over RPC", () => {
+  it("workers: a table of the live pids (rpc.listen read from ./.rr.yaml)", async () => {
+    const port = await freePort();
+    const served = await serveIn(CONFIG(`tcp://127.0.0.1:${port}`));
+    try {
+      const workers = await command(["workers"], served.dir);
+      expect(workers.stderr).toBe("");
+      expect(workers.code).toBe(0);
+      const lines = workers.stdout.split("\n");
+      expect(lines[0]).toBe("Workers of [tcp]:");
+      expect(lines[1]!.split(/\s+/)).toEqual(["PID", "STATUS", "EXECS", "MEMORY", "CPU%", "CREATED"]);
+      const pids = tablePids(workers.stdout);
+      expect(pids).toHaveLength(2);
+      for (const pid of pids) expect(parentOf(pid)).toBe(served.cli.child.pid);
+      for (const line of lines.slice(2, 4))
+        expect(line).toMatch(/^\d+\s+ready\s+0\s+[\d.]+ [kMG]?B\s+\d+\.\d\d\s+\d+ seconds? ago$/);
+      const json = await command(["workers", "--json", "--rpc", served.rpc], served.dir);
+      const listed = (JSON.parse(json.stdout) as { workers: { pid: number }[] }).workers.map((w) => w.pid);
+      expect(listed.sort()).toEqual([...pids].sort());
+    } finally {
+      served.cleanup();
+    }
+  });
+
+  it("reset: every pid changes while a client stays connected", async () => {
+    const served = await serveIn(CONFIG("tcp://127.0.0.1:0"));
+    try {
+      const before = tablePids((await command(["workers", "--rpc", served.rpc], served.dir)).stdout);
+      const client = await openClient(served.port("main"));
+      client.socket.write("before\r\n");
+      await client.receive("before\r\n");
+      const reset = await command(["reset", "--rpc", served.rpc], served.dir);
+      expect(reset.code).toBe(0);
+      expect(reset.stdout).toMatch(/^tcp: every worker replaced/);
+      const after = tablePids((await command(["workers", "--rpc", served.rpc], served.dir)).stdout);
+      expect(after).toHaveLength(before.length);
+      expect(after.filter((pid) => before.includes(pid))).toEqual([]);
+      client.socket.write("after\r\n");
+      await client.receive("before\r\nafter\r\n");
+      const uuid = await served.recording.uuidOf(client.socket.localPort);
+      const pidsServing = new Set(
+        served.recording
+          .all()
+          .filter((r) => r.uuid === uuid && r.event === "DATA")
+          .map((r) => r.pid),
+      );
+      expect([...pidsServing].some((pid) => after.includes(pid))).toBe(true);
+    } finally {
+      served.cleanup();
+    }
+  });
+
+  it("connections lists the client; close UUID ends it with its CLOSE event; an unknown uuid is refused", async () => {
+    const served = await serveIn(CONFIG("tcp://127.0.0.1:0"));
+    try {
+      const client = await openClient(served.port("main"));
+      const uuid = await served.recording.uuidOf(client.socket.localPort);
+      const listed = await command(["connections", "--json", "--rpc", served.rpc], served.dir);
+      expect(listed.code).toBe(0);
+      const connections = (JSON.parse(listed.stdout) as { connections: Record<string, unknown>[] }).connections;
+      expect(connections).toHaveLength(1);
+      expect(connections[0]).toMatchObject({
+        uuid,
+        server: "main",
+        remoteAddr: `127.0.0.1:${client.socket.localPort}`,
+      });
+      const table = await command(["connections", "--rpc", served.rpc], served.dir);
+      expect(table.stdout).toContain(uuid);
+      const closed = await command(["close", uuid, "--rpc", served.rpc], served.dir);
+      expect(closed).toMatchObject({ code: 0, stdout: `closed ${uuid}\n` });
+      await within(client.ended, { what: "the closed connection's FIN" });
+      await served.recording.until((all) => all.some((r) => r.uuid === uuid && r.event === "CLOSE"), "CLOSE");
+      const unknown = await command(["close", uuid, "--rpc", served.rpc], served.dir);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain(`no open connection has uuid ${uuid}`);
+    } finally {
+      served.cleanup();
+    }
+  });
+
+  it("without rpc.listen or --rpc: exit 1, saying which key to set", async () => {
+    const { dir, cleanup } = tempRecording();
+    try {
+      writeFileSync(
+        join(dir, ".rr.yaml"),
+        `server: { command: "x" }\ntcp: { servers: { main: { addr: "127.0.0.1:0" } } }\n`,
+      );
+      const result = await command(["workers"], dir);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/has no rpc\.listen.*--rpc/);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe("signals", () => {
+  it("SIGQUIT drains as SIGTERM; a second signal kills a busy worker's process group and exits 1", async () => {
+    const served = await serveIn(CONFIG("tcp://127.0.0.1:0"));
+    try {
+      const pids = tablePids((await command(["workers", "--rpc", served.rpc], served.dir)).stdout);
+      const client = await openClient(served.port("main"));
+      const uuid = await served.recording.uuidOf(client.socket.localPort);
+      client.socket.write("spin\r\n");
+      const spinning = await served.recording.until(
+        (all) => all.find((r) => r.uuid === uuid && r.event === "DATA")?.pid,
+        "the spinning DATA event",
+      );
+      served.cli.child.kill("SIGQUIT");
+      await served.cli.log((line) => line.signal === "SIGQUIT", "the shutdown log line");
+      // Draining waits for the busy event, which never ends.
+      expect(alive(spinning)).toBe(true);
+      // Sooner, it would count as the first signal delivered twice (a terminal's Ctrl-C under npm).
+      await new Promise((r) => setTimeout(r, DUPLICATE_SIGNAL_WINDOW_MS));
+      served.cli.child.kill("SIGQUIT");
+      expect(await within(served.cli.exited, { what: "rr-tcp to exit" })).toEqual({ code: 1, signal: null });
+      await eventually(() => pids.every((pid) => !alive(pid)), {
+        what: `every worker, the spinning pid ${spinning} too, to be gone`,
+      });
+    } finally {
+      served.cleanup();
+    }
+  });
+});
