@@ -17,6 +17,7 @@ import { decodeMessage, show, type DecodeContext } from "./decode.js";
 import { applyDefaults, workerCommand } from "./defaults.js";
 import { ConfigError, ConfigFileError, type ConfigIssue } from "./errors.js";
 import type { EnvLookup } from "./expand-env.js";
+import { applyOverrides, type Override } from "./overrides.js";
 import { CONFIG_SPEC } from "./schema.js";
 
 /** Options of the loaders. */
@@ -29,6 +30,8 @@ export interface LoadOptions {
   baseDir?: string;
   /** The file name used in messages. */
   file?: string;
+  /** `-o key=value` overrides, set in the data before it is decoded (src/config/overrides.ts). */
+  overrides?: readonly Override[];
 }
 
 /** A loaded, defaulted and checked config. */
@@ -70,6 +73,7 @@ export function parseConfig(text: string, options: LoadOptions = {}): LoadedConf
 
 /** Loads a config from already-parsed data (the object form of the YAML). @throws ConfigError */
 export function resolveConfig(data: unknown, options: LoadOptions = {}): LoadedConfig {
+  if (options.overrides?.length) data = applyOverrides(data, options.overrides);
   const ctx: DecodeContext = { env: options.env ?? process.env, errors: [], warnings: [], unset: new Map() };
   const decoded = decodeMessage(CONFIG_SPEC, data, "", ctx) as Config | undefined;
   if (decoded) check(decoded, ctx);
