@@ -1,15 +1,18 @@
 /**
  * Plain YAML data -> the generated config types, key by key along the schema of ./schema.ts.
- * Every problem is collected with its key path (decoding goes on past it), and unknown keys are
- * warnings. `${VAR}` references in string values are expanded here, before each value is read,
- * so `num_workers: ${WORKERS:-4}` works.
+ * Every problem is collected with its key path (decoding goes on past it). Unknown keys are
+ * errors inside a section and sorted at the top (./unknown-keys.ts); compat keys that are set are
+ * warnings (./compat.ts). `${VAR}` references in string values are expanded here, before each
+ * value is read, so `num_workers: ${WORKERS:-4}` works.
  */
 import type { Duration } from "../../gen/ts/google/protobuf/duration.js";
 import { nanosToDuration, parseGoDurationNanos } from "../options/duration.js";
 import { durationToMs } from "../protocol/index.js";
+import { compatWarning, isSet } from "./compat.js";
 import type { ConfigIssue } from "./errors.js";
 import { expandEnv, type EnvLookup } from "./expand-env.js";
 import type { FieldKind, MessageSpec } from "./schema.js";
+import { reportUnknownTopLevelKeys, unknownKeyError } from "./unknown-keys.js";
 
 /** The longest delay a Node timer takes (2^31 - 1 ms). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -21,6 +24,8 @@ export interface DecodeContext {
   readonly warnings: ConfigIssue[];
   /** Key path -> the `${VAR}` names in its value that are not set (so an error there can say why). */
   readonly unset?: Map<string, string[]>;
+  /** Decoding inside a compat key, which has had its warning: its own compat keys get none. */
+  readonly withinCompat?: boolean;
 }
 
 /** Expands `${VAR}` in the value at `path`, noting the variables that are not set. */
@@ -50,9 +55,9 @@ function isMap(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Decodes one section. Returns a fresh generated instance with the values found (keys not in the
- * YAML keep their zero value), or undefined when `value` is not a map (an error is recorded,
- * except for null, which counts as absent).
+ * Decodes one section (the whole file at path ""). Returns a fresh generated instance with the
+ * values found (keys not in the YAML keep their zero value), or undefined when `value` is not a
+ * map (an error is recorded, except for null, which counts as absent).
  */
 export function decodeMessage(
   spec: MessageSpec,
@@ -69,20 +74,24 @@ export function decodeMessage(
     return undefined;
   }
   const out = spec.create();
+  const known = [...spec.fields.keys()];
+  const unknownTopLevel: string[] = [];
   for (const [key, raw] of Object.entries(value)) {
     const keyPath = join(path, key);
     const kind = spec.fields.get(key);
     if (!kind) {
-      ctx.warnings.push({
-        path: keyPath,
-        message: `unknown key, ignored (known here: ${[...spec.fields.keys()].join(", ")})`,
-      });
+      if (path === "") unknownTopLevel.push(key);
+      else ctx.errors.push(unknownKeyError(keyPath, key, known));
       continue;
     }
     if (raw === null || raw === undefined) continue; // `key:` with nothing after it: as absent
-    const decoded = decodeField(kind, raw, keyPath, ctx);
-    if (decoded !== undefined) out[key] = decoded;
+    const compat = spec.compat.has(key) && !ctx.withinCompat;
+    const decoded = decodeField(kind, raw, keyPath, compat ? { ...ctx, withinCompat: true } : ctx);
+    if (decoded === undefined) continue;
+    out[key] = decoded;
+    if (compat && isSet(decoded)) ctx.warnings.push(compatWarning(spec.name, key, keyPath, show(decoded)));
   }
+  if (unknownTopLevel.length > 0) reportUnknownTopLevelKeys(unknownTopLevel, known, ctx);
   return out;
 }
 

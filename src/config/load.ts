@@ -171,17 +171,8 @@ function check(config: Config, ctx: DecodeContext): void {
       }
     }
   }
-  for (const key of ["user", "group"] as const) {
-    if (config.server?.[key])
-      warn(`server.${key}`, `${show(config.server[key])} ignored: rr-tcp runs workers as its own user`);
-  }
-  for (const [name, server] of Object.entries(config.tcp?.servers ?? {})) {
-    if (server.read_buf_size)
-      warn(
-        `tcp.servers.${name}.read_buf_size`,
-        "ignored: older RoadRunner docs put it per server; the tcp plugin reads only tcp.read_buf_size",
-      );
-  }
+  // Compat keys (server.user, tcp.servers.<name>.read_buf_size, ...) are warned about as they are
+  // decoded, from the schema (./compat.ts).
   if (config.version !== "" && config.version !== "3")
     warn("version", `${show(config.version)}: rr-tcp reads RoadRunner's version "3" layout`);
 }

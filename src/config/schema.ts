@@ -41,6 +41,8 @@ export interface MessageSpec {
   /** The generated message name, for diagnostics. */
   readonly name: string;
   readonly fields: ReadonlyMap<string, FieldKind>;
+  /** The keys accepted for compatibility only (origin compat in the schema): RoadRunner has them, rr-tcp does not use them. */
+  readonly compat: ReadonlySet<string>;
   /** A fresh instance with the schema's zero values. */
   create(): Record<string, unknown>;
 }
@@ -95,8 +97,12 @@ function messageSpec(name: string): MessageSpec {
   const type = (messages as unknown as Record<string, { create(): object } | undefined>)[name];
   if (!keys || !type) throw new Error(`config schema: no options message ${name}`);
   const fields = new Map<string, FieldKind>();
-  for (const [key, facts] of Object.entries(keys)) fields.set(key, kindOf(name, key, facts));
-  return { name, fields, create: () => type.create() as Record<string, unknown> };
+  const compat = new Set<string>();
+  for (const [key, facts] of Object.entries(keys)) {
+    fields.set(key, kindOf(name, key, facts));
+    if (facts.origin === "compat") compat.add(key);
+  }
+  return { name, fields, compat, create: () => type.create() as Record<string, unknown> };
 }
 
 /** Server names, as RoadRunner's schema allows them. */

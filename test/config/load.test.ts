@@ -67,8 +67,10 @@ describe("loading RoadRunner's config", () => {
     expect(pool.supervisor?.exec_ttl).toEqual({ seconds: 60, nanos: 0 });
     expect(config.rpc?.listen).toBe("tcp://127.0.0.1:6001");
     expect(config.logs).toMatchObject({ level: "info", mode: "production" });
-    // Every key of the fixture is one rr-tcp knows: nothing to warn about.
-    expect(loaded.warnings.map(formatIssue)).toEqual([]);
+    // Every key of the fixture is one rr-tcp knows; the one it does not use is named.
+    expect(loaded.warnings.map(formatIssue)).toEqual([
+      "server.relay_timeout: accepted for compatibility and not used by rr-tcp",
+    ]);
   });
 
   it("applies RoadRunner's defaults to a minimal config", () => {
@@ -224,20 +226,90 @@ logs:
 });
 
 describe("config warnings and round trip", () => {
-  it("warns about unknown keys and sections with their key path, without failing", () => {
-    const text = `${minimal}http:\n  address: 0.0.0.0:8080\nlogs:\n  level: debug\n  channels: {}\ntcp_extra:\n  x: 1\n`;
+  it("ignores other RoadRunner plugins' sections in one warning, and warns about other unknown top-level keys", () => {
+    const text = `${minimal}http:\n  address: 0.0.0.0:8080\njobs:\n  pool: { num_workers: 1 }\nlogs:\n  level: debug\n  channels: {}\ntcp_extra:\n  x: 1\n`;
     const { warnings } = parseConfig(text, { env: {} });
-    const paths = warnings.map((w) => w.path);
-    expect(paths).toEqual(["http", "logs.channels", "tcp_extra"]);
-    expect(formatIssue(warnings[0]!)).toMatch(
-      /^http: unknown key, ignored \(known here: version, server, tcp, rpc, logs, control\)$/,
+    expect(warnings.map(formatIssue)).toEqual([
+      "tcp_extra: unknown section, ignored (rr-tcp reads version, server, tcp, rpc, logs, control, status, metrics)",
+      "(file): sections of other RoadRunner plugins ignored: http, jobs",
+    ]);
+  });
+
+  it("warns about each compat key that is set, from the schema, once at its outermost key", () => {
+    const text = `
+server:
+  command: node worker.js
+  user: www-data
+  group: ""
+  on_init:
+    command: php init.php
+    exec_timeout: 10s
+tcp:
+  servers:
+    main:
+      addr: 127.0.0.1:7000
+      read_buf_size: 2
+  pool:
+    stream_timeout: 0s
+    dynamic_allocator:
+      max_workers: 5
+logs:
+  channels:
+    server: { level: info }
+metrics:
+  collect: {}
+`;
+    const { warnings } = parseConfig(text, { env: {} });
+    expect(warnings.map(formatIssue)).toEqual([
+      'server.user: "www-data" ignored: rr-tcp runs workers as its own user',
+      "server.on_init: accepted for compatibility and not used by rr-tcp",
+      "tcp.servers.main.read_buf_size: ignored: older RoadRunner docs put it per server; the tcp plugin reads only tcp.read_buf_size",
+      "tcp.pool.dynamic_allocator: accepted for compatibility and not used by rr-tcp: it keeps num_workers (change it at run time with informer.AddWorker / RemoveWorker)",
+      "logs.channels: accepted for compatibility and not used by rr-tcp",
+    ]);
+  });
+
+  it("refuses an unknown key in a section rr-tcp reads, at any depth, naming the closest known key", () => {
+    const text = `
+server:
+  command: node worker.js
+  on_init: { command: x, exit_on_eror: true }
+  foo: 1
+tcp:
+  servers:
+    main:
+      adr: 127.0.0.1:7000
+  pool:
+    num_worker: 2
+    supervisor: { exec_tl: 1s }
+logs:
+  levle: debug
+  channels:
+    server: { mdoe: raw }
+rpc: { Listen: "tcp://127.0.0.1:6001" }
+status: { adress: 127.0.0.1:2114 }
+`;
+    expect(problems(text).sort()).toEqual(
+      [
+        "server.on_init.exit_on_eror: unknown key (did you mean exit_on_error?)",
+        "server.foo: unknown key (known here: command, relay, env, user, group, relay_timeout, on_init)",
+        "tcp.servers.main.adr: unknown key (did you mean addr?)",
+        "tcp.servers.main.addr: missing (e.g. 127.0.0.1:7000, tcp://0.0.0.0:7000, unix:///run/app.sock)",
+        "tcp.pool.num_worker: unknown key (did you mean num_workers?)",
+        "tcp.pool.supervisor.exec_tl: unknown key (did you mean exec_ttl?)",
+        "logs.levle: unknown key (did you mean level?)",
+        "logs.channels.server.mdoe: unknown key (did you mean mode?)",
+        "rpc.Listen: unknown key (did you mean listen?)",
+        "status.adress: unknown key (did you mean address?)",
+      ].sort(),
     );
   });
 
-  it("warns about pool keys rr-tcp does not implement", () => {
-    const { warnings } = parseConfig(`${minimal}  pool:\n    dynamic_allocator:\n      max_workers: 5\n`, { env: {} });
-    expect(warnings.map(formatIssue)).toEqual([
-      expect.stringMatching(/^tcp\.pool\.dynamic_allocator: unknown key, ignored/),
+  it("refuses a top-level key close to one of rr-tcp's sections", () => {
+    expect(problems(`${minimal}sever:\n  relay: pipes\ntpc: {}\nverison: "3"\n`)).toEqual([
+      "sever: unknown section (did you mean server?)",
+      "tpc: unknown section (did you mean tcp?)",
+      "verison: unknown section (did you mean version?)",
     ]);
   });
 
