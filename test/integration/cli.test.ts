@@ -109,6 +109,10 @@ describe("rr-tcp serve", () => {
       const ready = await cli.log((line) => line.msg === "rr-tcp ready", "rr-tcp ready");
       expect(ready.servers).toEqual({ main: "127.0.0.1:7000" });
       await helloQuit(7000);
+      // The README's own client lines, with the machine's nc (Debian's OpenBSD nc in CI).
+      for (const [line, expected] of readmeNcExamples()) {
+        expect(await sh(line, 15_000)).toEqual({ code: 0, stdout: expected });
+      }
       cli.child.kill("SIGTERM");
       expect(await within(cli.exited, { timeout: 15_000, what: "rr-tcp to exit" })).toEqual({ code: 0, signal: null });
     } finally {
@@ -301,6 +305,31 @@ describe("relative paths in a config file", () => {
     }
   });
 });
+
+/** The README's `printf ... | nc ...` lines and what it says each prints. */
+function readmeNcExamples(): Array<[string, string]> {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const found = [...readme.matchAll(/`(printf '(\w+)\\r\\n' \| nc [^`]+)` prints `(\w+)`/g)].map(
+    (m): [string, string] => [m[1]!, `${m[3]!}\r\n`],
+  );
+  expect(found.map(([, out]) => out)).toEqual(["hello\r\n", "bye\r\n"]);
+  return found;
+}
+
+/** Runs a shell line to its end (killed after `ms`, scaled): its exit code and stdout. */
+function sh(line: string, ms: number): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn("sh", ["-c", line], { stdio: ["ignore", "pipe", "inherit"] });
+  let stdout = "";
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  const done = new Promise<{ code: number | null; stdout: string }>((resolve) =>
+    child.once("close", (code) => resolve({ code, stdout })),
+  );
+  return within(done, {
+    timeout: ms,
+    what: `\`${line}\` to exit`,
+    detail: () => `printed so far: ${JSON.stringify(stdout)}`,
+  }).finally(() => child.kill("SIGKILL"));
+}
 
 /** Issue 6's client: `hello` comes back; `quit` gets `bye` and a closed connection. */
 async function helloQuit(port: number): Promise<void> {
