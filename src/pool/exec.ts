@@ -13,6 +13,11 @@ export interface ExecRequest {
   flags: number;
   /** Sticky routing: use the worker with this pid if it is idle, else any idle worker. */
   preferPid?: number;
+  /**
+   * Called when the event has been sent to a worker (again if it is re-run on another), so the
+   * caller can tell its wait for a worker from the worker's time. Must be cheap: it runs per event.
+   */
+  onWorker?: (() => void) | undefined;
 }
 
 /** A worker's reply to one event. */

@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { realClock, type Clock, type Timer } from "./clock.js";
 import type { SupervisorLimits } from "./pool-options.js";
 import { readRssBytes } from "./process-memory.js";
+import type { StopCause } from "./stop-cause.js";
 import { WorkerStatus } from "./worker-state.js";
 
 /** What the limits are checked against: a worker's facts, read only. */
@@ -34,16 +35,22 @@ export interface SupervisedPool<W extends SupervisedWorker> {
   /** The workers to check (those that are running). */
   supervisedWorkers(): Iterable<W>;
   /** Replace `worker` (soft): now if idle, after its current event if busy. */
-  retire(worker: W, reason: string): void;
+  retire(worker: W, reason: string, cause: StopCause): void;
+}
+
+/** A soft limit a worker is past: which one (its key), and a sentence for the log. */
+export interface ExceededLimit {
+  readonly cause: "ttl" | "idle_ttl" | "max_worker_memory";
+  readonly reason: string;
 }
 
 /**
- * The soft limit `worker` is past, as a reason for the log, or undefined.
+ * The soft limit `worker` is past, or undefined.
  * idle_ttl only counts for an idle worker that served at least one event.
  */
-export function exceededLimit(worker: WorkerFacts, limits: SupervisorLimits, now: number): string | undefined {
+export function exceededLimit(worker: WorkerFacts, limits: SupervisorLimits, now: number): ExceededLimit | undefined {
   if (limits.ttlMs > 0 && now - worker.startedAt >= limits.ttlMs) {
-    return `ttl ${limits.ttlMs} ms reached (age ${now - worker.startedAt} ms)`;
+    return { cause: "ttl", reason: `ttl ${limits.ttlMs} ms reached (age ${now - worker.startedAt} ms)` };
   }
   if (
     limits.idleTtlMs > 0 &&
@@ -51,11 +58,17 @@ export function exceededLimit(worker: WorkerFacts, limits: SupervisorLimits, now
     worker.lastUsedAt > 0 &&
     now - worker.lastUsedAt >= limits.idleTtlMs
   ) {
-    return `idle_ttl ${limits.idleTtlMs} ms reached (idle ${now - worker.lastUsedAt} ms)`;
+    return {
+      cause: "idle_ttl",
+      reason: `idle_ttl ${limits.idleTtlMs} ms reached (idle ${now - worker.lastUsedAt} ms)`,
+    };
   }
   if (limits.maxWorkerMemoryBytes > 0 && worker.rssBytes > limits.maxWorkerMemoryBytes) {
     const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
-    return `max_worker_memory ${mb(limits.maxWorkerMemoryBytes)} MB exceeded (RSS ${mb(worker.rssBytes)} MB)`;
+    return {
+      cause: "max_worker_memory",
+      reason: `max_worker_memory ${mb(limits.maxWorkerMemoryBytes)} MB exceeded (RSS ${mb(worker.rssBytes)} MB)`,
+    };
   }
   return undefined;
 }
@@ -110,12 +123,13 @@ export class Supervisor<W extends SupervisedWorker> {
       const now = this.#clock.now();
       workers.forEach((worker, i) => {
         worker.recordRss(rss[i] as number, now);
-        const reason = exceededLimit(worker, this.#limits, now);
-        if (reason === undefined) return;
+        const exceeded = exceededLimit(worker, this.#limits, now);
+        if (exceeded === undefined) return;
         if (worker.status !== WorkerStatus.READY && worker.status !== WorkerStatus.WORKING) return;
         if (worker.retireReason !== undefined) return;
+        const { reason, cause } = exceeded;
         this.#log.info({ workerPid: worker.pid, reason }, `worker pid ${worker.pid}: ${reason}; replacing it`);
-        this.#pool.retire(worker, reason);
+        this.#pool.retire(worker, reason, cause);
       });
     } catch (err) {
       this.#log.error({ err }, `supervisor tick failed: ${(err as Error).message}`);

@@ -21,7 +21,9 @@ import {
   type PoolOptionsInput,
   type ResolvedPoolOptions,
 } from "./pool-options.js";
+import { readCpuSecondsSync } from "./process-cpu.js";
 import { RespawnBackoff, type BackoffOptions } from "./respawn-backoff.js";
+import { countsAsRestart, type StopCause, type StopWhy } from "./stop-cause.js";
 import { Supervisor } from "./supervisor.js";
 import { WaitQueue } from "./wait-queue.js";
 import { formatCommand, workerEnv } from "./worker-env.js";
@@ -31,6 +33,7 @@ import { isActive, WorkerStatus } from "./worker-state.js";
 
 export type { EventPool, ExecReply, ExecRequest } from "./exec.js";
 export { PoolError, type PoolErrorCode } from "./errors.js";
+export type { StopCause } from "./stop-cause.js";
 
 /** How to run the pool's workers. */
 export interface WorkerPoolOptions {
@@ -98,6 +101,8 @@ export class WorkerPool implements EventPool {
   // down in #settle(), nowhere else.
   #inPool = 0;
   #respawnTimer: Timer | undefined;
+  /** Workers gone while the pool ran, by cause (a plain Map: counted once per worker, read at scrape time). */
+  readonly #restarts = new Map<StopCause, number>();
   #resetting: Promise<void> | undefined;
   #destroyed: Promise<void> | undefined;
 
@@ -121,7 +126,7 @@ export class WorkerPool implements EventPool {
     this.#supervisor = opts.supervisor
       ? new Supervisor(
           opts.supervisor,
-          { supervisedWorkers: () => this.#workers, retire: (w, why) => w.retire(why) },
+          { supervisedWorkers: () => this.#workers, retire: (w, why, cause) => w.retire(why, cause) },
           logger,
           this.#clock,
         )
@@ -199,6 +204,28 @@ export class WorkerPool implements EventPool {
   }
 
   /**
+   * Workers that left the pool while it ran and were replaced, by cause: crashes, failed starts,
+   * limits, resets. Workers removed on purpose (removeWorker, debug mode, the pool's own end) are
+   * not counted.
+   */
+  restarts(): Partial<Record<StopCause, number>> {
+    return Object.fromEntries(this.#restarts);
+  }
+
+  /**
+   * The CPU a live worker used over its life, in percent of one core (100 = one core all the
+   * time), as RoadRunner's informer reports it; 0 for an unknown pid or off Linux.
+   */
+  cpuPercent(pid: number): number {
+    for (const worker of this.#workers) {
+      if (worker.pid !== pid) continue;
+      const seconds = (this.#clock.now() - worker.startedAt) / 1000;
+      return seconds > 0 ? (100 * readCpuSecondsSync(pid)) / seconds : 0;
+    }
+    return 0;
+  }
+
+  /**
    * Replaces every worker without failing any event: starts `num_workers` new workers, then
    * stops the old ones, each after its current event. Old workers still busy after
    * reset_timeout are killed (their events fail with WORKER_DIED). Concurrent calls share one
@@ -260,7 +287,7 @@ export class WorkerPool implements EventPool {
       }
     }
     if (victim === undefined) return;
-    victim.retire("removed from the pool");
+    victim.retire("removed from the pool", "removed");
     await victim.exited;
   }
 
@@ -277,6 +304,7 @@ export class WorkerPool implements EventPool {
     this.#idle.delete(worker);
     if (to === WorkerStatus.STOPPED) this.#workers.delete(worker);
     if (this.#phase !== "running" || this.#opts.debug) return;
+    if (to === WorkerStatus.STOPPED) this.#countRestart(worker);
     const diedByItself = worker.stopReason === undefined;
     // Dead, or killed for breaking the protocol (a PHP notice on stdout, say), before answering
     // anything, idle or during its first event (it cannot read them): as good as failing to
@@ -395,33 +423,42 @@ export class WorkerPool implements EventPool {
 
   // A worker finished an event and is healthy: keep it, or replace it if a limit says so.
   #free(worker: WorkerProcess): void {
-    const reason =
-      this.#phase !== "running"
-        ? "the pool is closing"
-        : (worker.retireReason ??
-          (worker.execsExhausted
-            ? `max_jobs reached (${worker.numExecs} events)`
-            : this.#opts.debug
-              ? "debug mode: one event per worker"
-              : undefined));
-    if (reason !== undefined) {
+    const due = this.#dueToStop(worker);
+    if (due !== undefined) {
+      const { reason, cause } = due;
       this.#log.debug({ workerPid: worker.pid, reason }, `stopping worker pid ${worker.pid}: ${reason}`);
-      worker.stop(reason, this.#phase === "closing" ? this.#opts.destroyTimeoutMs : this.#stopTimeoutMs);
+      worker.stop(reason, cause, this.#phase === "closing" ? this.#opts.destroyTimeoutMs : this.#stopTimeoutMs);
       return;
     }
     worker.release();
     this.#offer(worker);
   }
 
+  // Why a worker that just finished an event goes, if it does.
+  #dueToStop(worker: WorkerProcess): StopWhy | undefined {
+    if (this.#phase !== "running") return { reason: "the pool is closing", cause: "shutdown" };
+    if (worker.retirement !== undefined) return worker.retirement;
+    if (worker.execsExhausted) return { reason: `max_jobs reached (${worker.numExecs} events)`, cause: "max_jobs" };
+    if (this.#opts.debug) return { reason: "debug mode: one event per worker", cause: "debug" };
+    return undefined;
+  }
+
+  // Once per worker, when it is gone: the cause it was stopped for, or what it did by itself.
+  #countRestart(worker: WorkerProcess): void {
+    const cause = worker.stopCause ?? (worker.failedToStart ? "start_failed" : "exited");
+    if (countsAsRestart(cause)) this.#restarts.set(cause, (this.#restarts.get(cause) ?? 0) + 1);
+  }
+
   // A READY worker takes the oldest waiting event, or joins the idle list.
   #offer(worker: WorkerProcess): void {
     if (worker.status !== WorkerStatus.READY) return;
     if (this.#phase === "closing") {
-      worker.stop("the pool is closing", this.#opts.destroyTimeoutMs);
+      worker.stop("the pool is closing", "shutdown", this.#opts.destroyTimeoutMs);
       return;
     }
-    if (worker.retireReason !== undefined) {
-      worker.stop(worker.retireReason, this.#stopTimeoutMs);
+    const retirement = worker.retirement;
+    if (retirement !== undefined) {
+      worker.stop(retirement.reason, retirement.cause, this.#stopTimeoutMs);
       return;
     }
     const event = this.#waiting.shift();
@@ -467,7 +504,7 @@ export class WorkerPool implements EventPool {
         if (worker.status !== WorkerStatus.READY) {
           this.#rerun(event, worker);
         } else if (this.#phase !== "running") {
-          worker.stop("the pool is closing", this.#opts.destroyTimeoutMs);
+          worker.stop("the pool is closing", "shutdown", this.#opts.destroyTimeoutMs);
           this.#settle(event, this.#closedError());
         } else {
           worker.exec(event);
@@ -513,20 +550,20 @@ export class WorkerPool implements EventPool {
     const results = await Promise.allSettled(starts);
     const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failure !== undefined) {
-      for (const r of results) if (r.status === "fulfilled") r.value.retire("the reset failed");
+      for (const r of results) if (r.status === "fulfilled") r.value.retire("the reset failed", "removed");
       throw failure.reason;
     }
-    for (const worker of old) worker.retire("reset");
+    for (const worker of old) worker.retire("reset", "reset");
     // addWorker or removeWorker may have run meanwhile: keep exactly the target, not the
     // number of workers there were when the reset began.
     const kept = [...this.#workers].filter(
       (w) => isActive(w.status) && w.retireReason === undefined && !old.includes(w),
     );
-    for (const worker of kept.slice(this.#target)) worker.retire("removed from the pool");
+    for (const worker of kept.slice(this.#target)) worker.retire("removed from the pool", "removed");
     const timer = this.#clock.setTimeout(() => {
       for (const worker of old) {
         if (worker.status !== WorkerStatus.STOPPED)
-          worker.kill(`still running after reset_timeout ${this.#opts.resetTimeoutMs} ms`);
+          worker.kill(`still running after reset_timeout ${this.#opts.resetTimeoutMs} ms`, "reset");
       }
     }, this.#opts.resetTimeoutMs);
     await Promise.all(old.map((w) => w.exited));
@@ -545,14 +582,15 @@ export class WorkerPool implements EventPool {
     }
     const workers = [...this.#workers];
     for (const worker of workers) {
-      if (worker.status === WorkerStatus.READY) worker.stop("the pool is being destroyed", timeoutMs);
-      else if (worker.status === WorkerStatus.STARTING) worker.kill("the pool is being destroyed");
+      if (worker.status === WorkerStatus.READY) worker.stop("the pool is being destroyed", "shutdown", timeoutMs);
+      else if (worker.status === WorkerStatus.STARTING) worker.kill("the pool is being destroyed", "shutdown");
       // A WORKING worker is stopped when its event ends (#free).
     }
     const timer = this.#clock.setTimeout(() => {
       for (const worker of this.#workers) {
         worker.kill(
           `destroy_timeout ${timeoutMs} ms reached`,
+          "shutdown",
           new PoolError(
             "POOL_CLOSED",
             `the pool was destroyed: worker pid ${worker.pid} was killed after destroy_timeout ${timeoutMs} ms`,

@@ -19,6 +19,7 @@ import type { PendingEvent } from "./pending-event.js";
 import { readRssBytesSync } from "./process-memory.js";
 import { readReply, RelaySession, type RelaySessionListener } from "./relay-session.js";
 import { handshakeFailure, spawnFailure } from "./start-failure.js";
+import type { StopCause, StopWhy } from "./stop-cause.js";
 import { WorkerChild, type ExitStatus } from "./worker-child.js";
 import type { WorkerRelaySource } from "./worker-relay.js";
 import {
@@ -102,8 +103,8 @@ export class WorkerProcess {
   #numReplies = 0;
   #rssBytes = 0;
   #rssReadAt = 0;
-  #retireReason: string | undefined;
-  #stopReason: string | undefined;
+  #retirement: StopWhy | undefined;
+  #stopWhy: StopWhy | undefined;
   #misbehaved = false;
   #startError: PoolError | undefined;
 
@@ -167,12 +168,22 @@ export class WorkerProcess {
 
   /** Why it is due to be replaced once free (a soft limit, a reset); undefined if it is not. */
   get retireReason(): string | undefined {
-    return this.#retireReason;
+    return this.#retirement?.reason;
+  }
+
+  /** `retireReason` with its cause. */
+  get retirement(): StopWhy | undefined {
+    return this.#retirement;
   }
 
   /** Why the pool or the worker itself ended it; undefined while running or if it died on its own. */
   get stopReason(): string | undefined {
-    return this.#stopReason;
+    return this.#stopWhy?.reason;
+  }
+
+  /** The cause of `stopReason`, in one word; undefined exactly when `stopReason` is. */
+  get stopCause(): StopCause | undefined {
+    return this.#stopWhy?.cause;
   }
 
   /** Killed for breaking the protocol (a bad or unasked-for frame), not stopped by the pool. */
@@ -277,7 +288,7 @@ export class WorkerProcess {
         `worker pid ${this.pid} sent a frame it was not asked for (a second reply?); killing it`,
       );
       this.#misbehaved = true;
-      this.kill("it sent a frame it was not asked for");
+      this.kill("it sent a frame it was not asked for", "protocol_error");
       this.#opts.listener.execDone(this, event, RERUN);
       return;
     }
@@ -295,7 +306,7 @@ export class WorkerProcess {
       this.#current = undefined;
       if (err instanceof RelayClosedError) {
         // Died between being picked and being used: the event never reached it.
-        this.kill("its relay closed");
+        this.kill("its relay closed", "exited");
         this.#opts.listener.execDone(this, event, RERUN);
       } else {
         this.#enter("settled");
@@ -310,6 +321,8 @@ export class WorkerProcess {
     }
     this.#numExecs++;
     if (this.#opts.execTtlMs > 0) this.#execTimer = this.#clock.setTimeout(this.#onExecTtl, this.#opts.execTtlMs);
+    // After the send: the caller's wait for a worker ends here, the worker's time begins.
+    event.request.onWorker?.();
   }
 
   /** Its event is done and it stays: WORKING -> READY. */
@@ -321,15 +334,15 @@ export class WorkerProcess {
    * Replace it once it is free: stopped now if idle, after its current event if busy, once ready
    * if starting (the owner reads `retireReason` then). The first reason given is kept.
    */
-  retire(reason: string): void {
+  retire(reason: string, cause: StopCause): void {
     switch (this.#phase) {
       case "ready":
-        this.stop(reason);
+        this.stop(reason, cause);
         return;
       case "starting":
       case "working":
       case "settled":
-        this.#retireReason ??= reason;
+        this.#retireAfterEvent(reason, cause);
         return;
       default:
         return;
@@ -347,23 +360,23 @@ export class WorkerProcess {
    * `timeoutMs` (on the clock). A busy worker is stopped after its current event; a starting one
    * is killed.
    */
-  stop(reason: string, timeoutMs: number = this.#opts.stopTimeoutMs): void {
+  stop(reason: string, cause: StopCause, timeoutMs: number = this.#opts.stopTimeoutMs): void {
     switch (this.#phase) {
       case "aborting":
       case "stopping":
       case "stopped":
         return;
       case "starting":
-        this.kill(reason);
+        this.kill(reason, cause);
         return;
       case "working":
-        this.#retireReason ??= reason;
+        this.#retireAfterEvent(reason, cause);
         return;
       case "ready":
       case "settled":
         break;
     }
-    this.#stopReason ??= reason;
+    this.#stopped(reason, cause);
     this.#enter("stopping");
     try {
       (this.#session as RelaySession).sendStop();
@@ -378,9 +391,9 @@ export class WorkerProcess {
    * SIGKILL (its whole process group). A current event fails with `error` now if given, else
    * with WORKER_DIED once the process is gone.
    */
-  kill(reason: string, error?: PoolError): void {
+  kill(reason: string, cause: StopCause, error?: PoolError): void {
     if (this.#phase === "stopped") return;
-    this.#stopReason ??= reason;
+    this.#stopped(reason, cause);
     this.#child?.kill();
     this.#enterStopping();
     const event = this.#current;
@@ -389,6 +402,15 @@ export class WorkerProcess {
       this.#current = undefined;
       this.#opts.listener.execDone(this, event, error);
     }
+  }
+
+  // The first reason (and its cause) stands: a later one would hide why it really went.
+  #retireAfterEvent(reason: string, cause: StopCause): void {
+    this.#retirement ??= { reason, cause };
+  }
+
+  #stopped(reason: string, cause: StopCause): void {
+    this.#stopWhy ??= { reason, cause };
   }
 
   /** The worker as the control API shows it. RSS is read again when older than `rssMaxAgeMs`. */
@@ -461,7 +483,7 @@ export class WorkerProcess {
       `worker pid ${this.pid} sent a frame while it had no event; killing it`,
     );
     this.#misbehaved = true;
-    this.kill("it sent a frame while it had no event");
+    this.kill("it sent a frame while it had no event", "protocol_error");
   }
 
   #onReply(event: PendingEvent, frame: Frame): void {
@@ -481,7 +503,7 @@ export class WorkerProcess {
         break;
       case "stop":
         outcome = RERUN;
-        this.stop('it asked to stop ({"stop":true})');
+        this.stop('it asked to stop ({"stop":true})', "stop_requested");
         break;
       case "bad":
         outcome = this.#badFrame(reading.reason, reading.cause);
@@ -498,7 +520,7 @@ export class WorkerProcess {
       { cause },
     );
     this.#misbehaved = true;
-    this.kill("it sent a bad frame");
+    this.kill("it sent a bad frame", "protocol_error");
     return error;
   }
 
@@ -558,6 +580,7 @@ export class WorkerProcess {
     const ms = this.#opts.execTtlMs;
     this.kill(
       `exec_ttl ${ms} ms exceeded`,
+      "exec_ttl",
       new PoolError(
         "EXEC_TTL",
         `worker pid ${this.pid} did not answer within exec_ttl ${ms} ms; it was killed and will be replaced`,
@@ -605,7 +628,7 @@ export class WorkerProcess {
     // It ended by itself: wait (briefly) for its exit status and its last words on stderr.
     if (child.exit !== undefined || isRelayClosed(err)) await child.lastWords(EXIT_GRACE_MS);
     const exit = child.exit;
-    this.kill("it failed the pid handshake");
+    this.kill("it failed the pid handshake", "start_failed");
     const error = handshakeFailure({
       commandText: this.#opts.commandText,
       pid: this.pid,
@@ -621,7 +644,7 @@ export class WorkerProcess {
   }
 
   #stoppedWhileStarting(): PoolError {
-    return new PoolError("POOL_CLOSED", `worker pid ${this.pid} was stopped while starting (${this.#stopReason})`, {
+    return new PoolError("POOL_CLOSED", `worker pid ${this.pid} was stopped while starting (${this.stopReason})`, {
       pid: this.pid,
     });
   }

@@ -189,18 +189,24 @@ describe("supervisor limits", () => {
 
   it("ttl counts from the start", () => {
     expect(exceededLimit(worker, limits, 999)).toBeUndefined();
-    expect(exceededLimit(worker, limits, 1_000)).toMatch(/^ttl/);
+    expect(exceededLimit(worker, limits, 1_000)).toMatchObject({ cause: "ttl", reason: expect.stringMatching(/^ttl/) });
   });
 
   it("idle_ttl only for idle workers that served an event", () => {
     expect(exceededLimit(worker, limits, 900)).toBeUndefined();
-    expect(exceededLimit({ ...worker, lastUsedAt: 300 }, limits, 800)).toMatch(/^idle_ttl/);
+    expect(exceededLimit({ ...worker, lastUsedAt: 300 }, limits, 800)).toMatchObject({
+      cause: "idle_ttl",
+      reason: expect.stringMatching(/^idle_ttl/),
+    });
     expect(exceededLimit({ ...worker, lastUsedAt: 300, status: WorkerStatus.WORKING }, limits, 800)).toBeUndefined();
   });
 
   it("max_worker_memory compares the RSS", () => {
     expect(exceededLimit({ ...worker, rssBytes: 100 }, limits, 0)).toBeUndefined();
-    expect(exceededLimit({ ...worker, rssBytes: 101 }, limits, 0)).toMatch(/^max_worker_memory/);
+    expect(exceededLimit({ ...worker, rssBytes: 101 }, limits, 0)).toMatchObject({
+      cause: "max_worker_memory",
+      reason: expect.stringMatching(/^max_worker_memory/),
+    });
   });
 });
 

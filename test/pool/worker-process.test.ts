@@ -73,7 +73,7 @@ describe("WorkerProcess", () => {
   let worker: WorkerProcess | undefined;
   afterEach(async () => {
     if (worker && worker.status !== WorkerStatus.STOPPED) {
-      worker.kill("test over");
+      worker.kill("test over", "shutdown");
       await worker.exited;
     }
     await source?.close();
@@ -124,7 +124,7 @@ describe("WorkerProcess", () => {
     expect(w.numExecs).toBe(1);
     expect(w.numReplies).toBe(1);
     w.release();
-    w.stop("the test is done");
+    w.stop("the test is done", "shutdown");
     await w.exited;
     expect(moves).toEqual([
       "STARTING->READY",
@@ -133,7 +133,7 @@ describe("WorkerProcess", () => {
       "READY->STOPPING",
       "STOPPING->STOPPED",
     ]);
-    expect(w.stopReason).toBe("the test is done");
+    expect([w.stopReason, w.stopCause]).toEqual(["the test is done", "shutdown"]);
     expect(isAlive(w.pid)).toBe(false);
   });
 
@@ -156,16 +156,16 @@ describe("WorkerProcess", () => {
     expect([w.rssBytes, w.rssReadAt]).toEqual([12_345, 678]);
     const { event: e } = pending("sleep:50");
     w.exec(e);
-    w.retire("ttl reached");
-    w.retire("a later reason");
+    w.retire("ttl reached", "ttl");
+    w.retire("a later reason", "reset");
     // Busy: it finishes its event first, and keeps the first reason.
     expect(w.phase).toBe("working");
-    expect(w.retireReason).toBe("ttl reached");
+    expect(w.retirement).toEqual({ reason: "ttl reached", cause: "ttl" });
   });
 
   it("is killed when the stop timeout runs out on its clock, not before", async () => {
     const { worker: w, moves, clock } = await startWorker(new FakeClock(), { WORKER_ON_STOP: "ignore" });
-    w.stop("stopping", 2_000);
+    w.stop("stopping", "shutdown", 2_000);
     expect(clock.pending()).toEqual([2_000]);
     clock.advance(1_999);
     expect(w.status).toBe(WorkerStatus.STOPPING);
