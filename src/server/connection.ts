@@ -38,12 +38,15 @@
  */
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
+import type { ConnectionInfo } from "../../gen/ts/rr/tcp/v1/control.js";
 import { RequestContext, TcpEvent, TcpResponse } from "../../gen/ts/rr/tcp/v1/tcp.js";
 import { errorCode, RrTcpError } from "../errors.js";
-import { verbFromBytes, type ContextCodec } from "../protocol/index.js";
+import { msToDuration, verbFromBytes, type ContextCodec } from "../protocol/index.js";
 import type { EventPool, EventReply, EventRequest } from "./event-pool.js";
 import type { BufferBudget } from "./buffer-budget.js";
 import { MessageTooLargeError, type Framer } from "./framer.js";
+import { newServerCounters, type EventKind, type ReplyKind, type ServerCounters } from "./server-counters.js";
+import type { EventTimings } from "./server-observer.js";
 
 /** Why a connection was closed; logged, and reported to `onDone`. */
 export type CloseReason =
@@ -116,6 +119,10 @@ export interface ConnectionOptions {
   readonly sticky: boolean;
   /** Milliseconds without client bytes before the connection is closed; 0 = never. */
   readonly idleTimeoutMs: number;
+  /** Its server's counters, which it adds to; its own when not given. */
+  readonly counters?: ServerCounters;
+  /** Where its events' timings go; without it no clock is read per event. */
+  readonly timings?: EventTimings | undefined;
   readonly logger: Logger;
   /** Called once, after the CLOSE event's reply (or its failure). */
   readonly onDone: (connection: Connection, reason: CloseReason) => void;
@@ -147,6 +154,16 @@ export class Connection {
   #idleTimer: NodeJS.Timeout | undefined;
   #lastActivity = 0;
 
+  readonly #counters: ServerCounters;
+  readonly #timings: EventTimings | undefined;
+  /** When it was made (ms since the epoch), for its age. */
+  readonly #openedAt = Date.now();
+  #bytesReceived = 0;
+  #bytesSent = 0;
+  /** performance.now() when the event with the pool was sent, and when it reached a worker (0: not yet). */
+  #sentAt = 0;
+  #workerAt = 0;
+
   constructor(options: ConnectionOptions) {
     this.#options = options;
     this.uuid = options.uuid;
@@ -156,6 +173,8 @@ export class Connection {
     this.#pool = options.pool;
     this.#framer = options.framer;
     this.#logger = options.logger;
+    this.#counters = options.counters ?? newServerCounters();
+    this.#timings = options.timings;
     const context = RequestContext.create({
       remote_addr: options.remoteAddr,
       server: options.server,
@@ -164,7 +183,13 @@ export class Connection {
     this.#connected = options.codec.encode({ ...context, event: TcpEvent.CONNECTED });
     this.#data = options.codec.encode({ ...context, event: TcpEvent.DATA });
     this.#closed = options.codec.encode({ ...context, event: TcpEvent.CLOSE });
-    this.#request = { context: this.#connected, body: EMPTY, flags: options.codec.frameFlags, preferPid: undefined };
+    this.#request = {
+      context: this.#connected,
+      body: EMPTY,
+      flags: options.codec.frameFlags,
+      preferPid: undefined,
+      onWorker: this.#timings === undefined ? undefined : this.#onWorker,
+    };
   }
 
   get state(): ConnectionState {
@@ -179,6 +204,18 @@ export class Connection {
   /** Bytes of memory the client's unfinished messages keep alive here. */
   get retainedBytes(): number {
     return this.#framer.retained;
+  }
+
+  /** The connection as `tcp.Connections` lists it, its age at `now` (ms since the epoch). */
+  info(now: number): ConnectionInfo {
+    return {
+      uuid: this.uuid,
+      server: this.server,
+      remote_addr: this.remoteAddr,
+      age: msToDuration(Math.max(0, now - this.#openedAt)),
+      bytes_received: this.#bytesReceived,
+      bytes_sent: this.#bytesSent,
+    };
   }
 
   /** Starts the connection: sends CONNECTED before reading anything. */
@@ -196,7 +233,7 @@ export class Connection {
       this.#idleTimer = setTimeout(this.#onIdleTimer, this.#options.idleTimeoutMs).unref();
     }
     this.#logger.debug({ uuid: this.uuid, server: this.server, remote_addr: this.remoteAddr }, "connection opened");
-    this.#send(this.#connected, EMPTY);
+    this.#send("connected", EMPTY);
   }
 
   /**
@@ -256,10 +293,15 @@ export class Connection {
     this.#state = to;
   }
 
-  #send(context: Buffer, body: Buffer): void {
+  #send(kind: EventKind, body: Buffer): void {
     const request = this.#request;
-    request.context = context;
+    request.context = kind === "data" ? this.#data : kind === "connected" ? this.#connected : this.#closed;
     request.body = body;
+    this.#counters.events[kind]++;
+    if (this.#timings !== undefined) {
+      this.#sentAt = performance.now();
+      this.#workerAt = 0;
+    }
     let reply: Promise<EventReply>;
     try {
       reply = this.#pool.exec(request);
@@ -270,20 +312,37 @@ export class Connection {
     reply.then(this.#onReply, this.#onExecFailed);
   }
 
+  // The pool sent the event to a worker: its wait for one is over.
+  readonly #onWorker = (): void => {
+    this.#workerAt = performance.now();
+  };
+
+  /** The event with the pool was answered (`kind`), or failed (`error`): counted and timed. */
+  #answered(kind: ReplyKind): void {
+    this.#counters.replies[kind]++;
+    const timings = this.#timings;
+    if (timings === undefined) return;
+    const now = performance.now();
+    const atWorker = this.#workerAt;
+    if (atWorker === 0) timings.observe((now - this.#sentAt) / 1000, undefined);
+    else timings.observe((atWorker - this.#sentAt) / 1000, (now - atWorker) / 1000);
+  }
+
   readonly #onReply = (reply: EventReply): void => {
+    const verb = verbFromBytes(reply.context);
+    this.#answered(REPLY_KIND[verb] ?? "unknown");
     const state = this.#state;
     if (state === "closing") return this.#finish();
     if (state !== "connecting" && state !== "waiting" && state !== "lastEvent" && state !== "cutOff") return;
     if (this.#options.sticky) this.#request.preferPid = reply.pid;
-    const verb = verbFromBytes(reply.context);
     switch (verb) {
       case TcpResponse.WRITE:
-        if (reply.body.length > 0 && this.#writable()) this.#socket.write(reply.body);
+        if (reply.body.length > 0 && this.#writable()) this.#write(reply.body, false);
         return this.#afterEvent();
       case TcpResponse.CONTINUE:
         return this.#afterEvent();
       case TcpResponse.WRITECLOSE:
-        if (this.#writable()) this.#socket.end(reply.body);
+        if (this.#writable()) this.#write(reply.body, true);
         return this.#close("VERB_WRITECLOSE");
       case TcpResponse.CLOSE:
         return this.#close("VERB_CLOSE");
@@ -297,6 +356,7 @@ export class Connection {
   };
 
   readonly #onExecFailed = (err: unknown): void => {
+    this.#answered("error");
     const state = this.#state;
     if (state === "closing") {
       this.#logger[errorCode(err) === "POOL_CLOSED" ? "debug" : "warn"](
@@ -354,14 +414,14 @@ export class Connection {
       // syscalls per event. Bytes that do arrive meanwhile pause it then (#onData), so at most
       // one read is buffered beyond the message with the worker.
       this.#enter("waiting");
-      return this.#send(this.#data, message);
+      return this.#send("data", message);
     }
     if (socket.readableEnded) {
       // At client EOF, bytes that never completed a message are the last DATA event.
       const rest = this.#framer.finish();
       if (rest !== undefined) {
         this.#enter("waiting");
-        return this.#send(this.#data, rest);
+        return this.#send("data", rest);
       }
       return this.#close("CLIENT_EOF");
     }
@@ -369,6 +429,8 @@ export class Connection {
   }
 
   readonly #onData = (chunk: Buffer): void => {
+    this.#bytesReceived += chunk.length;
+    this.#counters.bytesReceived += chunk.length;
     // Lingering close, or closed while the worker has its event (tcp.Close, evicted by the
     // budget): what the client still sends is read and dropped, never held.
     const state = this.#state;
@@ -419,6 +481,14 @@ export class Connection {
     return this.#socket.writable;
   }
 
+  // A reply's body to the client, counted; `last` ends the socket after it (WRITECLOSE).
+  #write(body: Buffer, last: boolean): void {
+    this.#bytesSent += body.length;
+    this.#counters.bytesSent += body.length;
+    if (last) this.#socket.end(body);
+    else this.#socket.write(body);
+  }
+
   /**
    * Closes our side of the socket: FIN after the pending writes. Then a lingering close: client
    * bytes still arriving are read and dropped until the client closes its side too (the socket is
@@ -446,7 +516,7 @@ export class Connection {
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     if (from !== "cutOff") this.#endSocket();
-    this.#send(this.#closed, EMPTY);
+    this.#send("close", EMPTY);
   }
 
   #finish(): void {
@@ -463,6 +533,14 @@ export class Connection {
     this.#options.onDone(this, this.#reason ?? "CLOSED_BY_SERVER");
   }
 }
+
+/** The reply counter of each of the four verbs; any other verb counts as `unknown`. */
+const REPLY_KIND: Partial<Record<TcpResponse, ReplyKind>> = {
+  [TcpResponse.WRITE]: "write",
+  [TcpResponse.WRITECLOSE]: "writeclose",
+  [TcpResponse.CONTINUE]: "continue",
+  [TcpResponse.CLOSE]: "close",
+};
 
 /** A verb for the log: printable ASCII, at most 40 characters. */
 function printable(bytes: Buffer): string {

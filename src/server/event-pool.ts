@@ -14,6 +14,11 @@ export interface EventRequest {
   flags: number;
   /** Sticky routing: the pid of the worker that served the connection's previous event. */
   preferPid?: number;
+  /**
+   * The pool calls it when it has sent the event to a worker (again if the event is re-run on
+   * another), so the connection can tell its wait for a worker from the worker's time.
+   */
+  onWorker?: (() => void) | undefined;
 }
 
 /** A worker's reply: the verb bytes as context, and the body. */

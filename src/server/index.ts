@@ -11,4 +11,6 @@ export {
   type FramerOptions,
 } from "./framer.js";
 export { openListener, type Listener } from "./listener.js";
-export { TcpServer, type ServerCounters, type TcpServerInit } from "./tcp-server.js";
+export { TcpServer, type TcpServerInit } from "./tcp-server.js";
+export type { EventKind, ReplyKind, ServerCounters } from "./server-counters.js";
+export type { EventTimings, ServerObserver } from "./server-observer.js";

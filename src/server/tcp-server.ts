@@ -7,16 +7,21 @@
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import pino, { type Logger } from "pino";
+import type { ConnectionInfo } from "../../gen/ts/rr/tcp/v1/control.js";
 import { Framing, Routing, type TcpOptions, type TcpServerOptions } from "../../gen/ts/rr/tcp/v1/options.js";
 import { contextCodecFor, durationToMs, type ContextCodec } from "../protocol/index.js";
 import { parseListenAddress, remoteAddressOf } from "../net/index.js";
-import { Connection, type CloseReason } from "./connection.js";
+import { Connection } from "./connection.js";
 import type { EventPool } from "./event-pool.js";
 import { LIMITS } from "../limits.js";
 import { defaultNumber } from "../options/index.js";
 import { BufferBudget } from "./buffer-budget.js";
 import { createFramer, type FramerOptions } from "./framer.js";
 import { openListener, type Listener } from "./listener.js";
+import { copyServerCounters, newServerCounters, type ServerCounters } from "./server-counters.js";
+import type { EventTimings, ServerObserver } from "./server-observer.js";
+
+export type { ServerCounters } from "./server-counters.js";
 
 const MB = 1024 * 1024;
 
@@ -28,18 +33,8 @@ export interface TcpServerInit {
   readonly logger?: Logger;
   /** Directory relative unix socket paths are resolved against; default the cwd. */
   readonly baseDir?: string;
-}
-
-/** Counters of one named server. */
-export interface ServerCounters {
-  /** Connections accepted and given events. */
-  accepted: number;
-  /** Connections refused over max_connections (closed at once, no events). */
-  rejected: number;
-  /** Connections open now (until their CLOSE event is answered). */
-  open: number;
-  /** Connections closed, by reason. */
-  closed: Partial<Record<CloseReason, number>>;
+  /** Gets each event's timings (the metrics); without one, no clock is read per event. */
+  readonly observer?: ServerObserver | undefined;
 }
 
 /** One named server: its settings resolved once, its listener and counters. */
@@ -50,6 +45,7 @@ interface NamedServer {
   readonly idleTimeoutMs: number;
   readonly maxConnections: number;
   readonly counters: ServerCounters;
+  readonly timings: EventTimings | undefined;
   listener?: Listener;
 }
 
@@ -69,7 +65,9 @@ export class TcpServer {
     this.#codec = contextCodecFor(init.tcp.context_codec);
     this.#logger = init.logger ?? pino({ level: "silent" });
     const maxReadSize = (init.tcp.read_buf_size || defaultNumber("TcpOptions", "read_buf_size")) * MB;
-    this.#servers = Object.entries(init.tcp.servers).map(([name, options]) => namedServer(name, options, maxReadSize));
+    this.#servers = Object.entries(init.tcp.servers).map(([name, options]) =>
+      namedServer(name, options, maxReadSize, init.observer?.eventTimings(name)),
+    );
     const limit = init.tcp.max_buffered_bytes || LIMITS.bufferedBytes.value;
     this.#budget = new BufferBudget<Connection>(limit, (connection, held, total) => {
       this.#logger.warn(
@@ -128,7 +126,14 @@ export class TcpServer {
 
   /** Counters per server name (a snapshot). */
   counters(): Record<string, ServerCounters> {
-    return Object.fromEntries(this.#servers.map((s) => [s.name, { ...s.counters, closed: { ...s.counters.closed } }]));
+    return Object.fromEntries(this.#servers.map((s) => [s.name, copyServerCounters(s.counters)]));
+  }
+
+  /** The open connections, oldest first: uuid, server, client address, age, bytes each way. */
+  connections(): ConnectionInfo[] {
+    const now = Date.now();
+    // The registry keeps accept order.
+    return [...this.#connections.values()].map((connection) => connection.info(now));
   }
 
   /**
@@ -229,6 +234,8 @@ export class TcpServer {
       budget: this.#budget,
       sticky: named.sticky,
       idleTimeoutMs: named.idleTimeoutMs,
+      counters,
+      timings: named.timings,
       logger: this.#logger,
       onDone: (done, reason) => {
         this.#connections.delete(done.uuid);
@@ -246,7 +253,12 @@ export class TcpServer {
   }
 }
 
-function namedServer(name: string, options: TcpServerOptions, maxReadSize: number): NamedServer {
+function namedServer(
+  name: string,
+  options: TcpServerOptions,
+  maxReadSize: number,
+  timings: EventTimings | undefined,
+): NamedServer {
   return {
     name,
     framer: {
@@ -260,6 +272,7 @@ function namedServer(name: string, options: TcpServerOptions, maxReadSize: numbe
     sticky: options.routing === Routing.STICKY,
     idleTimeoutMs: durationToMs(options.idle_timeout),
     maxConnections: options.max_connections,
-    counters: { accepted: 0, rejected: 0, open: 0, closed: {} },
+    counters: newServerCounters(),
+    timings,
   };
 }

@@ -1,0 +1,54 @@
+/**
+ * What one named server counts. Plain integer fields: a connection adds to them on its hot path
+ * (one addition each), and the metrics read a snapshot of them at scrape time.
+ */
+import type { CloseReason } from "./connection.js";
+
+/** The events a connection gives the pool. */
+export type EventKind = "connected" | "data" | "close";
+
+/** How the pool answered an event: the worker's verb, `unknown` for any other verb, `error` when the event failed. */
+export type ReplyKind = "write" | "writeclose" | "continue" | "close" | "unknown" | "error";
+
+/** Counters of one named server. */
+export interface ServerCounters {
+  /** Connections accepted and given events. */
+  accepted: number;
+  /** Connections refused over max_connections (closed at once, no events). */
+  rejected: number;
+  /** Connections open now (until their CLOSE event is answered). */
+  open: number;
+  /** Connections closed, by reason. */
+  closed: Partial<Record<CloseReason, number>>;
+  /** Events given to the pool, by kind. */
+  events: Record<EventKind, number>;
+  /** Answers from the pool, by kind: one per event. */
+  replies: Record<ReplyKind, number>;
+  /** Bytes read from clients (also those dropped while a connection closes). */
+  bytesReceived: number;
+  /** Bytes handed to clients' sockets (WRITE and WRITECLOSE bodies). */
+  bytesSent: number;
+}
+
+export function newServerCounters(): ServerCounters {
+  return {
+    accepted: 0,
+    rejected: 0,
+    open: 0,
+    closed: {},
+    events: { connected: 0, data: 0, close: 0 },
+    replies: { write: 0, writeclose: 0, continue: 0, close: 0, unknown: 0, error: 0 },
+    bytesReceived: 0,
+    bytesSent: 0,
+  };
+}
+
+/** A copy that later counting does not change. */
+export function copyServerCounters(counters: ServerCounters): ServerCounters {
+  return {
+    ...counters,
+    closed: { ...counters.closed },
+    events: { ...counters.events },
+    replies: { ...counters.replies },
+  };
+}
