@@ -17,7 +17,7 @@ export interface Limit {
   readonly what: string;
   /** The value when nothing configures it. */
   readonly value: number;
-  readonly unit: "bytes" | "connections" | "workers";
+  readonly unit: "bytes" | "connections" | "workers" | "lines";
   /** The config key that sets it; absent for a fixed limit. */
   readonly key?: string;
 }
@@ -56,6 +56,12 @@ export const LIMITS = {
   rpcConnections: { what: "open RPC connections", value: 256, unit: "connections" },
   /** One line of a worker's stderr; a longer one is logged in pieces of this size. */
   workerOutputLine: { what: "a line of worker output", value: 16 * KiB, unit: "bytes" },
+  /**
+   * One log record of a worker's output (lines that came together, a stack trace): a worker that
+   * writes without pause gets records of at most this many bytes and lines, not one endless one.
+   */
+  workerOutputRecord: { what: "a log record of worker output", value: 64 * KiB, unit: "bytes" },
+  workerOutputRecordLines: { what: "the lines of a log record of worker output", value: 256, unit: "lines" },
   /** Workers in the pool's config (RoadRunner's limit). */
   configuredWorkers: {
     what: "tcp.pool.num_workers",

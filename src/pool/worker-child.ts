@@ -1,13 +1,16 @@
 /**
  * The operating-system side of a worker: the child process. Spawns it in its own process group,
- * cuts its stderr (and stdout on socket relays) into log lines, kills it and its group, and
+ * logs its stderr (and stdout on socket relays) as records of the lines written together, kills
+ * it and its group, and
  * reports its exit. Knows nothing of frames or events: that is the {@link RelaySession}'s job,
  * and what a worker is doing is {@link WorkerProcess}'s.
  */
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import type { Logger } from "pino";
+import type { Clock } from "./clock.js";
 import { describeExit } from "./errors.js";
 import { OutputLines } from "./output-lines.js";
+import { OutputRecords } from "./output-records.js";
 
 /** How a process ended: its exit code, or the signal that killed it. */
 export interface ExitStatus {
@@ -24,6 +27,8 @@ export interface WorkerChildOptions {
   /** Log stdout line by line (socket relays); false when stdout carries frames (pipes). */
   readonly logStdout: boolean;
   readonly logger: Logger;
+  /** The clock of the window that groups output lines into records; default the real one. */
+  readonly outputClock?: Clock | undefined;
   /** Called once, when the process has exited (its group already killed). */
   readonly onExit: (exit: ExitStatus) => void;
 }
@@ -67,8 +72,9 @@ export class WorkerChild {
     }
     child.on("error", this.#onError);
     child.on("exit", this.#onProcessExit);
-    this.#stderr = pipeLines(child.stderr, (line) => this.#logLine("stderr", line));
-    if (opts.logStdout) pipeLines(child.stdout, (line) => this.#logLine("stdout", line));
+    const clock = opts.outputClock;
+    this.#stderr = pipeRecords(child.stderr, clock, (text) => this.#logRecord("stderr", text));
+    if (opts.logStdout) pipeRecords(child.stdout, clock, (text) => this.#logRecord("stdout", text));
   }
 
   /** Why the spawn failed, once known; undefined when it did not (the process has a pid). */
@@ -124,8 +130,8 @@ export class WorkerChild {
     });
   }
 
-  #logLine(stream: "stderr" | "stdout", line: string): void {
-    this.#log.info({ workerPid: this.pid, stream }, line);
+  #logRecord(stream: "stderr" | "stdout", text: string): void {
+    this.#log.info({ workerPid: this.pid, stream }, text);
   }
 
   readonly #onError = (err: Error): void => {
@@ -152,12 +158,23 @@ export class WorkerChild {
   };
 }
 
-// Lines of one output stream. A broken log pipe of a dying worker is not worth crashing the
-// server for; its exit is reported.
-function pipeLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): OutputLines {
-  const lines = new OutputLines(onLine);
+// Records of one output stream; its lines are kept for lastOutput(). A broken log pipe of a dying
+// worker is not worth crashing the server for; its exit is reported.
+function pipeRecords(
+  stream: NodeJS.ReadableStream | null,
+  clock: Clock | undefined,
+  onRecord: (text: string) => void,
+): OutputLines {
+  const records = new OutputRecords(onRecord, clock === undefined ? {} : { clock });
+  const lines = new OutputLines((line, complete) => records.line(line, complete));
+  const ended = (): void => {
+    lines.end();
+    records.flush();
+  };
   stream?.on("data", (chunk: Buffer) => lines.push(chunk));
-  stream?.on("end", () => lines.end());
+  // "close" too: a stream that fails ends without "end". Both are safe to see twice.
+  stream?.on("end", ended);
+  stream?.on("close", ended);
   stream?.on("error", () => {});
   return lines;
 }
