@@ -16,13 +16,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import { formatConfigYaml, formatIssue, packageRoot, type LoadedConfig } from "./config/index.js";
 import { LOG_LEVELS } from "./config/schema.js";
 import { errorCode, errorMessage } from "./errors.js";
 import { WorkerPool } from "./pool/index.js";
 import { SCHEMA_PACKAGE, SCHEMA_VERSION } from "./protocol/index.js";
 import { Service } from "./service/service.js";
+import { createLogger } from "./service/logger.js";
 import { exitOnSignals, killProcessGroups } from "./service/signals.js";
 import { chooseConfig, type ConfigChoice, type ConfigFlags } from "./cli/config-source.js";
 import { closeCommand, connectionsCommand, resetCommand, workersCommand, type RpcFlags } from "./cli/rpc-commands.js";
@@ -36,25 +37,14 @@ function version(): string {
 }
 
 /** Runs a command; an error of rr-tcp's (a bad config, a refused RPC call) is printed, exit 1. */
-async function run(action: () => Promise<void>): Promise<void> {
+async function run<T>(action: () => Promise<T> | T): Promise<T> {
   try {
-    await action();
+    return await action();
   } catch (err) {
     if (errorCode(err) === undefined) throw err;
     process.stderr.write(`rr-tcp: ${errorMessage(err)}\n`);
     process.exit(1);
   }
-}
-
-function createLogger(level: string): Logger {
-  const pinoLevel = level === "dpanic" || level === "panic" ? "fatal" : level;
-  // Synchronous: lines written just before process.exit() are not lost. errWithCause nests an
-  // error's cause instead of appending its message: rr-tcp's messages already quote their cause,
-  // and pino's default serializer would repeat it once per level of the chain.
-  return pino(
-    { level: pinoLevel, base: { pid: process.pid }, serializers: { err: pino.stdSerializers.errWithCause } },
-    pino.destination({ dest: 2, sync: true }),
-  );
 }
 
 function describeSource(choice: ConfigChoice): string {
@@ -63,15 +53,14 @@ function describeSource(choice: ConfigChoice): string {
 }
 
 async function serve(flags: ConfigFlags & { logLevel?: string }): Promise<void> {
-  let choice: ConfigChoice | undefined;
-  await run(async () => {
-    choice = await chooseConfig(flags, "built-in");
-  });
-  const loaded: LoadedConfig = choice!.loaded;
-  const logger = createLogger(flags.logLevel ?? loaded.config.logs?.level ?? "info");
+  const choice = await run(() => chooseConfig(flags, "built-in"));
+  const loaded: LoadedConfig = choice.loaded;
+  const logger: Logger = await run(() =>
+    createLogger(loaded.config.logs, { levelOverride: flags.logLevel, baseDir: loaded.baseDir }),
+  );
   logger.info(
     { config: loaded.file ?? "(built-in default config)", workdir: loaded.baseDir },
-    `rr-tcp ${version()} starting: ${describeSource(choice!)}`,
+    `rr-tcp ${version()} starting: ${describeSource(choice)}`,
   );
   const starting = Service.start(loaded, logger, (poolOptions) => WorkerPool.start(poolOptions));
   let service: Service | undefined;

@@ -9,12 +9,15 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DUPLICATE_SIGNAL_WINDOW_MS } from "../../src/service/signals.js";
-import { eventually, within } from "../fixtures/eventually.js";
+import { eventually, scaled, within } from "../fixtures/eventually.js";
 import { openClient } from "../server/harness.js";
 import { killRunningClis, runCli, type Cli } from "./cli-harness.js";
 import { RECORDING_WORKER, RECORDING_WORKER_CMD, tempRecording, TSX_LOADER, type Recording } from "./harness.js";
 
 afterEach(killRunningClis);
+
+/** Each test starts a server and several short `rr-tcp` processes, a second or more each under load. */
+const COMMAND_TEST_TIMEOUT = scaled(90_000);
 
 const CONFIG = (rpc: string) => `
 version: "3"
@@ -108,7 +111,7 @@ async function echoes(port: number, text: string): Promise<void> {
   client.socket.destroy();
 }
 
-describe("rr-tcp serve: which config, which directory", () => {
+describe("rr-tcp serve: which config, which directory", { timeout: COMMAND_TEST_TIMEOUT }, () => {
   it("without -c reads ./.rr.yaml in the working directory, and says so", async () => {
     const served = await serveIn(CONFIG("tcp://127.0.0.1:0"));
     try {
@@ -165,7 +168,7 @@ describe("rr-tcp serve: which config, which directory", () => {
   });
 });
 
-describe("rr-tcp commands over RPC", () => {
+describe("rr-tcp commands over RPC", { timeout: COMMAND_TEST_TIMEOUT }, () => {
   it("workers: a table of the live pids (rpc.listen read from ./.rr.yaml)", async () => {
     const port = await freePort();
     const served = await serveIn(CONFIG(`tcp://127.0.0.1:${port}`));
@@ -261,7 +264,7 @@ describe("rr-tcp commands over RPC", () => {
   });
 });
 
-describe("signals", () => {
+describe("signals", { timeout: COMMAND_TEST_TIMEOUT }, () => {
   it("SIGQUIT drains as SIGTERM; a second signal kills a busy worker's process group and exits 1", async () => {
     const served = await serveIn(CONFIG("tcp://127.0.0.1:0"));
     try {
