@@ -137,6 +137,8 @@ function check(config: Config, ctx: DecodeContext): void {
   const others: Array<[string, string]> = [
     ["control.addr", config.control?.addr ?? ""],
     ["rpc.listen", config.rpc?.listen ?? ""],
+    ["status.address", config.status?.address ?? ""],
+    ["metrics.address", config.metrics?.address ?? ""],
   ];
   for (const [path, addr] of others) {
     if (addr === "") continue;

@@ -1,77 +1,88 @@
 /**
  * rr-tcp's HTTP control API, on loopback by default (config `control.addr`):
  *
- *   GET  /health                  200 "ok" while the server runs
- *   GET  /workers                 the pool state (rr.tcp.v1.PoolState as JSON)
- *   GET  /metrics                 Prometheus metrics
- *   POST /reset                   replace every worker (RoadRunner's resetter.Reset)
- *   POST /connections/<uuid>/close close one client connection (RoadRunner's tcp.Close)
+ *   GET  /health, /ready            RoadRunner's status checks (health.ts), as on status.address
+ *   GET  /metrics                   Prometheus metrics (metrics.ts), as on metrics.address
+ *   GET  /workers                   the pool state (rr.tcp.v1.PoolState as JSON)
+ *   GET  /connections               the open connections (rr.tcp.v1.ConnectionList as JSON, as tcp.Connections)
+ *   POST /reset                     replace every worker (RoadRunner's resetter.Reset)
+ *   POST /connections/<uuid>/close  close one client connection (RoadRunner's tcp.Close)
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import { CloseConnectionResponse, PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
-import { formatListenAddress, listenOn, parseListenAddress, stopListening, type ListenAddress } from "../net/index.js";
+import type { Registry } from "prom-client";
+import { CloseConnectionResponse, ConnectionList, PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
+import { defaultNumber } from "../options/index.js";
 import type { ControlledPool, ControlledServer } from "./control-target.js";
-import { createMetrics } from "./metrics.js";
+import { healthRoutes, type HealthOptions } from "./health.js";
+import { HttpEndpoint, jsonReply, type Route } from "./http-endpoint.js";
+import { createMetrics, metricsRoutes } from "./metrics.js";
 
 const CLOSE_PATH = /^\/connections\/([0-9a-fA-F-]{1,64})\/close$/;
 
+/** What the control API serves besides the pool and the server, when shared with other endpoints. */
+export interface ControlServerOptions {
+  /** The metrics /metrics serves (shared with metrics.address); made here when not given. */
+  readonly metrics?: Registry;
+  /** How /health and /ready answer (shared with status.address); default the schema's unavailable_status_code. */
+  readonly health?: HealthOptions;
+}
+
 export class ControlServer {
-  private constructor(
-    private readonly http: Server,
-    private readonly bound: ListenAddress,
-  ) {}
+  private constructor(private readonly endpoint: HttpEndpoint) {}
 
   /** The bound address (the real port when 0 was asked for). */
   get address(): string {
-    return formatListenAddress(this.bound);
+    return this.endpoint.address;
   }
 
+  /** @throws ListenError (key `control.addr`) for an address that cannot be parsed or bound. */
   static async listen(
     addr: string,
     pool: ControlledPool,
     server: ControlledServer,
     logger?: Logger,
+    options: ControlServerOptions = {},
   ): Promise<ControlServer> {
-    const address = parseListenAddress(addr);
-    const metrics = createMetrics(pool, server);
-    const send = (res: ServerResponse, status: number, body: unknown, type = "application/json") => {
-      res.writeHead(status, { "content-type": type });
-      res.end(typeof body === "string" ? body : JSON.stringify(body) + "\n");
+    const health = options.health ?? {
+      unavailableStatusCode: defaultNumber("StatusOptions", "unavailable_status_code"),
     };
-    const handle = async (req: IncomingMessage, res: ServerResponse) => {
-      const url = new URL(req.url ?? "/", "http://control");
-      const route = `${req.method} ${url.pathname}`;
-      if (route === "GET /health") return send(res, 200, "ok\n", "text/plain");
-      if (route === "GET /workers") return send(res, 200, PoolState.toJSON(pool.state()));
-      if (route === "GET /metrics") return send(res, 200, await metrics.metrics(), metrics.contentType);
-      if (route === "POST /reset") {
-        await pool.reset();
-        return send(res, 200, { reset: true });
-      }
-      const close = req.method === "POST" ? CLOSE_PATH.exec(url.pathname) : null;
-      if (close) {
-        const closed = server.closeConnection(close[1]!.toLowerCase());
-        return send(res, closed ? 200 : 404, CloseConnectionResponse.toJSON({ closed }));
-      }
-      send(res, 404, { error: `no route ${route}` });
-    };
-    const http = createServer((req, res) => {
-      handle(req, res).catch((err: Error) => {
-        logger?.error({ err, url: req.url }, "control API request failed");
-        if (!res.headersSent) send(res, 500, { error: err.message });
-        else res.destroy();
-      });
-    });
-    const bound = await listenOn(http, address, { key: "control.addr", shown: addr }, (err) =>
-      logger?.warn({ err }, "control API listener error"),
-    );
-    return new ControlServer(http, bound);
+    const routes = [
+      ...healthRoutes(pool, health),
+      ...metricsRoutes(options.metrics ?? createMetrics(pool, server)),
+      ...controlRoutes(pool, server),
+    ];
+    return new ControlServer(await HttpEndpoint.listen(addr, "control.addr", routes, logger));
   }
 
   close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
-    this.http.closeAllConnections();
-    return Promise.all([closed, stopListening(this.http, this.bound)]).then(() => undefined);
+    return this.endpoint.close();
   }
+}
+
+/** The routes only the control API has. */
+export function controlRoutes(pool: ControlledPool, server: ControlledServer): Route[] {
+  return [
+    { method: "GET", path: "/workers", handle: () => jsonReply(200, PoolState.toJSON(pool.state())) },
+    {
+      method: "GET",
+      path: "/connections",
+      handle: () => jsonReply(200, ConnectionList.toJSON({ connections: server.connections() })),
+    },
+    {
+      method: "POST",
+      path: "/reset",
+      handle: async () => {
+        await pool.reset();
+        return jsonReply(200, { reset: true });
+      },
+    },
+    {
+      method: "POST",
+      path: CLOSE_PATH,
+      handle: ({ params }) => {
+        const closed = server.closeConnection(params[0]!.toLowerCase());
+        return jsonReply(closed ? 200 : 404, CloseConnectionResponse.toJSON({ closed }));
+      },
+    },
+  ];
 }

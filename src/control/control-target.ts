@@ -1,4 +1,8 @@
-import type { PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
+import type { ConnectionInfo, PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
+import type { ServerCounters } from "../server/index.js";
+
+/** The plugin name RoadRunner registers the TCP server under: what `?plugin=` and the RPC's plugin arguments name. */
+export const PLUGIN = "tcp";
 
 /** What the control API needs of the pool. */
 export interface ControlledPool {
@@ -8,6 +12,10 @@ export interface ControlledPool {
   addWorker(): Promise<void>;
   /** One worker fewer: an idle one now, else a busy one after its event (informer.RemoveWorker). */
   removeWorker(): Promise<void>;
+  /** Workers replaced while the pool ran, by cause (src/pool's StopCause: exited, max_jobs, ttl, reset...). */
+  restarts(): Partial<Record<string, number>>;
+  /** A live worker's CPU use over its life, in percent of one core; 0 when unknown. */
+  cpuPercent(pid: number): number;
 }
 
 /** What the control API needs of the TCP servers. */
@@ -16,6 +24,10 @@ export interface ControlledServer {
   closeConnection(uuid: string): boolean;
   /** Open connections per server name. */
   openConnections(): Record<string, number>;
+  /** What each named server counted: connections, events, replies, bytes. */
+  counters(): Record<string, ServerCounters>;
+  /** The open connections, oldest first. */
+  connections(): ConnectionInfo[];
   /** Bytes all connections hold from their clients while waiting for the ends of messages. */
   bufferedBytes(): number;
   /** Memory the buffers of those bytes keep alive. */

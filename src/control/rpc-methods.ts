@@ -12,14 +12,24 @@
  *   informer.RemoveWorker(plugin string)  one worker fewer
  *
  * AddWorker and RemoveWorker answer false: RoadRunner's methods never set their bool result.
+ * informer.Workers' CPUPercent is, as RoadRunner's (gopsutil's Process.CPUPercent), the CPU the
+ * worker used over its whole life in percent of one core, rounded to hundredths.
+ *
+ * And one method of rr-tcp's own, which RoadRunner does not have:
+ *
+ *   tcp.Connections(plugin string)        rr.tcp.v1.ConnectionList, as its generated toJSON writes it
+ *
+ * Its argument is "tcp", or empty; its result lists the open connections, oldest first, the same
+ * JSON as the control API's GET /connections:
+ * `{"connections":[{"uuid":"…","server":"main","remoteAddr":"127.0.0.1:50312",
+ * "age":{"seconds":12,"nanos":500000000},"bytesReceived":120,"bytesSent":96}]}`. Fields at their
+ * zero value are left out (no open connection is `{}`); `ConnectionList.fromJSON` (gen/ts) reads it.
  */
 import { RrTcpError } from "../errors.js";
-import { WorkerStatus, type WorkerState } from "../../gen/ts/rr/tcp/v1/control.js";
+import { ConnectionList, type WorkerState } from "../../gen/ts/rr/tcp/v1/control.js";
 import { durationToMs } from "../protocol/index.js";
-import type { ControlledPool, ControlledServer } from "./control-target.js";
-
-/** The plugin name RoadRunner registers the TCP server under. */
-const PLUGIN = "tcp";
+import { PLUGIN, type ControlledPool, type ControlledServer } from "./control-target.js";
+import { roadRunnerState } from "./roadrunner-state.js";
 
 /** An error the method returns to the caller (Go: the error of the method). */
 export class RpcMethodError extends RrTcpError<"RPC_METHOD"> {
@@ -29,17 +39,6 @@ export class RpcMethodError extends RrTcpError<"RPC_METHOD"> {
 }
 
 export type RpcMethod = (arg: unknown) => Promise<unknown> | unknown;
-
-/** RoadRunner's worker state numbers and names (pool `fsm/state.go`). */
-const FSM: Record<WorkerStatus, [number, string]> = {
-  [WorkerStatus.UNSPECIFIED]: [0, "inactive"],
-  [WorkerStatus.STARTING]: [0, "inactive"],
-  [WorkerStatus.READY]: [1, "ready"],
-  [WorkerStatus.WORKING]: [2, "working"],
-  [WorkerStatus.STOPPING]: [4, "stopping"],
-  [WorkerStatus.STOPPED]: [5, "stopped"],
-  [WorkerStatus.UNRECOGNIZED]: [0, "inactive"],
-};
 
 export function createRpcMethods(pool: ControlledPool, server: ControlledServer): Map<string, RpcMethod> {
   const pluginName = (method: string, arg: unknown): string => {
@@ -67,6 +66,15 @@ export function createRpcMethods(pool: ControlledPool, server: ControlledServer)
         return true;
       },
     ],
+    [
+      "tcp.Connections",
+      (arg) => {
+        if (typeof arg === "string" && arg !== "" && arg !== PLUGIN) {
+          throw new RpcMethodError(`no such plugin: ${arg} (rr-tcp runs only "${PLUGIN}")`);
+        }
+        return ConnectionList.toJSON({ connections: server.connections() });
+      },
+    ],
     ["resetter.List", () => [PLUGIN]],
     onPool("resetter.Reset", () => pool.reset(), true),
     ["informer.List", () => [PLUGIN]],
@@ -79,24 +87,25 @@ export function createRpcMethods(pool: ControlledPool, server: ControlledServer)
         // RoadRunner answers a plugin without workers with a nil list.
         if (name !== PLUGIN) return { workers: null };
         const now = Date.now();
-        return { workers: pool.state().workers.map((w) => processState(w, now)) };
+        return { workers: pool.state().workers.map((w) => processState(w, now, pool.cpuPercent(w.pid))) };
       },
     ],
   ]);
 }
 
-// RoadRunner's process.State, its fields in its order; CPU and command are not tracked here.
-function processState(worker: WorkerState, now: number) {
-  const [status, statusStr] = FSM[worker.status];
+// RoadRunner's process.State, its fields in its order; the command is not tracked here.
+function processState(worker: WorkerState, now: number, cpuPercent: number) {
+  const { code, name } = roadRunnerState(worker.status);
   return {
     pid: worker.pid,
-    status,
+    status: code,
     numExecs: worker.num_execs,
     created: BigInt(Math.round((now - durationToMs(worker.age)) * 1e6)),
     memoryUsage: worker.rss_bytes,
-    CPUPercent: 0,
+    // Hundredths: also keeps Go's and JavaScript's ways of writing tiny floats from differing.
+    CPUPercent: Math.round(cpuPercent * 100) / 100,
     command: "",
-    statusStr,
+    statusStr: name,
   };
 }
 

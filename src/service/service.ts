@@ -1,7 +1,8 @@
 /**
- * One running rr-tcp: a loaded config turned into a worker pool, the TCP servers on it, and the
- * control API and RoadRunner's RPC endpoint when configured; and their orderly stop. The pool is started through an injected
- * function (the CLI passes `WorkerPool.start`), so the server side never imports src/pool.
+ * One running rr-tcp: a loaded config turned into a worker pool, the TCP servers on it, and, when
+ * configured, the control API, RoadRunner's RPC endpoint, its status endpoint (health and
+ * readiness) and its metrics endpoint; and their orderly stop. The pool is started through an
+ * injected function (the CLI passes `WorkerPool.start`), so the server side never imports src/pool.
  */
 import type { Logger } from "pino";
 import type { PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
@@ -10,9 +11,12 @@ import type { LoadedConfig } from "../config/load.js";
 import { workerCommand } from "../config/defaults.js";
 import { formatIssue } from "../config/errors.js";
 import { ControlServer } from "../control/control-server.js";
+import { healthRoutes, type HealthOptions } from "../control/health.js";
+import { HttpEndpoint } from "../control/http-endpoint.js";
+import { createMetrics, EventHistograms, metricsRoutes } from "../control/metrics.js";
 import { createRpcMethods } from "../control/rpc-methods.js";
 import { RpcServer } from "../control/rpc-server.js";
-import { defaultMs } from "../options/index.js";
+import { defaultMs, defaultNumber } from "../options/index.js";
 import { durationToMs } from "../protocol/index.js";
 import type { EventPool } from "../server/event-pool.js";
 import { TcpServer } from "../server/tcp-server.js";
@@ -38,28 +42,58 @@ export interface ServicePool extends EventPool {
   reset(): Promise<void>;
   addWorker(): Promise<void>;
   removeWorker(): Promise<void>;
+  /** Workers replaced while it ran, by cause. */
+  restarts(): Partial<Record<string, number>>;
+  /** A live worker's CPU use over its life, in percent of one core. */
+  cpuPercent(pid: number): number;
   /** Stops every worker; SIGKILL after `timeoutMs`. */
   destroy(timeoutMs?: number): Promise<void>;
 }
 
 export type StartPool = (options: PoolStartOptions) => Promise<ServicePool>;
 
+/** The running pieces, as Service.start made them. */
+interface ServiceParts {
+  readonly server: TcpServer;
+  readonly pool: ServicePool;
+  readonly control: ControlServer | undefined;
+  readonly status: HttpEndpoint | undefined;
+  readonly metrics: HttpEndpoint | undefined;
+  readonly rpc: RpcServer | undefined;
+  /** Set when stop() begins: /ready then fails while connections drain. */
+  readonly lifecycle: { stopping: boolean };
+}
+
 /** The running pieces. */
 export class Service {
   #stopping: Promise<void> | undefined;
+  readonly server: TcpServer;
+  readonly pool: ServicePool;
+  readonly control: ControlServer | undefined;
+  /** RoadRunner's status endpoint (`status.address`): GET /health, /ready. */
+  readonly status: HttpEndpoint | undefined;
+  /** RoadRunner's metrics endpoint (`metrics.address`): GET /metrics. */
+  readonly metrics: HttpEndpoint | undefined;
+  readonly rpc: RpcServer | undefined;
+  readonly #lifecycle: { stopping: boolean };
 
   private constructor(
-    readonly server: TcpServer,
-    readonly pool: ServicePool,
-    readonly control: ControlServer | undefined,
-    readonly rpc: RpcServer | undefined,
+    parts: ServiceParts,
     private readonly logger: Logger,
     private readonly destroyTimeoutMs: number,
-  ) {}
+  ) {
+    this.server = parts.server;
+    this.pool = parts.pool;
+    this.control = parts.control;
+    this.rpc = parts.rpc;
+    this.status = parts.status;
+    this.metrics = parts.metrics;
+    this.#lifecycle = parts.lifecycle;
+  }
 
   /**
-   * Starts the pool, then the listeners, then the control API. Whatever started is stopped again
-   * if a later step fails.
+   * Starts the pool, then the listeners, then the control API, the status and the metrics
+   * endpoints. Whatever started is stopped again if a later step fails.
    */
   static async start(loaded: LoadedConfig, logger: Logger, startPool: StartPool): Promise<Service> {
     const { config } = loaded;
@@ -75,6 +109,9 @@ export class Service {
     let pool: ServicePool | undefined;
     let server: TcpServer | undefined;
     let control: ControlServer | undefined;
+    let status: HttpEndpoint | undefined;
+    let metrics: HttpEndpoint | undefined;
+    const lifecycle = { stopping: false };
     try {
       pool = await startPool({
         pool: tcp.pool!,
@@ -84,40 +121,55 @@ export class Service {
         logger,
         cwd: loaded.baseDir,
       });
-      server = await TcpServer.listen({ tcp, pool, logger, baseDir: loaded.baseDir });
+      // Events are timed only when some endpoint serves the metrics.
+      const histograms = config.control?.addr || config.metrics?.address ? new EventHistograms() : undefined;
+      server = await TcpServer.listen({ tcp, pool, logger, baseDir: loaded.baseDir, observer: histograms });
+      const registry = histograms && createMetrics(pool, server, histograms);
+      const health: HealthOptions = {
+        unavailableStatusCode:
+          config.status?.unavailable_status_code || defaultNumber("StatusOptions", "unavailable_status_code"),
+        stopping: () => lifecycle.stopping,
+      };
       if (config.control?.addr) {
-        control = await ControlServer.listen(config.control.addr, pool, server, logger);
+        control = await ControlServer.listen(config.control.addr, pool, server, logger, { metrics: registry, health });
         logger.info({ addr: control.address }, `control API listening on ${control.address}`);
+      }
+      if (config.status?.address) {
+        status = await HttpEndpoint.listen(config.status.address, "status.address", healthRoutes(pool, health), logger);
+        logger.info({ addr: status.address }, `status (health, ready) listening on ${status.address}`);
+      }
+      if (config.metrics?.address && registry) {
+        metrics = await HttpEndpoint.listen(config.metrics.address, "metrics.address", metricsRoutes(registry), logger);
+        logger.info({ addr: metrics.address }, `metrics listening on ${metrics.address}`);
       }
       rpc?.serve(createRpcMethods(pool, server));
     } catch (err) {
       // Undo everything, each step whatever the others do; the error to report is the first one.
       // RPC goes first: a worker holding an RPC connection should see it end before its stop.
-      await Promise.allSettled([rpc?.close(), control?.close()]);
+      await Promise.allSettled([rpc?.close(), control?.close(), status?.close(), metrics?.close()]);
       await Promise.allSettled([server?.shutdown(0)]);
       await Promise.allSettled([pool?.destroy()]);
       throw err;
     }
     return new Service(
-      server,
-      pool,
-      control,
-      rpc,
+      { server, pool, control, status, metrics, rpc, lifecycle },
       logger,
       durationToMs(tcp.pool?.destroy_timeout) || defaultMs("PoolOptions", "destroy_timeout"),
     );
   }
 
   /**
-   * Graceful stop: stop accepting, let events with workers finish (up to destroy_timeout), close
-   * every connection with its CLOSE event, stop the control API, then destroy the pool (stop
-   * frames, SIGKILL after destroy_timeout). Idempotent.
+   * Graceful stop: /ready fails from now on (/health stays 200, as RoadRunner's status plugin
+   * does), stop accepting, let events with workers finish (up to destroy_timeout), close every
+   * connection with its CLOSE event, stop the control API and the status and metrics endpoints,
+   * then destroy the pool (stop frames, SIGKILL after destroy_timeout). Idempotent.
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       const started = Date.now();
+      this.#lifecycle.stopping = true;
       const drained = await this.server.shutdown(this.destroyTimeoutMs);
-      await this.control?.close();
+      await Promise.all([this.control?.close(), this.status?.close(), this.metrics?.close()]);
       await this.rpc?.close();
       // One destroy_timeout for the whole shutdown, not one for draining and another for the
       // workers; they still get a moment for the stop frame when draining used it all.

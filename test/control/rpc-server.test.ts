@@ -143,6 +143,9 @@ describe("rpc.listen", () => {
           "statusStr",
         ]);
         expect([worker.status, worker.statusStr]).toEqual([1, "ready"]);
+        // Over its life, as RoadRunner's: starting a worker under tsx costs CPU, and one core is 100.
+        expect(worker.CPUPercent).toBeGreaterThan(0);
+        expect(worker.CPUPercent).toBeLessThan(100 * 64);
         // Unix nanoseconds, as Go's time.UnixNano: within a minute of now.
         const createdMs = Number(BigInt(/"created":(\d+)/.exec(json)![1]!) / 1_000_000n);
         expect(Math.abs(createdMs - Date.now())).toBeLessThan(60_000);

@@ -1,0 +1,134 @@
+/**
+ * One HTTP listener and its table of routes: the control API (`control.addr`), RoadRunner's
+ * status endpoint (`status.address`) and its metrics endpoint (`metrics.address`) are each one,
+ * with the routes they share (health.ts, metrics.ts) given to each, so no path is answered two
+ * ways. Binding goes through src/net, whose errors name the config key; a route that throws
+ * answers 500 and is logged, and never takes the listener down.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import { errorMessage } from "../errors.js";
+import {
+  AddressError,
+  formatListenAddress,
+  ListenError,
+  listenOn,
+  parseListenAddress,
+  stopListening,
+  type ListenAddress,
+} from "../net/index.js";
+
+/** An answer: status, body and its content type. */
+export interface HttpReply {
+  readonly status: number;
+  readonly body: string;
+  /** Default `application/json`. */
+  readonly type?: string;
+}
+
+/** What a route is given of the request. */
+export interface RouteRequest {
+  readonly url: URL;
+  /** The groups of the route's pattern, when its path is one. */
+  readonly params: readonly string[];
+}
+
+export interface Route {
+  /** GET routes answer HEAD too (Node leaves out the body). */
+  readonly method: "GET" | "POST";
+  /** The exact path, or a pattern whose groups become `params`. */
+  readonly path: string | RegExp;
+  readonly handle: (request: RouteRequest) => HttpReply | Promise<HttpReply>;
+}
+
+/** A JSON answer: `value` and a newline. */
+export function jsonReply(status: number, value: unknown): HttpReply {
+  return { status, body: JSON.stringify(value) + "\n" };
+}
+
+/** A plain-text answer. */
+export function textReply(status: number, body: string): HttpReply {
+  return { status, body, type: "text/plain; charset=utf-8" };
+}
+
+export class HttpEndpoint {
+  private constructor(
+    private readonly http: Server,
+    private readonly bound: ListenAddress,
+  ) {}
+
+  /** The bound address (the real port when 0 was asked for). */
+  get address(): string {
+    return formatListenAddress(this.bound);
+  }
+
+  /**
+   * Listens on `addr` (a listen address: `host:port`, `tcp://`, `unix://`) and answers `routes`.
+   *
+   * @param key the config key of the address, as errors name it: `control.addr`, `status.address`.
+   * @throws ListenError naming `key`, for an address that cannot be parsed or bound.
+   */
+  static async listen(addr: string, key: string, routes: readonly Route[], logger?: Logger): Promise<HttpEndpoint> {
+    let address: ListenAddress;
+    try {
+      address = parseListenAddress(addr);
+    } catch (err) {
+      if (!(err instanceof AddressError)) throw err;
+      throw new ListenError(key, addr, err.message, { cause: err });
+    }
+    const http = createServer((req, res) => {
+      answer(routes, req).then(
+        (reply) => send(res, reply),
+        (err: unknown) => {
+          logger?.error({ err, url: req.url, key }, `HTTP request on ${key} failed`);
+          if (!res.headersSent) send(res, jsonReply(500, { error: errorMessage(err) }));
+          else res.destroy();
+        },
+      );
+    });
+    const bound = await listenOn(http, address, { key, shown: addr }, (err) =>
+      logger?.warn({ err, key }, `HTTP listener error on ${key}`),
+    );
+    return new HttpEndpoint(http, bound);
+  }
+
+  /** Stops listening and drops open requests and keep-alive connections. */
+  close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeAllConnections();
+    return Promise.all([closed, stopListening(this.http, this.bound)]).then(() => undefined);
+  }
+}
+
+/** The route for the request, run; 404 for an unknown path, 405 for a known one asked with another method. */
+async function answer(routes: readonly Route[], req: IncomingMessage): Promise<HttpReply & { allow?: string }> {
+  const url = new URL(req.url ?? "/", "http://rr-tcp");
+  const method = req.method === "HEAD" ? "GET" : req.method;
+  const allowed: string[] = [];
+  for (const route of routes) {
+    const params = match(route.path, url.pathname);
+    if (params === undefined) continue;
+    if (route.method === method) return route.handle({ url, params });
+    allowed.push(route.method === "GET" ? "GET, HEAD" : route.method);
+  }
+  if (allowed.length > 0) {
+    return {
+      ...jsonReply(405, { error: `${req.method} is not allowed on ${url.pathname}` }),
+      allow: allowed.join(", "),
+    };
+  }
+  return jsonReply(404, { error: `no route ${req.method} ${url.pathname}` });
+}
+
+function match(path: string | RegExp, pathname: string): string[] | undefined {
+  if (typeof path === "string") return path === pathname ? [] : undefined;
+  const found = path.exec(pathname);
+  return found ? found.slice(1).map((group) => group ?? "") : undefined;
+}
+
+function send(res: ServerResponse, reply: HttpReply & { allow?: string }): void {
+  const headers: Record<string, string> = { "content-type": reply.type ?? "application/json" };
+  if (reply.allow !== undefined) headers.allow = reply.allow;
+  res.writeHead(reply.status, headers);
+  res.end(reply.body);
+}
