@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { DUPLICATE_SIGNAL_WINDOW_MS } from "../../src/service/signals.js";
+import { DUPLICATE_SIGNAL_WINDOW_MS, killProcessGroups } from "../../src/service/signals.js";
 import { eventually, scaled, within } from "../fixtures/eventually.js";
 import { openClient } from "../server/harness.js";
 import { killRunningClis, runCli, type Cli } from "./cli-harness.js";
@@ -267,8 +267,9 @@ describe("rr-tcp commands over RPC", { timeout: COMMAND_TEST_TIMEOUT }, () => {
 describe("signals", { timeout: COMMAND_TEST_TIMEOUT }, () => {
   it("SIGQUIT drains as SIGTERM; a second signal kills a busy worker's process group and exits 1", async () => {
     const served = await serveIn(CONFIG("tcp://127.0.0.1:0"));
+    let pids: number[] = [];
     try {
-      const pids = tablePids((await command(["workers", "--rpc", served.rpc], served.dir)).stdout);
+      pids = tablePids((await command(["workers", "--rpc", served.rpc], served.dir)).stdout);
       const client = await openClient(served.port("main"));
       const uuid = await served.recording.uuidOf(client.socket.localPort);
       client.socket.write("spin\r\n");
@@ -288,6 +289,8 @@ describe("signals", { timeout: COMMAND_TEST_TIMEOUT }, () => {
         what: `every worker, the spinning pid ${spinning} too, to be gone`,
       });
     } finally {
+      // A failed run must not leave the spinning worker burning a core.
+      killProcessGroups(pids);
       served.cleanup();
     }
   });
