@@ -151,8 +151,8 @@ function check(config: Config, ctx: DecodeContext): void {
       else taken.set(key, path);
     } catch (err) {
       if (!(err instanceof AddressError)) throw err;
-      // rpc.listen is relay syntax (checked when it is opened); control.addr is a listen address.
-      if (path === "control.addr") error(path, err.message);
+      // rpc.listen is relay syntax (checked when it is opened); the HTTP ones are listen addresses.
+      if (path !== "rpc.listen") error(path, err.message);
     }
   }
 

@@ -122,4 +122,16 @@ describe("durations written as bare integers", () => {
       ),
     ).toEqual([`rpc.listen: "tcp://127.0.0.1:7001" is also the address of control.addr`]);
   });
+
+  it("status.address and metrics.address are checked as listen addresses, and may not clash", () => {
+    const found = problems(
+      `server: { command: node w.js }
+${servers}status: { address: "127.0.0.1:99999" }
+metrics: { address: "127.0.0.1:7000" }
+`,
+    );
+    expect(found).toHaveLength(2);
+    expect(found[0]).toMatch(/^status\.address: .*99999/);
+    expect(found[1]).toBe(`metrics.address: "127.0.0.1:7000" is also the address of tcp.servers.main`);
+  });
 });
