@@ -24,9 +24,16 @@ import { WorkerPool } from "./pool/index.js";
 import { SCHEMA_PACKAGE, SCHEMA_VERSION } from "./protocol/index.js";
 import { Service } from "./service/service.js";
 import { createLogger } from "./service/logger.js";
-import { exitOnSignals, killProcessGroups } from "./service/signals.js";
+import { childPids, exitOnSignals, killProcessGroups } from "./service/signals.js";
 import { chooseConfig, type ConfigChoice, type ConfigFlags } from "./cli/config-source.js";
-import { closeCommand, connectionsCommand, resetCommand, workersCommand, type RpcFlags } from "./cli/rpc-commands.js";
+import {
+  checkPlugins,
+  closeCommand,
+  connectionsCommand,
+  resetCommand,
+  workersCommand,
+  type RpcFlags,
+} from "./cli/rpc-commands.js";
 
 function version(): string {
   try {
@@ -67,7 +74,9 @@ async function serve(flags: ConfigFlags & { logLevel?: string }): Promise<void> 
   // Installed before the start completes: a signal during start-up stops what has started.
   exitOnSignals(async () => (await starting.catch(() => undefined))?.stop(), {
     logger,
-    kill: () => killProcessGroups(service?.pool.state().workers.map((w) => w.pid) ?? []),
+    // Every child, not only the pool's list: workers still starting are not in it yet.
+    kill: () =>
+      killProcessGroups(new Set([...childPids(), ...(service?.pool.state().workers.map((w) => w.pid) ?? [])])),
   });
   try {
     service = await starting;
@@ -113,7 +122,7 @@ const program = new Command("rr-tcp")
   .description(
     "RoadRunner-compatible TCP application server: client connections become CONNECTED / DATA / CLOSE events for worker processes",
   )
-  // The package's version and the schema's: rr-tcp 1.0.0 (schema rr.tcp.v1 1.0.0).
+  // The package's version and the schema's: rr-tcp 1.2.0 (schema rr.tcp.v1 1.2.0).
   .version(`rr-tcp ${version()} (schema ${SCHEMA_PACKAGE} ${SCHEMA_VERSION})`, "-v, --version")
   .showHelpAfterError();
 
@@ -135,13 +144,33 @@ configFlags(
   "to check",
 ).action(validate);
 
-rpcFlags(program.command("workers").description("the workers of a running rr-tcp, as `rr workers` shows them"))
+const PLUGINS_ARGUMENT = ["[plugins...]", 'as rr takes them; rr-tcp has one, "tcp" (the default)'] as const;
+
+rpcFlags(
+  program
+    .command("workers")
+    .description("the workers of a running rr-tcp, as `rr workers` shows them")
+    .argument(...PLUGINS_ARGUMENT),
+)
   .option("-i, --interactive", "redraw every second until Ctrl-C")
   .option("--json", "print informer.Workers' answer as JSON")
-  .action((flags: RpcFlags & { interactive?: boolean; json?: boolean }) => run(() => workersCommand(flags)));
+  .action((plugins: string[], flags: RpcFlags & { interactive?: boolean; json?: boolean }) =>
+    run(() => {
+      checkPlugins(plugins);
+      return workersCommand(flags);
+    }),
+  );
 
-rpcFlags(program.command("reset").description("replace every worker of a running rr-tcp (resetter.Reset)")).action(
-  (flags: RpcFlags) => run(() => resetCommand(flags)),
+rpcFlags(
+  program
+    .command("reset")
+    .description("replace every worker of a running rr-tcp (resetter.Reset)")
+    .argument(...PLUGINS_ARGUMENT),
+).action((plugins: string[], flags: RpcFlags) =>
+  run(() => {
+    checkPlugins(plugins);
+    return resetCommand(flags);
+  }),
 );
 
 rpcFlags(program.command("connections").description("the open client connections of a running rr-tcp"))

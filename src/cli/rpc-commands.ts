@@ -9,34 +9,23 @@
  *
  * Each prints on stdout and exits 0, or prints why on stderr and exits 1.
  */
-import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
 import { ConnectionList } from "../../gen/ts/rr/tcp/v1/control.js";
-import { ConfigError, ConfigFileError, expandEnv } from "../config/index.js";
+import { expandEnv, parseConfigData, readConfigText } from "../config/index.js";
+import { PLUGIN } from "../control/control-target.js";
+import type { ProcessState } from "../control/rpc-methods.js";
 import { applyOverrides } from "../config/overrides.js";
 import { durationToMs } from "../protocol/index.js";
 import { RpcClient } from "../worker/rpc-client.js";
 import { CliUsageError, locateConfig, noConfigFile, type ConfigFlags } from "./config-source.js";
 import { humanBytes, humanSpan, textTable } from "./text-table.js";
 
-/** The plugin name rr-tcp answers for, as RoadRunner's tcp plugin. */
-const PLUGIN = "tcp";
-
 export interface RpcFlags extends ConfigFlags {
   /** The RPC address, instead of the config's rpc.listen. */
   rpc?: string;
 }
 
-/** One worker as informer.Workers answers it (RoadRunner's process.State in JSON). */
-interface ProcessState {
-  pid: number;
-  statusStr?: string;
-  numExecs?: number;
-  memoryUsage?: number;
-  CPUPercent?: number;
-  /** Unix time in nanoseconds. */
-  created?: number;
-}
+/** A worker as the JSON of informer.Workers gives it (`created` arrives as a number). */
+type ListedWorker = Partial<Omit<ProcessState, "created">> & { pid: number; created?: number };
 
 /**
  * The RPC address: --rpc, else rpc.listen of the config the other flags choose. Only that key is
@@ -47,19 +36,7 @@ async function rpcAddress(flags: RpcFlags): Promise<string> {
   if (flags.rpc) return flags.rpc;
   const { file, overrides } = locateConfig(flags);
   if (file === undefined) throw noConfigFile();
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    throw new ConfigFileError(file, err as Error);
-  }
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError([{ path: "(file)", message: `YAML syntax: ${(err as Error).message.split("\n")[0]}` }], file);
-  }
-  const data = applyOverrides(parsed, overrides);
+  const data = applyOverrides(parseConfigData(await readConfigText(file), file), overrides);
   const rpc = data.rpc as { listen?: unknown } | undefined;
   const listen = typeof rpc?.listen === "string" ? expandEnv(rpc.listen, process.env).trim() : "";
   if (listen === "")
@@ -68,6 +45,16 @@ async function rpcAddress(flags: RpcFlags): Promise<string> {
       { key: "rpc.listen" },
     );
   return listen;
+}
+
+/**
+ * `rr workers http jobs` names plugins; rr-tcp has one, so any other name is refused rather
+ * than answered with nothing.
+ * @throws CliUsageError
+ */
+export function checkPlugins(plugins: readonly string[]): void {
+  const other = plugins.filter((name) => name !== PLUGIN);
+  if (other.length > 0) throw new CliUsageError(`no such plugin: ${other.join(", ")} (rr-tcp runs only "${PLUGIN}")`);
 }
 
 /** Connects, runs `use`, and closes. */
@@ -82,7 +69,7 @@ export async function withRpc<T>(flags: RpcFlags, use: (rpc: RpcClient) => Promi
 }
 
 /** The workers table, as `rr workers` shows it. */
-export function workersTable(workers: readonly ProcessState[], now = Date.now()): string {
+export function workersTable(workers: readonly ListedWorker[], now = Date.now()): string {
   const rows = [...workers]
     .sort((a, b) => a.pid - b.pid)
     .map((w) => [
@@ -96,8 +83,8 @@ export function workersTable(workers: readonly ProcessState[], now = Date.now())
   return textTable(["PID", "STATUS", "EXECS", "MEMORY", "CPU%", "CREATED"], rows);
 }
 
-async function fetchWorkers(rpc: RpcClient): Promise<ProcessState[]> {
-  const result = (await rpc.call("informer.Workers", PLUGIN)) as { workers?: ProcessState[] | null };
+async function fetchWorkers(rpc: RpcClient): Promise<ListedWorker[]> {
+  const result = (await rpc.call("informer.Workers", PLUGIN)) as { workers?: ListedWorker[] | null };
   return result.workers ?? [];
 }
 

@@ -1,6 +1,14 @@
 /** Configuration: YAML -> the generated config types, with RoadRunner's defaults and key-path errors. */
 export { ConfigError, ConfigFileError, formatIssue, type ConfigIssue } from "./errors.js";
-export { loadConfigFile, parseConfig, resolveConfig, type LoadedConfig, type LoadOptions } from "./load.js";
+export {
+  loadConfigFile,
+  parseConfig,
+  parseConfigData,
+  readConfigText,
+  resolveConfig,
+  type LoadedConfig,
+  type LoadOptions,
+} from "./load.js";
 export { applyDefaults, workerCommand } from "./defaults.js";
 export { formatGoDuration, parseGoDurationNanos } from "../options/duration.js";
 export { expandEnv, type EnvLookup } from "./expand-env.js";

@@ -47,28 +47,39 @@ export interface LoadedConfig {
 
 /** Reads and loads a config file. @throws ConfigFileError, ConfigError */
 export async function loadConfigFile(file: string, options: LoadOptions = {}): Promise<LoadedConfig> {
-  let text: string;
+  return parseConfig(await readConfigText(file), { baseDir: dirname(resolve(file)), file, ...options });
+}
+
+/** A config file's text. @throws ConfigFileError */
+export async function readConfigText(file: string): Promise<string> {
   try {
-    text = await readFile(file, "utf8");
+    return await readFile(file, "utf8");
   } catch (err) {
     throw new ConfigFileError(file, err as Error);
   }
-  return parseConfig(text, { baseDir: dirname(resolve(file)), file, ...options });
 }
 
-/** Loads a config from YAML text. @throws ConfigError */
-export function parseConfig(text: string, options: LoadOptions = {}): LoadedConfig {
+/**
+ * YAML text -> its data (merge keys `<<:` applied, aliases expanded), nothing decoded yet.
+ * @throws ConfigError for a syntax error (the first one, with its line) or an empty file
+ */
+export function parseConfigData(text: string, file?: string): unknown {
   const doc = parseDocument(text, { merge: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     // Later syntax errors mostly follow from the first: report that one, with its line.
     const first = doc.errors[0]!.message.split("\n")[0]!.replace(/:$/, "");
     const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more after it)` : "";
-    throw new ConfigError([{ path: "(file)", message: `YAML syntax: ${first}${more}` }], options.file);
+    throw new ConfigError([{ path: "(file)", message: `YAML syntax: ${first}${more}` }], file);
   }
   const data: unknown = doc.toJS({ maxAliasCount: 1000 });
   if (data === null || data === undefined)
-    throw new ConfigError([{ path: "(file)", message: "empty configuration" }], options.file);
-  return resolveConfig(data, options);
+    throw new ConfigError([{ path: "(file)", message: "empty configuration" }], file);
+  return data;
+}
+
+/** Loads a config from YAML text. @throws ConfigError */
+export function parseConfig(text: string, options: LoadOptions = {}): LoadedConfig {
+  return resolveConfig(parseConfigData(text, options.file), options);
 }
 
 /** Loads a config from already-parsed data (the object form of the YAML). @throws ConfigError */

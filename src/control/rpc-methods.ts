@@ -94,7 +94,21 @@ export function createRpcMethods(pool: ControlledPool, server: ControlledServer)
 }
 
 // RoadRunner's process.State, its fields in its order; the command is not tracked here.
-function processState(worker: WorkerState, now: number, cpuPercent: number) {
+/** One worker in informer.Workers' answer: RoadRunner's process.State as its JSON has it. */
+export interface ProcessState {
+  pid: number;
+  /** RoadRunner's fsm state number. */
+  status: number;
+  numExecs: number;
+  /** Unix time in nanoseconds. */
+  created: bigint;
+  memoryUsage: number;
+  CPUPercent: number;
+  command: string;
+  statusStr: string;
+}
+
+function processState(worker: WorkerState, now: number, cpuPercent: number): ProcessState {
   const { code, name } = roadRunnerState(worker.status);
   return {
     pid: worker.pid,

@@ -8,6 +8,7 @@
  * rr-tcp), and npm forwards its copy to its child. A repeat within DUPLICATE_SIGNAL_WINDOW_MS of
  * the first is that same request, not a second one.
  */
+import { readdirSync, readFileSync } from "node:fs";
 import type { Logger } from "pino";
 
 const SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT"] as const;
@@ -80,5 +81,35 @@ export function killProcessGroups(pids: Iterable<number>): void {
         // Gone already.
       }
     }
+  }
+}
+
+/**
+ * The pids of this process's children, from /proc (Linux): every worker, including ones still
+ * starting, which the pool does not list yet. Empty where there is no /proc.
+ */
+export function childPids(parent: number = process.pid): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const children: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    if (parentPid(Number(entry)) === parent) children.push(Number(entry));
+  }
+  return children;
+}
+
+/** The parent pid of `pid` from /proc (Linux); undefined when it is gone or there is no /proc. */
+export function parentPid(pid: number): number | undefined {
+  try {
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ")".
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
   }
 }

@@ -4,17 +4,19 @@
  * connections, close); SIGQUIT, and a second signal with a busy worker. Real processes, real
  * sockets on loopback.
  */
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { writeFileSync, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { DUPLICATE_SIGNAL_WINDOW_MS, killProcessGroups } from "../../src/service/signals.js";
+import { DUPLICATE_SIGNAL_WINDOW_MS, killProcessGroups, parentPid } from "../../src/service/signals.js";
 import { eventually, scaled, within } from "../fixtures/eventually.js";
 import { openClient } from "../server/harness.js";
 import { killRunningClis, runCli, type Cli } from "./cli-harness.js";
-import { RECORDING_WORKER, RECORDING_WORKER_CMD, tempRecording, TSX_LOADER, type Recording } from "./harness.js";
+import { RECORDING_WORKER, RECORDING_WORKER_CMD, ROOT, tempRecording, TSX_LOADER, type Recording } from "./harness.js";
 
 afterEach(killRunningClis);
+
+const FIXTURES = join(ROOT, "test", "fixtures");
 
 /** Each test starts a server and several short `rr-tcp` processes, a second or more each under load. */
 const COMMAND_TEST_TIMEOUT = scaled(90_000);
@@ -89,12 +91,6 @@ function tablePids(table: string): number[] {
     .map((line) => Number(line.split(/\s+/)[0]));
 }
 
-function parentOf(pid: number): number {
-  // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so cut after its ")".
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-}
-
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -112,13 +108,17 @@ async function echoes(port: number, text: string): Promise<void> {
 }
 
 describe("rr-tcp serve: which config, which directory", { timeout: COMMAND_TEST_TIMEOUT }, () => {
-  it("without -c reads ./.rr.yaml in the working directory, and says so", async () => {
-    const served = await serveIn(CONFIG("tcp://127.0.0.1:0"));
+  it("without -c reads ./.rr.yaml in the working directory, and says so; --log-level; SIGQUIT alone drains, exit 0", async () => {
+    const served = await serveIn(CONFIG("tcp://127.0.0.1:0"), ["--log-level", "debug"]);
     try {
       const start = await served.cli.log((line) => line.config !== undefined, "the starting line");
       expect(start.msg).toMatch(/found in the working directory/);
       expect(start.config).toBe(join(served.dir, ".rr.yaml"));
       await echoes(served.port("main"), "from ./.rr.yaml");
+      // Debug lines, which the config's default level (info) would not show.
+      await served.cli.log((line) => line.level === 20 && line.msg === "connection opened", "a debug line");
+      served.cli.child.kill("SIGQUIT");
+      expect(await within(served.cli.exited, { what: "rr-tcp to exit" })).toEqual({ code: 0, signal: null });
     } finally {
       served.cleanup();
     }
@@ -148,13 +148,17 @@ describe("rr-tcp serve: which config, which directory", { timeout: COMMAND_TEST_
       mkdirSync(join(dir, "conf"));
       // ./worker.mts exists only in the working directory, not next to the config file.
       writeFileSync(join(dir, "worker.mts"), `import ${JSON.stringify(RECORDING_WORKER)};\n`);
-      writeFileSync(join(dir, "app.env"), `RECORD_FILE=${recording.file}\nGREETING_PORT=0\n`);
+      // GREETING_PORT is also set in the environment: that one wins, as with RoadRunner's godotenv
+      // (port 1 would fail: only root may bind it).
+      writeFileSync(join(dir, "app.env"), `RECORD_FILE=${recording.file}\nGREETING_PORT=1\n`);
       writeFileSync(
         join(dir, "conf", "rr.yaml"),
         `server:\n  command: "${process.execPath} --import ${TSX_LOADER} ./worker.mts"\n  env: { RECORD_FILE: "\${RECORD_FILE}" }\n` +
           `tcp:\n  servers:\n    main: { addr: "127.0.0.1:\${GREETING_PORT}" }\n  pool: { num_workers: 1 }\n`,
       );
-      const cli = runCli(["serve", "-w", dir, "-c", "conf/rr.yaml", "--dotenv", "app.env"], "/");
+      const cli = runCli(["serve", "-w", dir, "-c", "conf/rr.yaml", "--dotenv", "app.env"], "/", {
+        GREETING_PORT: "0",
+      });
       const ready = await cli.log((line) => line.msg === "rr-tcp ready", "rr-tcp ready");
       const port = Number((ready.servers as Record<string, string>).main!.split(":").pop());
       await echoes(port, "in the working directory");
@@ -162,6 +166,44 @@ describe("rr-tcp serve: which config, which directory", { timeout: COMMAND_TEST_
         (all) => all.some((r) => r.event === "DATA"),
         "the DATA event, recorded via --dotenv's RECORD_FILE",
       );
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe("rr-tcp validate and usage errors", { timeout: COMMAND_TEST_TIMEOUT }, () => {
+  it("a RoadRunner config with status, metrics, logs channels, on_init and other plugins validates", async () => {
+    const result = await command(["validate", "-c", join(FIXTURES, "roadrunner-full.rr.yaml")], "/");
+    expect(result.code).toBe(0);
+    // Warnings only, one per ignored thing.
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines.filter((line) => !line.startsWith("warning: "))).toEqual([]);
+    expect(result.stderr).toContain("sections of other RoadRunner plugins ignored: http, jobs, kv");
+    expect(result.stdout).toMatch(/^status:\n {2}address: 127\.0\.0\.1:2114/m);
+  });
+
+  it("a typo through -o fails as in the file: its path and the closest key, exit 1", async () => {
+    const result = await command(
+      ["validate", "-c", join(FIXTURES, "roadrunner-tcp.rr.yaml"), "-o", "tcp.pool.num_worker=2"],
+      "/",
+    );
+    expect(result).toMatchObject({ code: 1, stdout: "" });
+    expect(result.stderr).toMatch(/tcp\.pool\.num_worker: unknown key \(did you mean num_workers\?\)/);
+  });
+
+  it("no config, a missing -w folder, an unreadable --dotenv: exit 1, each named", async () => {
+    const { dir, cleanup } = tempRecording();
+    try {
+      const none = await command(["validate"], dir);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain(`${join(dir, ".rr.yaml")}: cannot read the configuration: no such file`);
+      const workdir = await command(["validate", "-w", join(dir, "nowhere")], dir);
+      expect(workdir.code).toBe(1);
+      expect(workdir.stderr).toContain(`-w ${join(dir, "nowhere")}: cannot use it as the working directory`);
+      const dotenv = await command(["validate", "--dotenv", "missing.env"], dir);
+      expect(dotenv.code).toBe(1);
+      expect(dotenv.stderr).toContain("--dotenv missing.env: cannot load it");
     } finally {
       cleanup();
     }
@@ -181,9 +223,14 @@ describe("rr-tcp commands over RPC", { timeout: COMMAND_TEST_TIMEOUT }, () => {
       expect(lines[1]!.split(/\s+/)).toEqual(["PID", "STATUS", "EXECS", "MEMORY", "CPU%", "CREATED"]);
       const pids = tablePids(workers.stdout);
       expect(pids).toHaveLength(2);
-      for (const pid of pids) expect(parentOf(pid)).toBe(served.cli.child.pid);
+      for (const pid of pids) expect(parentPid(pid)).toBe(served.cli.child.pid);
       for (const line of lines.slice(2, 4))
-        expect(line).toMatch(/^\d+\s+ready\s+0\s+[\d.]+ [kMG]?B\s+\d+\.\d\d\s+\d+ seconds? ago$/);
+        expect(line).toMatch(/^\d+\s+ready\s+0\s+[\d.]+ [kMG]?B\s+\d+\.\d\d\s+\d+ (second|minute)s? ago$/);
+      // rr's plugin arguments: "tcp" is the one plugin; another name is refused.
+      expect(tablePids((await command(["workers", "tcp"], served.dir)).stdout).sort()).toEqual([...pids].sort());
+      const other = await command(["workers", "http"], served.dir);
+      expect(other).toMatchObject({ code: 1, stdout: "" });
+      expect(other.stderr).toContain('no such plugin: http (rr-tcp runs only "tcp")');
       const json = await command(["workers", "--json", "--rpc", served.rpc], served.dir);
       const listed = (JSON.parse(json.stdout) as { workers: { pid: number }[] }).workers.map((w) => w.pid);
       expect(listed.sort()).toEqual([...pids].sort());
