@@ -7,7 +7,7 @@
  * Nothing here is hand-written but the re-exports: the generated files are the schema's one
  * TypeScript form (docs/architecture.md#dependency-rules). The names are listed rather than
  * star-exported because every generated file declares `protobufFileName`, which would make the
- * star exports ambiguous; test/schema/index.test.ts fails when a generated name is missing here.
+ * star exports ambiguous; test/schema/exports.test.ts fails when a generated name is missing here.
  */
 
 // Events, verbs and the request context (tcp.proto).

@@ -1081,7 +1081,7 @@ type LogsOptions struct {
 	// The least severe level logged.
 	Level string `protobuf:"bytes,1,opt,name=level,proto3" json:"level,omitempty"`
 	// "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
-	// the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+	// the message only; "off" or "none": nothing. Empty: development when the output is a terminal,
 	// else production (RoadRunner's default is always development).
 	Mode string `protobuf:"bytes,2,opt,name=mode,proto3" json:"mode,omitempty"`
 	// "console" (readable lines) or "json"; empty = what the mode implies.

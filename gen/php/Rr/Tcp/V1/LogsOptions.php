@@ -23,7 +23,7 @@ class LogsOptions extends \Google\Protobuf\Internal\Message
     protected $level = '';
     /**
      * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
-     * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     * the message only; "off" or "none": nothing. Empty: development when the output is a terminal,
      * else production (RoadRunner's default is always development).
      *
      * Generated from protobuf field <code>string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = {</code>
@@ -94,7 +94,7 @@ class LogsOptions extends \Google\Protobuf\Internal\Message
      *           The least severe level logged.
      *     @type string $mode
      *           "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
-     *           the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     *           the message only; "off" or "none": nothing. Empty: development when the output is a terminal,
      *           else production (RoadRunner's default is always development).
      *     @type string $encoding
      *           "console" (readable lines) or "json"; empty = what the mode implies.
@@ -149,7 +149,7 @@ class LogsOptions extends \Google\Protobuf\Internal\Message
 
     /**
      * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
-     * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     * the message only; "off" or "none": nothing. Empty: development when the output is a terminal,
      * else production (RoadRunner's default is always development).
      *
      * Generated from protobuf field <code>string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = {</code>
@@ -162,7 +162,7 @@ class LogsOptions extends \Google\Protobuf\Internal\Message
 
     /**
      * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
-     * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     * the message only; "off" or "none": nothing. Empty: development when the output is a terminal,
      * else production (RoadRunner's default is always development).
      *
      * Generated from protobuf field <code>string mode = 2 [json_name = "mode", (.rr.tcp.v1.spec) = {</code>

@@ -601,7 +601,7 @@ export const OPTION_SPECS: Readonly<Record<string, Readonly<Record<string, KeyFa
       "origin": "roadrunner",
       "required": false,
       "timer": false,
-      "comment": "\"development\": readable, colored lines for a terminal; \"production\": JSON lines; \"raw\": the message only; \"off\" or \"none\": nothing. Empty: development when stderr is a terminal, else production (RoadRunner's default is always development).",
+      "comment": "\"development\": readable, colored lines for a terminal; \"production\": JSON lines; \"raw\": the message only; \"off\" or \"none\": nothing. Empty: development when the output is a terminal, else production (RoadRunner's default is always development).",
       "allowed": [
         "development",
         "production",

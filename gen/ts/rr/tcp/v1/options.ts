@@ -413,7 +413,7 @@ export interface LogsOptions {
   level: string;
   /**
    * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
-   * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+   * the message only; "off" or "none": nothing. Empty: development when the output is a terminal,
    * else production (RoadRunner's default is always development).
    */
   mode: string;

@@ -120,7 +120,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
-   * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+   * the message only; "off" or "none": nothing. Empty: development when the output is a terminal,
    * else production (RoadRunner's default is always development).
    * </pre>
    *
@@ -143,7 +143,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
-   * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+   * the message only; "off" or "none": nothing. Empty: development when the output is a terminal,
    * else production (RoadRunner's default is always development).
    * </pre>
    *
@@ -1308,7 +1308,7 @@ com.rr.tcp.v1.LogChannelOptions defaultValue) {
     /**
      * <pre>
      * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
-     * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     * the message only; "off" or "none": nothing. Empty: development when the output is a terminal,
      * else production (RoadRunner's default is always development).
      * </pre>
      *
@@ -1330,7 +1330,7 @@ com.rr.tcp.v1.LogChannelOptions defaultValue) {
     /**
      * <pre>
      * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
-     * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     * the message only; "off" or "none": nothing. Empty: development when the output is a terminal,
      * else production (RoadRunner's default is always development).
      * </pre>
      *
@@ -1353,7 +1353,7 @@ com.rr.tcp.v1.LogChannelOptions defaultValue) {
     /**
      * <pre>
      * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
-     * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     * the message only; "off" or "none": nothing. Empty: development when the output is a terminal,
      * else production (RoadRunner's default is always development).
      * </pre>
      *
@@ -1372,7 +1372,7 @@ com.rr.tcp.v1.LogChannelOptions defaultValue) {
     /**
      * <pre>
      * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
-     * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     * the message only; "off" or "none": nothing. Empty: development when the output is a terminal,
      * else production (RoadRunner's default is always development).
      * </pre>
      *
@@ -1388,7 +1388,7 @@ com.rr.tcp.v1.LogChannelOptions defaultValue) {
     /**
      * <pre>
      * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
-     * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+     * the message only; "off" or "none": nothing. Empty: development when the output is a terminal,
      * else production (RoadRunner's default is always development).
      * </pre>
      *

@@ -30,7 +30,7 @@ public interface LogsOptionsOrBuilder extends
   /**
    * <pre>
    * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
-   * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+   * the message only; "off" or "none": nothing. Empty: development when the output is a terminal,
    * else production (RoadRunner's default is always development).
    * </pre>
    *
@@ -41,7 +41,7 @@ public interface LogsOptionsOrBuilder extends
   /**
    * <pre>
    * "development": readable, colored lines for a terminal; "production": JSON lines; "raw":
-   * the message only; "off" or "none": nothing. Empty: development when stderr is a terminal,
+   * the message only; "off" or "none": nothing. Empty: development when the output is a terminal,
    * else production (RoadRunner's default is always development).
    * </pre>
    *
