@@ -11,8 +11,9 @@ import { closestKey } from "./suggest.js";
 
 /**
  * Top-level sections of RoadRunner's other plugins, current and former (v1 had headers, static,
- * gzip, limit and health at the top; v2 websockets and broadcast), and of its config itself
- * (include, endure). rr-tcp does not run them and says so once.
+ * gzip, limit and health at the top; v2 websockets and broadcast), and of its container (endure).
+ * rr-tcp does not run them and says so once. `include` is told apart: its files may hold the very
+ * sections rr-tcp needs.
  */
 const ROADRUNNER_PLUGIN_SECTIONS: ReadonlySet<string> = new Set([
   "amqp",
@@ -28,7 +29,6 @@ const ROADRUNNER_PLUGIN_SECTIONS: ReadonlySet<string> = new Set([
   "headers",
   "health",
   "http",
-  "include",
   "jobs",
   "kafka",
   "kv",
@@ -65,6 +65,14 @@ export function reportUnknownTopLevelKeys(
 ): void {
   const plugins: string[] = [];
   for (const key of keys) {
+    if (key === "include") {
+      out.warnings.push({
+        path: key,
+        message:
+          "ignored: rr-tcp does not read included files; put the sections it needs (server, tcp, ...) in this file",
+      });
+      continue;
+    }
     if (ROADRUNNER_PLUGIN_SECTIONS.has(key.toLowerCase())) {
       plugins.push(key);
       continue;

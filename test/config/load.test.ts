@@ -227,10 +227,11 @@ logs:
 
 describe("config warnings and round trip", () => {
   it("ignores other RoadRunner plugins' sections in one warning, and warns about other unknown top-level keys", () => {
-    const text = `${minimal}http:\n  address: 0.0.0.0:8080\njobs:\n  pool: { num_workers: 1 }\nlogs:\n  level: debug\n  channels: {}\ntcp_extra:\n  x: 1\n`;
+    const text = `${minimal}http:\n  address: 0.0.0.0:8080\njobs:\n  pool: { num_workers: 1 }\nlogs:\n  level: debug\n  channels: {}\ntcp_extra:\n  x: 1\ninclude: [more.rr.yaml]\n`;
     const { warnings } = parseConfig(text, { env: {} });
     expect(warnings.map(formatIssue)).toEqual([
       "tcp_extra: unknown section, ignored (rr-tcp reads version, server, tcp, rpc, logs, control, status, metrics)",
+      "include: ignored: rr-tcp does not read included files; put the sections it needs (server, tcp, ...) in this file",
       "(file): sections of other RoadRunner plugins ignored: http, jobs",
     ]);
   });
