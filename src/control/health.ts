@@ -15,9 +15,9 @@
  * Once the service is stopping, as in RoadRunner, /ready answers the unavailable status and
  * /health stays 200, so an orchestrator stops sending clients without killing the draining process.
  */
-import { WorkerStatus, type WorkerState } from "../../gen/ts/rr/tcp/v1/control.js";
+import { WorkerStatus, workerStatusToJSON, type WorkerState } from "../../gen/ts/rr/tcp/v1/control.js";
 import { PLUGIN, type ControlledPool } from "./control-target.js";
-import { jsonReply, textReply, type HttpReply, type Route } from "./http-endpoint.js";
+import { jsonReply, type HttpReply, type Route } from "./http-endpoint.js";
 
 /** health: the tcp plugin's Status(); ready: its Ready(). */
 export type Check = "health" | "ready";
@@ -36,13 +36,16 @@ export interface PluginReport {
   status_code: number;
 }
 
-/** Statuses in the order a reason lists them, with their names there. */
-const LISTED: ReadonlyArray<[WorkerStatus, string]> = [
-  [WorkerStatus.STARTING, "starting"],
-  [WorkerStatus.READY, "ready"],
-  [WorkerStatus.WORKING, "working"],
-  [WorkerStatus.STOPPING, "stopping"],
-];
+/**
+ * The states a live worker can be in, in lifecycle order, each with its name from the schema
+ * (WORKER_STATUS_STARTING -> "starting"): how reasons and the rr_tcp_workers gauge list them.
+ */
+export const LIVE_STATUSES: ReadonlyArray<readonly [WorkerStatus, string]> = [
+  WorkerStatus.STARTING,
+  WorkerStatus.READY,
+  WorkerStatus.WORKING,
+  WorkerStatus.STOPPING,
+].map((status) => [status, workerStatusToJSON(status).replace("WORKER_STATUS_", "").toLowerCase()] as const);
 
 /** Why `check` fails for these workers, or undefined when it passes. */
 export function workersProblem(check: Check, workers: readonly WorkerState[]): string | undefined {
@@ -53,7 +56,7 @@ export function workersProblem(check: Check, workers: readonly WorkerState[]): s
   if (passing > 0) return undefined;
   const what = check === "ready" ? "no worker is ready" : "no worker is active (ready or working)";
   if (workers.length === 0) return `${what} (no workers)`;
-  const listed = LISTED.filter(([status]) => counts.has(status)).map(
+  const listed = LIVE_STATUSES.filter(([status]) => counts.has(status)).map(
     ([status, name]) => `${counts.get(status)} ${name}`,
   );
   return `${what} (0 of ${workers.length} workers: ${listed.join(", ")})`;
@@ -70,8 +73,13 @@ export function healthRoutes(pool: ControlledPool, options: HealthOptions): Rout
 
 function answer(check: Check, asked: string[], pool: ControlledPool, options: HealthOptions): HttpReply {
   const unavailable = options.unavailableStatusCode;
-  if (options.stopping?.()) return textReply(check === "health" ? 200 : unavailable, "service is shutting down\n");
-  const problem = workersProblem(check, pool.state().workers);
+  // Stopping: alive (health) but taking nothing new (ready), as upstream.
+  const stopping = options.stopping?.() === true;
+  const problem = stopping
+    ? check === "ready"
+      ? "the service is shutting down"
+      : undefined
+    : workersProblem(check, pool.state().workers);
   const reports = (asked.length === 0 ? [PLUGIN] : asked).map((name): PluginReport => {
     if (name !== PLUGIN) {
       return { plugin_name: name, error_message: `no such plugin: rr-tcp runs only "${PLUGIN}"`, status_code: 404 };

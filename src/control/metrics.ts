@@ -25,6 +25,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import { WorkerStatus, type PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
 import type { EventTimings, ServerCounters, ServerObserver } from "../server/index.js";
 import type { ControlledPool, ControlledServer } from "./control-target.js";
+import { LIVE_STATUSES } from "./health.js";
 import { textReply, type Route } from "./http-endpoint.js";
 import { roadRunnerState } from "./roadrunner-state.js";
 
@@ -174,12 +175,7 @@ function poolMetrics(registry: Registry, workers: () => PoolState, pool: Control
     registers,
     collect() {
       const state = workers();
-      for (const [status, name] of [
-        [WorkerStatus.STARTING, "starting"],
-        [WorkerStatus.READY, "ready"],
-        [WorkerStatus.WORKING, "working"],
-        [WorkerStatus.STOPPING, "stopping"],
-      ] as const) {
+      for (const [status, name] of LIVE_STATUSES) {
         this.set({ state: name }, withStatus(state, status));
       }
     },

@@ -97,9 +97,15 @@ describe("/health and /ready", () => {
     expect((await fetch(`${base}/ready`)).status).toBe(200);
     stopping = true;
     const ready = await fetch(`${base}/ready`);
-    expect([ready.status, await ready.text()]).toEqual([503, "service is shutting down\n"]);
+    expect([ready.status, await ready.json()]).toEqual([
+      503,
+      [{ plugin_name: "tcp", error_message: "the service is shutting down", status_code: 503 }],
+    ]);
     const health = await fetch(`${base}/health`);
-    expect([health.status, await health.text()]).toEqual([200, "service is shutting down\n"]);
+    expect([health.status, await health.json()]).toEqual([
+      200,
+      [{ plugin_name: "tcp", error_message: "", status_code: 200 }],
+    ]);
   });
 });
 

@@ -235,7 +235,9 @@ describe("health and readiness", () => {
     const status = `http://${rr.service.status!.address}`;
     await eventually(async () => (await fetch(`${status}/ready`)).status === 503, { what: "/ready failing" });
     const ready = await fetch(`${status}/ready`);
-    expect(await ready.text()).toBe("service is shutting down\n");
+    expect(await ready.json()).toEqual([
+      { plugin_name: "tcp", error_message: "the service is shutting down", status_code: 503 },
+    ]);
     expect((await fetch(`${status}/health`)).status).toBe(200);
     killWorkers();
     await within(stopped, { timeout: 20_000, what: "the stop" });
