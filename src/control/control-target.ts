@@ -22,8 +22,6 @@ export interface ControlledPool {
 export interface ControlledServer {
   /** Closes a client connection (with its CLOSE event); false when no connection has that uuid. */
   closeConnection(uuid: string): boolean;
-  /** Open connections per server name. */
-  openConnections(): Record<string, number>;
   /** What each named server counted: connections, events, replies, bytes. */
   counters(): Record<string, ServerCounters>;
   /** The open connections, oldest first. */

@@ -2,38 +2,15 @@
  * `rr-tcp validate -c file` as users run it (a child process): a typo in a key rr-tcp reads fails
  * with the key's path and the key that was meant; RoadRunner's own configs pass, with warnings only.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { within } from "../fixtures/eventually.js";
+import { runCliToEnd, type CliRun } from "../integration/cli-harness.js";
+import { ROOT } from "../integration/harness.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const TSX_LOADER = pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
-const CLI = join(ROOT, "src", "cli.ts");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function validate(file: string): Promise<Run> {
-  const child = spawn(process.execPath, ["--import", TSX_LOADER, CLI, "validate", "-c", file], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await within(
-    new Promise<number | null>((resolve) => child.once("close", (exitCode) => resolve(exitCode))),
-    { timeout: 15_000, what: "rr-tcp validate to exit" },
-  );
-  return { code, stdout, stderr };
+async function validate(file: string): Promise<CliRun> {
+  return runCliToEnd(["validate", "-c", file], ROOT);
 }
 
 const dirs: string[] = [];

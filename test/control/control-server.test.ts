@@ -37,7 +37,6 @@ function fixtures() {
   };
   const server: ControlledServer = {
     closeConnection: (uuid) => open.delete(uuid),
-    openConnections: () => ({ main: open.size }),
     counters: () => ({ main: { ...newServerCounters(), accepted: 4, open: open.size } }),
     connections: () =>
       [...open].map((uuid) => ({

@@ -5,13 +5,13 @@
  * sockets on loopback.
  */
 import { writeFileSync, mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DUPLICATE_SIGNAL_WINDOW_MS, killProcessGroups, parentPid } from "../../src/service/signals.js";
 import { eventually, scaled, within } from "../fixtures/eventually.js";
+import { freePort } from "../fixtures/free-port.js";
 import { openClient } from "../server/harness.js";
-import { killRunningClis, runCli, type Cli } from "./cli-harness.js";
+import { killRunningClis, runCli, runCliToEnd, type Cli } from "./cli-harness.js";
 import { RECORDING_WORKER, RECORDING_WORKER_CMD, ROOT, tempRecording, TSX_LOADER, type Recording } from "./harness.js";
 
 afterEach(killRunningClis);
@@ -46,15 +46,6 @@ interface Served {
   cleanup(): void;
 }
 
-/** A free loopback port (bound and released), for configs that must name a fixed RPC port. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 /** Writes `yaml` as ./.rr.yaml of a temp dir and runs `rr-tcp serve ...args` there. */
 async function serveIn(yaml: string, args: string[] = []): Promise<Served> {
   const { dir, recording, cleanup } = tempRecording();
@@ -74,13 +65,6 @@ async function serveIn(yaml: string, args: string[] = []): Promise<Served> {
     port: (server) => Number(servers[server]!.split(":").pop()),
     cleanup,
   };
-}
-
-/** Runs a short CLI command to its end. */
-async function command(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cli = runCli(args, cwd);
-  const { code } = await within(cli.exited, { timeout: 20_000, what: `rr-tcp ${args.join(" ")} to exit` });
-  return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }
 
 /** The PID column of `rr-tcp workers`' table. */
@@ -132,7 +116,7 @@ describe("rr-tcp serve: which config, which directory", { timeout: COMMAND_TEST_
       "tcp.servers.extra.addr=127.0.0.1:0",
     ]);
     try {
-      const workers = await command(["workers", "--rpc", served.rpc], served.dir);
+      const workers = await runCliToEnd(["workers", "--rpc", served.rpc], served.dir);
       expect(workers.code).toBe(0);
       expect(tablePids(workers.stdout)).toHaveLength(3);
       await echoes(served.port("extra"), "on the server -o added");
@@ -174,7 +158,7 @@ describe("rr-tcp serve: which config, which directory", { timeout: COMMAND_TEST_
 
 describe("rr-tcp validate and usage errors", { timeout: COMMAND_TEST_TIMEOUT }, () => {
   it("a RoadRunner config with status, metrics, logs channels, on_init and other plugins validates", async () => {
-    const result = await command(["validate", "-c", join(FIXTURES, "roadrunner-full.rr.yaml")], "/");
+    const result = await runCliToEnd(["validate", "-c", join(FIXTURES, "roadrunner-full.rr.yaml")], "/");
     expect(result.code).toBe(0);
     // Warnings only, one per ignored thing.
     const lines = result.stderr.trimEnd().split("\n");
@@ -184,7 +168,7 @@ describe("rr-tcp validate and usage errors", { timeout: COMMAND_TEST_TIMEOUT }, 
   });
 
   it("a typo through -o fails as in the file: its path and the closest key, exit 1", async () => {
-    const result = await command(
+    const result = await runCliToEnd(
       ["validate", "-c", join(FIXTURES, "roadrunner-tcp.rr.yaml"), "-o", "tcp.pool.num_worker=2"],
       "/",
     );
@@ -195,13 +179,13 @@ describe("rr-tcp validate and usage errors", { timeout: COMMAND_TEST_TIMEOUT }, 
   it("no config, a missing -w folder, an unreadable --dotenv: exit 1, each named", async () => {
     const { dir, cleanup } = tempRecording();
     try {
-      const none = await command(["validate"], dir);
+      const none = await runCliToEnd(["validate"], dir);
       expect(none.code).toBe(1);
       expect(none.stderr).toContain(`${join(dir, ".rr.yaml")}: cannot read the configuration: no such file`);
-      const workdir = await command(["validate", "-w", join(dir, "nowhere")], dir);
+      const workdir = await runCliToEnd(["validate", "-w", join(dir, "nowhere")], dir);
       expect(workdir.code).toBe(1);
       expect(workdir.stderr).toContain(`-w ${join(dir, "nowhere")}: cannot use it as the working directory`);
-      const dotenv = await command(["validate", "--dotenv", "missing.env"], dir);
+      const dotenv = await runCliToEnd(["validate", "--dotenv", "missing.env"], dir);
       expect(dotenv.code).toBe(1);
       expect(dotenv.stderr).toContain("--dotenv missing.env: cannot load it");
     } finally {
@@ -215,7 +199,7 @@ describe("rr-tcp commands over RPC", { timeout: COMMAND_TEST_TIMEOUT }, () => {
     const port = await freePort();
     const served = await serveIn(CONFIG(`tcp://127.0.0.1:${port}`));
     try {
-      const workers = await command(["workers"], served.dir);
+      const workers = await runCliToEnd(["workers"], served.dir);
       expect(workers.stderr).toBe("");
       expect(workers.code).toBe(0);
       const lines = workers.stdout.split("\n");
@@ -227,11 +211,11 @@ describe("rr-tcp commands over RPC", { timeout: COMMAND_TEST_TIMEOUT }, () => {
       for (const line of lines.slice(2, 4))
         expect(line).toMatch(/^\d+\s+ready\s+0\s+[\d.]+ [kMG]?B\s+\d+\.\d\d\s+\d+ (second|minute)s? ago$/);
       // rr's plugin arguments: "tcp" is the one plugin; another name is refused.
-      expect(tablePids((await command(["workers", "tcp"], served.dir)).stdout).sort()).toEqual([...pids].sort());
-      const other = await command(["workers", "http"], served.dir);
+      expect(tablePids((await runCliToEnd(["workers", "tcp"], served.dir)).stdout).sort()).toEqual([...pids].sort());
+      const other = await runCliToEnd(["workers", "http"], served.dir);
       expect(other).toMatchObject({ code: 1, stdout: "" });
       expect(other.stderr).toContain('no such plugin: http (rr-tcp runs only "tcp")');
-      const json = await command(["workers", "--json", "--rpc", served.rpc], served.dir);
+      const json = await runCliToEnd(["workers", "--json", "--rpc", served.rpc], served.dir);
       const listed = (JSON.parse(json.stdout) as { workers: { pid: number }[] }).workers.map((w) => w.pid);
       expect(listed.sort()).toEqual([...pids].sort());
     } finally {
@@ -242,14 +226,14 @@ describe("rr-tcp commands over RPC", { timeout: COMMAND_TEST_TIMEOUT }, () => {
   it("reset: every pid changes while a client stays connected", async () => {
     const served = await serveIn(CONFIG("tcp://127.0.0.1:0"));
     try {
-      const before = tablePids((await command(["workers", "--rpc", served.rpc], served.dir)).stdout);
+      const before = tablePids((await runCliToEnd(["workers", "--rpc", served.rpc], served.dir)).stdout);
       const client = await openClient(served.port("main"));
       client.socket.write("before\r\n");
       await client.receive("before\r\n");
-      const reset = await command(["reset", "--rpc", served.rpc], served.dir);
+      const reset = await runCliToEnd(["reset", "--rpc", served.rpc], served.dir);
       expect(reset.code).toBe(0);
       expect(reset.stdout).toMatch(/^tcp: every worker replaced/);
-      const after = tablePids((await command(["workers", "--rpc", served.rpc], served.dir)).stdout);
+      const after = tablePids((await runCliToEnd(["workers", "--rpc", served.rpc], served.dir)).stdout);
       expect(after).toHaveLength(before.length);
       expect(after.filter((pid) => before.includes(pid))).toEqual([]);
       client.socket.write("after\r\n");
@@ -272,7 +256,7 @@ describe("rr-tcp commands over RPC", { timeout: COMMAND_TEST_TIMEOUT }, () => {
     try {
       const client = await openClient(served.port("main"));
       const uuid = await served.recording.uuidOf(client.socket.localPort);
-      const listed = await command(["connections", "--json", "--rpc", served.rpc], served.dir);
+      const listed = await runCliToEnd(["connections", "--json", "--rpc", served.rpc], served.dir);
       expect(listed.code).toBe(0);
       const connections = (JSON.parse(listed.stdout) as { connections: Record<string, unknown>[] }).connections;
       expect(connections).toHaveLength(1);
@@ -281,13 +265,13 @@ describe("rr-tcp commands over RPC", { timeout: COMMAND_TEST_TIMEOUT }, () => {
         server: "main",
         remoteAddr: `127.0.0.1:${client.socket.localPort}`,
       });
-      const table = await command(["connections", "--rpc", served.rpc], served.dir);
+      const table = await runCliToEnd(["connections", "--rpc", served.rpc], served.dir);
       expect(table.stdout).toContain(uuid);
-      const closed = await command(["close", uuid, "--rpc", served.rpc], served.dir);
+      const closed = await runCliToEnd(["close", uuid, "--rpc", served.rpc], served.dir);
       expect(closed).toMatchObject({ code: 0, stdout: `closed ${uuid}\n` });
       await within(client.ended, { what: "the closed connection's FIN" });
       await served.recording.until((all) => all.some((r) => r.uuid === uuid && r.event === "CLOSE"), "CLOSE");
-      const unknown = await command(["close", uuid, "--rpc", served.rpc], served.dir);
+      const unknown = await runCliToEnd(["close", uuid, "--rpc", served.rpc], served.dir);
       expect(unknown.code).toBe(1);
       expect(unknown.stderr).toContain(`no open connection has uuid ${uuid}`);
     } finally {
@@ -302,7 +286,7 @@ describe("rr-tcp commands over RPC", { timeout: COMMAND_TEST_TIMEOUT }, () => {
         join(dir, ".rr.yaml"),
         `server: { command: "x" }\ntcp: { servers: { main: { addr: "127.0.0.1:0" } } }\n`,
       );
-      const result = await command(["workers"], dir);
+      const result = await runCliToEnd(["workers"], dir);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/has no rpc\.listen.*--rpc/);
     } finally {
@@ -316,7 +300,7 @@ describe("signals", { timeout: COMMAND_TEST_TIMEOUT }, () => {
     const served = await serveIn(CONFIG("tcp://127.0.0.1:0"));
     let pids: number[] = [];
     try {
-      pids = tablePids((await command(["workers", "--rpc", served.rpc], served.dir)).stdout);
+      pids = tablePids((await runCliToEnd(["workers", "--rpc", served.rpc], served.dir)).stdout);
       const client = await openClient(served.port("main"));
       const uuid = await served.recording.uuidOf(client.socket.localPort);
       client.socket.write("spin\r\n");

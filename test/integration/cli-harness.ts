@@ -79,3 +79,17 @@ export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {})
   running.push(cli);
   return cli;
 }
+
+/** What a short command printed and how it exited. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `rr-tcp ...args` in `cwd` to its end. */
+export async function runCliToEnd(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  const cli = runCli(args, cwd, env);
+  const { code } = await within(cli.exited, { timeout: 20_000, what: `rr-tcp ${args.join(" ")} to exit` });
+  return { code, stdout: cli.stdout(), stderr: cli.stderr() };
+}

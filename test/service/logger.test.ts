@@ -5,16 +5,14 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { LogsOptions } from "../../gen/ts/rr/tcp/v1/options.js";
 import { ConfigError } from "../../src/config/index.js";
 import { createLogger, logShape } from "../../src/service/index.js";
 import { within } from "../fixtures/eventually.js";
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const TSX_LOADER = pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
+import { ROOT, TSX_LOADER } from "../integration/harness.js";
 
 /** HH:MM:SS.mmm, then the level padded to five. */
 const CONSOLE_PREFIX = /^\d{2}:\d{2}:\d{2}\.\d{3} /;
