@@ -5,10 +5,9 @@
  * starts once the pool is whole and idle again (earlier tests kill workers on purpose).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { WorkerStatus } from "../../gen/ts/rr/tcp/v1/control.js";
 import { eventually, within } from "../fixtures/eventually.js";
 import { openClient, type Client } from "../server/harness.js";
-import { startService, type RunningService } from "./harness.js";
+import { startService, type RunningService, settled } from "./harness.js";
 
 const CONFIG = `
 version: "3"
@@ -52,22 +51,7 @@ const NUM_WORKERS = 3;
  * crashed or had killed are replaced (a tsx start each, seconds on a loaded machine).
  */
 beforeEach(async () => {
-  await eventually(
-    () => {
-      const workers = rr.service.pool.state().workers;
-      return (
-        rr.service.server.connectionIds().length === 0 &&
-        workers.length === NUM_WORKERS &&
-        workers.every((w) => w.status === WorkerStatus.READY)
-      );
-    },
-    {
-      timeout: 20_000,
-      what: `no open connection and ${NUM_WORKERS} ready workers`,
-      detail: () =>
-        `open: ${rr.service.server.connectionIds().length}; workers: ${JSON.stringify(rr.service.pool.state().workers.map((w) => [w.pid, w.status]))}`,
-    },
-  );
+  await settled(rr.service, NUM_WORKERS);
 });
 
 /** A client on a named server, and its connection's uuid (from the recorded CONNECTED). */

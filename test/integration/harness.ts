@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import pino from "pino";
 import { parseConfig } from "../../src/config/index.js";
 import { WorkerPool } from "../../src/pool/index.js";
+import { WorkerStatus } from "../../gen/ts/rr/tcp/v1/control.js";
 import { Service } from "../../src/service/service.js";
 import { eventually } from "../fixtures/eventually.js";
 
@@ -120,4 +121,28 @@ export async function startService(yaml: string): Promise<RunningService> {
       cleanup();
     },
   };
+}
+
+/**
+ * Waits until what an earlier test left behind is gone: no connection open, and `workers`
+ * workers all ready (crashed or killed ones replaced: a tsx start each, seconds on a loaded
+ * machine).
+ */
+export async function settled(service: Service, workers: number): Promise<void> {
+  await eventually(
+    () => {
+      const state = service.pool.state().workers;
+      return (
+        service.server.connectionIds().length === 0 &&
+        state.length === workers &&
+        state.every((w) => w.status === WorkerStatus.READY)
+      );
+    },
+    {
+      timeout: 30_000,
+      what: `no open connection and ${workers} ready workers`,
+      detail: () =>
+        `open: ${service.server.connectionIds().length}; workers: ${JSON.stringify(service.pool.state().workers.map((w) => [w.pid, w.status]))}`,
+    },
+  );
 }

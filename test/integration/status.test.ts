@@ -12,7 +12,7 @@ import { WorkerStatus } from "../../gen/ts/rr/tcp/v1/control.js";
 import { eventually, within } from "../fixtures/eventually.js";
 import { openClient, type Client } from "../server/harness.js";
 import { NODE, WORKER } from "../pool/helpers.js";
-import { startService, type RunningService } from "./harness.js";
+import { startService, type RunningService, settled } from "./harness.js";
 
 const NUM_WORKERS = 2;
 const dir = mkdtempSync(join(tmpdir(), "rr-tcp-status-"));
@@ -52,21 +52,7 @@ afterAll(async () => {
 /** Every test starts with workers that start at once, all of them ready, no connection open. */
 beforeEach(async () => {
   writeFileSync(MODE_FILE, "normal");
-  await eventually(
-    () => {
-      const workers = rr.service.pool.state().workers;
-      return (
-        rr.service.server.connectionIds().length === 0 &&
-        workers.length === NUM_WORKERS &&
-        workers.every((w) => w.status === WorkerStatus.READY)
-      );
-    },
-    {
-      timeout: 30_000,
-      what: `${NUM_WORKERS} ready workers and no connection`,
-      detail: () => JSON.stringify(rr.service.pool.state().workers.map((w) => [w.pid, w.status])),
-    },
-  );
+  await settled(rr.service, NUM_WORKERS);
 });
 
 interface Answer {
