@@ -22,7 +22,10 @@ const LEVEL_NAMES: Readonly<Record<number, string>> = {
   60: "FATAL",
 };
 
-/** ANSI colors of each level's name, as RoadRunner's development mode colors them. */
+/**
+ * ANSI colors of each level's name: zap's development palette (magenta debug, yellow warn, red
+ * error), with info in cyan rather than zap's blue, which is hard to read on dark terminals.
+ */
 const LEVEL_COLORS: Readonly<Record<number, string>> = {
   10: "\x1b[90m",
   20: "\x1b[35m",
