@@ -1,8 +1,42 @@
 /**
  * How long to wait before starting a replacement after workers failed to start, or died right
- * after starting: exponential, capped, so a broken command is retried without spinning.
+ * after starting or on their first events (docs/behaviour.md#workers): exponential, capped, so a
+ * broken command is retried without spinning.
  */
 import { realClock, type Clock } from "./clock.js";
+
+// A worker that exits by itself this soon after its handshake, with no event given yet, counts as
+// a failed start: it would otherwise be replaced in a tight loop. Later, an idle worker's death
+// (the OOM killer, say) says nothing about the command.
+const EARLY_EXIT_MS = 1_000;
+// A worker that dies within this many events, having answered none with a verb (only ERROR frames,
+// stop requests, or nothing), counts as a failed start however long it sat idle first: it cannot
+// read or serve its events, and each replacement would take the next event and die too. Small, so
+// a worker that served and then failed a few events is an ordinary crash, replaced at once.
+export const MAX_UNANSWERED_EVENTS = 3;
+
+/** What the pool knows of a worker that is gone, for {@link failedEarly}. */
+export interface EarlyExitFacts {
+  /** It died by itself, or was killed for breaking the protocol (not stopped or killed on purpose). */
+  readonly endedByItself: boolean;
+  /** Events it was given. */
+  readonly numExecs: number;
+  /** Events it answered with a verb (a reply a connection can use). */
+  readonly numAnswers: number;
+  /** Milliseconds from its pid handshake to its end. */
+  readonly msSinceReady: number;
+}
+
+/**
+ * Whether a gone worker counts as a failed start, so that its replacement waits for the backoff:
+ * it ended by itself without answering any event, right after its handshake or within its first
+ * {@link MAX_UNANSWERED_EVENTS} events.
+ */
+export function failedEarly(facts: EarlyExitFacts): boolean {
+  if (!facts.endedByItself || facts.numAnswers > 0) return false;
+  if (facts.numExecs === 0) return facts.msSinceReady < EARLY_EXIT_MS;
+  return facts.numExecs <= MAX_UNANSWERED_EVENTS;
+}
 
 /** Backoff settings, in milliseconds. */
 export interface BackoffOptions {

@@ -22,7 +22,7 @@ import {
   type ResolvedPoolOptions,
 } from "./pool-options.js";
 import { readCpuSecondsSync } from "./process-cpu.js";
-import { RespawnBackoff, type BackoffOptions } from "./respawn-backoff.js";
+import { failedEarly, MAX_UNANSWERED_EVENTS, RespawnBackoff, type BackoffOptions } from "./respawn-backoff.js";
 import { countsAsRestart, type StopCause, type StopWhy } from "./stop-cause.js";
 import { Supervisor } from "./supervisor.js";
 import { WaitQueue } from "./wait-queue.js";
@@ -62,10 +62,6 @@ export interface WorkerPoolOptions {
 const MAX_RUNTIME_WORKERS = 2048;
 // RoadRunner waits 10 s for a worker to exit after the stop command (hard-coded there).
 const STOP_TIMEOUT_CAP_MS = 10_000;
-// A worker that exits by itself this soon after its handshake, before answering any event (idle,
-// or during its very first one), counts as a failed start: it would otherwise be replaced in a
-// tight loop.
-const EARLY_EXIT_MS = 1_000;
 // Times an event may be handed to a worker that asks to stop instead of answering.
 const MAX_RERUNS = 10;
 // Without a supervisor, the pool state reads RSS when its last reading is older than this.
@@ -307,16 +303,18 @@ export class WorkerPool implements EventPool {
     if (to === WorkerStatus.STOPPED) this.#countRestart(worker);
     const diedByItself = worker.stopReason === undefined;
     // Dead, or killed for breaking the protocol (a PHP notice on stdout, say), before answering
-    // anything, idle or during its first event (it cannot read them): as good as failing to
-    // start, so its replacement waits for the backoff.
-    const failedEarly =
-      (diedByItself || worker.misbehaved) &&
-      worker.numReplies === 0 &&
-      this.#clock.now() - worker.readyAt < EARLY_EXIT_MS;
+    // anything: right after its handshake, or on its first events however long it idled first
+    // (it cannot read them). As good as failing to start, so its replacement waits for the backoff.
+    const early = failedEarly({
+      endedByItself: diedByItself || worker.misbehaved,
+      numExecs: worker.numExecs,
+      numAnswers: worker.numAnswers,
+      msSinceReady: this.#clock.now() - worker.readyAt,
+    });
     if (to === WorkerStatus.STOPPING) {
       // Replaced at once when the pool asked it to go; otherwise wait for its exit to know
       // whether it failed at start.
-      if (!diedByItself && !failedEarly && worker.readyAt > 0) this.#replenish();
+      if (!diedByItself && !early && worker.readyAt > 0) this.#replenish();
       return;
     }
     if (from === WorkerStatus.STARTING || worker.failedToStart) {
@@ -324,9 +322,15 @@ export class WorkerPool implements EventPool {
         worker,
         worker.startError?.message ?? `worker pid ${worker.pid} ${worker.exitDescription} while starting`,
       );
-    } else if (failedEarly) {
+    } else if (early) {
       const what = diedByItself ? worker.exitDescription : `was killed because ${worker.stopReason}`;
-      const when = worker.numExecs === 0 ? "right after its pid handshake" : "during its first event";
+      const execs = worker.numExecs;
+      const when =
+        execs === 0
+          ? "right after its pid handshake"
+          : execs === 1
+            ? "during its first event"
+            : `within its first ${MAX_UNANSWERED_EVENTS} events, answering none`;
       this.#startFailed(worker, `worker command "${this.#commandText}" (pid ${worker.pid}) ${what} ${when}`);
     } else {
       if (diedByItself) {

@@ -101,6 +101,7 @@ export class WorkerProcess {
   #lastUsedAt = 0;
   #numExecs = 0;
   #numReplies = 0;
+  #numAnswers = 0;
   #rssBytes = 0;
   #rssReadAt = 0;
   #retirement: StopWhy | undefined;
@@ -154,6 +155,11 @@ export class WorkerProcess {
   /** Events it answered (a reply, an ERROR frame, a stop request, a bad frame). */
   get numReplies(): number {
     return this.#numReplies;
+  }
+
+  /** Events answered with a verb: replies that are neither ERROR frames nor stop requests. */
+  get numAnswers(): number {
+    return this.#numAnswers;
   }
 
   /** Resident memory at the last reading. */
@@ -496,6 +502,7 @@ export class WorkerProcess {
     let outcome: ExecOutcome;
     switch (reading.kind) {
       case "reply":
+        this.#numAnswers++;
         outcome = reading.reply;
         break;
       case "error":

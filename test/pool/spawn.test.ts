@@ -243,6 +243,72 @@ describe("starting workers", () => {
     expect(startFailures(logs)).toHaveLength(3);
   });
 
+  it("a worker idle for long that then dies during its first event still waits for the backoff", async () => {
+    const logs = captureLogs();
+    const clock = new FakeClock();
+    // maxMs 10 s: the 2 s of idling below stay inside one series of failures (2 x the cap).
+    pool = await startPool(
+      { num_workers: 1 },
+      { logger: logs.logger, respawnBackoff: { initialMs: 100, maxMs: 10_000 }, clock },
+    );
+    let spawned = 1;
+    for (const [i, delay] of [100, 200, 400].entries()) {
+      await eventually(() => livePids(pool!).length === 1, { what: `worker ${i + 1} ready` });
+      // Idle longer than the early-exit window after its handshake: only its first event shows
+      // that it cannot read events.
+      clock.advance(2_000);
+      const err = await failure(pool.exec(event("exit")));
+      expect(err.code).toBe("WORKER_DIED");
+      const failures = startFailures(logs);
+      expect(failures).toHaveLength(i + 1);
+      expect(failures[i]?.retryInMs).toBe(delay);
+      expect(failures[i]?.msg).toContain(`(pid ${err.pid}) exited with code 1 during its first event`);
+      // Nothing is spawned until the delay is over, then exactly one.
+      expect(pool.state().workers).toEqual([]);
+      clock.advance(delay - 1);
+      expect(pool.state().workers).toEqual([]);
+      clock.advance(1);
+      expect(pool.state().workers).toHaveLength(1);
+      spawned++;
+    }
+    expect(spawned).toBe(4);
+  });
+
+  it("a worker that answers its first events only with ERROR frames and then dies counts as a failed start", async () => {
+    const logs = captureLogs();
+    const clock = new FakeClock();
+    pool = await startPool(
+      { num_workers: 1 },
+      { logger: logs.logger, respawnBackoff: { initialMs: 100, maxMs: 10_000 }, clock },
+    );
+    await eventually(() => livePids(pool!).length === 1, { what: "the worker ready" });
+    // It reads events, but cannot serve them: two ERROR frames, then it dies on the third.
+    expect((await failure(pool.exec(event("error:cannot parse")))).code).toBe("WORKER_ERROR");
+    expect((await failure(pool.exec(event("error:cannot parse")))).code).toBe("WORKER_ERROR");
+    clock.advance(2_000);
+    const err = await failure(pool.exec(event("exit")));
+    expect(err.code).toBe("WORKER_DIED");
+    const failures = startFailures(logs);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.retryInMs).toBe(100);
+    expect(failures[0]?.msg).toContain(`(pid ${err.pid}) exited with code 1 within its first 3 events, answering none`);
+    expect(pool.state().workers).toEqual([]);
+    clock.advance(100);
+    expect(pool.state().workers).toHaveLength(1);
+  });
+
+  it("a worker that served an event and then dies is replaced at once", async () => {
+    const logs = captureLogs();
+    const clock = new FakeClock();
+    pool = await startPool({ num_workers: 1 }, { logger: logs.logger, clock });
+    await eventually(() => livePids(pool!).length === 1, { what: "the worker ready" });
+    await expect(pool.exec(event("echo"))).resolves.toBeDefined();
+    expect((await failure(pool.exec(event("exit")))).code).toBe("WORKER_DIED");
+    // No backoff: its replacement is already starting (or started), with no clock moved.
+    await eventually(() => pool!.state().workers.length === 1, { what: "the replacement" });
+    expect(startFailures(logs)).toEqual([]);
+  });
+
   it("old workers serving events do not reset the backoff while new ones fail to start", async () => {
     const dir = mkdtempSync(join(tmpdir(), "rr-pool-"));
     const modeFile = join(dir, "start-mode");
