@@ -11,13 +11,13 @@ import { defaultNumber, keyFacts } from "./options/index.js";
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-/** A bound on a size (bytes) or a count. */
+/** A bound on a size (bytes), a count, or a time (milliseconds). */
 export interface Limit {
   /** What is bounded, for messages: "a worker frame's payload". */
   readonly what: string;
   /** The value when nothing configures it. */
   readonly value: number;
-  readonly unit: "bytes" | "connections" | "workers" | "lines";
+  readonly unit: "bytes" | "connections" | "workers" | "lines" | "milliseconds";
   /** The config key that sets it; absent for a fixed limit. */
   readonly key?: string;
 }
@@ -54,6 +54,24 @@ export const LIMITS = {
    * keeps them from the file descriptors the TCP listeners need.
    */
   rpcConnections: { what: "open RPC connections", value: 256, unit: "connections" },
+  /**
+   * An RPC connection with no call running for this long is closed, so connections that are
+   * opened and forgotten (or held open on purpose) give their places back. A running call is
+   * never idle. A caller past the budget does not wait for this: the oldest idle connection is
+   * closed to make room at once (src/control/rpc-server.ts).
+   */
+  rpcIdle: { what: "an idle RPC connection", value: 60_000, unit: "milliseconds" },
+  /**
+   * Connections at once to each HTTP endpoint (control.addr, status.address, metrics.address):
+   * probes and scrapers, a few at a time. Past it the oldest idle keep-alive connection is closed.
+   */
+  httpConnections: { what: "open connections to an HTTP endpoint", value: 128, unit: "connections" },
+  /** Until an HTTP request's headers are in (Node's headersTimeout), also for a connection that sends nothing. */
+  httpHeaders: { what: "an HTTP request's headers", value: 10_000, unit: "milliseconds" },
+  /** Until a whole HTTP request is in (Node's requestTimeout): the routes take no body worth waiting for. */
+  httpRequest: { what: "an HTTP request", value: 30_000, unit: "milliseconds" },
+  /** An idle keep-alive HTTP connection (Node's keepAliveTimeout, its default). */
+  httpKeepAlive: { what: "an idle keep-alive HTTP connection", value: 5_000, unit: "milliseconds" },
   /** One line of a worker's stderr; a longer one is logged in pieces of this size. */
   workerOutputLine: { what: "a line of worker output", value: 16 * KiB, unit: "bytes" },
   /**

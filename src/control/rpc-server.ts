@@ -5,6 +5,13 @@
  *
  * A frame that cannot be read (bad CRC, not an RPC request) ends that RPC connection only; a
  * request that can be read always gets an answer, an error frame when it cannot be served.
+ *
+ * Idle connections cannot lock callers out (issue 15): a connection with no call running is
+ * closed after LIMITS.rpcIdle, and a caller past LIMITS.rpcConnections gets the connection idle
+ * the longest closed to make room. Only when every connection is in the middle of a call is the
+ * new one refused. Waiting for a caller to read its reply is idle too, so a caller that never
+ * reads cannot hold a place either. There is no per-peer budget: rpc.listen is loopback or a
+ * unix socket in every sane setup, where every local process is the same peer (or has no address).
  */
 import { createServer, type Server, type Socket } from "node:net";
 import type { Logger } from "pino";
@@ -27,16 +34,41 @@ import { RpcMethodError, type RpcMethod } from "./rpc-methods.js";
 
 const RPC_KEY = "rpc.listen";
 
+/** The budget and idle limit; tests give small ones so they run fast. */
+export interface RpcServerOptions {
+  /** Connections at once; default LIMITS.rpcConnections. */
+  readonly connections?: number;
+  /** Milliseconds without a running call before a connection is closed; default LIMITS.rpcIdle. */
+  readonly idleTimeoutMs?: number;
+}
+
+/** One caller's connection, as the budget sees it. */
+interface RpcConnection {
+  readonly socket: Socket;
+  readonly peer: string;
+  /** A method is running for it: never idle, never closed to make room. */
+  calling: boolean;
+  /** When it last became idle (opened, or its last method returned); performance.now(). */
+  idleSince: number;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
 export class RpcServer {
-  readonly #connections = new Set<Socket>();
+  // Map order is accept order; the one idle longest is found by idleSince, ties to the older.
+  readonly #connections = new Map<Socket, RpcConnection>();
   #methods: ReadonlyMap<string, RpcMethod> | undefined;
+  readonly #budget: number;
+  readonly #idleMs: number;
 
   private constructor(
     private readonly server: Server,
     /** The address listened on, in RoadRunner syntax (the real port when 0 was asked). */
     readonly address: string,
     private readonly logger: Logger | undefined,
+    options: RpcServerOptions,
   ) {
+    this.#budget = options.connections ?? LIMITS.rpcConnections.value;
+    this.#idleMs = options.idleTimeoutMs ?? LIMITS.rpcIdle.value;
     server.on("connection", (socket: Socket) => this.#serve(socket));
   }
 
@@ -46,7 +78,7 @@ export class RpcServer {
    *
    * @throws ListenError (key `rpc.listen`) for an address that is not tcp or unix, or cannot be bound.
    */
-  static async listen(listen: string, logger?: Logger): Promise<RpcServer> {
+  static async listen(listen: string, logger?: Logger, options: RpcServerOptions = {}): Promise<RpcServer> {
     let parsed: RelayAddress;
     try {
       parsed = parseRelayAddress(listen);
@@ -58,7 +90,7 @@ export class RpcServer {
     const address = await listenOnRelayAddress(server, parsed, RPC_KEY, (err) =>
       logger?.warn({ err }, "RPC listener error"),
     );
-    return new RpcServer(server, address, logger);
+    return new RpcServer(server, address, logger, options);
   }
 
   serve(methods: ReadonlyMap<string, RpcMethod>): void {
@@ -66,19 +98,24 @@ export class RpcServer {
   }
 
   close(): Promise<void> {
-    for (const socket of this.#connections) socket.destroy();
+    for (const connection of this.#connections.values()) this.#forget(connection);
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
   #serve(socket: Socket): void {
     const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : "unix socket";
-    if (this.#connections.size >= LIMITS.rpcConnections.value) {
-      this.logger?.warn({ peer }, `refusing the RPC connection from ${peer}: ${LIMITS.rpcConnections.value} are open`);
+    if (this.#connections.size >= this.#budget && !this.#makeRoom(peer)) {
+      this.logger?.warn(
+        { peer },
+        `refusing the RPC connection from ${peer}: ${this.#budget} are open, every one in the middle of a call`,
+      );
       socket.destroy();
       return;
     }
-    this.#connections.add(socket);
-    socket.once("close", () => this.#connections.delete(socket));
+    const connection: RpcConnection = { socket, peer, calling: false, idleSince: 0, idleTimer: undefined };
+    this.#connections.set(socket, connection);
+    this.#idle(connection);
+    socket.once("close", () => this.#forget(connection));
     socket.on("error", () => undefined);
     const reader = new FrameReader({ payloadLimit: LIMITS.rpcPayload });
     const frames: Frame[] = [];
@@ -102,7 +139,14 @@ export class RpcServer {
               `the method name is ${request.methodBytes.length} bytes, over the limit of ${describeLimit(LIMITS.rpcMethodName)}`,
             );
           }
-          const reply = await this.#answer(request);
+          this.#calling(connection);
+          let reply: Buffer;
+          try {
+            reply = await this.#answer(request);
+          } finally {
+            // Idle from here on, also while the caller does not read its reply.
+            this.#idle(connection);
+          }
           if (socket.destroyed) return;
           if (!socket.write(reply)) await drainedOrClosed(socket);
         }
@@ -134,6 +178,51 @@ export class RpcServer {
       }
       void answerAll();
     });
+  }
+
+  /** Closes the connection idle the longest; false when every one is in the middle of a call. */
+  #makeRoom(forPeer: string): boolean {
+    let oldest: RpcConnection | undefined;
+    for (const connection of this.#connections.values()) {
+      if (!connection.calling && (oldest === undefined || connection.idleSince < oldest.idleSince)) oldest = connection;
+    }
+    if (oldest === undefined) return false;
+    const idleMs = Math.round(performance.now() - oldest.idleSince);
+    this.logger?.info(
+      { peer: oldest.peer, idleMs },
+      `closing the RPC connection from ${oldest.peer}, idle for ${idleMs} ms, to make room for ${forPeer}: ${this.#budget} are open`,
+    );
+    // Forgotten now, not at its close event, so the new connection's place is free at once.
+    this.#forget(oldest);
+    return true;
+  }
+
+  #calling(connection: RpcConnection): void {
+    connection.calling = true;
+    clearTimeout(connection.idleTimer);
+    connection.idleTimer = undefined;
+  }
+
+  #idle(connection: RpcConnection): void {
+    connection.calling = false;
+    connection.idleSince = performance.now();
+    clearTimeout(connection.idleTimer);
+    connection.idleTimer = setTimeout(() => {
+      if (connection.calling) return;
+      this.logger?.info(
+        { peer: connection.peer },
+        `closing the RPC connection from ${connection.peer}: no call for ${describeLimit(LIMITS.rpcIdle, this.#idleMs)}`,
+      );
+      this.#forget(connection);
+    }, this.#idleMs);
+    // A forgotten caller must not keep rr-tcp's process alive.
+    connection.idleTimer.unref();
+  }
+
+  #forget(connection: RpcConnection): void {
+    clearTimeout(connection.idleTimer);
+    this.#connections.delete(connection.socket);
+    connection.socket.destroy();
   }
 
   async #answer(request: RpcRequest): Promise<Buffer> {
