@@ -17,7 +17,7 @@ export interface Limit {
   readonly what: string;
   /** The value when nothing configures it. */
   readonly value: number;
-  readonly unit: "bytes" | "connections" | "workers" | "lines" | "milliseconds";
+  readonly unit: "bytes" | "connections" | "workers" | "lines" | "levels" | "milliseconds";
   /** The config key that sets it; absent for a fixed limit. */
   readonly key?: string;
 }
@@ -87,6 +87,18 @@ export const LIMITS = {
     unit: "workers",
     key: "tcp.pool.num_workers",
   },
+  /**
+   * A unix socket path: Linux's sun_path holds 108 bytes with the terminating NUL, so a longer
+   * path fails only at bind time (or is cut short). Checked when the address is parsed.
+   */
+  unixSocketPath: { what: "a unix socket path", value: 107, unit: "bytes" },
+  /**
+   * A config file: a .rr.yaml is a few KiB; anything near this is a mistake or an attack, and the
+   * whole text is held and parsed at once.
+   */
+  configFile: { what: "a config file", value: 1 * MiB, unit: "bytes" },
+  /** Nesting of a config's YAML: the schema is a few levels deep; deeper data is refused before it is walked. */
+  configDepth: { what: "the nesting depth of a config", value: 64, unit: "levels" },
   /** Workers after informer.AddWorker calls (RoadRunner's runtime limit). */
   runtimeWorkers: { what: "workers added at run time", value: 2048, unit: "workers" },
 } as const satisfies Record<string, Limit>;

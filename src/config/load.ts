@@ -7,12 +7,19 @@
  * config file's directory (`baseDir`), the way RoadRunner runs from the directory holding its
  * `.rr.yaml`. rr-tcp starts workers with that directory as their cwd.
  */
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { Config } from "../../gen/ts/rr/tcp/v1/options.js";
-import { AddressError, formatListenAddress, parseListenAddress, parseRelayAddress } from "../net/index.js";
+import { describeLimit, LIMITS } from "../limits.js";
+import {
+  AddressError,
+  formatListenAddress,
+  parseListenAddress,
+  parseRelayAddress,
+  type ListenAddress,
+} from "../net/index.js";
 import { decodeMessage, show, type DecodeContext } from "./decode.js";
 import { applyDefaults, workerCommand } from "./defaults.js";
 import { ConfigError, ConfigFileError, type ConfigIssue } from "./errors.js";
@@ -50,31 +57,86 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
   return parseConfig(await readConfigText(file), { baseDir: dirname(resolve(file)), file, ...options });
 }
 
-/** A config file's text. @throws ConfigFileError */
+/**
+ * A config file's text, at most {@link LIMITS.configFile} bytes: a larger file (a log, a device,
+ * a mistake) is refused after reading one byte past the limit, never read whole.
+ * @throws ConfigFileError
+ */
 export async function readConfigText(file: string): Promise<string> {
+  const limit = LIMITS.configFile;
+  let bytes: Buffer;
   try {
-    return await readFile(file, "utf8");
+    const handle = await open(file, "r");
+    try {
+      const buffer = Buffer.alloc(limit.value + 1);
+      let length = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+        if (bytesRead === 0) break;
+        length += bytesRead;
+        if (length === buffer.length) break;
+      }
+      bytes = buffer.subarray(0, length);
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
     throw new ConfigFileError(file, err as Error);
   }
+  if (bytes.length > limit.value)
+    throw new ConfigFileError(file, new Error(`the file is larger than ${describeLimit(limit)}, ${limit.what}`));
+  return bytes.toString("utf8");
 }
 
 /**
- * YAML text -> its data (merge keys `<<:` applied, aliases expanded), nothing decoded yet.
- * @throws ConfigError for a syntax error (the first one, with its line) or an empty file
+ * YAML text -> its data (merge keys `<<:` applied, aliases expanded), nothing decoded yet. The
+ * text, its aliases and its nesting are bounded (src/limits.ts), so hostile YAML is a
+ * ConfigError too: the `yaml` package refuses an alias bomb by throwing (a ReferenceError from
+ * `toJS`, past maxAliasCount), and a parser deep enough in brackets runs out of stack.
+ * @throws ConfigError for a syntax error (the first one, with its line), an empty file, or a limit
  */
 export function parseConfigData(text: string, file?: string): unknown {
-  const doc = parseDocument(text, { merge: true, prettyErrors: true });
+  const fileError = (message: string): ConfigError => new ConfigError([{ path: "(file)", message }], file);
+  // Characters, not bytes: a UTF-16 length at most the UTF-8 one, so this never refuses a file the read took.
+  if (text.length > LIMITS.configFile.value)
+    throw fileError(`the text is larger than ${describeLimit(LIMITS.configFile)}, ${LIMITS.configFile.what}`);
+  let doc: ReturnType<typeof parseDocument>;
+  let data: unknown;
+  try {
+    doc = parseDocument(text, { merge: true, prettyErrors: true });
+    if (doc.errors.length === 0) data = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    // Not a syntax error: the yaml package gave up on the data (aliases, stack). Say which, once.
+    throw fileError(`YAML: cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
   if (doc.errors.length > 0) {
     // Later syntax errors mostly follow from the first: report that one, with its line.
     const first = doc.errors[0]!.message.split("\n")[0]!.replace(/:$/, "");
     const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more after it)` : "";
     throw new ConfigError([{ path: "(file)", message: `YAML syntax: ${first}${more}` }], file);
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
-  if (data === null || data === undefined)
-    throw new ConfigError([{ path: "(file)", message: "empty configuration" }], file);
+  if (data === null || data === undefined) throw fileError("empty configuration");
+  if (depthOf(data, LIMITS.configDepth.value) > LIMITS.configDepth.value)
+    throw fileError(`the data is nested deeper than ${describeLimit(LIMITS.configDepth)}, ${LIMITS.configDepth.what}`);
   return data;
+}
+
+/**
+ * How deeply `value`'s maps and lists nest, counted no further than `limit + 1`: the decoder walks
+ * data recursively, so data deeper than the schema could ever be is refused before it is walked.
+ * Iterative, so the check itself needs no stack.
+ */
+function depthOf(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== "object") continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /** Loads a config from YAML text. @throws ConfigError */
@@ -106,6 +168,17 @@ function withUnsetVariables(issue: ConfigIssue, unset: ReadonlyMap<string, strin
     path: issue.path,
     message: `${issue.message}; ${list} ${names.length === 1 ? "is" : "are"} not set in the environment`,
   };
+}
+
+/**
+ * rpc.listen as the RPC server parses it (relay syntax, src/control/rpc-server.ts), so an address
+ * validate accepts is one serve can parse. `pipes` parses but is no socket: the RPC server's
+ * ListenError says so at start, and it holds no address another key could share.
+ * @throws AddressError
+ */
+function rpcAddress(addr: string): ListenAddress | undefined {
+  const address = parseRelayAddress(addr);
+  return address.kind === "pipes" ? undefined : address;
 }
 
 /** Checks that involve several keys or the absence of one. */
@@ -154,16 +227,15 @@ function check(config: Config, ctx: DecodeContext): void {
   for (const [path, addr] of others) {
     if (addr === "") continue;
     try {
-      const address = parseListenAddress(addr);
-      if (address.kind === "tcp" && address.port === 0) continue;
+      const address = path === "rpc.listen" ? rpcAddress(addr) : parseListenAddress(addr);
+      if (address === undefined || (address.kind === "tcp" && address.port === 0)) continue;
       const key = formatListenAddress(address);
       const other = taken.get(key);
       if (other !== undefined) error(path, `${show(addr)} is also the address of ${other}`);
       else taken.set(key, path);
     } catch (err) {
       if (!(err instanceof AddressError)) throw err;
-      // rpc.listen is relay syntax (checked when it is opened); the HTTP ones are listen addresses.
-      if (path !== "rpc.listen") error(path, err.message);
+      error(path, err.message);
     }
   }
 

@@ -4,7 +4,7 @@
  */
 import { isIP } from "node:net";
 import { AddressError } from "./errors.js";
-import { splitHostPort } from "./host-port.js";
+import { splitHostPort, unixPathProblem } from "./host-port.js";
 import type { SocketAddress } from "./socket-address.js";
 
 /** Where a server listens. */
@@ -19,6 +19,8 @@ export function parseListenAddress(address: string): ListenAddress {
     const path = text.slice("unix://".length);
     if (path === "")
       throw new AddressError(address, "listen", `${JSON.stringify(address)} has no socket path (${ALLOWED})`);
+    const problem = unixPathProblem(path);
+    if (problem !== undefined) throw new AddressError(address, "listen", `${JSON.stringify(address)}: ${problem}`);
     return { kind: "unix", path };
   }
   let hostPort = text;

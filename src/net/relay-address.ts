@@ -3,7 +3,7 @@
  * `unix:///absolute.sock` or `unix://relative.sock`.
  */
 import { AddressError } from "./errors.js";
-import { splitHostPort } from "./host-port.js";
+import { splitHostPort, unixPathProblem } from "./host-port.js";
 import type { SocketAddress } from "./socket-address.js";
 
 /** Where a worker's frames travel. */
@@ -29,10 +29,11 @@ export function parseRelayAddress(s: string): RelayAddress {
   switch (scheme) {
     case "tcp":
       return parseTcp(s, rest);
-    case "unix":
-      if (rest === "") throw relayAddressError(s, "the unix socket path is empty");
-      if (rest.includes("\0")) throw relayAddressError(s, "the unix socket path contains NUL");
+    case "unix": {
+      const problem = unixPathProblem(rest);
+      if (problem !== undefined) throw relayAddressError(s, problem);
       return { kind: "unix", path: rest };
+    }
     case "pipes":
       throw relayAddressError(s, 'pipes takes no address; write just "pipes"');
     default:

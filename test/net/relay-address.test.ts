@@ -35,6 +35,9 @@ describe("relay addresses in RoadRunner syntax", () => {
     ["tcp://[::1]6001", "[host]:port"],
     ["tcp://host/x:6001", "not a host name"],
     ["unix://", "path is empty"],
+    ["tcp://999.1.1.1:6001", '"999.1.1.1" is not an IPv4 address'],
+    ["tcp://bad_host:6001", 'label "bad_host"'],
+    [`unix:///${"s".repeat(107)}`, "longer than 107 bytes"],
     ["http://localhost:80", 'unknown scheme "http"'],
   ];
   for (const [text, reason] of bad) {
