@@ -252,6 +252,29 @@ export class WorkerPool implements EventPool {
     return this.#destroyed;
   }
 
+  /**
+   * Kills every worker that has an event now and fails those events at once with POOL_CLOSED;
+   * while the pool runs, it replaces the workers. For a shutdown whose drain ran out: a hung
+   * worker would otherwise hold its connection's CLOSE event until destroy_timeout, and the
+   * connection's CLOSE can then go to another worker, or a fresh one, before destroy().
+   *
+   * @returns how many workers were killed
+   */
+  killBusyWorkers(reason: string): number {
+    let killed = 0;
+    for (const worker of [...this.#workers]) {
+      if (worker.status !== WorkerStatus.WORKING) continue;
+      const pid = worker.pid;
+      worker.kill(
+        reason,
+        "shutdown",
+        new PoolError("POOL_CLOSED", `worker pid ${pid} was killed during its event: ${reason}`, { pid }),
+      );
+      killed++;
+    }
+    return killed;
+  }
+
   /** Starts one more worker and keeps it (up to 2048). No-op in debug mode. */
   async addWorker(): Promise<void> {
     if (this.#phase !== "running") throw this.#closedError();

@@ -37,6 +37,14 @@ export interface TcpServerInit {
   readonly observer?: ServerObserver | undefined;
 }
 
+/** Options of {@link TcpServer.shutdown}. */
+export interface ShutdownOptions {
+  /** How long events with workers may take before `onDrainTimeout` gives them up; default all of the timeout. */
+  readonly drainMs?: number;
+  /** Fails the events still with workers after `drainMs` (their connections then close). */
+  readonly onDrainTimeout?: () => void;
+}
+
 /** One named server: its settings resolved once, its listener and counters. */
 interface NamedServer {
   readonly name: string;
@@ -173,23 +181,38 @@ export class TcpServer {
   /**
    * Graceful shutdown: stop accepting, let events that are with workers finish (their WRITE is
    * written), close every connection with its CLOSE event, and wait for those to be answered,
-   * all within `timeoutMs`. Past it, the sockets still open are destroyed; their CLOSE events
-   * are still sent (the pool's own shutdown answers or fails them).
+   * all within `timeoutMs`. With `onDrainTimeout`, events still with workers after `drainMs` are
+   * given up: it is called to fail them (the service kills their hung workers), so those
+   * connections close too and their CLOSE events are answered in what is left of `timeoutMs`.
+   * Past `timeoutMs`, the sockets still open are destroyed; their CLOSE events are still sent
+   * (the pool's own shutdown answers or fails them).
    *
-   * @returns true when every connection closed in time
+   * @returns true when every connection closed in time without giving up an event
    */
-  async shutdown(timeoutMs: number): Promise<boolean> {
+  async shutdown(timeoutMs: number, options: ShutdownOptions = {}): Promise<boolean> {
+    const started = Date.now();
+    const { onDrainTimeout } = options;
+    const drainMs = onDrainTimeout === undefined ? timeoutMs : Math.min(options.drainMs ?? timeoutMs, timeoutMs);
     await this.stopAccepting();
     for (const connection of this.#connections.values()) connection.closeWhenIdle("SHUTDOWN");
-    const drained = await this.#allClosed(timeoutMs);
-    if (!drained) {
+    if (await this.#allClosed(drainMs)) return true;
+    let closed = false;
+    if (onDrainTimeout !== undefined) {
+      this.#logger.warn(
+        { open: this.#connections.size, drain_ms: drainMs },
+        "shutdown: events still with workers after the drain time; failing them so that every connection gets its CLOSE event",
+      );
+      onDrainTimeout();
+      closed = await this.#allClosed(Math.max(0, timeoutMs - (Date.now() - started)));
+    }
+    if (!closed) {
       this.#logger.warn(
         { open: this.#connections.size, timeout_ms: timeoutMs },
         "shutdown: connections still busy after the timeout, closing them",
       );
       for (const connection of this.#connections.values()) connection.destroySocket();
     }
-    return drained;
+    return false;
   }
 
   /** Resolves true once no connection is open, or false after `timeoutMs`. */

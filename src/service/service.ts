@@ -23,6 +23,13 @@ import { TcpServer } from "../server/tcp-server.js";
 
 /** The least time workers get for the stop frame when draining used the whole destroy_timeout. */
 const STOP_GRACE_MS = 1_000;
+/**
+ * The most of destroy_timeout kept back from draining (at most half of it): when events are still
+ * with workers then, they are failed (their hung workers killed), every connection's CLOSE event
+ * goes to another worker or a fresh one, and the workers get the stop frame, all within
+ * destroy_timeout.
+ */
+const AFTER_DRAIN_MAX_MS = 5_000;
 
 /** What is needed to start a pool (src/pool's WorkerPoolOptions has this shape). */
 export interface PoolStartOptions {
@@ -46,6 +53,8 @@ export interface ServicePool extends EventPool {
   restarts(): Partial<Record<string, number>>;
   /** A live worker's CPU use over its life, in percent of one core. */
   cpuPercent(pid: number): number;
+  /** Kills the workers that have an event now, failing those events; they are replaced. */
+  killBusyWorkers(reason: string): number;
   /** Stops every worker; SIGKILL after `timeoutMs`. */
   destroy(timeoutMs?: number): Promise<void>;
 }
@@ -160,15 +169,27 @@ export class Service {
 
   /**
    * Graceful stop: /ready fails from now on (/health stays 200, as RoadRunner's status plugin
-   * does), stop accepting, let events with workers finish (up to destroy_timeout), close every
-   * connection with its CLOSE event, stop the control API and the status and metrics endpoints,
+   * does), stop accepting, let events with workers finish (up to destroy_timeout less what the
+   * rest needs), kill the workers still hung in an event, close every connection with its CLOSE
+   * event (served by the other workers or fresh ones), stop the control API and the status and metrics endpoints,
    * then destroy the pool (stop frames, SIGKILL after destroy_timeout). Idempotent.
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       const started = Date.now();
       this.#lifecycle.stopping = true;
-      const drained = await this.server.shutdown(this.destroyTimeoutMs);
+      const timeoutMs = this.destroyTimeoutMs;
+      const drainMs = timeoutMs - Math.min(timeoutMs / 2, AFTER_DRAIN_MAX_MS);
+      // The pool still runs while the server shuts down, so the CLOSE events are served before
+      // any worker gets the stop frame; an event that outlives the drain has a hung worker, which
+      // is killed (and replaced) so that its connection's CLOSE is served too.
+      const drained = await this.server.shutdown(timeoutMs, {
+        drainMs,
+        onDrainTimeout: () => {
+          const killed = this.pool.killBusyWorkers(`the shutdown's drain time (${drainMs} ms) ran out`);
+          this.logger.warn({ killed, drain_ms: drainMs }, `shutdown: killed ${killed} workers hung in an event`);
+        },
+      });
       await Promise.all([this.control?.close(), this.status?.close(), this.metrics?.close()]);
       await this.rpc?.close();
       // One destroy_timeout for the whole shutdown, not one for draining and another for the
