@@ -4,10 +4,18 @@
  * with the routes they share (health.ts, metrics.ts) given to each, so no path is answered two
  * ways. Binding goes through src/net, whose errors name the config key; a route that throws
  * answers 500 and is logged, and never takes the listener down.
+ *
+ * Idle connections cannot lock probes out (issue 15): each endpoint holds at most
+ * LIMITS.httpConnections, and past it the connection idle the longest (no request running:
+ * keep-alive, or headers not yet in) is closed to make room; only when every one is in the middle
+ * of a request is the new one refused. Node's timeouts close the rest: LIMITS.httpHeaders also
+ * for a connection that sends nothing, LIMITS.httpRequest, LIMITS.httpKeepAlive.
  */
+import type { Socket } from "node:net";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { errorMessage } from "../errors.js";
+import { LIMITS } from "../limits.js";
 import {
   AddressError,
   formatListenAddress,
@@ -51,6 +59,27 @@ export function textReply(status: number, body: string): HttpReply {
   return { status, body, type: "text/plain; charset=utf-8" };
 }
 
+/** The budget and timeouts; tests give small ones so they run fast. */
+export interface HttpEndpointOptions {
+  /** Connections at once; default LIMITS.httpConnections. */
+  readonly connections?: number;
+  /** Default LIMITS.httpHeaders; at most requestTimeoutMs, as Node requires. */
+  readonly headersTimeoutMs?: number;
+  /** Default LIMITS.httpRequest. */
+  readonly requestTimeoutMs?: number;
+  /** Default LIMITS.httpKeepAlive. */
+  readonly keepAliveTimeoutMs?: number;
+}
+
+/** One connection, as the budget sees it. */
+interface HttpConnection {
+  readonly socket: Socket;
+  /** Requests on it not yet answered: while above 0 it is never closed to make room. */
+  requests: number;
+  /** When it last became idle (opened, or its last answer sent); performance.now(). */
+  idleSince: number;
+}
+
 export class HttpEndpoint {
   private constructor(
     private readonly http: Server,
@@ -68,7 +97,13 @@ export class HttpEndpoint {
    * @param key the config key of the address, as errors name it: `control.addr`, `status.address`.
    * @throws ListenError naming `key`, for an address that cannot be parsed or bound.
    */
-  static async listen(addr: string, key: string, routes: readonly Route[], logger?: Logger): Promise<HttpEndpoint> {
+  static async listen(
+    addr: string,
+    key: string,
+    routes: readonly Route[],
+    logger?: Logger,
+    options: HttpEndpointOptions = {},
+  ): Promise<HttpEndpoint> {
     let address: ListenAddress;
     try {
       address = parseListenAddress(addr);
@@ -76,16 +111,28 @@ export class HttpEndpoint {
       if (!(err instanceof AddressError)) throw err;
       throw new ListenError(key, addr, err.message, { cause: err });
     }
-    const http = createServer((req, res) => {
-      answer(routes, req).then(
-        (reply) => send(res, reply),
-        (err: unknown) => {
-          logger?.error({ err, url: req.url, key }, `HTTP request on ${key} failed`);
-          if (!res.headersSent) send(res, jsonReply(500, { error: errorMessage(err) }));
-          else res.destroy();
-        },
-      );
-    });
+    const requestTimeout = options.requestTimeoutMs ?? LIMITS.httpRequest.value;
+    const headersTimeout = Math.min(options.headersTimeoutMs ?? LIMITS.httpHeaders.value, requestTimeout);
+    const http = createServer(
+      {
+        headersTimeout,
+        requestTimeout,
+        keepAliveTimeout: options.keepAliveTimeoutMs ?? LIMITS.httpKeepAlive.value,
+        // Node checks the two timeouts only this often (30 s by default, longer than they are).
+        connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(headersTimeout / 4))),
+      },
+      (req, res) => {
+        answer(routes, req).then(
+          (reply) => send(res, reply),
+          (err: unknown) => {
+            logger?.error({ err, url: req.url, key }, `HTTP request on ${key} failed`);
+            if (!res.headersSent) send(res, jsonReply(500, { error: errorMessage(err) }));
+            else res.destroy();
+          },
+        );
+      },
+    );
+    budgetConnections(http, options.connections ?? LIMITS.httpConnections.value, key, logger);
     const bound = await listenOn(http, address, { key, shown: addr }, (err) =>
       logger?.warn({ err, key }, `HTTP listener error on ${key}`),
     );
@@ -98,6 +145,50 @@ export class HttpEndpoint {
     this.http.closeAllConnections();
     return Promise.all([closed, stopListening(this.http, this.bound)]).then(() => undefined);
   }
+}
+
+/**
+ * Keeps `http` at `budget` connections: a new one past it closes the one idle the longest, or is
+ * refused (with a warning) when every one has a request running.
+ */
+function budgetConnections(http: Server, budget: number, key: string, logger: Logger | undefined): void {
+  // Map order is accept order; ties of idleSince go to the older.
+  const connections = new Map<Socket, HttpConnection>();
+  http.on("connection", (socket: Socket) => {
+    const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : "unix socket";
+    if (connections.size >= budget) {
+      let oldest: HttpConnection | undefined;
+      for (const c of connections.values()) {
+        if (c.requests === 0 && (oldest === undefined || c.idleSince < oldest.idleSince)) oldest = c;
+      }
+      if (oldest === undefined) {
+        logger?.warn(
+          { peer, key },
+          `refusing the HTTP connection from ${peer} on ${key}: ${budget} are open, every one in the middle of a request`,
+        );
+        socket.destroy();
+        return;
+      }
+      logger?.info(
+        { peer, key },
+        `closing the idle HTTP connection idle the longest on ${key} to make room for ${peer}`,
+      );
+      // Forgotten now, not at its close event, so the new connection's place is free at once.
+      connections.delete(oldest.socket);
+      oldest.socket.destroy();
+    }
+    connections.set(socket, { socket, requests: 0, idleSince: performance.now() });
+    socket.once("close", () => connections.delete(socket));
+  });
+  http.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const connection = connections.get(req.socket);
+    if (connection === undefined) return;
+    connection.requests++;
+    res.once("close", () => {
+      connection.requests--;
+      connection.idleSince = performance.now();
+    });
+  });
 }
 
 /** The route for the request, run; 404 for an unknown path, 405 for a known one asked with another method. */
