@@ -189,3 +189,31 @@ describe("a worker that exits by itself", () => {
     expect(dead(grandchild)).toBe(true);
   });
 });
+
+describe("killBusyWorkers (a shutdown whose drain ran out)", () => {
+  it("kills only the workers in an event, fails those events at once, and replaces the workers", async () => {
+    pool = await startPool({ num_workers: 2 });
+    const p = pool;
+    const hung = p.exec(event("hang"));
+    const rejected = hung.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await eventually(() => p.state().workers.some((w) => w.status === WorkerStatus.WORKING), {
+      what: "a worker in the hanging event",
+    });
+    const hungPid = p.state().workers.find((w) => w.status === WorkerStatus.WORKING)!.pid;
+    const idlePid = p.state().workers.find((w) => w.status === WorkerStatus.READY)!.pid;
+    expect(p.killBusyWorkers("the drain ran out")).toBe(1);
+    const err = (await rejected) as PoolError;
+    expect(err).toBeInstanceOf(PoolError);
+    expect(err.code).toBe("POOL_CLOSED");
+    expect(err.pid).toBe(hungPid);
+    await eventually(() => !isAlive(hungPid), { what: "the hung worker gone" });
+    expect(isAlive(idlePid)).toBe(true);
+    // Replaced while the pool runs: two ready workers again, and events are served.
+    await eventually(() => livePids(p).length === 2 && !livePids(p).includes(hungPid), { what: "its replacement" });
+    await expect(p.exec(event("echo"))).resolves.toBeDefined();
+    expect(p.killBusyWorkers("nothing is busy")).toBe(0);
+  });
+});
