@@ -19,7 +19,7 @@ import { Command, Option } from "commander";
 import type { Logger } from "pino";
 import { formatConfigYaml, formatIssue, packageRoot, type LoadedConfig } from "./config/index.js";
 import { LOG_LEVELS } from "./config/schema.js";
-import { errorCode, errorMessage } from "./errors.js";
+import { errorCode, errorMessage, RrTcpError } from "./errors.js";
 import { WorkerPool } from "./pool/index.js";
 import { SCHEMA_PACKAGE, SCHEMA_VERSION } from "./protocol/index.js";
 import { Service } from "./service/service.js";
@@ -59,6 +59,33 @@ function describeSource(choice: ConfigChoice): string {
   return `config ${choice.loaded.file}${choice.source === "./.rr.yaml" ? " (found in the working directory)" : ""}`;
 }
 
+/**
+ * The one log line of a failed start: the config key at fault first, the message, the error's
+ * code, the address, and the system error behind it (EADDRINUSE, ENOENT, EACCES). A stack tells
+ * an operator nothing about a taken port or a missing command, so it goes to debug only.
+ */
+function startFailure(err: unknown, loaded: LoadedConfig): { facts: Record<string, unknown>; message: string } {
+  const error = RrTcpError.from(err);
+  let key = error.key;
+  let message = error.message;
+  // A ListenError names the server (tcp.servers.main) and starts its message with it: the key to fix is its addr.
+  if (key !== undefined && message.startsWith(`${key}: `)) message = message.slice(key.length + 2);
+  if (key !== undefined && /^tcp\.servers\.[^.]+$/.test(key)) key = `${key}.addr`;
+  // The pool's start errors name the command, not where it was set.
+  if (key === undefined && error.code === "SPAWN_FAILED")
+    key = (loaded.config.tcp?.pool?.command ?? []).length > 0 ? "tcp.pool.command" : "server.command";
+  const cause = errorCode(error.cause);
+  return {
+    facts: {
+      code: error.code,
+      ...(key !== undefined && { key }),
+      ...(error.address !== undefined && { address: error.address }),
+      ...(cause !== undefined && { cause }),
+    },
+    message: `rr-tcp could not start: ${key !== undefined ? `${key}: ` : ""}${message}`,
+  };
+}
+
 async function serve(flags: ConfigFlags & { logLevel?: string }): Promise<void> {
   const choice = await run(() => chooseConfig(flags, "built-in"));
   const loaded: LoadedConfig = choice.loaded;
@@ -81,7 +108,9 @@ async function serve(flags: ConfigFlags & { logLevel?: string }): Promise<void> 
   try {
     service = await starting;
   } catch (err) {
-    logger.error({ err, code: errorCode(err) }, `rr-tcp could not start: ${errorMessage(err)}`);
+    const { facts, message } = startFailure(err, loaded);
+    logger.error(facts, message);
+    logger.debug({ err }, "rr-tcp could not start: the error in full");
     process.exit(1);
   }
   logger.info({ servers: service.server.addresses() }, "rr-tcp ready");
