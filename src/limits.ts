@@ -55,13 +55,6 @@ export const LIMITS = {
    */
   rpcConnections: { what: "open RPC connections", value: 256, unit: "connections" },
   /**
-   * An RPC connection with no call running for this long is closed, so connections that are
-   * opened and forgotten (or held open on purpose) give their places back. A running call is
-   * never idle. A caller past the budget does not wait for this: the oldest idle connection is
-   * closed to make room at once (src/control/rpc-server.ts).
-   */
-  rpcIdle: { what: "an idle RPC connection", value: 60_000, unit: "milliseconds" },
-  /**
    * Connections at once to each HTTP endpoint (control.addr, status.address, metrics.address):
    * probes and scrapers, a few at a time. Past it the oldest idle keep-alive connection is closed.
    */

@@ -6,9 +6,10 @@
  * A frame that cannot be read (bad CRC, not an RPC request) ends that RPC connection only; a
  * request that can be read always gets an answer, an error frame when it cannot be served.
  *
- * Idle connections cannot lock callers out (issue 15): a connection with no call running is
- * closed after LIMITS.rpcIdle, and a caller past LIMITS.rpcConnections gets the connection idle
- * the longest closed to make room. Only when every connection is in the middle of a call is the
+ * Idle connections cannot lock callers out: a caller past LIMITS.rpcConnections gets the
+ * connection idle the longest closed to make room. Idle connections are not closed otherwise
+ * (unless `idleTimeoutMs` asks for it): a PHP worker keeps one spiral/goridge RPC connection for
+ * its life and may not call for hours, and neither goridge nor RoadRunner's net/rpc reconnects. Only when every connection is in the middle of a call is the
  * new one refused. Waiting for a caller to read its reply is idle too, so a caller that never
  * reads cannot hold a place either. There is no per-peer budget: rpc.listen is loopback or a
  * unix socket in every sane setup, where every local process is the same peer (or has no address).
@@ -38,7 +39,7 @@ const RPC_KEY = "rpc.listen";
 export interface RpcServerOptions {
   /** Connections at once; default LIMITS.rpcConnections. */
   readonly connections?: number;
-  /** Milliseconds without a running call before a connection is closed; default LIMITS.rpcIdle. */
+  /** Milliseconds without a running call before a connection is closed; default 0, never. */
   readonly idleTimeoutMs?: number;
 }
 
@@ -68,7 +69,7 @@ export class RpcServer {
     options: RpcServerOptions,
   ) {
     this.#budget = options.connections ?? LIMITS.rpcConnections.value;
-    this.#idleMs = options.idleTimeoutMs ?? LIMITS.rpcIdle.value;
+    this.#idleMs = options.idleTimeoutMs ?? 0;
     server.on("connection", (socket: Socket) => this.#serve(socket));
   }
 
@@ -207,11 +208,12 @@ export class RpcServer {
     connection.calling = false;
     connection.idleSince = performance.now();
     clearTimeout(connection.idleTimer);
+    if (this.#idleMs <= 0) return;
     connection.idleTimer = setTimeout(() => {
       if (connection.calling) return;
       this.logger?.info(
         { peer: connection.peer },
-        `closing the RPC connection from ${connection.peer}: no call for ${describeLimit(LIMITS.rpcIdle, this.#idleMs)}`,
+        `closing the RPC connection from ${connection.peer}: no call for ${this.#idleMs} ms`,
       );
       this.#forget(connection);
     }, this.#idleMs);
