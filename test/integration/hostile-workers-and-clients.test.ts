@@ -63,6 +63,7 @@ async function poolHealthy(): Promise<number[]> {
 async function settled(): Promise<void> {
   await poolHealthy();
   await eventually(() => service.server.counters().main!.open === 1 && working() === 0, {
+    timeout: 15_000,
     what: "no connection but the bystander's, no worker busy",
     detail: () => `open: ${service.server.counters().main!.open}, working: ${working()}`,
   });
@@ -264,7 +265,9 @@ describe("hostile clients", () => {
     }
     expect(stalled).toBe(true);
     // No more events for it: the workers are idle and stay so.
+    // The events already read from it finish first: 1 MiB of them, slow on a loaded machine.
     await eventually(() => service.pool.state().workers.every((w) => w.status === WorkerStatus.READY), {
+      timeout: 15_000,
       what: "idle workers",
     });
     const served = execs();
