@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, ConfigFileError, formatIssue, loadConfigFile, parseConfig } from "../../src/config/index.js";
 import { LIMITS } from "../../src/limits.js";
+import { aliasBomb } from "../fixtures/alias-bomb.js";
 
 function config(server: string, extra = ""): string {
   return `server: { command: "node worker.js" }\ntcp:\n  servers:\n    main: { ${server} }\n${extra}`;
@@ -23,18 +24,6 @@ function problems(text: string, file?: string): string[] {
     return (err as ConfigError).issues.map(formatIssue);
   }
   throw new Error("expected a ConfigError");
-}
-
-/** Nine aliases of nine aliases ... of nine strings: 9^10 strings once expanded ("billion laughs"). */
-function aliasBomb(): string {
-  const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < 10; i++)
-    lines.push(
-      `a${i}: &a${i} [${Array(9)
-        .fill(`*a${i - 1}`)
-        .join(",")}]`,
-    );
-  return `${lines.join("\n")}\ntcp: *a9\n`;
 }
 
 describe("numbers out of their type's range", () => {

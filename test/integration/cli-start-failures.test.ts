@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest";
 import { scaled } from "../fixtures/eventually.js";
 import { runCliToEnd, type CliRun } from "./cli-harness.js";
 import { ROOT, TSX_LOADER } from "./harness.js";
+import { aliasBomb } from "../fixtures/alias-bomb.js";
 
 const CLI = join(ROOT, "src", "cli.ts");
 
@@ -149,14 +150,7 @@ describe("rr-tcp validate on hostile config (issue 15)", () => {
   }
 
   it("an alias bomb: exit 1, one ConfigError naming the file, no exception", async () => {
-    const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (let i = 1; i < 10; i++)
-      lines.push(
-        `a${i}: &a${i} [${Array(9)
-          .fill(`*a${i - 1}`)
-          .join(",")}]`,
-      );
-    const run = await validate(`${lines.join("\n")}\ntcp: *a9\n`);
+    const run = await validate(aliasBomb());
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^rr-tcp: \S+\.rr\.yaml: invalid configuration \(1 problem\):\n {2}\(file\): YAML: /);
     expect(run.stderr).toContain("alias");
