@@ -147,6 +147,9 @@ export function parseConfig(text: string, options: LoadOptions = {}): LoadedConf
 /** Loads a config from already-parsed data (the object form of the YAML). @throws ConfigError */
 export function resolveConfig(data: unknown, options: LoadOptions = {}): LoadedConfig {
   if (options.overrides?.length) data = applyOverrides(data, options.overrides);
+  // decodeMessage takes null for an absent section; for the whole file it is no config at all.
+  if (data === null || data === undefined)
+    throw new ConfigError([{ path: "(file)", message: "empty configuration" }], options.file);
   const ctx: DecodeContext = { env: options.env ?? process.env, errors: [], warnings: [], unset: new Map() };
   const decoded = decodeMessage(CONFIG_SPEC, data, "", ctx) as Config | undefined;
   if (decoded) check(decoded, ctx);

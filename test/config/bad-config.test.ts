@@ -7,7 +7,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, ConfigFileError, formatIssue, loadConfigFile, parseConfig } from "../../src/config/index.js";
+import {
+  ConfigError,
+  ConfigFileError,
+  formatIssue,
+  loadConfigFile,
+  parseConfig,
+  resolveConfig,
+} from "../../src/config/index.js";
 import { LIMITS } from "../../src/limits.js";
 import { aliasBomb } from "../fixtures/alias-bomb.js";
 
@@ -110,6 +117,16 @@ describe("hostile YAML", () => {
       expect((err as ConfigFileError).message).toContain("1048576 bytes");
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("no config at all", () => {
+  it("resolveConfig(null or undefined) names the file as empty, never an error without a problem", () => {
+    for (const data of [null, undefined]) {
+      expect(() => resolveConfig(data, { file: "x.yaml" })).toThrow(
+        expect.objectContaining({ issues: [{ path: "(file)", message: "empty configuration" }] }),
+      );
     }
   });
 });

@@ -146,12 +146,14 @@ describe("a mutated valid config", () => {
   it("parseConfig of the mutation as YAML text does the same", () => {
     fc.assert(
       fc.property(mutation(valid), (data) => {
-        let text: string;
+        let text: string | undefined;
         try {
-          text = stringify(data);
+          text = stringify(data) as string | undefined;
         } catch {
           return; // not every JS value has a YAML form; those are no file a user could write
         }
+        // stringify(undefined) is undefined, not text: no file either.
+        if (typeof text !== "string") return;
         loadsOrConfigError(() => parseConfig(text, { env: {}, cpuCount: 2 }));
       }),
       { numRuns: 300 },
