@@ -17,7 +17,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
 import type { Logger } from "pino";
-import { formatConfigYaml, formatIssue, packageRoot, type LoadedConfig } from "./config/index.js";
+import { defaultConfigData, formatConfigYaml, formatIssue, packageRoot, type LoadedConfig } from "./config/index.js";
 import { LOG_LEVELS } from "./config/schema.js";
 import { errorCode, errorMessage, RrTcpError } from "./errors.js";
 import { WorkerPool } from "./pool/index.js";
@@ -124,6 +124,14 @@ async function validate(flags: ConfigFlags): Promise<void> {
   });
 }
 
+/** The built-in config's listen addresses, read from it rather than restated in the help. */
+function builtInAddresses(): string {
+  const { tcp } = defaultConfigData() as { tcp: { servers: Record<string, { addr: string }> } };
+  return Object.values(tcp.servers)
+    .map((server) => server.addr)
+    .join(", ");
+}
+
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** The flags of every command that reads a config. */
@@ -161,7 +169,7 @@ configFlags(
     .description(
       "run the TCP servers and their worker pool (SIGTERM/SIGINT/SIGQUIT: graceful stop; twice: kill the workers, exit now)",
     ),
-  "to serve; without it and without ./.rr.yaml, the built-in echo config (127.0.0.1:7000)",
+  `to serve; without it and without ./.rr.yaml, the built-in echo config (${builtInAddresses()})`,
 )
   .addOption(new Option("--log-level <level>", "log level (overrides logs.level)").choices(LOG_LEVELS))
   .action(serve);
