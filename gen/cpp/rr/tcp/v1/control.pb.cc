@@ -111,10 +111,79 @@ struct ConnectionListDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ConnectionListDefaultTypeInternal _ConnectionList_default_instance_;
+PROTOBUF_CONSTEXPR WriteConnectionRequest::WriteConnectionRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.uuid_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.data_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct WriteConnectionRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR WriteConnectionRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~WriteConnectionRequestDefaultTypeInternal() {}
+  union {
+    WriteConnectionRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 WriteConnectionRequestDefaultTypeInternal _WriteConnectionRequest_default_instance_;
+PROTOBUF_CONSTEXPR WriteConnectionResponse::WriteConnectionResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.written_)*/false
+  , /*decltype(_impl_.closing_)*/false
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct WriteConnectionResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR WriteConnectionResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~WriteConnectionResponseDefaultTypeInternal() {}
+  union {
+    WriteConnectionResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 WriteConnectionResponseDefaultTypeInternal _WriteConnectionResponse_default_instance_;
+PROTOBUF_CONSTEXPR BroadcastRequest::BroadcastRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.server_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.data_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct BroadcastRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR BroadcastRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~BroadcastRequestDefaultTypeInternal() {}
+  union {
+    BroadcastRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 BroadcastRequestDefaultTypeInternal _BroadcastRequest_default_instance_;
+PROTOBUF_CONSTEXPR BroadcastResponse::BroadcastResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.refused_)*/{}
+  , /*decltype(_impl_.reached_)*/0u
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct BroadcastResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR BroadcastResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~BroadcastResponseDefaultTypeInternal() {}
+  union {
+    BroadcastResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 BroadcastResponseDefaultTypeInternal _BroadcastResponse_default_instance_;
+PROTOBUF_CONSTEXPR ListConnectionsRequest::ListConnectionsRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.server_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct ListConnectionsRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ListConnectionsRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ListConnectionsRequestDefaultTypeInternal() {}
+  union {
+    ListConnectionsRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ListConnectionsRequestDefaultTypeInternal _ListConnectionsRequest_default_instance_;
 }  // namespace v1
 }  // namespace tcp
 }  // namespace rr
-static ::_pb::Metadata file_level_metadata_rr_2ftcp_2fv1_2fcontrol_2eproto[6];
+static ::_pb::Metadata file_level_metadata_rr_2ftcp_2fv1_2fcontrol_2eproto[11];
 static const ::_pb::EnumDescriptor* file_level_enum_descriptors_rr_2ftcp_2fv1_2fcontrol_2eproto[1];
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_rr_2ftcp_2fv1_2fcontrol_2eproto = nullptr;
 
@@ -171,6 +240,45 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2fcontrol_2eproto::offsets[] PROTOBUF_S
   ~0u,  // no _weak_field_map_
   ~0u,  // no _inlined_string_donated_
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ConnectionList, _impl_.connections_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::WriteConnectionRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::WriteConnectionRequest, _impl_.uuid_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::WriteConnectionRequest, _impl_.data_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::WriteConnectionResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::WriteConnectionResponse, _impl_.written_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::WriteConnectionResponse, _impl_.closing_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::BroadcastRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::BroadcastRequest, _impl_.server_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::BroadcastRequest, _impl_.data_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::BroadcastResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::BroadcastResponse, _impl_.reached_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::BroadcastResponse, _impl_.refused_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ListConnectionsRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ListConnectionsRequest, _impl_.server_),
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
   { 0, -1, -1, sizeof(::rr::tcp::v1::WorkerState)},
@@ -179,6 +287,11 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 26, -1, -1, sizeof(::rr::tcp::v1::CloseConnectionResponse)},
   { 33, -1, -1, sizeof(::rr::tcp::v1::ConnectionInfo)},
   { 45, -1, -1, sizeof(::rr::tcp::v1::ConnectionList)},
+  { 52, -1, -1, sizeof(::rr::tcp::v1::WriteConnectionRequest)},
+  { 60, -1, -1, sizeof(::rr::tcp::v1::WriteConnectionResponse)},
+  { 68, -1, -1, sizeof(::rr::tcp::v1::BroadcastRequest)},
+  { 76, -1, -1, sizeof(::rr::tcp::v1::BroadcastResponse)},
+  { 84, -1, -1, sizeof(::rr::tcp::v1::ListConnectionsRequest)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -188,6 +301,11 @@ static const ::_pb::Message* const file_default_instances[] = {
   &::rr::tcp::v1::_CloseConnectionResponse_default_instance_._instance,
   &::rr::tcp::v1::_ConnectionInfo_default_instance_._instance,
   &::rr::tcp::v1::_ConnectionList_default_instance_._instance,
+  &::rr::tcp::v1::_WriteConnectionRequest_default_instance_._instance,
+  &::rr::tcp::v1::_WriteConnectionResponse_default_instance_._instance,
+  &::rr::tcp::v1::_BroadcastRequest_default_instance_._instance,
+  &::rr::tcp::v1::_BroadcastResponse_default_instance_._instance,
+  &::rr::tcp::v1::_ListConnectionsRequest_default_instance_._instance,
 };
 
 const char descriptor_table_protodef_rr_2ftcp_2fv1_2fcontrol_2eproto[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) =
@@ -209,24 +327,33 @@ const char descriptor_table_protodef_rr_2ftcp_2fv1_2fcontrol_2eproto[] PROTOBUF_
   "\001(\004R\rbytesReceived\022\035\n\nbytes_sent\030\006 \001(\004R\t"
   "bytesSent\"M\n\016ConnectionList\022;\n\013connectio"
   "ns\030\001 \003(\0132\031.rr.tcp.v1.ConnectionInfoR\013con"
-  "nections*\264\001\n\014WorkerStatus\022\035\n\031WORKER_STAT"
-  "US_UNSPECIFIED\020\000\022\032\n\026WORKER_STATUS_STARTI"
-  "NG\020\001\022\027\n\023WORKER_STATUS_READY\020\002\022\031\n\025WORKER_"
-  "STATUS_WORKING\020\003\022\032\n\026WORKER_STATUS_STOPPI"
-  "NG\020\004\022\031\n\025WORKER_STATUS_STOPPED\020\005B\224\001\n\rcom."
-  "rr.tcp.v1B\014ControlProtoP\001Z/github.com/rr"
-  "-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\242\002\003RTX"
-  "\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPB"
-  "Metadata\352\002\013Rr::Tcp::V1b\006proto3"
+  "nections\"@\n\026WriteConnectionRequest\022\022\n\004uu"
+  "id\030\001 \001(\tR\004uuid\022\022\n\004data\030\002 \001(\014R\004data\"M\n\027Wr"
+  "iteConnectionResponse\022\030\n\007written\030\001 \001(\010R\007"
+  "written\022\030\n\007closing\030\002 \001(\010R\007closing\">\n\020Bro"
+  "adcastRequest\022\026\n\006server\030\001 \001(\tR\006server\022\022\n"
+  "\004data\030\002 \001(\014R\004data\"G\n\021BroadcastResponse\022\030"
+  "\n\007reached\030\001 \001(\rR\007reached\022\030\n\007refused\030\002 \003("
+  "\tR\007refused\"0\n\026ListConnectionsRequest\022\026\n\006"
+  "server\030\001 \001(\tR\006server*\264\001\n\014WorkerStatus\022\035\n"
+  "\031WORKER_STATUS_UNSPECIFIED\020\000\022\032\n\026WORKER_S"
+  "TATUS_STARTING\020\001\022\027\n\023WORKER_STATUS_READY\020"
+  "\002\022\031\n\025WORKER_STATUS_WORKING\020\003\022\032\n\026WORKER_S"
+  "TATUS_STOPPING\020\004\022\031\n\025WORKER_STATUS_STOPPE"
+  "D\020\005B\224\001\n\rcom.rr.tcp.v1B\014ControlProtoP\001Z/g"
+  "ithub.com/rr-tcp/rr-tcp/gen/go/rr/tcp/v1"
+  ";tcpv1\242\002\003RTX\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025R"
+  "r\\Tcp\\V1\\GPBMetadata\352\002\013Rr::Tcp::V1b\006prot"
+  "o3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_deps[1] = {
   &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto = {
-    false, false, 1070, descriptor_table_protodef_rr_2ftcp_2fv1_2fcontrol_2eproto,
+    false, false, 1402, descriptor_table_protodef_rr_2ftcp_2fv1_2fcontrol_2eproto,
     "rr/tcp/v1/control.proto",
-    &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_once, descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_deps, 1, 6,
+    &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_once, descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_deps, 1, 11,
     schemas, file_default_instances, TableStruct_rr_2ftcp_2fv1_2fcontrol_2eproto::offsets,
     file_level_metadata_rr_2ftcp_2fv1_2fcontrol_2eproto, file_level_enum_descriptors_rr_2ftcp_2fv1_2fcontrol_2eproto,
     file_level_service_descriptors_rr_2ftcp_2fv1_2fcontrol_2eproto,
@@ -1756,6 +1883,1133 @@ void ConnectionList::InternalSwap(ConnectionList* other) {
       file_level_metadata_rr_2ftcp_2fv1_2fcontrol_2eproto[5]);
 }
 
+// ===================================================================
+
+class WriteConnectionRequest::_Internal {
+ public:
+};
+
+WriteConnectionRequest::WriteConnectionRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.WriteConnectionRequest)
+}
+WriteConnectionRequest::WriteConnectionRequest(const WriteConnectionRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  WriteConnectionRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.uuid_){}
+    , decltype(_impl_.data_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.uuid_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.uuid_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_uuid().empty()) {
+    _this->_impl_.uuid_.Set(from._internal_uuid(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.data_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.data_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_data().empty()) {
+    _this->_impl_.data_.Set(from._internal_data(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.WriteConnectionRequest)
+}
+
+inline void WriteConnectionRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.uuid_){}
+    , decltype(_impl_.data_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.uuid_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.uuid_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.data_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.data_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+WriteConnectionRequest::~WriteConnectionRequest() {
+  // @@protoc_insertion_point(destructor:rr.tcp.v1.WriteConnectionRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void WriteConnectionRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.uuid_.Destroy();
+  _impl_.data_.Destroy();
+}
+
+void WriteConnectionRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void WriteConnectionRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:rr.tcp.v1.WriteConnectionRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.uuid_.ClearToEmpty();
+  _impl_.data_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* WriteConnectionRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string uuid = 1 [json_name = "uuid"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_uuid();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.WriteConnectionRequest.uuid"));
+        } else
+          goto handle_unusual;
+        continue;
+      // bytes data = 2 [json_name = "data"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_data();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* WriteConnectionRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:rr.tcp.v1.WriteConnectionRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string uuid = 1 [json_name = "uuid"];
+  if (!this->_internal_uuid().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_uuid().data(), static_cast<int>(this->_internal_uuid().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.WriteConnectionRequest.uuid");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_uuid(), target);
+  }
+
+  // bytes data = 2 [json_name = "data"];
+  if (!this->_internal_data().empty()) {
+    target = stream->WriteBytesMaybeAliased(
+        2, this->_internal_data(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:rr.tcp.v1.WriteConnectionRequest)
+  return target;
+}
+
+size_t WriteConnectionRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:rr.tcp.v1.WriteConnectionRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string uuid = 1 [json_name = "uuid"];
+  if (!this->_internal_uuid().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_uuid());
+  }
+
+  // bytes data = 2 [json_name = "data"];
+  if (!this->_internal_data().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::BytesSize(
+        this->_internal_data());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData WriteConnectionRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    WriteConnectionRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*WriteConnectionRequest::GetClassData() const { return &_class_data_; }
+
+
+void WriteConnectionRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<WriteConnectionRequest*>(&to_msg);
+  auto& from = static_cast<const WriteConnectionRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:rr.tcp.v1.WriteConnectionRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_uuid().empty()) {
+    _this->_internal_set_uuid(from._internal_uuid());
+  }
+  if (!from._internal_data().empty()) {
+    _this->_internal_set_data(from._internal_data());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void WriteConnectionRequest::CopyFrom(const WriteConnectionRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:rr.tcp.v1.WriteConnectionRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool WriteConnectionRequest::IsInitialized() const {
+  return true;
+}
+
+void WriteConnectionRequest::InternalSwap(WriteConnectionRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.uuid_, lhs_arena,
+      &other->_impl_.uuid_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.data_, lhs_arena,
+      &other->_impl_.data_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata WriteConnectionRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2fcontrol_2eproto[6]);
+}
+
+// ===================================================================
+
+class WriteConnectionResponse::_Internal {
+ public:
+};
+
+WriteConnectionResponse::WriteConnectionResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.WriteConnectionResponse)
+}
+WriteConnectionResponse::WriteConnectionResponse(const WriteConnectionResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  WriteConnectionResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.written_){}
+    , decltype(_impl_.closing_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  ::memcpy(&_impl_.written_, &from._impl_.written_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.closing_) -
+    reinterpret_cast<char*>(&_impl_.written_)) + sizeof(_impl_.closing_));
+  // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.WriteConnectionResponse)
+}
+
+inline void WriteConnectionResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.written_){false}
+    , decltype(_impl_.closing_){false}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+WriteConnectionResponse::~WriteConnectionResponse() {
+  // @@protoc_insertion_point(destructor:rr.tcp.v1.WriteConnectionResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void WriteConnectionResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+}
+
+void WriteConnectionResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void WriteConnectionResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:rr.tcp.v1.WriteConnectionResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  ::memset(&_impl_.written_, 0, static_cast<size_t>(
+      reinterpret_cast<char*>(&_impl_.closing_) -
+      reinterpret_cast<char*>(&_impl_.written_)) + sizeof(_impl_.closing_));
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* WriteConnectionResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // bool written = 1 [json_name = "written"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 8)) {
+          _impl_.written_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // bool closing = 2 [json_name = "closing"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 16)) {
+          _impl_.closing_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* WriteConnectionResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:rr.tcp.v1.WriteConnectionResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // bool written = 1 [json_name = "written"];
+  if (this->_internal_written() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(1, this->_internal_written(), target);
+  }
+
+  // bool closing = 2 [json_name = "closing"];
+  if (this->_internal_closing() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(2, this->_internal_closing(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:rr.tcp.v1.WriteConnectionResponse)
+  return target;
+}
+
+size_t WriteConnectionResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:rr.tcp.v1.WriteConnectionResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // bool written = 1 [json_name = "written"];
+  if (this->_internal_written() != 0) {
+    total_size += 1 + 1;
+  }
+
+  // bool closing = 2 [json_name = "closing"];
+  if (this->_internal_closing() != 0) {
+    total_size += 1 + 1;
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData WriteConnectionResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    WriteConnectionResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*WriteConnectionResponse::GetClassData() const { return &_class_data_; }
+
+
+void WriteConnectionResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<WriteConnectionResponse*>(&to_msg);
+  auto& from = static_cast<const WriteConnectionResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:rr.tcp.v1.WriteConnectionResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_written() != 0) {
+    _this->_internal_set_written(from._internal_written());
+  }
+  if (from._internal_closing() != 0) {
+    _this->_internal_set_closing(from._internal_closing());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void WriteConnectionResponse::CopyFrom(const WriteConnectionResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:rr.tcp.v1.WriteConnectionResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool WriteConnectionResponse::IsInitialized() const {
+  return true;
+}
+
+void WriteConnectionResponse::InternalSwap(WriteConnectionResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(WriteConnectionResponse, _impl_.closing_)
+      + sizeof(WriteConnectionResponse::_impl_.closing_)
+      - PROTOBUF_FIELD_OFFSET(WriteConnectionResponse, _impl_.written_)>(
+          reinterpret_cast<char*>(&_impl_.written_),
+          reinterpret_cast<char*>(&other->_impl_.written_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata WriteConnectionResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2fcontrol_2eproto[7]);
+}
+
+// ===================================================================
+
+class BroadcastRequest::_Internal {
+ public:
+};
+
+BroadcastRequest::BroadcastRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.BroadcastRequest)
+}
+BroadcastRequest::BroadcastRequest(const BroadcastRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  BroadcastRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.server_){}
+    , decltype(_impl_.data_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.server_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.server_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_server().empty()) {
+    _this->_impl_.server_.Set(from._internal_server(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.data_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.data_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_data().empty()) {
+    _this->_impl_.data_.Set(from._internal_data(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.BroadcastRequest)
+}
+
+inline void BroadcastRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.server_){}
+    , decltype(_impl_.data_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.server_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.server_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.data_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.data_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+BroadcastRequest::~BroadcastRequest() {
+  // @@protoc_insertion_point(destructor:rr.tcp.v1.BroadcastRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void BroadcastRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.server_.Destroy();
+  _impl_.data_.Destroy();
+}
+
+void BroadcastRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void BroadcastRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:rr.tcp.v1.BroadcastRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.server_.ClearToEmpty();
+  _impl_.data_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* BroadcastRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string server = 1 [json_name = "server"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_server();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.BroadcastRequest.server"));
+        } else
+          goto handle_unusual;
+        continue;
+      // bytes data = 2 [json_name = "data"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_data();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* BroadcastRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:rr.tcp.v1.BroadcastRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string server = 1 [json_name = "server"];
+  if (!this->_internal_server().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_server().data(), static_cast<int>(this->_internal_server().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.BroadcastRequest.server");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_server(), target);
+  }
+
+  // bytes data = 2 [json_name = "data"];
+  if (!this->_internal_data().empty()) {
+    target = stream->WriteBytesMaybeAliased(
+        2, this->_internal_data(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:rr.tcp.v1.BroadcastRequest)
+  return target;
+}
+
+size_t BroadcastRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:rr.tcp.v1.BroadcastRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string server = 1 [json_name = "server"];
+  if (!this->_internal_server().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_server());
+  }
+
+  // bytes data = 2 [json_name = "data"];
+  if (!this->_internal_data().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::BytesSize(
+        this->_internal_data());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData BroadcastRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    BroadcastRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*BroadcastRequest::GetClassData() const { return &_class_data_; }
+
+
+void BroadcastRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<BroadcastRequest*>(&to_msg);
+  auto& from = static_cast<const BroadcastRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:rr.tcp.v1.BroadcastRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_server().empty()) {
+    _this->_internal_set_server(from._internal_server());
+  }
+  if (!from._internal_data().empty()) {
+    _this->_internal_set_data(from._internal_data());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void BroadcastRequest::CopyFrom(const BroadcastRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:rr.tcp.v1.BroadcastRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool BroadcastRequest::IsInitialized() const {
+  return true;
+}
+
+void BroadcastRequest::InternalSwap(BroadcastRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.server_, lhs_arena,
+      &other->_impl_.server_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.data_, lhs_arena,
+      &other->_impl_.data_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata BroadcastRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2fcontrol_2eproto[8]);
+}
+
+// ===================================================================
+
+class BroadcastResponse::_Internal {
+ public:
+};
+
+BroadcastResponse::BroadcastResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.BroadcastResponse)
+}
+BroadcastResponse::BroadcastResponse(const BroadcastResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  BroadcastResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.refused_){from._impl_.refused_}
+    , decltype(_impl_.reached_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _this->_impl_.reached_ = from._impl_.reached_;
+  // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.BroadcastResponse)
+}
+
+inline void BroadcastResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.refused_){arena}
+    , decltype(_impl_.reached_){0u}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+BroadcastResponse::~BroadcastResponse() {
+  // @@protoc_insertion_point(destructor:rr.tcp.v1.BroadcastResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void BroadcastResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.refused_.~RepeatedPtrField();
+}
+
+void BroadcastResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void BroadcastResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:rr.tcp.v1.BroadcastResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.refused_.Clear();
+  _impl_.reached_ = 0u;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* BroadcastResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // uint32 reached = 1 [json_name = "reached"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 8)) {
+          _impl_.reached_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated string refused = 2 [json_name = "refused"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            auto str = _internal_add_refused();
+            ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+            CHK_(ptr);
+            CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.BroadcastResponse.refused"));
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<18>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* BroadcastResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:rr.tcp.v1.BroadcastResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // uint32 reached = 1 [json_name = "reached"];
+  if (this->_internal_reached() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(1, this->_internal_reached(), target);
+  }
+
+  // repeated string refused = 2 [json_name = "refused"];
+  for (int i = 0, n = this->_internal_refused_size(); i < n; i++) {
+    const auto& s = this->_internal_refused(i);
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      s.data(), static_cast<int>(s.length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.BroadcastResponse.refused");
+    target = stream->WriteString(2, s, target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:rr.tcp.v1.BroadcastResponse)
+  return target;
+}
+
+size_t BroadcastResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:rr.tcp.v1.BroadcastResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated string refused = 2 [json_name = "refused"];
+  total_size += 1 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(_impl_.refused_.size());
+  for (int i = 0, n = _impl_.refused_.size(); i < n; i++) {
+    total_size += ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+      _impl_.refused_.Get(i));
+  }
+
+  // uint32 reached = 1 [json_name = "reached"];
+  if (this->_internal_reached() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_reached());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData BroadcastResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    BroadcastResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*BroadcastResponse::GetClassData() const { return &_class_data_; }
+
+
+void BroadcastResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<BroadcastResponse*>(&to_msg);
+  auto& from = static_cast<const BroadcastResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:rr.tcp.v1.BroadcastResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.refused_.MergeFrom(from._impl_.refused_);
+  if (from._internal_reached() != 0) {
+    _this->_internal_set_reached(from._internal_reached());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void BroadcastResponse::CopyFrom(const BroadcastResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:rr.tcp.v1.BroadcastResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool BroadcastResponse::IsInitialized() const {
+  return true;
+}
+
+void BroadcastResponse::InternalSwap(BroadcastResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.refused_.InternalSwap(&other->_impl_.refused_);
+  swap(_impl_.reached_, other->_impl_.reached_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata BroadcastResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2fcontrol_2eproto[9]);
+}
+
+// ===================================================================
+
+class ListConnectionsRequest::_Internal {
+ public:
+};
+
+ListConnectionsRequest::ListConnectionsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.ListConnectionsRequest)
+}
+ListConnectionsRequest::ListConnectionsRequest(const ListConnectionsRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  ListConnectionsRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.server_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.server_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.server_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_server().empty()) {
+    _this->_impl_.server_.Set(from._internal_server(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.ListConnectionsRequest)
+}
+
+inline void ListConnectionsRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.server_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.server_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.server_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+ListConnectionsRequest::~ListConnectionsRequest() {
+  // @@protoc_insertion_point(destructor:rr.tcp.v1.ListConnectionsRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void ListConnectionsRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.server_.Destroy();
+}
+
+void ListConnectionsRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void ListConnectionsRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:rr.tcp.v1.ListConnectionsRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.server_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* ListConnectionsRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string server = 1 [json_name = "server"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_server();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.ListConnectionsRequest.server"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* ListConnectionsRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:rr.tcp.v1.ListConnectionsRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string server = 1 [json_name = "server"];
+  if (!this->_internal_server().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_server().data(), static_cast<int>(this->_internal_server().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.ListConnectionsRequest.server");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_server(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:rr.tcp.v1.ListConnectionsRequest)
+  return target;
+}
+
+size_t ListConnectionsRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:rr.tcp.v1.ListConnectionsRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string server = 1 [json_name = "server"];
+  if (!this->_internal_server().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_server());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ListConnectionsRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    ListConnectionsRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ListConnectionsRequest::GetClassData() const { return &_class_data_; }
+
+
+void ListConnectionsRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<ListConnectionsRequest*>(&to_msg);
+  auto& from = static_cast<const ListConnectionsRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:rr.tcp.v1.ListConnectionsRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_server().empty()) {
+    _this->_internal_set_server(from._internal_server());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void ListConnectionsRequest::CopyFrom(const ListConnectionsRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:rr.tcp.v1.ListConnectionsRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool ListConnectionsRequest::IsInitialized() const {
+  return true;
+}
+
+void ListConnectionsRequest::InternalSwap(ListConnectionsRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.server_, lhs_arena,
+      &other->_impl_.server_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata ListConnectionsRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2fcontrol_2eproto[10]);
+}
+
 // @@protoc_insertion_point(namespace_scope)
 }  // namespace v1
 }  // namespace tcp
@@ -1784,6 +3038,26 @@ Arena::CreateMaybeMessage< ::rr::tcp::v1::ConnectionInfo >(Arena* arena) {
 template<> PROTOBUF_NOINLINE ::rr::tcp::v1::ConnectionList*
 Arena::CreateMaybeMessage< ::rr::tcp::v1::ConnectionList >(Arena* arena) {
   return Arena::CreateMessageInternal< ::rr::tcp::v1::ConnectionList >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::WriteConnectionRequest*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::WriteConnectionRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::WriteConnectionRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::WriteConnectionResponse*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::WriteConnectionResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::WriteConnectionResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::BroadcastRequest*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::BroadcastRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::BroadcastRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::BroadcastResponse*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::BroadcastResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::BroadcastResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::ListConnectionsRequest*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::ListConnectionsRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::ListConnectionsRequest >(arena);
 }
 PROTOBUF_NAMESPACE_CLOSE
 

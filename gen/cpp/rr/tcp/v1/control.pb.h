@@ -49,6 +49,12 @@ extern const ::PROTOBUF_NAMESPACE_ID::internal::DescriptorTable descriptor_table
 namespace rr {
 namespace tcp {
 namespace v1 {
+class BroadcastRequest;
+struct BroadcastRequestDefaultTypeInternal;
+extern BroadcastRequestDefaultTypeInternal _BroadcastRequest_default_instance_;
+class BroadcastResponse;
+struct BroadcastResponseDefaultTypeInternal;
+extern BroadcastResponseDefaultTypeInternal _BroadcastResponse_default_instance_;
 class CloseConnectionRequest;
 struct CloseConnectionRequestDefaultTypeInternal;
 extern CloseConnectionRequestDefaultTypeInternal _CloseConnectionRequest_default_instance_;
@@ -61,22 +67,36 @@ extern ConnectionInfoDefaultTypeInternal _ConnectionInfo_default_instance_;
 class ConnectionList;
 struct ConnectionListDefaultTypeInternal;
 extern ConnectionListDefaultTypeInternal _ConnectionList_default_instance_;
+class ListConnectionsRequest;
+struct ListConnectionsRequestDefaultTypeInternal;
+extern ListConnectionsRequestDefaultTypeInternal _ListConnectionsRequest_default_instance_;
 class PoolState;
 struct PoolStateDefaultTypeInternal;
 extern PoolStateDefaultTypeInternal _PoolState_default_instance_;
 class WorkerState;
 struct WorkerStateDefaultTypeInternal;
 extern WorkerStateDefaultTypeInternal _WorkerState_default_instance_;
+class WriteConnectionRequest;
+struct WriteConnectionRequestDefaultTypeInternal;
+extern WriteConnectionRequestDefaultTypeInternal _WriteConnectionRequest_default_instance_;
+class WriteConnectionResponse;
+struct WriteConnectionResponseDefaultTypeInternal;
+extern WriteConnectionResponseDefaultTypeInternal _WriteConnectionResponse_default_instance_;
 }  // namespace v1
 }  // namespace tcp
 }  // namespace rr
 PROTOBUF_NAMESPACE_OPEN
+template<> ::rr::tcp::v1::BroadcastRequest* Arena::CreateMaybeMessage<::rr::tcp::v1::BroadcastRequest>(Arena*);
+template<> ::rr::tcp::v1::BroadcastResponse* Arena::CreateMaybeMessage<::rr::tcp::v1::BroadcastResponse>(Arena*);
 template<> ::rr::tcp::v1::CloseConnectionRequest* Arena::CreateMaybeMessage<::rr::tcp::v1::CloseConnectionRequest>(Arena*);
 template<> ::rr::tcp::v1::CloseConnectionResponse* Arena::CreateMaybeMessage<::rr::tcp::v1::CloseConnectionResponse>(Arena*);
 template<> ::rr::tcp::v1::ConnectionInfo* Arena::CreateMaybeMessage<::rr::tcp::v1::ConnectionInfo>(Arena*);
 template<> ::rr::tcp::v1::ConnectionList* Arena::CreateMaybeMessage<::rr::tcp::v1::ConnectionList>(Arena*);
+template<> ::rr::tcp::v1::ListConnectionsRequest* Arena::CreateMaybeMessage<::rr::tcp::v1::ListConnectionsRequest>(Arena*);
 template<> ::rr::tcp::v1::PoolState* Arena::CreateMaybeMessage<::rr::tcp::v1::PoolState>(Arena*);
 template<> ::rr::tcp::v1::WorkerState* Arena::CreateMaybeMessage<::rr::tcp::v1::WorkerState>(Arena*);
+template<> ::rr::tcp::v1::WriteConnectionRequest* Arena::CreateMaybeMessage<::rr::tcp::v1::WriteConnectionRequest>(Arena*);
+template<> ::rr::tcp::v1::WriteConnectionResponse* Arena::CreateMaybeMessage<::rr::tcp::v1::WriteConnectionResponse>(Arena*);
 PROTOBUF_NAMESPACE_CLOSE
 namespace rr {
 namespace tcp {
@@ -1165,6 +1185,830 @@ class ConnectionList final :
   union { Impl_ _impl_; };
   friend struct ::TableStruct_rr_2ftcp_2fv1_2fcontrol_2eproto;
 };
+// -------------------------------------------------------------------
+
+class WriteConnectionRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.WriteConnectionRequest) */ {
+ public:
+  inline WriteConnectionRequest() : WriteConnectionRequest(nullptr) {}
+  ~WriteConnectionRequest() override;
+  explicit PROTOBUF_CONSTEXPR WriteConnectionRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  WriteConnectionRequest(const WriteConnectionRequest& from);
+  WriteConnectionRequest(WriteConnectionRequest&& from) noexcept
+    : WriteConnectionRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline WriteConnectionRequest& operator=(const WriteConnectionRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline WriteConnectionRequest& operator=(WriteConnectionRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const WriteConnectionRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const WriteConnectionRequest* internal_default_instance() {
+    return reinterpret_cast<const WriteConnectionRequest*>(
+               &_WriteConnectionRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    6;
+
+  friend void swap(WriteConnectionRequest& a, WriteConnectionRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(WriteConnectionRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(WriteConnectionRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  WriteConnectionRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<WriteConnectionRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const WriteConnectionRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const WriteConnectionRequest& from) {
+    WriteConnectionRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(WriteConnectionRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "rr.tcp.v1.WriteConnectionRequest";
+  }
+  protected:
+  explicit WriteConnectionRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kUuidFieldNumber = 1,
+    kDataFieldNumber = 2,
+  };
+  // string uuid = 1 [json_name = "uuid"];
+  void clear_uuid();
+  const std::string& uuid() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_uuid(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_uuid();
+  PROTOBUF_NODISCARD std::string* release_uuid();
+  void set_allocated_uuid(std::string* uuid);
+  private:
+  const std::string& _internal_uuid() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_uuid(const std::string& value);
+  std::string* _internal_mutable_uuid();
+  public:
+
+  // bytes data = 2 [json_name = "data"];
+  void clear_data();
+  const std::string& data() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_data(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_data();
+  PROTOBUF_NODISCARD std::string* release_data();
+  void set_allocated_data(std::string* data);
+  private:
+  const std::string& _internal_data() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_data(const std::string& value);
+  std::string* _internal_mutable_data();
+  public:
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.WriteConnectionRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr uuid_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr data_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2fcontrol_2eproto;
+};
+// -------------------------------------------------------------------
+
+class WriteConnectionResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.WriteConnectionResponse) */ {
+ public:
+  inline WriteConnectionResponse() : WriteConnectionResponse(nullptr) {}
+  ~WriteConnectionResponse() override;
+  explicit PROTOBUF_CONSTEXPR WriteConnectionResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  WriteConnectionResponse(const WriteConnectionResponse& from);
+  WriteConnectionResponse(WriteConnectionResponse&& from) noexcept
+    : WriteConnectionResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline WriteConnectionResponse& operator=(const WriteConnectionResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline WriteConnectionResponse& operator=(WriteConnectionResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const WriteConnectionResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const WriteConnectionResponse* internal_default_instance() {
+    return reinterpret_cast<const WriteConnectionResponse*>(
+               &_WriteConnectionResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    7;
+
+  friend void swap(WriteConnectionResponse& a, WriteConnectionResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(WriteConnectionResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(WriteConnectionResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  WriteConnectionResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<WriteConnectionResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const WriteConnectionResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const WriteConnectionResponse& from) {
+    WriteConnectionResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(WriteConnectionResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "rr.tcp.v1.WriteConnectionResponse";
+  }
+  protected:
+  explicit WriteConnectionResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kWrittenFieldNumber = 1,
+    kClosingFieldNumber = 2,
+  };
+  // bool written = 1 [json_name = "written"];
+  void clear_written();
+  bool written() const;
+  void set_written(bool value);
+  private:
+  bool _internal_written() const;
+  void _internal_set_written(bool value);
+  public:
+
+  // bool closing = 2 [json_name = "closing"];
+  void clear_closing();
+  bool closing() const;
+  void set_closing(bool value);
+  private:
+  bool _internal_closing() const;
+  void _internal_set_closing(bool value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.WriteConnectionResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    bool written_;
+    bool closing_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2fcontrol_2eproto;
+};
+// -------------------------------------------------------------------
+
+class BroadcastRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.BroadcastRequest) */ {
+ public:
+  inline BroadcastRequest() : BroadcastRequest(nullptr) {}
+  ~BroadcastRequest() override;
+  explicit PROTOBUF_CONSTEXPR BroadcastRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  BroadcastRequest(const BroadcastRequest& from);
+  BroadcastRequest(BroadcastRequest&& from) noexcept
+    : BroadcastRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline BroadcastRequest& operator=(const BroadcastRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline BroadcastRequest& operator=(BroadcastRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const BroadcastRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const BroadcastRequest* internal_default_instance() {
+    return reinterpret_cast<const BroadcastRequest*>(
+               &_BroadcastRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    8;
+
+  friend void swap(BroadcastRequest& a, BroadcastRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(BroadcastRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(BroadcastRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  BroadcastRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<BroadcastRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const BroadcastRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const BroadcastRequest& from) {
+    BroadcastRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(BroadcastRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "rr.tcp.v1.BroadcastRequest";
+  }
+  protected:
+  explicit BroadcastRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kServerFieldNumber = 1,
+    kDataFieldNumber = 2,
+  };
+  // string server = 1 [json_name = "server"];
+  void clear_server();
+  const std::string& server() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_server(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_server();
+  PROTOBUF_NODISCARD std::string* release_server();
+  void set_allocated_server(std::string* server);
+  private:
+  const std::string& _internal_server() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_server(const std::string& value);
+  std::string* _internal_mutable_server();
+  public:
+
+  // bytes data = 2 [json_name = "data"];
+  void clear_data();
+  const std::string& data() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_data(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_data();
+  PROTOBUF_NODISCARD std::string* release_data();
+  void set_allocated_data(std::string* data);
+  private:
+  const std::string& _internal_data() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_data(const std::string& value);
+  std::string* _internal_mutable_data();
+  public:
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.BroadcastRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr server_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr data_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2fcontrol_2eproto;
+};
+// -------------------------------------------------------------------
+
+class BroadcastResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.BroadcastResponse) */ {
+ public:
+  inline BroadcastResponse() : BroadcastResponse(nullptr) {}
+  ~BroadcastResponse() override;
+  explicit PROTOBUF_CONSTEXPR BroadcastResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  BroadcastResponse(const BroadcastResponse& from);
+  BroadcastResponse(BroadcastResponse&& from) noexcept
+    : BroadcastResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline BroadcastResponse& operator=(const BroadcastResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline BroadcastResponse& operator=(BroadcastResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const BroadcastResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const BroadcastResponse* internal_default_instance() {
+    return reinterpret_cast<const BroadcastResponse*>(
+               &_BroadcastResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    9;
+
+  friend void swap(BroadcastResponse& a, BroadcastResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(BroadcastResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(BroadcastResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  BroadcastResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<BroadcastResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const BroadcastResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const BroadcastResponse& from) {
+    BroadcastResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(BroadcastResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "rr.tcp.v1.BroadcastResponse";
+  }
+  protected:
+  explicit BroadcastResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kRefusedFieldNumber = 2,
+    kReachedFieldNumber = 1,
+  };
+  // repeated string refused = 2 [json_name = "refused"];
+  int refused_size() const;
+  private:
+  int _internal_refused_size() const;
+  public:
+  void clear_refused();
+  const std::string& refused(int index) const;
+  std::string* mutable_refused(int index);
+  void set_refused(int index, const std::string& value);
+  void set_refused(int index, std::string&& value);
+  void set_refused(int index, const char* value);
+  void set_refused(int index, const char* value, size_t size);
+  std::string* add_refused();
+  void add_refused(const std::string& value);
+  void add_refused(std::string&& value);
+  void add_refused(const char* value);
+  void add_refused(const char* value, size_t size);
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>& refused() const;
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>* mutable_refused();
+  private:
+  const std::string& _internal_refused(int index) const;
+  std::string* _internal_add_refused();
+  public:
+
+  // uint32 reached = 1 [json_name = "reached"];
+  void clear_reached();
+  uint32_t reached() const;
+  void set_reached(uint32_t value);
+  private:
+  uint32_t _internal_reached() const;
+  void _internal_set_reached(uint32_t value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.BroadcastResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string> refused_;
+    uint32_t reached_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2fcontrol_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ListConnectionsRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.ListConnectionsRequest) */ {
+ public:
+  inline ListConnectionsRequest() : ListConnectionsRequest(nullptr) {}
+  ~ListConnectionsRequest() override;
+  explicit PROTOBUF_CONSTEXPR ListConnectionsRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ListConnectionsRequest(const ListConnectionsRequest& from);
+  ListConnectionsRequest(ListConnectionsRequest&& from) noexcept
+    : ListConnectionsRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline ListConnectionsRequest& operator=(const ListConnectionsRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ListConnectionsRequest& operator=(ListConnectionsRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ListConnectionsRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ListConnectionsRequest* internal_default_instance() {
+    return reinterpret_cast<const ListConnectionsRequest*>(
+               &_ListConnectionsRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    10;
+
+  friend void swap(ListConnectionsRequest& a, ListConnectionsRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ListConnectionsRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ListConnectionsRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ListConnectionsRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ListConnectionsRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const ListConnectionsRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const ListConnectionsRequest& from) {
+    ListConnectionsRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(ListConnectionsRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "rr.tcp.v1.ListConnectionsRequest";
+  }
+  protected:
+  explicit ListConnectionsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kServerFieldNumber = 1,
+  };
+  // string server = 1 [json_name = "server"];
+  void clear_server();
+  const std::string& server() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_server(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_server();
+  PROTOBUF_NODISCARD std::string* release_server();
+  void set_allocated_server(std::string* server);
+  private:
+  const std::string& _internal_server() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_server(const std::string& value);
+  std::string* _internal_mutable_server();
+  public:
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.ListConnectionsRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr server_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2fcontrol_2eproto;
+};
 // ===================================================================
 
 
@@ -1806,9 +2650,424 @@ ConnectionList::connections() const {
   return _impl_.connections_;
 }
 
+// -------------------------------------------------------------------
+
+// WriteConnectionRequest
+
+// string uuid = 1 [json_name = "uuid"];
+inline void WriteConnectionRequest::clear_uuid() {
+  _impl_.uuid_.ClearToEmpty();
+}
+inline const std::string& WriteConnectionRequest::uuid() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.WriteConnectionRequest.uuid)
+  return _internal_uuid();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void WriteConnectionRequest::set_uuid(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.uuid_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.WriteConnectionRequest.uuid)
+}
+inline std::string* WriteConnectionRequest::mutable_uuid() {
+  std::string* _s = _internal_mutable_uuid();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.WriteConnectionRequest.uuid)
+  return _s;
+}
+inline const std::string& WriteConnectionRequest::_internal_uuid() const {
+  return _impl_.uuid_.Get();
+}
+inline void WriteConnectionRequest::_internal_set_uuid(const std::string& value) {
+  
+  _impl_.uuid_.Set(value, GetArenaForAllocation());
+}
+inline std::string* WriteConnectionRequest::_internal_mutable_uuid() {
+  
+  return _impl_.uuid_.Mutable(GetArenaForAllocation());
+}
+inline std::string* WriteConnectionRequest::release_uuid() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.WriteConnectionRequest.uuid)
+  return _impl_.uuid_.Release();
+}
+inline void WriteConnectionRequest::set_allocated_uuid(std::string* uuid) {
+  if (uuid != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.uuid_.SetAllocated(uuid, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.uuid_.IsDefault()) {
+    _impl_.uuid_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.WriteConnectionRequest.uuid)
+}
+
+// bytes data = 2 [json_name = "data"];
+inline void WriteConnectionRequest::clear_data() {
+  _impl_.data_.ClearToEmpty();
+}
+inline const std::string& WriteConnectionRequest::data() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.WriteConnectionRequest.data)
+  return _internal_data();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void WriteConnectionRequest::set_data(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.data_.SetBytes(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.WriteConnectionRequest.data)
+}
+inline std::string* WriteConnectionRequest::mutable_data() {
+  std::string* _s = _internal_mutable_data();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.WriteConnectionRequest.data)
+  return _s;
+}
+inline const std::string& WriteConnectionRequest::_internal_data() const {
+  return _impl_.data_.Get();
+}
+inline void WriteConnectionRequest::_internal_set_data(const std::string& value) {
+  
+  _impl_.data_.Set(value, GetArenaForAllocation());
+}
+inline std::string* WriteConnectionRequest::_internal_mutable_data() {
+  
+  return _impl_.data_.Mutable(GetArenaForAllocation());
+}
+inline std::string* WriteConnectionRequest::release_data() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.WriteConnectionRequest.data)
+  return _impl_.data_.Release();
+}
+inline void WriteConnectionRequest::set_allocated_data(std::string* data) {
+  if (data != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.data_.SetAllocated(data, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.data_.IsDefault()) {
+    _impl_.data_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.WriteConnectionRequest.data)
+}
+
+// -------------------------------------------------------------------
+
+// WriteConnectionResponse
+
+// bool written = 1 [json_name = "written"];
+inline void WriteConnectionResponse::clear_written() {
+  _impl_.written_ = false;
+}
+inline bool WriteConnectionResponse::_internal_written() const {
+  return _impl_.written_;
+}
+inline bool WriteConnectionResponse::written() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.WriteConnectionResponse.written)
+  return _internal_written();
+}
+inline void WriteConnectionResponse::_internal_set_written(bool value) {
+  
+  _impl_.written_ = value;
+}
+inline void WriteConnectionResponse::set_written(bool value) {
+  _internal_set_written(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.WriteConnectionResponse.written)
+}
+
+// bool closing = 2 [json_name = "closing"];
+inline void WriteConnectionResponse::clear_closing() {
+  _impl_.closing_ = false;
+}
+inline bool WriteConnectionResponse::_internal_closing() const {
+  return _impl_.closing_;
+}
+inline bool WriteConnectionResponse::closing() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.WriteConnectionResponse.closing)
+  return _internal_closing();
+}
+inline void WriteConnectionResponse::_internal_set_closing(bool value) {
+  
+  _impl_.closing_ = value;
+}
+inline void WriteConnectionResponse::set_closing(bool value) {
+  _internal_set_closing(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.WriteConnectionResponse.closing)
+}
+
+// -------------------------------------------------------------------
+
+// BroadcastRequest
+
+// string server = 1 [json_name = "server"];
+inline void BroadcastRequest::clear_server() {
+  _impl_.server_.ClearToEmpty();
+}
+inline const std::string& BroadcastRequest::server() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.BroadcastRequest.server)
+  return _internal_server();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void BroadcastRequest::set_server(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.server_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.BroadcastRequest.server)
+}
+inline std::string* BroadcastRequest::mutable_server() {
+  std::string* _s = _internal_mutable_server();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.BroadcastRequest.server)
+  return _s;
+}
+inline const std::string& BroadcastRequest::_internal_server() const {
+  return _impl_.server_.Get();
+}
+inline void BroadcastRequest::_internal_set_server(const std::string& value) {
+  
+  _impl_.server_.Set(value, GetArenaForAllocation());
+}
+inline std::string* BroadcastRequest::_internal_mutable_server() {
+  
+  return _impl_.server_.Mutable(GetArenaForAllocation());
+}
+inline std::string* BroadcastRequest::release_server() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.BroadcastRequest.server)
+  return _impl_.server_.Release();
+}
+inline void BroadcastRequest::set_allocated_server(std::string* server) {
+  if (server != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.server_.SetAllocated(server, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.server_.IsDefault()) {
+    _impl_.server_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.BroadcastRequest.server)
+}
+
+// bytes data = 2 [json_name = "data"];
+inline void BroadcastRequest::clear_data() {
+  _impl_.data_.ClearToEmpty();
+}
+inline const std::string& BroadcastRequest::data() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.BroadcastRequest.data)
+  return _internal_data();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void BroadcastRequest::set_data(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.data_.SetBytes(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.BroadcastRequest.data)
+}
+inline std::string* BroadcastRequest::mutable_data() {
+  std::string* _s = _internal_mutable_data();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.BroadcastRequest.data)
+  return _s;
+}
+inline const std::string& BroadcastRequest::_internal_data() const {
+  return _impl_.data_.Get();
+}
+inline void BroadcastRequest::_internal_set_data(const std::string& value) {
+  
+  _impl_.data_.Set(value, GetArenaForAllocation());
+}
+inline std::string* BroadcastRequest::_internal_mutable_data() {
+  
+  return _impl_.data_.Mutable(GetArenaForAllocation());
+}
+inline std::string* BroadcastRequest::release_data() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.BroadcastRequest.data)
+  return _impl_.data_.Release();
+}
+inline void BroadcastRequest::set_allocated_data(std::string* data) {
+  if (data != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.data_.SetAllocated(data, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.data_.IsDefault()) {
+    _impl_.data_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.BroadcastRequest.data)
+}
+
+// -------------------------------------------------------------------
+
+// BroadcastResponse
+
+// uint32 reached = 1 [json_name = "reached"];
+inline void BroadcastResponse::clear_reached() {
+  _impl_.reached_ = 0u;
+}
+inline uint32_t BroadcastResponse::_internal_reached() const {
+  return _impl_.reached_;
+}
+inline uint32_t BroadcastResponse::reached() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.BroadcastResponse.reached)
+  return _internal_reached();
+}
+inline void BroadcastResponse::_internal_set_reached(uint32_t value) {
+  
+  _impl_.reached_ = value;
+}
+inline void BroadcastResponse::set_reached(uint32_t value) {
+  _internal_set_reached(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.BroadcastResponse.reached)
+}
+
+// repeated string refused = 2 [json_name = "refused"];
+inline int BroadcastResponse::_internal_refused_size() const {
+  return _impl_.refused_.size();
+}
+inline int BroadcastResponse::refused_size() const {
+  return _internal_refused_size();
+}
+inline void BroadcastResponse::clear_refused() {
+  _impl_.refused_.Clear();
+}
+inline std::string* BroadcastResponse::add_refused() {
+  std::string* _s = _internal_add_refused();
+  // @@protoc_insertion_point(field_add_mutable:rr.tcp.v1.BroadcastResponse.refused)
+  return _s;
+}
+inline const std::string& BroadcastResponse::_internal_refused(int index) const {
+  return _impl_.refused_.Get(index);
+}
+inline const std::string& BroadcastResponse::refused(int index) const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.BroadcastResponse.refused)
+  return _internal_refused(index);
+}
+inline std::string* BroadcastResponse::mutable_refused(int index) {
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.BroadcastResponse.refused)
+  return _impl_.refused_.Mutable(index);
+}
+inline void BroadcastResponse::set_refused(int index, const std::string& value) {
+  _impl_.refused_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.BroadcastResponse.refused)
+}
+inline void BroadcastResponse::set_refused(int index, std::string&& value) {
+  _impl_.refused_.Mutable(index)->assign(std::move(value));
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.BroadcastResponse.refused)
+}
+inline void BroadcastResponse::set_refused(int index, const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.refused_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set_char:rr.tcp.v1.BroadcastResponse.refused)
+}
+inline void BroadcastResponse::set_refused(int index, const char* value, size_t size) {
+  _impl_.refused_.Mutable(index)->assign(
+    reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_set_pointer:rr.tcp.v1.BroadcastResponse.refused)
+}
+inline std::string* BroadcastResponse::_internal_add_refused() {
+  return _impl_.refused_.Add();
+}
+inline void BroadcastResponse::add_refused(const std::string& value) {
+  _impl_.refused_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add:rr.tcp.v1.BroadcastResponse.refused)
+}
+inline void BroadcastResponse::add_refused(std::string&& value) {
+  _impl_.refused_.Add(std::move(value));
+  // @@protoc_insertion_point(field_add:rr.tcp.v1.BroadcastResponse.refused)
+}
+inline void BroadcastResponse::add_refused(const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.refused_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add_char:rr.tcp.v1.BroadcastResponse.refused)
+}
+inline void BroadcastResponse::add_refused(const char* value, size_t size) {
+  _impl_.refused_.Add()->assign(reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_add_pointer:rr.tcp.v1.BroadcastResponse.refused)
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>&
+BroadcastResponse::refused() const {
+  // @@protoc_insertion_point(field_list:rr.tcp.v1.BroadcastResponse.refused)
+  return _impl_.refused_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>*
+BroadcastResponse::mutable_refused() {
+  // @@protoc_insertion_point(field_mutable_list:rr.tcp.v1.BroadcastResponse.refused)
+  return &_impl_.refused_;
+}
+
+// -------------------------------------------------------------------
+
+// ListConnectionsRequest
+
+// string server = 1 [json_name = "server"];
+inline void ListConnectionsRequest::clear_server() {
+  _impl_.server_.ClearToEmpty();
+}
+inline const std::string& ListConnectionsRequest::server() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.ListConnectionsRequest.server)
+  return _internal_server();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ListConnectionsRequest::set_server(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.server_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.ListConnectionsRequest.server)
+}
+inline std::string* ListConnectionsRequest::mutable_server() {
+  std::string* _s = _internal_mutable_server();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.ListConnectionsRequest.server)
+  return _s;
+}
+inline const std::string& ListConnectionsRequest::_internal_server() const {
+  return _impl_.server_.Get();
+}
+inline void ListConnectionsRequest::_internal_set_server(const std::string& value) {
+  
+  _impl_.server_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ListConnectionsRequest::_internal_mutable_server() {
+  
+  return _impl_.server_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ListConnectionsRequest::release_server() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.ListConnectionsRequest.server)
+  return _impl_.server_.Release();
+}
+inline void ListConnectionsRequest::set_allocated_server(std::string* server) {
+  if (server != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.server_.SetAllocated(server, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.server_.IsDefault()) {
+    _impl_.server_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.ListConnectionsRequest.server)
+}
+
 #ifdef __GNUC__
   #pragma GCC diagnostic pop
 #endif  // __GNUC__
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
 // -------------------------------------------------------------------
 
 // -------------------------------------------------------------------

@@ -13,6 +13,22 @@ WORKER_STATUS_STOPPING: WorkerStatus
 WORKER_STATUS_UNSPECIFIED: WorkerStatus
 WORKER_STATUS_WORKING: WorkerStatus
 
+class BroadcastRequest(_message.Message):
+    __slots__ = ["data", "server"]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    SERVER_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    server: str
+    def __init__(self, server: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class BroadcastResponse(_message.Message):
+    __slots__ = ["reached", "refused"]
+    REACHED_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_FIELD_NUMBER: _ClassVar[int]
+    reached: int
+    refused: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, reached: _Optional[int] = ..., refused: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class CloseConnectionRequest(_message.Message):
     __slots__ = ["uuid"]
     UUID_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +63,12 @@ class ConnectionList(_message.Message):
     connections: _containers.RepeatedCompositeFieldContainer[ConnectionInfo]
     def __init__(self, connections: _Optional[_Iterable[_Union[ConnectionInfo, _Mapping]]] = ...) -> None: ...
 
+class ListConnectionsRequest(_message.Message):
+    __slots__ = ["server"]
+    SERVER_FIELD_NUMBER: _ClassVar[int]
+    server: str
+    def __init__(self, server: _Optional[str] = ...) -> None: ...
+
 class PoolState(_message.Message):
     __slots__ = ["queued", "workers"]
     QUEUED_FIELD_NUMBER: _ClassVar[int]
@@ -68,6 +90,22 @@ class WorkerState(_message.Message):
     rss_bytes: int
     status: WorkerStatus
     def __init__(self, pid: _Optional[int] = ..., status: _Optional[_Union[WorkerStatus, str]] = ..., num_execs: _Optional[int] = ..., rss_bytes: _Optional[int] = ..., age: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class WriteConnectionRequest(_message.Message):
+    __slots__ = ["data", "uuid"]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    UUID_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    uuid: str
+    def __init__(self, uuid: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class WriteConnectionResponse(_message.Message):
+    __slots__ = ["closing", "written"]
+    CLOSING_FIELD_NUMBER: _ClassVar[int]
+    WRITTEN_FIELD_NUMBER: _ClassVar[int]
+    closing: bool
+    written: bool
+    def __init__(self, written: bool = ..., closing: bool = ...) -> None: ...
 
 class WorkerStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

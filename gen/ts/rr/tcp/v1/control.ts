@@ -138,6 +138,61 @@ export interface ConnectionList {
   connections: ConnectionInfo[];
 }
 
+/**
+ * Write bytes to one client connection from outside its events (the rr-tcp RPC methods tcp.Write
+ * and tcp.WriteClose, `rr-tcp write`, POST /connections/<uuid>/write). Over the JSON codec the
+ * argument is what Go's encoding/json makes of it: `{"uuid":"…","data":"<standard base64>"}`.
+ */
+export interface WriteConnectionRequest {
+  /** The connection's uuid, as in the request context. */
+  uuid: string;
+  /** The bytes to write, as they are: no delimiter is added. */
+  data: Buffer;
+}
+
+/** The answer to WriteConnectionRequest on the control API (the RPC answers a bare true). */
+export interface WriteConnectionResponse {
+  /**
+   * True when the bytes were written to the socket at once; false when they wait behind the
+   * reply of an event that is with a worker, and follow it.
+   */
+  written: boolean;
+  /** True when the connection closes after the bytes (tcp.WriteClose). */
+  closing: boolean;
+}
+
+/**
+ * Write bytes to every client connection of one named server (the rr-tcp RPC method
+ * tcp.Broadcast, `rr-tcp broadcast`, POST /servers/<name>/broadcast):
+ * `{"server":"main","data":"<standard base64>"}` over the JSON codec.
+ */
+export interface BroadcastRequest {
+  /** The server's name, a key of tcp.servers. */
+  server: string;
+  /** The bytes to write to each connection, as they are. */
+  data: Buffer;
+}
+
+/** The answer to BroadcastRequest on the control API (the RPC answers a bare true). */
+export interface BroadcastResponse {
+  /** Connections that took the bytes (written, or waiting behind their event's reply). */
+  reached: number;
+  /**
+   * Connections skipped because their clients do not read: their unsent bytes are over the
+   * socket's high-water mark (docs/behaviour.md, Push).
+   */
+  refused: string[];
+}
+
+/**
+ * List the open connections, of one server or of all (the rr-tcp RPC method tcp.List):
+ * `{"server":"main"}`, or `{}` for all; the answer is a ConnectionList.
+ */
+export interface ListConnectionsRequest {
+  /** A key of tcp.servers; empty for every server. */
+  server: string;
+}
+
 function createBaseWorkerState(): WorkerState {
   return { pid: 0, status: 0, num_execs: 0, rss_bytes: 0, age: undefined };
 }
@@ -729,6 +784,421 @@ export const ConnectionList: MessageFns<ConnectionList> = {
     return message;
   },
 };
+
+function createBaseWriteConnectionRequest(): WriteConnectionRequest {
+  return { uuid: "", data: Buffer.alloc(0) };
+}
+
+export const WriteConnectionRequest: MessageFns<WriteConnectionRequest> = {
+  encode(message: WriteConnectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.uuid !== "") {
+      writer.uint32(10).string(message.uuid);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WriteConnectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWriteConnectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.uuid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WriteConnectionRequest {
+    return {
+      uuid: isSet(object.uuid) ? globalThis.String(object.uuid) : "",
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: WriteConnectionRequest): unknown {
+    const obj: any = {};
+    if (message.uuid !== "") {
+      obj.uuid = message.uuid;
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WriteConnectionRequest>): WriteConnectionRequest {
+    return WriteConnectionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WriteConnectionRequest>): WriteConnectionRequest {
+    const message = createBaseWriteConnectionRequest();
+    message.uuid = object.uuid ?? "";
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseWriteConnectionResponse(): WriteConnectionResponse {
+  return { written: false, closing: false };
+}
+
+export const WriteConnectionResponse: MessageFns<WriteConnectionResponse> = {
+  encode(message: WriteConnectionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.written !== false) {
+      writer.uint32(8).bool(message.written);
+    }
+    if (message.closing !== false) {
+      writer.uint32(16).bool(message.closing);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WriteConnectionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWriteConnectionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.written = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.closing = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WriteConnectionResponse {
+    return {
+      written: isSet(object.written) ? globalThis.Boolean(object.written) : false,
+      closing: isSet(object.closing) ? globalThis.Boolean(object.closing) : false,
+    };
+  },
+
+  toJSON(message: WriteConnectionResponse): unknown {
+    const obj: any = {};
+    if (message.written !== false) {
+      obj.written = message.written;
+    }
+    if (message.closing !== false) {
+      obj.closing = message.closing;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WriteConnectionResponse>): WriteConnectionResponse {
+    return WriteConnectionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WriteConnectionResponse>): WriteConnectionResponse {
+    const message = createBaseWriteConnectionResponse();
+    message.written = object.written ?? false;
+    message.closing = object.closing ?? false;
+    return message;
+  },
+};
+
+function createBaseBroadcastRequest(): BroadcastRequest {
+  return { server: "", data: Buffer.alloc(0) };
+}
+
+export const BroadcastRequest: MessageFns<BroadcastRequest> = {
+  encode(message: BroadcastRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== "") {
+      writer.uint32(10).string(message.server);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BroadcastRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBroadcastRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BroadcastRequest {
+    return {
+      server: isSet(object.server) ? globalThis.String(object.server) : "",
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: BroadcastRequest): unknown {
+    const obj: any = {};
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BroadcastRequest>): BroadcastRequest {
+    return BroadcastRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BroadcastRequest>): BroadcastRequest {
+    const message = createBaseBroadcastRequest();
+    message.server = object.server ?? "";
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseBroadcastResponse(): BroadcastResponse {
+  return { reached: 0, refused: [] };
+}
+
+export const BroadcastResponse: MessageFns<BroadcastResponse> = {
+  encode(message: BroadcastResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reached !== 0) {
+      writer.uint32(8).uint32(message.reached);
+    }
+    for (const v of message.refused) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BroadcastResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBroadcastResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.reached = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.refused.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BroadcastResponse {
+    return {
+      reached: isSet(object.reached) ? globalThis.Number(object.reached) : 0,
+      refused: globalThis.Array.isArray(object?.refused) ? object.refused.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: BroadcastResponse): unknown {
+    const obj: any = {};
+    if (message.reached !== 0) {
+      obj.reached = Math.round(message.reached);
+    }
+    if (message.refused?.length) {
+      obj.refused = message.refused;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BroadcastResponse>): BroadcastResponse {
+    return BroadcastResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BroadcastResponse>): BroadcastResponse {
+    const message = createBaseBroadcastResponse();
+    message.reached = object.reached ?? 0;
+    message.refused = object.refused?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseListConnectionsRequest(): ListConnectionsRequest {
+  return { server: "" };
+}
+
+export const ListConnectionsRequest: MessageFns<ListConnectionsRequest> = {
+  encode(message: ListConnectionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== "") {
+      writer.uint32(10).string(message.server);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConnectionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConnectionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConnectionsRequest {
+    return { server: isSet(object.server) ? globalThis.String(object.server) : "" };
+  },
+
+  toJSON(message: ListConnectionsRequest): unknown {
+    const obj: any = {};
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListConnectionsRequest>): ListConnectionsRequest {
+    return ListConnectionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListConnectionsRequest>): ListConnectionsRequest {
+    const message = createBaseListConnectionsRequest();
+    message.server = object.server ?? "";
+    return message;
+  },
+};
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
