@@ -35,6 +35,8 @@
  * - Exactly one CLOSE event, always last: `close()` is the only path to `closing`, and runs once.
  * - The socket is paused in every state but `reading` (lazily: once a read arrives outside it).
  * - The three request contexts never change, so they are encoded once per connection.
+ * - Pushes (tcp.Write, tcp.WriteClose, tcp.Broadcast) are written at once in reading and
+ *   awaitingDrain; in connecting and waiting they wait for the event's reply and follow it.
  */
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
@@ -45,6 +47,7 @@ import { msToDuration, verbFromBytes, type ContextCodec } from "../protocol/inde
 import type { EventPool, EventReply, EventRequest } from "./event-pool.js";
 import type { BufferBudget } from "./buffer-budget.js";
 import { MessageTooLargeError, type Framer } from "./framer.js";
+import { PushError, type PushOutcome, type QueuedPush } from "./push.js";
 import { newServerCounters, type EventKind, type ReplyKind, type ServerCounters } from "./server-counters.js";
 import type { EventTimings } from "./server-observer.js";
 
@@ -60,7 +63,7 @@ export type CloseReason =
   | "VERB_WRITECLOSE"
   /** The worker answered with a verb that is none of the four. */
   | "UNKNOWN_VERB"
-  /** `closeConnection(uuid)` (RoadRunner's tcp.Close RPC). */
+  /** `closeConnection(uuid)` (RoadRunner's tcp.Close RPC), or a push that closes (tcp.WriteClose). */
   | "CLOSED_BY_SERVER"
   /** No client bytes for idle_timeout. */
   | "IDLE_TIMEOUT"
@@ -163,6 +166,11 @@ export class Connection {
   /** performance.now() when the event with the pool was sent, and when it reached a worker (0: not yet). */
   #sentAt = 0;
   #workerAt = 0;
+  /** Pushes waiting for the reply of the event that is with a worker, oldest first. */
+  #pushes: QueuedPush[] = [];
+  #pushedBytes = 0;
+  /** A WriteClose waits among them: nothing more is taken. */
+  #closeAfterPushes = false;
 
   constructor(options: ConnectionOptions) {
     this.#options = options;
@@ -234,6 +242,51 @@ export class Connection {
     }
     this.#logger.debug({ uuid: this.uuid, server: this.server, remote_addr: this.remoteAddr }, "connection opened");
     this.#send("connected", EMPTY);
+  }
+
+  /**
+   * Writes `data` to the client from outside its events (tcp.Write; with `close`, tcp.WriteClose:
+   * the connection then closes, with its CLOSE event). While an event is with a worker the bytes
+   * wait and follow its reply, so a push never lands before the reply of an event it came during.
+   *
+   * Bounded as replies are: the server reads no new event from a client whose unsent bytes are
+   * at its socket's high-water mark, and takes no push for it either. Unsent bytes are the
+   * socket's write buffer and the pushes waiting here, so a client that never reads holds at
+   * most the mark plus one push (and one reply). The push is refused, not queued: the caller
+   * learns at once and may retry, drop it, or close the connection.
+   *
+   * @throws PushError CONNECTION_CLOSING once the connection is on its way out, CLIENT_NOT_READING
+   *   at the high-water mark; nothing is written then.
+   */
+  push(data: Buffer, close: boolean): PushOutcome {
+    const state = this.#state;
+    const held = state === "connecting" || state === "waiting";
+    const facts = { uuid: this.uuid, server: this.server };
+    if ((!held && state !== "reading" && state !== "awaitingDrain") || this.#closeAfterPushes || !this.#writable()) {
+      throw new PushError(
+        "CONNECTION_CLOSING",
+        `connection ${this.uuid} is closing: nothing more is written to it`,
+        facts,
+      );
+    }
+    const unsent = this.#socket.writableLength + this.#pushedBytes;
+    const mark = this.#socket.writableHighWaterMark;
+    if (unsent >= mark) {
+      throw new PushError(
+        "CLIENT_NOT_READING",
+        `the client of connection ${this.uuid} does not read: ${unsent} bytes to it are unsent, at or over its socket's high-water mark of ${mark}; push again once it reads`,
+        facts,
+      );
+    }
+    if (held) {
+      this.#pushes.push({ data, close });
+      this.#pushedBytes += data.length;
+      this.#closeAfterPushes = close;
+      return { written: false, closing: close };
+    }
+    this.#write(data, close);
+    if (close) this.#close("CLOSED_BY_SERVER");
+    return { written: true, closing: close };
   }
 
   /**
@@ -374,9 +427,11 @@ export class Connection {
     this.#close("EXEC_FAILED");
   };
 
-  /** After WRITE or CONTINUE: read on, unless a close was asked for meanwhile. */
+  /** After WRITE or CONTINUE: the pushes that waited, then read on, unless a close was asked for meanwhile. */
   #afterEvent(): void {
+    const closeAfterPushes = this.#flushPushes();
     if (this.#state === "lastEvent" || this.#state === "cutOff") return this.#close(this.#reason as CloseReason);
+    if (closeAfterPushes) return this.#close("CLOSED_BY_SERVER");
     this.#enter("reading");
     this.#lastActivity = Date.now();
     this.#pump();
@@ -476,6 +531,34 @@ export class Connection {
     this.#idleTimer = setTimeout(this.#onIdleTimer, limit - idle).unref();
   };
 
+  /**
+   * Writes the pushes that waited for the reply just written, in order; a cut-off connection's
+   * are dropped. @returns true when the last was a WriteClose.
+   */
+  #flushPushes(): boolean {
+    if (this.#pushes.length === 0) return false;
+    const pushes = this.#pushes;
+    const close = this.#closeAfterPushes;
+    this.#pushes = [];
+    this.#pushedBytes = 0;
+    this.#closeAfterPushes = false;
+    if (this.#state === "cutOff" || !this.#writable()) {
+      this.#dropped(pushes, "the connection was closed while its event was with a worker");
+      return close;
+    }
+    for (const push of pushes) this.#write(push.data, push.close);
+    return close;
+  }
+
+  // Pushes taken (the caller was told true) that never reach the client: logged, not silent.
+  #dropped(pushes: readonly QueuedPush[], why: string): void {
+    const bytes = pushes.reduce((sum, push) => sum + push.data.length, 0);
+    this.#logger.debug(
+      { uuid: this.uuid, server: this.server, pushes: pushes.length, bytes },
+      `${pushes.length} pushed writes (${bytes} bytes) dropped: ${why}`,
+    );
+  }
+
   // False once the socket is ended, reset or destroyed.
   #writable(): boolean {
     return this.#socket.writable;
@@ -513,6 +596,12 @@ export class Connection {
     if (from === "closing" || from === "done") return;
     this.#enter("closing");
     this.#reason = reason;
+    if (this.#pushes.length > 0) {
+      // The event's reply closed the connection (WRITECLOSE, CLOSE), or it failed.
+      this.#dropped(this.#pushes, `the connection closed (${reason}) before they could follow its event's reply`);
+      this.#pushes = [];
+      this.#pushedBytes = 0;
+    }
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     if (from !== "cutOff") this.#endSocket();

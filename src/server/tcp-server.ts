@@ -1,8 +1,8 @@
 /**
  * The TCP servers of one config: every named server under `tcp.servers` listens on its own
  * address, and all of them share one pool (the context's `server` field tells them apart).
- * Owns the connection registry (by uuid, for `closeConnection`), `max_connections`, and the
- * graceful drain on shutdown.
+ * Owns the connection registry (by uuid, for `closeConnection` and pushes), `max_connections`,
+ * and the graceful drain on shutdown.
  */
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
@@ -18,6 +18,7 @@ import { defaultNumber } from "../options/index.js";
 import { BufferBudget } from "./buffer-budget.js";
 import { createFramer, type FramerOptions } from "./framer.js";
 import { openListener, type Listener } from "./listener.js";
+import { PushError, type PushOutcome } from "./push.js";
 import { copyServerCounters, newServerCounters, type ServerCounters } from "./server-counters.js";
 import type { EventTimings, ServerObserver } from "./server-observer.js";
 
@@ -137,11 +138,77 @@ export class TcpServer {
     return Object.fromEntries(this.#servers.map((s) => [s.name, copyServerCounters(s.counters)]));
   }
 
-  /** The open connections, oldest first: uuid, server, client address, age, bytes each way. */
-  connections(): ConnectionInfo[] {
+  /**
+   * The open connections, oldest first: uuid, server, client address, age, bytes each way.
+   * @param server only this server's; every server's when absent or empty
+   * @throws PushError UNKNOWN_SERVER for a name that is not a key of tcp.servers
+   */
+  connections(server?: string): ConnectionInfo[] {
     const now = Date.now();
+    const only = server === undefined || server === "" ? undefined : this.#named(server).name;
     // The registry keeps accept order.
-    return [...this.#connections.values()].map((connection) => connection.info(now));
+    const listed: ConnectionInfo[] = [];
+    for (const connection of this.#connections.values()) {
+      if (only === undefined || connection.server === only) listed.push(connection.info(now));
+    }
+    return listed;
+  }
+
+  /**
+   * Writes `data` to one client from outside its events (tcp.Write; with `close`, tcp.WriteClose).
+   * While the connection's event is with a worker the bytes follow its reply (Connection.push).
+   * @throws PushError UNKNOWN_CONNECTION, CONNECTION_CLOSING, CLIENT_NOT_READING
+   */
+  write(uuid: string, data: Buffer, close = false): PushOutcome {
+    const connection = this.#connections.get(uuid);
+    if (connection === undefined) {
+      throw new PushError("UNKNOWN_CONNECTION", `no open connection has uuid ${uuid}`, { uuid });
+    }
+    return connection.push(data, close);
+  }
+
+  /**
+   * Writes `data` to every open connection of one server (tcp.Broadcast). Every client gets the
+   * same Buffer, never a copy. A client that does not read (at its socket's high-water mark) is
+   * skipped and listed, as a single tcp.Write to it would be refused; one on its way out is
+   * skipped without a word, as it is gone.
+   *
+   * @returns how many took the bytes, and the uuids of those skipped for not reading
+   * @throws PushError UNKNOWN_SERVER for a name that is not a key of tcp.servers
+   */
+  broadcast(server: string, data: Buffer): { reached: number; refused: string[] } {
+    const name = this.#named(server).name;
+    let reached = 0;
+    const refused: string[] = [];
+    for (const connection of [...this.#connections.values()]) {
+      if (connection.server !== name) continue;
+      try {
+        connection.push(data, false);
+        reached++;
+      } catch (err) {
+        if (!(err instanceof PushError)) throw err;
+        if (err.code === "CLIENT_NOT_READING") refused.push(connection.uuid);
+      }
+    }
+    if (refused.length > 0) {
+      this.#logger.warn(
+        { server: name, reached, refused: refused.length, bytes: data.length },
+        `broadcast to ${name}: ${refused.length} of its clients do not read and were skipped (${refused.slice(0, 3).join(", ")}${refused.length > 3 ? ", ..." : ""})`,
+      );
+    }
+    return { reached, refused };
+  }
+
+  /** @throws PushError UNKNOWN_SERVER */
+  #named(server: string): NamedServer {
+    const named = this.#servers.find((s) => s.name === server);
+    if (named === undefined) {
+      const known = this.#servers.map((s) => s.name).join(", ");
+      throw new PushError("UNKNOWN_SERVER", `no server is named ${JSON.stringify(server)} (tcp.servers has ${known})`, {
+        server,
+      });
+    }
+    return named;
   }
 
   /**
