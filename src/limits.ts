@@ -44,8 +44,13 @@ export const LIMITS = {
     unit: "bytes",
     key: "tcp.max_buffered_bytes",
   },
-  /** An RPC request frame: its arguments are a uuid or a plugin name; larger is a mistake or an attack. */
-  rpcPayload: { what: "an RPC request's payload", value: 64 * KiB, unit: "bytes" },
+  /**
+   * An RPC request frame: a uuid or a plugin name, or a push's bytes in base64 (tcp.Write,
+   * tcp.Broadcast: about 190 KiB of bytes per call). With one request read at a time per
+   * connection and LIMITS.rpcConnections, it bounds what RPC callers make the server hold (64 MiB);
+   * more bytes are pushed in several calls.
+   */
+  rpcPayload: { what: "an RPC request's payload", value: 256 * KiB, unit: "bytes" },
   /** An RPC method name: longer than any "Service.Method"; error replies quote it, so it stays short. */
   rpcMethodName: { what: "an RPC method name", value: 256, unit: "bytes" },
   /**
@@ -59,6 +64,8 @@ export const LIMITS = {
    * probes and scrapers, a few at a time. Past it the oldest idle keep-alive connection is closed.
    */
   httpConnections: { what: "open connections to an HTTP endpoint", value: 128, unit: "connections" },
+  /** A control API request's body: the bytes of a push (POST /connections/<uuid>/write), as an RPC push's. */
+  httpBody: { what: "an HTTP request's body", value: 256 * KiB, unit: "bytes" },
   /** Until an HTTP request's headers are in (Node's headersTimeout), also for a connection that sends nothing. */
   httpHeaders: { what: "an HTTP request's headers", value: 10_000, unit: "milliseconds" },
   /** Until a whole HTTP request is in (Node's requestTimeout): the routes take no body worth waiting for. */

@@ -4,20 +4,57 @@
  *   GET  /health, /ready            RoadRunner's status checks (health.ts), as on status.address
  *   GET  /metrics                   Prometheus metrics (metrics.ts), as on metrics.address
  *   GET  /workers                   the pool state (rr.tcp.v1.PoolState as JSON)
- *   GET  /connections               the open connections (rr.tcp.v1.ConnectionList as JSON, as tcp.Connections)
+ *   GET  /connections               the open connections (rr.tcp.v1.ConnectionList as JSON, as tcp.Connections);
+ *                                   ?server=main only that server's (tcp.List)
  *   POST /reset                     replace every worker (RoadRunner's resetter.Reset)
  *   POST /connections/<uuid>/close  close one client connection (RoadRunner's tcp.Close)
+ *   POST /connections/<uuid>/write       the body's bytes to that client (tcp.Write), as they are
+ *   POST /connections/<uuid>/writeclose  the same, then close it (tcp.WriteClose)
+ *   POST /servers/<name>/broadcast       the body's bytes to every client of that server (tcp.Broadcast)
+ *
+ * A push answers 200 with WriteConnectionResponse or BroadcastResponse as JSON; 404 for an
+ * unknown uuid or server, 409 for a connection that is closing, 503 for a client that does not
+ * read (at its high-water mark: nothing was written, push again later), 413 for a body over
+ * LIMITS.httpBody; each with `{"error": "<why>"}`.
  */
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import { CloseConnectionResponse, ConnectionList, PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
+import {
+  BroadcastResponse,
+  CloseConnectionResponse,
+  ConnectionList,
+  PoolState,
+  WriteConnectionResponse,
+} from "../../gen/ts/rr/tcp/v1/control.js";
+import { PushError, type PushErrorCode } from "../server/index.js";
 import { defaultNumber } from "../options/index.js";
 import type { ControlledPool, ControlledServer } from "./control-target.js";
 import { healthRoutes, type HealthOptions } from "./health.js";
-import { HttpEndpoint, jsonReply, type Route } from "./http-endpoint.js";
+import { HttpEndpoint, HttpRequestError, jsonReply, type Route } from "./http-endpoint.js";
 import { createMetrics, metricsRoutes } from "./metrics.js";
 
 const CLOSE_PATH = /^\/connections\/([0-9a-fA-F-]{1,64})\/close$/;
+const WRITE_PATH = /^\/connections\/([0-9a-fA-F-]{1,64})\/(write|writeclose)$/;
+// A server's name is a YAML key: any text; in the path it is percent-encoded.
+const BROADCAST_PATH = /^\/servers\/([^/]{1,256})\/broadcast$/;
+
+/** The status each refusal of a push answers. */
+const PUSH_STATUS: Record<PushErrorCode, number> = {
+  UNKNOWN_CONNECTION: 404,
+  UNKNOWN_SERVER: 404,
+  CONNECTION_CLOSING: 409,
+  CLIENT_NOT_READING: 503,
+};
+
+/** `run`, a refused push answered with its status and message. */
+function pushing<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    if (err instanceof PushError) throw new HttpRequestError(PUSH_STATUS[err.code], err.message, { cause: err });
+    throw err;
+  }
+}
 
 /** What the control API serves besides the pool and the server, when shared with other endpoints. */
 export interface ControlServerOptions {
@@ -66,7 +103,10 @@ export function controlRoutes(pool: ControlledPool, server: ControlledServer): R
     {
       method: "GET",
       path: "/connections",
-      handle: () => jsonReply(200, ConnectionList.toJSON({ connections: server.connections() })),
+      handle: ({ url }) => {
+        const only = url.searchParams.get("server") ?? "";
+        return jsonReply(200, ConnectionList.toJSON({ connections: pushing(() => server.connections(only)) }));
+      },
     },
     {
       method: "POST",
@@ -82,6 +122,29 @@ export function controlRoutes(pool: ControlledPool, server: ControlledServer): R
       handle: ({ params }) => {
         const closed = server.closeConnection(params[0]!.toLowerCase());
         return jsonReply(closed ? 200 : 404, CloseConnectionResponse.toJSON({ closed }));
+      },
+    },
+    {
+      method: "POST",
+      path: WRITE_PATH,
+      handle: async ({ params, body }) => {
+        const data = await body();
+        const outcome = pushing(() => server.write(params[0]!.toLowerCase(), data, params[1] === "writeclose"));
+        return jsonReply(200, WriteConnectionResponse.toJSON(outcome));
+      },
+    },
+    {
+      method: "POST",
+      path: BROADCAST_PATH,
+      handle: async ({ params, body }) => {
+        let name: string;
+        try {
+          name = decodeURIComponent(params[0]!);
+        } catch (err) {
+          throw new HttpRequestError(400, `the server's name in the path is not percent-encoded UTF-8`, { cause: err });
+        }
+        const data = await body();
+        return jsonReply(200, BroadcastResponse.toJSON(pushing(() => server.broadcast(name, data))));
       },
     },
   ];

@@ -1,5 +1,5 @@
 import type { ConnectionInfo, PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
-import type { ServerCounters } from "../server/index.js";
+import type { PushOutcome, ServerCounters } from "../server/index.js";
 
 /** The plugin name RoadRunner registers the TCP server under: what `?plugin=` and the RPC's plugin arguments name. */
 export const PLUGIN = "tcp";
@@ -24,8 +24,22 @@ export interface ControlledServer {
   closeConnection(uuid: string): boolean;
   /** What each named server counted: connections, events, replies, bytes. */
   counters(): Record<string, ServerCounters>;
-  /** The open connections, oldest first. */
-  connections(): ConnectionInfo[];
+  /**
+   * The open connections, oldest first; only `server`'s when given.
+   * @throws PushError UNKNOWN_SERVER
+   */
+  connections(server?: string): ConnectionInfo[];
+  /**
+   * Writes bytes to one client from outside its events, after the reply of an event that is with
+   * a worker; with `close` the connection then closes (tcp.WriteClose).
+   * @throws PushError UNKNOWN_CONNECTION, CONNECTION_CLOSING, CLIENT_NOT_READING
+   */
+  write(uuid: string, data: Buffer, close?: boolean): PushOutcome;
+  /**
+   * Writes bytes to every client of one server; clients that do not read are skipped and listed.
+   * @throws PushError UNKNOWN_SERVER
+   */
+  broadcast(server: string, data: Buffer): { reached: number; refused: string[] };
   /** Bytes all connections hold from their clients while waiting for the ends of messages. */
   bufferedBytes(): number;
   /** Memory the buffers of those bytes keep alive. */

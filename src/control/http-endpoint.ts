@@ -9,13 +9,14 @@
  * LIMITS.httpConnections, and past it the connection idle the longest (no request running:
  * keep-alive, or headers not yet in) is closed to make room; only when every one is in the middle
  * of a request is the new one refused. Node's timeouts close the rest: LIMITS.httpHeaders also
- * for a connection that sends nothing, LIMITS.httpRequest, LIMITS.httpKeepAlive.
+ * for a connection that sends nothing, LIMITS.httpRequest, LIMITS.httpKeepAlive. A route reads a
+ * body only when it asks for one, and at most LIMITS.httpBody of it (413 past that).
  */
 import type { Socket } from "node:net";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import { errorMessage } from "../errors.js";
-import { LIMITS } from "../limits.js";
+import { errorMessage, RrTcpError } from "../errors.js";
+import { describeLimit, LIMITS } from "../limits.js";
 import {
   AddressError,
   formatListenAddress,
@@ -39,6 +40,22 @@ export interface RouteRequest {
   readonly url: URL;
   /** The groups of the route's pattern, when its path is one. */
   readonly params: readonly string[];
+  /**
+   * The request's body, read in full.
+   * @throws HttpRequestError 413 past LIMITS.httpBody
+   */
+  body(): Promise<Buffer>;
+}
+
+/** A request the route cannot serve as asked: answered with `status` and the message, not logged as a failure. */
+export class HttpRequestError extends RrTcpError<"HTTP_REQUEST"> {
+  constructor(
+    readonly status: number,
+    message: string,
+    options: { uuid?: string; cause?: unknown } = {},
+  ) {
+    super("HTTP_REQUEST", message, options);
+  }
 }
 
 export interface Route {
@@ -199,8 +216,16 @@ async function answer(routes: readonly Route[], req: IncomingMessage): Promise<H
   for (const route of routes) {
     const params = match(route.path, url.pathname);
     if (params === undefined) continue;
-    if (route.method === method) return route.handle({ url, params });
-    allowed.push(route.method === "GET" ? "GET, HEAD" : route.method);
+    if (route.method !== method) {
+      allowed.push(route.method === "GET" ? "GET, HEAD" : route.method);
+      continue;
+    }
+    try {
+      return await route.handle({ url, params, body: () => readBody(req, LIMITS.httpBody.value) });
+    } catch (err) {
+      if (err instanceof HttpRequestError) return jsonReply(err.status, { error: err.message });
+      throw err;
+    }
   }
   if (allowed.length > 0) {
     return {
@@ -209,6 +234,32 @@ async function answer(routes: readonly Route[], req: IncomingMessage): Promise<H
     };
   }
   return jsonReply(404, { error: `no route ${req.method} ${url.pathname}` });
+}
+
+/** The whole body, or a 413 once it passes `limit` (the rest is read and dropped, so the answer still gets out). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const onData = (chunk: Buffer): void => {
+      length += chunk.length;
+      if (length <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off("data", onData);
+      req.resume();
+      reject(
+        new HttpRequestError(
+          413,
+          `the request's body is over the limit of ${describeLimit(LIMITS.httpBody)}; send the bytes in several requests`,
+        ),
+      );
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(Buffer.concat(chunks, length)));
+    req.once("error", reject);
+  });
 }
 
 function match(path: string | RegExp, pathname: string): string[] | undefined {

@@ -15,28 +15,41 @@
  * informer.Workers' CPUPercent is, as RoadRunner's (gopsutil's Process.CPUPercent), the CPU the
  * worker used over its whole life in percent of one core, rounded to hundredths.
  *
- * And one method of rr-tcp's own, which RoadRunner does not have:
+ * And methods of rr-tcp's own, which RoadRunner does not have (issue 17, Push):
  *
- *   tcp.Connections(plugin string)        rr.tcp.v1.ConnectionList, as its generated toJSON writes it
+ *   tcp.Connections(plugin string)            rr.tcp.v1.ConnectionList, as its generated toJSON writes it
+ *   tcp.List(ListConnectionsRequest)          the same list, of one server or of all
+ *   tcp.Write(WriteConnectionRequest) bool    write bytes to one client, from outside its events
+ *   tcp.WriteClose(WriteConnectionRequest)    the same, then close it (with its CLOSE event)
+ *   tcp.Broadcast(BroadcastRequest) bool      write bytes to every client of one server
  *
- * Its argument is "tcp", or empty; its result lists the open connections, oldest first, the same
- * JSON as the control API's GET /connections:
+ * tcp.Connections' argument is "tcp", or empty; its result lists the open connections, oldest
+ * first, the same JSON as the control API's GET /connections:
  * `{"connections":[{"uuid":"…","server":"main","remoteAddr":"127.0.0.1:50312",
  * "age":{"seconds":12,"nanos":500000000},"bytesReceived":120,"bytesSent":96}]}`. Fields at their
  * zero value are left out (no open connection is `{}`); `ConnectionList.fromJSON` (gen/ts) reads it.
+ * tcp.List answers the same, one implementation: its argument is `{"server":"main"}` (only that
+ * server's connections), `{}`, a bare `"main"`, or nothing (every server's).
+ *
+ * The push methods take what Go's encoding/json makes of their schema message, bytes in standard
+ * base64: tcp.Write and tcp.WriteClose `{"uuid":"6f1c…","data":"aGVsbG8NCg=="}`, tcp.Broadcast
+ * `{"server":"main","data":"aGVsbG8NCg=="}` (push-arguments.ts reads them). They answer `true`
+ * once the bytes are taken: written, or waiting behind the reply of the event that is with a
+ * worker, which they then follow. An error frame otherwise, its message naming what is wrong:
+ * `no open connection has uuid …`, `no server is named "chat" (tcp.servers has main)`, `the
+ * client of connection … does not read: …` (tcp.Write to a client at its high-water mark: nothing
+ * is written), `connection … is closing`, or the field of a bad argument. tcp.Broadcast skips
+ * clients that do not read (logged) and still answers true; the control API's broadcast lists them.
  */
-import { RrTcpError } from "../errors.js";
 import { ConnectionList, type WorkerState } from "../../gen/ts/rr/tcp/v1/control.js";
 import { durationToMs } from "../protocol/index.js";
+import { PushError } from "../server/index.js";
 import { PLUGIN, type ControlledPool, type ControlledServer } from "./control-target.js";
+import { broadcastArgument, describe, listArgument, writeArgument } from "./push-arguments.js";
+import { RpcMethodError } from "./rpc-method-error.js";
 import { roadRunnerState } from "./roadrunner-state.js";
 
-/** An error the method returns to the caller (Go: the error of the method). */
-export class RpcMethodError extends RrTcpError<"RPC_METHOD"> {
-  constructor(message: string, options?: { uuid?: string }) {
-    super("RPC_METHOD", message, options);
-  }
-}
+export { RpcMethodError } from "./rpc-method-error.js";
 
 export type RpcMethod = (arg: unknown) => Promise<unknown> | unknown;
 
@@ -53,6 +66,25 @@ export function createRpcMethods(pool: ControlledPool, server: ControlledServer)
       if (name !== PLUGIN) throw new RpcMethodError(`no such plugin: ${name} (rr-tcp runs only "${PLUGIN}")`);
       await action();
       return result;
+    },
+  ];
+  // A push or a listing, its refusal (unknown uuid or server, a client not reading) the caller's error.
+  const pushing = <T>(run: () => T): T => {
+    try {
+      return run();
+    } catch (err) {
+      if (err instanceof PushError) throw new RpcMethodError(err.message, { uuid: err.uuid, cause: err });
+      throw err;
+    }
+  };
+  const list = (only: string): unknown =>
+    ConnectionList.toJSON({ connections: pushing(() => server.connections(only)) });
+  const write = (method: string, close: boolean): [string, RpcMethod] => [
+    method,
+    (arg) => {
+      const { uuid, data } = writeArgument(method, arg);
+      pushing(() => server.write(uuid, data, close));
+      return true;
     },
   ];
   return new Map<string, RpcMethod>([
@@ -72,7 +104,18 @@ export function createRpcMethods(pool: ControlledPool, server: ControlledServer)
         if (typeof arg === "string" && arg !== "" && arg !== PLUGIN) {
           throw new RpcMethodError(`no such plugin: ${arg} (rr-tcp runs only "${PLUGIN}")`);
         }
-        return ConnectionList.toJSON({ connections: server.connections() });
+        return list("");
+      },
+    ],
+    ["tcp.List", (arg) => list(listArgument("tcp.List", arg))],
+    write("tcp.Write", false),
+    write("tcp.WriteClose", true),
+    [
+      "tcp.Broadcast",
+      (arg) => {
+        const { server: name, data } = broadcastArgument("tcp.Broadcast", arg);
+        pushing(() => server.broadcast(name, data));
+        return true;
       },
     ],
     ["resetter.List", () => [PLUGIN]],
@@ -121,10 +164,4 @@ function processState(worker: WorkerState, now: number, cpuPercent: number): Pro
     command: "",
     statusStr: name,
   };
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }

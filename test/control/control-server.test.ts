@@ -49,6 +49,13 @@ function fixtures() {
       })),
     bufferedBytes: () => 1234,
     retainedBytes: () => 4096,
+    // Pushes are driven against a real server in test/integration/push.test.ts.
+    write: () => {
+      throw new Error("this stand-in takes no pushes");
+    },
+    broadcast: () => {
+      throw new Error("this stand-in takes no pushes");
+    },
   };
   return { pool, server, resets: () => resets };
 }

@@ -250,8 +250,9 @@ describe("rpc.listen", () => {
 describe("RPC callers that misbehave", () => {
   it("closes a connection whose frame is too large or whose method name is too long", async () => {
     const big = await rawConnection();
-    big.socket.write(encodeRpcRequest(1, "tcp.Close", FrameFlag.CODEC_JSON, Buffer.alloc(65 * 1024, 0x20)));
-    await within(big.closed, { what: "the server closing a connection that sent a 65 KiB frame" });
+    const over = LIMITS.rpcPayload.value + 1024;
+    big.socket.write(encodeRpcRequest(1, "tcp.Close", FrameFlag.CODEC_JSON, Buffer.alloc(over, 0x20)));
+    await within(big.closed, { what: `the server closing a connection that sent a ${over}-byte frame` });
     const longName = await rawConnection();
     longName.socket.write(encodeRpcRequest(1, "tcp." + "x".repeat(300), FrameFlag.CODEC_JSON, Buffer.from('""')));
     await within(longName.closed, { what: "the server closing a connection that sent a 304-byte method name" });
