@@ -4,7 +4,8 @@
  *
  *   rr-tcp serve [-c .rr.yaml] [-w dir] [-o key=value]... [--dotenv file] [--log-level level]
  *   rr-tcp validate [-c .rr.yaml] [-w dir] [-o key=value]... [--dotenv file]
- *   rr-tcp workers [-i] [--json] | reset | connections [--json] | close UUID   [--rpc addr]
+ *   rr-tcp workers [-i] [--json] | reset | connections [--json] [--server name] | close UUID   [--rpc addr]
+ *   rr-tcp write UUID [DATA] [--close] | broadcast SERVER [DATA]   [--base64] [--file path|-] [--rpc addr]
  *   rr-tcp --version           rr-tcp 1.2.0 (schema rr.tcp.v1 1.2.0): the package and the schema it speaks
  *
  * Which config and which working directory: src/cli/config-source.ts (as `rr`: -w, else the
@@ -27,11 +28,14 @@ import { createLogger } from "./service/logger.js";
 import { childPids, exitOnSignals, killProcessGroups } from "./service/signals.js";
 import { chooseConfig, type ConfigChoice, type ConfigFlags } from "./cli/config-source.js";
 import {
+  broadcastCommand,
   checkPlugins,
   closeCommand,
   connectionsCommand,
   resetCommand,
   workersCommand,
+  writeCommand,
+  type PushFlags,
   type RpcFlags,
 } from "./cli/rpc-commands.js";
 
@@ -212,7 +216,8 @@ rpcFlags(
 
 rpcFlags(program.command("connections").description("the open client connections of a running rr-tcp"))
   .option("--json", "print the list as JSON (rr.tcp.v1.ConnectionList)")
-  .action((flags: RpcFlags & { json?: boolean }) => run(() => connectionsCommand(flags)));
+  .option("--server <name>", "only the connections of this server (a key of tcp.servers)")
+  .action((flags: RpcFlags & { json?: boolean; server?: string }) => run(() => connectionsCommand(flags)));
 
 rpcFlags(
   program
@@ -220,5 +225,38 @@ rpcFlags(
     .description("close one client connection of a running rr-tcp (tcp.Close), with its CLOSE event")
     .argument("<uuid>", "the connection's uuid (rr-tcp connections lists them)"),
 ).action((uuid: string, flags: RpcFlags) => run(() => closeCommand(uuid, flags)));
+
+/** The flags of the commands that push bytes. */
+function pushFlags(command: Command): Command {
+  return rpcFlags(command)
+    .option("--base64", "DATA is base64 (standard, padded)")
+    .option("--file <path>", "take the bytes from this file instead of DATA (- for stdin)");
+}
+
+const DATA_ARGUMENT = ["[data]", "the bytes, as they are (UTF-8; no newline is added)"] as const;
+
+pushFlags(
+  program
+    .command("write")
+    .description(
+      "write bytes to one client connection of a running rr-tcp (tcp.Write), after the reply of its event with a worker",
+    )
+    .argument("<uuid>", "the connection's uuid (rr-tcp connections lists them)")
+    .argument(...DATA_ARGUMENT),
+)
+  .option("--close", "then close the connection, with its CLOSE event (tcp.WriteClose)")
+  .action((uuid: string, data: string | undefined, flags: PushFlags & { close?: boolean }) =>
+    run(() => writeCommand(uuid, data, flags)),
+  );
+
+pushFlags(
+  program
+    .command("broadcast")
+    .description("write bytes to every client connection of one server of a running rr-tcp (tcp.Broadcast)")
+    .argument("<server>", "the server's name, a key of tcp.servers")
+    .argument(...DATA_ARGUMENT),
+).action((server: string, data: string | undefined, flags: PushFlags) =>
+  run(() => broadcastCommand(server, data, flags)),
+);
 
 await program.parseAsync(process.argv);

@@ -4,11 +4,17 @@
  *
  *   rr-tcp workers [-i] [--json]   informer.Workers("tcp"): pid, status, execs, memory, CPU %, created
  *   rr-tcp reset                   resetter.Reset("tcp"): every worker replaced
- *   rr-tcp connections [--json]    tcp.Connections (rr-tcp's own): the open client connections
+ *   rr-tcp connections [--json] [--server NAME]   tcp.List (rr-tcp's own): the open client connections
  *   rr-tcp close UUID              tcp.Close(uuid), after checking the connection is open
+ *   rr-tcp write UUID [DATA] [--close]   tcp.Write / tcp.WriteClose (rr-tcp's own): bytes to one client
+ *   rr-tcp broadcast SERVER [DATA]       tcp.Broadcast (rr-tcp's own): bytes to every client of a server
+ *
+ * DATA is written as its UTF-8 bytes, exactly (no newline is added: `$'hi\r\n'` in bash);
+ * `--base64` reads it as base64, `--file PATH` (`-` for stdin) takes the bytes from a file.
  *
  * Each prints on stdout and exits 0, or prints why on stderr and exits 1.
  */
+import { readFile } from "node:fs/promises";
 import { ConnectionList } from "../../gen/ts/rr/tcp/v1/control.js";
 import { expandEnv, parseConfigData, readConfigText } from "../config/index.js";
 import { PLUGIN } from "../control/control-target.js";
@@ -124,11 +130,12 @@ async function fetchConnections(rpc: RpcClient): Promise<ConnectionList> {
 }
 
 export async function connectionsCommand(
-  flags: RpcFlags & { json?: boolean },
+  flags: RpcFlags & { json?: boolean; server?: string },
   out: NodeJS.WritableStream = process.stdout,
 ): Promise<void> {
   await withRpc(flags, async (rpc) => {
-    const list = await fetchConnections(rpc);
+    // tcp.Connections without a server: an rr-tcp from before tcp.List still answers it.
+    const list = flags.server ? await rpc.list(flags.server) : await fetchConnections(rpc);
     if (flags.json) {
       out.write(JSON.stringify(ConnectionList.toJSON(list)) + "\n");
       return;
@@ -157,5 +164,65 @@ export async function closeCommand(
     if (!open) throw new CliUsageError(`no open connection has uuid ${uuid} (rr-tcp connections lists them)`);
     await rpc.call("tcp.Close", wanted);
     out.write(`closed ${wanted}\n`);
+  });
+}
+
+/** Where the bytes of a push come from. */
+export interface PushFlags extends RpcFlags {
+  /** DATA is base64. */
+  base64?: boolean;
+  /** The bytes are this file's (`-`: stdin), not DATA. */
+  file?: string;
+}
+
+/**
+ * The bytes of a push: DATA's UTF-8 bytes, or DATA decoded from base64, or a file's bytes.
+ * @throws CliUsageError for neither or both of DATA and --file, or DATA that is not base64
+ */
+export async function pushData(data: string | undefined, flags: PushFlags): Promise<Buffer> {
+  if (flags.file !== undefined) {
+    if (data !== undefined) throw new CliUsageError("give the bytes as DATA or with --file, not both");
+    return flags.file === "-" ? readStream(process.stdin) : readFile(flags.file);
+  }
+  if (data === undefined) throw new CliUsageError("no bytes to write: give DATA, or --file PATH (- for stdin)");
+  if (!flags.base64) return Buffer.from(data, "utf8");
+  const compact = data.replace(/\s+/g, "");
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) {
+    throw new CliUsageError("--base64: DATA is not standard base64 with padding");
+  }
+  return Buffer.from(compact, "base64");
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+export async function writeCommand(
+  uuid: string,
+  data: string | undefined,
+  flags: PushFlags & { close?: boolean },
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<void> {
+  const bytes = await pushData(data, flags);
+  await withRpc(flags, async (rpc) => {
+    const wanted = uuid.toLowerCase();
+    if (flags.close) await rpc.writeClose(wanted, bytes);
+    else await rpc.write(wanted, bytes);
+    out.write(`${bytes.length} bytes to ${wanted}${flags.close ? ", then closed" : ""}\n`);
+  });
+}
+
+export async function broadcastCommand(
+  server: string,
+  data: string | undefined,
+  flags: PushFlags,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<void> {
+  const bytes = await pushData(data, flags);
+  await withRpc(flags, async (rpc) => {
+    await rpc.broadcast(server, bytes);
+    out.write(`${bytes.length} bytes to every client of ${server}\n`);
   });
 }

@@ -3,12 +3,18 @@
  * `await rpc.call("tcp.Close", request.uuid)` closes a connection from outside its own event,
  * under rr-tcp and under RoadRunner alike. JSON codec; one call at a time on the connection,
  * further calls wait their turn.
+ *
+ * rr-tcp's push methods (not RoadRunner's) have helpers that build their schema messages, bytes
+ * in base64 as Go's encoding/json writes them: `await rpc.write(uuid, "hello\r\n")` (tcp.Write),
+ * `writeClose`, `broadcast(server, bytes)` and `list(server?)`. A push to the connection whose
+ * event the worker holds is written after that event's reply.
  */
 import type { Socket } from "node:net";
 import { RrTcpError } from "../errors.js";
 import { connectSocket, StreamRelay } from "../relay/index.js";
 import { encodeRpcRequest, FrameFlag, parseRpcReply, RpcFrameError } from "../goridge/index.js";
 import { parseRelayAddress, relayAddressError } from "../net/index.js";
+import { ConnectionList } from "../../gen/ts/rr/tcp/v1/control.js";
 
 /** The server answered a call with an error (unknown method, bad argument, the method failed). */
 export class RpcCallError extends RrTcpError<"RPC_CALL_FAILED"> {
@@ -61,6 +67,33 @@ export class RpcClient {
     return result;
   }
 
+  /**
+   * tcp.Write: `data` (a string is its UTF-8 bytes) to one client, from outside its events.
+   * @throws RpcCallError for an unknown uuid, a closing connection, a client that does not read
+   */
+  async write(uuid: string, data: string | Uint8Array): Promise<void> {
+    await this.call("tcp.Write", { uuid, data: base64(data) });
+  }
+
+  /** tcp.WriteClose: as {@link write}, then the connection closes (with its CLOSE event). */
+  async writeClose(uuid: string, data: string | Uint8Array = ""): Promise<void> {
+    await this.call("tcp.WriteClose", { uuid, data: base64(data) });
+  }
+
+  /**
+   * tcp.Broadcast: `data` to every client of the server named `server` (clients that do not read
+   * are skipped; the server logs them).
+   * @throws RpcCallError for an unknown server
+   */
+  async broadcast(server: string, data: string | Uint8Array): Promise<void> {
+    await this.call("tcp.Broadcast", { server, data: base64(data) });
+  }
+
+  /** tcp.List: the open connections, of one server or (without it) of all, oldest first. */
+  async list(server?: string): Promise<ConnectionList> {
+    return ConnectionList.fromJSON(await this.call("tcp.List", server === undefined ? {} : { server }));
+  }
+
   close(): void {
     this.#relay.close();
   }
@@ -81,4 +114,11 @@ export class RpcClient {
       if (--this.#pending === 0) this.socket.unref();
     }
   }
+}
+
+// A []byte as Go's encoding/json writes it: standard base64, padded.
+function base64(data: string | Uint8Array): string {
+  return (
+    typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  ).toString("base64");
 }
