@@ -1027,7 +1027,8 @@ type RpcOptions struct {
 	unknownFields protoimpl.UnknownFields
 
 	// Where to answer RoadRunner's goridge RPC (JSON codec: tcp.Close, resetter.List/Reset,
-	// informer.List/Workers/AddWorker/RemoveWorker), e.g. "tcp://127.0.0.1:6001" or
+	// informer.List/Workers/AddWorker/RemoveWorker, and rr-tcp's tcp.Connections, tcp.List,
+	// tcp.Write, tcp.WriteClose, tcp.Broadcast), e.g. "tcp://127.0.0.1:6001" or
 	// "unix:///run/rr.sock"; workers get the bound address as RR_RPC. Empty = no RPC endpoint, as
 	// in RoadRunner without an rpc section.
 	Listen string `protobuf:"bytes,1,opt,name=listen,proto3" json:"listen,omitempty"`

@@ -17,7 +17,8 @@ class RpcOptions extends \Google\Protobuf\Internal\Message
 {
     /**
      * Where to answer RoadRunner's goridge RPC (JSON codec: tcp.Close, resetter.List/Reset,
-     * informer.List/Workers/AddWorker/RemoveWorker), e.g. "tcp://127.0.0.1:6001" or
+     * informer.List/Workers/AddWorker/RemoveWorker, and rr-tcp's tcp.Connections, tcp.List,
+     * tcp.Write, tcp.WriteClose, tcp.Broadcast), e.g. "tcp://127.0.0.1:6001" or
      * "unix:///run/rr.sock"; workers get the bound address as RR_RPC. Empty = no RPC endpoint, as
      * in RoadRunner without an rpc section.
      *
@@ -33,7 +34,8 @@ class RpcOptions extends \Google\Protobuf\Internal\Message
      *
      *     @type string $listen
      *           Where to answer RoadRunner's goridge RPC (JSON codec: tcp.Close, resetter.List/Reset,
-     *           informer.List/Workers/AddWorker/RemoveWorker), e.g. "tcp://127.0.0.1:6001" or
+     *           informer.List/Workers/AddWorker/RemoveWorker, and rr-tcp's tcp.Connections, tcp.List,
+     *           tcp.Write, tcp.WriteClose, tcp.Broadcast), e.g. "tcp://127.0.0.1:6001" or
      *           "unix:///run/rr.sock"; workers get the bound address as RR_RPC. Empty = no RPC endpoint, as
      *           in RoadRunner without an rpc section.
      * }
@@ -45,7 +47,8 @@ class RpcOptions extends \Google\Protobuf\Internal\Message
 
     /**
      * Where to answer RoadRunner's goridge RPC (JSON codec: tcp.Close, resetter.List/Reset,
-     * informer.List/Workers/AddWorker/RemoveWorker), e.g. "tcp://127.0.0.1:6001" or
+     * informer.List/Workers/AddWorker/RemoveWorker, and rr-tcp's tcp.Connections, tcp.List,
+     * tcp.Write, tcp.WriteClose, tcp.Broadcast), e.g. "tcp://127.0.0.1:6001" or
      * "unix:///run/rr.sock"; workers get the bound address as RR_RPC. Empty = no RPC endpoint, as
      * in RoadRunner without an rpc section.
      *
@@ -59,7 +62,8 @@ class RpcOptions extends \Google\Protobuf\Internal\Message
 
     /**
      * Where to answer RoadRunner's goridge RPC (JSON codec: tcp.Close, resetter.List/Reset,
-     * informer.List/Workers/AddWorker/RemoveWorker), e.g. "tcp://127.0.0.1:6001" or
+     * informer.List/Workers/AddWorker/RemoveWorker, and rr-tcp's tcp.Connections, tcp.List,
+     * tcp.Write, tcp.WriteClose, tcp.Broadcast), e.g. "tcp://127.0.0.1:6001" or
      * "unix:///run/rr.sock"; workers get the bound address as RR_RPC. Empty = no RPC endpoint, as
      * in RoadRunner without an rpc section.
      *

@@ -54,7 +54,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Where to answer RoadRunner's goridge RPC (JSON codec: tcp.Close, resetter.List/Reset,
-   * informer.List/Workers/AddWorker/RemoveWorker), e.g. "tcp://127.0.0.1:6001" or
+   * informer.List/Workers/AddWorker/RemoveWorker, and rr-tcp's tcp.Connections, tcp.List,
+   * tcp.Write, tcp.WriteClose, tcp.Broadcast), e.g. "tcp://127.0.0.1:6001" or
    * "unix:///run/rr.sock"; workers get the bound address as RR_RPC. Empty = no RPC endpoint, as
    * in RoadRunner without an rpc section.
    * </pre>
@@ -78,7 +79,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Where to answer RoadRunner's goridge RPC (JSON codec: tcp.Close, resetter.List/Reset,
-   * informer.List/Workers/AddWorker/RemoveWorker), e.g. "tcp://127.0.0.1:6001" or
+   * informer.List/Workers/AddWorker/RemoveWorker, and rr-tcp's tcp.Connections, tcp.List,
+   * tcp.Write, tcp.WriteClose, tcp.Broadcast), e.g. "tcp://127.0.0.1:6001" or
    * "unix:///run/rr.sock"; workers get the bound address as RR_RPC. Empty = no RPC endpoint, as
    * in RoadRunner without an rpc section.
    * </pre>
@@ -433,7 +435,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Where to answer RoadRunner's goridge RPC (JSON codec: tcp.Close, resetter.List/Reset,
-     * informer.List/Workers/AddWorker/RemoveWorker), e.g. "tcp://127.0.0.1:6001" or
+     * informer.List/Workers/AddWorker/RemoveWorker, and rr-tcp's tcp.Connections, tcp.List,
+     * tcp.Write, tcp.WriteClose, tcp.Broadcast), e.g. "tcp://127.0.0.1:6001" or
      * "unix:///run/rr.sock"; workers get the bound address as RR_RPC. Empty = no RPC endpoint, as
      * in RoadRunner without an rpc section.
      * </pre>
@@ -456,7 +459,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Where to answer RoadRunner's goridge RPC (JSON codec: tcp.Close, resetter.List/Reset,
-     * informer.List/Workers/AddWorker/RemoveWorker), e.g. "tcp://127.0.0.1:6001" or
+     * informer.List/Workers/AddWorker/RemoveWorker, and rr-tcp's tcp.Connections, tcp.List,
+     * tcp.Write, tcp.WriteClose, tcp.Broadcast), e.g. "tcp://127.0.0.1:6001" or
      * "unix:///run/rr.sock"; workers get the bound address as RR_RPC. Empty = no RPC endpoint, as
      * in RoadRunner without an rpc section.
      * </pre>
@@ -480,7 +484,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Where to answer RoadRunner's goridge RPC (JSON codec: tcp.Close, resetter.List/Reset,
-     * informer.List/Workers/AddWorker/RemoveWorker), e.g. "tcp://127.0.0.1:6001" or
+     * informer.List/Workers/AddWorker/RemoveWorker, and rr-tcp's tcp.Connections, tcp.List,
+     * tcp.Write, tcp.WriteClose, tcp.Broadcast), e.g. "tcp://127.0.0.1:6001" or
      * "unix:///run/rr.sock"; workers get the bound address as RR_RPC. Empty = no RPC endpoint, as
      * in RoadRunner without an rpc section.
      * </pre>
@@ -500,7 +505,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Where to answer RoadRunner's goridge RPC (JSON codec: tcp.Close, resetter.List/Reset,
-     * informer.List/Workers/AddWorker/RemoveWorker), e.g. "tcp://127.0.0.1:6001" or
+     * informer.List/Workers/AddWorker/RemoveWorker, and rr-tcp's tcp.Connections, tcp.List,
+     * tcp.Write, tcp.WriteClose, tcp.Broadcast), e.g. "tcp://127.0.0.1:6001" or
      * "unix:///run/rr.sock"; workers get the bound address as RR_RPC. Empty = no RPC endpoint, as
      * in RoadRunner without an rpc section.
      * </pre>
@@ -517,7 +523,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Where to answer RoadRunner's goridge RPC (JSON codec: tcp.Close, resetter.List/Reset,
-     * informer.List/Workers/AddWorker/RemoveWorker), e.g. "tcp://127.0.0.1:6001" or
+     * informer.List/Workers/AddWorker/RemoveWorker, and rr-tcp's tcp.Connections, tcp.List,
+     * tcp.Write, tcp.WriteClose, tcp.Broadcast), e.g. "tcp://127.0.0.1:6001" or
      * "unix:///run/rr.sock"; workers get the bound address as RR_RPC. Empty = no RPC endpoint, as
      * in RoadRunner without an rpc section.
      * </pre>
