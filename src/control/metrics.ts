@@ -238,7 +238,7 @@ function serverMetrics(
   );
   byLabel(
     "rr_tcp_connections_closed_total",
-    "Client connections closed, by reason: client_eof, client_reset, verb_close, verb_writeclose, unknown_verb, closed_by_server (tcp.Close, the control API), idle_timeout, message_too_large, buffer_budget, exec_failed, shutdown.",
+    "Client connections closed, by reason: client_eof, client_reset, verb_close, verb_writeclose, unknown_verb, closed_by_server (tcp.Close, tcp.WriteClose, the control API), idle_timeout, message_too_large, buffer_budget, exec_failed, shutdown.",
     "reason",
     (c) => c.closed,
   );
