@@ -79,10 +79,13 @@ export {
 // TCP servers.
 export {
   MessageTooLargeError,
+  PushError,
   TcpServer,
   createFramer,
   type CloseReason,
   type Framer,
+  type PushErrorCode,
+  type PushOutcome,
   type TcpServerInit,
 } from "./server/index.js";
 
