@@ -1,0 +1,91 @@
+/**
+ * Chaos 1: SIGKILL of workers under load, with exact accounting. 64 clients in a closed loop over
+ * the real server and real recording workers; every 2 s one worker is SIGKILLed. Every message is
+ * answered exactly once, on its own connection, in order, or (when its worker died with it) its
+ * connection is closed with its one CLOSE event; no worker outlives the server.
+ */
+import { afterEach, expect, it } from "vitest";
+import { addTally, allClosed, echoBody, emptyTally, killEverything, LoopClient, serve, stopServer } from "./harness.js";
+import { record } from "./ledger.js";
+
+afterEach(killEverything);
+
+const CONFIG = `
+version: "3"
+server:
+  command: \${WORKER_CMD}
+  env: { RECORD_FILE: "\${RECORD_FILE}" }
+tcp:
+  servers:
+    main: { addr: "127.0.0.1:0" }
+  pool:
+    num_workers: 4
+    allocate_timeout: 30s
+    destroy_timeout: 5s
+`;
+
+const CLIENTS = 64;
+const KILL_EVERY_MS = 2_000;
+const RUN_MS = 9_000;
+
+it("1 kill -9 under load: 64 clients, a worker SIGKILLed every 2 s", async () => {
+  const started = performance.now();
+  const served = await serve(CONFIG);
+  const clients = Array.from(
+    { length: CLIENTS },
+    (_, i) => new LoopClient(served.port(), String(i), { maxBatch: 4, parse: echoBody }),
+  );
+  let kills = 0;
+  const killer = setInterval(() => {
+    const workers = served.watch.workers();
+    const victim = workers[Math.floor(Math.random() * workers.length)];
+    if (victim === undefined) return;
+    try {
+      process.kill(victim, "SIGKILL");
+      kills++;
+    } catch {
+      // Gone already.
+    }
+  }, KILL_EVERY_MS);
+  // The load runs for a fixed time: the fault schedule, not a wait for a result.
+  await new Promise((resolve) => setTimeout(resolve, RUN_MS));
+  clearInterval(killer);
+  const tally = emptyTally();
+  for (const t of await Promise.all(clients.map((c) => c.stop()))) addTally(tally, t);
+  await Promise.all(clients.map((c) => c.closed()));
+  const closes = await allClosed(served.recording, tally.connections);
+  const { leaked, peakRssMiB } = await stopServer(served);
+  record({
+    case: "1 kill -9 under load (64 clients, SIGKILL a worker every 2 s)",
+    faults: kills,
+    sent: tally.sent,
+    answered: tally.answered,
+    cut: tally.cut,
+    closed: closes.closed,
+    lost: tally.lost,
+    duplicated: tally.duplicated,
+    wrong: tally.wrong,
+    outOfOrder: tally.outOfOrder,
+    missingClose: closes.missingClose,
+    duplicateClose: closes.duplicateClose,
+    leaked: leaked.length,
+    peakRssMiB,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  });
+  expect(kills).toBeGreaterThanOrEqual(4);
+  expect(tally.answered).toBeGreaterThan(1000);
+  expect(tally.sent).toBe(tally.answered + tally.cut + tally.lost);
+  expect({ lost: tally.lost, duplicated: tally.duplicated, wrong: tally.wrong, outOfOrder: tally.outOfOrder }).toEqual({
+    lost: 0,
+    duplicated: 0,
+    wrong: 0,
+    outOfOrder: 0,
+  });
+  expect(tally.samples).toEqual([]);
+  expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, closes.detail).toEqual({
+    missing: 0,
+    duplicate: 0,
+  });
+  expect(closes.closed).toBe(tally.connections);
+  expect(leaked).toEqual([]);
+});
