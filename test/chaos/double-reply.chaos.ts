@@ -1,0 +1,112 @@
+/**
+ * Chaos 2: a worker that answers one event twice, under load. Every worker is
+ * test/fixtures/hostile-worker.mjs (its default answer is `<pid>:<body>`), recorded by
+ * fixtures/recorded.mjs; 24 background clients in a closed loop, and 2 culprit clients whose every
+ * fourth message asks its worker for a second reply: in one write (`twice`), in a second write
+ * right after the first (`twice-split`), or 50 ms later (`twice-late`, where the worker echoes
+ * event ids: HOSTILE_ECHO_EVENT_ID=1). Whatever the server does with the extra frame, no client
+ * may receive bytes that are not the reply to its own message (the extra `<pid>:STALE` least of
+ * all), none may lose a message on an open connection, and every connection gets one CLOSE.
+ */
+import { afterEach, expect, it } from "vitest";
+import {
+  addTally,
+  allClosed,
+  emptyTally,
+  HOSTILE_CMD_YAML,
+  killEverything,
+  LoopClient,
+  pidPrefixed,
+  serve,
+  stopServer,
+} from "./harness.js";
+import { record } from "./ledger.js";
+
+afterEach(killEverything);
+
+const CONFIG = `
+version: "3"
+server:
+  command: ${HOSTILE_CMD_YAML}
+  env: { RECORD_FILE: "\${RECORD_FILE}" }
+tcp:
+  servers:
+    main: { addr: "127.0.0.1:0" }
+  pool:
+    num_workers: 3
+    allocate_timeout: 20s
+    destroy_timeout: 5s
+`;
+
+const BACKGROUND = 24;
+const CULPRITS = 2;
+const RUN_MS = 4_000;
+
+it.each([
+  { mode: "twice-late", echo: true },
+  { mode: "twice-split", echo: false },
+  { mode: "twice", echo: false },
+])(
+  "2 double reply: $mode (event ids echoed: $echo) under load; nobody gets bytes not its own",
+  async ({ mode, echo }) => {
+    const started = performance.now();
+    const served = await serve(CONFIG, { HOSTILE_ECHO_EVENT_ID: echo ? "1" : "0" });
+    let culpritMessages = 0;
+    const clients = [
+      ...Array.from(
+        { length: BACKGROUND },
+        (_, i) => new LoopClient(served.port(), `b${i}`, { maxBatch: 2, parse: pidPrefixed }),
+      ),
+      ...Array.from(
+        { length: CULPRITS },
+        (_, i) =>
+          new LoopClient(served.port(), `c${i}`, {
+            maxBatch: 1,
+            parse: pidPrefixed,
+            message: (seq) => {
+              if (seq % 4 !== 0) return undefined;
+              culpritMessages++;
+              return mode;
+            },
+          }),
+      ),
+    ];
+    // The load runs for a fixed time: the fault schedule, not a wait for a result.
+    await new Promise((resolve) => setTimeout(resolve, RUN_MS));
+    const tally = emptyTally();
+    for (const t of await Promise.all(clients.map((c) => c.stop()))) addTally(tally, t);
+    await Promise.all(clients.map((c) => c.closed()));
+    const closes = await allClosed(served.recording, tally.connections);
+    const { leaked, peakRssMiB } = await stopServer(served);
+    record({
+      case: `2 double reply: ${mode}${echo ? " (event ids echoed)" : ""}, 24 + 2 culprit clients`,
+      faults: culpritMessages,
+      sent: tally.sent,
+      answered: tally.answered,
+      cut: tally.cut,
+      closed: closes.closed,
+      lost: tally.lost,
+      duplicated: tally.duplicated,
+      wrong: tally.wrong,
+      outOfOrder: tally.outOfOrder,
+      missingClose: closes.missingClose,
+      duplicateClose: closes.duplicateClose,
+      leaked: leaked.length,
+      peakRssMiB,
+      seconds: Math.round((performance.now() - started) / 100) / 10,
+    });
+    expect(culpritMessages).toBeGreaterThanOrEqual(10);
+    expect(tally.answered).toBeGreaterThan(500);
+    expect(tally.sent).toBe(tally.answered + tally.cut + tally.lost);
+    expect(
+      { wrong: tally.wrong, lost: tally.lost, duplicated: tally.duplicated, outOfOrder: tally.outOfOrder },
+      tally.samples.join("; "),
+    ).toEqual({ wrong: 0, lost: 0, duplicated: 0, outOfOrder: 0 });
+    expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, closes.detail).toEqual({
+      missing: 0,
+      duplicate: 0,
+    });
+    expect(closes.closed).toBe(tally.connections);
+    expect(leaked).toEqual([]);
+  },
+);
