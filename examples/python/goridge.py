@@ -38,6 +38,9 @@ BYTE10_PONG = 0x08
 
 HEADER_SIZE = 12
 MAX_OPTIONS = 10
+# A payload frame's second option, between rr-tcp and a worker that echoes event ids
+# (rr.goridge.v1.PayloadOption.PAYLOAD_OPTION_EVENT_ID).
+EVENT_ID_OPTION = 1
 # The largest payload read_frame accepts (rr-tcp's default limit): a corrupt length fails the read
 # instead of making it wait for, and hold, up to 4 GiB.
 MAX_PAYLOAD = 256 * 1024 * 1024
@@ -75,8 +78,10 @@ def encode_frame(flags: int, options: Sequence[int], payload: bytes, byte10: int
     return header + struct.pack(f"<{len(options)}I", *options) + payload
 
 
-def encode_payload_frame(context: bytes, body: bytes = b"", flags: int = 0) -> bytes:
-    return encode_frame(flags, [len(context)], context + body)
+def encode_payload_frame(context: bytes, body: bytes = b"", flags: int = 0, event_id: Optional[int] = None) -> bytes:
+    """A payload frame; with `event_id`, the id of the request it answers as its second option."""
+    options = [len(context)] if event_id is None else [len(context), event_id]
+    return encode_frame(flags, options, context + body)
 
 
 def encode_control_frame(message: dict, flags: int = CONTROL) -> bytes:
@@ -84,8 +89,10 @@ def encode_control_frame(message: dict, flags: int = CONTROL) -> bytes:
     return encode_frame(flags, [], json.dumps(message, separators=(",", ":")).encode())
 
 
-def encode_error_frame(message: str) -> bytes:
-    return encode_frame(ERROR, [], message.encode("utf-8", "replace"))
+def encode_error_frame(message: str, event_id: Optional[int] = None) -> bytes:
+    """An ERROR frame; with `event_id`, the options [0, event_id], as a payload reply carries it."""
+    options = [] if event_id is None else [0, event_id]
+    return encode_frame(ERROR, options, message.encode("utf-8", "replace"))
 
 
 def parse_header(header: bytes) -> Tuple[int, int, int, int, int, int]:
@@ -135,10 +142,15 @@ def decode_frame(data: bytes) -> Frame:
     return frame
 
 
-def split_payload(frame: Frame) -> Tuple[bytes, bytes]:
-    """(context, body) of a payload frame, checked as RoadRunner checks a worker's reply."""
-    if len(frame.options) != 1:
-        raise FrameError(f"options length should be equal 1 (body offset), got {list(frame.options)}")
+def split_payload(frame: Frame, with_event_id: bool = False) -> Tuple[bytes, bytes]:
+    """(context, body) of a payload frame, checked as RoadRunner checks a worker's reply.
+
+    `with_event_id`: the frame carries an event id as its second option, so it has two options.
+    """
+    expected = 2 if with_event_id else 1
+    if len(frame.options) != expected:
+        what = "2 (body offset, event id)" if with_event_id else "1 (body offset)"
+        raise FrameError(f"options length should be equal {what}, got {list(frame.options)}")
     context_length = frame.options[0]
     if context_length > len(frame.payload):
         raise FrameError(f"bad payload: context length {context_length} exceeds payload length {len(frame.payload)}")

@@ -136,7 +136,8 @@ def decode_proto_context(data: bytes) -> Dict[str, str]:
 
 
 def decode_request(frame: goridge.Frame) -> Request:
-    context_bytes, body = goridge.split_payload(frame)
+    # A second option is the event id rr-tcp sends to a worker that echoes ids (this one says so).
+    context_bytes, body = goridge.split_payload(frame, with_event_id=len(frame.options) == 2)
     if frame.flags & goridge.CODEC_PROTO:
         return Request(body=body, codec="proto", **decode_proto_context(context_bytes))
     return Request(body=body, codec="json", **decode_json_context(context_bytes))
@@ -190,6 +191,9 @@ class TcpWorker:
     def __init__(self, relay: Relay):
         self.relay = relay
         self._awaiting_reply = False
+        # The current request's event id (rr-tcp's second option), echoed in its reply; None
+        # under RoadRunner, which sends none.
+        self._event_id: Optional[int] = None
 
     @classmethod
     def from_env(cls) -> "TcpWorker":
@@ -214,10 +218,11 @@ class TcpWorker:
             if frame.byte10 & (goridge.BYTE10_PONG | goridge.BYTE10_STOP):
                 # Stream bookkeeping, which the TCP plugin never sends; nothing to answer.
                 continue
+            self._event_id = frame.options[goridge.EVENT_ID_OPTION] if len(frame.options) == 2 else None
             try:
                 request = decode_request(frame)
             except (ContextError, goridge.FrameError) as err:
-                self.relay.send(goridge.encode_error_frame(str(err)))
+                self.relay.send(goridge.encode_error_frame(str(err), self._event_id))
                 continue
             self._awaiting_reply = True
             return request
@@ -231,8 +236,11 @@ class TcpWorker:
         if isinstance(command, dict) and command.get("pid"):
             # Flags 0x01 only, as PHP's worker answers; in socket relay mode the server matches
             # this pid to the process it spawned, so it must be our own.
-            # It reads protobuf contexts too (rr.goridge.v1.ControlMessage), so rr-tcp may send them.
-            self.relay.send(goridge.encode_control_frame({"pid": os.getpid(), "context_codecs": ["proto"]}))
+            # It reads protobuf contexts too (rr.goridge.v1.ControlMessage), so rr-tcp may send
+            # them, and echoes event ids, so rr-tcp can tell a late second reply from the next one.
+            self.relay.send(
+                goridge.encode_control_frame({"pid": os.getpid(), "context_codecs": ["proto"], "echo_event_id": True})
+            )
             return True
         if isinstance(command, dict) and command.get("stop"):
             return False
@@ -241,11 +249,10 @@ class TcpWorker:
     def respond(self, body: bytes = b"", verb: str = WRITE) -> None:
         self._reply(self._encode_reply(verb, body))
 
-    @staticmethod
-    def _encode_reply(verb: str, body: bytes) -> bytes:
+    def _encode_reply(self, verb: str, body: bytes) -> bytes:
         if verb not in VERBS:
             raise ValueError(f"not a verb: {verb!r} (one of {', '.join(VERBS)})")
-        return goridge.encode_payload_frame(verb.encode("ascii"), bytes(body))
+        return goridge.encode_payload_frame(verb.encode("ascii"), bytes(body), event_id=self._event_id)
 
     def read(self) -> None:
         """CONTINUE: keep reading from the client, write nothing."""
@@ -257,7 +264,7 @@ class TcpWorker:
 
     def error(self, message: str) -> None:
         """An ERROR frame: the server logs it and closes the client connection."""
-        self._reply(goridge.encode_error_frame(message))
+        self._reply(goridge.encode_error_frame(message, self._event_id))
 
     def _reply(self, frame: bytes) -> None:
         self.relay.send(frame)
@@ -279,6 +286,6 @@ class TcpWorker:
                 verb, body = (reply, b"") if isinstance(reply, str) else reply
                 frame = self._encode_reply(verb, body)
             except Exception as err:  # any handler failure is reported to the server, not fatal
-                frame = goridge.encode_error_frame(f"{type(err).__name__}: {err}")
+                frame = goridge.encode_error_frame(f"{type(err).__name__}: {err}", self._event_id)
             # Outside the try: a broken relay is not the handler's error, and ends the worker.
             self._reply(frame)

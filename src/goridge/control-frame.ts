@@ -5,7 +5,7 @@
 import { FrameError } from "./errors.js";
 import type { ControlMessage as SchemaControlMessage } from "../../gen/ts/rr/goridge/v1/goridge.js";
 import { FrameFlag } from "./frame-flags.js";
-import { HEADER_BASE_SIZE, writeFrameHeader, type Frame } from "./frame.js";
+import { headerSizeFor, writeFrameHeader, type Frame } from "./frame.js";
 
 /**
  * What a control frame says (the schema's rr.goridge.v1.ControlMessage): a pid request or
@@ -35,9 +35,12 @@ export function encodeControlFrame(message: object, flags: number = FrameFlag.CO
 /**
  * Encodes an error frame (FLAGS 0x40, no options), what PHP's `Worker::error()` sends. RoadRunner
  * reports it as a soft job error and keeps the worker.
+ *
+ * @param eventId the id of the event it answers, from a worker that echoes event ids: the frame
+ *   then has the options [0, eventId], as a payload reply has [context length, eventId].
  */
-export function encodeErrorFrame(message: string): Buffer {
-  return encodeTextFrame(FrameFlag.ERROR, message);
+export function encodeErrorFrame(message: string, eventId?: number): Buffer {
+  return encodeTextFrame(FrameFlag.ERROR, message, eventId === undefined ? NO_OPTIONS : [0, eventId]);
 }
 
 /**
@@ -96,11 +99,12 @@ export function parseControl(frame: Frame): ControlMessage {
   return message;
 }
 
-function encodeTextFrame(flags: number, text: string): Buffer {
+function encodeTextFrame(flags: number, text: string, options: readonly number[] = NO_OPTIONS): Buffer {
   const length = Buffer.byteLength(text, "utf8");
-  const frame = Buffer.allocUnsafe(HEADER_BASE_SIZE + length);
-  writeFrameHeader(frame, flags, NO_OPTIONS, length);
-  frame.write(text, HEADER_BASE_SIZE, "utf8");
+  const headerSize = headerSizeFor(options.length);
+  const frame = Buffer.allocUnsafe(headerSize + length);
+  writeFrameHeader(frame, flags, options, length);
+  frame.write(text, headerSize, "utf8");
   return frame;
 }
 

@@ -35,6 +35,11 @@ export const MAX_OPTIONS: number = HeaderConstant.MAX_OPTIONS;
 /** Default limit on a received payload: large, but stops a corrupt length from allocating gigabytes. */
 export const DEFAULT_MAX_PAYLOAD_SIZE = LIMITS.framePayload.value;
 
+/** Size of a header with `optionCount` options, in bytes. */
+export function headerSizeFor(optionCount: number): number {
+  return HEADER_BASE_SIZE + WORD * optionCount;
+}
+
 const VERSION = HeaderConstant.VERSION;
 const MIN_HEADER_WORDS = HeaderConstant.BASE_WORDS;
 const MAX_HEADER_WORDS = MIN_HEADER_WORDS + MAX_OPTIONS;
@@ -94,7 +99,7 @@ export function encodeFrameHeader(
   byte10 = 0,
 ): Buffer {
   checkOptionCount(options.length);
-  const header = Buffer.allocUnsafe(HEADER_BASE_SIZE + WORD * options.length);
+  const header = Buffer.allocUnsafe(headerSizeFor(options.length));
   writeFrameHeader(header, flags, options, payloadLength, byte10);
   return header;
 }
@@ -107,7 +112,7 @@ export function encodeFrameHeader(
  */
 export function encodeFrame(flags: number, options: readonly number[], payload: Uint8Array, byte10 = 0): Buffer {
   checkOptionCount(options.length);
-  const headerSize = HEADER_BASE_SIZE + WORD * options.length;
+  const headerSize = headerSizeFor(options.length);
   const frame = Buffer.allocUnsafe(headerSize + payload.length);
   writeFrameHeader(frame, flags, options, payload.length, byte10);
   frame.set(payload, headerSize);

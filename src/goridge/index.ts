@@ -12,6 +12,7 @@ export {
   decodeFrame,
   encodeFrame,
   encodeFrameHeader,
+  headerSizeFor,
   readFrameLength,
   sliceFrame,
   writeFrameHeader,

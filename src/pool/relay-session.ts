@@ -11,8 +11,10 @@ import {
   encodeControlFrame,
   encodePayloadFrame,
   encodePayloadHead,
+  eventIdOf,
   FrameFlag,
   isStopRequest,
+  nextEventId,
   splitPayload,
   type Frame,
 } from "../goridge/index.js";
@@ -66,6 +68,7 @@ export class RelaySession {
   readonly #relay: Relay;
   #closed = false;
   #jsonFallbacks = 0;
+  #eventId = 0;
 
   /**
    * Connects to the worker `child` (OS pid `pid`) through `source` and does the pid handshake.
@@ -81,18 +84,29 @@ export class RelaySession {
     signal: AbortSignal,
   ): Promise<RelaySession> {
     const { relay, hello } = await source.connect(child, pid, signal);
-    return new RelaySession(relay, hello.contextCodecs.includes("proto"));
+    return new RelaySession(relay, hello.contextCodecs.includes("proto"), hello.echoEventId);
   }
 
   /**
    * @param readsProto the worker said in its pid reply that it reads protobuf contexts; a worker
    *   that did not (every RoadRunner worker) is sent RoadRunner's JSON context instead.
+   * @param echoesEventId the worker said in its pid reply that it echoes event ids: each event
+   *   it is sent carries one, and its reply must carry the same.
    */
   constructor(
     relay: Relay,
     readonly readsProto: boolean = false,
+    readonly echoesEventId: boolean = false,
   ) {
     this.#relay = relay;
+  }
+
+  /**
+   * The id of the last event sent, which its reply must echo; undefined for a worker that does
+   * not echo ids.
+   */
+  get eventId(): number | undefined {
+    return this.echoesEventId ? this.#eventId : undefined;
   }
 
   /** Events whose protobuf context this worker was sent as JSON, because it reads only JSON. */
@@ -129,11 +143,13 @@ export class RelaySession {
       flags &= ~FrameFlag.CODEC_PROTO;
       this.#jsonFallbacks++;
     }
+    let eventId: number | undefined;
+    if (this.echoesEventId) eventId = this.#eventId = nextEventId(this.#eventId);
     if (body.length < SPLIT_BODY_BYTES) {
-      this.#relay.send(encodePayloadFrame(context, body, flags));
+      this.#relay.send(encodePayloadFrame(context, body, flags, 0, eventId));
       return;
     }
-    this.#relay.send(encodePayloadHead(context, body.length, flags));
+    this.#relay.send(encodePayloadHead(context, body.length, flags, 0, eventId));
     this.#relay.send(body);
   }
 
@@ -166,8 +182,25 @@ export class RelaySession {
   }
 }
 
-/** What the frame `frame`, the reply of worker `pid` to an event, means. */
-export function readReply(frame: Frame, pid: number): ReplyReading {
+/**
+ * What the frame `frame`, the reply of worker `pid` to an event, means.
+ *
+ * @param eventId the id the event was sent with, for a worker that echoes ids: a reply with
+ *   another id, or none, answers some other event (a second reply to an earlier one) and is bad.
+ */
+export function readReply(frame: Frame, pid: number, eventId?: number): ReplyReading {
+  if (eventId !== undefined) {
+    const echoed = eventIdOf(frame);
+    if (echoed !== eventId || frame.options.length !== 2) {
+      const got = echoed === undefined ? "no event id" : `event id ${echoed} in ${frame.options.length} options`;
+      return {
+        kind: "bad",
+        reason:
+          `its reply carries ${got}, not the id ${eventId} of the event it was sent: ` +
+          `it answers another event (a second reply to an earlier one?)`,
+      };
+    }
+  }
   if ((frame.flags & FrameFlag.ERROR) !== 0) {
     const text = frame.payload.toString("utf8");
     const error = new PoolError("WORKER_ERROR", `worker pid ${pid} answered with an error: ${quote(text)}`, {
@@ -182,7 +215,7 @@ export function readReply(frame: Frame, pid: number): ReplyReading {
   let context: Buffer;
   let body: Buffer;
   try {
-    ({ context, body } = splitPayload(frame));
+    ({ context, body } = splitPayload(frame, eventId !== undefined));
   } catch (err) {
     return { kind: "bad", reason: errorMessage(err), cause: err };
   }

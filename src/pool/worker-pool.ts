@@ -10,6 +10,7 @@
  */
 import { pino, type Logger } from "pino";
 import type { PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
+import { AfterNextPoll } from "./after-next-poll.js";
 import { realClock, type Clock, type Timer } from "./clock.js";
 import { PoolError } from "./errors.js";
 import type { EventPool, ExecReply, ExecRequest } from "./exec.js";
@@ -448,8 +449,10 @@ export class WorkerPool implements EventPool {
     }
   }
 
-  // A worker finished an event and is healthy: keep it, or replace it if a limit says so.
-  #free(worker: WorkerProcess): void {
+  // A worker finished an event and is healthy: keep it, or replace it if a limit says so. One
+  // that cannot say which event a reply answers is first held until the relay has been read
+  // again (`held`: it has been).
+  #free(worker: WorkerProcess, held = false): void {
     const due = this.#dueToStop(worker);
     if (due !== undefined) {
       const { reason, cause } = due;
@@ -457,9 +460,18 @@ export class WorkerPool implements EventPool {
       worker.stop(reason, cause, this.#phase === "closing" ? this.#opts.destroyTimeoutMs : this.#stopTimeoutMs);
       return;
     }
+    if (!held && !worker.echoesEventId) {
+      this.#settling.add(worker);
+      return;
+    }
     worker.release();
     this.#offer(worker);
   }
+
+  // Held since its reply; killed meanwhile if it wrote anything more (WorkerProcess#onFrame).
+  readonly #settling = new AfterNextPoll<WorkerProcess>((worker) => {
+    if (worker.status === WorkerStatus.WORKING) this.#free(worker, true);
+  });
 
   // Why a worker that just finished an event goes, if it does.
   #dueToStop(worker: WorkerProcess): StopWhy | undefined {

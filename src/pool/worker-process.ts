@@ -148,6 +148,11 @@ export class WorkerProcess {
   }
 
   /** Events sent to it. */
+  /** True when it said in its pid reply that it echoes event ids (false until it did). */
+  get echoesEventId(): boolean {
+    return this.#session?.echoesEventId ?? false;
+  }
+
   get numExecs(): number {
     return this.#numExecs;
   }
@@ -486,10 +491,10 @@ export class WorkerProcess {
     }
     this.#log.warn(
       { workerPid: this.pid, flags: frame.flags, bytes: frame.payload.length },
-      `worker pid ${this.pid} sent a frame while it had no event; killing it`,
+      `worker pid ${this.pid} sent a frame it was not asked for (while it had no event: a second reply?); killing it`,
     );
     this.#misbehaved = true;
-    this.kill("it sent a frame while it had no event", "protocol_error");
+    this.kill("it sent a frame it was not asked for", "protocol_error");
   }
 
   #onReply(event: PendingEvent, frame: Frame): void {
@@ -498,7 +503,7 @@ export class WorkerProcess {
     this.#lastUsedAt = this.#clock.now();
     this.#numReplies++;
     this.#enter("settled");
-    const reading = readReply(frame, this.pid);
+    const reading = readReply(frame, this.pid, (this.#session as RelaySession).eventId);
     let outcome: ExecOutcome;
     switch (reading.kind) {
       case "reply":

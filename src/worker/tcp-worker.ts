@@ -19,11 +19,16 @@ export type Handler = (request: Request, worker: TcpWorker) => Reply | Promise<R
 const EMPTY = Buffer.alloc(0);
 
 /**
+ * What a TcpWorker says in its pid reply: it reads both context codecs (contextCodecForFlags picks
+ * by the frame's flags), and it echoes event ids, so that rr-tcp can tell a reply to another event
+ * from this one's. RoadRunner ignores both and sends neither.
+ */
+const TCP_WORKER_ABILITIES: WorkerAbilities = { contextCodecs: ["proto"], echoEventId: true };
+
+/**
  * A TCP worker. Every request gets exactly one reply, the CLOSE event included (RoadRunner waits
  * for it): a request still unanswered when the next one is asked for is answered with CONTINUE.
  */
-/** What a TcpWorker reads: both context codecs (contextCodecForFlags picks by the frame's flags). */
-const TCP_WORKER_ABILITIES: WorkerAbilities = { contextCodecs: ["proto"] };
 
 export class TcpWorker implements AsyncIterable<Request> {
   /** The underlying worker (PHP: `getWorker()`). */

@@ -6,6 +6,7 @@ import {
   Byte10,
   encodeErrorFrame,
   encodePayloadFrame,
+  eventIdOf,
   FrameFlag,
   parseControl,
   splitPayload,
@@ -44,6 +45,9 @@ export class Worker {
   readonly #abilities: WorkerAbilities;
   #stopped = false;
   #closeReason: Error | undefined;
+  // The current request's event id, repeated in its reply; only from rr-tcp, only when this
+  // worker said it echoes ids.
+  #eventId: number | undefined;
 
   constructor(relay: Relay, options: WorkerOptions = {}) {
     this.relay = relay;
@@ -119,13 +123,21 @@ export class Worker {
         );
       }
       if ((frame.byte10 & SKIPPED_BYTE10) !== 0) continue;
-      return splitRequest(frame);
+      // A second option is an event id only when this worker offered to echo them; otherwise
+      // the frame is malformed, as RoadRunner's side would say.
+      const withEventId = this.#abilities.echoEventId === true && frame.options.length === 2;
+      const { context, body } = splitPayload(frame, withEventId);
+      this.#eventId = withEventId ? eventIdOf(frame) : undefined;
+      return { context, body, flags: frame.flags };
     }
   }
 
-  /** Sends a reply payload frame: options `[context length]`, payload `context ‖ body`. */
+  /**
+   * Sends a reply payload frame: options `[context length]` (and the request's event id, when
+   * rr-tcp sent one), payload `context ‖ body`.
+   */
   respond(payload: PayloadInit): void {
-    this.relay.send(encodePayloadFrame(payload.context, payload.body, payload.flags ?? 0));
+    this.relay.send(encodePayloadFrame(payload.context, payload.body, payload.flags ?? 0, 0, this.#eventId));
   }
 
   /**
@@ -133,7 +145,7 @@ export class Worker {
    * this worker; for TCP it closes the client connection.
    */
   error(message: string): void {
-    this.relay.send(encodeErrorFrame(message));
+    this.relay.send(encodeErrorFrame(message, this.#eventId));
   }
 
   /**
@@ -141,7 +153,7 @@ export class Worker {
    * runs the same request on another one.
    */
   stop(): void {
-    this.relay.send(encodePayloadFrame(STOP_REQUEST_BYTES, EMPTY));
+    this.relay.send(encodePayloadFrame(STOP_REQUEST_BYTES, EMPTY, 0, 0, this.#eventId));
   }
 
   /** Closes the relay after the frames already sent are written. Idempotent. */
@@ -163,12 +175,6 @@ export class Worker {
       `unknown control command from the server (neither pid nor stop): ${quote(frame.payload)}`,
     );
   }
-}
-
-function splitRequest(frame: Frame): Payload {
-  // splitPayload checks the option count and the context length against the payload.
-  const { context, body } = splitPayload(frame);
-  return { context, body, flags: frame.flags };
 }
 
 function hex2(n: number): string {

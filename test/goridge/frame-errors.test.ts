@@ -8,6 +8,9 @@ import {
   encodePayloadFrame,
   FrameError,
   FrameReader,
+  MAX_EVENT_ID,
+  eventIdOf,
+  nextEventId,
   parseControl,
   splitPayload,
   type Frame,
@@ -218,5 +221,25 @@ describe("bad frames give typed errors that say what was wrong", () => {
     reader.push(b.subarray(3), onFrame);
     reader.end();
     expect(seen).toEqual(["a", "b", "b"]);
+  });
+});
+
+describe("event ids (docs/wire.md#event-ids-rr-tcp)", () => {
+  it("ride as a payload frame's second option, and count from 1, wrapping past 2^32 - 1 without 0", () => {
+    const frame = decodeFrame(encodePayloadFrame(Buffer.from("WRITE"), Buffer.from("hi"), 0, 0, 4_294_967_295));
+    expect(frame.options).toEqual([5, 4_294_967_295]);
+    expect(eventIdOf(frame)).toBe(4_294_967_295);
+    expect(splitPayload(frame, true)).toEqual({ context: Buffer.from("WRITE"), body: Buffer.from("hi") });
+    expect(eventIdOf(decodeFrame(encodePayloadFrame(Buffer.from("WRITE"), Buffer.alloc(0))))).toBeUndefined();
+    expect([nextEventId(0), nextEventId(1), nextEventId(MAX_EVENT_ID)]).toEqual([1, 2, 1]);
+  });
+
+  it("a frame that should carry one and does not, or carries more, is refused with what was expected", () => {
+    const plain = decodeFrame(encodePayloadFrame(Buffer.from("WRITE"), Buffer.alloc(0)));
+    expect(thrown(() => splitPayload(plain, true)).message).toMatch(
+      /^options length should be 2 \(body offset, event id\) from a worker that echoes event ids, got 1 options \[5\]/,
+    );
+    const three = decodeFrame(encodeFrame(0, [5, 1, 2], Buffer.from("WRITE")));
+    expect(thrown(() => splitPayload(three, true)).code).toBe("BAD_OPTIONS");
   });
 });

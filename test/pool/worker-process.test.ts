@@ -6,6 +6,7 @@ import {
   encodeFrame,
   encodePayloadFrame,
   encodePayloadHead,
+  encodeErrorFrame,
   FrameFlag,
 } from "../../src/goridge/index.js";
 import { PendingEvent } from "../../src/pool/pending-event.js";
@@ -198,12 +199,37 @@ describe("reading a reply", () => {
     });
   });
 
+  it("from a worker that echoes event ids: only a reply carrying the event's id is its reply", () => {
+    const withId = (id: number | undefined, flags = 0) =>
+      decodeFrame(encodePayloadFrame(Buffer.from("WRITE"), Buffer.from("hi"), flags, 0, id));
+    expect(readReply(withId(9), 42, 9)).toMatchObject({ kind: "reply", reply: { pid: 42 } });
+    expect(readReply(withId(8), 42, 9)).toMatchObject({
+      kind: "bad",
+      reason: expect.stringContaining("carries event id 8 in 2 options, not the id 9 of the event it was sent"),
+    });
+    expect(readReply(withId(undefined), 42, 9)).toMatchObject({
+      kind: "bad",
+      reason: expect.stringContaining("carries no event id, not the id 9"),
+    });
+    // Its ERROR and stop replies carry the id too.
+    expect(readReply(decodeFrame(encodeErrorFrame("boom", 9)), 42, 9)).toMatchObject({ kind: "error" });
+    expect(readReply(decodeFrame(encodeErrorFrame("boom", 3)), 42, 9)).toMatchObject({ kind: "bad" });
+    expect(readReply(decodeFrame(encodeErrorFrame("boom")), 42, 9)).toMatchObject({ kind: "bad" });
+    const stop = encodePayloadFrame(Buffer.from('{"stop":true}'), Buffer.alloc(0), 0, 0, 9);
+    expect(readReply(decodeFrame(stop), 42, 9)).toEqual({ kind: "stop" });
+    // From a worker that does not, a second option is as bad as ever.
+    expect(readReply(withId(9), 42)).toMatchObject({ kind: "bad", reason: expect.stringContaining("equal 1") });
+  });
+
   it("a large body is sent after a head that is the same frame's first bytes", () => {
     const context = Buffer.from('{"event":"DATA"}');
     const body = Buffer.alloc(100_000, 7);
     const head = encodePayloadHead(context, body.length, 0x80);
     expect(Buffer.concat([head, body]).equals(encodePayloadFrame(context, body, 0x80))).toBe(true);
     expect(encodeFrame(0x80, [context.length], Buffer.concat([context, body]))).toEqual(Buffer.concat([head, body]));
+    const headWithId = encodePayloadHead(context, body.length, 0x80, 0, 77);
+    expect(Buffer.concat([headWithId, body])).toEqual(encodePayloadFrame(context, body, 0x80, 0, 77));
+    expect(decodeFrame(Buffer.concat([headWithId, body])).options).toEqual([context.length, 77]);
   });
 });
 

@@ -33,13 +33,19 @@ const PHP_WRITECLOSE_BYE = Buffer.from(
 async function playFixtureSession(relay: ServerSide, w: WorkerChild): Promise<void> {
   const pid = w.child.pid as number;
 
-  // Pid handshake: PHP's reply, with this worker's pid and the context codec it reads besides
-  // JSON (RoadRunner ignores the extra key; rr-tcp sends protobuf contexts only to workers that say so).
+  // Pid handshake: PHP's reply, with this worker's pid, the context codec it reads besides JSON
+  // and its offer to echo event ids (RoadRunner ignores the extra keys; rr-tcp sends protobuf
+  // contexts and event ids only to workers that say so). The captured requests carry no event
+  // id, as RoadRunner's do, so the replies below must carry none either.
   relay.send(vector("control: pid request"));
   const pidReply = (await relay.reply()) as Buffer;
-  expect(pidReply).toEqual(encodePidReply(pid, { contextCodecs: ["proto"] }));
+  expect(pidReply).toEqual(encodePidReply(pid, { contextCodecs: ["proto"], echoEventId: true }));
   expect(pidReply).toEqual(
-    encodeFrame(FrameFlag.CONTROL, [], Buffer.from(`{"pid":${pid},"context_codecs":["proto"]}`)),
+    encodeFrame(
+      FrameFlag.CONTROL,
+      [],
+      Buffer.from(`{"pid":${pid},"context_codecs":["proto"],"echo_event_id":true}`),
+    ),
   );
   const phpPidReply = vector("control: pid reply");
   expect(pidReply.subarray(0, 2)).toEqual(phpPidReply.subarray(0, 2)); // 0x13, flags CONTROL only

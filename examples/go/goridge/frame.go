@@ -89,11 +89,26 @@ func Encode(flags byte, options []uint32, payload []byte, byte10 byte) ([]byte, 
 	return out, nil
 }
 
+// EventIDOption is the index of a payload frame's event id, the second option rr-tcp sends to a
+// worker that echoes ids (rr.goridge.v1.PayloadOption). Event ids are never 0.
+const EventIDOption = int(goridgev1.PayloadOption_PAYLOAD_OPTION_EVENT_ID)
+
 // EncodePayload returns a payload frame: option 0 is the context length.
 func EncodePayload(context, body []byte, flags byte) []byte {
+	return EncodeReply(context, body, flags, 0)
+}
+
+// EncodeReply returns a payload frame answering the request with event id eventID: its options
+// are the context length and eventID, or the context length alone when eventID is 0 (a request
+// from RoadRunner, which sends no ids).
+func EncodeReply(context, body []byte, flags byte, eventID uint32) []byte {
 	payload := make([]byte, 0, len(context)+len(body))
 	payload = append(append(payload, context...), body...)
-	out, _ := Encode(flags, []uint32{uint32(len(context))}, payload, 0)
+	options := []uint32{uint32(len(context))}
+	if eventID != 0 {
+		options = append(options, eventID)
+	}
+	out, _ := Encode(flags, options, payload, 0)
 	return out
 }
 
@@ -108,7 +123,17 @@ func EncodeControl(message any, flags byte) ([]byte, error) {
 
 // EncodeError returns an ERROR frame; RoadRunner logs the message and closes the client.
 func EncodeError(message string) []byte {
-	out, _ := Encode(Error, nil, []byte(message), 0)
+	return EncodeErrorReply(message, 0)
+}
+
+// EncodeErrorReply returns an ERROR frame answering the request with event id eventID: options
+// [0, eventID], or none when eventID is 0.
+func EncodeErrorReply(message string, eventID uint32) []byte {
+	var options []uint32
+	if eventID != 0 {
+		options = []uint32{0, eventID}
+	}
+	out, _ := Encode(Error, options, []byte(message), 0)
 	return out
 }
 
@@ -173,6 +198,20 @@ func SplitPayload(frame *Frame) (context, body []byte, err error) {
 		return nil, nil, frameError("bad payload: context length %d exceeds payload length %d", n, len(frame.Payload))
 	}
 	return frame.Payload[:n], frame.Payload[n:], nil
+}
+
+// SplitRequest returns the context, the body and the event id (0 for none) of a request frame: one
+// option from RoadRunner, two from rr-tcp to a worker that echoes event ids.
+func SplitRequest(frame *Frame) (context, body []byte, eventID uint32, err error) {
+	if len(frame.Options) == EventIDOption+1 {
+		eventID = frame.Options[EventIDOption]
+		single := *frame
+		single.Options = frame.Options[:1]
+		context, body, err = SplitPayload(&single)
+		return context, body, eventID, err
+	}
+	context, body, err = SplitPayload(frame)
+	return context, body, 0, err
 }
 
 type sliceReader struct{ data []byte }

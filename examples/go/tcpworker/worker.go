@@ -44,6 +44,9 @@ type Worker struct {
 	out           io.Writer
 	closer        io.Closer
 	awaitingReply bool
+	// The current request's event id (rr-tcp's second option), echoed in its reply; 0 under
+	// RoadRunner, which sends none.
+	eventID uint32
 }
 
 // New returns a worker reading frames from in and writing them to out.
@@ -111,9 +114,10 @@ func (w *Worker) WaitRequest() (*Request, error) {
 			// Stream bookkeeping, which the TCP plugin never sends; nothing to answer.
 			continue
 		}
-		request, err := decodeRequest(frame)
+		request, eventID, err := decodeRequest(frame)
+		w.eventID = eventID
 		if err != nil {
-			if err := w.send(goridge.EncodeError(err.Error())); err != nil {
+			if err := w.send(goridge.EncodeErrorReply(err.Error(), eventID)); err != nil {
 				return nil, err
 			}
 			continue
@@ -123,10 +127,10 @@ func (w *Worker) WaitRequest() (*Request, error) {
 	}
 }
 
-func decodeRequest(frame *goridge.Frame) (*Request, error) {
-	contextBytes, body, err := goridge.SplitPayload(frame)
+func decodeRequest(frame *goridge.Frame) (*Request, uint32, error) {
+	contextBytes, body, eventID, err := goridge.SplitRequest(frame)
 	if err != nil {
-		return nil, err
+		return nil, eventID, err
 	}
 	request := &Request{Body: body, Codec: "json"}
 	if frame.Flags&goridge.CodecProto != 0 {
@@ -135,7 +139,7 @@ func decodeRequest(frame *goridge.Frame) (*Request, error) {
 	} else {
 		request.Context, err = DecodeJSONContext(contextBytes)
 	}
-	return request, err
+	return request, eventID, err
 }
 
 // control handles a control frame and reports whether it asks the worker to stop.
@@ -149,11 +153,13 @@ func (w *Worker) control(frame *goridge.Frame) (bool, error) {
 	case command.Pid != 0:
 		// Flags 0x01 only, as PHP's worker answers. In socket relay mode the server matches this
 		// pid to the process it spawned, so it must be this process's own.
-		// It reads protobuf contexts too (rr.goridge.v1.ControlMessage), so rr-tcp may send them.
+		// It reads protobuf contexts too (rr.goridge.v1.ControlMessage), so rr-tcp may send them,
+		// and echoes event ids, so rr-tcp can tell a late second reply from the next one's.
 		hello := struct {
 			Pid           int      `json:"pid"`
 			ContextCodecs []string `json:"context_codecs"`
-		}{os.Getpid(), []string{"proto"}}
+			EchoEventID   bool     `json:"echo_event_id"`
+		}{os.Getpid(), []string{"proto"}, true}
 		reply, err := goridge.EncodeControl(hello, goridge.Control)
 		if err != nil {
 			return false, err
@@ -171,12 +177,12 @@ func (w *Worker) Respond(verb Verb, body []byte) error {
 	if !knownVerb(verb) {
 		return fmt.Errorf("tcpworker: not a verb: %q", verb)
 	}
-	return w.reply(goridge.EncodePayload([]byte(verb), body, 0))
+	return w.reply(goridge.EncodeReply([]byte(verb), body, 0, w.eventID))
 }
 
 // Error answers the current request with an ERROR frame.
 func (w *Worker) Error(message string) error {
-	return w.reply(goridge.EncodeError(message))
+	return w.reply(goridge.EncodeErrorReply(message, w.eventID))
 }
 
 func (w *Worker) reply(frame []byte) error {

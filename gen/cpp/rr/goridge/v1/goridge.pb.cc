@@ -57,7 +57,7 @@ PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORIT
 }  // namespace goridge
 }  // namespace rr
 static ::_pb::Metadata file_level_metadata_rr_2fgoridge_2fv1_2fgoridge_2eproto[2];
-static const ::_pb::EnumDescriptor* file_level_enum_descriptors_rr_2fgoridge_2fv1_2fgoridge_2eproto[4];
+static const ::_pb::EnumDescriptor* file_level_enum_descriptors_rr_2fgoridge_2fv1_2fgoridge_2eproto[5];
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_rr_2fgoridge_2fv1_2fgoridge_2eproto = nullptr;
 
 const uint32_t TableStruct_rr_2fgoridge_2fv1_2fgoridge_2eproto::offsets[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
@@ -115,16 +115,18 @@ const char descriptor_table_protodef_rr_2fgoridge_2fv1_2fgoridge_2eproto[] PROTO
   "\n\033HEADER_CONSTANT_UNSPECIFIED\020\000\022\033\n\027HEADE"
   "R_CONSTANT_VERSION\020\001\022\036\n\032HEADER_CONSTANT_"
   "BASE_WORDS\020\003\022\035\n\031HEADER_CONSTANT_WORD_SIZ"
-  "E\020\004\022\037\n\033HEADER_CONSTANT_MAX_OPTIONS\020\nB\260\001\n"
-  "\021com.rr.goridge.v1B\014GoridgeProtoP\001Z7gith"
-  "ub.com/rr-tcp/rr-tcp/gen/go/rr/goridge/v"
-  "1;goridgev1\242\002\003RGX\252\002\rRr.Goridge.V1\312\002\rRr\\G"
-  "oridge\\V1\342\002\031Rr\\Goridge\\V1\\GPBMetadata\352\002\017"
-  "Rr::Goridge::V1b\006proto3"
+  "E\020\004\022\037\n\033HEADER_CONSTANT_MAX_OPTIONS\020\n*L\n\r"
+  "PayloadOption\022\036\n\032PAYLOAD_OPTION_UNSPECIF"
+  "IED\020\000\022\033\n\027PAYLOAD_OPTION_EVENT_ID\020\001B\260\001\n\021c"
+  "om.rr.goridge.v1B\014GoridgeProtoP\001Z7github"
+  ".com/rr-tcp/rr-tcp/gen/go/rr/goridge/v1;"
+  "goridgev1\242\002\003RGX\252\002\rRr.Goridge.V1\312\002\rRr\\Gor"
+  "idge\\V1\342\002\031Rr\\Goridge\\V1\\GPBMetadata\352\002\017Rr"
+  "::Goridge::V1b\006proto3"
   ;
 static ::_pbi::once_flag descriptor_table_rr_2fgoridge_2fv1_2fgoridge_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_rr_2fgoridge_2fv1_2fgoridge_2eproto = {
-    false, false, 1183, descriptor_table_protodef_rr_2fgoridge_2fv1_2fgoridge_2eproto,
+    false, false, 1261, descriptor_table_protodef_rr_2fgoridge_2fv1_2fgoridge_2eproto,
     "rr/goridge/v1/goridge.proto",
     &descriptor_table_rr_2fgoridge_2fv1_2fgoridge_2eproto_once, nullptr, 0, 2,
     schemas, file_default_instances, TableStruct_rr_2fgoridge_2fv1_2fgoridge_2eproto::offsets,
@@ -207,6 +209,20 @@ bool HeaderConstant_IsValid(int value) {
     case 3:
     case 4:
     case 10:
+      return true;
+    default:
+      return false;
+  }
+}
+
+const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* PayloadOption_descriptor() {
+  ::PROTOBUF_NAMESPACE_ID::internal::AssignDescriptors(&descriptor_table_rr_2fgoridge_2fv1_2fgoridge_2eproto);
+  return file_level_enum_descriptors_rr_2fgoridge_2fv1_2fgoridge_2eproto[4];
+}
+bool PayloadOption_IsValid(int value) {
+  switch (value) {
+    case 0:
+    case 1:
       return true;
     default:
       return false;

@@ -182,6 +182,31 @@ inline bool HeaderConstant_Parse(
   return ::PROTOBUF_NAMESPACE_ID::internal::ParseNamedEnum<HeaderConstant>(
     HeaderConstant_descriptor(), name, value);
 }
+enum PayloadOption : int {
+  PAYLOAD_OPTION_UNSPECIFIED = 0,
+  PAYLOAD_OPTION_EVENT_ID = 1,
+  PayloadOption_INT_MIN_SENTINEL_DO_NOT_USE_ = std::numeric_limits<int32_t>::min(),
+  PayloadOption_INT_MAX_SENTINEL_DO_NOT_USE_ = std::numeric_limits<int32_t>::max()
+};
+bool PayloadOption_IsValid(int value);
+constexpr PayloadOption PayloadOption_MIN = PAYLOAD_OPTION_UNSPECIFIED;
+constexpr PayloadOption PayloadOption_MAX = PAYLOAD_OPTION_EVENT_ID;
+constexpr int PayloadOption_ARRAYSIZE = PayloadOption_MAX + 1;
+
+const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* PayloadOption_descriptor();
+template<typename T>
+inline const std::string& PayloadOption_Name(T enum_t_value) {
+  static_assert(::std::is_same<T, PayloadOption>::value ||
+    ::std::is_integral<T>::value,
+    "Incorrect type passed to function PayloadOption_Name.");
+  return ::PROTOBUF_NAMESPACE_ID::internal::NameOfEnum(
+    PayloadOption_descriptor(), enum_t_value);
+}
+inline bool PayloadOption_Parse(
+    ::PROTOBUF_NAMESPACE_ID::ConstStringParam name, PayloadOption* value) {
+  return ::PROTOBUF_NAMESPACE_ID::internal::ParseNamedEnum<PayloadOption>(
+    PayloadOption_descriptor(), name, value);
+}
 // ===================================================================
 
 class ControlMessage final :
@@ -760,6 +785,11 @@ template <> struct is_proto_enum< ::rr::goridge::v1::HeaderConstant> : ::std::tr
 template <>
 inline const EnumDescriptor* GetEnumDescriptor< ::rr::goridge::v1::HeaderConstant>() {
   return ::rr::goridge::v1::HeaderConstant_descriptor();
+}
+template <> struct is_proto_enum< ::rr::goridge::v1::PayloadOption> : ::std::true_type {};
+template <>
+inline const EnumDescriptor* GetEnumDescriptor< ::rr::goridge::v1::PayloadOption>() {
+  return ::rr::goridge::v1::PayloadOption_descriptor();
 }
 
 PROTOBUF_NAMESPACE_CLOSE

@@ -39,7 +39,8 @@ class ControlMessage extends \Google\Protobuf\Internal\Message
     private $context_codecs;
     /**
      * In a worker's pid reply: the worker echoes each request's event id (the request frame's
-     * second option) as its reply's second option, so that a reply can be matched to its event.
+     * second option, PAYLOAD_OPTION_EVENT_ID) as its reply's second option, so that a reply can be
+     * matched to its event.
      *
      * Generated from protobuf field <code>bool echo_event_id = 4 [json_name = "echoEventId"];</code>
      */
@@ -60,7 +61,8 @@ class ControlMessage extends \Google\Protobuf\Internal\Message
      *           ("proto"). A worker that does not list "proto" is never sent a protobuf context.
      *     @type bool $echo_event_id
      *           In a worker's pid reply: the worker echoes each request's event id (the request frame's
-     *           second option) as its reply's second option, so that a reply can be matched to its event.
+     *           second option, PAYLOAD_OPTION_EVENT_ID) as its reply's second option, so that a reply can be
+     *           matched to its event.
      * }
      */
     public function __construct($data = NULL) {
@@ -150,7 +152,8 @@ class ControlMessage extends \Google\Protobuf\Internal\Message
 
     /**
      * In a worker's pid reply: the worker echoes each request's event id (the request frame's
-     * second option) as its reply's second option, so that a reply can be matched to its event.
+     * second option, PAYLOAD_OPTION_EVENT_ID) as its reply's second option, so that a reply can be
+     * matched to its event.
      *
      * Generated from protobuf field <code>bool echo_event_id = 4 [json_name = "echoEventId"];</code>
      * @return bool
@@ -162,7 +165,8 @@ class ControlMessage extends \Google\Protobuf\Internal\Message
 
     /**
      * In a worker's pid reply: the worker echoes each request's event id (the request frame's
-     * second option) as its reply's second option, so that a reply can be matched to its event.
+     * second option, PAYLOAD_OPTION_EVENT_ID) as its reply's second option, so that a reply can be
+     * matched to its event.
      *
      * Generated from protobuf field <code>bool echo_event_id = 4 [json_name = "echoEventId"];</code>
      * @param bool $var

@@ -25,6 +25,8 @@ HEADER_OFFSET_PAYLOAD_LENGTH: HeaderOffset
 HEADER_OFFSET_RESERVED: HeaderOffset
 HEADER_OFFSET_STREAM_BITS: HeaderOffset
 HEADER_OFFSET_UNSPECIFIED: HeaderOffset
+PAYLOAD_OPTION_EVENT_ID: PayloadOption
+PAYLOAD_OPTION_UNSPECIFIED: PayloadOption
 STREAM_BIT_PING: StreamBit
 STREAM_BIT_PONG: StreamBit
 STREAM_BIT_STOP: StreamBit
@@ -61,4 +63,7 @@ class HeaderOffset(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class HeaderConstant(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class PayloadOption(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

@@ -289,6 +289,53 @@ export function headerConstantToJSON(object: HeaderConstant): string {
 }
 
 /**
+ * The options of a payload frame, by index. A payload frame carries one option, its context
+ * length, unless the worker said echo_event_id in its pid reply: then rr-tcp's request frames
+ * carry a second option, the event id (1..4294967295, counting per worker and wrapping past the
+ * largest), and the worker's reply to that request repeats it as its own second option (an ERROR
+ * reply too, with 0 as its first). A reply with another id, or none, is a protocol error for
+ * that worker: it cannot be the answer to the event it was sent. RoadRunner never sends a second
+ * option, so a worker that echoes what it gets runs unchanged under it.
+ */
+export enum PayloadOption {
+  /**
+   * UNSPECIFIED - Option 0: the length of the context at the start of the payload. (Its name is buf's rule
+   * for zero values; it is the context length, not unspecified.)
+   */
+  UNSPECIFIED = 0,
+  /** EVENT_ID - Option 1: the event id, only between rr-tcp and a worker that echoes it. */
+  EVENT_ID = 1,
+  UNRECOGNIZED = -1,
+}
+
+export function payloadOptionFromJSON(object: any): PayloadOption {
+  switch (object) {
+    case 0:
+    case "PAYLOAD_OPTION_UNSPECIFIED":
+      return PayloadOption.UNSPECIFIED;
+    case 1:
+    case "PAYLOAD_OPTION_EVENT_ID":
+      return PayloadOption.EVENT_ID;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return PayloadOption.UNRECOGNIZED;
+  }
+}
+
+export function payloadOptionToJSON(object: PayloadOption): string {
+  switch (object) {
+    case PayloadOption.UNSPECIFIED:
+      return "PAYLOAD_OPTION_UNSPECIFIED";
+    case PayloadOption.EVENT_ID:
+      return "PAYLOAD_OPTION_EVENT_ID";
+    case PayloadOption.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/**
  * What a control frame's JSON payload says. Go's encoding/json writes it without spaces and
  * leaves out what is not set: the server's pid request is {"pid":<server pid>}, a worker's reply
  * {"pid":<its pid>}, the server's stop command {"stop":true}. RoadRunner ignores keys it does not
@@ -306,7 +353,8 @@ export interface ControlMessage {
   context_codecs: string[];
   /**
    * In a worker's pid reply: the worker echoes each request's event id (the request frame's
-   * second option) as its reply's second option, so that a reply can be matched to its event.
+   * second option, PAYLOAD_OPTION_EVENT_ID) as its reply's second option, so that a reply can be
+   * matched to its event.
    */
   echo_event_id: boolean;
 }

@@ -142,7 +142,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * In a worker's pid reply: the worker echoes each request's event id (the request frame's
-   * second option) as its reply's second option, so that a reply can be matched to its event.
+   * second option, PAYLOAD_OPTION_EVENT_ID) as its reply's second option, so that a reply can be
+   * matched to its event.
    * </pre>
    *
    * <code>bool echo_event_id = 4 [json_name = "echoEventId"];</code>
@@ -817,7 +818,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * In a worker's pid reply: the worker echoes each request's event id (the request frame's
-     * second option) as its reply's second option, so that a reply can be matched to its event.
+     * second option, PAYLOAD_OPTION_EVENT_ID) as its reply's second option, so that a reply can be
+     * matched to its event.
      * </pre>
      *
      * <code>bool echo_event_id = 4 [json_name = "echoEventId"];</code>
@@ -830,7 +832,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * In a worker's pid reply: the worker echoes each request's event id (the request frame's
-     * second option) as its reply's second option, so that a reply can be matched to its event.
+     * second option, PAYLOAD_OPTION_EVENT_ID) as its reply's second option, so that a reply can be
+     * matched to its event.
      * </pre>
      *
      * <code>bool echo_event_id = 4 [json_name = "echoEventId"];</code>
@@ -847,7 +850,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * In a worker's pid reply: the worker echoes each request's event id (the request frame's
-     * second option) as its reply's second option, so that a reply can be matched to its event.
+     * second option, PAYLOAD_OPTION_EVENT_ID) as its reply's second option, so that a reply can be
+     * matched to its event.
      * </pre>
      *
      * <code>bool echo_event_id = 4 [json_name = "echoEventId"];</code>

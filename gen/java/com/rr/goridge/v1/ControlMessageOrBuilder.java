@@ -75,7 +75,8 @@ public interface ControlMessageOrBuilder extends
   /**
    * <pre>
    * In a worker's pid reply: the worker echoes each request's event id (the request frame's
-   * second option) as its reply's second option, so that a reply can be matched to its event.
+   * second option, PAYLOAD_OPTION_EVENT_ID) as its reply's second option, so that a reply can be
+   * matched to its event.
    * </pre>
    *
    * <code>bool echo_event_id = 4 [json_name = "echoEventId"];</code>

@@ -57,12 +57,14 @@ public final class GoridgeProto {
       "\n\033HEADER_CONSTANT_UNSPECIFIED\020\000\022\033\n\027HEADE" +
       "R_CONSTANT_VERSION\020\001\022\036\n\032HEADER_CONSTANT_" +
       "BASE_WORDS\020\003\022\035\n\031HEADER_CONSTANT_WORD_SIZ" +
-      "E\020\004\022\037\n\033HEADER_CONSTANT_MAX_OPTIONS\020\nB\260\001\n" +
-      "\021com.rr.goridge.v1B\014GoridgeProtoP\001Z7gith" +
-      "ub.com/rr-tcp/rr-tcp/gen/go/rr/goridge/v" +
-      "1;goridgev1\242\002\003RGX\252\002\rRr.Goridge.V1\312\002\rRr\\G" +
-      "oridge\\V1\342\002\031Rr\\Goridge\\V1\\GPBMetadata\352\002\017" +
-      "Rr::Goridge::V1b\006proto3"
+      "E\020\004\022\037\n\033HEADER_CONSTANT_MAX_OPTIONS\020\n*L\n\r" +
+      "PayloadOption\022\036\n\032PAYLOAD_OPTION_UNSPECIF" +
+      "IED\020\000\022\033\n\027PAYLOAD_OPTION_EVENT_ID\020\001B\260\001\n\021c" +
+      "om.rr.goridge.v1B\014GoridgeProtoP\001Z7github" +
+      ".com/rr-tcp/rr-tcp/gen/go/rr/goridge/v1;" +
+      "goridgev1\242\002\003RGX\252\002\rRr.Goridge.V1\312\002\rRr\\Gor" +
+      "idge\\V1\342\002\031Rr\\Goridge\\V1\\GPBMetadata\352\002\017Rr" +
+      "::Goridge::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
