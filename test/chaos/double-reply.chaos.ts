@@ -95,9 +95,6 @@ it.each([
       peakRssMiB,
       seconds: Math.round((performance.now() - started) / 100) / 10,
     });
-    expect(culpritMessages).toBeGreaterThanOrEqual(10);
-    expect(tally.answered).toBeGreaterThan(500);
-    expect(tally.sent).toBe(tally.answered + tally.cut + tally.lost);
     expect(
       { wrong: tally.wrong, lost: tally.lost, duplicated: tally.duplicated, outOfOrder: tally.outOfOrder },
       tally.samples.join("; "),
@@ -108,5 +105,9 @@ it.each([
     });
     expect(closes.closed).toBe(tally.connections);
     expect(leaked).toEqual([]);
+    // The load and the fault were real.
+    expect(tally.sent).toBe(tally.answered + tally.cut + tally.lost);
+    expect(culpritMessages).toBeGreaterThanOrEqual(10);
+    expect(tally.answered).toBeGreaterThan(500);
   },
 );

@@ -72,9 +72,6 @@ it("1 kill -9 under load: 64 clients, a worker SIGKILLed every 2 s", async () =>
     peakRssMiB,
     seconds: Math.round((performance.now() - started) / 100) / 10,
   });
-  expect(kills).toBeGreaterThanOrEqual(4);
-  expect(tally.answered).toBeGreaterThan(1000);
-  expect(tally.sent).toBe(tally.answered + tally.cut + tally.lost);
   expect({ lost: tally.lost, duplicated: tally.duplicated, wrong: tally.wrong, outOfOrder: tally.outOfOrder }).toEqual({
     lost: 0,
     duplicated: 0,
@@ -88,4 +85,8 @@ it("1 kill -9 under load: 64 clients, a worker SIGKILLed every 2 s", async () =>
   });
   expect(closes.closed).toBe(tally.connections);
   expect(leaked).toEqual([]);
+  // The load and the fault were real.
+  expect(tally.sent).toBe(tally.answered + tally.cut + tally.lost);
+  expect(kills).toBeGreaterThanOrEqual(4);
+  expect(tally.answered).toBeGreaterThan(1000);
 });
