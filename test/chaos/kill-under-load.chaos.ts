@@ -2,9 +2,11 @@
  * Chaos 1: SIGKILL of workers under load, with exact accounting. 64 clients in a closed loop over
  * the real server and real recording workers; every 2 s one worker is SIGKILLed. Every message is
  * answered exactly once, on its own connection, in order, or (when its worker died with it) its
- * connection is closed with its one CLOSE event; no worker outlives the server.
+ * connection is closed with its one CLOSE event; no worker outlives the server. And the same load
+ * through resets (resetter.Reset over RPC, as `rr-tcp reset` calls it): not a message cut.
  */
 import { afterEach, expect, it } from "vitest";
+import { RpcClient } from "../../src/worker/index.js";
 import { addTally, allClosed, echoBody, emptyTally, killEverything, LoopClient, serve, stopServer } from "./harness.js";
 import { record } from "./ledger.js";
 
@@ -12,6 +14,8 @@ afterEach(killEverything);
 
 const CONFIG = `
 version: "3"
+rpc:
+  listen: tcp://127.0.0.1:0
 server:
   command: \${WORKER_CMD}
   env: { RECORD_FILE: "\${RECORD_FILE}" }
@@ -88,5 +92,67 @@ it("1 kill -9 under load: 64 clients, a worker SIGKILLed every 2 s", async () =>
   // The load and the fault were real.
   expect(tally.sent).toBe(tally.answered + tally.cut + tally.lost);
   expect(kills).toBeGreaterThanOrEqual(4);
+  expect(tally.answered).toBeGreaterThan(1000);
+});
+
+it("1 resets under load: 32 clients, resetter.Reset one after another for 6 s; no message cut, old workers gone", async () => {
+  const started = performance.now();
+  const served = await serve(CONFIG);
+  const rpc = await RpcClient.connect(served.rpc);
+  const clients = Array.from(
+    { length: 32 },
+    (_, i) => new LoopClient(served.port(), String(i), { maxBatch: 4, parse: echoBody }),
+  );
+  let resets = 0;
+  const failures: string[] = [];
+  // One reset after another (each starts 4 new workers, then stops the old ones) for 6 s: the
+  // fault schedule, not a wait for a result.
+  const until = performance.now() + 6_000;
+  while (performance.now() < until) {
+    resets++;
+    await rpc.call("resetter.Reset", "tcp").catch((err: Error) => failures.push(err.message));
+  }
+  rpc.close();
+  const tally = emptyTally();
+  for (const t of await Promise.all(clients.map((c) => c.stop()))) addTally(tally, t);
+  await Promise.all(clients.map((c) => c.closed()));
+  const closes = await allClosed(served.recording, tally.connections);
+  const workerPids = new Set(served.recording.all().map((r) => r.pid));
+  const { leaked, peakRssMiB } = await stopServer(served);
+  record({
+    case: "1 resets under load (32 clients, resetter.Reset back to back for 6 s)",
+    faults: resets,
+    sent: tally.sent,
+    answered: tally.answered,
+    cut: tally.cut,
+    closed: closes.closed,
+    lost: tally.lost,
+    duplicated: tally.duplicated,
+    wrong: tally.wrong,
+    outOfOrder: tally.outOfOrder,
+    missingClose: closes.missingClose,
+    duplicateClose: closes.duplicateClose,
+    leaked: leaked.length,
+    peakRssMiB,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  });
+  expect(failures).toEqual([]);
+  expect({
+    cut: tally.cut,
+    lost: tally.lost,
+    duplicated: tally.duplicated,
+    wrong: tally.wrong,
+    outOfOrder: tally.outOfOrder,
+  }).toEqual({ cut: 0, lost: 0, duplicated: 0, wrong: 0, outOfOrder: 0 });
+  expect(tally.samples).toEqual([]);
+  expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, closes.detail).toEqual({
+    missing: 0,
+    duplicate: 0,
+  });
+  expect(closes.closed).toBe(tally.connections);
+  expect(leaked).toEqual([]);
+  // The load and the resets were real: workers of several generations answered.
+  expect(resets).toBeGreaterThanOrEqual(2);
+  expect(workerPids.size).toBeGreaterThan(4 * 2);
   expect(tally.answered).toBeGreaterThan(1000);
 });
