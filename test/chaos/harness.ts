@@ -44,7 +44,7 @@ function peakRssKiB(pid: number): number {
 }
 
 /**
- * Every process the server ever had as a child (sampled every 20 ms from /proc, and any pid the
+ * Every process the server ever had as a child (sampled every 50 ms from /proc, and any pid the
  * caller adds, such as the pids in the record file), each with its start time, so a pid the
  * kernel gave to another process later is not taken for a leaked worker. And the server's peak RSS.
  */
@@ -55,7 +55,7 @@ export class ProcessWatch {
 
   constructor(readonly serverPid: number) {
     this.#sample();
-    this.#timer = setInterval(() => this.#sample(), 20);
+    this.#timer = setInterval(() => this.#sample(), 50);
   }
 
   #sample(): void {
