@@ -13,7 +13,9 @@ export type WorkerErrorCode =
   /** A reply was sent with no request waiting for one: it would be read as the reply to the next event. */
   | "REPLY_WITHOUT_REQUEST"
   /** A handler returned something that is not a reply (see `Reply`). */
-  | "BAD_REPLY";
+  | "BAD_REPLY"
+  /** `RR_TCP_WORKER_MODE` (or `serve()`'s `mode`) is neither `blocking` nor `event-loop`. */
+  | "BAD_MODE";
 
 /** A protocol or usage error raised by the worker SDK itself. */
 export class WorkerError extends RrTcpError<WorkerErrorCode> {}

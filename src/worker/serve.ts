@@ -4,7 +4,13 @@
  * a hang; a stop command or the server going away ends it cleanly.
  */
 import { errorCode } from "../errors.js";
+import { WorkerError } from "./errors.js";
 import { TcpWorker, type Handler } from "./tcp-worker.js";
+import type { RelayMode } from "./worker.js";
+
+/** The environment variable that picks {@link ServeOptions.mode} when the code does not. */
+export const MODE_ENV = "RR_TCP_WORKER_MODE";
+const MODES: readonly RelayMode[] = ["blocking", "event-loop"];
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -15,6 +21,18 @@ export interface ServeOptions {
    * that handles the program holds open (timers, database pools) cannot keep a broken worker alive.
    */
   onFatal?: (err: unknown) => void;
+  /**
+   * How the pipes relay is read (socket relays always use the event loop):
+   * - `blocking` (the default): one blocking read and one write per event, as PHP's worker does.
+   *   The cheapest; async handlers still work (the event loop runs while a handler's promise is
+   *   pending), but between events the worker sleeps in the read: timers, sockets and signal
+   *   handlers of the program run only while some handler awaits.
+   * - `event-loop`: through Node's streams; the event loop runs between events too. For programs
+   *   that do work of their own between events (intervals, subscriptions, servers).
+   *
+   * Default: `RR_TCP_WORKER_MODE` in `env`, else `blocking`.
+   */
+  mode?: RelayMode;
 }
 
 /**
@@ -30,7 +48,8 @@ export interface ServeOptions {
 export async function serve(handler: Handler, options: ServeOptions = {}): Promise<void> {
   let tcpWorker: TcpWorker | undefined;
   try {
-    tcpWorker = await TcpWorker.create(options.env ?? process.env);
+    const env = options.env ?? process.env;
+    tcpWorker = await TcpWorker.create(env, { mode: options.mode ?? modeFromEnv(env) });
     await tcpWorker.serve(handler);
     tcpWorker.worker.close();
   } catch (err) {
@@ -39,6 +58,13 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     tcpWorker?.worker.close();
     (options.onFatal ?? (() => process.exit(1)))(err);
   }
+}
+
+function modeFromEnv(env: NodeJS.ProcessEnv): RelayMode {
+  const value = env[MODE_ENV];
+  if (value === undefined || value === "") return "blocking";
+  if ((MODES as readonly string[]).includes(value)) return value as RelayMode;
+  throw new WorkerError("BAD_MODE", `${MODE_ENV} must be ${MODES.join(" or ")}, got ${JSON.stringify(value)}`);
 }
 
 /** `[CODE] message (ErrorName)`, with the cause's message when there is one. */

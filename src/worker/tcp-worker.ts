@@ -5,9 +5,11 @@
 import { RelayClosedError, type WorkerAbilities } from "../relay/index.js";
 import { TcpResponse, eventName, verbBytes } from "../protocol/index.js";
 import { WorkerError } from "./errors.js";
+import type { Payload } from "./payload.js";
 import { replyOf, type Reply, type ReplyBody } from "./reply.js";
 import { Request } from "./request.js";
-import { Worker } from "./worker.js";
+import { PipeRelay, WouldBlock } from "./pipe-relay.js";
+import { Worker, type RelayMode } from "./worker.js";
 
 /**
  * Handles one event. Its return value is the reply (see {@link Reply}); a handler may instead
@@ -44,8 +46,9 @@ export class TcpWorker implements AsyncIterable<Request> {
    * A TcpWorker on {@link Worker.create}'s relay (`RR_RELAY` in `env`). Its pid reply says it
    * reads protobuf contexts, so rr-tcp with `context_codec: proto` sends them to it.
    */
-  static async create(env: NodeJS.ProcessEnv = process.env): Promise<TcpWorker> {
-    return new TcpWorker(await Worker.create(env, { abilities: TCP_WORKER_ABILITIES }));
+  static async create(env: NodeJS.ProcessEnv = process.env, options: { mode?: RelayMode } = {}): Promise<TcpWorker> {
+    const mode = options.mode ?? "event-loop";
+    return new TcpWorker(await Worker.create(env, { abilities: TCP_WORKER_ABILITIES, mode }));
   }
 
   /** The request waiting for a reply, if any. */
@@ -64,13 +67,32 @@ export class TcpWorker implements AsyncIterable<Request> {
    *   with an ERROR frame).
    */
   async waitRequest(): Promise<Request | null> {
-    // The server sends nothing until it has a reply: asking for the next request without one
-    // would deadlock both sides.
+    this.#answerPending();
+    return this.#toRequest(await this.worker.waitPayload());
+  }
+
+  /**
+   * {@link waitRequest} with a blocking read (a worker created with `mode: "blocking"`): no turn
+   * of the event loop, no promise.
+   *
+   * @throws WouldBlock (pipe-relay.ts) when fd 0 turned out non-blocking: go on with
+   *   {@link waitRequest}; and the errors of {@link waitRequest}.
+   */
+  waitRequestSync(): Request | null {
+    this.#answerPending();
+    return this.#toRequest(this.worker.waitPayloadSync());
+  }
+
+  // The server sends nothing until it has a reply: asking for the next request without one
+  // would deadlock both sides.
+  #answerPending(): void {
     if (this.#pending !== null) {
       if (this.worker.isClosed) this.#pending = null;
       else this.read();
     }
-    const payload = await this.worker.waitPayload();
+  }
+
+  #toRequest(payload: Payload | null): Request | null {
     if (payload === null) {
       if (this.worker.stopped && !this.worker.isClosed) {
         // PHP's TcpWorker sends CLOSE here; RoadRunner ignores it, but byte-compatibility is cheap.
@@ -147,35 +169,82 @@ export class TcpWorker implements AsyncIterable<Request> {
    */
   async serve(handler: Handler): Promise<void> {
     try {
+      const relay = this.worker.relay;
+      if (relay instanceof PipeRelay && !relay.isEventLoop) {
+        if (await this.#serveBlocking(handler, relay)) return;
+        process.stderr.write(
+          `rr-tcp worker pid ${process.pid}: stdin is non-blocking (something opened process.stdin?); ` +
+            "serving in event-loop mode from now on\n",
+        );
+      }
       for (;;) {
         const request = await this.waitRequest();
         if (request === null) return;
-        let reply: Reply;
-        try {
-          const result = handler(request, this);
-          // Awaiting a plain value still costs a turn of the microtask queue per event.
-          reply = isPromiseLike(result) ? await result : result;
-        } catch (err) {
-          this.#handlerFailed(request, err);
-          continue;
-        }
-        // Answered by the handler itself.
-        if (this.#pending !== request) continue;
-        let verb: TcpResponse;
-        let body: ReplyBody;
-        try {
-          ({ verb, body } = replyOf(reply));
-        } catch (err) {
-          this.#handlerFailed(request, err);
-          continue;
-        }
-        this.respond(body, verb);
+        const handled = this.#handle(handler, request);
+        if (handled !== undefined) await handled;
       }
     } catch (err) {
       // The server went away while a reply was being written: nothing left to serve.
       if (err instanceof RelayClosedError) return;
       throw err;
     }
+  }
+
+  // The blocking loop: read, handle, write, with the event loop run only while a handler's
+  // promise is pending (or a reply waits for room in the pipe). True when the worker should
+  // finish; false if fd 0 turned out non-blocking (the caller goes on in event-loop mode).
+  async #serveBlocking(handler: Handler, relay: PipeRelay): Promise<boolean> {
+    for (;;) {
+      let request: Request | null;
+      try {
+        request = this.waitRequestSync();
+      } catch (err) {
+        if (err instanceof WouldBlock) return false;
+        throw err;
+      }
+      if (request === null) return true;
+      const handled = this.#handle(handler, request);
+      if (handled !== undefined) await handled;
+      // Before sleeping in the next read, whatever must reach the server or the log has to be
+      // out: the event loop does not run while the read blocks.
+      const flushing = relay.flushing;
+      if (flushing !== undefined) await flushing;
+      if (process.stderr.writableNeedDrain) await new Promise((resolve) => process.stderr.once("drain", resolve));
+    }
+  }
+
+  // Runs the handler on one request and sends its reply; a promise only when the handler
+  // returned one (an async handler), so a synchronous handler costs no turn of the microtask queue.
+  #handle(handler: Handler, request: Request): Promise<void> | undefined {
+    let result: Reply | Promise<Reply>;
+    try {
+      result = handler(request, this);
+    } catch (err) {
+      this.#handlerFailed(request, err);
+      return undefined;
+    }
+    if (!isPromiseLike(result)) {
+      this.#answer(request, result);
+      return undefined;
+    }
+    return Promise.resolve(result).then(
+      (reply) => this.#answer(request, reply),
+      (err: unknown) => this.#handlerFailed(request, err),
+    );
+  }
+
+  #answer(request: Request, reply: Reply): void {
+    // Answered by the handler itself.
+    if (this.#pending !== request) return;
+    let verb: TcpResponse;
+    let body: ReplyBody;
+    try {
+      ({ verb, body } = replyOf(reply));
+    } catch (err) {
+      this.#handlerFailed(request, err);
+      return;
+    }
+    this.respond(body, verb);
   }
 
   // Marks the pending request answered; the caller sends the reply.

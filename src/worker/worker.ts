@@ -17,7 +17,18 @@ import { connectRelay, encodePidReply, RelayClosedError, type Relay, type Worker
 import { parseRelayAddress } from "../net/index.js";
 import { WorkerError } from "./errors.js";
 import type { Payload, PayloadInit } from "./payload.js";
+import { PipeRelay } from "./pipe-relay.js";
 import { guardStdout } from "./stdout-guard.js";
+
+/**
+ * How a worker on the pipes relay reads and writes its frames:
+ * - `event-loop`: through `process.stdin` and `process.stdout` streams; between events the
+ *   event loop runs (timers, sockets, signal handlers);
+ * - `blocking`: with blocking reads of fd 0 and writes of fd 1, one of each per event, as PHP's
+ *   worker does; between events the process sleeps in the read and nothing else runs.
+ * Socket relays (`tcp://`, `unix://`) always use the event loop.
+ */
+export type RelayMode = "event-loop" | "blocking";
 
 /** Options of a {@link Worker}. */
 export interface WorkerOptions {
@@ -25,7 +36,12 @@ export interface WorkerOptions {
   pid?: number;
   /** What the pid reply says this worker can do beyond RoadRunner's protocol (none by default). */
   abilities?: WorkerAbilities;
+  /** How the pipes relay is read and written; `event-loop` by default (see {@link RelayMode}). */
+  mode?: RelayMode;
 }
+
+// A frame Worker answered or ignored itself: read the next one.
+const SKIP = Symbol("skip");
 
 const STOP_REQUEST_BYTES = Buffer.from(STOP_REQUEST, "latin1");
 const EMPTY = Buffer.alloc(0);
@@ -65,8 +81,11 @@ export class Worker {
   static async create(env: NodeJS.ProcessEnv = process.env, options: WorkerOptions = {}): Promise<Worker> {
     // PHP's default too: RoadRunner sets RR_RELAY, a worker started by hand gets pipes.
     const address = parseRelayAddress(env.RR_RELAY || "pipes");
-    const io = address.kind === "pipes" ? { input: process.stdin, output: guardStdout().relayOutput } : undefined;
-    return new Worker(await connectRelay(address, io), options);
+    if (address.kind !== "pipes") return new Worker(await connectRelay(address), options);
+    const output = guardStdout().relayOutput;
+    // Blocking mode must not touch process.stdin: opening it makes fd 0 non-blocking.
+    if (options.mode === "blocking") return new Worker(new PipeRelay({ output }), options);
+    return new Worker(await connectRelay(address, { input: process.stdin, output }), options);
   }
 
   /** True once the server sent the stop command. */
@@ -100,36 +119,75 @@ export class Worker {
       try {
         frame = await this.relay.receive();
       } catch (err) {
-        // A clean end of the relay means the server is gone; a frame error is bad input.
-        if (err instanceof RelayClosedError) {
-          this.#closeReason = err;
-          return null;
-        }
+        if (this.#ended(err)) return null;
         throw err;
       }
-      if ((frame.flags & FrameFlag.CONTROL) !== 0) {
-        if (this.#control(frame)) continue;
-        this.#stopped = true;
-        // Nothing more will arrive: close the relay at the end of this turn, so the process can
-        // end as a PHP worker's script does, even if the caller never closes it. Frames sent
-        // before then (TcpWorker's trailing CLOSE) are still written.
-        setImmediate(() => this.close());
+      const payload = this.#accept(frame);
+      if (payload !== SKIP) return payload;
+    }
+  }
+
+  /**
+   * {@link waitPayload} with a blocking read, for a worker created in blocking mode: returns
+   * without a turn of the event loop.
+   *
+   * @throws WouldBlock (pipe-relay.ts) when fd 0 turned out non-blocking: nothing was lost, go on
+   *   with {@link waitPayload}; and the errors of {@link waitPayload}.
+   */
+  waitPayloadSync(): Payload | null {
+    const relay = this.relay;
+    if (!(relay instanceof PipeRelay)) {
+      throw new TypeError("waitPayloadSync() needs the blocking pipes relay (Worker.create with mode: 'blocking')");
+    }
+    for (;;) {
+      let frame: Frame | null;
+      try {
+        frame = relay.receiveSync();
+      } catch (err) {
+        if (this.#ended(err)) return null;
+        throw err;
+      }
+      if (frame === null) {
+        this.#ended(relay.closeReason);
         return null;
       }
-      if ((frame.flags & FrameFlag.ERROR) !== 0) {
-        throw new WorkerError(
-          "UNEXPECTED_ERROR_FRAME",
-          `the server sent an ERROR frame (flags 0x${hex2(frame.flags)}): ${quote(frame.payload)}`,
-        );
-      }
-      if ((frame.byte10 & SKIPPED_BYTE10) !== 0) continue;
-      // A second option is an event id only when this worker offered to echo them; otherwise
-      // the frame is malformed, as RoadRunner's side would say.
-      const withEventId = this.#abilities.echoEventId === true && frame.options.length === 2;
-      const { context, body } = splitPayload(frame, withEventId);
-      this.#eventId = withEventId ? eventIdOf(frame) : undefined;
-      return { context, body, flags: frame.flags };
+      const payload = this.#accept(frame);
+      if (payload !== SKIP) return payload;
     }
+  }
+
+  // A clean end of the relay means the server is gone; a frame error is bad input.
+  #ended(err: unknown): boolean {
+    if (!(err instanceof RelayClosedError)) return false;
+    this.#closeReason = err;
+    return true;
+  }
+
+  // What a received frame means: a payload, null for a stop command, SKIP for a frame answered
+  // here (pid request) or ignored (stream bits).
+  #accept(frame: Frame): Payload | null | typeof SKIP {
+    if ((frame.flags & FrameFlag.CONTROL) !== 0) {
+      if (this.#control(frame)) return SKIP;
+      this.#stopped = true;
+      // Nothing more will arrive: close the relay at the end of this turn, so the process can
+      // end as a PHP worker's script does, even if the caller never closes it. Frames sent
+      // before then (TcpWorker's trailing CLOSE) are still written.
+      setImmediate(() => this.close());
+      return null;
+    }
+    if ((frame.flags & FrameFlag.ERROR) !== 0) {
+      throw new WorkerError(
+        "UNEXPECTED_ERROR_FRAME",
+        `the server sent an ERROR frame (flags 0x${hex2(frame.flags)}): ${quote(frame.payload)}`,
+      );
+    }
+    if ((frame.byte10 & SKIPPED_BYTE10) !== 0) return SKIP;
+    // A second option is an event id only when this worker offered to echo them; otherwise
+    // the frame is malformed, as RoadRunner's side would say.
+    const withEventId = this.#abilities.echoEventId === true && frame.options.length === 2;
+    const { context, body } = splitPayload(frame, withEventId);
+    this.#eventId = withEventId ? eventIdOf(frame) : undefined;
+    return { context, body, flags: frame.flags };
   }
 
   /**
