@@ -41,11 +41,7 @@ async function playFixtureSession(relay: ServerSide, w: WorkerChild): Promise<vo
   const pidReply = (await relay.reply()) as Buffer;
   expect(pidReply).toEqual(encodePidReply(pid, { contextCodecs: ["proto"], echoEventId: true }));
   expect(pidReply).toEqual(
-    encodeFrame(
-      FrameFlag.CONTROL,
-      [],
-      Buffer.from(`{"pid":${pid},"context_codecs":["proto"],"echo_event_id":true}`),
-    ),
+    encodeFrame(FrameFlag.CONTROL, [], Buffer.from(`{"pid":${pid},"context_codecs":["proto"],"echo_event_id":true}`)),
   );
   const phpPidReply = vector("control: pid reply");
   expect(pidReply.subarray(0, 2)).toEqual(phpPidReply.subarray(0, 2)); // 0x13, flags CONTROL only
