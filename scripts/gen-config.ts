@@ -240,6 +240,7 @@ function rangeText(facts: KeyFacts): string {
 function defaultText(facts: KeyFacts): string {
   if (facts.default === "") return facts.required ? "required" : "";
   if (facts.default === "{}") return "created when absent";
+  if (facts.kind === "list") return `\`${facts.default}\``;
   return `\`${JSON.stringify(facts.default).slice(1, -1)}\``;
 }
 
@@ -323,7 +324,10 @@ function keySchema(facts: KeyFacts): Record<string, unknown> {
         facts.default === "" ? undefined : facts.default,
       );
     case "list":
-      return withDefault({ anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] });
+      return withDefault(
+        { anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] },
+        facts.default === "" ? undefined : (JSON.parse(facts.default) as string[]),
+      );
     case "map":
       if (facts.message) {
         return withDefault({

@@ -17,6 +17,7 @@ import {
   AddressError,
   formatListenAddress,
   parseListenAddress,
+  parseTrustedSources,
   parseRelayAddress,
   type ListenAddress,
 } from "../net/index.js";
@@ -201,6 +202,12 @@ function check(config: Config, ctx: DecodeContext): void {
       error("tcp.servers", "missing (at least one server is required, e.g. main: { addr: 127.0.0.1:7000 })");
   } else {
     for (const [name, server] of Object.entries(config.tcp.servers)) {
+      try {
+        parseTrustedSources(server.proxy_trusted);
+      } catch (err) {
+        if (!(err instanceof AddressError)) throw err;
+        error(`tcp.servers.${name}.proxy_trusted`, err.message);
+      }
       const path = `tcp.servers.${name}.addr`;
       if (server.addr.trim() === "") {
         error(path, "missing (e.g. 127.0.0.1:7000, tcp://0.0.0.0:7000, unix:///run/app.sock)");

@@ -8,4 +8,6 @@ export * from "./listen-address.js";
 export * from "./relay-address.js";
 export * from "./listen.js";
 export * from "./remote-address.js";
+export * from "./proxy-protocol.js";
+export * from "./trusted-sources.js";
 export { removeStaleSocketFile, SocketFileError } from "./unix-socket-file.js";

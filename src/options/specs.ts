@@ -21,11 +21,16 @@ export function keyFacts(message: string, key: string): KeyFacts {
   return facts;
 }
 
-/** A key's default as the generated types hold it: a number, string, boolean, enum number or Duration. */
-export function defaultValue(facts: KeyFacts): string | number | boolean | Duration | undefined {
+/**
+ * A key's default as the generated types hold it: a number, string, boolean, enum number,
+ * Duration, or a list of strings (written as a JSON array in the schema).
+ */
+export function defaultValue(facts: KeyFacts): string | number | boolean | Duration | string[] | undefined {
   const text = facts.default;
   if (text === "" || text === "{}") return undefined;
   switch (facts.kind) {
+    case "list":
+      return JSON.parse(text) as string[];
     case "string":
       return text;
     case "bool":
@@ -50,15 +55,25 @@ export function defaultNumber(message: string, key: string): number {
   return value;
 }
 
+/** The default of a list key. */
+export function defaultList(message: string, key: string): string[] {
+  const value = defaultValue(keyFacts(message, key));
+  if (!Array.isArray(value)) throw new Error(`options: ${message}.${key} has no list default`);
+  return value;
+}
+
 /** The default of a duration key, in milliseconds. */
 export function defaultMs(message: string, key: string): number {
   const value = defaultValue(keyFacts(message, key));
-  if (typeof value !== "object") throw new Error(`options: ${message}.${key} has no duration default`);
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new Error(`options: ${message}.${key} has no duration default`);
+  }
   return value.seconds * 1000 + value.nanos / 1e6;
 }
 
 function isUnset(value: unknown): boolean {
   if (value === undefined || value === null || value === 0 || value === "" || value === false) return true;
+  if (Array.isArray(value)) return value.length === 0;
   if (typeof value === "object" && "seconds" in value && "nanos" in value) {
     const d = value as Duration;
     return d.seconds === 0 && d.nanos === 0;
@@ -95,7 +110,9 @@ export function fillDefaults<T extends object>(message: OptionsMessage, value: T
     if (!isUnset(target[key])) continue;
     const fallback = defaultValue(facts);
     // A zero default ("0", "0s", false) is the unset value itself: the key stays as it is.
-    if (!isUnset(fallback)) target[key] = typeof fallback === "object" ? { ...fallback } : fallback;
+    if (!isUnset(fallback)) {
+      target[key] = Array.isArray(fallback) ? [...fallback] : typeof fallback === "object" ? { ...fallback } : fallback;
+    }
   }
   return value;
 }

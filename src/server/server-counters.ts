@@ -2,6 +2,7 @@
  * What one named server counts. Plain integer fields: a connection adds to them on its hot path
  * (one addition each), and the metrics read a snapshot of them at scrape time.
  */
+import type { ProxyHeaderProblem } from "../net/index.js";
 import type { CloseReason } from "./connection.js";
 
 /** The events a connection gives the pool. */
@@ -16,6 +17,8 @@ export interface ServerCounters {
   accepted: number;
   /** Connections refused over max_connections (closed at once, no events). */
   rejected: number;
+  /** Connections refused for their PROXY protocol header (closed before any event), by problem. */
+  proxyRefused: Partial<Record<ProxyHeaderProblem, number>>;
   /** Connections open now (until their CLOSE event is answered). */
   open: number;
   /** Connections closed, by reason. */
@@ -34,6 +37,7 @@ export function newServerCounters(): ServerCounters {
   return {
     accepted: 0,
     rejected: 0,
+    proxyRefused: {},
     open: 0,
     closed: {},
     events: { connected: 0, data: 0, close: 0 },
@@ -48,6 +52,7 @@ export function copyServerCounters(counters: ServerCounters): ServerCounters {
   return {
     ...counters,
     closed: { ...counters.closed },
+    proxyRefused: { ...counters.proxyRefused },
     events: { ...counters.events },
     replies: { ...counters.replies },
   };

@@ -10,14 +10,15 @@ import pino, { type Logger } from "pino";
 import type { ConnectionInfo } from "../../gen/ts/rr/tcp/v1/control.js";
 import { Framing, Routing, type TcpOptions, type TcpServerOptions } from "../../gen/ts/rr/tcp/v1/options.js";
 import { contextCodecFor, durationToMs, type ContextCodec } from "../protocol/index.js";
-import { parseListenAddress, remoteAddressOf } from "../net/index.js";
+import { parseListenAddress, parseTrustedSources, remoteAddressOf, type ProxyHeaderError } from "../net/index.js";
 import { Connection } from "./connection.js";
 import type { EventPool } from "./event-pool.js";
 import { LIMITS } from "../limits.js";
-import { defaultNumber } from "../options/index.js";
+import { defaultList, defaultMs, defaultNumber } from "../options/index.js";
 import { BufferBudget } from "./buffer-budget.js";
 import { createFramer, type FramerOptions } from "./framer.js";
 import { openListener, type Listener } from "./listener.js";
+import { readProxyHeader, type ProxyHeaderOptions } from "./proxy-header-reader.js";
 import { PushError, type PushOutcome } from "./push.js";
 import { copyServerCounters, newServerCounters, type ServerCounters } from "./server-counters.js";
 import type { EventTimings, ServerObserver } from "./server-observer.js";
@@ -53,6 +54,8 @@ interface NamedServer {
   readonly sticky: boolean;
   readonly idleTimeoutMs: number;
   readonly maxConnections: number;
+  /** Set when the server reads a PROXY protocol header before CONNECTED. */
+  readonly proxy: ProxyHeaderOptions | undefined;
   readonly counters: ServerCounters;
   readonly timings: EventTimings | undefined;
   listener?: Listener;
@@ -64,6 +67,8 @@ export class TcpServer {
   readonly #logger: Logger;
   readonly #servers: NamedServer[];
   readonly #connections = new Map<string, Connection>();
+  /** Sockets of servers with proxy_protocol whose header has not arrived yet: no Connection yet. */
+  readonly #awaitingHeader = new Set<Socket>();
   readonly #budget: BufferBudget<Connection>;
   #accepting = true;
   /** Resolves waiters of `#allClosed` when the registry empties. */
@@ -242,6 +247,9 @@ export class TcpServer {
   /** Stops accepting new connections; open ones go on. */
   async stopAccepting(): Promise<void> {
     this.#accepting = false;
+    // Not connections yet: no events to send, nothing to drain.
+    for (const socket of this.#awaitingHeader) socket.destroy();
+    this.#awaitingHeader.clear();
     await Promise.all(this.#servers.map((s) => s.listener?.close()));
   }
 
@@ -296,7 +304,8 @@ export class TcpServer {
 
   #accept(named: NamedServer, socket: Socket): void {
     const counters = named.counters;
-    if (!this.#accepting || (named.maxConnections > 0 && counters.open >= named.maxConnections)) {
+    const open = counters.open + this.#awaitingHeader.size;
+    if (!this.#accepting || (named.maxConnections > 0 && open >= named.maxConnections)) {
       counters.rejected++;
       // Read before destroy(), which forgets the peer's address.
       const remoteAddr = remoteAddressOf(socket);
@@ -310,6 +319,41 @@ export class TcpServer {
       }
       return;
     }
+    if (named.proxy === undefined) {
+      this.#open(named, socket, remoteAddressOf(socket));
+      return;
+    }
+    this.#awaitingHeader.add(socket);
+    readProxyHeader(socket, named.proxy).then(
+      ({ remoteAddr }) => {
+        this.#awaitingHeader.delete(socket);
+        if (!this.#accepting || socket.destroyed) {
+          socket.destroy();
+          return;
+        }
+        this.#open(named, socket, remoteAddr);
+      },
+      (err: ProxyHeaderError) => {
+        this.#awaitingHeader.delete(socket);
+        counters.proxyRefused[err.problem] = (counters.proxyRefused[err.problem] ?? 0) + 1;
+        socket.on("error", () => undefined);
+        socket.destroy();
+        this.#logger.warn(
+          {
+            server: named.name,
+            remote_addr: err.address,
+            problem: err.problem,
+            key: `tcp.servers.${named.name}.proxy_protocol`,
+          },
+          `connection refused: ${err.message}`,
+        );
+      },
+    );
+  }
+
+  // A connection the server keeps: counted, registered, given its CONNECTED event.
+  #open(named: NamedServer, socket: Socket, remoteAddr: string): void {
+    const counters = named.counters;
     counters.accepted++;
     counters.open++;
     const uuid = randomUUID();
@@ -317,7 +361,7 @@ export class TcpServer {
       socket,
       server: named.name,
       uuid,
-      remoteAddr: remoteAddressOf(socket),
+      remoteAddr,
       pool: this.#pool,
       codec: this.#codec,
       framer: createFramer(named.framer),
@@ -362,7 +406,18 @@ function namedServer(
     sticky: options.routing === Routing.STICKY,
     idleTimeoutMs: durationToMs(options.idle_timeout),
     maxConnections: options.max_connections,
+    proxy: options.proxy_protocol ? proxyOptions(options) : undefined,
     counters: newServerCounters(),
     timings,
+  };
+}
+
+function proxyOptions(options: TcpServerOptions): ProxyHeaderOptions {
+  const blocks =
+    options.proxy_trusted.length > 0 ? options.proxy_trusted : defaultList("TcpServerOptions", "proxy_trusted");
+  return {
+    trusted: parseTrustedSources(blocks),
+    trustEveryPeer: parseListenAddress(options.addr).kind === "unix",
+    timeoutMs: durationToMs(options.proxy_header_timeout) || defaultMs("TcpServerOptions", "proxy_header_timeout"),
   };
 }

@@ -130,3 +130,13 @@ describe("no config at all", () => {
     }
   });
 });
+
+describe("proxy_trusted", () => {
+  it("a block that is not CIDR is refused naming the key; absent, the default is loopback", () => {
+    expect(
+      problems(config('addr: "127.0.0.1:7000", proxy_protocol: true, proxy_trusted: ["10.0.0.0/8", "10.0.0.0/40"]')),
+    ).toEqual(['tcp.servers.main.proxy_trusted: "10.0.0.0/40" is not a CIDR block: the prefix length must be 0..32']);
+    const loaded = parseConfig(config('addr: "127.0.0.1:7000", proxy_protocol: true'), { env: {}, cpuCount: 2 });
+    expect(loaded.config.tcp!.servers.main!.proxy_trusted).toEqual(["127.0.0.0/8", "::1/128"]);
+  });
+});

@@ -91,6 +91,7 @@ describe("TcpServer counters, connections and timings", () => {
         main: {
           accepted: 2,
           rejected: 0,
+          proxyRefused: {},
           open: 0,
           closed: { VERB_WRITECLOSE: 1, CLIENT_EOF: 1 },
           events: { connected: 2, data: 3, close: 2 },
@@ -101,6 +102,7 @@ describe("TcpServer counters, connections and timings", () => {
         other: {
           accepted: 1,
           rejected: 0,
+          proxyRefused: {},
           open: 0,
           closed: { EXEC_FAILED: 1 },
           events: { connected: 1, data: 1, close: 1 },

@@ -131,15 +131,18 @@ struct TcpOptionsDefaultTypeInternal {
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 TcpOptionsDefaultTypeInternal _TcpOptions_default_instance_;
 PROTOBUF_CONSTEXPR TcpServerOptions::TcpServerOptions(
     ::_pbi::ConstantInitialized): _impl_{
-    /*decltype(_impl_.addr_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+    /*decltype(_impl_.proxy_trusted_)*/{}
+  , /*decltype(_impl_.addr_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.delimiter_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.idle_timeout_)*/nullptr
+  , /*decltype(_impl_.proxy_header_timeout_)*/nullptr
   , /*decltype(_impl_.framing_)*/0
   , /*decltype(_impl_.length_bytes_)*/0u
   , /*decltype(_impl_.max_message_size_)*/uint64_t{0u}
   , /*decltype(_impl_.routing_)*/0
   , /*decltype(_impl_.max_connections_)*/0u
   , /*decltype(_impl_.read_buf_size_)*/0u
+  , /*decltype(_impl_.proxy_protocol_)*/false
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct TcpServerOptionsDefaultTypeInternal {
   PROTOBUF_CONSTEXPR TcpServerOptionsDefaultTypeInternal()
@@ -477,6 +480,9 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpServerOptions, _impl_.max_connections_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpServerOptions, _impl_.idle_timeout_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpServerOptions, _impl_.read_buf_size_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpServerOptions, _impl_.proxy_protocol_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpServerOptions, _impl_.proxy_trusted_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpServerOptions, _impl_.proxy_header_timeout_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::PoolOptions, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -643,20 +649,20 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 58, 66, -1, sizeof(::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse)},
   { 68, -1, -1, sizeof(::rr::tcp::v1::TcpOptions)},
   { 79, -1, -1, sizeof(::rr::tcp::v1::TcpServerOptions)},
-  { 94, -1, -1, sizeof(::rr::tcp::v1::PoolOptions)},
-  { 112, -1, -1, sizeof(::rr::tcp::v1::DynamicAllocatorOptions)},
-  { 121, -1, -1, sizeof(::rr::tcp::v1::SupervisorOptions)},
-  { 132, -1, -1, sizeof(::rr::tcp::v1::RpcOptions)},
-  { 139, 147, -1, sizeof(::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse)},
-  { 149, -1, -1, sizeof(::rr::tcp::v1::LogsOptions)},
-  { 166, -1, -1, sizeof(::rr::tcp::v1::LogChannelOptions)},
-  { 182, -1, -1, sizeof(::rr::tcp::v1::FileLoggerOptions)},
-  { 193, -1, -1, sizeof(::rr::tcp::v1::StatusOptions)},
-  { 202, 210, -1, sizeof(::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse)},
-  { 212, -1, -1, sizeof(::rr::tcp::v1::MetricsOptions)},
-  { 220, 228, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse)},
-  { 230, -1, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions)},
-  { 243, -1, -1, sizeof(::rr::tcp::v1::ControlOptions)},
+  { 97, -1, -1, sizeof(::rr::tcp::v1::PoolOptions)},
+  { 115, -1, -1, sizeof(::rr::tcp::v1::DynamicAllocatorOptions)},
+  { 124, -1, -1, sizeof(::rr::tcp::v1::SupervisorOptions)},
+  { 135, -1, -1, sizeof(::rr::tcp::v1::RpcOptions)},
+  { 142, 150, -1, sizeof(::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse)},
+  { 152, -1, -1, sizeof(::rr::tcp::v1::LogsOptions)},
+  { 169, -1, -1, sizeof(::rr::tcp::v1::LogChannelOptions)},
+  { 185, -1, -1, sizeof(::rr::tcp::v1::FileLoggerOptions)},
+  { 196, -1, -1, sizeof(::rr::tcp::v1::StatusOptions)},
+  { 205, 213, -1, sizeof(::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse)},
+  { 215, -1, -1, sizeof(::rr::tcp::v1::MetricsOptions)},
+  { 223, 231, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse)},
+  { 233, -1, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions)},
+  { 246, -1, -1, sizeof(::rr::tcp::v1::ControlOptions)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -726,7 +732,7 @@ const char descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto[] PROTOBUF_
   "fered_bytes\030\005 \001(\004B\026\352\340\030\022\n\t268435456\020\001\032\00110"
   "\001R\020maxBufferedBytes\032W\n\014ServersEntry\022\020\n\003k"
   "ey\030\001 \001(\tR\003key\0221\n\005value\030\002 \001(\0132\033.rr.tcp.v1"
-  ".TcpServerOptionsR\005value:\0028\001\"\375\003\n\020TcpServ"
+  ".TcpServerOptionsR\005value:\0028\001\"\331\005\n\020TcpServ"
   "erOptions\022\032\n\004addr\030\001 \001(\tB\006\352\340\030\0028\001R\004addr\022&\n"
   "\tdelimiter\030\002 \001(\tB\010\352\340\030\004\n\002\r\nR\tdelimiter\022\?\n"
   "\007framing\030\003 \001(\0162\022.rr.tcp.v1.FramingB\021\352\340\030\r"
@@ -739,106 +745,111 @@ const char descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto[] PROTOBUF_
   "R\016maxConnections\022L\n\014idle_timeout\030\010 \001(\0132\031"
   ".google.protobuf.DurationB\016\352\340\030\n\n\0020s\020\0030\001@"
   "\001R\013idleTimeout\022,\n\rread_buf_size\030\t \001(\rB\010\352"
-  "\340\030\004\020\0020\002R\013readBufSize\"\214\006\n\013PoolOptions\022\036\n\007"
-  "command\030\001 \003(\tB\004\352\340\030\000R\007command\022/\n\013num_work"
-  "ers\030\002 \001(\rB\016\352\340\030\n\n\0010\020\004\"\003500R\nnumWorkers\022$\n"
-  "\010max_jobs\030\003 \001(\004B\t\352\340\030\005\n\0010\020\004R\007maxJobs\022/\n\016m"
-  "ax_queue_size\030\004 \001(\004B\t\352\340\030\005\n\0010\020\004R\014maxQueue"
-  "Size\022S\n\020allocate_timeout\030\005 \001(\0132\031.google."
-  "protobuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\017alloca"
-  "teTimeout\022Q\n\017destroy_timeout\030\006 \001(\0132\031.goo"
-  "gle.protobuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\016de"
-  "stroyTimeout\022M\n\rreset_timeout\030\007 \001(\0132\031.go"
-  "ogle.protobuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\014r"
-  "esetTimeout\022!\n\005debug\030\010 \001(\010B\013\352\340\030\007\n\005falseR"
-  "\005debug\022B\n\nsupervisor\030\t \001(\0132\034.rr.tcp.v1.S"
-  "upervisorOptionsB\004\352\340\030\000R\nsupervisor\022Q\n\016st"
-  "ream_timeout\030\n \001(\0132\031.google.protobuf.Dur"
-  "ationB\017\352\340\030\013\n\00360s\020\0030\002@\001R\rstreamTimeout\022K\n"
-  "\016max_frame_size\030\013 \001(\004B%\352\340\030!\n\t268435456\020\001"
-  "\032\0041024\"\n42949672950\001R\014maxFrameSize\022W\n\021dy"
-  "namic_allocator\030\014 \001(\0132\".rr.tcp.v1.Dynami"
-  "cAllocatorOptionsB\006\352\340\030\0020\002R\020dynamicAlloca"
-  "tor\"\265\001\n\027DynamicAllocatorOptions\022)\n\013max_w"
-  "orkers\030\001 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxWorkers\022\'\n\nsp"
-  "awn_rate\030\002 \001(\rB\010\352\340\030\004\020\0040\002R\tspawnRate\022F\n\014i"
-  "dle_timeout\030\003 \001(\0132\031.google.protobuf.Dura"
-  "tionB\010\352\340\030\004\020\0030\002R\013idleTimeout\"\321\002\n\021Supervis"
-  "orOptions\022F\n\nwatch_tick\030\001 \001(\0132\031.google.p"
-  "rotobuf.DurationB\014\352\340\030\010\n\0025s\020\003@\001R\twatchTic"
-  "k\0227\n\003ttl\030\002 \001(\0132\031.google.protobuf.Duratio"
-  "nB\n\352\340\030\006\n\0020s\020\003R\003ttl\022@\n\010idle_ttl\030\003 \001(\0132\031.g"
-  "oogle.protobuf.DurationB\n\352\340\030\006\n\0020s\020\003R\007idl"
-  "eTtl\0225\n\021max_worker_memory\030\004 \001(\004B\t\352\340\030\005\n\0010"
-  "\020\002R\017maxWorkerMemory\022B\n\010exec_ttl\030\005 \001(\0132\031."
-  "google.protobuf.DurationB\014\352\340\030\010\n\0020s\020\003@\001R\007"
-  "execTtl\"*\n\nRpcOptions\022\034\n\006listen\030\001 \001(\tB\004\352"
-  "\340\030\000R\006listen\"\277\005\n\013LogsOptions\022P\n\005level\030\001 \001"
-  "(\tB:\352\340\0306\n\004info*\005debug*\004info*\004warn*\005error"
-  "*\006dpanic*\005panic*\005fatalR\005level\022A\n\004mode\030\002 "
-  "\001(\tB-\352\340\030)*\013development*\nproduction*\003raw*"
-  "\003off*\004noneR\004mode\022/\n\010encoding\030\003 \001(\tB\023\352\340\030\017"
-  "*\007console*\004jsonR\010encoding\022$\n\006output\030\004 \001("
-  "\tB\014\352\340\030\010\n\006stderrR\006output\022%\n\nerr_output\030\005 "
-  "\001(\tB\006\352\340\030\0020\002R\terrOutput\022\'\n\013line_ending\030\006 "
-  "\001(\tB\006\352\340\030\0020\002R\nlineEnding\022H\n\010channels\030\007 \003("
-  "\0132$.rr.tcp.v1.LogsOptions.ChannelsEntryB"
-  "\006\352\340\030\0020\002R\010channels\022T\n\023file_logger_options"
-  "\030\010 \001(\0132\034.rr.tcp.v1.FileLoggerOptionsB\006\352\340"
-  "\030\0020\002R\021fileLoggerOptions\022\036\n\006format\030\t \001(\tB"
-  "\006\352\340\030\0020\002R\006format\022\'\n\013time_format\030\n \001(\tB\006\352\340"
-  "\030\0020\002R\ntimeFormat\0220\n\020skip_line_ending\030\013 \001"
-  "(\010B\006\352\340\030\0020\002R\016skipLineEnding\032Y\n\rChannelsEn"
-  "try\022\020\n\003key\030\001 \001(\tR\003key\0222\n\005value\030\002 \001(\0132\034.r"
-  "r.tcp.v1.LogChannelOptionsR\005value:\0028\001\"\262\003"
-  "\n\021LogChannelOptions\022\034\n\005level\030\001 \001(\tB\006\352\340\030\002"
-  "0\002R\005level\022\032\n\004mode\030\002 \001(\tB\006\352\340\030\0020\002R\004mode\022\"\n"
-  "\010encoding\030\003 \001(\tB\006\352\340\030\0020\002R\010encoding\022\036\n\006out"
-  "put\030\004 \001(\tB\006\352\340\030\0020\002R\006output\022%\n\nerr_output\030"
-  "\005 \001(\tB\006\352\340\030\0020\002R\terrOutput\022\'\n\013line_ending\030"
-  "\006 \001(\tB\006\352\340\030\0020\002R\nlineEnding\022\036\n\006format\030\007 \001("
-  "\tB\006\352\340\030\0020\002R\006format\022\'\n\013time_format\030\010 \001(\tB\006"
-  "\352\340\030\0020\002R\ntimeFormat\0220\n\020skip_line_ending\030\t"
-  " \001(\010B\006\352\340\030\0020\002R\016skipLineEnding\022T\n\023file_log"
-  "ger_options\030\n \001(\0132\034.rr.tcp.v1.FileLogger"
-  "OptionsB\006\352\340\030\0020\002R\021fileLoggerOptions\"\321\001\n\021F"
-  "ileLoggerOptions\022%\n\nlog_output\030\001 \001(\tB\006\352\340"
-  "\030\0020\002R\tlogOutput\022#\n\010max_size\030\002 \001(\rB\010\352\340\030\004\020"
-  "\0020\002R\007maxSize\022!\n\007max_age\030\003 \001(\rB\010\352\340\030\004\020\0040\002R"
-  "\006maxAge\022)\n\013max_backups\030\004 \001(\rB\010\352\340\030\004\020\0040\002R\n"
-  "maxBackups\022\"\n\010compress\030\005 \001(\010B\006\352\340\030\0020\002R\010co"
-  "mpress\"\255\001\n\rStatusOptions\022\036\n\007address\030\001 \001("
-  "\tB\004\352\340\030\000R\007address\022K\n\027unavailable_status_c"
-  "ode\030\002 \001(\rB\023\352\340\030\017\n\003503\032\003100\"\003599R\025unavaila"
-  "bleStatusCode\022/\n\rcheck_timeout\030\003 \001(\rB\n\352\340"
-  "\030\006\n\002600\002R\014checkTimeout\"\332\001\n\016MetricsOption"
-  "s\022\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007address\022H\n\007col"
-  "lect\030\002 \003(\0132&.rr.tcp.v1.MetricsOptions.Co"
-  "llectEntryB\006\352\340\030\0020\002R\007collect\032^\n\014CollectEn"
-  "try\022\020\n\003key\030\001 \001(\tR\003key\0228\n\005value\030\002 \001(\0132\".r"
-  "r.tcp.v1.MetricsCollectorOptionsR\005value:"
-  "\0028\001\"\372\002\n\027MetricsCollectorOptions\022\032\n\004type\030"
-  "\001 \001(\tB\006\352\340\030\0020\002R\004type\022\032\n\004help\030\002 \001(\tB\006\352\340\030\0020"
-  "\002R\004help\022$\n\tnamespace\030\003 \001(\tB\006\352\340\030\0020\002R\tname"
-  "space\022$\n\tsubsystem\030\004 \001(\tB\006\352\340\030\0020\002R\tsubsys"
-  "tem\022\036\n\006labels\030\005 \003(\tB\006\352\340\030\0020\002R\006labels\022 \n\007b"
-  "uckets\030\006 \003(\tB\006\352\340\030\0020\002R\007buckets\022Z\n\nobjecti"
-  "ves\030\007 \003(\01322.rr.tcp.v1.MetricsCollectorOp"
-  "tions.ObjectivesEntryB\006\352\340\030\0020\002R\nobjective"
-  "s\032=\n\017ObjectivesEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024"
-  "\n\005value\030\002 \001(\tR\005value:\0028\001\",\n\016ControlOptio"
-  "ns\022\032\n\004addr\030\001 \001(\tB\006\352\340\030\0020\001R\004addr*^\n\007Framin"
-  "g\022\027\n\023FRAMING_UNSPECIFIED\020\000\022\025\n\021FRAMING_DE"
-  "LIMITER\020\001\022\017\n\013FRAMING_RAW\020\002\022\022\n\016FRAMING_LE"
-  "NGTH\020\003*G\n\007Routing\022\027\n\023ROUTING_UNSPECIFIED"
-  "\020\000\022\017\n\013ROUTING_ANY\020\001\022\022\n\016ROUTING_STICKY\020\002*"
-  "^\n\014ContextCodec\022\035\n\031CONTEXT_CODEC_UNSPECI"
-  "FIED\020\000\022\026\n\022CONTEXT_CODEC_JSON\020\001\022\027\n\023CONTEX"
-  "T_CODEC_PROTO\020\002B\224\001\n\rcom.rr.tcp.v1B\014Optio"
-  "nsProtoP\001Z/github.com/rr-tcp/rr-tcp/gen/"
-  "go/rr/tcp/v1;tcpv1\242\002\003RTX\252\002\tRr.Tcp.V1\312\002\tR"
-  "r\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPBMetadata\352\002\013Rr::T"
-  "cp::V1b\006proto3"
+  "\340\030\004\020\0020\002R\013readBufSize\0224\n\016proxy_protocol\030\n"
+  " \001(\010B\r\352\340\030\t\n\005false0\001R\rproxyProtocol\022G\n\rpr"
+  "oxy_trusted\030\013 \003(\tB\"\352\340\030\036\n\032[\"127.0.0.0/8\","
+  " \"::1/128\"]0\001R\014proxyTrusted\022[\n\024proxy_hea"
+  "der_timeout\030\014 \001(\0132\031.google.protobuf.Dura"
+  "tionB\016\352\340\030\n\n\0025s\020\0030\001@\001R\022proxyHeaderTimeout"
+  "\"\214\006\n\013PoolOptions\022\036\n\007command\030\001 \003(\tB\004\352\340\030\000R"
+  "\007command\022/\n\013num_workers\030\002 \001(\rB\016\352\340\030\n\n\0010\020\004"
+  "\"\003500R\nnumWorkers\022$\n\010max_jobs\030\003 \001(\004B\t\352\340\030"
+  "\005\n\0010\020\004R\007maxJobs\022/\n\016max_queue_size\030\004 \001(\004B"
+  "\t\352\340\030\005\n\0010\020\004R\014maxQueueSize\022S\n\020allocate_tim"
+  "eout\030\005 \001(\0132\031.google.protobuf.DurationB\r\352"
+  "\340\030\t\n\00360s\020\003@\001R\017allocateTimeout\022Q\n\017destroy"
+  "_timeout\030\006 \001(\0132\031.google.protobuf.Duratio"
+  "nB\r\352\340\030\t\n\00360s\020\003@\001R\016destroyTimeout\022M\n\rrese"
+  "t_timeout\030\007 \001(\0132\031.google.protobuf.Durati"
+  "onB\r\352\340\030\t\n\00360s\020\003@\001R\014resetTimeout\022!\n\005debug"
+  "\030\010 \001(\010B\013\352\340\030\007\n\005falseR\005debug\022B\n\nsupervisor"
+  "\030\t \001(\0132\034.rr.tcp.v1.SupervisorOptionsB\004\352\340"
+  "\030\000R\nsupervisor\022Q\n\016stream_timeout\030\n \001(\0132\031"
+  ".google.protobuf.DurationB\017\352\340\030\013\n\00360s\020\0030\002"
+  "@\001R\rstreamTimeout\022K\n\016max_frame_size\030\013 \001("
+  "\004B%\352\340\030!\n\t268435456\020\001\032\0041024\"\n42949672950\001"
+  "R\014maxFrameSize\022W\n\021dynamic_allocator\030\014 \001("
+  "\0132\".rr.tcp.v1.DynamicAllocatorOptionsB\006\352"
+  "\340\030\0020\002R\020dynamicAllocator\"\265\001\n\027DynamicAlloc"
+  "atorOptions\022)\n\013max_workers\030\001 \001(\rB\010\352\340\030\004\020\004"
+  "0\002R\nmaxWorkers\022\'\n\nspawn_rate\030\002 \001(\rB\010\352\340\030\004"
+  "\020\0040\002R\tspawnRate\022F\n\014idle_timeout\030\003 \001(\0132\031."
+  "google.protobuf.DurationB\010\352\340\030\004\020\0030\002R\013idle"
+  "Timeout\"\321\002\n\021SupervisorOptions\022F\n\nwatch_t"
+  "ick\030\001 \001(\0132\031.google.protobuf.DurationB\014\352\340"
+  "\030\010\n\0025s\020\003@\001R\twatchTick\0227\n\003ttl\030\002 \001(\0132\031.goo"
+  "gle.protobuf.DurationB\n\352\340\030\006\n\0020s\020\003R\003ttl\022@"
+  "\n\010idle_ttl\030\003 \001(\0132\031.google.protobuf.Durat"
+  "ionB\n\352\340\030\006\n\0020s\020\003R\007idleTtl\0225\n\021max_worker_m"
+  "emory\030\004 \001(\004B\t\352\340\030\005\n\0010\020\002R\017maxWorkerMemory\022"
+  "B\n\010exec_ttl\030\005 \001(\0132\031.google.protobuf.Dura"
+  "tionB\014\352\340\030\010\n\0020s\020\003@\001R\007execTtl\"*\n\nRpcOption"
+  "s\022\034\n\006listen\030\001 \001(\tB\004\352\340\030\000R\006listen\"\277\005\n\013Logs"
+  "Options\022P\n\005level\030\001 \001(\tB:\352\340\0306\n\004info*\005debu"
+  "g*\004info*\004warn*\005error*\006dpanic*\005panic*\005fat"
+  "alR\005level\022A\n\004mode\030\002 \001(\tB-\352\340\030)*\013developme"
+  "nt*\nproduction*\003raw*\003off*\004noneR\004mode\022/\n\010"
+  "encoding\030\003 \001(\tB\023\352\340\030\017*\007console*\004jsonR\010enc"
+  "oding\022$\n\006output\030\004 \001(\tB\014\352\340\030\010\n\006stderrR\006out"
+  "put\022%\n\nerr_output\030\005 \001(\tB\006\352\340\030\0020\002R\terrOutp"
+  "ut\022\'\n\013line_ending\030\006 \001(\tB\006\352\340\030\0020\002R\nlineEnd"
+  "ing\022H\n\010channels\030\007 \003(\0132$.rr.tcp.v1.LogsOp"
+  "tions.ChannelsEntryB\006\352\340\030\0020\002R\010channels\022T\n"
+  "\023file_logger_options\030\010 \001(\0132\034.rr.tcp.v1.F"
+  "ileLoggerOptionsB\006\352\340\030\0020\002R\021fileLoggerOpti"
+  "ons\022\036\n\006format\030\t \001(\tB\006\352\340\030\0020\002R\006format\022\'\n\013t"
+  "ime_format\030\n \001(\tB\006\352\340\030\0020\002R\ntimeFormat\0220\n\020"
+  "skip_line_ending\030\013 \001(\010B\006\352\340\030\0020\002R\016skipLine"
+  "Ending\032Y\n\rChannelsEntry\022\020\n\003key\030\001 \001(\tR\003ke"
+  "y\0222\n\005value\030\002 \001(\0132\034.rr.tcp.v1.LogChannelO"
+  "ptionsR\005value:\0028\001\"\262\003\n\021LogChannelOptions\022"
+  "\034\n\005level\030\001 \001(\tB\006\352\340\030\0020\002R\005level\022\032\n\004mode\030\002 "
+  "\001(\tB\006\352\340\030\0020\002R\004mode\022\"\n\010encoding\030\003 \001(\tB\006\352\340\030"
+  "\0020\002R\010encoding\022\036\n\006output\030\004 \001(\tB\006\352\340\030\0020\002R\006o"
+  "utput\022%\n\nerr_output\030\005 \001(\tB\006\352\340\030\0020\002R\terrOu"
+  "tput\022\'\n\013line_ending\030\006 \001(\tB\006\352\340\030\0020\002R\nlineE"
+  "nding\022\036\n\006format\030\007 \001(\tB\006\352\340\030\0020\002R\006format\022\'\n"
+  "\013time_format\030\010 \001(\tB\006\352\340\030\0020\002R\ntimeFormat\0220"
+  "\n\020skip_line_ending\030\t \001(\010B\006\352\340\030\0020\002R\016skipLi"
+  "neEnding\022T\n\023file_logger_options\030\n \001(\0132\034."
+  "rr.tcp.v1.FileLoggerOptionsB\006\352\340\030\0020\002R\021fil"
+  "eLoggerOptions\"\321\001\n\021FileLoggerOptions\022%\n\n"
+  "log_output\030\001 \001(\tB\006\352\340\030\0020\002R\tlogOutput\022#\n\010m"
+  "ax_size\030\002 \001(\rB\010\352\340\030\004\020\0020\002R\007maxSize\022!\n\007max_"
+  "age\030\003 \001(\rB\010\352\340\030\004\020\0040\002R\006maxAge\022)\n\013max_backu"
+  "ps\030\004 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxBackups\022\"\n\010compre"
+  "ss\030\005 \001(\010B\006\352\340\030\0020\002R\010compress\"\255\001\n\rStatusOpt"
+  "ions\022\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007address\022K\n\027"
+  "unavailable_status_code\030\002 \001(\rB\023\352\340\030\017\n\003503"
+  "\032\003100\"\003599R\025unavailableStatusCode\022/\n\rche"
+  "ck_timeout\030\003 \001(\rB\n\352\340\030\006\n\002600\002R\014checkTimeo"
+  "ut\"\332\001\n\016MetricsOptions\022\036\n\007address\030\001 \001(\tB\004"
+  "\352\340\030\000R\007address\022H\n\007collect\030\002 \003(\0132&.rr.tcp."
+  "v1.MetricsOptions.CollectEntryB\006\352\340\030\0020\002R\007"
+  "collect\032^\n\014CollectEntry\022\020\n\003key\030\001 \001(\tR\003ke"
+  "y\0228\n\005value\030\002 \001(\0132\".rr.tcp.v1.MetricsColl"
+  "ectorOptionsR\005value:\0028\001\"\372\002\n\027MetricsColle"
+  "ctorOptions\022\032\n\004type\030\001 \001(\tB\006\352\340\030\0020\002R\004type\022"
+  "\032\n\004help\030\002 \001(\tB\006\352\340\030\0020\002R\004help\022$\n\tnamespace"
+  "\030\003 \001(\tB\006\352\340\030\0020\002R\tnamespace\022$\n\tsubsystem\030\004"
+  " \001(\tB\006\352\340\030\0020\002R\tsubsystem\022\036\n\006labels\030\005 \003(\tB"
+  "\006\352\340\030\0020\002R\006labels\022 \n\007buckets\030\006 \003(\tB\006\352\340\030\0020\002"
+  "R\007buckets\022Z\n\nobjectives\030\007 \003(\01322.rr.tcp.v"
+  "1.MetricsCollectorOptions.ObjectivesEntr"
+  "yB\006\352\340\030\0020\002R\nobjectives\032=\n\017ObjectivesEntry"
+  "\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value"
+  ":\0028\001\",\n\016ControlOptions\022\032\n\004addr\030\001 \001(\tB\006\352\340"
+  "\030\0020\001R\004addr*^\n\007Framing\022\027\n\023FRAMING_UNSPECI"
+  "FIED\020\000\022\025\n\021FRAMING_DELIMITER\020\001\022\017\n\013FRAMING"
+  "_RAW\020\002\022\022\n\016FRAMING_LENGTH\020\003*G\n\007Routing\022\027\n"
+  "\023ROUTING_UNSPECIFIED\020\000\022\017\n\013ROUTING_ANY\020\001\022"
+  "\022\n\016ROUTING_STICKY\020\002*^\n\014ContextCodec\022\035\n\031C"
+  "ONTEXT_CODEC_UNSPECIFIED\020\000\022\026\n\022CONTEXT_CO"
+  "DEC_JSON\020\001\022\027\n\023CONTEXT_CODEC_PROTO\020\002B\224\001\n\r"
+  "com.rr.tcp.v1B\014OptionsProtoP\001Z/github.co"
+  "m/rr-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\242\002"
+  "\003RTX\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1"
+  "\\GPBMetadata\352\002\013Rr::Tcp::V1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_deps[2] = {
   &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
@@ -846,7 +857,7 @@ static const ::_pbi::DescriptorTable* const descriptor_table_rr_2ftcp_2fv1_2fopt
 };
 static ::_pbi::once_flag descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto = {
-    false, false, 6134, descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto,
+    false, false, 6354, descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto,
     "rr/tcp/v1/options.proto",
     &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once, descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_deps, 2, 22,
     schemas, file_default_instances, TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets,
@@ -2688,17 +2699,28 @@ void TcpOptions::InternalSwap(TcpOptions* other) {
 class TcpServerOptions::_Internal {
  public:
   static const ::PROTOBUF_NAMESPACE_ID::Duration& idle_timeout(const TcpServerOptions* msg);
+  static const ::PROTOBUF_NAMESPACE_ID::Duration& proxy_header_timeout(const TcpServerOptions* msg);
 };
 
 const ::PROTOBUF_NAMESPACE_ID::Duration&
 TcpServerOptions::_Internal::idle_timeout(const TcpServerOptions* msg) {
   return *msg->_impl_.idle_timeout_;
 }
+const ::PROTOBUF_NAMESPACE_ID::Duration&
+TcpServerOptions::_Internal::proxy_header_timeout(const TcpServerOptions* msg) {
+  return *msg->_impl_.proxy_header_timeout_;
+}
 void TcpServerOptions::clear_idle_timeout() {
   if (GetArenaForAllocation() == nullptr && _impl_.idle_timeout_ != nullptr) {
     delete _impl_.idle_timeout_;
   }
   _impl_.idle_timeout_ = nullptr;
+}
+void TcpServerOptions::clear_proxy_header_timeout() {
+  if (GetArenaForAllocation() == nullptr && _impl_.proxy_header_timeout_ != nullptr) {
+    delete _impl_.proxy_header_timeout_;
+  }
+  _impl_.proxy_header_timeout_ = nullptr;
 }
 TcpServerOptions::TcpServerOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
                          bool is_message_owned)
@@ -2710,15 +2732,18 @@ TcpServerOptions::TcpServerOptions(const TcpServerOptions& from)
   : ::PROTOBUF_NAMESPACE_ID::Message() {
   TcpServerOptions* const _this = this; (void)_this;
   new (&_impl_) Impl_{
-      decltype(_impl_.addr_){}
+      decltype(_impl_.proxy_trusted_){from._impl_.proxy_trusted_}
+    , decltype(_impl_.addr_){}
     , decltype(_impl_.delimiter_){}
     , decltype(_impl_.idle_timeout_){nullptr}
+    , decltype(_impl_.proxy_header_timeout_){nullptr}
     , decltype(_impl_.framing_){}
     , decltype(_impl_.length_bytes_){}
     , decltype(_impl_.max_message_size_){}
     , decltype(_impl_.routing_){}
     , decltype(_impl_.max_connections_){}
     , decltype(_impl_.read_buf_size_){}
+    , decltype(_impl_.proxy_protocol_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -2741,9 +2766,12 @@ TcpServerOptions::TcpServerOptions(const TcpServerOptions& from)
   if (from._internal_has_idle_timeout()) {
     _this->_impl_.idle_timeout_ = new ::PROTOBUF_NAMESPACE_ID::Duration(*from._impl_.idle_timeout_);
   }
+  if (from._internal_has_proxy_header_timeout()) {
+    _this->_impl_.proxy_header_timeout_ = new ::PROTOBUF_NAMESPACE_ID::Duration(*from._impl_.proxy_header_timeout_);
+  }
   ::memcpy(&_impl_.framing_, &from._impl_.framing_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.read_buf_size_) -
-    reinterpret_cast<char*>(&_impl_.framing_)) + sizeof(_impl_.read_buf_size_));
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.proxy_protocol_) -
+    reinterpret_cast<char*>(&_impl_.framing_)) + sizeof(_impl_.proxy_protocol_));
   // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.TcpServerOptions)
 }
 
@@ -2752,15 +2780,18 @@ inline void TcpServerOptions::SharedCtor(
   (void)arena;
   (void)is_message_owned;
   new (&_impl_) Impl_{
-      decltype(_impl_.addr_){}
+      decltype(_impl_.proxy_trusted_){arena}
+    , decltype(_impl_.addr_){}
     , decltype(_impl_.delimiter_){}
     , decltype(_impl_.idle_timeout_){nullptr}
+    , decltype(_impl_.proxy_header_timeout_){nullptr}
     , decltype(_impl_.framing_){0}
     , decltype(_impl_.length_bytes_){0u}
     , decltype(_impl_.max_message_size_){uint64_t{0u}}
     , decltype(_impl_.routing_){0}
     , decltype(_impl_.max_connections_){0u}
     , decltype(_impl_.read_buf_size_){0u}
+    , decltype(_impl_.proxy_protocol_){false}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.addr_.InitDefault();
@@ -2784,9 +2815,11 @@ TcpServerOptions::~TcpServerOptions() {
 
 inline void TcpServerOptions::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.proxy_trusted_.~RepeatedPtrField();
   _impl_.addr_.Destroy();
   _impl_.delimiter_.Destroy();
   if (this != internal_default_instance()) delete _impl_.idle_timeout_;
+  if (this != internal_default_instance()) delete _impl_.proxy_header_timeout_;
 }
 
 void TcpServerOptions::SetCachedSize(int size) const {
@@ -2799,15 +2832,20 @@ void TcpServerOptions::Clear() {
   // Prevent compiler warnings about cached_has_bits being unused
   (void) cached_has_bits;
 
+  _impl_.proxy_trusted_.Clear();
   _impl_.addr_.ClearToEmpty();
   _impl_.delimiter_.ClearToEmpty();
   if (GetArenaForAllocation() == nullptr && _impl_.idle_timeout_ != nullptr) {
     delete _impl_.idle_timeout_;
   }
   _impl_.idle_timeout_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.proxy_header_timeout_ != nullptr) {
+    delete _impl_.proxy_header_timeout_;
+  }
+  _impl_.proxy_header_timeout_ = nullptr;
   ::memset(&_impl_.framing_, 0, static_cast<size_t>(
-      reinterpret_cast<char*>(&_impl_.read_buf_size_) -
-      reinterpret_cast<char*>(&_impl_.framing_)) + sizeof(_impl_.read_buf_size_));
+      reinterpret_cast<char*>(&_impl_.proxy_protocol_) -
+      reinterpret_cast<char*>(&_impl_.framing_)) + sizeof(_impl_.proxy_protocol_));
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -2891,6 +2929,37 @@ const char* TcpServerOptions::_InternalParse(const char* ptr, ::_pbi::ParseConte
       case 9:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 72)) {
           _impl_.read_buf_size_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // bool proxy_protocol = 10 [json_name = "proxyProtocol", (.rr.tcp.v1.spec) = {
+      case 10:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 80)) {
+          _impl_.proxy_protocol_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = {
+      case 11:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 90)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            auto str = _internal_add_proxy_trusted();
+            ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+            CHK_(ptr);
+            CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.TcpServerOptions.proxy_trusted"));
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<90>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = {
+      case 12:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 98)) {
+          ptr = ctx->ParseMessage(_internal_mutable_proxy_header_timeout(), ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -2989,6 +3058,29 @@ uint8_t* TcpServerOptions::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteUInt32ToArray(9, this->_internal_read_buf_size(), target);
   }
 
+  // bool proxy_protocol = 10 [json_name = "proxyProtocol", (.rr.tcp.v1.spec) = {
+  if (this->_internal_proxy_protocol() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(10, this->_internal_proxy_protocol(), target);
+  }
+
+  // repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = {
+  for (int i = 0, n = this->_internal_proxy_trusted_size(); i < n; i++) {
+    const auto& s = this->_internal_proxy_trusted(i);
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      s.data(), static_cast<int>(s.length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.TcpServerOptions.proxy_trusted");
+    target = stream->WriteString(11, s, target);
+  }
+
+  // .google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_proxy_header_timeout()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(12, _Internal::proxy_header_timeout(this),
+        _Internal::proxy_header_timeout(this).GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -3004,6 +3096,14 @@ size_t TcpServerOptions::ByteSizeLong() const {
   uint32_t cached_has_bits = 0;
   // Prevent compiler warnings about cached_has_bits being unused
   (void) cached_has_bits;
+
+  // repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = {
+  total_size += 1 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(_impl_.proxy_trusted_.size());
+  for (int i = 0, n = _impl_.proxy_trusted_.size(); i < n; i++) {
+    total_size += ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+      _impl_.proxy_trusted_.Get(i));
+  }
 
   // string addr = 1 [json_name = "addr", (.rr.tcp.v1.spec) = {
   if (!this->_internal_addr().empty()) {
@@ -3024,6 +3124,13 @@ size_t TcpServerOptions::ByteSizeLong() const {
     total_size += 1 +
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
         *_impl_.idle_timeout_);
+  }
+
+  // .google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_proxy_header_timeout()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.proxy_header_timeout_);
   }
 
   // .rr.tcp.v1.Framing framing = 3 [json_name = "framing", (.rr.tcp.v1.spec) = {
@@ -3058,6 +3165,11 @@ size_t TcpServerOptions::ByteSizeLong() const {
     total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_read_buf_size());
   }
 
+  // bool proxy_protocol = 10 [json_name = "proxyProtocol", (.rr.tcp.v1.spec) = {
+  if (this->_internal_proxy_protocol() != 0) {
+    total_size += 1 + 1;
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -3076,6 +3188,7 @@ void TcpServerOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const
   uint32_t cached_has_bits = 0;
   (void) cached_has_bits;
 
+  _this->_impl_.proxy_trusted_.MergeFrom(from._impl_.proxy_trusted_);
   if (!from._internal_addr().empty()) {
     _this->_internal_set_addr(from._internal_addr());
   }
@@ -3085,6 +3198,10 @@ void TcpServerOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const
   if (from._internal_has_idle_timeout()) {
     _this->_internal_mutable_idle_timeout()->::PROTOBUF_NAMESPACE_ID::Duration::MergeFrom(
         from._internal_idle_timeout());
+  }
+  if (from._internal_has_proxy_header_timeout()) {
+    _this->_internal_mutable_proxy_header_timeout()->::PROTOBUF_NAMESPACE_ID::Duration::MergeFrom(
+        from._internal_proxy_header_timeout());
   }
   if (from._internal_framing() != 0) {
     _this->_internal_set_framing(from._internal_framing());
@@ -3103,6 +3220,9 @@ void TcpServerOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const
   }
   if (from._internal_read_buf_size() != 0) {
     _this->_internal_set_read_buf_size(from._internal_read_buf_size());
+  }
+  if (from._internal_proxy_protocol() != 0) {
+    _this->_internal_set_proxy_protocol(from._internal_proxy_protocol());
   }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
@@ -3123,6 +3243,7 @@ void TcpServerOptions::InternalSwap(TcpServerOptions* other) {
   auto* lhs_arena = GetArenaForAllocation();
   auto* rhs_arena = other->GetArenaForAllocation();
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.proxy_trusted_.InternalSwap(&other->_impl_.proxy_trusted_);
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.addr_, lhs_arena,
       &other->_impl_.addr_, rhs_arena
@@ -3132,8 +3253,8 @@ void TcpServerOptions::InternalSwap(TcpServerOptions* other) {
       &other->_impl_.delimiter_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(TcpServerOptions, _impl_.read_buf_size_)
-      + sizeof(TcpServerOptions::_impl_.read_buf_size_)
+      PROTOBUF_FIELD_OFFSET(TcpServerOptions, _impl_.proxy_protocol_)
+      + sizeof(TcpServerOptions::_impl_.proxy_protocol_)
       - PROTOBUF_FIELD_OFFSET(TcpServerOptions, _impl_.idle_timeout_)>(
           reinterpret_cast<char*>(&_impl_.idle_timeout_),
           reinterpret_cast<char*>(&other->_impl_.idle_timeout_));

@@ -1456,16 +1456,43 @@ class TcpServerOptions final :
   // accessors -------------------------------------------------------
 
   enum : int {
+    kProxyTrustedFieldNumber = 11,
     kAddrFieldNumber = 1,
     kDelimiterFieldNumber = 2,
     kIdleTimeoutFieldNumber = 8,
+    kProxyHeaderTimeoutFieldNumber = 12,
     kFramingFieldNumber = 3,
     kLengthBytesFieldNumber = 4,
     kMaxMessageSizeFieldNumber = 6,
     kRoutingFieldNumber = 5,
     kMaxConnectionsFieldNumber = 7,
     kReadBufSizeFieldNumber = 9,
+    kProxyProtocolFieldNumber = 10,
   };
+  // repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = {
+  int proxy_trusted_size() const;
+  private:
+  int _internal_proxy_trusted_size() const;
+  public:
+  void clear_proxy_trusted();
+  const std::string& proxy_trusted(int index) const;
+  std::string* mutable_proxy_trusted(int index);
+  void set_proxy_trusted(int index, const std::string& value);
+  void set_proxy_trusted(int index, std::string&& value);
+  void set_proxy_trusted(int index, const char* value);
+  void set_proxy_trusted(int index, const char* value, size_t size);
+  std::string* add_proxy_trusted();
+  void add_proxy_trusted(const std::string& value);
+  void add_proxy_trusted(std::string&& value);
+  void add_proxy_trusted(const char* value);
+  void add_proxy_trusted(const char* value, size_t size);
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>& proxy_trusted() const;
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>* mutable_proxy_trusted();
+  private:
+  const std::string& _internal_proxy_trusted(int index) const;
+  std::string* _internal_add_proxy_trusted();
+  public:
+
   // string addr = 1 [json_name = "addr", (.rr.tcp.v1.spec) = {
   void clear_addr();
   const std::string& addr() const;
@@ -1511,6 +1538,24 @@ class TcpServerOptions final :
   void unsafe_arena_set_allocated_idle_timeout(
       ::PROTOBUF_NAMESPACE_ID::Duration* idle_timeout);
   ::PROTOBUF_NAMESPACE_ID::Duration* unsafe_arena_release_idle_timeout();
+
+  // .google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = {
+  bool has_proxy_header_timeout() const;
+  private:
+  bool _internal_has_proxy_header_timeout() const;
+  public:
+  void clear_proxy_header_timeout();
+  const ::PROTOBUF_NAMESPACE_ID::Duration& proxy_header_timeout() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Duration* release_proxy_header_timeout();
+  ::PROTOBUF_NAMESPACE_ID::Duration* mutable_proxy_header_timeout();
+  void set_allocated_proxy_header_timeout(::PROTOBUF_NAMESPACE_ID::Duration* proxy_header_timeout);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Duration& _internal_proxy_header_timeout() const;
+  ::PROTOBUF_NAMESPACE_ID::Duration* _internal_mutable_proxy_header_timeout();
+  public:
+  void unsafe_arena_set_allocated_proxy_header_timeout(
+      ::PROTOBUF_NAMESPACE_ID::Duration* proxy_header_timeout);
+  ::PROTOBUF_NAMESPACE_ID::Duration* unsafe_arena_release_proxy_header_timeout();
 
   // .rr.tcp.v1.Framing framing = 3 [json_name = "framing", (.rr.tcp.v1.spec) = {
   void clear_framing();
@@ -1566,6 +1611,15 @@ class TcpServerOptions final :
   void _internal_set_read_buf_size(uint32_t value);
   public:
 
+  // bool proxy_protocol = 10 [json_name = "proxyProtocol", (.rr.tcp.v1.spec) = {
+  void clear_proxy_protocol();
+  bool proxy_protocol() const;
+  void set_proxy_protocol(bool value);
+  private:
+  bool _internal_proxy_protocol() const;
+  void _internal_set_proxy_protocol(bool value);
+  public:
+
   // @@protoc_insertion_point(class_scope:rr.tcp.v1.TcpServerOptions)
  private:
   class _Internal;
@@ -1574,15 +1628,18 @@ class TcpServerOptions final :
   typedef void InternalArenaConstructable_;
   typedef void DestructorSkippable_;
   struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string> proxy_trusted_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr addr_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr delimiter_;
     ::PROTOBUF_NAMESPACE_ID::Duration* idle_timeout_;
+    ::PROTOBUF_NAMESPACE_ID::Duration* proxy_header_timeout_;
     int framing_;
     uint32_t length_bytes_;
     uint64_t max_message_size_;
     int routing_;
     uint32_t max_connections_;
     uint32_t read_buf_size_;
+    bool proxy_protocol_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -6050,6 +6107,186 @@ inline void TcpServerOptions::_internal_set_read_buf_size(uint32_t value) {
 inline void TcpServerOptions::set_read_buf_size(uint32_t value) {
   _internal_set_read_buf_size(value);
   // @@protoc_insertion_point(field_set:rr.tcp.v1.TcpServerOptions.read_buf_size)
+}
+
+// bool proxy_protocol = 10 [json_name = "proxyProtocol", (.rr.tcp.v1.spec) = {
+inline void TcpServerOptions::clear_proxy_protocol() {
+  _impl_.proxy_protocol_ = false;
+}
+inline bool TcpServerOptions::_internal_proxy_protocol() const {
+  return _impl_.proxy_protocol_;
+}
+inline bool TcpServerOptions::proxy_protocol() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.TcpServerOptions.proxy_protocol)
+  return _internal_proxy_protocol();
+}
+inline void TcpServerOptions::_internal_set_proxy_protocol(bool value) {
+  
+  _impl_.proxy_protocol_ = value;
+}
+inline void TcpServerOptions::set_proxy_protocol(bool value) {
+  _internal_set_proxy_protocol(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.TcpServerOptions.proxy_protocol)
+}
+
+// repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = {
+inline int TcpServerOptions::_internal_proxy_trusted_size() const {
+  return _impl_.proxy_trusted_.size();
+}
+inline int TcpServerOptions::proxy_trusted_size() const {
+  return _internal_proxy_trusted_size();
+}
+inline void TcpServerOptions::clear_proxy_trusted() {
+  _impl_.proxy_trusted_.Clear();
+}
+inline std::string* TcpServerOptions::add_proxy_trusted() {
+  std::string* _s = _internal_add_proxy_trusted();
+  // @@protoc_insertion_point(field_add_mutable:rr.tcp.v1.TcpServerOptions.proxy_trusted)
+  return _s;
+}
+inline const std::string& TcpServerOptions::_internal_proxy_trusted(int index) const {
+  return _impl_.proxy_trusted_.Get(index);
+}
+inline const std::string& TcpServerOptions::proxy_trusted(int index) const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.TcpServerOptions.proxy_trusted)
+  return _internal_proxy_trusted(index);
+}
+inline std::string* TcpServerOptions::mutable_proxy_trusted(int index) {
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.TcpServerOptions.proxy_trusted)
+  return _impl_.proxy_trusted_.Mutable(index);
+}
+inline void TcpServerOptions::set_proxy_trusted(int index, const std::string& value) {
+  _impl_.proxy_trusted_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.TcpServerOptions.proxy_trusted)
+}
+inline void TcpServerOptions::set_proxy_trusted(int index, std::string&& value) {
+  _impl_.proxy_trusted_.Mutable(index)->assign(std::move(value));
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.TcpServerOptions.proxy_trusted)
+}
+inline void TcpServerOptions::set_proxy_trusted(int index, const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.proxy_trusted_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set_char:rr.tcp.v1.TcpServerOptions.proxy_trusted)
+}
+inline void TcpServerOptions::set_proxy_trusted(int index, const char* value, size_t size) {
+  _impl_.proxy_trusted_.Mutable(index)->assign(
+    reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_set_pointer:rr.tcp.v1.TcpServerOptions.proxy_trusted)
+}
+inline std::string* TcpServerOptions::_internal_add_proxy_trusted() {
+  return _impl_.proxy_trusted_.Add();
+}
+inline void TcpServerOptions::add_proxy_trusted(const std::string& value) {
+  _impl_.proxy_trusted_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add:rr.tcp.v1.TcpServerOptions.proxy_trusted)
+}
+inline void TcpServerOptions::add_proxy_trusted(std::string&& value) {
+  _impl_.proxy_trusted_.Add(std::move(value));
+  // @@protoc_insertion_point(field_add:rr.tcp.v1.TcpServerOptions.proxy_trusted)
+}
+inline void TcpServerOptions::add_proxy_trusted(const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.proxy_trusted_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add_char:rr.tcp.v1.TcpServerOptions.proxy_trusted)
+}
+inline void TcpServerOptions::add_proxy_trusted(const char* value, size_t size) {
+  _impl_.proxy_trusted_.Add()->assign(reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_add_pointer:rr.tcp.v1.TcpServerOptions.proxy_trusted)
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>&
+TcpServerOptions::proxy_trusted() const {
+  // @@protoc_insertion_point(field_list:rr.tcp.v1.TcpServerOptions.proxy_trusted)
+  return _impl_.proxy_trusted_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>*
+TcpServerOptions::mutable_proxy_trusted() {
+  // @@protoc_insertion_point(field_mutable_list:rr.tcp.v1.TcpServerOptions.proxy_trusted)
+  return &_impl_.proxy_trusted_;
+}
+
+// .google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = {
+inline bool TcpServerOptions::_internal_has_proxy_header_timeout() const {
+  return this != internal_default_instance() && _impl_.proxy_header_timeout_ != nullptr;
+}
+inline bool TcpServerOptions::has_proxy_header_timeout() const {
+  return _internal_has_proxy_header_timeout();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& TcpServerOptions::_internal_proxy_header_timeout() const {
+  const ::PROTOBUF_NAMESPACE_ID::Duration* p = _impl_.proxy_header_timeout_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Duration&>(
+      ::PROTOBUF_NAMESPACE_ID::_Duration_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& TcpServerOptions::proxy_header_timeout() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.TcpServerOptions.proxy_header_timeout)
+  return _internal_proxy_header_timeout();
+}
+inline void TcpServerOptions::unsafe_arena_set_allocated_proxy_header_timeout(
+    ::PROTOBUF_NAMESPACE_ID::Duration* proxy_header_timeout) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.proxy_header_timeout_);
+  }
+  _impl_.proxy_header_timeout_ = proxy_header_timeout;
+  if (proxy_header_timeout) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:rr.tcp.v1.TcpServerOptions.proxy_header_timeout)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* TcpServerOptions::release_proxy_header_timeout() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.proxy_header_timeout_;
+  _impl_.proxy_header_timeout_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* TcpServerOptions::unsafe_arena_release_proxy_header_timeout() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.TcpServerOptions.proxy_header_timeout)
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.proxy_header_timeout_;
+  _impl_.proxy_header_timeout_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* TcpServerOptions::_internal_mutable_proxy_header_timeout() {
+  
+  if (_impl_.proxy_header_timeout_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Duration>(GetArenaForAllocation());
+    _impl_.proxy_header_timeout_ = p;
+  }
+  return _impl_.proxy_header_timeout_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* TcpServerOptions::mutable_proxy_header_timeout() {
+  ::PROTOBUF_NAMESPACE_ID::Duration* _msg = _internal_mutable_proxy_header_timeout();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.TcpServerOptions.proxy_header_timeout)
+  return _msg;
+}
+inline void TcpServerOptions::set_allocated_proxy_header_timeout(::PROTOBUF_NAMESPACE_ID::Duration* proxy_header_timeout) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.proxy_header_timeout_);
+  }
+  if (proxy_header_timeout) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(proxy_header_timeout));
+    if (message_arena != submessage_arena) {
+      proxy_header_timeout = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, proxy_header_timeout, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.proxy_header_timeout_ = proxy_header_timeout;
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.TcpServerOptions.proxy_header_timeout)
 }
 
 // -------------------------------------------------------------------

@@ -71,6 +71,29 @@ class TcpServerOptions extends \Google\Protobuf\Internal\Message
      * Generated from protobuf field <code>uint32 read_buf_size = 9 [json_name = "readBufSize", (.rr.tcp.v1.spec) = {</code>
      */
     protected $read_buf_size = 0;
+    /**
+     * Read a PROXY protocol header (version 1 or 2, as HAProxy's send-proxy and send-proxy-v2
+     * write it) at the start of every connection, before CONNECTED (rr-tcp key). The context's
+     * remote_addr is then the client's address from it. A connection without a valid header, or
+     * from a source outside proxy_trusted, is closed without events and counted.
+     *
+     * Generated from protobuf field <code>bool proxy_protocol = 10 [json_name = "proxyProtocol", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $proxy_protocol = false;
+    /**
+     * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+     * peers are always allowed. Anyone else could claim any address.
+     *
+     * Generated from protobuf field <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = {</code>
+     */
+    private $proxy_trusted;
+    /**
+     * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+     * balancer sends it at once, a client that does not is closed.
+     *
+     * Generated from protobuf field <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $proxy_header_timeout = null;
 
     /**
      * Constructor.
@@ -98,6 +121,17 @@ class TcpServerOptions extends \Google\Protobuf\Internal\Message
      *     @type int $read_buf_size
      *           Accepted for compatibility: older RoadRunner documentation put read_buf_size here, per
      *           server; the tcp plugin reads only tcp.read_buf_size.
+     *     @type bool $proxy_protocol
+     *           Read a PROXY protocol header (version 1 or 2, as HAProxy's send-proxy and send-proxy-v2
+     *           write it) at the start of every connection, before CONNECTED (rr-tcp key). The context's
+     *           remote_addr is then the client's address from it. A connection without a valid header, or
+     *           from a source outside proxy_trusted, is closed without events and counted.
+     *     @type array<string>|\Google\Protobuf\Internal\RepeatedField $proxy_trusted
+     *           The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+     *           peers are always allowed. Anyone else could claim any address.
+     *     @type \Google\Protobuf\Duration $proxy_header_timeout
+     *           Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+     *           balancer sends it at once, a client that does not is closed.
      * }
      */
     public function __construct($data = NULL) {
@@ -349,6 +383,104 @@ class TcpServerOptions extends \Google\Protobuf\Internal\Message
     {
         GPBUtil::checkUint32($var);
         $this->read_buf_size = $var;
+
+        return $this;
+    }
+
+    /**
+     * Read a PROXY protocol header (version 1 or 2, as HAProxy's send-proxy and send-proxy-v2
+     * write it) at the start of every connection, before CONNECTED (rr-tcp key). The context's
+     * remote_addr is then the client's address from it. A connection without a valid header, or
+     * from a source outside proxy_trusted, is closed without events and counted.
+     *
+     * Generated from protobuf field <code>bool proxy_protocol = 10 [json_name = "proxyProtocol", (.rr.tcp.v1.spec) = {</code>
+     * @return bool
+     */
+    public function getProxyProtocol()
+    {
+        return $this->proxy_protocol;
+    }
+
+    /**
+     * Read a PROXY protocol header (version 1 or 2, as HAProxy's send-proxy and send-proxy-v2
+     * write it) at the start of every connection, before CONNECTED (rr-tcp key). The context's
+     * remote_addr is then the client's address from it. A connection without a valid header, or
+     * from a source outside proxy_trusted, is closed without events and counted.
+     *
+     * Generated from protobuf field <code>bool proxy_protocol = 10 [json_name = "proxyProtocol", (.rr.tcp.v1.spec) = {</code>
+     * @param bool $var
+     * @return $this
+     */
+    public function setProxyProtocol($var)
+    {
+        GPBUtil::checkBool($var);
+        $this->proxy_protocol = $var;
+
+        return $this;
+    }
+
+    /**
+     * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+     * peers are always allowed. Anyone else could claim any address.
+     *
+     * Generated from protobuf field <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = {</code>
+     * @return \Google\Protobuf\Internal\RepeatedField
+     */
+    public function getProxyTrusted()
+    {
+        return $this->proxy_trusted;
+    }
+
+    /**
+     * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+     * peers are always allowed. Anyone else could claim any address.
+     *
+     * Generated from protobuf field <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = {</code>
+     * @param array<string>|\Google\Protobuf\Internal\RepeatedField $var
+     * @return $this
+     */
+    public function setProxyTrusted($var)
+    {
+        $arr = GPBUtil::checkRepeatedField($var, \Google\Protobuf\Internal\GPBType::STRING);
+        $this->proxy_trusted = $arr;
+
+        return $this;
+    }
+
+    /**
+     * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+     * balancer sends it at once, a client that does not is closed.
+     *
+     * Generated from protobuf field <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = {</code>
+     * @return \Google\Protobuf\Duration|null
+     */
+    public function getProxyHeaderTimeout()
+    {
+        return $this->proxy_header_timeout;
+    }
+
+    public function hasProxyHeaderTimeout()
+    {
+        return isset($this->proxy_header_timeout);
+    }
+
+    public function clearProxyHeaderTimeout()
+    {
+        unset($this->proxy_header_timeout);
+    }
+
+    /**
+     * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+     * balancer sends it at once, a client that does not is closed.
+     *
+     * Generated from protobuf field <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = {</code>
+     * @param \Google\Protobuf\Duration $var
+     * @return $this
+     */
+    public function setProxyHeaderTimeout($var)
+    {
+        GPBUtil::checkMessage($var, \Google\Protobuf\Duration::class);
+        $this->proxy_header_timeout = $var;
 
         return $this;
     }

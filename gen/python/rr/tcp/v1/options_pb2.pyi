@@ -291,7 +291,7 @@ class TcpOptions(_message.Message):
     def __init__(self, servers: _Optional[_Mapping[str, TcpServerOptions]] = ..., read_buf_size: _Optional[int] = ..., pool: _Optional[_Union[PoolOptions, _Mapping]] = ..., context_codec: _Optional[_Union[ContextCodec, str]] = ..., max_buffered_bytes: _Optional[int] = ...) -> None: ...
 
 class TcpServerOptions(_message.Message):
-    __slots__ = ["addr", "delimiter", "framing", "idle_timeout", "length_bytes", "max_connections", "max_message_size", "read_buf_size", "routing"]
+    __slots__ = ["addr", "delimiter", "framing", "idle_timeout", "length_bytes", "max_connections", "max_message_size", "proxy_header_timeout", "proxy_protocol", "proxy_trusted", "read_buf_size", "routing"]
     ADDR_FIELD_NUMBER: _ClassVar[int]
     DELIMITER_FIELD_NUMBER: _ClassVar[int]
     FRAMING_FIELD_NUMBER: _ClassVar[int]
@@ -299,6 +299,9 @@ class TcpServerOptions(_message.Message):
     LENGTH_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PROXY_HEADER_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    PROXY_PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    PROXY_TRUSTED_FIELD_NUMBER: _ClassVar[int]
     READ_BUF_SIZE_FIELD_NUMBER: _ClassVar[int]
     ROUTING_FIELD_NUMBER: _ClassVar[int]
     addr: str
@@ -308,9 +311,12 @@ class TcpServerOptions(_message.Message):
     length_bytes: int
     max_connections: int
     max_message_size: int
+    proxy_header_timeout: _duration_pb2.Duration
+    proxy_protocol: bool
+    proxy_trusted: _containers.RepeatedScalarFieldContainer[str]
     read_buf_size: int
     routing: Routing
-    def __init__(self, addr: _Optional[str] = ..., delimiter: _Optional[str] = ..., framing: _Optional[_Union[Framing, str]] = ..., length_bytes: _Optional[int] = ..., routing: _Optional[_Union[Routing, str]] = ..., max_message_size: _Optional[int] = ..., max_connections: _Optional[int] = ..., idle_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., read_buf_size: _Optional[int] = ...) -> None: ...
+    def __init__(self, addr: _Optional[str] = ..., delimiter: _Optional[str] = ..., framing: _Optional[_Union[Framing, str]] = ..., length_bytes: _Optional[int] = ..., routing: _Optional[_Union[Routing, str]] = ..., max_message_size: _Optional[int] = ..., max_connections: _Optional[int] = ..., idle_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., read_buf_size: _Optional[int] = ..., proxy_protocol: bool = ..., proxy_trusted: _Optional[_Iterable[str]] = ..., proxy_header_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Framing(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

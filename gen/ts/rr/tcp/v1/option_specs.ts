@@ -371,6 +371,33 @@ export const OPTION_SPECS: Readonly<Record<string, Readonly<Record<string, KeyFa
       "required": false,
       "timer": false,
       "comment": "Accepted for compatibility: older RoadRunner documentation put read_buf_size here, per server; the tcp plugin reads only tcp.read_buf_size."
+    },
+    "proxy_protocol": {
+      "kind": "bool",
+      "default": "false",
+      "unit": "",
+      "origin": "rr-tcp",
+      "required": false,
+      "timer": false,
+      "comment": "Read a PROXY protocol header (version 1 or 2, as HAProxy's send-proxy and send-proxy-v2 write it) at the start of every connection, before CONNECTED (rr-tcp key). The context's remote_addr is then the client's address from it. A connection without a valid header, or from a source outside proxy_trusted, is closed without events and counted."
+    },
+    "proxy_trusted": {
+      "kind": "list",
+      "default": "[\"127.0.0.0/8\", \"::1/128\"]",
+      "unit": "",
+      "origin": "rr-tcp",
+      "required": false,
+      "timer": false,
+      "comment": "The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's peers are always allowed. Anyone else could claim any address."
+    },
+    "proxy_header_timeout": {
+      "kind": "duration",
+      "default": "5s",
+      "unit": "duration",
+      "origin": "rr-tcp",
+      "required": false,
+      "timer": true,
+      "comment": "Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a balancer sends it at once, a client that does not is closed."
     }
   },
   "PoolOptions": {

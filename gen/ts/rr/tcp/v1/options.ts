@@ -304,6 +304,23 @@ export interface TcpServerOptions {
    * server; the tcp plugin reads only tcp.read_buf_size.
    */
   read_buf_size: number;
+  /**
+   * Read a PROXY protocol header (version 1 or 2, as HAProxy's send-proxy and send-proxy-v2
+   * write it) at the start of every connection, before CONNECTED (rr-tcp key). The context's
+   * remote_addr is then the client's address from it. A connection without a valid header, or
+   * from a source outside proxy_trusted, is closed without events and counted.
+   */
+  proxy_protocol: boolean;
+  /**
+   * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+   * peers are always allowed. Anyone else could claim any address.
+   */
+  proxy_trusted: string[];
+  /**
+   * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+   * balancer sends it at once, a client that does not is closed.
+   */
+  proxy_header_timeout: Duration | undefined;
 }
 
 /** The worker pool (RoadRunner's pool section). */
@@ -1566,6 +1583,9 @@ function createBaseTcpServerOptions(): TcpServerOptions {
     max_connections: 0,
     idle_timeout: undefined,
     read_buf_size: 0,
+    proxy_protocol: false,
+    proxy_trusted: [],
+    proxy_header_timeout: undefined,
   };
 }
 
@@ -1597,6 +1617,15 @@ export const TcpServerOptions: MessageFns<TcpServerOptions> = {
     }
     if (message.read_buf_size !== 0) {
       writer.uint32(72).uint32(message.read_buf_size);
+    }
+    if (message.proxy_protocol !== false) {
+      writer.uint32(80).bool(message.proxy_protocol);
+    }
+    for (const v of message.proxy_trusted) {
+      writer.uint32(90).string(v!);
+    }
+    if (message.proxy_header_timeout !== undefined) {
+      Duration.encode(message.proxy_header_timeout, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -1686,6 +1715,30 @@ export const TcpServerOptions: MessageFns<TcpServerOptions> = {
             message.read_buf_size = reader.uint32();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.proxy_protocol = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.proxy_trusted.push(reader.string());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.proxy_header_timeout = Duration.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1729,6 +1782,21 @@ export const TcpServerOptions: MessageFns<TcpServerOptions> = {
         : isSet(object.read_buf_size)
         ? globalThis.Number(object.read_buf_size)
         : 0,
+      proxy_protocol: isSet(object.proxyProtocol)
+        ? globalThis.Boolean(object.proxyProtocol)
+        : isSet(object.proxy_protocol)
+        ? globalThis.Boolean(object.proxy_protocol)
+        : false,
+      proxy_trusted: globalThis.Array.isArray(object?.proxyTrusted)
+        ? object.proxyTrusted.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.proxy_trusted)
+        ? object.proxy_trusted.map((e: any) => globalThis.String(e))
+        : [],
+      proxy_header_timeout: isSet(object.proxyHeaderTimeout)
+        ? Duration.fromJSON(object.proxyHeaderTimeout)
+        : isSet(object.proxy_header_timeout)
+        ? Duration.fromJSON(object.proxy_header_timeout)
+        : undefined,
     };
   },
 
@@ -1761,6 +1829,15 @@ export const TcpServerOptions: MessageFns<TcpServerOptions> = {
     if (message.read_buf_size !== 0) {
       obj.readBufSize = Math.round(message.read_buf_size);
     }
+    if (message.proxy_protocol !== false) {
+      obj.proxyProtocol = message.proxy_protocol;
+    }
+    if (message.proxy_trusted?.length) {
+      obj.proxyTrusted = message.proxy_trusted;
+    }
+    if (message.proxy_header_timeout !== undefined) {
+      obj.proxyHeaderTimeout = Duration.toJSON(message.proxy_header_timeout);
+    }
     return obj;
   },
 
@@ -1780,6 +1857,11 @@ export const TcpServerOptions: MessageFns<TcpServerOptions> = {
       ? Duration.fromPartial(object.idle_timeout)
       : undefined;
     message.read_buf_size = object.read_buf_size ?? 0;
+    message.proxy_protocol = object.proxy_protocol ?? false;
+    message.proxy_trusted = object.proxy_trusted?.map((e) => e) || [];
+    message.proxy_header_timeout = (object.proxy_header_timeout !== undefined && object.proxy_header_timeout !== null)
+      ? Duration.fromPartial(object.proxy_header_timeout)
+      : undefined;
     return message;
   },
 };

@@ -174,7 +174,7 @@ public final class OptionsProto {
       "fered_bytes\030\005 \001(\004B\026\352\340\030\022\n\t268435456\020\001\032\00110" +
       "\001R\020maxBufferedBytes\032W\n\014ServersEntry\022\020\n\003k" +
       "ey\030\001 \001(\tR\003key\0221\n\005value\030\002 \001(\0132\033.rr.tcp.v1" +
-      ".TcpServerOptionsR\005value:\0028\001\"\375\003\n\020TcpServ" +
+      ".TcpServerOptionsR\005value:\0028\001\"\331\005\n\020TcpServ" +
       "erOptions\022\032\n\004addr\030\001 \001(\tB\006\352\340\030\0028\001R\004addr\022&\n" +
       "\tdelimiter\030\002 \001(\tB\010\352\340\030\004\n\002\r\nR\tdelimiter\022?\n" +
       "\007framing\030\003 \001(\0162\022.rr.tcp.v1.FramingB\021\352\340\030\r" +
@@ -187,106 +187,111 @@ public final class OptionsProto {
       "R\016maxConnections\022L\n\014idle_timeout\030\010 \001(\0132\031" +
       ".google.protobuf.DurationB\016\352\340\030\n\n\0020s\020\0030\001@" +
       "\001R\013idleTimeout\022,\n\rread_buf_size\030\t \001(\rB\010\352" +
-      "\340\030\004\020\0020\002R\013readBufSize\"\214\006\n\013PoolOptions\022\036\n\007" +
-      "command\030\001 \003(\tB\004\352\340\030\000R\007command\022/\n\013num_work" +
-      "ers\030\002 \001(\rB\016\352\340\030\n\n\0010\020\004\"\003500R\nnumWorkers\022$\n" +
-      "\010max_jobs\030\003 \001(\004B\t\352\340\030\005\n\0010\020\004R\007maxJobs\022/\n\016m" +
-      "ax_queue_size\030\004 \001(\004B\t\352\340\030\005\n\0010\020\004R\014maxQueue" +
-      "Size\022S\n\020allocate_timeout\030\005 \001(\0132\031.google." +
-      "protobuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\017alloca" +
-      "teTimeout\022Q\n\017destroy_timeout\030\006 \001(\0132\031.goo" +
-      "gle.protobuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\016de" +
-      "stroyTimeout\022M\n\rreset_timeout\030\007 \001(\0132\031.go" +
-      "ogle.protobuf.DurationB\r\352\340\030\t\n\00360s\020\003@\001R\014r" +
-      "esetTimeout\022!\n\005debug\030\010 \001(\010B\013\352\340\030\007\n\005falseR" +
-      "\005debug\022B\n\nsupervisor\030\t \001(\0132\034.rr.tcp.v1.S" +
-      "upervisorOptionsB\004\352\340\030\000R\nsupervisor\022Q\n\016st" +
-      "ream_timeout\030\n \001(\0132\031.google.protobuf.Dur" +
-      "ationB\017\352\340\030\013\n\00360s\020\0030\002@\001R\rstreamTimeout\022K\n" +
-      "\016max_frame_size\030\013 \001(\004B%\352\340\030!\n\t268435456\020\001" +
-      "\032\0041024\"\n42949672950\001R\014maxFrameSize\022W\n\021dy" +
-      "namic_allocator\030\014 \001(\0132\".rr.tcp.v1.Dynami" +
-      "cAllocatorOptionsB\006\352\340\030\0020\002R\020dynamicAlloca" +
-      "tor\"\265\001\n\027DynamicAllocatorOptions\022)\n\013max_w" +
-      "orkers\030\001 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxWorkers\022\'\n\nsp" +
-      "awn_rate\030\002 \001(\rB\010\352\340\030\004\020\0040\002R\tspawnRate\022F\n\014i" +
-      "dle_timeout\030\003 \001(\0132\031.google.protobuf.Dura" +
-      "tionB\010\352\340\030\004\020\0030\002R\013idleTimeout\"\321\002\n\021Supervis" +
-      "orOptions\022F\n\nwatch_tick\030\001 \001(\0132\031.google.p" +
-      "rotobuf.DurationB\014\352\340\030\010\n\0025s\020\003@\001R\twatchTic" +
-      "k\0227\n\003ttl\030\002 \001(\0132\031.google.protobuf.Duratio" +
-      "nB\n\352\340\030\006\n\0020s\020\003R\003ttl\022@\n\010idle_ttl\030\003 \001(\0132\031.g" +
-      "oogle.protobuf.DurationB\n\352\340\030\006\n\0020s\020\003R\007idl" +
-      "eTtl\0225\n\021max_worker_memory\030\004 \001(\004B\t\352\340\030\005\n\0010" +
-      "\020\002R\017maxWorkerMemory\022B\n\010exec_ttl\030\005 \001(\0132\031." +
-      "google.protobuf.DurationB\014\352\340\030\010\n\0020s\020\003@\001R\007" +
-      "execTtl\"*\n\nRpcOptions\022\034\n\006listen\030\001 \001(\tB\004\352" +
-      "\340\030\000R\006listen\"\277\005\n\013LogsOptions\022P\n\005level\030\001 \001" +
-      "(\tB:\352\340\0306\n\004info*\005debug*\004info*\004warn*\005error" +
-      "*\006dpanic*\005panic*\005fatalR\005level\022A\n\004mode\030\002 " +
-      "\001(\tB-\352\340\030)*\013development*\nproduction*\003raw*" +
-      "\003off*\004noneR\004mode\022/\n\010encoding\030\003 \001(\tB\023\352\340\030\017" +
-      "*\007console*\004jsonR\010encoding\022$\n\006output\030\004 \001(" +
-      "\tB\014\352\340\030\010\n\006stderrR\006output\022%\n\nerr_output\030\005 " +
-      "\001(\tB\006\352\340\030\0020\002R\terrOutput\022\'\n\013line_ending\030\006 " +
-      "\001(\tB\006\352\340\030\0020\002R\nlineEnding\022H\n\010channels\030\007 \003(" +
-      "\0132$.rr.tcp.v1.LogsOptions.ChannelsEntryB" +
-      "\006\352\340\030\0020\002R\010channels\022T\n\023file_logger_options" +
-      "\030\010 \001(\0132\034.rr.tcp.v1.FileLoggerOptionsB\006\352\340" +
-      "\030\0020\002R\021fileLoggerOptions\022\036\n\006format\030\t \001(\tB" +
-      "\006\352\340\030\0020\002R\006format\022\'\n\013time_format\030\n \001(\tB\006\352\340" +
-      "\030\0020\002R\ntimeFormat\0220\n\020skip_line_ending\030\013 \001" +
-      "(\010B\006\352\340\030\0020\002R\016skipLineEnding\032Y\n\rChannelsEn" +
-      "try\022\020\n\003key\030\001 \001(\tR\003key\0222\n\005value\030\002 \001(\0132\034.r" +
-      "r.tcp.v1.LogChannelOptionsR\005value:\0028\001\"\262\003" +
-      "\n\021LogChannelOptions\022\034\n\005level\030\001 \001(\tB\006\352\340\030\002" +
-      "0\002R\005level\022\032\n\004mode\030\002 \001(\tB\006\352\340\030\0020\002R\004mode\022\"\n" +
-      "\010encoding\030\003 \001(\tB\006\352\340\030\0020\002R\010encoding\022\036\n\006out" +
-      "put\030\004 \001(\tB\006\352\340\030\0020\002R\006output\022%\n\nerr_output\030" +
-      "\005 \001(\tB\006\352\340\030\0020\002R\terrOutput\022\'\n\013line_ending\030" +
-      "\006 \001(\tB\006\352\340\030\0020\002R\nlineEnding\022\036\n\006format\030\007 \001(" +
-      "\tB\006\352\340\030\0020\002R\006format\022\'\n\013time_format\030\010 \001(\tB\006" +
-      "\352\340\030\0020\002R\ntimeFormat\0220\n\020skip_line_ending\030\t" +
-      " \001(\010B\006\352\340\030\0020\002R\016skipLineEnding\022T\n\023file_log" +
-      "ger_options\030\n \001(\0132\034.rr.tcp.v1.FileLogger" +
-      "OptionsB\006\352\340\030\0020\002R\021fileLoggerOptions\"\321\001\n\021F" +
-      "ileLoggerOptions\022%\n\nlog_output\030\001 \001(\tB\006\352\340" +
-      "\030\0020\002R\tlogOutput\022#\n\010max_size\030\002 \001(\rB\010\352\340\030\004\020" +
-      "\0020\002R\007maxSize\022!\n\007max_age\030\003 \001(\rB\010\352\340\030\004\020\0040\002R" +
-      "\006maxAge\022)\n\013max_backups\030\004 \001(\rB\010\352\340\030\004\020\0040\002R\n" +
-      "maxBackups\022\"\n\010compress\030\005 \001(\010B\006\352\340\030\0020\002R\010co" +
-      "mpress\"\255\001\n\rStatusOptions\022\036\n\007address\030\001 \001(" +
-      "\tB\004\352\340\030\000R\007address\022K\n\027unavailable_status_c" +
-      "ode\030\002 \001(\rB\023\352\340\030\017\n\003503\032\003100\"\003599R\025unavaila" +
-      "bleStatusCode\022/\n\rcheck_timeout\030\003 \001(\rB\n\352\340" +
-      "\030\006\n\002600\002R\014checkTimeout\"\332\001\n\016MetricsOption" +
-      "s\022\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007address\022H\n\007col" +
-      "lect\030\002 \003(\0132&.rr.tcp.v1.MetricsOptions.Co" +
-      "llectEntryB\006\352\340\030\0020\002R\007collect\032^\n\014CollectEn" +
-      "try\022\020\n\003key\030\001 \001(\tR\003key\0228\n\005value\030\002 \001(\0132\".r" +
-      "r.tcp.v1.MetricsCollectorOptionsR\005value:" +
-      "\0028\001\"\372\002\n\027MetricsCollectorOptions\022\032\n\004type\030" +
-      "\001 \001(\tB\006\352\340\030\0020\002R\004type\022\032\n\004help\030\002 \001(\tB\006\352\340\030\0020" +
-      "\002R\004help\022$\n\tnamespace\030\003 \001(\tB\006\352\340\030\0020\002R\tname" +
-      "space\022$\n\tsubsystem\030\004 \001(\tB\006\352\340\030\0020\002R\tsubsys" +
-      "tem\022\036\n\006labels\030\005 \003(\tB\006\352\340\030\0020\002R\006labels\022 \n\007b" +
-      "uckets\030\006 \003(\tB\006\352\340\030\0020\002R\007buckets\022Z\n\nobjecti" +
-      "ves\030\007 \003(\01322.rr.tcp.v1.MetricsCollectorOp" +
-      "tions.ObjectivesEntryB\006\352\340\030\0020\002R\nobjective" +
-      "s\032=\n\017ObjectivesEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024" +
-      "\n\005value\030\002 \001(\tR\005value:\0028\001\",\n\016ControlOptio" +
-      "ns\022\032\n\004addr\030\001 \001(\tB\006\352\340\030\0020\001R\004addr*^\n\007Framin" +
-      "g\022\027\n\023FRAMING_UNSPECIFIED\020\000\022\025\n\021FRAMING_DE" +
-      "LIMITER\020\001\022\017\n\013FRAMING_RAW\020\002\022\022\n\016FRAMING_LE" +
-      "NGTH\020\003*G\n\007Routing\022\027\n\023ROUTING_UNSPECIFIED" +
-      "\020\000\022\017\n\013ROUTING_ANY\020\001\022\022\n\016ROUTING_STICKY\020\002*" +
-      "^\n\014ContextCodec\022\035\n\031CONTEXT_CODEC_UNSPECI" +
-      "FIED\020\000\022\026\n\022CONTEXT_CODEC_JSON\020\001\022\027\n\023CONTEX" +
-      "T_CODEC_PROTO\020\002B\224\001\n\rcom.rr.tcp.v1B\014Optio" +
-      "nsProtoP\001Z/github.com/rr-tcp/rr-tcp/gen/" +
-      "go/rr/tcp/v1;tcpv1\242\002\003RTX\252\002\tRr.Tcp.V1\312\002\tR" +
-      "r\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPBMetadata\352\002\013Rr::T" +
-      "cp::V1b\006proto3"
+      "\340\030\004\020\0020\002R\013readBufSize\0224\n\016proxy_protocol\030\n" +
+      " \001(\010B\r\352\340\030\t\n\005false0\001R\rproxyProtocol\022G\n\rpr" +
+      "oxy_trusted\030\013 \003(\tB\"\352\340\030\036\n\032[\"127.0.0.0/8\"," +
+      " \"::1/128\"]0\001R\014proxyTrusted\022[\n\024proxy_hea" +
+      "der_timeout\030\014 \001(\0132\031.google.protobuf.Dura" +
+      "tionB\016\352\340\030\n\n\0025s\020\0030\001@\001R\022proxyHeaderTimeout" +
+      "\"\214\006\n\013PoolOptions\022\036\n\007command\030\001 \003(\tB\004\352\340\030\000R" +
+      "\007command\022/\n\013num_workers\030\002 \001(\rB\016\352\340\030\n\n\0010\020\004" +
+      "\"\003500R\nnumWorkers\022$\n\010max_jobs\030\003 \001(\004B\t\352\340\030" +
+      "\005\n\0010\020\004R\007maxJobs\022/\n\016max_queue_size\030\004 \001(\004B" +
+      "\t\352\340\030\005\n\0010\020\004R\014maxQueueSize\022S\n\020allocate_tim" +
+      "eout\030\005 \001(\0132\031.google.protobuf.DurationB\r\352" +
+      "\340\030\t\n\00360s\020\003@\001R\017allocateTimeout\022Q\n\017destroy" +
+      "_timeout\030\006 \001(\0132\031.google.protobuf.Duratio" +
+      "nB\r\352\340\030\t\n\00360s\020\003@\001R\016destroyTimeout\022M\n\rrese" +
+      "t_timeout\030\007 \001(\0132\031.google.protobuf.Durati" +
+      "onB\r\352\340\030\t\n\00360s\020\003@\001R\014resetTimeout\022!\n\005debug" +
+      "\030\010 \001(\010B\013\352\340\030\007\n\005falseR\005debug\022B\n\nsupervisor" +
+      "\030\t \001(\0132\034.rr.tcp.v1.SupervisorOptionsB\004\352\340" +
+      "\030\000R\nsupervisor\022Q\n\016stream_timeout\030\n \001(\0132\031" +
+      ".google.protobuf.DurationB\017\352\340\030\013\n\00360s\020\0030\002" +
+      "@\001R\rstreamTimeout\022K\n\016max_frame_size\030\013 \001(" +
+      "\004B%\352\340\030!\n\t268435456\020\001\032\0041024\"\n42949672950\001" +
+      "R\014maxFrameSize\022W\n\021dynamic_allocator\030\014 \001(" +
+      "\0132\".rr.tcp.v1.DynamicAllocatorOptionsB\006\352" +
+      "\340\030\0020\002R\020dynamicAllocator\"\265\001\n\027DynamicAlloc" +
+      "atorOptions\022)\n\013max_workers\030\001 \001(\rB\010\352\340\030\004\020\004" +
+      "0\002R\nmaxWorkers\022\'\n\nspawn_rate\030\002 \001(\rB\010\352\340\030\004" +
+      "\020\0040\002R\tspawnRate\022F\n\014idle_timeout\030\003 \001(\0132\031." +
+      "google.protobuf.DurationB\010\352\340\030\004\020\0030\002R\013idle" +
+      "Timeout\"\321\002\n\021SupervisorOptions\022F\n\nwatch_t" +
+      "ick\030\001 \001(\0132\031.google.protobuf.DurationB\014\352\340" +
+      "\030\010\n\0025s\020\003@\001R\twatchTick\0227\n\003ttl\030\002 \001(\0132\031.goo" +
+      "gle.protobuf.DurationB\n\352\340\030\006\n\0020s\020\003R\003ttl\022@" +
+      "\n\010idle_ttl\030\003 \001(\0132\031.google.protobuf.Durat" +
+      "ionB\n\352\340\030\006\n\0020s\020\003R\007idleTtl\0225\n\021max_worker_m" +
+      "emory\030\004 \001(\004B\t\352\340\030\005\n\0010\020\002R\017maxWorkerMemory\022" +
+      "B\n\010exec_ttl\030\005 \001(\0132\031.google.protobuf.Dura" +
+      "tionB\014\352\340\030\010\n\0020s\020\003@\001R\007execTtl\"*\n\nRpcOption" +
+      "s\022\034\n\006listen\030\001 \001(\tB\004\352\340\030\000R\006listen\"\277\005\n\013Logs" +
+      "Options\022P\n\005level\030\001 \001(\tB:\352\340\0306\n\004info*\005debu" +
+      "g*\004info*\004warn*\005error*\006dpanic*\005panic*\005fat" +
+      "alR\005level\022A\n\004mode\030\002 \001(\tB-\352\340\030)*\013developme" +
+      "nt*\nproduction*\003raw*\003off*\004noneR\004mode\022/\n\010" +
+      "encoding\030\003 \001(\tB\023\352\340\030\017*\007console*\004jsonR\010enc" +
+      "oding\022$\n\006output\030\004 \001(\tB\014\352\340\030\010\n\006stderrR\006out" +
+      "put\022%\n\nerr_output\030\005 \001(\tB\006\352\340\030\0020\002R\terrOutp" +
+      "ut\022\'\n\013line_ending\030\006 \001(\tB\006\352\340\030\0020\002R\nlineEnd" +
+      "ing\022H\n\010channels\030\007 \003(\0132$.rr.tcp.v1.LogsOp" +
+      "tions.ChannelsEntryB\006\352\340\030\0020\002R\010channels\022T\n" +
+      "\023file_logger_options\030\010 \001(\0132\034.rr.tcp.v1.F" +
+      "ileLoggerOptionsB\006\352\340\030\0020\002R\021fileLoggerOpti" +
+      "ons\022\036\n\006format\030\t \001(\tB\006\352\340\030\0020\002R\006format\022\'\n\013t" +
+      "ime_format\030\n \001(\tB\006\352\340\030\0020\002R\ntimeFormat\0220\n\020" +
+      "skip_line_ending\030\013 \001(\010B\006\352\340\030\0020\002R\016skipLine" +
+      "Ending\032Y\n\rChannelsEntry\022\020\n\003key\030\001 \001(\tR\003ke" +
+      "y\0222\n\005value\030\002 \001(\0132\034.rr.tcp.v1.LogChannelO" +
+      "ptionsR\005value:\0028\001\"\262\003\n\021LogChannelOptions\022" +
+      "\034\n\005level\030\001 \001(\tB\006\352\340\030\0020\002R\005level\022\032\n\004mode\030\002 " +
+      "\001(\tB\006\352\340\030\0020\002R\004mode\022\"\n\010encoding\030\003 \001(\tB\006\352\340\030" +
+      "\0020\002R\010encoding\022\036\n\006output\030\004 \001(\tB\006\352\340\030\0020\002R\006o" +
+      "utput\022%\n\nerr_output\030\005 \001(\tB\006\352\340\030\0020\002R\terrOu" +
+      "tput\022\'\n\013line_ending\030\006 \001(\tB\006\352\340\030\0020\002R\nlineE" +
+      "nding\022\036\n\006format\030\007 \001(\tB\006\352\340\030\0020\002R\006format\022\'\n" +
+      "\013time_format\030\010 \001(\tB\006\352\340\030\0020\002R\ntimeFormat\0220" +
+      "\n\020skip_line_ending\030\t \001(\010B\006\352\340\030\0020\002R\016skipLi" +
+      "neEnding\022T\n\023file_logger_options\030\n \001(\0132\034." +
+      "rr.tcp.v1.FileLoggerOptionsB\006\352\340\030\0020\002R\021fil" +
+      "eLoggerOptions\"\321\001\n\021FileLoggerOptions\022%\n\n" +
+      "log_output\030\001 \001(\tB\006\352\340\030\0020\002R\tlogOutput\022#\n\010m" +
+      "ax_size\030\002 \001(\rB\010\352\340\030\004\020\0020\002R\007maxSize\022!\n\007max_" +
+      "age\030\003 \001(\rB\010\352\340\030\004\020\0040\002R\006maxAge\022)\n\013max_backu" +
+      "ps\030\004 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxBackups\022\"\n\010compre" +
+      "ss\030\005 \001(\010B\006\352\340\030\0020\002R\010compress\"\255\001\n\rStatusOpt" +
+      "ions\022\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007address\022K\n\027" +
+      "unavailable_status_code\030\002 \001(\rB\023\352\340\030\017\n\003503" +
+      "\032\003100\"\003599R\025unavailableStatusCode\022/\n\rche" +
+      "ck_timeout\030\003 \001(\rB\n\352\340\030\006\n\002600\002R\014checkTimeo" +
+      "ut\"\332\001\n\016MetricsOptions\022\036\n\007address\030\001 \001(\tB\004" +
+      "\352\340\030\000R\007address\022H\n\007collect\030\002 \003(\0132&.rr.tcp." +
+      "v1.MetricsOptions.CollectEntryB\006\352\340\030\0020\002R\007" +
+      "collect\032^\n\014CollectEntry\022\020\n\003key\030\001 \001(\tR\003ke" +
+      "y\0228\n\005value\030\002 \001(\0132\".rr.tcp.v1.MetricsColl" +
+      "ectorOptionsR\005value:\0028\001\"\372\002\n\027MetricsColle" +
+      "ctorOptions\022\032\n\004type\030\001 \001(\tB\006\352\340\030\0020\002R\004type\022" +
+      "\032\n\004help\030\002 \001(\tB\006\352\340\030\0020\002R\004help\022$\n\tnamespace" +
+      "\030\003 \001(\tB\006\352\340\030\0020\002R\tnamespace\022$\n\tsubsystem\030\004" +
+      " \001(\tB\006\352\340\030\0020\002R\tsubsystem\022\036\n\006labels\030\005 \003(\tB" +
+      "\006\352\340\030\0020\002R\006labels\022 \n\007buckets\030\006 \003(\tB\006\352\340\030\0020\002" +
+      "R\007buckets\022Z\n\nobjectives\030\007 \003(\01322.rr.tcp.v" +
+      "1.MetricsCollectorOptions.ObjectivesEntr" +
+      "yB\006\352\340\030\0020\002R\nobjectives\032=\n\017ObjectivesEntry" +
+      "\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value" +
+      ":\0028\001\",\n\016ControlOptions\022\032\n\004addr\030\001 \001(\tB\006\352\340" +
+      "\030\0020\001R\004addr*^\n\007Framing\022\027\n\023FRAMING_UNSPECI" +
+      "FIED\020\000\022\025\n\021FRAMING_DELIMITER\020\001\022\017\n\013FRAMING" +
+      "_RAW\020\002\022\022\n\016FRAMING_LENGTH\020\003*G\n\007Routing\022\027\n" +
+      "\023ROUTING_UNSPECIFIED\020\000\022\017\n\013ROUTING_ANY\020\001\022" +
+      "\022\n\016ROUTING_STICKY\020\002*^\n\014ContextCodec\022\035\n\031C" +
+      "ONTEXT_CODEC_UNSPECIFIED\020\000\022\026\n\022CONTEXT_CO" +
+      "DEC_JSON\020\001\022\027\n\023CONTEXT_CODEC_PROTO\020\002B\224\001\n\r" +
+      "com.rr.tcp.v1B\014OptionsProtoP\001Z/github.co" +
+      "m/rr-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\242\002" +
+      "\003RTX\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1" +
+      "\\GPBMetadata\352\002\013Rr::Tcp::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -341,7 +346,7 @@ public final class OptionsProto {
     internal_static_rr_tcp_v1_TcpServerOptions_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_TcpServerOptions_descriptor,
-        new java.lang.String[] { "Addr", "Delimiter", "Framing", "LengthBytes", "Routing", "MaxMessageSize", "MaxConnections", "IdleTimeout", "ReadBufSize", });
+        new java.lang.String[] { "Addr", "Delimiter", "Framing", "LengthBytes", "Routing", "MaxMessageSize", "MaxConnections", "IdleTimeout", "ReadBufSize", "ProxyProtocol", "ProxyTrusted", "ProxyHeaderTimeout", });
     internal_static_rr_tcp_v1_PoolOptions_descriptor =
       getDescriptor().getMessageTypes().get(5);
     internal_static_rr_tcp_v1_PoolOptions_fieldAccessorTable = new

@@ -24,6 +24,7 @@ private static final long serialVersionUID = 0L;
     delimiter_ = "";
     framing_ = 0;
     routing_ = 0;
+    proxyTrusted_ = com.google.protobuf.LazyStringArrayList.EMPTY;
   }
 
   @java.lang.Override
@@ -297,6 +298,121 @@ private static final long serialVersionUID = 0L;
     return readBufSize_;
   }
 
+  public static final int PROXY_PROTOCOL_FIELD_NUMBER = 10;
+  private boolean proxyProtocol_ = false;
+  /**
+   * <pre>
+   * Read a PROXY protocol header (version 1 or 2, as HAProxy's send-proxy and send-proxy-v2
+   * write it) at the start of every connection, before CONNECTED (rr-tcp key). The context's
+   * remote_addr is then the client's address from it. A connection without a valid header, or
+   * from a source outside proxy_trusted, is closed without events and counted.
+   * </pre>
+   *
+   * <code>bool proxy_protocol = 10 [json_name = "proxyProtocol", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The proxyProtocol.
+   */
+  @java.lang.Override
+  public boolean getProxyProtocol() {
+    return proxyProtocol_;
+  }
+
+  public static final int PROXY_TRUSTED_FIELD_NUMBER = 11;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.LazyStringList proxyTrusted_;
+  /**
+   * <pre>
+   * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+   * peers are always allowed. Anyone else could claim any address.
+   * </pre>
+   *
+   * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return A list containing the proxyTrusted.
+   */
+  public com.google.protobuf.ProtocolStringList
+      getProxyTrustedList() {
+    return proxyTrusted_;
+  }
+  /**
+   * <pre>
+   * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+   * peers are always allowed. Anyone else could claim any address.
+   * </pre>
+   *
+   * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The count of proxyTrusted.
+   */
+  public int getProxyTrustedCount() {
+    return proxyTrusted_.size();
+  }
+  /**
+   * <pre>
+   * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+   * peers are always allowed. Anyone else could claim any address.
+   * </pre>
+   *
+   * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+   * @param index The index of the element to return.
+   * @return The proxyTrusted at the given index.
+   */
+  public java.lang.String getProxyTrusted(int index) {
+    return proxyTrusted_.get(index);
+  }
+  /**
+   * <pre>
+   * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+   * peers are always allowed. Anyone else could claim any address.
+   * </pre>
+   *
+   * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the proxyTrusted at the given index.
+   */
+  public com.google.protobuf.ByteString
+      getProxyTrustedBytes(int index) {
+    return proxyTrusted_.getByteString(index);
+  }
+
+  public static final int PROXY_HEADER_TIMEOUT_FIELD_NUMBER = 12;
+  private com.google.protobuf.Duration proxyHeaderTimeout_;
+  /**
+   * <pre>
+   * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+   * balancer sends it at once, a client that does not is closed.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the proxyHeaderTimeout field is set.
+   */
+  @java.lang.Override
+  public boolean hasProxyHeaderTimeout() {
+    return proxyHeaderTimeout_ != null;
+  }
+  /**
+   * <pre>
+   * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+   * balancer sends it at once, a client that does not is closed.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The proxyHeaderTimeout.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getProxyHeaderTimeout() {
+    return proxyHeaderTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : proxyHeaderTimeout_;
+  }
+  /**
+   * <pre>
+   * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+   * balancer sends it at once, a client that does not is closed.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getProxyHeaderTimeoutOrBuilder() {
+    return proxyHeaderTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : proxyHeaderTimeout_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -337,6 +453,15 @@ private static final long serialVersionUID = 0L;
     }
     if (readBufSize_ != 0) {
       output.writeUInt32(9, readBufSize_);
+    }
+    if (proxyProtocol_ != false) {
+      output.writeBool(10, proxyProtocol_);
+    }
+    for (int i = 0; i < proxyTrusted_.size(); i++) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 11, proxyTrusted_.getRaw(i));
+    }
+    if (proxyHeaderTimeout_ != null) {
+      output.writeMessage(12, getProxyHeaderTimeout());
     }
     getUnknownFields().writeTo(output);
   }
@@ -381,6 +506,22 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeUInt32Size(9, readBufSize_);
     }
+    if (proxyProtocol_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(10, proxyProtocol_);
+    }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < proxyTrusted_.size(); i++) {
+        dataSize += computeStringSizeNoTag(proxyTrusted_.getRaw(i));
+      }
+      size += dataSize;
+      size += 1 * getProxyTrustedList().size();
+    }
+    if (proxyHeaderTimeout_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(12, getProxyHeaderTimeout());
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -415,6 +556,15 @@ private static final long serialVersionUID = 0L;
     }
     if (getReadBufSize()
         != other.getReadBufSize()) return false;
+    if (getProxyProtocol()
+        != other.getProxyProtocol()) return false;
+    if (!getProxyTrustedList()
+        .equals(other.getProxyTrustedList())) return false;
+    if (hasProxyHeaderTimeout() != other.hasProxyHeaderTimeout()) return false;
+    if (hasProxyHeaderTimeout()) {
+      if (!getProxyHeaderTimeout()
+          .equals(other.getProxyHeaderTimeout())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -447,6 +597,17 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + READ_BUF_SIZE_FIELD_NUMBER;
     hash = (53 * hash) + getReadBufSize();
+    hash = (37 * hash) + PROXY_PROTOCOL_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getProxyProtocol());
+    if (getProxyTrustedCount() > 0) {
+      hash = (37 * hash) + PROXY_TRUSTED_FIELD_NUMBER;
+      hash = (53 * hash) + getProxyTrustedList().hashCode();
+    }
+    if (hasProxyHeaderTimeout()) {
+      hash = (37 * hash) + PROXY_HEADER_TIMEOUT_FIELD_NUMBER;
+      hash = (53 * hash) + getProxyHeaderTimeout().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -593,6 +754,14 @@ private static final long serialVersionUID = 0L;
         idleTimeoutBuilder_ = null;
       }
       readBufSize_ = 0;
+      proxyProtocol_ = false;
+      proxyTrusted_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      bitField0_ = (bitField0_ & ~0x00000400);
+      proxyHeaderTimeout_ = null;
+      if (proxyHeaderTimeoutBuilder_ != null) {
+        proxyHeaderTimeoutBuilder_.dispose();
+        proxyHeaderTimeoutBuilder_ = null;
+      }
       return this;
     }
 
@@ -619,9 +788,18 @@ private static final long serialVersionUID = 0L;
     @java.lang.Override
     public com.rr.tcp.v1.TcpServerOptions buildPartial() {
       com.rr.tcp.v1.TcpServerOptions result = new com.rr.tcp.v1.TcpServerOptions(this);
+      buildPartialRepeatedFields(result);
       if (bitField0_ != 0) { buildPartial0(result); }
       onBuilt();
       return result;
+    }
+
+    private void buildPartialRepeatedFields(com.rr.tcp.v1.TcpServerOptions result) {
+      if (((bitField0_ & 0x00000400) != 0)) {
+        proxyTrusted_ = proxyTrusted_.getUnmodifiableView();
+        bitField0_ = (bitField0_ & ~0x00000400);
+      }
+      result.proxyTrusted_ = proxyTrusted_;
     }
 
     private void buildPartial0(com.rr.tcp.v1.TcpServerOptions result) {
@@ -654,6 +832,14 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000100) != 0)) {
         result.readBufSize_ = readBufSize_;
+      }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.proxyProtocol_ = proxyProtocol_;
+      }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
+        result.proxyHeaderTimeout_ = proxyHeaderTimeoutBuilder_ == null
+            ? proxyHeaderTimeout_
+            : proxyHeaderTimeoutBuilder_.build();
       }
     }
 
@@ -732,6 +918,22 @@ private static final long serialVersionUID = 0L;
       if (other.getReadBufSize() != 0) {
         setReadBufSize(other.getReadBufSize());
       }
+      if (other.getProxyProtocol() != false) {
+        setProxyProtocol(other.getProxyProtocol());
+      }
+      if (!other.proxyTrusted_.isEmpty()) {
+        if (proxyTrusted_.isEmpty()) {
+          proxyTrusted_ = other.proxyTrusted_;
+          bitField0_ = (bitField0_ & ~0x00000400);
+        } else {
+          ensureProxyTrustedIsMutable();
+          proxyTrusted_.addAll(other.proxyTrusted_);
+        }
+        onChanged();
+      }
+      if (other.hasProxyHeaderTimeout()) {
+        mergeProxyHeaderTimeout(other.getProxyHeaderTimeout());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -805,6 +1007,24 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000100;
               break;
             } // case 72
+            case 80: {
+              proxyProtocol_ = input.readBool();
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 80
+            case 90: {
+              java.lang.String s = input.readStringRequireUtf8();
+              ensureProxyTrustedIsMutable();
+              proxyTrusted_.add(s);
+              break;
+            } // case 90
+            case 98: {
+              input.readMessage(
+                  getProxyHeaderTimeoutFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 98
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1487,6 +1707,372 @@ private static final long serialVersionUID = 0L;
       readBufSize_ = 0;
       onChanged();
       return this;
+    }
+
+    private boolean proxyProtocol_ ;
+    /**
+     * <pre>
+     * Read a PROXY protocol header (version 1 or 2, as HAProxy's send-proxy and send-proxy-v2
+     * write it) at the start of every connection, before CONNECTED (rr-tcp key). The context's
+     * remote_addr is then the client's address from it. A connection without a valid header, or
+     * from a source outside proxy_trusted, is closed without events and counted.
+     * </pre>
+     *
+     * <code>bool proxy_protocol = 10 [json_name = "proxyProtocol", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The proxyProtocol.
+     */
+    @java.lang.Override
+    public boolean getProxyProtocol() {
+      return proxyProtocol_;
+    }
+    /**
+     * <pre>
+     * Read a PROXY protocol header (version 1 or 2, as HAProxy's send-proxy and send-proxy-v2
+     * write it) at the start of every connection, before CONNECTED (rr-tcp key). The context's
+     * remote_addr is then the client's address from it. A connection without a valid header, or
+     * from a source outside proxy_trusted, is closed without events and counted.
+     * </pre>
+     *
+     * <code>bool proxy_protocol = 10 [json_name = "proxyProtocol", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The proxyProtocol to set.
+     * @return This builder for chaining.
+     */
+    public Builder setProxyProtocol(boolean value) {
+      
+      proxyProtocol_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Read a PROXY protocol header (version 1 or 2, as HAProxy's send-proxy and send-proxy-v2
+     * write it) at the start of every connection, before CONNECTED (rr-tcp key). The context's
+     * remote_addr is then the client's address from it. A connection without a valid header, or
+     * from a source outside proxy_trusted, is closed without events and counted.
+     * </pre>
+     *
+     * <code>bool proxy_protocol = 10 [json_name = "proxyProtocol", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearProxyProtocol() {
+      bitField0_ = (bitField0_ & ~0x00000200);
+      proxyProtocol_ = false;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.LazyStringList proxyTrusted_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+    private void ensureProxyTrustedIsMutable() {
+      if (!((bitField0_ & 0x00000400) != 0)) {
+        proxyTrusted_ = new com.google.protobuf.LazyStringArrayList(proxyTrusted_);
+        bitField0_ |= 0x00000400;
+       }
+    }
+    /**
+     * <pre>
+     * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+     * peers are always allowed. Anyone else could claim any address.
+     * </pre>
+     *
+     * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return A list containing the proxyTrusted.
+     */
+    public com.google.protobuf.ProtocolStringList
+        getProxyTrustedList() {
+      return proxyTrusted_.getUnmodifiableView();
+    }
+    /**
+     * <pre>
+     * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+     * peers are always allowed. Anyone else could claim any address.
+     * </pre>
+     *
+     * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The count of proxyTrusted.
+     */
+    public int getProxyTrustedCount() {
+      return proxyTrusted_.size();
+    }
+    /**
+     * <pre>
+     * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+     * peers are always allowed. Anyone else could claim any address.
+     * </pre>
+     *
+     * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param index The index of the element to return.
+     * @return The proxyTrusted at the given index.
+     */
+    public java.lang.String getProxyTrusted(int index) {
+      return proxyTrusted_.get(index);
+    }
+    /**
+     * <pre>
+     * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+     * peers are always allowed. Anyone else could claim any address.
+     * </pre>
+     *
+     * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param index The index of the value to return.
+     * @return The bytes of the proxyTrusted at the given index.
+     */
+    public com.google.protobuf.ByteString
+        getProxyTrustedBytes(int index) {
+      return proxyTrusted_.getByteString(index);
+    }
+    /**
+     * <pre>
+     * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+     * peers are always allowed. Anyone else could claim any address.
+     * </pre>
+     *
+     * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param index The index to set the value at.
+     * @param value The proxyTrusted to set.
+     * @return This builder for chaining.
+     */
+    public Builder setProxyTrusted(
+        int index, java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureProxyTrustedIsMutable();
+      proxyTrusted_.set(index, value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+     * peers are always allowed. Anyone else could claim any address.
+     * </pre>
+     *
+     * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The proxyTrusted to add.
+     * @return This builder for chaining.
+     */
+    public Builder addProxyTrusted(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureProxyTrustedIsMutable();
+      proxyTrusted_.add(value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+     * peers are always allowed. Anyone else could claim any address.
+     * </pre>
+     *
+     * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param values The proxyTrusted to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllProxyTrusted(
+        java.lang.Iterable<java.lang.String> values) {
+      ensureProxyTrustedIsMutable();
+      com.google.protobuf.AbstractMessageLite.Builder.addAll(
+          values, proxyTrusted_);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+     * peers are always allowed. Anyone else could claim any address.
+     * </pre>
+     *
+     * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearProxyTrusted() {
+      proxyTrusted_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      bitField0_ = (bitField0_ & ~0x00000400);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+     * peers are always allowed. Anyone else could claim any address.
+     * </pre>
+     *
+     * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The bytes of the proxyTrusted to add.
+     * @return This builder for chaining.
+     */
+    public Builder addProxyTrustedBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      ensureProxyTrustedIsMutable();
+      proxyTrusted_.add(value);
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.Duration proxyHeaderTimeout_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> proxyHeaderTimeoutBuilder_;
+    /**
+     * <pre>
+     * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+     * balancer sends it at once, a client that does not is closed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return Whether the proxyHeaderTimeout field is set.
+     */
+    public boolean hasProxyHeaderTimeout() {
+      return ((bitField0_ & 0x00000800) != 0);
+    }
+    /**
+     * <pre>
+     * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+     * balancer sends it at once, a client that does not is closed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The proxyHeaderTimeout.
+     */
+    public com.google.protobuf.Duration getProxyHeaderTimeout() {
+      if (proxyHeaderTimeoutBuilder_ == null) {
+        return proxyHeaderTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : proxyHeaderTimeout_;
+      } else {
+        return proxyHeaderTimeoutBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+     * balancer sends it at once, a client that does not is closed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setProxyHeaderTimeout(com.google.protobuf.Duration value) {
+      if (proxyHeaderTimeoutBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        proxyHeaderTimeout_ = value;
+      } else {
+        proxyHeaderTimeoutBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+     * balancer sends it at once, a client that does not is closed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setProxyHeaderTimeout(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (proxyHeaderTimeoutBuilder_ == null) {
+        proxyHeaderTimeout_ = builderForValue.build();
+      } else {
+        proxyHeaderTimeoutBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+     * balancer sends it at once, a client that does not is closed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder mergeProxyHeaderTimeout(com.google.protobuf.Duration value) {
+      if (proxyHeaderTimeoutBuilder_ == null) {
+        if (((bitField0_ & 0x00000800) != 0) &&
+          proxyHeaderTimeout_ != null &&
+          proxyHeaderTimeout_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getProxyHeaderTimeoutBuilder().mergeFrom(value);
+        } else {
+          proxyHeaderTimeout_ = value;
+        }
+      } else {
+        proxyHeaderTimeoutBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+     * balancer sends it at once, a client that does not is closed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder clearProxyHeaderTimeout() {
+      bitField0_ = (bitField0_ & ~0x00000800);
+      proxyHeaderTimeout_ = null;
+      if (proxyHeaderTimeoutBuilder_ != null) {
+        proxyHeaderTimeoutBuilder_.dispose();
+        proxyHeaderTimeoutBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+     * balancer sends it at once, a client that does not is closed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.google.protobuf.Duration.Builder getProxyHeaderTimeoutBuilder() {
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return getProxyHeaderTimeoutFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+     * balancer sends it at once, a client that does not is closed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getProxyHeaderTimeoutOrBuilder() {
+      if (proxyHeaderTimeoutBuilder_ != null) {
+        return proxyHeaderTimeoutBuilder_.getMessageOrBuilder();
+      } else {
+        return proxyHeaderTimeout_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : proxyHeaderTimeout_;
+      }
+    }
+    /**
+     * <pre>
+     * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+     * balancer sends it at once, a client that does not is closed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        getProxyHeaderTimeoutFieldBuilder() {
+      if (proxyHeaderTimeoutBuilder_ == null) {
+        proxyHeaderTimeoutBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getProxyHeaderTimeout(),
+                getParentForChildren(),
+                isClean());
+        proxyHeaderTimeout_ = null;
+      }
+      return proxyHeaderTimeoutBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -153,4 +153,92 @@ public interface TcpServerOptionsOrBuilder extends
    * @return The readBufSize.
    */
   int getReadBufSize();
+
+  /**
+   * <pre>
+   * Read a PROXY protocol header (version 1 or 2, as HAProxy's send-proxy and send-proxy-v2
+   * write it) at the start of every connection, before CONNECTED (rr-tcp key). The context's
+   * remote_addr is then the client's address from it. A connection without a valid header, or
+   * from a source outside proxy_trusted, is closed without events and counted.
+   * </pre>
+   *
+   * <code>bool proxy_protocol = 10 [json_name = "proxyProtocol", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The proxyProtocol.
+   */
+  boolean getProxyProtocol();
+
+  /**
+   * <pre>
+   * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+   * peers are always allowed. Anyone else could claim any address.
+   * </pre>
+   *
+   * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return A list containing the proxyTrusted.
+   */
+  java.util.List<java.lang.String>
+      getProxyTrustedList();
+  /**
+   * <pre>
+   * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+   * peers are always allowed. Anyone else could claim any address.
+   * </pre>
+   *
+   * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The count of proxyTrusted.
+   */
+  int getProxyTrustedCount();
+  /**
+   * <pre>
+   * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+   * peers are always allowed. Anyone else could claim any address.
+   * </pre>
+   *
+   * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+   * @param index The index of the element to return.
+   * @return The proxyTrusted at the given index.
+   */
+  java.lang.String getProxyTrusted(int index);
+  /**
+   * <pre>
+   * The sources allowed to send the PROXY header, as CIDR blocks (rr-tcp key); a unix socket's
+   * peers are always allowed. Anyone else could claim any address.
+   * </pre>
+   *
+   * <code>repeated string proxy_trusted = 11 [json_name = "proxyTrusted", (.rr.tcp.v1.spec) = { ... }</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the proxyTrusted at the given index.
+   */
+  com.google.protobuf.ByteString
+      getProxyTrustedBytes(int index);
+
+  /**
+   * <pre>
+   * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+   * balancer sends it at once, a client that does not is closed.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the proxyHeaderTimeout field is set.
+   */
+  boolean hasProxyHeaderTimeout();
+  /**
+   * <pre>
+   * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+   * balancer sends it at once, a client that does not is closed.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The proxyHeaderTimeout.
+   */
+  com.google.protobuf.Duration getProxyHeaderTimeout();
+  /**
+   * <pre>
+   * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
+   * balancer sends it at once, a client that does not is closed.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  com.google.protobuf.DurationOrBuilder getProxyHeaderTimeoutOrBuilder();
 }
