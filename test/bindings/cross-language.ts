@@ -224,8 +224,9 @@ export function describeLanguage(language: Language): void {
       const pid = await s.exchange(captured("control: pid request"));
       expect(pid.flags, "pid reply flags: CONTROL only, as PHP").toBe(FrameFlag.CONTROL);
       expect(pid.options).toEqual([]);
-      // PHP's reply, plus the context codec the worker reads besides JSON (rr.goridge.v1.ControlMessage).
-      const hello = { pid: s.child.pid, context_codecs: ["proto"] };
+      // PHP's reply, plus the context codec the worker reads besides JSON and its offer to echo
+      // event ids (rr.goridge.v1.ControlMessage), in the order Go and Python write the keys.
+      const hello = { pid: s.child.pid, context_codecs: ["proto"], echo_event_id: true };
       expect(JSON.parse(pid.payload.toString())).toEqual(hello);
       expectExactly(pid, encodeControlFrame(hello, FrameFlag.CONTROL).toString("hex"), "pid reply");
     }
@@ -291,9 +292,12 @@ export function describeLanguage(language: Language): void {
         encodePayloadFrame(Buffer.from([0x0a, 0x7f]), Buffer.alloc(0), FrameFlag.CODEC_PROTO),
       );
       expect(badProto.flags).toBe(FrameFlag.ERROR);
-      const twoOptions = await session.exchange(encodeFrame(0, [1, 2], Buffer.from("abc")));
-      expect(twoOptions.flags).toBe(FrameFlag.ERROR);
-      expect(twoOptions.payload.toString()).toContain("options length should be equal 1");
+      // Two options are a context length and an event id (test/bindings/event-ids.test.ts); three
+      // are neither.
+      const threeOptions = await session.exchange(encodeFrame(0, [1, 2, 3], Buffer.from("abc")));
+      expect(threeOptions.flags).toBe(FrameFlag.ERROR);
+      expect(threeOptions.options).toEqual([]);
+      expect(threeOptions.payload.toString()).toContain("options length should be equal 1");
       expectExactly(
         await session.exchange(request("json", TcpEvent.DATA, "still here\n")),
         reply("WRITE", "still here\n"),

@@ -70,7 +70,11 @@ describe("the built package", () => {
     const worker = new WorkerSession(command, process.env);
     try {
       worker.send(encodeControlFrame({ pid: process.pid }));
-      expect(parseControl(await worker.next())).toEqual({ pid: worker.child.pid, context_codecs: ["proto"] });
+      expect(parseControl(await worker.next())).toEqual({
+        pid: worker.child.pid,
+        context_codecs: ["proto"],
+        echo_event_id: true,
+      });
       const context = jsonContextCodec.encode(
         RequestContext.create({ remote_addr: "127.0.0.1:1", server: "main", uuid: "u", event: TcpEvent.DATA }),
       );

@@ -29,7 +29,11 @@ describe("README worker example", () => {
     const worker = new WorkerSession([process.execPath, "--import", import.meta.resolve("tsx"), file], process.env);
     try {
       worker.send(encodeControlFrame({ pid: process.pid }));
-      expect(parseControl(await worker.next(15_000))).toEqual({ pid: worker.child.pid, context_codecs: ["proto"] });
+      expect(parseControl(await worker.next(15_000))).toEqual({
+        pid: worker.child.pid,
+        context_codecs: ["proto"],
+        echo_event_id: true,
+      });
       const base = RequestContext.create({
         remote_addr: "127.0.0.1:5000",
         server: "smtp",
