@@ -15,19 +15,22 @@ function echo(request: Request): Reply {
     case TcpEvent.Connected:
       return TcpResponse.Read;
     case TcpEvent.Data:
-      if (withoutDelimiter(request.body) === "quit") {
-        return { verb: TcpResponse.RespondClose, body: "bye\r\n" };
-      }
+      if (isQuit(request.body)) return { verb: TcpResponse.RespondClose, body: "bye\r\n" };
       return request.body;
     default:
       return undefined;
   }
 }
 
-// The server keeps the delimiter on a message; a `\r\n` or `\n` line ending is what telnet and
-// netcat send.
-function withoutDelimiter(body: Buffer): string {
-  return body.toString("utf8").replace(/\r?\n$/, "");
+const QUIT = Buffer.from("quit");
+
+// `quit` with or without its line ending: the server keeps the delimiter on a message, and a
+// `\r\n` or `\n` line ending is what telnet and netcat send. Compared as bytes, so an echo
+// costs no string.
+function isQuit(body: Buffer): boolean {
+  let end = body.length;
+  if (body[end - 1] === 0x0a) end -= body[end - 2] === 0x0d ? 2 : 1;
+  return end === QUIT.length && QUIT.compare(body, 0, end) === 0;
 }
 
 await serve(echo);

@@ -15,6 +15,7 @@ import type { Writable } from "node:stream";
 import { errorCode } from "../errors.js";
 import {
   DEFAULT_MAX_PAYLOAD_SIZE,
+  encodePayloadFrame,
   HEADER_BASE_SIZE,
   readFrameLength,
   sliceFrame,
@@ -55,6 +56,23 @@ export interface PipeRelayOptions {
 // holds a view into it. One allocation per ARENA_SIZE bytes of requests, not one per request.
 const ARENA_SIZE = 64 * 1024;
 const MIN_FREE = 8 * 1024;
+// Replies are encoded into one buffer kept for the next reply; one that outgrew this is not kept.
+const OUT_KEEP = 64 * 1024;
+
+// CRC-32/IEEE (zlib's) of the 6 header bytes the CRC covers, in JS: a call into zlib with a view
+// of those bytes costs more than the 6 table steps.
+const CRC_TABLE = new Int32Array(256);
+for (let n = 0; n < 256; n++) {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  CRC_TABLE[n] = c;
+}
+
+function headerCrc(bytes: Uint8Array, offset: number): number {
+  let c = -1;
+  for (let i = offset; i < offset + 6; i++) c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
 
 /**
  * A {@link Relay} on the process's own pipes with blocking reads and writes. `receiveSync()` is
@@ -68,6 +86,7 @@ export class PipeRelay implements Relay {
   readonly #output: Writable;
   readonly #maxPayloadSize: number;
   #arena: Buffer = Buffer.allocUnsafeSlow(ARENA_SIZE);
+  #reply: Buffer = Buffer.allocUnsafeSlow(4096);
   // Unparsed bytes are arena[#start, #end).
   #start = 0;
   #end = 0;
@@ -196,6 +215,37 @@ export class PipeRelay implements Relay {
   }
 
   /**
+   * Sends a payload frame (options `[context length]`, or `[context length, eventId]`) encoded
+   * into a buffer kept from one reply to the next, in one write: what {@link send} of
+   * `encodePayloadFrame(context, body, flags, 0, eventId)` sends, without a new frame per reply.
+   *
+   * @throws RelayClosedError if the relay is closed.
+   */
+  sendPayload(context: Uint8Array, body: Uint8Array, flags: number, eventId: number | undefined): void {
+    const headerSize = eventId === undefined ? 16 : 20;
+    const payloadLength = context.length + body.length;
+    const size = headerSize + payloadLength;
+    if (this.#stream !== undefined || this.#queued > 0 || size > OUT_KEEP || (flags & 0xff) !== flags) {
+      // The frame outlives this call (queued) or is large: a buffer of its own.
+      this.send(encodePayloadFrame(context, body, flags, 0, eventId));
+      return;
+    }
+    if (this.#reply.length < size) this.#reply = Buffer.allocUnsafeSlow(Math.max(size, this.#reply.length * 2));
+    const out = this.#reply;
+    out[0] = 0x10 | (headerSize >> 2);
+    out[1] = flags;
+    out.writeUInt32LE(payloadLength, 2);
+    out.writeUInt32LE(headerCrc(out, 0), 6);
+    out[10] = 0;
+    out[11] = 0;
+    out.writeUInt32LE(context.length, 12);
+    if (eventId !== undefined) out.writeUInt32LE(eventId, 16);
+    out.set(context, headerSize);
+    out.set(body, headerSize + context.length);
+    this.send(out.subarray(0, size));
+  }
+
+  /**
    * Goes on through the event loop: `process.stdin` (which makes fd 0 non-blocking for good) and
    * the output stream, with the bytes already read and not yet parsed delivered first.
    */
@@ -238,6 +288,19 @@ export class PipeRelay implements Relay {
   // The length of the frame whose 12 fixed header bytes are buffered; validates the header as the
   // streaming reader does, with its errors (which close the relay).
   #frameLength(): number {
+    const arena = this.#arena;
+    const start = this.#start;
+    const words = (arena[start] as number) & 0x0f;
+    const payloadLength = arena.readUInt32LE(start + 2);
+    // The common case checked here; anything else gets readFrameLength's verdict and message.
+    if (
+      words >= 3 &&
+      words <= 13 &&
+      payloadLength <= this.#maxPayloadSize &&
+      arena.readUInt32LE(start + 6) === headerCrc(arena, start)
+    ) {
+      return words * 4 + payloadLength;
+    }
     try {
       return readFrameLength(this.#arena, this.#start, this.#maxPayloadSize);
     } catch (err) {
@@ -274,7 +337,9 @@ export class PipeRelay implements Relay {
     return true;
   }
 
-  #queue(rest: Buffer): void {
+  #queue(bytes: Buffer): void {
+    // The reply buffer is reused by the next reply: what waits must have bytes of its own.
+    const rest = bytes.buffer === this.#reply.buffer ? Buffer.from(bytes) : bytes;
     if (this.#queued++ === 0) {
       this.#flushed = new Promise<void>((resolve) => (this.#resolveFlushed = resolve));
     }

@@ -195,7 +195,9 @@ export class Worker {
    * rr-tcp sent one), payload `context ‖ body`.
    */
   respond(payload: PayloadInit): void {
-    this.relay.send(encodePayloadFrame(payload.context, payload.body, payload.flags ?? 0, 0, this.#eventId));
+    const relay = this.relay;
+    if (relay instanceof PipeRelay) relay.sendPayload(payload.context, payload.body, payload.flags ?? 0, this.#eventId);
+    else relay.send(encodePayloadFrame(payload.context, payload.body, payload.flags ?? 0, 0, this.#eventId));
   }
 
   /**
