@@ -52,6 +52,7 @@ export async function startNaiveForwarder(command: string[], workers: number): P
   return {
     port: (server.address() as AddressInfo).port,
     pid: process.pid,
+    workerPids: all.map((worker) => worker.child.pid!),
     stop: async () => {
       await new Promise((resolve) => server.close(resolve));
       for (const worker of all) worker.child.kill("SIGKILL");

@@ -9,11 +9,14 @@ import { createServer, connect, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SERVER_NODE_FLAGS } from "../../src/service/node-flags.js";
+import { waitForChildren } from "./proc.js";
 
 export interface RunningTarget {
   port: number;
-  /** The pid whose RSS is the server's (undefined for the in-process server: this process). */
+  /** The server's pid (for the in-process servers: this process). */
   pid: number;
+  /** The worker processes' pids; none for the in-process echo. */
+  workerPids: number[];
   stop(): Promise<void>;
 }
 
@@ -26,11 +29,12 @@ export async function startInProcessEcho(): Promise<RunningTarget> {
   return {
     port: (server.address() as AddressInfo).port,
     pid: process.pid,
+    workerPids: [],
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
   const { port } = probe.address() as AddressInfo;
@@ -38,10 +42,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+export async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`rr-tcp exited with code ${child.exitCode} before listening`);
+    if (child.exitCode !== null) throw new Error(`${child.spawnfile} exited with code ${child.exitCode} before listening`);
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect({ host: "127.0.0.1", port }, () => { socket.destroy(); resolve(true); });
       socket.on("error", () => resolve(false));
@@ -49,7 +53,7 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`rr-tcp did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
+  throw new Error(`${child.spawnfile} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
 }
 
 export interface RrTcpTarget {
@@ -89,8 +93,10 @@ export async function startRrTcp(target: RrTcpTarget): Promise<RunningTarget> {
     cwd: root,
     stdio: ["ignore", "inherit", "inherit"],
   });
+  let workerPids: number[];
   try {
     await waitForPort(port, child, 30_000);
+    workerPids = await waitForChildren(child.pid!, target.numWorkers);
   } catch (err) {
     child.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
@@ -99,6 +105,7 @@ export async function startRrTcp(target: RrTcpTarget): Promise<RunningTarget> {
   return {
     port,
     pid: child.pid!,
+    workerPids,
     stop: async () => {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");

@@ -7,3 +7,4 @@ const root = new URL("../../", import.meta.url).pathname;
 
 export const ECHO_WORKER_COMMAND = [process.execPath, "--import", import.meta.resolve("tsx"), `${root}examples/echo-worker.ts`];
 export const PYTHON_ECHO_WORKER_COMMAND = ["/usr/bin/python3", `${root}examples/python/echo_worker.py`];
+export const PING_WORKER_COMMAND = [process.execPath, "--import", import.meta.resolve("tsx"), `${root}scripts/bench/ping-worker.ts`];
