@@ -97,7 +97,8 @@ it("1 kill -9 under load: 64 clients, a worker SIGKILLed every 2 s", async () =>
 
 it("1 resets under load: 32 clients, resetter.Reset one after another for 6 s; no message cut, old workers gone", async () => {
   const started = performance.now();
-  const served = await serve(CONFIG);
+  // Two workers: each reset starts two new ones (a tsx start each) before it stops the old.
+  const served = await serve(CONFIG.replace("num_workers: 4", "num_workers: 2"));
   const rpc = await RpcClient.connect(served.rpc);
   const clients = Array.from(
     { length: 32 },
@@ -105,7 +106,7 @@ it("1 resets under load: 32 clients, resetter.Reset one after another for 6 s; n
   );
   let resets = 0;
   const failures: string[] = [];
-  // One reset after another (each starts 4 new workers, then stops the old ones) for 6 s: the
+  // One reset after another (each starts new workers, then stops the old ones) for 6 s: the
   // fault schedule, not a wait for a result.
   const until = performance.now() + 6_000;
   while (performance.now() < until) {
@@ -153,6 +154,6 @@ it("1 resets under load: 32 clients, resetter.Reset one after another for 6 s; n
   expect(leaked).toEqual([]);
   // The load and the resets were real: workers of several generations answered.
   expect(resets).toBeGreaterThanOrEqual(2);
-  expect(workerPids.size).toBeGreaterThan(4 * 2);
+  expect(workerPids.size).toBeGreaterThan(2 * 2);
   expect(tally.answered).toBeGreaterThan(1000);
 });

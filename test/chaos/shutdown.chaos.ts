@@ -24,7 +24,7 @@ tcp:
   servers:
     main: { addr: "127.0.0.1:0" }
   pool:
-    num_workers: 3
+    num_workers: 2
     allocate_timeout: 20s
     destroy_timeout: ${DESTROY_TIMEOUT_MS}ms
 `;
