@@ -53,9 +53,11 @@ export interface PipeRelayOptions {
 // Requests are read into an arena: a block that later reads append to, never overwrite, so a
 // body the handler keeps stays intact after the next read. A new arena is taken when the free
 // room falls under MIN_FREE (or a frame needs more), and the old one is freed once no request
-// holds a view into it. One allocation per ARENA_SIZE bytes of requests, not one per request.
-const ARENA_SIZE = 64 * 1024;
-const MIN_FREE = 8 * 1024;
+// holds a view into it: one allocation per some 50-100 small requests, not one per request. A
+// body kept for long keeps its arena (at most ARENA_SIZE) alive, as a small Buffer keeps Node's
+// 8 KiB pool slab.
+const ARENA_SIZE = 16 * 1024;
+const MIN_FREE = 4 * 1024;
 // Replies are encoded into one buffer kept for the next reply; one that outgrew this is not kept.
 const OUT_KEEP = 64 * 1024;
 

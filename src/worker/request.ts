@@ -8,7 +8,11 @@ import type { Payload } from "./payload.js";
 
 /** A TCP event: CONNECTED, DATA or CLOSE of one client connection. */
 export class Request {
-  /** The client's bytes (DATA, delimiter included); empty for CONNECTED and CLOSE. */
+  /**
+   * The client's bytes (DATA, delimiter included); empty for CONNECTED and CLOSE. A view into the
+   * block the request was read into, which neighbouring requests share: it stays valid, but to
+   * keep many bodies for long, keep copies (`Buffer.from(request.body)`).
+   */
   readonly body: Buffer;
   // Decoded contexts are shared between the events that carry the same bytes, and frozen; the
   // `context` a handler gets is its own copy, made when it asks for it.
