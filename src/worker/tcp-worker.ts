@@ -209,7 +209,7 @@ export class TcpWorker implements AsyncIterable<Request> {
       // out: the event loop does not run while the read blocks.
       const flushing = relay.flushing;
       if (flushing !== undefined) await flushing;
-      if (process.stderr.writableNeedDrain) await new Promise((resolve) => process.stderr.once("drain", resolve));
+      if (process.stderr.writableNeedDrain) await drained(process.stderr);
     }
   }
 
@@ -267,6 +267,21 @@ export class TcpWorker implements AsyncIterable<Request> {
     );
     if (this.#pending === request) this.error(message);
   }
+}
+
+// Resolves once `stream` has room again, or can take no more (closed, failed).
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      stream.off("error", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+    stream.on("error", done);
+  });
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<Reply> {

@@ -197,6 +197,12 @@ describe.each(["blocking", "event-loop"])("serve() in %s mode over pipes", (mode
     expect(await exchange(request("small\n"))).toEqual(write("small\n"));
   });
 
+  it("gets a flood of stderr output out to the log before it waits for the next event", async () => {
+    expect(await exchange(request("flood:2000\n"))).toEqual(write("flooded"));
+    await eventually(() => w.stderr().includes("flood 1999 "), { what: "the last flood line", detail: () => "" });
+    expect(await exchange(request("after flood\n"))).toEqual(write("after flood\n"));
+  });
+
   it("ends on the stop command with the CLOSE frame PHP sends, and exits 0", async () => {
     // The CLOSE event's request and the stop command in one write: both are read and answered.
     relay.send(Buffer.concat([vector("CLOSE request"), vector("server stop command")]));
