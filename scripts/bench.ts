@@ -135,7 +135,9 @@ async function settledRss(pid: number): Promise<number> {
 }
 
 async function measureIdleMemory(): Promise<{ before: number; after: number; perConnection: number }> {
-  const target = await startRrTcp({ command: ECHO_WORKER_COMMAND, numWorkers: NUM_WORKERS, contextCodec: "json" });
+  const target = await startWithRetry(() =>
+    startRrTcp({ command: ECHO_WORKER_COMMAND, numWorkers: NUM_WORKERS, contextCodec: "json" }),
+  );
   try {
     const before = await settledRss(target.pid);
     const held = await holdIdleConnections("127.0.0.1", target.port, IDLE_CONNECTIONS);
@@ -182,6 +184,22 @@ async function countSyscalls(running: RunningTarget, held: HeldLoad): Promise<Sy
   };
 }
 
+/**
+ * Starts a target, trying three times: on a machine where others edit the same checkout, a
+ * server can fail to start while a generated file is being rewritten.
+ */
+async function startWithRetry(start: () => Promise<RunningTarget>): Promise<RunningTarget> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt === 3) throw err;
+      process.stderr.write(`bench: start failed (${(err as Error).message}), trying again\n`);
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+  }
+}
+
 // First, while this process is fresh: after the in-process targets its heap is full of their
 // garbage, which made the same codec measure 1,015 ns/frame instead of 600-700.
 const codec = await benchCodec();
@@ -191,7 +209,13 @@ for (const target of targets) {
     if (target.skip !== cSkip) notes.push(`${target.label}: skipped (${target.skip} not found).`);
     continue;
   }
-  const running = await target.start();
+  let running: RunningTarget;
+  try {
+    running = await startWithRetry(target.start);
+  } catch (err) {
+    notes.push(`${target.label}: failed to start (${(err as Error).message}).`);
+    continue;
+  }
   const byScenario = new Map<string, Row>();
   try {
     for (const scenario of scenarios) {
@@ -253,7 +277,13 @@ if (redisSkip) {
     },
   ];
   for (const run of runs) {
-    const running = await run.start();
+    let running: RunningTarget;
+    try {
+      running = await startWithRetry(run.start);
+    } catch (err) {
+      notes.push(`${run.label}: failed to start (${(err as Error).message}).`);
+      continue;
+    }
     try {
       for (const [i, pipeline] of [1, 16].entries()) {
         const result = await runRedisBenchmark(running, { requests: run.requests[i]!, pipeline });
@@ -401,34 +431,37 @@ process.stdout.write(table);
 if (quick) process.stdout.write("\n(quick run: bench/results.md left as it is)\n");
 
 if (asJson) {
-  const limit = get("limit", "c64")!.result;
-  const json = get("rr_json", "c64")!.result;
-  const proto = get("rr_proto", "c64")!.result;
+  const limit = get("limit", "c64")?.result;
+  const json = get("rr_json", "c64")?.result;
+  const proto = get("rr_proto", "c64")?.result;
   const naive = get("naive", "c64")?.result;
+  const c1 = get("rr_json", "c1")?.result;
+  const limit1 = get("limit", "c1")?.result;
+  const added1 = c1 && limit1 ? c1.p50_us - limit1.p50_us : undefined;
   const redisPing = (key: string, pipeline: number) =>
     redisRows.find((r) => r.key === key && r.pipeline === pipeline)?.result.rps;
   const summary = {
-    limit_rps: Math.round(limit.rps),
-    rr_json_rps: Math.round(json.rps),
-    rr_proto_rps: Math.round(proto.rps),
+    limit_rps: round(limit?.rps),
+    rr_json_rps: round(json?.rps),
+    rr_proto_rps: round(proto?.rps),
     naive_rps: naive ? Math.round(naive.rps) : null,
-    ratio_naive: naive ? +(naive.rps / limit.rps).toFixed(3) : null,
+    ratio_naive: round(ratio(naive?.rps, limit?.rps), 3),
     rr_python_rps: py ? Math.round(py.result.rps) : null,
-    ratio_json: +(json.rps / limit.rps).toFixed(3),
-    ratio_proto: +(proto.rps / limit.rps).toFixed(3),
-    p99_us_limit: Math.round(limit.p99_us),
-    p99_us_json: Math.round(json.p99_us),
-    p50_added_us_1conn: Math.round(get("rr_json", "c1")!.result.p50_us - get("limit", "c1")!.result.p50_us),
+    ratio_json: round(ratio(json?.rps, limit?.rps), 3),
+    ratio_proto: round(ratio(proto?.rps, limit?.rps), 3),
+    p99_us_limit: round(limit?.p99_us),
+    p99_us_json: round(json?.p99_us),
+    p50_added_us_1conn: round(added1),
     bytes_per_idle_conn: Math.round(memory.perConnection),
     codec_ns_per_frame: Math.round(codec.nsPerFrame),
     server_cpu_us_per_msg: round(perMsg(ts, "server"), 1),
     worker_cpu_us_per_msg: round(perMsg(ts, "workers"), 1),
     loadgen_cpu_us_per_msg: round(perMsg(ts, "loadgen"), 1),
     c_forwarder_rps: floor ? Math.round(floor.result.rps) : null,
-    ratio_to_c_floor: round(ratio(json.rps, floor?.result.rps), 3),
+    ratio_to_c_floor: round(ratio(json?.rps, floor?.result.rps), 3),
     c_forwarder_server_cpu_us_per_msg: round(perMsg(floor, "server"), 1),
     c_floor_total_cpu_us_per_msg: floor ? round(totalCpu(floor.result), 1) : null,
-    rr_total_cpu_us_per_msg: round(totalCpu(json), 1),
+    rr_total_cpu_us_per_msg: json ? round(totalCpu(json), 1) : null,
     rr_c_workers_rps: rrC ? Math.round(rrC.result.rps) : null,
     rr_c_workers_server_cpu_us_per_msg: round(perMsg(rrC, "server"), 1),
     python_worker_cpu_us_per_msg: round(perMsg(py, "workers"), 1),
