@@ -74,7 +74,9 @@ export class Worker {
   /**
    * Connects to the server named by `RR_RELAY` in `env`: `pipes` (the default; stdin and stdout,
    * with the process's own stdout writes sent to stderr from then on), `tcp://host:port` or
-   * `unix:///path/to.sock`.
+   * `unix:///path/to.sock`. On pipes `options.mode` says how they are read: through the event loop
+   * (the default), or with blocking reads and writes ({@link PipeRelay}; then read with
+   * {@link waitPayloadSync}, or {@link waitPayload}, which blocks just the same).
    *
    * @throws RelayAddressError for an unknown `RR_RELAY`, RelayConnectError if the socket cannot be reached.
    */
