@@ -109,6 +109,11 @@ async function serve(flags: ConfigFlags & { logLevel?: string }): Promise<void> 
     kill: () =>
       killProcessGroups(new Set([...childPids(), ...(service?.pool.state().workers.map((w) => w.pid) ?? [])])),
   });
+  // SIGHUP reloads the TLS servers' certificates (a renewed one is picked up without a restart).
+  process.on("SIGHUP", () => {
+    logger.info("SIGHUP: reloading the TLS certificates");
+    service?.server.reloadCertificates();
+  });
   try {
     service = await starting;
   } catch (err) {

@@ -11,7 +11,7 @@ import { open } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
-import type { Config } from "../../gen/ts/rr/tcp/v1/options.js";
+import { ClientAuth, type Config } from "../../gen/ts/rr/tcp/v1/options.js";
 import { describeLimit, LIMITS } from "../limits.js";
 import {
   AddressError,
@@ -202,6 +202,17 @@ function check(config: Config, ctx: DecodeContext): void {
       error("tcp.servers", "missing (at least one server is required, e.g. main: { addr: 127.0.0.1:7000 })");
   } else {
     for (const [name, server] of Object.entries(config.tcp.servers)) {
+      const tls = server.tls;
+      if (tls !== undefined) {
+        if (tls.cert === "") error(`tcp.servers.${name}.tls.cert`, "missing");
+        if (tls.key === "") error(`tcp.servers.${name}.tls.key`, "missing");
+      }
+      if (tls !== undefined && tls.client_auth === ClientAuth.REQUIRE && tls.ca === "") {
+        error(
+          `tcp.servers.${name}.tls.ca`,
+          "missing: client_auth require needs the CA that signs the client certificates",
+        );
+      }
       try {
         parseTrustedSources(server.proxy_trusted);
       } catch (err) {

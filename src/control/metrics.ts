@@ -15,7 +15,7 @@
  *   rr_tcp_workers{state}, rr_tcp_worker_execs{pid}, rr_tcp_worker_restarts_total{reason}
  *   rr_tcp_connections_total{server}, rr_tcp_connections_rejected_total{server},
  *   rr_tcp_connections_closed_total{server,reason}, rr_tcp_connections_open{server},
- *   rr_tcp_proxy_headers_refused_total{server,problem},
+ *   rr_tcp_proxy_headers_refused_total{server,problem}, rr_tcp_tls_handshake_failures_total{server},
  *   rr_tcp_events_total{server,event}, rr_tcp_replies_total{server,verb},
  *   rr_tcp_bytes_received_total{server}, rr_tcp_bytes_sent_total{server},
  *   rr_tcp_buffered_bytes, rr_tcp_retained_bytes
@@ -242,6 +242,11 @@ function serverMetrics(
     "Client connections closed, by reason: client_eof, client_reset, verb_close, verb_writeclose, unknown_verb, closed_by_server (tcp.Close, tcp.WriteClose, the control API), idle_timeout, message_too_large, buffer_budget, exec_failed, shutdown.",
     "reason",
     (c) => c.closed,
+  );
+  total(
+    "rr_tcp_tls_handshake_failures_total",
+    "Client connections of TLS servers closed because their handshake failed or timed out (before any event).",
+    (c) => c.tlsHandshakeFailures,
   );
   byLabel(
     "rr_tcp_proxy_headers_refused_total",

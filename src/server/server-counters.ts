@@ -19,6 +19,8 @@ export interface ServerCounters {
   rejected: number;
   /** Connections refused for their PROXY protocol header (closed before any event), by problem. */
   proxyRefused: Partial<Record<ProxyHeaderProblem, number>>;
+  /** Connections of a TLS server whose handshake failed or timed out (closed before any event). */
+  tlsHandshakeFailures: number;
   /** Connections open now (until their CLOSE event is answered). */
   open: number;
   /** Connections closed, by reason. */
@@ -38,6 +40,7 @@ export function newServerCounters(): ServerCounters {
     accepted: 0,
     rejected: 0,
     proxyRefused: {},
+    tlsHandshakeFailures: 0,
     open: 0,
     closed: {},
     events: { connected: 0, data: 0, close: 0 },

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import pino, { type Logger } from "pino";
+import { errorMessage } from "../errors.js";
 import type { ConnectionInfo } from "../../gen/ts/rr/tcp/v1/control.js";
 import { Framing, Routing, type TcpOptions, type TcpServerOptions } from "../../gen/ts/rr/tcp/v1/options.js";
 import { contextCodecFor, durationToMs, type ContextCodec } from "../protocol/index.js";
@@ -19,6 +20,7 @@ import { BufferBudget } from "./buffer-budget.js";
 import { createFramer, type FramerOptions } from "./framer.js";
 import { openListener, type Listener } from "./listener.js";
 import { readProxyHeader, type ProxyHeaderOptions } from "./proxy-header-reader.js";
+import { TlsTerminator } from "./tls-terminator.js";
 import { PushError, type PushOutcome } from "./push.js";
 import { copyServerCounters, newServerCounters, type ServerCounters } from "./server-counters.js";
 import type { EventTimings, ServerObserver } from "./server-observer.js";
@@ -56,6 +58,8 @@ interface NamedServer {
   readonly maxConnections: number;
   /** Set when the server reads a PROXY protocol header before CONNECTED. */
   readonly proxy: ProxyHeaderOptions | undefined;
+  /** Set for a TLS server: its certificate and handshake. */
+  readonly tls: TlsTerminator | undefined;
   readonly counters: ServerCounters;
   readonly timings: EventTimings | undefined;
   listener?: Listener;
@@ -67,8 +71,11 @@ export class TcpServer {
   readonly #logger: Logger;
   readonly #servers: NamedServer[];
   readonly #connections = new Map<string, Connection>();
-  /** Sockets of servers with proxy_protocol whose header has not arrived yet: no Connection yet. */
-  readonly #awaitingHeader = new Set<Socket>();
+  /**
+   * Sockets whose PROXY header or TLS handshake is not done yet: no Connection yet, but they
+   * count against max_connections.
+   */
+  readonly #opening = new Set<Socket>();
   readonly #budget: BufferBudget<Connection>;
   #accepting = true;
   /** Resolves waiters of `#allClosed` when the registry empties. */
@@ -80,7 +87,7 @@ export class TcpServer {
     this.#logger = init.logger ?? pino({ level: "silent" });
     const maxReadSize = (init.tcp.read_buf_size || defaultNumber("TcpOptions", "read_buf_size")) * MB;
     this.#servers = Object.entries(init.tcp.servers).map(([name, options]) =>
-      namedServer(name, options, maxReadSize, init.observer?.eventTimings(name)),
+      namedServer(name, options, maxReadSize, init.observer?.eventTimings(name), init.baseDir ?? process.cwd()),
     );
     const limit = init.tcp.max_buffered_bytes || LIMITS.bufferedBytes.value;
     this.#budget = new BufferBudget<Connection>(limit, (connection, held, total) => {
@@ -248,8 +255,8 @@ export class TcpServer {
   async stopAccepting(): Promise<void> {
     this.#accepting = false;
     // Not connections yet: no events to send, nothing to drain.
-    for (const socket of this.#awaitingHeader) socket.destroy();
-    this.#awaitingHeader.clear();
+    for (const socket of this.#opening) socket.destroy();
+    this.#opening.clear();
     await Promise.all(this.#servers.map((s) => s.listener?.close()));
   }
 
@@ -304,7 +311,7 @@ export class TcpServer {
 
   #accept(named: NamedServer, socket: Socket): void {
     const counters = named.counters;
-    const open = counters.open + this.#awaitingHeader.size;
+    const open = counters.open + this.#opening.size;
     if (!this.#accepting || (named.maxConnections > 0 && open >= named.maxConnections)) {
       counters.rejected++;
       // Read before destroy(), which forgets the peer's address.
@@ -319,36 +326,77 @@ export class TcpServer {
       }
       return;
     }
-    if (named.proxy === undefined) {
+    if (named.proxy === undefined && named.tls === undefined) {
       this.#open(named, socket, remoteAddressOf(socket));
       return;
     }
-    this.#awaitingHeader.add(socket);
-    readProxyHeader(socket, named.proxy).then(
-      ({ remoteAddr }) => {
-        this.#awaitingHeader.delete(socket);
-        if (!this.#accepting || socket.destroyed) {
+    void this.#openAfterPreamble(named, socket);
+  }
+
+  // The PROXY header and the TLS handshake come before CONNECTED: a connection that fails
+  // either never becomes a Connection (no events), and is counted and logged.
+  async #openAfterPreamble(named: NamedServer, socket: Socket): Promise<void> {
+    const counters = named.counters;
+    this.#opening.add(socket);
+    let remoteAddr = remoteAddressOf(socket);
+    let stream: Socket = socket;
+    try {
+      if (named.proxy !== undefined) {
+        try {
+          ({ remoteAddr } = await readProxyHeader(socket, named.proxy));
+        } catch (err) {
+          const problem = (err as ProxyHeaderError).problem;
+          counters.proxyRefused[problem] = (counters.proxyRefused[problem] ?? 0) + 1;
+          socket.on("error", () => undefined);
           socket.destroy();
+          this.#logger.warn(
+            { server: named.name, remote_addr: remoteAddr, problem, key: `tcp.servers.${named.name}.proxy_protocol` },
+            `connection refused: ${errorMessage(err)}`,
+          );
           return;
         }
-        this.#open(named, socket, remoteAddr);
-      },
-      (err: ProxyHeaderError) => {
-        this.#awaitingHeader.delete(socket);
-        counters.proxyRefused[err.problem] = (counters.proxyRefused[err.problem] ?? 0) + 1;
-        socket.on("error", () => undefined);
-        socket.destroy();
-        this.#logger.warn(
-          {
-            server: named.name,
-            remote_addr: err.address,
-            problem: err.problem,
-            key: `tcp.servers.${named.name}.proxy_protocol`,
-          },
-          `connection refused: ${err.message}`,
-        );
-      },
-    );
+      }
+      if (named.tls !== undefined) {
+        try {
+          stream = await named.tls.handshake(socket, remoteAddr);
+        } catch (err) {
+          counters.tlsHandshakeFailures++;
+          this.#logger.warn(
+            { server: named.name, remote_addr: remoteAddr, key: `tcp.servers.${named.name}.tls` },
+            `connection refused: ${errorMessage(err)}`,
+          );
+          return;
+        }
+      }
+    } finally {
+      this.#opening.delete(socket);
+    }
+    if (!this.#accepting || socket.destroyed) {
+      stream.destroy();
+      return;
+    }
+    this.#open(named, stream, remoteAddr);
+  }
+
+  /**
+   * Reads every TLS server's certificate files again (SIGHUP, a reset); new connections get the
+   * new ones. A server whose files cannot be used keeps its old certificate.
+   *
+   * @returns the errors, one per server that kept its old certificate (TlsError TLS_CERTIFICATE)
+   */
+  reloadCertificates(): Error[] {
+    const failures: Error[] = [];
+    for (const named of this.#servers) {
+      if (named.tls === undefined) continue;
+      try {
+        named.tls.reload();
+        this.#logger.info({ server: named.name }, `tcp server ${named.name}: TLS certificate reloaded`);
+      } catch (err) {
+        failures.push(err as Error);
+        this.#logger.error({ server: named.name, err }, `${errorMessage(err)}; the old certificate stays`);
+      }
+    }
+    return failures;
   }
 
   // A connection the server keeps: counted, registered, given its CONNECTED event.
@@ -392,6 +440,7 @@ function namedServer(
   options: TcpServerOptions,
   maxReadSize: number,
   timings: EventTimings | undefined,
+  baseDir: string,
 ): NamedServer {
   return {
     name,
@@ -407,6 +456,7 @@ function namedServer(
     idleTimeoutMs: durationToMs(options.idle_timeout),
     maxConnections: options.max_connections,
     proxy: options.proxy_protocol ? proxyOptions(options) : undefined,
+    tls: options.tls === undefined ? undefined : new TlsTerminator(name, options.tls, baseDir),
     counters: newServerCounters(),
     timings,
   };

@@ -140,3 +140,16 @@ describe("proxy_trusted", () => {
     expect(loaded.config.tcp!.servers.main!.proxy_trusted).toEqual(["127.0.0.0/8", "::1/128"]);
   });
 });
+
+describe("tls", () => {
+  it("cert and key are required; client_auth require needs the CA", () => {
+    expect(problems(config('addr: "127.0.0.1:7000", tls: { client_auth: require }'))).toEqual([
+      "tcp.servers.main.tls.cert: missing",
+      "tcp.servers.main.tls.key: missing",
+      "tcp.servers.main.tls.ca: missing: client_auth require needs the CA that signs the client certificates",
+    ]);
+    expect(problems(config('addr: "127.0.0.1:7000", tls: { cert: a.pem, key: a.key, client_auth: always }'))).toEqual([
+      expect.stringMatching(/^tcp\.servers\.main\.tls\.client_auth: .*always.*none, request, require/),
+    ]);
+  });
+});
