@@ -7,6 +7,7 @@
  *
  *   [WORKER_NODE_ARGS="--cpu-prof ..."] npx tsx scripts/bench/worker-cost.ts [--events 20000] [--warmup 2000] [--reps 5]
  *                                        [--strace-events 2000] [--only ts-blocking,python] [--json]
+ *                                        [--connections 1]
  *
  * Targets: the TypeScript echo worker (examples/echo-worker.ts) in serve()'s event-loop and
  * blocking modes, and the Python echo worker (examples/python/echo_worker.py). Repetitions are
@@ -67,6 +68,9 @@ const WARMUP = Number(arg("warmup", "2000"));
 const REPS = Number(arg("reps", "5"));
 const STRACE_EVENTS = Number(arg("strace-events", "2000"));
 const ONLY = arg("only", "");
+// Events cycle through this many connections' contexts (their uuids and ports differ), as a
+// worker's events do when it serves many clients in turn.
+const CONNECTIONS = Number(arg("connections", "1"));
 const JSON_OUT = process.argv.includes("--json");
 
 /** The worker's side of the pipes, frame by frame. */
@@ -152,8 +156,13 @@ function cpuOf(pid: number): { ns: number; ticks: number; userTicks: number } {
 const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 
 const UUID = "6f1c4e1a-2b3d-4c5e-8f90-a1b2c3d4e5f6";
-const context = (event: TcpEvent): Buffer =>
-  jsonContextCodec.encode({ remote_addr: "127.0.0.1:54321", server: "main", uuid: UUID, event });
+const context = (event: TcpEvent, connection = 0): Buffer =>
+  jsonContextCodec.encode({
+    remote_addr: `127.0.0.1:${54321 + connection}`,
+    server: "main",
+    uuid: UUID.slice(0, -4) + connection.toString(16).padStart(4, "0"),
+    event,
+  });
 const BODY = Buffer.from("x".repeat(62) + "\r\n"); // a 64-byte line, as issue 16's load
 
 interface Session {
@@ -170,9 +179,10 @@ async function exchange(s: Session, ctx: Buffer, body: Buffer): Promise<void> {
   if ((reply[1] as number) !== 0) throw new Error(`unexpected reply flags 0x${(reply[1] as number).toString(16)}`);
 }
 
+const DATA_CONTEXTS = Array.from({ length: CONNECTIONS }, (_, i) => context(TcpEvent.DATA, i));
+
 async function events(s: Session, n: number): Promise<void> {
-  const data = context(TcpEvent.DATA);
-  for (let i = 0; i < n; i++) await exchange(s, data, BODY);
+  for (let i = 0; i < n; i++) await exchange(s, DATA_CONTEXTS[i % CONNECTIONS] as Buffer, BODY);
 }
 
 interface Sample {
@@ -302,10 +312,15 @@ async function main(): Promise<void> {
     };
   });
   if (JSON_OUT) {
-    process.stdout.write(JSON.stringify({ events: EVENTS, warmup: WARMUP, reps: REPS, rows }, null, 2) + "\n");
+    process.stdout.write(
+      JSON.stringify({ events: EVENTS, warmup: WARMUP, connections: CONNECTIONS, reps: REPS, rows }, null, 2) + "\n",
+    );
     return;
   }
-  console.log(`\n${EVENTS} events per run after ${WARMUP} of warm-up, ${REPS} interleaved runs, medians`);
+  console.log(
+    `\n${EVENTS} events per run after ${WARMUP} of warm-up, ${CONNECTIONS} connection(s), ` +
+      `${REPS} interleaved runs, medians`,
+  );
   console.log("| worker | CPU µs/event (schedstat) | CPU µs/event (stat) | of which user | events/s | syscalls/event |");
   console.log("| --- | ---: | ---: | ---: | ---: | --- |");
   for (const r of rows) {
