@@ -33,6 +33,7 @@ PROTOBUF_CONSTEXPR Config::Config(
   , /*decltype(_impl_.control_)*/nullptr
   , /*decltype(_impl_.status_)*/nullptr
   , /*decltype(_impl_.metrics_)*/nullptr
+  , /*decltype(_impl_.cluster_)*/nullptr
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct ConfigDefaultTypeInternal {
   PROTOBUF_CONSTEXPR ConfigDefaultTypeInternal()
@@ -136,6 +137,7 @@ PROTOBUF_CONSTEXPR TcpServerOptions::TcpServerOptions(
   , /*decltype(_impl_.delimiter_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.idle_timeout_)*/nullptr
   , /*decltype(_impl_.proxy_header_timeout_)*/nullptr
+  , /*decltype(_impl_.tls_)*/nullptr
   , /*decltype(_impl_.framing_)*/0
   , /*decltype(_impl_.length_bytes_)*/0u
   , /*decltype(_impl_.max_message_size_)*/uint64_t{0u}
@@ -153,6 +155,23 @@ struct TcpServerOptionsDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 TcpServerOptionsDefaultTypeInternal _TcpServerOptions_default_instance_;
+PROTOBUF_CONSTEXPR TlsOptions::TlsOptions(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.cert_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.key_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.ca_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.handshake_timeout_)*/nullptr
+  , /*decltype(_impl_.client_auth_)*/0
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct TlsOptionsDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR TlsOptionsDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~TlsOptionsDefaultTypeInternal() {}
+  union {
+    TlsOptions _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 TlsOptionsDefaultTypeInternal _TlsOptions_default_instance_;
 PROTOBUF_CONSTEXPR PoolOptions::PoolOptions(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.command_)*/{}
@@ -378,11 +397,28 @@ struct ControlOptionsDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ControlOptionsDefaultTypeInternal _ControlOptions_default_instance_;
+PROTOBUF_CONSTEXPR ClusterOptions::ClusterOptions(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.redis_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.instance_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.key_prefix_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.registry_ttl_)*/nullptr
+  , /*decltype(_impl_.forward_timeout_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct ClusterOptionsDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ClusterOptionsDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ClusterOptionsDefaultTypeInternal() {}
+  union {
+    ClusterOptions _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ClusterOptionsDefaultTypeInternal _ClusterOptions_default_instance_;
 }  // namespace v1
 }  // namespace tcp
 }  // namespace rr
-static ::_pb::Metadata file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[22];
-static const ::_pb::EnumDescriptor* file_level_enum_descriptors_rr_2ftcp_2fv1_2foptions_2eproto[3];
+static ::_pb::Metadata file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[24];
+static const ::_pb::EnumDescriptor* file_level_enum_descriptors_rr_2ftcp_2fv1_2foptions_2eproto[4];
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_rr_2ftcp_2fv1_2foptions_2eproto = nullptr;
 
 const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
@@ -400,6 +436,7 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::Config, _impl_.control_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::Config, _impl_.status_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::Config, _impl_.metrics_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::Config, _impl_.cluster_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ServerOptions_EnvEntry_DoNotUse, _has_bits_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ServerOptions_EnvEntry_DoNotUse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -483,6 +520,18 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpServerOptions, _impl_.proxy_protocol_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpServerOptions, _impl_.proxy_trusted_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpServerOptions, _impl_.proxy_header_timeout_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpServerOptions, _impl_.tls_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TlsOptions, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TlsOptions, _impl_.cert_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TlsOptions, _impl_.key_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TlsOptions, _impl_.ca_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TlsOptions, _impl_.client_auth_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TlsOptions, _impl_.handshake_timeout_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::PoolOptions, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -639,30 +688,43 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_S
   ~0u,  // no _weak_field_map_
   ~0u,  // no _inlined_string_donated_
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ControlOptions, _impl_.addr_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ClusterOptions, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ClusterOptions, _impl_.redis_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ClusterOptions, _impl_.instance_id_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ClusterOptions, _impl_.registry_ttl_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ClusterOptions, _impl_.forward_timeout_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ClusterOptions, _impl_.key_prefix_),
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
   { 0, -1, -1, sizeof(::rr::tcp::v1::Config)},
-  { 14, 22, -1, sizeof(::rr::tcp::v1::ServerOptions_EnvEntry_DoNotUse)},
-  { 24, -1, -1, sizeof(::rr::tcp::v1::ServerOptions)},
-  { 37, 45, -1, sizeof(::rr::tcp::v1::OnInitOptions_EnvEntry_DoNotUse)},
-  { 47, -1, -1, sizeof(::rr::tcp::v1::OnInitOptions)},
-  { 58, 66, -1, sizeof(::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse)},
-  { 68, -1, -1, sizeof(::rr::tcp::v1::TcpOptions)},
-  { 79, -1, -1, sizeof(::rr::tcp::v1::TcpServerOptions)},
-  { 97, -1, -1, sizeof(::rr::tcp::v1::PoolOptions)},
-  { 115, -1, -1, sizeof(::rr::tcp::v1::DynamicAllocatorOptions)},
-  { 124, -1, -1, sizeof(::rr::tcp::v1::SupervisorOptions)},
-  { 135, -1, -1, sizeof(::rr::tcp::v1::RpcOptions)},
-  { 142, 150, -1, sizeof(::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse)},
-  { 152, -1, -1, sizeof(::rr::tcp::v1::LogsOptions)},
-  { 169, -1, -1, sizeof(::rr::tcp::v1::LogChannelOptions)},
-  { 185, -1, -1, sizeof(::rr::tcp::v1::FileLoggerOptions)},
-  { 196, -1, -1, sizeof(::rr::tcp::v1::StatusOptions)},
-  { 205, 213, -1, sizeof(::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse)},
-  { 215, -1, -1, sizeof(::rr::tcp::v1::MetricsOptions)},
-  { 223, 231, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse)},
-  { 233, -1, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions)},
-  { 246, -1, -1, sizeof(::rr::tcp::v1::ControlOptions)},
+  { 15, 23, -1, sizeof(::rr::tcp::v1::ServerOptions_EnvEntry_DoNotUse)},
+  { 25, -1, -1, sizeof(::rr::tcp::v1::ServerOptions)},
+  { 38, 46, -1, sizeof(::rr::tcp::v1::OnInitOptions_EnvEntry_DoNotUse)},
+  { 48, -1, -1, sizeof(::rr::tcp::v1::OnInitOptions)},
+  { 59, 67, -1, sizeof(::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse)},
+  { 69, -1, -1, sizeof(::rr::tcp::v1::TcpOptions)},
+  { 80, -1, -1, sizeof(::rr::tcp::v1::TcpServerOptions)},
+  { 99, -1, -1, sizeof(::rr::tcp::v1::TlsOptions)},
+  { 110, -1, -1, sizeof(::rr::tcp::v1::PoolOptions)},
+  { 128, -1, -1, sizeof(::rr::tcp::v1::DynamicAllocatorOptions)},
+  { 137, -1, -1, sizeof(::rr::tcp::v1::SupervisorOptions)},
+  { 148, -1, -1, sizeof(::rr::tcp::v1::RpcOptions)},
+  { 155, 163, -1, sizeof(::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse)},
+  { 165, -1, -1, sizeof(::rr::tcp::v1::LogsOptions)},
+  { 182, -1, -1, sizeof(::rr::tcp::v1::LogChannelOptions)},
+  { 198, -1, -1, sizeof(::rr::tcp::v1::FileLoggerOptions)},
+  { 209, -1, -1, sizeof(::rr::tcp::v1::StatusOptions)},
+  { 218, 226, -1, sizeof(::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse)},
+  { 228, -1, -1, sizeof(::rr::tcp::v1::MetricsOptions)},
+  { 236, 244, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse)},
+  { 246, -1, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions)},
+  { 259, -1, -1, sizeof(::rr::tcp::v1::ControlOptions)},
+  { 266, -1, -1, sizeof(::rr::tcp::v1::ClusterOptions)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -674,6 +736,7 @@ static const ::_pb::Message* const file_default_instances[] = {
   &::rr::tcp::v1::_TcpOptions_ServersEntry_DoNotUse_default_instance_._instance,
   &::rr::tcp::v1::_TcpOptions_default_instance_._instance,
   &::rr::tcp::v1::_TcpServerOptions_default_instance_._instance,
+  &::rr::tcp::v1::_TlsOptions_default_instance_._instance,
   &::rr::tcp::v1::_PoolOptions_default_instance_._instance,
   &::rr::tcp::v1::_DynamicAllocatorOptions_default_instance_._instance,
   &::rr::tcp::v1::_SupervisorOptions_default_instance_._instance,
@@ -688,12 +751,13 @@ static const ::_pb::Message* const file_default_instances[] = {
   &::rr::tcp::v1::_MetricsCollectorOptions_ObjectivesEntry_DoNotUse_default_instance_._instance,
   &::rr::tcp::v1::_MetricsCollectorOptions_default_instance_._instance,
   &::rr::tcp::v1::_ControlOptions_default_instance_._instance,
+  &::rr::tcp::v1::_ClusterOptions_default_instance_._instance,
 };
 
 const char descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) =
   "\n\027rr/tcp/v1/options.proto\022\trr.tcp.v1\032\036go"
   "ogle/protobuf/duration.proto\032\033rr/tcp/v1/"
-  "option_spec.proto\"\254\003\n\006Config\022\036\n\007version\030"
+  "option_spec.proto\"\351\003\n\006Config\022\036\n\007version\030"
   "\001 \001(\tB\004\352\340\030\000R\007version\022:\n\006server\030\002 \001(\0132\030.r"
   "r.tcp.v1.ServerOptionsB\010\352\340\030\004\n\002{}R\006server"
   "\0221\n\003tcp\030\003 \001(\0132\025.rr.tcp.v1.TcpOptionsB\010\352\340"
@@ -704,152 +768,172 @@ const char descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto[] PROTOBUF_
   "\030\0020\001R\007control\0226\n\006status\030\007 \001(\0132\030.rr.tcp.v"
   "1.StatusOptionsB\004\352\340\030\000R\006status\0229\n\007metrics"
   "\030\010 \001(\0132\031.rr.tcp.v1.MetricsOptionsB\004\352\340\030\000R"
-  "\007metrics\"\213\003\n\rServerOptions\022\036\n\007command\030\001 "
-  "\003(\tB\004\352\340\030\000R\007command\022!\n\005relay\030\002 \001(\tB\013\352\340\030\007\n"
-  "\005pipesR\005relay\0229\n\003env\030\003 \003(\0132!.rr.tcp.v1.S"
-  "erverOptions.EnvEntryB\004\352\340\030\000R\003env\022\032\n\004user"
-  "\030\004 \001(\tB\006\352\340\030\0020\002R\004user\022\034\n\005group\030\005 \001(\tB\006\352\340\030"
-  "\0020\002R\005group\022O\n\rrelay_timeout\030\006 \001(\0132\031.goog"
-  "le.protobuf.DurationB\017\352\340\030\013\n\00360s\020\0030\002@\001R\014r"
-  "elayTimeout\0229\n\007on_init\030\007 \001(\0132\030.rr.tcp.v1"
-  ".OnInitOptionsB\006\352\340\030\0020\002R\006onInit\0326\n\010EnvEnt"
-  "ry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005val"
-  "ue:\0028\001\"\266\002\n\rOnInitOptions\022 \n\007command\030\001 \003("
-  "\tB\006\352\340\030\0020\002R\007command\022F\n\014exec_timeout\030\002 \001(\013"
-  "2\031.google.protobuf.DurationB\010\352\340\030\004\020\0030\002R\013e"
-  "xecTimeout\022;\n\003env\030\003 \003(\0132!.rr.tcp.v1.OnIn"
-  "itOptions.EnvEntryB\006\352\340\030\0020\002R\003env\022\032\n\004user\030"
-  "\004 \001(\tB\006\352\340\030\0020\002R\004user\022*\n\rexit_on_error\030\005 \001"
-  "(\010B\006\352\340\030\0020\002R\013exitOnError\0326\n\010EnvEntry\022\020\n\003k"
-  "ey\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\""
-  "\252\003\n\nTcpOptions\022D\n\007servers\030\001 \003(\0132\".rr.tcp"
-  ".v1.TcpOptions.ServersEntryB\006\352\340\030\0028\001R\007ser"
-  "vers\0225\n\rread_buf_size\030\002 \001(\rB\021\352\340\030\r\n\0011\020\002\032\001"
-  "1\"\003100R\013readBufSize\0224\n\004pool\030\003 \001(\0132\026.rr.t"
-  "cp.v1.PoolOptionsB\010\352\340\030\004\n\002{}R\004pool\022J\n\rcon"
-  "text_codec\030\004 \001(\0162\027.rr.tcp.v1.ContextCode"
-  "cB\014\352\340\030\010\n\004json0\001R\014contextCodec\022D\n\022max_buf"
-  "fered_bytes\030\005 \001(\004B\026\352\340\030\022\n\t268435456\020\001\032\00110"
-  "\001R\020maxBufferedBytes\032W\n\014ServersEntry\022\020\n\003k"
-  "ey\030\001 \001(\tR\003key\0221\n\005value\030\002 \001(\0132\033.rr.tcp.v1"
-  ".TcpServerOptionsR\005value:\0028\001\"\331\005\n\020TcpServ"
-  "erOptions\022\032\n\004addr\030\001 \001(\tB\006\352\340\030\0028\001R\004addr\022&\n"
-  "\tdelimiter\030\002 \001(\tB\010\352\340\030\004\n\002\r\nR\tdelimiter\022\?\n"
-  "\007framing\030\003 \001(\0162\022.rr.tcp.v1.FramingB\021\352\340\030\r"
-  "\n\tdelimiter0\001R\007framing\0227\n\014length_bytes\030\004"
-  " \001(\rB\024\352\340\030\020\n\0014\020\001*\0011*\0012*\00140\001R\013lengthBytes\022"
-  "9\n\007routing\030\005 \001(\0162\022.rr.tcp.v1.RoutingB\013\352\340"
-  "\030\007\n\003any0\001R\007routing\022>\n\020max_message_size\030\006"
-  " \001(\004B\024\352\340\030\020\n\0071048576\020\001\032\00110\001R\016maxMessageSi"
-  "ze\0224\n\017max_connections\030\007 \001(\rB\013\352\340\030\007\n\0010\020\0040\001"
-  "R\016maxConnections\022L\n\014idle_timeout\030\010 \001(\0132\031"
-  ".google.protobuf.DurationB\016\352\340\030\n\n\0020s\020\0030\001@"
-  "\001R\013idleTimeout\022,\n\rread_buf_size\030\t \001(\rB\010\352"
-  "\340\030\004\020\0020\002R\013readBufSize\0224\n\016proxy_protocol\030\n"
-  " \001(\010B\r\352\340\030\t\n\005false0\001R\rproxyProtocol\022G\n\rpr"
-  "oxy_trusted\030\013 \003(\tB\"\352\340\030\036\n\032[\"127.0.0.0/8\","
-  " \"::1/128\"]0\001R\014proxyTrusted\022[\n\024proxy_hea"
-  "der_timeout\030\014 \001(\0132\031.google.protobuf.Dura"
-  "tionB\016\352\340\030\n\n\0025s\020\0030\001@\001R\022proxyHeaderTimeout"
-  "\"\214\006\n\013PoolOptions\022\036\n\007command\030\001 \003(\tB\004\352\340\030\000R"
-  "\007command\022/\n\013num_workers\030\002 \001(\rB\016\352\340\030\n\n\0010\020\004"
-  "\"\003500R\nnumWorkers\022$\n\010max_jobs\030\003 \001(\004B\t\352\340\030"
-  "\005\n\0010\020\004R\007maxJobs\022/\n\016max_queue_size\030\004 \001(\004B"
-  "\t\352\340\030\005\n\0010\020\004R\014maxQueueSize\022S\n\020allocate_tim"
-  "eout\030\005 \001(\0132\031.google.protobuf.DurationB\r\352"
-  "\340\030\t\n\00360s\020\003@\001R\017allocateTimeout\022Q\n\017destroy"
+  "\007metrics\022;\n\007cluster\030\t \001(\0132\031.rr.tcp.v1.Cl"
+  "usterOptionsB\006\352\340\030\0020\001R\007cluster\"\213\003\n\rServer"
+  "Options\022\036\n\007command\030\001 \003(\tB\004\352\340\030\000R\007command\022"
+  "!\n\005relay\030\002 \001(\tB\013\352\340\030\007\n\005pipesR\005relay\0229\n\003en"
+  "v\030\003 \003(\0132!.rr.tcp.v1.ServerOptions.EnvEnt"
+  "ryB\004\352\340\030\000R\003env\022\032\n\004user\030\004 \001(\tB\006\352\340\030\0020\002R\004use"
+  "r\022\034\n\005group\030\005 \001(\tB\006\352\340\030\0020\002R\005group\022O\n\rrelay"
   "_timeout\030\006 \001(\0132\031.google.protobuf.Duratio"
-  "nB\r\352\340\030\t\n\00360s\020\003@\001R\016destroyTimeout\022M\n\rrese"
-  "t_timeout\030\007 \001(\0132\031.google.protobuf.Durati"
-  "onB\r\352\340\030\t\n\00360s\020\003@\001R\014resetTimeout\022!\n\005debug"
-  "\030\010 \001(\010B\013\352\340\030\007\n\005falseR\005debug\022B\n\nsupervisor"
-  "\030\t \001(\0132\034.rr.tcp.v1.SupervisorOptionsB\004\352\340"
-  "\030\000R\nsupervisor\022Q\n\016stream_timeout\030\n \001(\0132\031"
-  ".google.protobuf.DurationB\017\352\340\030\013\n\00360s\020\0030\002"
-  "@\001R\rstreamTimeout\022K\n\016max_frame_size\030\013 \001("
-  "\004B%\352\340\030!\n\t268435456\020\001\032\0041024\"\n42949672950\001"
-  "R\014maxFrameSize\022W\n\021dynamic_allocator\030\014 \001("
-  "\0132\".rr.tcp.v1.DynamicAllocatorOptionsB\006\352"
-  "\340\030\0020\002R\020dynamicAllocator\"\265\001\n\027DynamicAlloc"
-  "atorOptions\022)\n\013max_workers\030\001 \001(\rB\010\352\340\030\004\020\004"
-  "0\002R\nmaxWorkers\022\'\n\nspawn_rate\030\002 \001(\rB\010\352\340\030\004"
-  "\020\0040\002R\tspawnRate\022F\n\014idle_timeout\030\003 \001(\0132\031."
-  "google.protobuf.DurationB\010\352\340\030\004\020\0030\002R\013idle"
-  "Timeout\"\321\002\n\021SupervisorOptions\022F\n\nwatch_t"
-  "ick\030\001 \001(\0132\031.google.protobuf.DurationB\014\352\340"
-  "\030\010\n\0025s\020\003@\001R\twatchTick\0227\n\003ttl\030\002 \001(\0132\031.goo"
-  "gle.protobuf.DurationB\n\352\340\030\006\n\0020s\020\003R\003ttl\022@"
-  "\n\010idle_ttl\030\003 \001(\0132\031.google.protobuf.Durat"
-  "ionB\n\352\340\030\006\n\0020s\020\003R\007idleTtl\0225\n\021max_worker_m"
-  "emory\030\004 \001(\004B\t\352\340\030\005\n\0010\020\002R\017maxWorkerMemory\022"
-  "B\n\010exec_ttl\030\005 \001(\0132\031.google.protobuf.Dura"
-  "tionB\014\352\340\030\010\n\0020s\020\003@\001R\007execTtl\"*\n\nRpcOption"
-  "s\022\034\n\006listen\030\001 \001(\tB\004\352\340\030\000R\006listen\"\277\005\n\013Logs"
-  "Options\022P\n\005level\030\001 \001(\tB:\352\340\0306\n\004info*\005debu"
-  "g*\004info*\004warn*\005error*\006dpanic*\005panic*\005fat"
-  "alR\005level\022A\n\004mode\030\002 \001(\tB-\352\340\030)*\013developme"
-  "nt*\nproduction*\003raw*\003off*\004noneR\004mode\022/\n\010"
-  "encoding\030\003 \001(\tB\023\352\340\030\017*\007console*\004jsonR\010enc"
-  "oding\022$\n\006output\030\004 \001(\tB\014\352\340\030\010\n\006stderrR\006out"
-  "put\022%\n\nerr_output\030\005 \001(\tB\006\352\340\030\0020\002R\terrOutp"
-  "ut\022\'\n\013line_ending\030\006 \001(\tB\006\352\340\030\0020\002R\nlineEnd"
-  "ing\022H\n\010channels\030\007 \003(\0132$.rr.tcp.v1.LogsOp"
-  "tions.ChannelsEntryB\006\352\340\030\0020\002R\010channels\022T\n"
-  "\023file_logger_options\030\010 \001(\0132\034.rr.tcp.v1.F"
-  "ileLoggerOptionsB\006\352\340\030\0020\002R\021fileLoggerOpti"
-  "ons\022\036\n\006format\030\t \001(\tB\006\352\340\030\0020\002R\006format\022\'\n\013t"
-  "ime_format\030\n \001(\tB\006\352\340\030\0020\002R\ntimeFormat\0220\n\020"
-  "skip_line_ending\030\013 \001(\010B\006\352\340\030\0020\002R\016skipLine"
-  "Ending\032Y\n\rChannelsEntry\022\020\n\003key\030\001 \001(\tR\003ke"
-  "y\0222\n\005value\030\002 \001(\0132\034.rr.tcp.v1.LogChannelO"
-  "ptionsR\005value:\0028\001\"\262\003\n\021LogChannelOptions\022"
-  "\034\n\005level\030\001 \001(\tB\006\352\340\030\0020\002R\005level\022\032\n\004mode\030\002 "
-  "\001(\tB\006\352\340\030\0020\002R\004mode\022\"\n\010encoding\030\003 \001(\tB\006\352\340\030"
-  "\0020\002R\010encoding\022\036\n\006output\030\004 \001(\tB\006\352\340\030\0020\002R\006o"
-  "utput\022%\n\nerr_output\030\005 \001(\tB\006\352\340\030\0020\002R\terrOu"
-  "tput\022\'\n\013line_ending\030\006 \001(\tB\006\352\340\030\0020\002R\nlineE"
-  "nding\022\036\n\006format\030\007 \001(\tB\006\352\340\030\0020\002R\006format\022\'\n"
-  "\013time_format\030\010 \001(\tB\006\352\340\030\0020\002R\ntimeFormat\0220"
-  "\n\020skip_line_ending\030\t \001(\010B\006\352\340\030\0020\002R\016skipLi"
-  "neEnding\022T\n\023file_logger_options\030\n \001(\0132\034."
-  "rr.tcp.v1.FileLoggerOptionsB\006\352\340\030\0020\002R\021fil"
-  "eLoggerOptions\"\321\001\n\021FileLoggerOptions\022%\n\n"
-  "log_output\030\001 \001(\tB\006\352\340\030\0020\002R\tlogOutput\022#\n\010m"
-  "ax_size\030\002 \001(\rB\010\352\340\030\004\020\0020\002R\007maxSize\022!\n\007max_"
-  "age\030\003 \001(\rB\010\352\340\030\004\020\0040\002R\006maxAge\022)\n\013max_backu"
-  "ps\030\004 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxBackups\022\"\n\010compre"
-  "ss\030\005 \001(\010B\006\352\340\030\0020\002R\010compress\"\255\001\n\rStatusOpt"
-  "ions\022\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007address\022K\n\027"
-  "unavailable_status_code\030\002 \001(\rB\023\352\340\030\017\n\003503"
-  "\032\003100\"\003599R\025unavailableStatusCode\022/\n\rche"
-  "ck_timeout\030\003 \001(\rB\n\352\340\030\006\n\002600\002R\014checkTimeo"
-  "ut\"\332\001\n\016MetricsOptions\022\036\n\007address\030\001 \001(\tB\004"
-  "\352\340\030\000R\007address\022H\n\007collect\030\002 \003(\0132&.rr.tcp."
-  "v1.MetricsOptions.CollectEntryB\006\352\340\030\0020\002R\007"
-  "collect\032^\n\014CollectEntry\022\020\n\003key\030\001 \001(\tR\003ke"
-  "y\0228\n\005value\030\002 \001(\0132\".rr.tcp.v1.MetricsColl"
-  "ectorOptionsR\005value:\0028\001\"\372\002\n\027MetricsColle"
-  "ctorOptions\022\032\n\004type\030\001 \001(\tB\006\352\340\030\0020\002R\004type\022"
-  "\032\n\004help\030\002 \001(\tB\006\352\340\030\0020\002R\004help\022$\n\tnamespace"
-  "\030\003 \001(\tB\006\352\340\030\0020\002R\tnamespace\022$\n\tsubsystem\030\004"
-  " \001(\tB\006\352\340\030\0020\002R\tsubsystem\022\036\n\006labels\030\005 \003(\tB"
-  "\006\352\340\030\0020\002R\006labels\022 \n\007buckets\030\006 \003(\tB\006\352\340\030\0020\002"
-  "R\007buckets\022Z\n\nobjectives\030\007 \003(\01322.rr.tcp.v"
-  "1.MetricsCollectorOptions.ObjectivesEntr"
-  "yB\006\352\340\030\0020\002R\nobjectives\032=\n\017ObjectivesEntry"
-  "\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value"
-  ":\0028\001\",\n\016ControlOptions\022\032\n\004addr\030\001 \001(\tB\006\352\340"
-  "\030\0020\001R\004addr*^\n\007Framing\022\027\n\023FRAMING_UNSPECI"
-  "FIED\020\000\022\025\n\021FRAMING_DELIMITER\020\001\022\017\n\013FRAMING"
-  "_RAW\020\002\022\022\n\016FRAMING_LENGTH\020\003*G\n\007Routing\022\027\n"
-  "\023ROUTING_UNSPECIFIED\020\000\022\017\n\013ROUTING_ANY\020\001\022"
-  "\022\n\016ROUTING_STICKY\020\002*^\n\014ContextCodec\022\035\n\031C"
-  "ONTEXT_CODEC_UNSPECIFIED\020\000\022\026\n\022CONTEXT_CO"
-  "DEC_JSON\020\001\022\027\n\023CONTEXT_CODEC_PROTO\020\002B\224\001\n\r"
-  "com.rr.tcp.v1B\014OptionsProtoP\001Z/github.co"
-  "m/rr-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\242\002"
-  "\003RTX\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1"
-  "\\GPBMetadata\352\002\013Rr::Tcp::V1b\006proto3"
+  "nB\017\352\340\030\013\n\00360s\020\0030\002@\001R\014relayTimeout\0229\n\007on_i"
+  "nit\030\007 \001(\0132\030.rr.tcp.v1.OnInitOptionsB\006\352\340\030"
+  "\0020\002R\006onInit\0326\n\010EnvEntry\022\020\n\003key\030\001 \001(\tR\003ke"
+  "y\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\266\002\n\rOnInitOp"
+  "tions\022 \n\007command\030\001 \003(\tB\006\352\340\030\0020\002R\007command\022"
+  "F\n\014exec_timeout\030\002 \001(\0132\031.google.protobuf."
+  "DurationB\010\352\340\030\004\020\0030\002R\013execTimeout\022;\n\003env\030\003"
+  " \003(\0132!.rr.tcp.v1.OnInitOptions.EnvEntryB"
+  "\006\352\340\030\0020\002R\003env\022\032\n\004user\030\004 \001(\tB\006\352\340\030\0020\002R\004user"
+  "\022*\n\rexit_on_error\030\005 \001(\010B\006\352\340\030\0020\002R\013exitOnE"
+  "rror\0326\n\010EnvEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va"
+  "lue\030\002 \001(\tR\005value:\0028\001\"\252\003\n\nTcpOptions\022D\n\007s"
+  "ervers\030\001 \003(\0132\".rr.tcp.v1.TcpOptions.Serv"
+  "ersEntryB\006\352\340\030\0028\001R\007servers\0225\n\rread_buf_si"
+  "ze\030\002 \001(\rB\021\352\340\030\r\n\0011\020\002\032\0011\"\003100R\013readBufSize"
+  "\0224\n\004pool\030\003 \001(\0132\026.rr.tcp.v1.PoolOptionsB\010"
+  "\352\340\030\004\n\002{}R\004pool\022J\n\rcontext_codec\030\004 \001(\0162\027."
+  "rr.tcp.v1.ContextCodecB\014\352\340\030\010\n\004json0\001R\014co"
+  "ntextCodec\022D\n\022max_buffered_bytes\030\005 \001(\004B\026"
+  "\352\340\030\022\n\t268435456\020\001\032\00110\001R\020maxBufferedBytes"
+  "\032W\n\014ServersEntry\022\020\n\003key\030\001 \001(\tR\003key\0221\n\005va"
+  "lue\030\002 \001(\0132\033.rr.tcp.v1.TcpServerOptionsR\005"
+  "value:\0028\001\"\212\006\n\020TcpServerOptions\022\032\n\004addr\030\001"
+  " \001(\tB\006\352\340\030\0028\001R\004addr\022&\n\tdelimiter\030\002 \001(\tB\010\352"
+  "\340\030\004\n\002\r\nR\tdelimiter\022\?\n\007framing\030\003 \001(\0162\022.rr"
+  ".tcp.v1.FramingB\021\352\340\030\r\n\tdelimiter0\001R\007fram"
+  "ing\0227\n\014length_bytes\030\004 \001(\rB\024\352\340\030\020\n\0014\020\001*\0011*"
+  "\0012*\00140\001R\013lengthBytes\0229\n\007routing\030\005 \001(\0162\022."
+  "rr.tcp.v1.RoutingB\013\352\340\030\007\n\003any0\001R\007routing\022"
+  ">\n\020max_message_size\030\006 \001(\004B\024\352\340\030\020\n\0071048576"
+  "\020\001\032\00110\001R\016maxMessageSize\0224\n\017max_connectio"
+  "ns\030\007 \001(\rB\013\352\340\030\007\n\0010\020\0040\001R\016maxConnections\022L\n"
+  "\014idle_timeout\030\010 \001(\0132\031.google.protobuf.Du"
+  "rationB\016\352\340\030\n\n\0020s\020\0030\001@\001R\013idleTimeout\022,\n\rr"
+  "ead_buf_size\030\t \001(\rB\010\352\340\030\004\020\0020\002R\013readBufSiz"
+  "e\0224\n\016proxy_protocol\030\n \001(\010B\r\352\340\030\t\n\005false0\001"
+  "R\rproxyProtocol\022G\n\rproxy_trusted\030\013 \003(\tB\""
+  "\352\340\030\036\n\032[\"127.0.0.0/8\", \"::1/128\"]0\001R\014prox"
+  "yTrusted\022[\n\024proxy_header_timeout\030\014 \001(\0132\031"
+  ".google.protobuf.DurationB\016\352\340\030\n\n\0025s\020\0030\001@"
+  "\001R\022proxyHeaderTimeout\022/\n\003tls\030\r \001(\0132\025.rr."
+  "tcp.v1.TlsOptionsB\006\352\340\030\0020\001R\003tls\"\375\001\n\nTlsOp"
+  "tions\022\034\n\004cert\030\001 \001(\tB\010\352\340\030\0040\0018\001R\004cert\022\032\n\003k"
+  "ey\030\002 \001(\tB\010\352\340\030\0040\0018\001R\003key\022\026\n\002ca\030\003 \001(\tB\006\352\340\030"
+  "\0020\001R\002ca\022D\n\013client_auth\030\004 \001(\0162\025.rr.tcp.v1"
+  ".ClientAuthB\014\352\340\030\010\n\004none0\001R\nclientAuth\022W\n"
+  "\021handshake_timeout\030\005 \001(\0132\031.google.protob"
+  "uf.DurationB\017\352\340\030\013\n\00310s\020\0030\001@\001R\020handshakeT"
+  "imeout\"\214\006\n\013PoolOptions\022\036\n\007command\030\001 \003(\tB"
+  "\004\352\340\030\000R\007command\022/\n\013num_workers\030\002 \001(\rB\016\352\340\030"
+  "\n\n\0010\020\004\"\003500R\nnumWorkers\022$\n\010max_jobs\030\003 \001("
+  "\004B\t\352\340\030\005\n\0010\020\004R\007maxJobs\022/\n\016max_queue_size\030"
+  "\004 \001(\004B\t\352\340\030\005\n\0010\020\004R\014maxQueueSize\022S\n\020alloca"
+  "te_timeout\030\005 \001(\0132\031.google.protobuf.Durat"
+  "ionB\r\352\340\030\t\n\00360s\020\003@\001R\017allocateTimeout\022Q\n\017d"
+  "estroy_timeout\030\006 \001(\0132\031.google.protobuf.D"
+  "urationB\r\352\340\030\t\n\00360s\020\003@\001R\016destroyTimeout\022M"
+  "\n\rreset_timeout\030\007 \001(\0132\031.google.protobuf."
+  "DurationB\r\352\340\030\t\n\00360s\020\003@\001R\014resetTimeout\022!\n"
+  "\005debug\030\010 \001(\010B\013\352\340\030\007\n\005falseR\005debug\022B\n\nsupe"
+  "rvisor\030\t \001(\0132\034.rr.tcp.v1.SupervisorOptio"
+  "nsB\004\352\340\030\000R\nsupervisor\022Q\n\016stream_timeout\030\n"
+  " \001(\0132\031.google.protobuf.DurationB\017\352\340\030\013\n\0036"
+  "0s\020\0030\002@\001R\rstreamTimeout\022K\n\016max_frame_siz"
+  "e\030\013 \001(\004B%\352\340\030!\n\t268435456\020\001\032\0041024\"\n429496"
+  "72950\001R\014maxFrameSize\022W\n\021dynamic_allocato"
+  "r\030\014 \001(\0132\".rr.tcp.v1.DynamicAllocatorOpti"
+  "onsB\006\352\340\030\0020\002R\020dynamicAllocator\"\265\001\n\027Dynami"
+  "cAllocatorOptions\022)\n\013max_workers\030\001 \001(\rB\010"
+  "\352\340\030\004\020\0040\002R\nmaxWorkers\022\'\n\nspawn_rate\030\002 \001(\r"
+  "B\010\352\340\030\004\020\0040\002R\tspawnRate\022F\n\014idle_timeout\030\003 "
+  "\001(\0132\031.google.protobuf.DurationB\010\352\340\030\004\020\0030\002"
+  "R\013idleTimeout\"\321\002\n\021SupervisorOptions\022F\n\nw"
+  "atch_tick\030\001 \001(\0132\031.google.protobuf.Durati"
+  "onB\014\352\340\030\010\n\0025s\020\003@\001R\twatchTick\0227\n\003ttl\030\002 \001(\013"
+  "2\031.google.protobuf.DurationB\n\352\340\030\006\n\0020s\020\003R"
+  "\003ttl\022@\n\010idle_ttl\030\003 \001(\0132\031.google.protobuf"
+  ".DurationB\n\352\340\030\006\n\0020s\020\003R\007idleTtl\0225\n\021max_wo"
+  "rker_memory\030\004 \001(\004B\t\352\340\030\005\n\0010\020\002R\017maxWorkerM"
+  "emory\022B\n\010exec_ttl\030\005 \001(\0132\031.google.protobu"
+  "f.DurationB\014\352\340\030\010\n\0020s\020\003@\001R\007execTtl\"*\n\nRpc"
+  "Options\022\034\n\006listen\030\001 \001(\tB\004\352\340\030\000R\006listen\"\277\005"
+  "\n\013LogsOptions\022P\n\005level\030\001 \001(\tB:\352\340\0306\n\004info"
+  "*\005debug*\004info*\004warn*\005error*\006dpanic*\005pani"
+  "c*\005fatalR\005level\022A\n\004mode\030\002 \001(\tB-\352\340\030)*\013dev"
+  "elopment*\nproduction*\003raw*\003off*\004noneR\004mo"
+  "de\022/\n\010encoding\030\003 \001(\tB\023\352\340\030\017*\007console*\004jso"
+  "nR\010encoding\022$\n\006output\030\004 \001(\tB\014\352\340\030\010\n\006stder"
+  "rR\006output\022%\n\nerr_output\030\005 \001(\tB\006\352\340\030\0020\002R\te"
+  "rrOutput\022\'\n\013line_ending\030\006 \001(\tB\006\352\340\030\0020\002R\nl"
+  "ineEnding\022H\n\010channels\030\007 \003(\0132$.rr.tcp.v1."
+  "LogsOptions.ChannelsEntryB\006\352\340\030\0020\002R\010chann"
+  "els\022T\n\023file_logger_options\030\010 \001(\0132\034.rr.tc"
+  "p.v1.FileLoggerOptionsB\006\352\340\030\0020\002R\021fileLogg"
+  "erOptions\022\036\n\006format\030\t \001(\tB\006\352\340\030\0020\002R\006forma"
+  "t\022\'\n\013time_format\030\n \001(\tB\006\352\340\030\0020\002R\ntimeForm"
+  "at\0220\n\020skip_line_ending\030\013 \001(\010B\006\352\340\030\0020\002R\016sk"
+  "ipLineEnding\032Y\n\rChannelsEntry\022\020\n\003key\030\001 \001"
+  "(\tR\003key\0222\n\005value\030\002 \001(\0132\034.rr.tcp.v1.LogCh"
+  "annelOptionsR\005value:\0028\001\"\262\003\n\021LogChannelOp"
+  "tions\022\034\n\005level\030\001 \001(\tB\006\352\340\030\0020\002R\005level\022\032\n\004m"
+  "ode\030\002 \001(\tB\006\352\340\030\0020\002R\004mode\022\"\n\010encoding\030\003 \001("
+  "\tB\006\352\340\030\0020\002R\010encoding\022\036\n\006output\030\004 \001(\tB\006\352\340\030"
+  "\0020\002R\006output\022%\n\nerr_output\030\005 \001(\tB\006\352\340\030\0020\002R"
+  "\terrOutput\022\'\n\013line_ending\030\006 \001(\tB\006\352\340\030\0020\002R"
+  "\nlineEnding\022\036\n\006format\030\007 \001(\tB\006\352\340\030\0020\002R\006for"
+  "mat\022\'\n\013time_format\030\010 \001(\tB\006\352\340\030\0020\002R\ntimeFo"
+  "rmat\0220\n\020skip_line_ending\030\t \001(\010B\006\352\340\030\0020\002R\016"
+  "skipLineEnding\022T\n\023file_logger_options\030\n "
+  "\001(\0132\034.rr.tcp.v1.FileLoggerOptionsB\006\352\340\030\0020"
+  "\002R\021fileLoggerOptions\"\321\001\n\021FileLoggerOptio"
+  "ns\022%\n\nlog_output\030\001 \001(\tB\006\352\340\030\0020\002R\tlogOutpu"
+  "t\022#\n\010max_size\030\002 \001(\rB\010\352\340\030\004\020\0020\002R\007maxSize\022!"
+  "\n\007max_age\030\003 \001(\rB\010\352\340\030\004\020\0040\002R\006maxAge\022)\n\013max"
+  "_backups\030\004 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxBackups\022\"\n\010"
+  "compress\030\005 \001(\010B\006\352\340\030\0020\002R\010compress\"\255\001\n\rSta"
+  "tusOptions\022\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007addre"
+  "ss\022K\n\027unavailable_status_code\030\002 \001(\rB\023\352\340\030"
+  "\017\n\003503\032\003100\"\003599R\025unavailableStatusCode\022"
+  "/\n\rcheck_timeout\030\003 \001(\rB\n\352\340\030\006\n\002600\002R\014chec"
+  "kTimeout\"\332\001\n\016MetricsOptions\022\036\n\007address\030\001"
+  " \001(\tB\004\352\340\030\000R\007address\022H\n\007collect\030\002 \003(\0132&.r"
+  "r.tcp.v1.MetricsOptions.CollectEntryB\006\352\340"
+  "\030\0020\002R\007collect\032^\n\014CollectEntry\022\020\n\003key\030\001 \001"
+  "(\tR\003key\0228\n\005value\030\002 \001(\0132\".rr.tcp.v1.Metri"
+  "csCollectorOptionsR\005value:\0028\001\"\372\002\n\027Metric"
+  "sCollectorOptions\022\032\n\004type\030\001 \001(\tB\006\352\340\030\0020\002R"
+  "\004type\022\032\n\004help\030\002 \001(\tB\006\352\340\030\0020\002R\004help\022$\n\tnam"
+  "espace\030\003 \001(\tB\006\352\340\030\0020\002R\tnamespace\022$\n\tsubsy"
+  "stem\030\004 \001(\tB\006\352\340\030\0020\002R\tsubsystem\022\036\n\006labels\030"
+  "\005 \003(\tB\006\352\340\030\0020\002R\006labels\022 \n\007buckets\030\006 \003(\tB\006"
+  "\352\340\030\0020\002R\007buckets\022Z\n\nobjectives\030\007 \003(\01322.rr"
+  ".tcp.v1.MetricsCollectorOptions.Objectiv"
+  "esEntryB\006\352\340\030\0020\002R\nobjectives\032=\n\017Objective"
+  "sEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR"
+  "\005value:\0028\001\",\n\016ControlOptions\022\032\n\004addr\030\001 \001"
+  "(\tB\006\352\340\030\0020\001R\004addr\"\257\002\n\016ClusterOptions\022\036\n\005r"
+  "edis\030\001 \001(\tB\010\352\340\030\0040\0018\001R\005redis\022\'\n\013instance_"
+  "id\030\002 \001(\tB\006\352\340\030\0020\001R\ninstanceId\022Q\n\014registry"
+  "_ttl\030\003 \001(\0132\031.google.protobuf.DurationB\023\352"
+  "\340\030\017\n\00330s\020\003\032\0021s0\001@\001R\013registryTtl\022R\n\017forwa"
+  "rd_timeout\030\004 \001(\0132\031.google.protobuf.Durat"
+  "ionB\016\352\340\030\n\n\0025s\020\0030\001@\001R\016forwardTimeout\022-\n\nk"
+  "ey_prefix\030\005 \001(\tB\016\352\340\030\n\n\006rr-tcp0\001R\tkeyPref"
+  "ix*^\n\007Framing\022\027\n\023FRAMING_UNSPECIFIED\020\000\022\025"
+  "\n\021FRAMING_DELIMITER\020\001\022\017\n\013FRAMING_RAW\020\002\022\022"
+  "\n\016FRAMING_LENGTH\020\003*q\n\nClientAuth\022\033\n\027CLIE"
+  "NT_AUTH_UNSPECIFIED\020\000\022\024\n\020CLIENT_AUTH_NON"
+  "E\020\001\022\027\n\023CLIENT_AUTH_REQUEST\020\002\022\027\n\023CLIENT_A"
+  "UTH_REQUIRE\020\003*G\n\007Routing\022\027\n\023ROUTING_UNSP"
+  "ECIFIED\020\000\022\017\n\013ROUTING_ANY\020\001\022\022\n\016ROUTING_ST"
+  "ICKY\020\002*^\n\014ContextCodec\022\035\n\031CONTEXT_CODEC_"
+  "UNSPECIFIED\020\000\022\026\n\022CONTEXT_CODEC_JSON\020\001\022\027\n"
+  "\023CONTEXT_CODEC_PROTO\020\002B\224\001\n\rcom.rr.tcp.v1"
+  "B\014OptionsProtoP\001Z/github.com/rr-tcp/rr-t"
+  "cp/gen/go/rr/tcp/v1;tcpv1\242\002\003RTX\252\002\tRr.Tcp"
+  ".V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPBMetadata\352"
+  "\002\013Rr::Tcp::V1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_deps[2] = {
   &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
@@ -857,9 +941,9 @@ static const ::_pbi::DescriptorTable* const descriptor_table_rr_2ftcp_2fv1_2fopt
 };
 static ::_pbi::once_flag descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto = {
-    false, false, 6354, descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto,
+    false, false, 7141, descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto,
     "rr/tcp/v1/options.proto",
-    &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once, descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_deps, 2, 22,
+    &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once, descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_deps, 2, 24,
     schemas, file_default_instances, TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets,
     file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto, file_level_enum_descriptors_rr_2ftcp_2fv1_2foptions_2eproto,
     file_level_service_descriptors_rr_2ftcp_2fv1_2foptions_2eproto,
@@ -889,9 +973,25 @@ bool Framing_IsValid(int value) {
   }
 }
 
-const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* Routing_descriptor() {
+const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* ClientAuth_descriptor() {
   ::PROTOBUF_NAMESPACE_ID::internal::AssignDescriptors(&descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto);
   return file_level_enum_descriptors_rr_2ftcp_2fv1_2foptions_2eproto[1];
+}
+bool ClientAuth_IsValid(int value) {
+  switch (value) {
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+      return true;
+    default:
+      return false;
+  }
+}
+
+const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* Routing_descriptor() {
+  ::PROTOBUF_NAMESPACE_ID::internal::AssignDescriptors(&descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto);
+  return file_level_enum_descriptors_rr_2ftcp_2fv1_2foptions_2eproto[2];
 }
 bool Routing_IsValid(int value) {
   switch (value) {
@@ -906,7 +1006,7 @@ bool Routing_IsValid(int value) {
 
 const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* ContextCodec_descriptor() {
   ::PROTOBUF_NAMESPACE_ID::internal::AssignDescriptors(&descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto);
-  return file_level_enum_descriptors_rr_2ftcp_2fv1_2foptions_2eproto[2];
+  return file_level_enum_descriptors_rr_2ftcp_2fv1_2foptions_2eproto[3];
 }
 bool ContextCodec_IsValid(int value) {
   switch (value) {
@@ -931,6 +1031,7 @@ class Config::_Internal {
   static const ::rr::tcp::v1::ControlOptions& control(const Config* msg);
   static const ::rr::tcp::v1::StatusOptions& status(const Config* msg);
   static const ::rr::tcp::v1::MetricsOptions& metrics(const Config* msg);
+  static const ::rr::tcp::v1::ClusterOptions& cluster(const Config* msg);
 };
 
 const ::rr::tcp::v1::ServerOptions&
@@ -961,6 +1062,10 @@ const ::rr::tcp::v1::MetricsOptions&
 Config::_Internal::metrics(const Config* msg) {
   return *msg->_impl_.metrics_;
 }
+const ::rr::tcp::v1::ClusterOptions&
+Config::_Internal::cluster(const Config* msg) {
+  return *msg->_impl_.cluster_;
+}
 Config::Config(::PROTOBUF_NAMESPACE_ID::Arena* arena,
                          bool is_message_owned)
   : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
@@ -979,6 +1084,7 @@ Config::Config(const Config& from)
     , decltype(_impl_.control_){nullptr}
     , decltype(_impl_.status_){nullptr}
     , decltype(_impl_.metrics_){nullptr}
+    , decltype(_impl_.cluster_){nullptr}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -1011,6 +1117,9 @@ Config::Config(const Config& from)
   if (from._internal_has_metrics()) {
     _this->_impl_.metrics_ = new ::rr::tcp::v1::MetricsOptions(*from._impl_.metrics_);
   }
+  if (from._internal_has_cluster()) {
+    _this->_impl_.cluster_ = new ::rr::tcp::v1::ClusterOptions(*from._impl_.cluster_);
+  }
   // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.Config)
 }
 
@@ -1027,6 +1136,7 @@ inline void Config::SharedCtor(
     , decltype(_impl_.control_){nullptr}
     , decltype(_impl_.status_){nullptr}
     , decltype(_impl_.metrics_){nullptr}
+    , decltype(_impl_.cluster_){nullptr}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.version_.InitDefault();
@@ -1054,6 +1164,7 @@ inline void Config::SharedDtor() {
   if (this != internal_default_instance()) delete _impl_.control_;
   if (this != internal_default_instance()) delete _impl_.status_;
   if (this != internal_default_instance()) delete _impl_.metrics_;
+  if (this != internal_default_instance()) delete _impl_.cluster_;
 }
 
 void Config::SetCachedSize(int size) const {
@@ -1095,6 +1206,10 @@ void Config::Clear() {
     delete _impl_.metrics_;
   }
   _impl_.metrics_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.cluster_ != nullptr) {
+    delete _impl_.cluster_;
+  }
+  _impl_.cluster_ = nullptr;
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -1166,6 +1281,14 @@ const char* Config::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
       case 8:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 66)) {
           ptr = ctx->ParseMessage(_internal_mutable_metrics(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = {
+      case 9:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 74)) {
+          ptr = ctx->ParseMessage(_internal_mutable_cluster(), ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -1258,6 +1381,13 @@ uint8_t* Config::_InternalSerialize(
         _Internal::metrics(this).GetCachedSize(), target, stream);
   }
 
+  // .rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_cluster()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(9, _Internal::cluster(this),
+        _Internal::cluster(this).GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -1330,6 +1460,13 @@ size_t Config::ByteSizeLong() const {
         *_impl_.metrics_);
   }
 
+  // .rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_cluster()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.cluster_);
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -1379,6 +1516,10 @@ void Config::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBU
     _this->_internal_mutable_metrics()->::rr::tcp::v1::MetricsOptions::MergeFrom(
         from._internal_metrics());
   }
+  if (from._internal_has_cluster()) {
+    _this->_internal_mutable_cluster()->::rr::tcp::v1::ClusterOptions::MergeFrom(
+        from._internal_cluster());
+  }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
 
@@ -1403,8 +1544,8 @@ void Config::InternalSwap(Config* other) {
       &other->_impl_.version_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(Config, _impl_.metrics_)
-      + sizeof(Config::_impl_.metrics_)
+      PROTOBUF_FIELD_OFFSET(Config, _impl_.cluster_)
+      + sizeof(Config::_impl_.cluster_)
       - PROTOBUF_FIELD_OFFSET(Config, _impl_.server_)>(
           reinterpret_cast<char*>(&_impl_.server_),
           reinterpret_cast<char*>(&other->_impl_.server_));
@@ -2700,6 +2841,7 @@ class TcpServerOptions::_Internal {
  public:
   static const ::PROTOBUF_NAMESPACE_ID::Duration& idle_timeout(const TcpServerOptions* msg);
   static const ::PROTOBUF_NAMESPACE_ID::Duration& proxy_header_timeout(const TcpServerOptions* msg);
+  static const ::rr::tcp::v1::TlsOptions& tls(const TcpServerOptions* msg);
 };
 
 const ::PROTOBUF_NAMESPACE_ID::Duration&
@@ -2709,6 +2851,10 @@ TcpServerOptions::_Internal::idle_timeout(const TcpServerOptions* msg) {
 const ::PROTOBUF_NAMESPACE_ID::Duration&
 TcpServerOptions::_Internal::proxy_header_timeout(const TcpServerOptions* msg) {
   return *msg->_impl_.proxy_header_timeout_;
+}
+const ::rr::tcp::v1::TlsOptions&
+TcpServerOptions::_Internal::tls(const TcpServerOptions* msg) {
+  return *msg->_impl_.tls_;
 }
 void TcpServerOptions::clear_idle_timeout() {
   if (GetArenaForAllocation() == nullptr && _impl_.idle_timeout_ != nullptr) {
@@ -2737,6 +2883,7 @@ TcpServerOptions::TcpServerOptions(const TcpServerOptions& from)
     , decltype(_impl_.delimiter_){}
     , decltype(_impl_.idle_timeout_){nullptr}
     , decltype(_impl_.proxy_header_timeout_){nullptr}
+    , decltype(_impl_.tls_){nullptr}
     , decltype(_impl_.framing_){}
     , decltype(_impl_.length_bytes_){}
     , decltype(_impl_.max_message_size_){}
@@ -2769,6 +2916,9 @@ TcpServerOptions::TcpServerOptions(const TcpServerOptions& from)
   if (from._internal_has_proxy_header_timeout()) {
     _this->_impl_.proxy_header_timeout_ = new ::PROTOBUF_NAMESPACE_ID::Duration(*from._impl_.proxy_header_timeout_);
   }
+  if (from._internal_has_tls()) {
+    _this->_impl_.tls_ = new ::rr::tcp::v1::TlsOptions(*from._impl_.tls_);
+  }
   ::memcpy(&_impl_.framing_, &from._impl_.framing_,
     static_cast<size_t>(reinterpret_cast<char*>(&_impl_.proxy_protocol_) -
     reinterpret_cast<char*>(&_impl_.framing_)) + sizeof(_impl_.proxy_protocol_));
@@ -2785,6 +2935,7 @@ inline void TcpServerOptions::SharedCtor(
     , decltype(_impl_.delimiter_){}
     , decltype(_impl_.idle_timeout_){nullptr}
     , decltype(_impl_.proxy_header_timeout_){nullptr}
+    , decltype(_impl_.tls_){nullptr}
     , decltype(_impl_.framing_){0}
     , decltype(_impl_.length_bytes_){0u}
     , decltype(_impl_.max_message_size_){uint64_t{0u}}
@@ -2820,6 +2971,7 @@ inline void TcpServerOptions::SharedDtor() {
   _impl_.delimiter_.Destroy();
   if (this != internal_default_instance()) delete _impl_.idle_timeout_;
   if (this != internal_default_instance()) delete _impl_.proxy_header_timeout_;
+  if (this != internal_default_instance()) delete _impl_.tls_;
 }
 
 void TcpServerOptions::SetCachedSize(int size) const {
@@ -2843,6 +2995,10 @@ void TcpServerOptions::Clear() {
     delete _impl_.proxy_header_timeout_;
   }
   _impl_.proxy_header_timeout_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.tls_ != nullptr) {
+    delete _impl_.tls_;
+  }
+  _impl_.tls_ = nullptr;
   ::memset(&_impl_.framing_, 0, static_cast<size_t>(
       reinterpret_cast<char*>(&_impl_.proxy_protocol_) -
       reinterpret_cast<char*>(&_impl_.framing_)) + sizeof(_impl_.proxy_protocol_));
@@ -2964,6 +3120,14 @@ const char* TcpServerOptions::_InternalParse(const char* ptr, ::_pbi::ParseConte
         } else
           goto handle_unusual;
         continue;
+      // .rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = {
+      case 13:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 106)) {
+          ptr = ctx->ParseMessage(_internal_mutable_tls(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
       default:
         goto handle_unusual;
     }  // switch
@@ -3081,6 +3245,13 @@ uint8_t* TcpServerOptions::_InternalSerialize(
         _Internal::proxy_header_timeout(this).GetCachedSize(), target, stream);
   }
 
+  // .rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_tls()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(13, _Internal::tls(this),
+        _Internal::tls(this).GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -3131,6 +3302,13 @@ size_t TcpServerOptions::ByteSizeLong() const {
     total_size += 1 +
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
         *_impl_.proxy_header_timeout_);
+  }
+
+  // .rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_tls()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.tls_);
   }
 
   // .rr.tcp.v1.Framing framing = 3 [json_name = "framing", (.rr.tcp.v1.spec) = {
@@ -3203,6 +3381,10 @@ void TcpServerOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const
     _this->_internal_mutable_proxy_header_timeout()->::PROTOBUF_NAMESPACE_ID::Duration::MergeFrom(
         from._internal_proxy_header_timeout());
   }
+  if (from._internal_has_tls()) {
+    _this->_internal_mutable_tls()->::rr::tcp::v1::TlsOptions::MergeFrom(
+        from._internal_tls());
+  }
   if (from._internal_framing() != 0) {
     _this->_internal_set_framing(from._internal_framing());
   }
@@ -3264,6 +3446,391 @@ void TcpServerOptions::InternalSwap(TcpServerOptions* other) {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
       file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[7]);
+}
+
+// ===================================================================
+
+class TlsOptions::_Internal {
+ public:
+  static const ::PROTOBUF_NAMESPACE_ID::Duration& handshake_timeout(const TlsOptions* msg);
+};
+
+const ::PROTOBUF_NAMESPACE_ID::Duration&
+TlsOptions::_Internal::handshake_timeout(const TlsOptions* msg) {
+  return *msg->_impl_.handshake_timeout_;
+}
+void TlsOptions::clear_handshake_timeout() {
+  if (GetArenaForAllocation() == nullptr && _impl_.handshake_timeout_ != nullptr) {
+    delete _impl_.handshake_timeout_;
+  }
+  _impl_.handshake_timeout_ = nullptr;
+}
+TlsOptions::TlsOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.TlsOptions)
+}
+TlsOptions::TlsOptions(const TlsOptions& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  TlsOptions* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.cert_){}
+    , decltype(_impl_.key_){}
+    , decltype(_impl_.ca_){}
+    , decltype(_impl_.handshake_timeout_){nullptr}
+    , decltype(_impl_.client_auth_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.cert_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.cert_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_cert().empty()) {
+    _this->_impl_.cert_.Set(from._internal_cert(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.key_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_key().empty()) {
+    _this->_impl_.key_.Set(from._internal_key(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.ca_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.ca_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_ca().empty()) {
+    _this->_impl_.ca_.Set(from._internal_ca(), 
+      _this->GetArenaForAllocation());
+  }
+  if (from._internal_has_handshake_timeout()) {
+    _this->_impl_.handshake_timeout_ = new ::PROTOBUF_NAMESPACE_ID::Duration(*from._impl_.handshake_timeout_);
+  }
+  _this->_impl_.client_auth_ = from._impl_.client_auth_;
+  // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.TlsOptions)
+}
+
+inline void TlsOptions::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.cert_){}
+    , decltype(_impl_.key_){}
+    , decltype(_impl_.ca_){}
+    , decltype(_impl_.handshake_timeout_){nullptr}
+    , decltype(_impl_.client_auth_){0}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.cert_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.cert_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.key_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.ca_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.ca_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+TlsOptions::~TlsOptions() {
+  // @@protoc_insertion_point(destructor:rr.tcp.v1.TlsOptions)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void TlsOptions::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.cert_.Destroy();
+  _impl_.key_.Destroy();
+  _impl_.ca_.Destroy();
+  if (this != internal_default_instance()) delete _impl_.handshake_timeout_;
+}
+
+void TlsOptions::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void TlsOptions::Clear() {
+// @@protoc_insertion_point(message_clear_start:rr.tcp.v1.TlsOptions)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.cert_.ClearToEmpty();
+  _impl_.key_.ClearToEmpty();
+  _impl_.ca_.ClearToEmpty();
+  if (GetArenaForAllocation() == nullptr && _impl_.handshake_timeout_ != nullptr) {
+    delete _impl_.handshake_timeout_;
+  }
+  _impl_.handshake_timeout_ = nullptr;
+  _impl_.client_auth_ = 0;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* TlsOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string cert = 1 [json_name = "cert", (.rr.tcp.v1.spec) = {
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_cert();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.TlsOptions.cert"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string key = 2 [json_name = "key", (.rr.tcp.v1.spec) = {
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_key();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.TlsOptions.key"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string ca = 3 [json_name = "ca", (.rr.tcp.v1.spec) = {
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          auto str = _internal_mutable_ca();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.TlsOptions.ca"));
+        } else
+          goto handle_unusual;
+        continue;
+      // .rr.tcp.v1.ClientAuth client_auth = 4 [json_name = "clientAuth", (.rr.tcp.v1.spec) = {
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 32)) {
+          uint64_t val = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+          _internal_set_client_auth(static_cast<::rr::tcp::v1::ClientAuth>(val));
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Duration handshake_timeout = 5 [json_name = "handshakeTimeout", (.rr.tcp.v1.spec) = {
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 42)) {
+          ptr = ctx->ParseMessage(_internal_mutable_handshake_timeout(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* TlsOptions::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:rr.tcp.v1.TlsOptions)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string cert = 1 [json_name = "cert", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_cert().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_cert().data(), static_cast<int>(this->_internal_cert().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.TlsOptions.cert");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_cert(), target);
+  }
+
+  // string key = 2 [json_name = "key", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_key().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_key().data(), static_cast<int>(this->_internal_key().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.TlsOptions.key");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_key(), target);
+  }
+
+  // string ca = 3 [json_name = "ca", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_ca().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_ca().data(), static_cast<int>(this->_internal_ca().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.TlsOptions.ca");
+    target = stream->WriteStringMaybeAliased(
+        3, this->_internal_ca(), target);
+  }
+
+  // .rr.tcp.v1.ClientAuth client_auth = 4 [json_name = "clientAuth", (.rr.tcp.v1.spec) = {
+  if (this->_internal_client_auth() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteEnumToArray(
+      4, this->_internal_client_auth(), target);
+  }
+
+  // .google.protobuf.Duration handshake_timeout = 5 [json_name = "handshakeTimeout", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_handshake_timeout()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(5, _Internal::handshake_timeout(this),
+        _Internal::handshake_timeout(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:rr.tcp.v1.TlsOptions)
+  return target;
+}
+
+size_t TlsOptions::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:rr.tcp.v1.TlsOptions)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string cert = 1 [json_name = "cert", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_cert().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_cert());
+  }
+
+  // string key = 2 [json_name = "key", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_key().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_key());
+  }
+
+  // string ca = 3 [json_name = "ca", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_ca().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_ca());
+  }
+
+  // .google.protobuf.Duration handshake_timeout = 5 [json_name = "handshakeTimeout", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_handshake_timeout()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.handshake_timeout_);
+  }
+
+  // .rr.tcp.v1.ClientAuth client_auth = 4 [json_name = "clientAuth", (.rr.tcp.v1.spec) = {
+  if (this->_internal_client_auth() != 0) {
+    total_size += 1 +
+      ::_pbi::WireFormatLite::EnumSize(this->_internal_client_auth());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData TlsOptions::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    TlsOptions::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*TlsOptions::GetClassData() const { return &_class_data_; }
+
+
+void TlsOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<TlsOptions*>(&to_msg);
+  auto& from = static_cast<const TlsOptions&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:rr.tcp.v1.TlsOptions)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_cert().empty()) {
+    _this->_internal_set_cert(from._internal_cert());
+  }
+  if (!from._internal_key().empty()) {
+    _this->_internal_set_key(from._internal_key());
+  }
+  if (!from._internal_ca().empty()) {
+    _this->_internal_set_ca(from._internal_ca());
+  }
+  if (from._internal_has_handshake_timeout()) {
+    _this->_internal_mutable_handshake_timeout()->::PROTOBUF_NAMESPACE_ID::Duration::MergeFrom(
+        from._internal_handshake_timeout());
+  }
+  if (from._internal_client_auth() != 0) {
+    _this->_internal_set_client_auth(from._internal_client_auth());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void TlsOptions::CopyFrom(const TlsOptions& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:rr.tcp.v1.TlsOptions)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool TlsOptions::IsInitialized() const {
+  return true;
+}
+
+void TlsOptions::InternalSwap(TlsOptions* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.cert_, lhs_arena,
+      &other->_impl_.cert_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.key_, lhs_arena,
+      &other->_impl_.key_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.ca_, lhs_arena,
+      &other->_impl_.ca_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(TlsOptions, _impl_.client_auth_)
+      + sizeof(TlsOptions::_impl_.client_auth_)
+      - PROTOBUF_FIELD_OFFSET(TlsOptions, _impl_.handshake_timeout_)>(
+          reinterpret_cast<char*>(&_impl_.handshake_timeout_),
+          reinterpret_cast<char*>(&other->_impl_.handshake_timeout_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata TlsOptions::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[8]);
 }
 
 // ===================================================================
@@ -3855,7 +4422,7 @@ void PoolOptions::InternalSwap(PoolOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata PoolOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[8]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[9]);
 }
 
 // ===================================================================
@@ -4113,7 +4680,7 @@ void DynamicAllocatorOptions::InternalSwap(DynamicAllocatorOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata DynamicAllocatorOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[9]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[10]);
 }
 
 // ===================================================================
@@ -4484,7 +5051,7 @@ void SupervisorOptions::InternalSwap(SupervisorOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata SupervisorOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[10]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[11]);
 }
 
 // ===================================================================
@@ -4687,7 +5254,7 @@ void RpcOptions::InternalSwap(RpcOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata RpcOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[11]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[12]);
 }
 
 // ===================================================================
@@ -4701,7 +5268,7 @@ void LogsOptions_ChannelsEntry_DoNotUse::MergeFrom(const LogsOptions_ChannelsEnt
 ::PROTOBUF_NAMESPACE_ID::Metadata LogsOptions_ChannelsEntry_DoNotUse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[12]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[13]);
 }
 
 // ===================================================================
@@ -5391,7 +5958,7 @@ void LogsOptions::InternalSwap(LogsOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata LogsOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[13]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[14]);
 }
 
 // ===================================================================
@@ -6017,7 +6584,7 @@ void LogChannelOptions::InternalSwap(LogChannelOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata LogChannelOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[14]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[15]);
 }
 
 // ===================================================================
@@ -6328,7 +6895,7 @@ void FileLoggerOptions::InternalSwap(FileLoggerOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata FileLoggerOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[15]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[16]);
 }
 
 // ===================================================================
@@ -6591,7 +7158,7 @@ void StatusOptions::InternalSwap(StatusOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata StatusOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[16]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[17]);
 }
 
 // ===================================================================
@@ -6605,7 +7172,7 @@ void MetricsOptions_CollectEntry_DoNotUse::MergeFrom(const MetricsOptions_Collec
 ::PROTOBUF_NAMESPACE_ID::Metadata MetricsOptions_CollectEntry_DoNotUse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[17]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[18]);
 }
 
 // ===================================================================
@@ -6872,7 +7439,7 @@ void MetricsOptions::InternalSwap(MetricsOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata MetricsOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[18]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[19]);
 }
 
 // ===================================================================
@@ -6886,7 +7453,7 @@ void MetricsCollectorOptions_ObjectivesEntry_DoNotUse::MergeFrom(const MetricsCo
 ::PROTOBUF_NAMESPACE_ID::Metadata MetricsCollectorOptions_ObjectivesEntry_DoNotUse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[19]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[20]);
 }
 
 // ===================================================================
@@ -7385,7 +7952,7 @@ void MetricsCollectorOptions::InternalSwap(MetricsCollectorOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata MetricsCollectorOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[20]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[21]);
 }
 
 // ===================================================================
@@ -7588,7 +8155,410 @@ void ControlOptions::InternalSwap(ControlOptions* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata ControlOptions::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
-      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[21]);
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[22]);
+}
+
+// ===================================================================
+
+class ClusterOptions::_Internal {
+ public:
+  static const ::PROTOBUF_NAMESPACE_ID::Duration& registry_ttl(const ClusterOptions* msg);
+  static const ::PROTOBUF_NAMESPACE_ID::Duration& forward_timeout(const ClusterOptions* msg);
+};
+
+const ::PROTOBUF_NAMESPACE_ID::Duration&
+ClusterOptions::_Internal::registry_ttl(const ClusterOptions* msg) {
+  return *msg->_impl_.registry_ttl_;
+}
+const ::PROTOBUF_NAMESPACE_ID::Duration&
+ClusterOptions::_Internal::forward_timeout(const ClusterOptions* msg) {
+  return *msg->_impl_.forward_timeout_;
+}
+void ClusterOptions::clear_registry_ttl() {
+  if (GetArenaForAllocation() == nullptr && _impl_.registry_ttl_ != nullptr) {
+    delete _impl_.registry_ttl_;
+  }
+  _impl_.registry_ttl_ = nullptr;
+}
+void ClusterOptions::clear_forward_timeout() {
+  if (GetArenaForAllocation() == nullptr && _impl_.forward_timeout_ != nullptr) {
+    delete _impl_.forward_timeout_;
+  }
+  _impl_.forward_timeout_ = nullptr;
+}
+ClusterOptions::ClusterOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:rr.tcp.v1.ClusterOptions)
+}
+ClusterOptions::ClusterOptions(const ClusterOptions& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  ClusterOptions* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.redis_){}
+    , decltype(_impl_.instance_id_){}
+    , decltype(_impl_.key_prefix_){}
+    , decltype(_impl_.registry_ttl_){nullptr}
+    , decltype(_impl_.forward_timeout_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.redis_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.redis_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_redis().empty()) {
+    _this->_impl_.redis_.Set(from._internal_redis(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.instance_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.instance_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_instance_id().empty()) {
+    _this->_impl_.instance_id_.Set(from._internal_instance_id(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.key_prefix_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_prefix_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_key_prefix().empty()) {
+    _this->_impl_.key_prefix_.Set(from._internal_key_prefix(), 
+      _this->GetArenaForAllocation());
+  }
+  if (from._internal_has_registry_ttl()) {
+    _this->_impl_.registry_ttl_ = new ::PROTOBUF_NAMESPACE_ID::Duration(*from._impl_.registry_ttl_);
+  }
+  if (from._internal_has_forward_timeout()) {
+    _this->_impl_.forward_timeout_ = new ::PROTOBUF_NAMESPACE_ID::Duration(*from._impl_.forward_timeout_);
+  }
+  // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.ClusterOptions)
+}
+
+inline void ClusterOptions::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.redis_){}
+    , decltype(_impl_.instance_id_){}
+    , decltype(_impl_.key_prefix_){}
+    , decltype(_impl_.registry_ttl_){nullptr}
+    , decltype(_impl_.forward_timeout_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.redis_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.redis_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.instance_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.instance_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.key_prefix_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_prefix_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+ClusterOptions::~ClusterOptions() {
+  // @@protoc_insertion_point(destructor:rr.tcp.v1.ClusterOptions)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void ClusterOptions::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.redis_.Destroy();
+  _impl_.instance_id_.Destroy();
+  _impl_.key_prefix_.Destroy();
+  if (this != internal_default_instance()) delete _impl_.registry_ttl_;
+  if (this != internal_default_instance()) delete _impl_.forward_timeout_;
+}
+
+void ClusterOptions::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void ClusterOptions::Clear() {
+// @@protoc_insertion_point(message_clear_start:rr.tcp.v1.ClusterOptions)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.redis_.ClearToEmpty();
+  _impl_.instance_id_.ClearToEmpty();
+  _impl_.key_prefix_.ClearToEmpty();
+  if (GetArenaForAllocation() == nullptr && _impl_.registry_ttl_ != nullptr) {
+    delete _impl_.registry_ttl_;
+  }
+  _impl_.registry_ttl_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.forward_timeout_ != nullptr) {
+    delete _impl_.forward_timeout_;
+  }
+  _impl_.forward_timeout_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* ClusterOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string redis = 1 [json_name = "redis", (.rr.tcp.v1.spec) = {
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_redis();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.ClusterOptions.redis"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string instance_id = 2 [json_name = "instanceId", (.rr.tcp.v1.spec) = {
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_instance_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.ClusterOptions.instance_id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Duration registry_ttl = 3 [json_name = "registryTtl", (.rr.tcp.v1.spec) = {
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          ptr = ctx->ParseMessage(_internal_mutable_registry_ttl(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Duration forward_timeout = 4 [json_name = "forwardTimeout", (.rr.tcp.v1.spec) = {
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          ptr = ctx->ParseMessage(_internal_mutable_forward_timeout(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // string key_prefix = 5 [json_name = "keyPrefix", (.rr.tcp.v1.spec) = {
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 42)) {
+          auto str = _internal_mutable_key_prefix();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.ClusterOptions.key_prefix"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* ClusterOptions::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:rr.tcp.v1.ClusterOptions)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string redis = 1 [json_name = "redis", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_redis().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_redis().data(), static_cast<int>(this->_internal_redis().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.ClusterOptions.redis");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_redis(), target);
+  }
+
+  // string instance_id = 2 [json_name = "instanceId", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_instance_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_instance_id().data(), static_cast<int>(this->_internal_instance_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.ClusterOptions.instance_id");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_instance_id(), target);
+  }
+
+  // .google.protobuf.Duration registry_ttl = 3 [json_name = "registryTtl", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_registry_ttl()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(3, _Internal::registry_ttl(this),
+        _Internal::registry_ttl(this).GetCachedSize(), target, stream);
+  }
+
+  // .google.protobuf.Duration forward_timeout = 4 [json_name = "forwardTimeout", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_forward_timeout()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(4, _Internal::forward_timeout(this),
+        _Internal::forward_timeout(this).GetCachedSize(), target, stream);
+  }
+
+  // string key_prefix = 5 [json_name = "keyPrefix", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_key_prefix().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_key_prefix().data(), static_cast<int>(this->_internal_key_prefix().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.ClusterOptions.key_prefix");
+    target = stream->WriteStringMaybeAliased(
+        5, this->_internal_key_prefix(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:rr.tcp.v1.ClusterOptions)
+  return target;
+}
+
+size_t ClusterOptions::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:rr.tcp.v1.ClusterOptions)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string redis = 1 [json_name = "redis", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_redis().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_redis());
+  }
+
+  // string instance_id = 2 [json_name = "instanceId", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_instance_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_instance_id());
+  }
+
+  // string key_prefix = 5 [json_name = "keyPrefix", (.rr.tcp.v1.spec) = {
+  if (!this->_internal_key_prefix().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_key_prefix());
+  }
+
+  // .google.protobuf.Duration registry_ttl = 3 [json_name = "registryTtl", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_registry_ttl()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.registry_ttl_);
+  }
+
+  // .google.protobuf.Duration forward_timeout = 4 [json_name = "forwardTimeout", (.rr.tcp.v1.spec) = {
+  if (this->_internal_has_forward_timeout()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.forward_timeout_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ClusterOptions::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    ClusterOptions::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ClusterOptions::GetClassData() const { return &_class_data_; }
+
+
+void ClusterOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<ClusterOptions*>(&to_msg);
+  auto& from = static_cast<const ClusterOptions&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:rr.tcp.v1.ClusterOptions)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_redis().empty()) {
+    _this->_internal_set_redis(from._internal_redis());
+  }
+  if (!from._internal_instance_id().empty()) {
+    _this->_internal_set_instance_id(from._internal_instance_id());
+  }
+  if (!from._internal_key_prefix().empty()) {
+    _this->_internal_set_key_prefix(from._internal_key_prefix());
+  }
+  if (from._internal_has_registry_ttl()) {
+    _this->_internal_mutable_registry_ttl()->::PROTOBUF_NAMESPACE_ID::Duration::MergeFrom(
+        from._internal_registry_ttl());
+  }
+  if (from._internal_has_forward_timeout()) {
+    _this->_internal_mutable_forward_timeout()->::PROTOBUF_NAMESPACE_ID::Duration::MergeFrom(
+        from._internal_forward_timeout());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void ClusterOptions::CopyFrom(const ClusterOptions& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:rr.tcp.v1.ClusterOptions)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool ClusterOptions::IsInitialized() const {
+  return true;
+}
+
+void ClusterOptions::InternalSwap(ClusterOptions* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.redis_, lhs_arena,
+      &other->_impl_.redis_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.instance_id_, lhs_arena,
+      &other->_impl_.instance_id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.key_prefix_, lhs_arena,
+      &other->_impl_.key_prefix_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(ClusterOptions, _impl_.forward_timeout_)
+      + sizeof(ClusterOptions::_impl_.forward_timeout_)
+      - PROTOBUF_FIELD_OFFSET(ClusterOptions, _impl_.registry_ttl_)>(
+          reinterpret_cast<char*>(&_impl_.registry_ttl_),
+          reinterpret_cast<char*>(&other->_impl_.registry_ttl_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata ClusterOptions::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_getter, &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once,
+      file_level_metadata_rr_2ftcp_2fv1_2foptions_2eproto[23]);
 }
 
 // @@protoc_insertion_point(namespace_scope)
@@ -7627,6 +8597,10 @@ Arena::CreateMaybeMessage< ::rr::tcp::v1::TcpOptions >(Arena* arena) {
 template<> PROTOBUF_NOINLINE ::rr::tcp::v1::TcpServerOptions*
 Arena::CreateMaybeMessage< ::rr::tcp::v1::TcpServerOptions >(Arena* arena) {
   return Arena::CreateMessageInternal< ::rr::tcp::v1::TcpServerOptions >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::TlsOptions*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::TlsOptions >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::TlsOptions >(arena);
 }
 template<> PROTOBUF_NOINLINE ::rr::tcp::v1::PoolOptions*
 Arena::CreateMaybeMessage< ::rr::tcp::v1::PoolOptions >(Arena* arena) {
@@ -7683,6 +8657,10 @@ Arena::CreateMaybeMessage< ::rr::tcp::v1::MetricsCollectorOptions >(Arena* arena
 template<> PROTOBUF_NOINLINE ::rr::tcp::v1::ControlOptions*
 Arena::CreateMaybeMessage< ::rr::tcp::v1::ControlOptions >(Arena* arena) {
   return Arena::CreateMessageInternal< ::rr::tcp::v1::ControlOptions >(arena);
+}
+template<> PROTOBUF_NOINLINE ::rr::tcp::v1::ClusterOptions*
+Arena::CreateMaybeMessage< ::rr::tcp::v1::ClusterOptions >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::rr::tcp::v1::ClusterOptions >(arena);
 }
 PROTOBUF_NAMESPACE_CLOSE
 

@@ -53,6 +53,9 @@ extern const ::PROTOBUF_NAMESPACE_ID::internal::DescriptorTable descriptor_table
 namespace rr {
 namespace tcp {
 namespace v1 {
+class ClusterOptions;
+struct ClusterOptionsDefaultTypeInternal;
+extern ClusterOptionsDefaultTypeInternal _ClusterOptions_default_instance_;
 class Config;
 struct ConfigDefaultTypeInternal;
 extern ConfigDefaultTypeInternal _Config_default_instance_;
@@ -119,10 +122,14 @@ extern TcpOptions_ServersEntry_DoNotUseDefaultTypeInternal _TcpOptions_ServersEn
 class TcpServerOptions;
 struct TcpServerOptionsDefaultTypeInternal;
 extern TcpServerOptionsDefaultTypeInternal _TcpServerOptions_default_instance_;
+class TlsOptions;
+struct TlsOptionsDefaultTypeInternal;
+extern TlsOptionsDefaultTypeInternal _TlsOptions_default_instance_;
 }  // namespace v1
 }  // namespace tcp
 }  // namespace rr
 PROTOBUF_NAMESPACE_OPEN
+template<> ::rr::tcp::v1::ClusterOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::ClusterOptions>(Arena*);
 template<> ::rr::tcp::v1::Config* Arena::CreateMaybeMessage<::rr::tcp::v1::Config>(Arena*);
 template<> ::rr::tcp::v1::ControlOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::ControlOptions>(Arena*);
 template<> ::rr::tcp::v1::DynamicAllocatorOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::DynamicAllocatorOptions>(Arena*);
@@ -145,6 +152,7 @@ template<> ::rr::tcp::v1::SupervisorOptions* Arena::CreateMaybeMessage<::rr::tcp
 template<> ::rr::tcp::v1::TcpOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::TcpOptions>(Arena*);
 template<> ::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse* Arena::CreateMaybeMessage<::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse>(Arena*);
 template<> ::rr::tcp::v1::TcpServerOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::TcpServerOptions>(Arena*);
+template<> ::rr::tcp::v1::TlsOptions* Arena::CreateMaybeMessage<::rr::tcp::v1::TlsOptions>(Arena*);
 PROTOBUF_NAMESPACE_CLOSE
 namespace rr {
 namespace tcp {
@@ -176,6 +184,33 @@ inline bool Framing_Parse(
     ::PROTOBUF_NAMESPACE_ID::ConstStringParam name, Framing* value) {
   return ::PROTOBUF_NAMESPACE_ID::internal::ParseNamedEnum<Framing>(
     Framing_descriptor(), name, value);
+}
+enum ClientAuth : int {
+  CLIENT_AUTH_UNSPECIFIED = 0,
+  CLIENT_AUTH_NONE = 1,
+  CLIENT_AUTH_REQUEST = 2,
+  CLIENT_AUTH_REQUIRE = 3,
+  ClientAuth_INT_MIN_SENTINEL_DO_NOT_USE_ = std::numeric_limits<int32_t>::min(),
+  ClientAuth_INT_MAX_SENTINEL_DO_NOT_USE_ = std::numeric_limits<int32_t>::max()
+};
+bool ClientAuth_IsValid(int value);
+constexpr ClientAuth ClientAuth_MIN = CLIENT_AUTH_UNSPECIFIED;
+constexpr ClientAuth ClientAuth_MAX = CLIENT_AUTH_REQUIRE;
+constexpr int ClientAuth_ARRAYSIZE = ClientAuth_MAX + 1;
+
+const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* ClientAuth_descriptor();
+template<typename T>
+inline const std::string& ClientAuth_Name(T enum_t_value) {
+  static_assert(::std::is_same<T, ClientAuth>::value ||
+    ::std::is_integral<T>::value,
+    "Incorrect type passed to function ClientAuth_Name.");
+  return ::PROTOBUF_NAMESPACE_ID::internal::NameOfEnum(
+    ClientAuth_descriptor(), enum_t_value);
+}
+inline bool ClientAuth_Parse(
+    ::PROTOBUF_NAMESPACE_ID::ConstStringParam name, ClientAuth* value) {
+  return ::PROTOBUF_NAMESPACE_ID::internal::ParseNamedEnum<ClientAuth>(
+    ClientAuth_descriptor(), name, value);
 }
 enum Routing : int {
   ROUTING_UNSPECIFIED = 0,
@@ -360,6 +395,7 @@ class Config final :
     kControlFieldNumber = 6,
     kStatusFieldNumber = 7,
     kMetricsFieldNumber = 8,
+    kClusterFieldNumber = 9,
   };
   // string version = 1 [json_name = "version", (.rr.tcp.v1.spec) = {
   void clear_version();
@@ -501,6 +537,24 @@ class Config final :
       ::rr::tcp::v1::MetricsOptions* metrics);
   ::rr::tcp::v1::MetricsOptions* unsafe_arena_release_metrics();
 
+  // .rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = {
+  bool has_cluster() const;
+  private:
+  bool _internal_has_cluster() const;
+  public:
+  void clear_cluster();
+  const ::rr::tcp::v1::ClusterOptions& cluster() const;
+  PROTOBUF_NODISCARD ::rr::tcp::v1::ClusterOptions* release_cluster();
+  ::rr::tcp::v1::ClusterOptions* mutable_cluster();
+  void set_allocated_cluster(::rr::tcp::v1::ClusterOptions* cluster);
+  private:
+  const ::rr::tcp::v1::ClusterOptions& _internal_cluster() const;
+  ::rr::tcp::v1::ClusterOptions* _internal_mutable_cluster();
+  public:
+  void unsafe_arena_set_allocated_cluster(
+      ::rr::tcp::v1::ClusterOptions* cluster);
+  ::rr::tcp::v1::ClusterOptions* unsafe_arena_release_cluster();
+
   // @@protoc_insertion_point(class_scope:rr.tcp.v1.Config)
  private:
   class _Internal;
@@ -517,6 +571,7 @@ class Config final :
     ::rr::tcp::v1::ControlOptions* control_;
     ::rr::tcp::v1::StatusOptions* status_;
     ::rr::tcp::v1::MetricsOptions* metrics_;
+    ::rr::tcp::v1::ClusterOptions* cluster_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -1461,6 +1516,7 @@ class TcpServerOptions final :
     kDelimiterFieldNumber = 2,
     kIdleTimeoutFieldNumber = 8,
     kProxyHeaderTimeoutFieldNumber = 12,
+    kTlsFieldNumber = 13,
     kFramingFieldNumber = 3,
     kLengthBytesFieldNumber = 4,
     kMaxMessageSizeFieldNumber = 6,
@@ -1557,6 +1613,24 @@ class TcpServerOptions final :
       ::PROTOBUF_NAMESPACE_ID::Duration* proxy_header_timeout);
   ::PROTOBUF_NAMESPACE_ID::Duration* unsafe_arena_release_proxy_header_timeout();
 
+  // .rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = {
+  bool has_tls() const;
+  private:
+  bool _internal_has_tls() const;
+  public:
+  void clear_tls();
+  const ::rr::tcp::v1::TlsOptions& tls() const;
+  PROTOBUF_NODISCARD ::rr::tcp::v1::TlsOptions* release_tls();
+  ::rr::tcp::v1::TlsOptions* mutable_tls();
+  void set_allocated_tls(::rr::tcp::v1::TlsOptions* tls);
+  private:
+  const ::rr::tcp::v1::TlsOptions& _internal_tls() const;
+  ::rr::tcp::v1::TlsOptions* _internal_mutable_tls();
+  public:
+  void unsafe_arena_set_allocated_tls(
+      ::rr::tcp::v1::TlsOptions* tls);
+  ::rr::tcp::v1::TlsOptions* unsafe_arena_release_tls();
+
   // .rr.tcp.v1.Framing framing = 3 [json_name = "framing", (.rr.tcp.v1.spec) = {
   void clear_framing();
   ::rr::tcp::v1::Framing framing() const;
@@ -1633,6 +1707,7 @@ class TcpServerOptions final :
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr delimiter_;
     ::PROTOBUF_NAMESPACE_ID::Duration* idle_timeout_;
     ::PROTOBUF_NAMESPACE_ID::Duration* proxy_header_timeout_;
+    ::rr::tcp::v1::TlsOptions* tls_;
     int framing_;
     uint32_t length_bytes_;
     uint64_t max_message_size_;
@@ -1640,6 +1715,222 @@ class TcpServerOptions final :
     uint32_t max_connections_;
     uint32_t read_buf_size_;
     bool proxy_protocol_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2foptions_2eproto;
+};
+// -------------------------------------------------------------------
+
+class TlsOptions final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.TlsOptions) */ {
+ public:
+  inline TlsOptions() : TlsOptions(nullptr) {}
+  ~TlsOptions() override;
+  explicit PROTOBUF_CONSTEXPR TlsOptions(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  TlsOptions(const TlsOptions& from);
+  TlsOptions(TlsOptions&& from) noexcept
+    : TlsOptions() {
+    *this = ::std::move(from);
+  }
+
+  inline TlsOptions& operator=(const TlsOptions& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline TlsOptions& operator=(TlsOptions&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const TlsOptions& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const TlsOptions* internal_default_instance() {
+    return reinterpret_cast<const TlsOptions*>(
+               &_TlsOptions_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    8;
+
+  friend void swap(TlsOptions& a, TlsOptions& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(TlsOptions* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(TlsOptions* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  TlsOptions* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<TlsOptions>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const TlsOptions& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const TlsOptions& from) {
+    TlsOptions::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(TlsOptions* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "rr.tcp.v1.TlsOptions";
+  }
+  protected:
+  explicit TlsOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kCertFieldNumber = 1,
+    kKeyFieldNumber = 2,
+    kCaFieldNumber = 3,
+    kHandshakeTimeoutFieldNumber = 5,
+    kClientAuthFieldNumber = 4,
+  };
+  // string cert = 1 [json_name = "cert", (.rr.tcp.v1.spec) = {
+  void clear_cert();
+  const std::string& cert() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_cert(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_cert();
+  PROTOBUF_NODISCARD std::string* release_cert();
+  void set_allocated_cert(std::string* cert);
+  private:
+  const std::string& _internal_cert() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_cert(const std::string& value);
+  std::string* _internal_mutable_cert();
+  public:
+
+  // string key = 2 [json_name = "key", (.rr.tcp.v1.spec) = {
+  void clear_key();
+  const std::string& key() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_key(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_key();
+  PROTOBUF_NODISCARD std::string* release_key();
+  void set_allocated_key(std::string* key);
+  private:
+  const std::string& _internal_key() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_key(const std::string& value);
+  std::string* _internal_mutable_key();
+  public:
+
+  // string ca = 3 [json_name = "ca", (.rr.tcp.v1.spec) = {
+  void clear_ca();
+  const std::string& ca() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_ca(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_ca();
+  PROTOBUF_NODISCARD std::string* release_ca();
+  void set_allocated_ca(std::string* ca);
+  private:
+  const std::string& _internal_ca() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_ca(const std::string& value);
+  std::string* _internal_mutable_ca();
+  public:
+
+  // .google.protobuf.Duration handshake_timeout = 5 [json_name = "handshakeTimeout", (.rr.tcp.v1.spec) = {
+  bool has_handshake_timeout() const;
+  private:
+  bool _internal_has_handshake_timeout() const;
+  public:
+  void clear_handshake_timeout();
+  const ::PROTOBUF_NAMESPACE_ID::Duration& handshake_timeout() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Duration* release_handshake_timeout();
+  ::PROTOBUF_NAMESPACE_ID::Duration* mutable_handshake_timeout();
+  void set_allocated_handshake_timeout(::PROTOBUF_NAMESPACE_ID::Duration* handshake_timeout);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Duration& _internal_handshake_timeout() const;
+  ::PROTOBUF_NAMESPACE_ID::Duration* _internal_mutable_handshake_timeout();
+  public:
+  void unsafe_arena_set_allocated_handshake_timeout(
+      ::PROTOBUF_NAMESPACE_ID::Duration* handshake_timeout);
+  ::PROTOBUF_NAMESPACE_ID::Duration* unsafe_arena_release_handshake_timeout();
+
+  // .rr.tcp.v1.ClientAuth client_auth = 4 [json_name = "clientAuth", (.rr.tcp.v1.spec) = {
+  void clear_client_auth();
+  ::rr::tcp::v1::ClientAuth client_auth() const;
+  void set_client_auth(::rr::tcp::v1::ClientAuth value);
+  private:
+  ::rr::tcp::v1::ClientAuth _internal_client_auth() const;
+  void _internal_set_client_auth(::rr::tcp::v1::ClientAuth value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.TlsOptions)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr cert_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr key_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr ca_;
+    ::PROTOBUF_NAMESPACE_ID::Duration* handshake_timeout_;
+    int client_auth_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -1695,7 +1986,7 @@ class PoolOptions final :
                &_PoolOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    8;
+    9;
 
   friend void swap(PoolOptions& a, PoolOptions& b) {
     a.Swap(&b);
@@ -2033,7 +2324,7 @@ class DynamicAllocatorOptions final :
                &_DynamicAllocatorOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    9;
+    10;
 
   friend void swap(DynamicAllocatorOptions& a, DynamicAllocatorOptions& b) {
     a.Swap(&b);
@@ -2212,7 +2503,7 @@ class SupervisorOptions final :
                &_SupervisorOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    10;
+    11;
 
   friend void swap(SupervisorOptions& a, SupervisorOptions& b) {
     a.Swap(&b);
@@ -2440,7 +2731,7 @@ class RpcOptions final :
                &_RpcOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    11;
+    12;
 
   friend void swap(RpcOptions& a, RpcOptions& b) {
     a.Swap(&b);
@@ -2619,7 +2910,7 @@ class LogsOptions final :
                &_LogsOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    13;
+    14;
 
   friend void swap(LogsOptions& a, LogsOptions& b) {
     a.Swap(&b);
@@ -2941,7 +3232,7 @@ class LogChannelOptions final :
                &_LogChannelOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    14;
+    15;
 
   friend void swap(LogChannelOptions& a, LogChannelOptions& b) {
     a.Swap(&b);
@@ -3237,7 +3528,7 @@ class FileLoggerOptions final :
                &_FileLoggerOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    15;
+    16;
 
   friend void swap(FileLoggerOptions& a, FileLoggerOptions& b) {
     a.Swap(&b);
@@ -3434,7 +3725,7 @@ class StatusOptions final :
                &_StatusOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    16;
+    17;
 
   friend void swap(StatusOptions& a, StatusOptions& b) {
     a.Swap(&b);
@@ -3635,7 +3926,7 @@ class MetricsOptions final :
                &_MetricsOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    18;
+    19;
 
   friend void swap(MetricsOptions& a, MetricsOptions& b) {
     a.Swap(&b);
@@ -3842,7 +4133,7 @@ class MetricsCollectorOptions final :
                &_MetricsCollectorOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    20;
+    21;
 
   friend void swap(MetricsCollectorOptions& a, MetricsCollectorOptions& b) {
     a.Swap(&b);
@@ -4121,7 +4412,7 @@ class ControlOptions final :
                &_ControlOptions_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    21;
+    22;
 
   friend void swap(ControlOptions& a, ControlOptions& b) {
     a.Swap(&b);
@@ -4219,6 +4510,231 @@ class ControlOptions final :
   typedef void DestructorSkippable_;
   struct Impl_ {
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr addr_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_rr_2ftcp_2fv1_2foptions_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ClusterOptions final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:rr.tcp.v1.ClusterOptions) */ {
+ public:
+  inline ClusterOptions() : ClusterOptions(nullptr) {}
+  ~ClusterOptions() override;
+  explicit PROTOBUF_CONSTEXPR ClusterOptions(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ClusterOptions(const ClusterOptions& from);
+  ClusterOptions(ClusterOptions&& from) noexcept
+    : ClusterOptions() {
+    *this = ::std::move(from);
+  }
+
+  inline ClusterOptions& operator=(const ClusterOptions& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ClusterOptions& operator=(ClusterOptions&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ClusterOptions& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ClusterOptions* internal_default_instance() {
+    return reinterpret_cast<const ClusterOptions*>(
+               &_ClusterOptions_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    23;
+
+  friend void swap(ClusterOptions& a, ClusterOptions& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ClusterOptions* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ClusterOptions* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ClusterOptions* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ClusterOptions>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const ClusterOptions& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const ClusterOptions& from) {
+    ClusterOptions::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(ClusterOptions* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "rr.tcp.v1.ClusterOptions";
+  }
+  protected:
+  explicit ClusterOptions(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kRedisFieldNumber = 1,
+    kInstanceIdFieldNumber = 2,
+    kKeyPrefixFieldNumber = 5,
+    kRegistryTtlFieldNumber = 3,
+    kForwardTimeoutFieldNumber = 4,
+  };
+  // string redis = 1 [json_name = "redis", (.rr.tcp.v1.spec) = {
+  void clear_redis();
+  const std::string& redis() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_redis(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_redis();
+  PROTOBUF_NODISCARD std::string* release_redis();
+  void set_allocated_redis(std::string* redis);
+  private:
+  const std::string& _internal_redis() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_redis(const std::string& value);
+  std::string* _internal_mutable_redis();
+  public:
+
+  // string instance_id = 2 [json_name = "instanceId", (.rr.tcp.v1.spec) = {
+  void clear_instance_id();
+  const std::string& instance_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_instance_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_instance_id();
+  PROTOBUF_NODISCARD std::string* release_instance_id();
+  void set_allocated_instance_id(std::string* instance_id);
+  private:
+  const std::string& _internal_instance_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_instance_id(const std::string& value);
+  std::string* _internal_mutable_instance_id();
+  public:
+
+  // string key_prefix = 5 [json_name = "keyPrefix", (.rr.tcp.v1.spec) = {
+  void clear_key_prefix();
+  const std::string& key_prefix() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_key_prefix(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_key_prefix();
+  PROTOBUF_NODISCARD std::string* release_key_prefix();
+  void set_allocated_key_prefix(std::string* key_prefix);
+  private:
+  const std::string& _internal_key_prefix() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_key_prefix(const std::string& value);
+  std::string* _internal_mutable_key_prefix();
+  public:
+
+  // .google.protobuf.Duration registry_ttl = 3 [json_name = "registryTtl", (.rr.tcp.v1.spec) = {
+  bool has_registry_ttl() const;
+  private:
+  bool _internal_has_registry_ttl() const;
+  public:
+  void clear_registry_ttl();
+  const ::PROTOBUF_NAMESPACE_ID::Duration& registry_ttl() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Duration* release_registry_ttl();
+  ::PROTOBUF_NAMESPACE_ID::Duration* mutable_registry_ttl();
+  void set_allocated_registry_ttl(::PROTOBUF_NAMESPACE_ID::Duration* registry_ttl);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Duration& _internal_registry_ttl() const;
+  ::PROTOBUF_NAMESPACE_ID::Duration* _internal_mutable_registry_ttl();
+  public:
+  void unsafe_arena_set_allocated_registry_ttl(
+      ::PROTOBUF_NAMESPACE_ID::Duration* registry_ttl);
+  ::PROTOBUF_NAMESPACE_ID::Duration* unsafe_arena_release_registry_ttl();
+
+  // .google.protobuf.Duration forward_timeout = 4 [json_name = "forwardTimeout", (.rr.tcp.v1.spec) = {
+  bool has_forward_timeout() const;
+  private:
+  bool _internal_has_forward_timeout() const;
+  public:
+  void clear_forward_timeout();
+  const ::PROTOBUF_NAMESPACE_ID::Duration& forward_timeout() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Duration* release_forward_timeout();
+  ::PROTOBUF_NAMESPACE_ID::Duration* mutable_forward_timeout();
+  void set_allocated_forward_timeout(::PROTOBUF_NAMESPACE_ID::Duration* forward_timeout);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Duration& _internal_forward_timeout() const;
+  ::PROTOBUF_NAMESPACE_ID::Duration* _internal_mutable_forward_timeout();
+  public:
+  void unsafe_arena_set_allocated_forward_timeout(
+      ::PROTOBUF_NAMESPACE_ID::Duration* forward_timeout);
+  ::PROTOBUF_NAMESPACE_ID::Duration* unsafe_arena_release_forward_timeout();
+
+  // @@protoc_insertion_point(class_scope:rr.tcp.v1.ClusterOptions)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr redis_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr instance_id_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr key_prefix_;
+    ::PROTOBUF_NAMESPACE_ID::Duration* registry_ttl_;
+    ::PROTOBUF_NAMESPACE_ID::Duration* forward_timeout_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -4913,6 +5429,96 @@ inline void Config::set_allocated_metrics(::rr::tcp::v1::MetricsOptions* metrics
   }
   _impl_.metrics_ = metrics;
   // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.Config.metrics)
+}
+
+// .rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = {
+inline bool Config::_internal_has_cluster() const {
+  return this != internal_default_instance() && _impl_.cluster_ != nullptr;
+}
+inline bool Config::has_cluster() const {
+  return _internal_has_cluster();
+}
+inline void Config::clear_cluster() {
+  if (GetArenaForAllocation() == nullptr && _impl_.cluster_ != nullptr) {
+    delete _impl_.cluster_;
+  }
+  _impl_.cluster_ = nullptr;
+}
+inline const ::rr::tcp::v1::ClusterOptions& Config::_internal_cluster() const {
+  const ::rr::tcp::v1::ClusterOptions* p = _impl_.cluster_;
+  return p != nullptr ? *p : reinterpret_cast<const ::rr::tcp::v1::ClusterOptions&>(
+      ::rr::tcp::v1::_ClusterOptions_default_instance_);
+}
+inline const ::rr::tcp::v1::ClusterOptions& Config::cluster() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.Config.cluster)
+  return _internal_cluster();
+}
+inline void Config::unsafe_arena_set_allocated_cluster(
+    ::rr::tcp::v1::ClusterOptions* cluster) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.cluster_);
+  }
+  _impl_.cluster_ = cluster;
+  if (cluster) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:rr.tcp.v1.Config.cluster)
+}
+inline ::rr::tcp::v1::ClusterOptions* Config::release_cluster() {
+  
+  ::rr::tcp::v1::ClusterOptions* temp = _impl_.cluster_;
+  _impl_.cluster_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::rr::tcp::v1::ClusterOptions* Config::unsafe_arena_release_cluster() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.Config.cluster)
+  
+  ::rr::tcp::v1::ClusterOptions* temp = _impl_.cluster_;
+  _impl_.cluster_ = nullptr;
+  return temp;
+}
+inline ::rr::tcp::v1::ClusterOptions* Config::_internal_mutable_cluster() {
+  
+  if (_impl_.cluster_ == nullptr) {
+    auto* p = CreateMaybeMessage<::rr::tcp::v1::ClusterOptions>(GetArenaForAllocation());
+    _impl_.cluster_ = p;
+  }
+  return _impl_.cluster_;
+}
+inline ::rr::tcp::v1::ClusterOptions* Config::mutable_cluster() {
+  ::rr::tcp::v1::ClusterOptions* _msg = _internal_mutable_cluster();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.Config.cluster)
+  return _msg;
+}
+inline void Config::set_allocated_cluster(::rr::tcp::v1::ClusterOptions* cluster) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.cluster_;
+  }
+  if (cluster) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(cluster);
+    if (message_arena != submessage_arena) {
+      cluster = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, cluster, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.cluster_ = cluster;
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.Config.cluster)
 }
 
 // -------------------------------------------------------------------
@@ -6287,6 +6893,355 @@ inline void TcpServerOptions::set_allocated_proxy_header_timeout(::PROTOBUF_NAME
   }
   _impl_.proxy_header_timeout_ = proxy_header_timeout;
   // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.TcpServerOptions.proxy_header_timeout)
+}
+
+// .rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = {
+inline bool TcpServerOptions::_internal_has_tls() const {
+  return this != internal_default_instance() && _impl_.tls_ != nullptr;
+}
+inline bool TcpServerOptions::has_tls() const {
+  return _internal_has_tls();
+}
+inline void TcpServerOptions::clear_tls() {
+  if (GetArenaForAllocation() == nullptr && _impl_.tls_ != nullptr) {
+    delete _impl_.tls_;
+  }
+  _impl_.tls_ = nullptr;
+}
+inline const ::rr::tcp::v1::TlsOptions& TcpServerOptions::_internal_tls() const {
+  const ::rr::tcp::v1::TlsOptions* p = _impl_.tls_;
+  return p != nullptr ? *p : reinterpret_cast<const ::rr::tcp::v1::TlsOptions&>(
+      ::rr::tcp::v1::_TlsOptions_default_instance_);
+}
+inline const ::rr::tcp::v1::TlsOptions& TcpServerOptions::tls() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.TcpServerOptions.tls)
+  return _internal_tls();
+}
+inline void TcpServerOptions::unsafe_arena_set_allocated_tls(
+    ::rr::tcp::v1::TlsOptions* tls) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.tls_);
+  }
+  _impl_.tls_ = tls;
+  if (tls) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:rr.tcp.v1.TcpServerOptions.tls)
+}
+inline ::rr::tcp::v1::TlsOptions* TcpServerOptions::release_tls() {
+  
+  ::rr::tcp::v1::TlsOptions* temp = _impl_.tls_;
+  _impl_.tls_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::rr::tcp::v1::TlsOptions* TcpServerOptions::unsafe_arena_release_tls() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.TcpServerOptions.tls)
+  
+  ::rr::tcp::v1::TlsOptions* temp = _impl_.tls_;
+  _impl_.tls_ = nullptr;
+  return temp;
+}
+inline ::rr::tcp::v1::TlsOptions* TcpServerOptions::_internal_mutable_tls() {
+  
+  if (_impl_.tls_ == nullptr) {
+    auto* p = CreateMaybeMessage<::rr::tcp::v1::TlsOptions>(GetArenaForAllocation());
+    _impl_.tls_ = p;
+  }
+  return _impl_.tls_;
+}
+inline ::rr::tcp::v1::TlsOptions* TcpServerOptions::mutable_tls() {
+  ::rr::tcp::v1::TlsOptions* _msg = _internal_mutable_tls();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.TcpServerOptions.tls)
+  return _msg;
+}
+inline void TcpServerOptions::set_allocated_tls(::rr::tcp::v1::TlsOptions* tls) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.tls_;
+  }
+  if (tls) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(tls);
+    if (message_arena != submessage_arena) {
+      tls = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, tls, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.tls_ = tls;
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.TcpServerOptions.tls)
+}
+
+// -------------------------------------------------------------------
+
+// TlsOptions
+
+// string cert = 1 [json_name = "cert", (.rr.tcp.v1.spec) = {
+inline void TlsOptions::clear_cert() {
+  _impl_.cert_.ClearToEmpty();
+}
+inline const std::string& TlsOptions::cert() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.TlsOptions.cert)
+  return _internal_cert();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void TlsOptions::set_cert(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.cert_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.TlsOptions.cert)
+}
+inline std::string* TlsOptions::mutable_cert() {
+  std::string* _s = _internal_mutable_cert();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.TlsOptions.cert)
+  return _s;
+}
+inline const std::string& TlsOptions::_internal_cert() const {
+  return _impl_.cert_.Get();
+}
+inline void TlsOptions::_internal_set_cert(const std::string& value) {
+  
+  _impl_.cert_.Set(value, GetArenaForAllocation());
+}
+inline std::string* TlsOptions::_internal_mutable_cert() {
+  
+  return _impl_.cert_.Mutable(GetArenaForAllocation());
+}
+inline std::string* TlsOptions::release_cert() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.TlsOptions.cert)
+  return _impl_.cert_.Release();
+}
+inline void TlsOptions::set_allocated_cert(std::string* cert) {
+  if (cert != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.cert_.SetAllocated(cert, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.cert_.IsDefault()) {
+    _impl_.cert_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.TlsOptions.cert)
+}
+
+// string key = 2 [json_name = "key", (.rr.tcp.v1.spec) = {
+inline void TlsOptions::clear_key() {
+  _impl_.key_.ClearToEmpty();
+}
+inline const std::string& TlsOptions::key() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.TlsOptions.key)
+  return _internal_key();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void TlsOptions::set_key(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.key_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.TlsOptions.key)
+}
+inline std::string* TlsOptions::mutable_key() {
+  std::string* _s = _internal_mutable_key();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.TlsOptions.key)
+  return _s;
+}
+inline const std::string& TlsOptions::_internal_key() const {
+  return _impl_.key_.Get();
+}
+inline void TlsOptions::_internal_set_key(const std::string& value) {
+  
+  _impl_.key_.Set(value, GetArenaForAllocation());
+}
+inline std::string* TlsOptions::_internal_mutable_key() {
+  
+  return _impl_.key_.Mutable(GetArenaForAllocation());
+}
+inline std::string* TlsOptions::release_key() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.TlsOptions.key)
+  return _impl_.key_.Release();
+}
+inline void TlsOptions::set_allocated_key(std::string* key) {
+  if (key != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.key_.SetAllocated(key, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.key_.IsDefault()) {
+    _impl_.key_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.TlsOptions.key)
+}
+
+// string ca = 3 [json_name = "ca", (.rr.tcp.v1.spec) = {
+inline void TlsOptions::clear_ca() {
+  _impl_.ca_.ClearToEmpty();
+}
+inline const std::string& TlsOptions::ca() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.TlsOptions.ca)
+  return _internal_ca();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void TlsOptions::set_ca(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.ca_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.TlsOptions.ca)
+}
+inline std::string* TlsOptions::mutable_ca() {
+  std::string* _s = _internal_mutable_ca();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.TlsOptions.ca)
+  return _s;
+}
+inline const std::string& TlsOptions::_internal_ca() const {
+  return _impl_.ca_.Get();
+}
+inline void TlsOptions::_internal_set_ca(const std::string& value) {
+  
+  _impl_.ca_.Set(value, GetArenaForAllocation());
+}
+inline std::string* TlsOptions::_internal_mutable_ca() {
+  
+  return _impl_.ca_.Mutable(GetArenaForAllocation());
+}
+inline std::string* TlsOptions::release_ca() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.TlsOptions.ca)
+  return _impl_.ca_.Release();
+}
+inline void TlsOptions::set_allocated_ca(std::string* ca) {
+  if (ca != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.ca_.SetAllocated(ca, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.ca_.IsDefault()) {
+    _impl_.ca_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.TlsOptions.ca)
+}
+
+// .rr.tcp.v1.ClientAuth client_auth = 4 [json_name = "clientAuth", (.rr.tcp.v1.spec) = {
+inline void TlsOptions::clear_client_auth() {
+  _impl_.client_auth_ = 0;
+}
+inline ::rr::tcp::v1::ClientAuth TlsOptions::_internal_client_auth() const {
+  return static_cast< ::rr::tcp::v1::ClientAuth >(_impl_.client_auth_);
+}
+inline ::rr::tcp::v1::ClientAuth TlsOptions::client_auth() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.TlsOptions.client_auth)
+  return _internal_client_auth();
+}
+inline void TlsOptions::_internal_set_client_auth(::rr::tcp::v1::ClientAuth value) {
+  
+  _impl_.client_auth_ = value;
+}
+inline void TlsOptions::set_client_auth(::rr::tcp::v1::ClientAuth value) {
+  _internal_set_client_auth(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.TlsOptions.client_auth)
+}
+
+// .google.protobuf.Duration handshake_timeout = 5 [json_name = "handshakeTimeout", (.rr.tcp.v1.spec) = {
+inline bool TlsOptions::_internal_has_handshake_timeout() const {
+  return this != internal_default_instance() && _impl_.handshake_timeout_ != nullptr;
+}
+inline bool TlsOptions::has_handshake_timeout() const {
+  return _internal_has_handshake_timeout();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& TlsOptions::_internal_handshake_timeout() const {
+  const ::PROTOBUF_NAMESPACE_ID::Duration* p = _impl_.handshake_timeout_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Duration&>(
+      ::PROTOBUF_NAMESPACE_ID::_Duration_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& TlsOptions::handshake_timeout() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.TlsOptions.handshake_timeout)
+  return _internal_handshake_timeout();
+}
+inline void TlsOptions::unsafe_arena_set_allocated_handshake_timeout(
+    ::PROTOBUF_NAMESPACE_ID::Duration* handshake_timeout) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.handshake_timeout_);
+  }
+  _impl_.handshake_timeout_ = handshake_timeout;
+  if (handshake_timeout) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:rr.tcp.v1.TlsOptions.handshake_timeout)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* TlsOptions::release_handshake_timeout() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.handshake_timeout_;
+  _impl_.handshake_timeout_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* TlsOptions::unsafe_arena_release_handshake_timeout() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.TlsOptions.handshake_timeout)
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.handshake_timeout_;
+  _impl_.handshake_timeout_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* TlsOptions::_internal_mutable_handshake_timeout() {
+  
+  if (_impl_.handshake_timeout_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Duration>(GetArenaForAllocation());
+    _impl_.handshake_timeout_ = p;
+  }
+  return _impl_.handshake_timeout_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* TlsOptions::mutable_handshake_timeout() {
+  ::PROTOBUF_NAMESPACE_ID::Duration* _msg = _internal_mutable_handshake_timeout();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.TlsOptions.handshake_timeout)
+  return _msg;
+}
+inline void TlsOptions::set_allocated_handshake_timeout(::PROTOBUF_NAMESPACE_ID::Duration* handshake_timeout) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.handshake_timeout_);
+  }
+  if (handshake_timeout) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(handshake_timeout));
+    if (message_arena != submessage_arena) {
+      handshake_timeout = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, handshake_timeout, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.handshake_timeout_ = handshake_timeout;
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.TlsOptions.handshake_timeout)
 }
 
 // -------------------------------------------------------------------
@@ -9346,9 +10301,337 @@ inline void ControlOptions::set_allocated_addr(std::string* addr) {
   // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.ControlOptions.addr)
 }
 
+// -------------------------------------------------------------------
+
+// ClusterOptions
+
+// string redis = 1 [json_name = "redis", (.rr.tcp.v1.spec) = {
+inline void ClusterOptions::clear_redis() {
+  _impl_.redis_.ClearToEmpty();
+}
+inline const std::string& ClusterOptions::redis() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.ClusterOptions.redis)
+  return _internal_redis();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ClusterOptions::set_redis(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.redis_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.ClusterOptions.redis)
+}
+inline std::string* ClusterOptions::mutable_redis() {
+  std::string* _s = _internal_mutable_redis();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.ClusterOptions.redis)
+  return _s;
+}
+inline const std::string& ClusterOptions::_internal_redis() const {
+  return _impl_.redis_.Get();
+}
+inline void ClusterOptions::_internal_set_redis(const std::string& value) {
+  
+  _impl_.redis_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ClusterOptions::_internal_mutable_redis() {
+  
+  return _impl_.redis_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ClusterOptions::release_redis() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.ClusterOptions.redis)
+  return _impl_.redis_.Release();
+}
+inline void ClusterOptions::set_allocated_redis(std::string* redis) {
+  if (redis != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.redis_.SetAllocated(redis, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.redis_.IsDefault()) {
+    _impl_.redis_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.ClusterOptions.redis)
+}
+
+// string instance_id = 2 [json_name = "instanceId", (.rr.tcp.v1.spec) = {
+inline void ClusterOptions::clear_instance_id() {
+  _impl_.instance_id_.ClearToEmpty();
+}
+inline const std::string& ClusterOptions::instance_id() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.ClusterOptions.instance_id)
+  return _internal_instance_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ClusterOptions::set_instance_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.instance_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.ClusterOptions.instance_id)
+}
+inline std::string* ClusterOptions::mutable_instance_id() {
+  std::string* _s = _internal_mutable_instance_id();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.ClusterOptions.instance_id)
+  return _s;
+}
+inline const std::string& ClusterOptions::_internal_instance_id() const {
+  return _impl_.instance_id_.Get();
+}
+inline void ClusterOptions::_internal_set_instance_id(const std::string& value) {
+  
+  _impl_.instance_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ClusterOptions::_internal_mutable_instance_id() {
+  
+  return _impl_.instance_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ClusterOptions::release_instance_id() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.ClusterOptions.instance_id)
+  return _impl_.instance_id_.Release();
+}
+inline void ClusterOptions::set_allocated_instance_id(std::string* instance_id) {
+  if (instance_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.instance_id_.SetAllocated(instance_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.instance_id_.IsDefault()) {
+    _impl_.instance_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.ClusterOptions.instance_id)
+}
+
+// .google.protobuf.Duration registry_ttl = 3 [json_name = "registryTtl", (.rr.tcp.v1.spec) = {
+inline bool ClusterOptions::_internal_has_registry_ttl() const {
+  return this != internal_default_instance() && _impl_.registry_ttl_ != nullptr;
+}
+inline bool ClusterOptions::has_registry_ttl() const {
+  return _internal_has_registry_ttl();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& ClusterOptions::_internal_registry_ttl() const {
+  const ::PROTOBUF_NAMESPACE_ID::Duration* p = _impl_.registry_ttl_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Duration&>(
+      ::PROTOBUF_NAMESPACE_ID::_Duration_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& ClusterOptions::registry_ttl() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.ClusterOptions.registry_ttl)
+  return _internal_registry_ttl();
+}
+inline void ClusterOptions::unsafe_arena_set_allocated_registry_ttl(
+    ::PROTOBUF_NAMESPACE_ID::Duration* registry_ttl) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.registry_ttl_);
+  }
+  _impl_.registry_ttl_ = registry_ttl;
+  if (registry_ttl) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:rr.tcp.v1.ClusterOptions.registry_ttl)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* ClusterOptions::release_registry_ttl() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.registry_ttl_;
+  _impl_.registry_ttl_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* ClusterOptions::unsafe_arena_release_registry_ttl() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.ClusterOptions.registry_ttl)
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.registry_ttl_;
+  _impl_.registry_ttl_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* ClusterOptions::_internal_mutable_registry_ttl() {
+  
+  if (_impl_.registry_ttl_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Duration>(GetArenaForAllocation());
+    _impl_.registry_ttl_ = p;
+  }
+  return _impl_.registry_ttl_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* ClusterOptions::mutable_registry_ttl() {
+  ::PROTOBUF_NAMESPACE_ID::Duration* _msg = _internal_mutable_registry_ttl();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.ClusterOptions.registry_ttl)
+  return _msg;
+}
+inline void ClusterOptions::set_allocated_registry_ttl(::PROTOBUF_NAMESPACE_ID::Duration* registry_ttl) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.registry_ttl_);
+  }
+  if (registry_ttl) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(registry_ttl));
+    if (message_arena != submessage_arena) {
+      registry_ttl = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, registry_ttl, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.registry_ttl_ = registry_ttl;
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.ClusterOptions.registry_ttl)
+}
+
+// .google.protobuf.Duration forward_timeout = 4 [json_name = "forwardTimeout", (.rr.tcp.v1.spec) = {
+inline bool ClusterOptions::_internal_has_forward_timeout() const {
+  return this != internal_default_instance() && _impl_.forward_timeout_ != nullptr;
+}
+inline bool ClusterOptions::has_forward_timeout() const {
+  return _internal_has_forward_timeout();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& ClusterOptions::_internal_forward_timeout() const {
+  const ::PROTOBUF_NAMESPACE_ID::Duration* p = _impl_.forward_timeout_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Duration&>(
+      ::PROTOBUF_NAMESPACE_ID::_Duration_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& ClusterOptions::forward_timeout() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.ClusterOptions.forward_timeout)
+  return _internal_forward_timeout();
+}
+inline void ClusterOptions::unsafe_arena_set_allocated_forward_timeout(
+    ::PROTOBUF_NAMESPACE_ID::Duration* forward_timeout) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.forward_timeout_);
+  }
+  _impl_.forward_timeout_ = forward_timeout;
+  if (forward_timeout) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:rr.tcp.v1.ClusterOptions.forward_timeout)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* ClusterOptions::release_forward_timeout() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.forward_timeout_;
+  _impl_.forward_timeout_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* ClusterOptions::unsafe_arena_release_forward_timeout() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.ClusterOptions.forward_timeout)
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.forward_timeout_;
+  _impl_.forward_timeout_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* ClusterOptions::_internal_mutable_forward_timeout() {
+  
+  if (_impl_.forward_timeout_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Duration>(GetArenaForAllocation());
+    _impl_.forward_timeout_ = p;
+  }
+  return _impl_.forward_timeout_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* ClusterOptions::mutable_forward_timeout() {
+  ::PROTOBUF_NAMESPACE_ID::Duration* _msg = _internal_mutable_forward_timeout();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.ClusterOptions.forward_timeout)
+  return _msg;
+}
+inline void ClusterOptions::set_allocated_forward_timeout(::PROTOBUF_NAMESPACE_ID::Duration* forward_timeout) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.forward_timeout_);
+  }
+  if (forward_timeout) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(forward_timeout));
+    if (message_arena != submessage_arena) {
+      forward_timeout = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, forward_timeout, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.forward_timeout_ = forward_timeout;
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.ClusterOptions.forward_timeout)
+}
+
+// string key_prefix = 5 [json_name = "keyPrefix", (.rr.tcp.v1.spec) = {
+inline void ClusterOptions::clear_key_prefix() {
+  _impl_.key_prefix_.ClearToEmpty();
+}
+inline const std::string& ClusterOptions::key_prefix() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.ClusterOptions.key_prefix)
+  return _internal_key_prefix();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ClusterOptions::set_key_prefix(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.key_prefix_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.ClusterOptions.key_prefix)
+}
+inline std::string* ClusterOptions::mutable_key_prefix() {
+  std::string* _s = _internal_mutable_key_prefix();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.ClusterOptions.key_prefix)
+  return _s;
+}
+inline const std::string& ClusterOptions::_internal_key_prefix() const {
+  return _impl_.key_prefix_.Get();
+}
+inline void ClusterOptions::_internal_set_key_prefix(const std::string& value) {
+  
+  _impl_.key_prefix_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ClusterOptions::_internal_mutable_key_prefix() {
+  
+  return _impl_.key_prefix_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ClusterOptions::release_key_prefix() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.ClusterOptions.key_prefix)
+  return _impl_.key_prefix_.Release();
+}
+inline void ClusterOptions::set_allocated_key_prefix(std::string* key_prefix) {
+  if (key_prefix != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.key_prefix_.SetAllocated(key_prefix, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.key_prefix_.IsDefault()) {
+    _impl_.key_prefix_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.ClusterOptions.key_prefix)
+}
+
 #ifdef __GNUC__
   #pragma GCC diagnostic pop
 #endif  // __GNUC__
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
 // -------------------------------------------------------------------
 
 // -------------------------------------------------------------------
@@ -9404,6 +10687,11 @@ template <> struct is_proto_enum< ::rr::tcp::v1::Framing> : ::std::true_type {};
 template <>
 inline const EnumDescriptor* GetEnumDescriptor< ::rr::tcp::v1::Framing>() {
   return ::rr::tcp::v1::Framing_descriptor();
+}
+template <> struct is_proto_enum< ::rr::tcp::v1::ClientAuth> : ::std::true_type {};
+template <>
+inline const EnumDescriptor* GetEnumDescriptor< ::rr::tcp::v1::ClientAuth>() {
+  return ::rr::tcp::v1::ClientAuth_descriptor();
 }
 template <> struct is_proto_enum< ::rr::tcp::v1::Routing> : ::std::true_type {};
 template <>

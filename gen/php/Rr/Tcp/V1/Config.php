@@ -63,6 +63,14 @@ class Config extends \Google\Protobuf\Internal\Message
      * Generated from protobuf field <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = {</code>
      */
     protected $metrics = null;
+    /**
+     * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+     * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+     * (docs/cluster.md); absent = one instance alone, no Redis connection.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $cluster = null;
 
     /**
      * Constructor.
@@ -86,6 +94,10 @@ class Config extends \Google\Protobuf\Internal\Message
      *           RoadRunner's status plugin: health and readiness over HTTP; absent = off.
      *     @type \Rr\Tcp\V1\MetricsOptions $metrics
      *           RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off.
+     *     @type \Rr\Tcp\V1\ClusterOptions $cluster
+     *           rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+     *           tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+     *           (docs/cluster.md); absent = one instance alone, no Redis connection.
      * }
      */
     public function __construct($data = NULL) {
@@ -367,6 +379,46 @@ class Config extends \Google\Protobuf\Internal\Message
     {
         GPBUtil::checkMessage($var, \Rr\Tcp\V1\MetricsOptions::class);
         $this->metrics = $var;
+
+        return $this;
+    }
+
+    /**
+     * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+     * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+     * (docs/cluster.md); absent = one instance alone, no Redis connection.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = {</code>
+     * @return \Rr\Tcp\V1\ClusterOptions|null
+     */
+    public function getCluster()
+    {
+        return $this->cluster;
+    }
+
+    public function hasCluster()
+    {
+        return isset($this->cluster);
+    }
+
+    public function clearCluster()
+    {
+        unset($this->cluster);
+    }
+
+    /**
+     * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+     * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+     * (docs/cluster.md); absent = one instance alone, no Redis connection.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = {</code>
+     * @param \Rr\Tcp\V1\ClusterOptions $var
+     * @return $this
+     */
+    public function setCluster($var)
+    {
+        GPBUtil::checkMessage($var, \Rr\Tcp\V1\ClusterOptions::class);
+        $this->cluster = $var;
 
         return $this;
     }

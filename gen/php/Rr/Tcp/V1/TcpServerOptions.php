@@ -94,6 +94,14 @@ class TcpServerOptions extends \Google\Protobuf\Internal\Message
      * Generated from protobuf field <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = {</code>
      */
     protected $proxy_header_timeout = null;
+    /**
+     * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+     * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+     * context. Absent = plain TCP.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $tls = null;
 
     /**
      * Constructor.
@@ -132,6 +140,10 @@ class TcpServerOptions extends \Google\Protobuf\Internal\Message
      *     @type \Google\Protobuf\Duration $proxy_header_timeout
      *           Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
      *           balancer sends it at once, a client that does not is closed.
+     *     @type \Rr\Tcp\V1\TlsOptions $tls
+     *           TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+     *           handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+     *           context. Absent = plain TCP.
      * }
      */
     public function __construct($data = NULL) {
@@ -481,6 +493,46 @@ class TcpServerOptions extends \Google\Protobuf\Internal\Message
     {
         GPBUtil::checkMessage($var, \Google\Protobuf\Duration::class);
         $this->proxy_header_timeout = $var;
+
+        return $this;
+    }
+
+    /**
+     * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+     * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+     * context. Absent = plain TCP.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = {</code>
+     * @return \Rr\Tcp\V1\TlsOptions|null
+     */
+    public function getTls()
+    {
+        return $this->tls;
+    }
+
+    public function hasTls()
+    {
+        return isset($this->tls);
+    }
+
+    public function clearTls()
+    {
+        unset($this->tls);
+    }
+
+    /**
+     * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+     * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+     * context. Absent = plain TCP.
+     *
+     * Generated from protobuf field <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = {</code>
+     * @param \Rr\Tcp\V1\TlsOptions $var
+     * @return $this
+     */
+    public function setTls($var)
+    {
+        GPBUtil::checkMessage($var, \Rr\Tcp\V1\TlsOptions::class);
+        $this->tls = $var;
 
         return $this;
     }

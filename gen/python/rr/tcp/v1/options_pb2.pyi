@@ -6,6 +6,10 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
+CLIENT_AUTH_NONE: ClientAuth
+CLIENT_AUTH_REQUEST: ClientAuth
+CLIENT_AUTH_REQUIRE: ClientAuth
+CLIENT_AUTH_UNSPECIFIED: ClientAuth
 CONTEXT_CODEC_JSON: ContextCodec
 CONTEXT_CODEC_PROTO: ContextCodec
 CONTEXT_CODEC_UNSPECIFIED: ContextCodec
@@ -18,8 +22,23 @@ ROUTING_ANY: Routing
 ROUTING_STICKY: Routing
 ROUTING_UNSPECIFIED: Routing
 
+class ClusterOptions(_message.Message):
+    __slots__ = ["forward_timeout", "instance_id", "key_prefix", "redis", "registry_ttl"]
+    FORWARD_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    REDIS_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_TTL_FIELD_NUMBER: _ClassVar[int]
+    forward_timeout: _duration_pb2.Duration
+    instance_id: str
+    key_prefix: str
+    redis: str
+    registry_ttl: _duration_pb2.Duration
+    def __init__(self, redis: _Optional[str] = ..., instance_id: _Optional[str] = ..., registry_ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., forward_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., key_prefix: _Optional[str] = ...) -> None: ...
+
 class Config(_message.Message):
-    __slots__ = ["control", "logs", "metrics", "rpc", "server", "status", "tcp", "version"]
+    __slots__ = ["cluster", "control", "logs", "metrics", "rpc", "server", "status", "tcp", "version"]
+    CLUSTER_FIELD_NUMBER: _ClassVar[int]
     CONTROL_FIELD_NUMBER: _ClassVar[int]
     LOGS_FIELD_NUMBER: _ClassVar[int]
     METRICS_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +47,7 @@ class Config(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     TCP_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    cluster: ClusterOptions
     control: ControlOptions
     logs: LogsOptions
     metrics: MetricsOptions
@@ -36,7 +56,7 @@ class Config(_message.Message):
     status: StatusOptions
     tcp: TcpOptions
     version: str
-    def __init__(self, version: _Optional[str] = ..., server: _Optional[_Union[ServerOptions, _Mapping]] = ..., tcp: _Optional[_Union[TcpOptions, _Mapping]] = ..., rpc: _Optional[_Union[RpcOptions, _Mapping]] = ..., logs: _Optional[_Union[LogsOptions, _Mapping]] = ..., control: _Optional[_Union[ControlOptions, _Mapping]] = ..., status: _Optional[_Union[StatusOptions, _Mapping]] = ..., metrics: _Optional[_Union[MetricsOptions, _Mapping]] = ...) -> None: ...
+    def __init__(self, version: _Optional[str] = ..., server: _Optional[_Union[ServerOptions, _Mapping]] = ..., tcp: _Optional[_Union[TcpOptions, _Mapping]] = ..., rpc: _Optional[_Union[RpcOptions, _Mapping]] = ..., logs: _Optional[_Union[LogsOptions, _Mapping]] = ..., control: _Optional[_Union[ControlOptions, _Mapping]] = ..., status: _Optional[_Union[StatusOptions, _Mapping]] = ..., metrics: _Optional[_Union[MetricsOptions, _Mapping]] = ..., cluster: _Optional[_Union[ClusterOptions, _Mapping]] = ...) -> None: ...
 
 class ControlOptions(_message.Message):
     __slots__ = ["addr"]
@@ -291,7 +311,7 @@ class TcpOptions(_message.Message):
     def __init__(self, servers: _Optional[_Mapping[str, TcpServerOptions]] = ..., read_buf_size: _Optional[int] = ..., pool: _Optional[_Union[PoolOptions, _Mapping]] = ..., context_codec: _Optional[_Union[ContextCodec, str]] = ..., max_buffered_bytes: _Optional[int] = ...) -> None: ...
 
 class TcpServerOptions(_message.Message):
-    __slots__ = ["addr", "delimiter", "framing", "idle_timeout", "length_bytes", "max_connections", "max_message_size", "proxy_header_timeout", "proxy_protocol", "proxy_trusted", "read_buf_size", "routing"]
+    __slots__ = ["addr", "delimiter", "framing", "idle_timeout", "length_bytes", "max_connections", "max_message_size", "proxy_header_timeout", "proxy_protocol", "proxy_trusted", "read_buf_size", "routing", "tls"]
     ADDR_FIELD_NUMBER: _ClassVar[int]
     DELIMITER_FIELD_NUMBER: _ClassVar[int]
     FRAMING_FIELD_NUMBER: _ClassVar[int]
@@ -304,6 +324,7 @@ class TcpServerOptions(_message.Message):
     PROXY_TRUSTED_FIELD_NUMBER: _ClassVar[int]
     READ_BUF_SIZE_FIELD_NUMBER: _ClassVar[int]
     ROUTING_FIELD_NUMBER: _ClassVar[int]
+    TLS_FIELD_NUMBER: _ClassVar[int]
     addr: str
     delimiter: str
     framing: Framing
@@ -316,9 +337,27 @@ class TcpServerOptions(_message.Message):
     proxy_trusted: _containers.RepeatedScalarFieldContainer[str]
     read_buf_size: int
     routing: Routing
-    def __init__(self, addr: _Optional[str] = ..., delimiter: _Optional[str] = ..., framing: _Optional[_Union[Framing, str]] = ..., length_bytes: _Optional[int] = ..., routing: _Optional[_Union[Routing, str]] = ..., max_message_size: _Optional[int] = ..., max_connections: _Optional[int] = ..., idle_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., read_buf_size: _Optional[int] = ..., proxy_protocol: bool = ..., proxy_trusted: _Optional[_Iterable[str]] = ..., proxy_header_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    tls: TlsOptions
+    def __init__(self, addr: _Optional[str] = ..., delimiter: _Optional[str] = ..., framing: _Optional[_Union[Framing, str]] = ..., length_bytes: _Optional[int] = ..., routing: _Optional[_Union[Routing, str]] = ..., max_message_size: _Optional[int] = ..., max_connections: _Optional[int] = ..., idle_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., read_buf_size: _Optional[int] = ..., proxy_protocol: bool = ..., proxy_trusted: _Optional[_Iterable[str]] = ..., proxy_header_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., tls: _Optional[_Union[TlsOptions, _Mapping]] = ...) -> None: ...
+
+class TlsOptions(_message.Message):
+    __slots__ = ["ca", "cert", "client_auth", "handshake_timeout", "key"]
+    CA_FIELD_NUMBER: _ClassVar[int]
+    CERT_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_AUTH_FIELD_NUMBER: _ClassVar[int]
+    HANDSHAKE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    ca: str
+    cert: str
+    client_auth: ClientAuth
+    handshake_timeout: _duration_pb2.Duration
+    key: str
+    def __init__(self, cert: _Optional[str] = ..., key: _Optional[str] = ..., ca: _Optional[str] = ..., client_auth: _Optional[_Union[ClientAuth, str]] = ..., handshake_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Framing(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class ClientAuth(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class Routing(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

@@ -104,6 +104,16 @@ export const OPTION_SPECS: Readonly<Record<string, Readonly<Record<string, KeyFa
       "required": false,
       "timer": false,
       "comment": "RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off."
+    },
+    "cluster": {
+      "kind": "message",
+      "message": "ClusterOptions",
+      "default": "",
+      "unit": "",
+      "origin": "rr-tcp",
+      "required": false,
+      "timer": false,
+      "comment": "rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose, tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance (docs/cluster.md); absent = one instance alone, no Redis connection."
     }
   },
   "ServerOptions": {
@@ -398,6 +408,68 @@ export const OPTION_SPECS: Readonly<Record<string, Readonly<Record<string, KeyFa
       "required": false,
       "timer": true,
       "comment": "Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a balancer sends it at once, a client that does not is closed."
+    },
+    "tls": {
+      "kind": "message",
+      "message": "TlsOptions",
+      "default": "",
+      "unit": "",
+      "origin": "rr-tcp",
+      "required": false,
+      "timer": false,
+      "comment": "TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the handshake happens before CONNECTED, and workers see the decrypted bytes, with the same context. Absent = plain TCP."
+    }
+  },
+  "TlsOptions": {
+    "cert": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "rr-tcp",
+      "required": true,
+      "timer": false,
+      "comment": "Required. The certificate chain, PEM, server certificate first (a path; relative to the config's directory)."
+    },
+    "key": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "rr-tcp",
+      "required": true,
+      "timer": false,
+      "comment": "Required. The certificate's private key, PEM, unencrypted (a path)."
+    },
+    "ca": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "rr-tcp",
+      "required": false,
+      "timer": false,
+      "comment": "The CA certificates, PEM, that client certificates must be signed by (a path); required with client_auth: require."
+    },
+    "client_auth": {
+      "kind": "enum",
+      "enumValues": {
+        "none": 1,
+        "request": 2,
+        "require": 3
+      },
+      "default": "none",
+      "unit": "",
+      "origin": "rr-tcp",
+      "required": false,
+      "timer": false,
+      "comment": "Whether clients are asked for a certificate."
+    },
+    "handshake_timeout": {
+      "kind": "duration",
+      "default": "10s",
+      "unit": "duration",
+      "origin": "rr-tcp",
+      "required": false,
+      "timer": true,
+      "comment": "Longest wait for a client's handshake once its connection is accepted; a client that does not finish it is closed without events."
     }
   },
   "PoolOptions": {
@@ -991,6 +1063,54 @@ export const OPTION_SPECS: Readonly<Record<string, Readonly<Record<string, KeyFa
       "required": false,
       "timer": false,
       "comment": "Where to listen, \"host:port\"; empty = off."
+    }
+  },
+  "ClusterOptions": {
+    "redis": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "rr-tcp",
+      "required": true,
+      "timer": false,
+      "comment": "Required. The Redis server the instances share, redis://[user:password@]host:port[/db] (rediss:// for TLS). Unreachable at start: rr-tcp exits with an error naming this key."
+    },
+    "instance_id": {
+      "kind": "string",
+      "default": "",
+      "unit": "",
+      "origin": "rr-tcp",
+      "required": false,
+      "timer": false,
+      "comment": "This instance's name in the registry and its channel; unique in the cluster. Empty = made at start from the host name, the pid and random bytes."
+    },
+    "registry_ttl": {
+      "kind": "duration",
+      "default": "30s",
+      "unit": "duration",
+      "origin": "rr-tcp",
+      "required": false,
+      "timer": true,
+      "comment": "How long a registry entry (a connection, an instance) lives in Redis unless refreshed; a live instance refreshes its entries every third of it, so an instance that dies leaves none past this.",
+      "min": "1s"
+    },
+    "forward_timeout": {
+      "kind": "duration",
+      "default": "5s",
+      "unit": "duration",
+      "origin": "rr-tcp",
+      "required": false,
+      "timer": true,
+      "comment": "Longest wait for another instance's answer to a forwarded call; past it the call fails (a push, a close) or goes on without that instance (a broadcast, a listing)."
+    },
+    "key_prefix": {
+      "kind": "string",
+      "default": "rr-tcp",
+      "unit": "",
+      "origin": "rr-tcp",
+      "required": false,
+      "timer": false,
+      "comment": "The prefix of every Redis key and channel, so that several clusters can share one Redis."
     }
   }
 };

@@ -66,6 +66,62 @@ export function framingToJSON(object: Framing): string {
   }
 }
 
+/** Whether a TLS server asks its clients for a certificate. */
+export enum ClientAuth {
+  /** UNSPECIFIED - The default: CLIENT_AUTH_NONE. */
+  UNSPECIFIED = 0,
+  /** NONE - No client certificate is asked for (YAML: none). */
+  NONE = 1,
+  /**
+   * REQUEST - One is asked for and checked against tls.ca when given; a client without one is served
+   * (YAML: request).
+   */
+  REQUEST = 2,
+  /**
+   * REQUIRE - A certificate signed by tls.ca is required; a client without one fails its handshake
+   * (YAML: require).
+   */
+  REQUIRE = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function clientAuthFromJSON(object: any): ClientAuth {
+  switch (object) {
+    case 0:
+    case "CLIENT_AUTH_UNSPECIFIED":
+      return ClientAuth.UNSPECIFIED;
+    case 1:
+    case "CLIENT_AUTH_NONE":
+      return ClientAuth.NONE;
+    case 2:
+    case "CLIENT_AUTH_REQUEST":
+      return ClientAuth.REQUEST;
+    case 3:
+    case "CLIENT_AUTH_REQUIRE":
+      return ClientAuth.REQUIRE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ClientAuth.UNRECOGNIZED;
+  }
+}
+
+export function clientAuthToJSON(object: ClientAuth): string {
+  switch (object) {
+    case ClientAuth.UNSPECIFIED:
+      return "CLIENT_AUTH_UNSPECIFIED";
+    case ClientAuth.NONE:
+      return "CLIENT_AUTH_NONE";
+    case ClientAuth.REQUEST:
+      return "CLIENT_AUTH_REQUEST";
+    case ClientAuth.REQUIRE:
+      return "CLIENT_AUTH_REQUIRE";
+    case ClientAuth.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Which worker gets a connection's events. */
 export enum Routing {
   /** UNSPECIFIED - The default: ROUTING_ANY. */
@@ -184,7 +240,15 @@ export interface Config {
     | StatusOptions
     | undefined;
   /** RoadRunner's metrics plugin: Prometheus metrics over HTTP; absent = off. */
-  metrics: MetricsOptions | undefined;
+  metrics:
+    | MetricsOptions
+    | undefined;
+  /**
+   * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+   * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+   * (docs/cluster.md); absent = one instance alone, no Redis connection.
+   */
+  cluster: ClusterOptions | undefined;
 }
 
 /** RoadRunner's server section: how worker processes are started. */
@@ -320,7 +384,42 @@ export interface TcpServerOptions {
    * Longest wait for the whole PROXY header once a connection is accepted (rr-tcp key); a
    * balancer sends it at once, a client that does not is closed.
    */
-  proxy_header_timeout: Duration | undefined;
+  proxy_header_timeout:
+    | Duration
+    | undefined;
+  /**
+   * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+   * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+   * context. Absent = plain TCP.
+   */
+  tls: TlsOptions | undefined;
+}
+
+/**
+ * A TLS server's certificate and what it asks of clients (rr-tcp keys). The files are read at
+ * start and again on SIGHUP or a reset (rr-tcp reset, resetter.Reset): new connections get the
+ * new certificate, open ones keep theirs.
+ */
+export interface TlsOptions {
+  /**
+   * Required. The certificate chain, PEM, server certificate first (a path; relative to the
+   * config's directory).
+   */
+  cert: string;
+  /** Required. The certificate's private key, PEM, unencrypted (a path). */
+  key: string;
+  /**
+   * The CA certificates, PEM, that client certificates must be signed by (a path); required
+   * with client_auth: require.
+   */
+  ca: string;
+  /** Whether clients are asked for a certificate. */
+  client_auth: ClientAuth;
+  /**
+   * Longest wait for a client's handshake once its connection is accepted; a client that does
+   * not finish it is closed without events.
+   */
+  handshake_timeout: Duration | undefined;
 }
 
 /** The worker pool (RoadRunner's pool section). */
@@ -558,6 +657,41 @@ export interface ControlOptions {
   addr: string;
 }
 
+/**
+ * rr-tcp's cluster section (docs/cluster.md): a connection registry in Redis (uuid to the
+ * instance holding it, with expiry) and a pub/sub channel per instance, over which the push
+ * methods and tcp.Close reach a connection held by another instance.
+ */
+export interface ClusterOptions {
+  /**
+   * Required. The Redis server the instances share, redis://[user:password@]host:port[/db]
+   * (rediss:// for TLS). Unreachable at start: rr-tcp exits with an error naming this key.
+   */
+  redis: string;
+  /**
+   * This instance's name in the registry and its channel; unique in the cluster. Empty = made
+   * at start from the host name, the pid and random bytes.
+   */
+  instance_id: string;
+  /**
+   * How long a registry entry (a connection, an instance) lives in Redis unless refreshed; a
+   * live instance refreshes its entries every third of it, so an instance that dies leaves none
+   * past this.
+   */
+  registry_ttl:
+    | Duration
+    | undefined;
+  /**
+   * Longest wait for another instance's answer to a forwarded call; past it the call fails (a
+   * push, a close) or goes on without that instance (a broadcast, a listing).
+   */
+  forward_timeout:
+    | Duration
+    | undefined;
+  /** The prefix of every Redis key and channel, so that several clusters can share one Redis. */
+  key_prefix: string;
+}
+
 function createBaseConfig(): Config {
   return {
     version: "",
@@ -568,6 +702,7 @@ function createBaseConfig(): Config {
     control: undefined,
     status: undefined,
     metrics: undefined,
+    cluster: undefined,
   };
 }
 
@@ -596,6 +731,9 @@ export const Config: MessageFns<Config> = {
     }
     if (message.metrics !== undefined) {
       MetricsOptions.encode(message.metrics, writer.uint32(66).fork()).join();
+    }
+    if (message.cluster !== undefined) {
+      ClusterOptions.encode(message.cluster, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -677,6 +815,14 @@ export const Config: MessageFns<Config> = {
             message.metrics = MetricsOptions.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.cluster = ClusterOptions.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -699,6 +845,7 @@ export const Config: MessageFns<Config> = {
       control: isSet(object.control) ? ControlOptions.fromJSON(object.control) : undefined,
       status: isSet(object.status) ? StatusOptions.fromJSON(object.status) : undefined,
       metrics: isSet(object.metrics) ? MetricsOptions.fromJSON(object.metrics) : undefined,
+      cluster: isSet(object.cluster) ? ClusterOptions.fromJSON(object.cluster) : undefined,
     };
   },
 
@@ -728,6 +875,9 @@ export const Config: MessageFns<Config> = {
     if (message.metrics !== undefined) {
       obj.metrics = MetricsOptions.toJSON(message.metrics);
     }
+    if (message.cluster !== undefined) {
+      obj.cluster = ClusterOptions.toJSON(message.cluster);
+    }
     return obj;
   },
 
@@ -753,6 +903,9 @@ export const Config: MessageFns<Config> = {
       : undefined;
     message.metrics = (object.metrics !== undefined && object.metrics !== null)
       ? MetricsOptions.fromPartial(object.metrics)
+      : undefined;
+    message.cluster = (object.cluster !== undefined && object.cluster !== null)
+      ? ClusterOptions.fromPartial(object.cluster)
       : undefined;
     return message;
   },
@@ -1586,6 +1739,7 @@ function createBaseTcpServerOptions(): TcpServerOptions {
     proxy_protocol: false,
     proxy_trusted: [],
     proxy_header_timeout: undefined,
+    tls: undefined,
   };
 }
 
@@ -1626,6 +1780,9 @@ export const TcpServerOptions: MessageFns<TcpServerOptions> = {
     }
     if (message.proxy_header_timeout !== undefined) {
       Duration.encode(message.proxy_header_timeout, writer.uint32(98).fork()).join();
+    }
+    if (message.tls !== undefined) {
+      TlsOptions.encode(message.tls, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -1739,6 +1896,14 @@ export const TcpServerOptions: MessageFns<TcpServerOptions> = {
             message.proxy_header_timeout = Duration.decode(reader, reader.uint32());
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.tls = TlsOptions.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1797,6 +1962,7 @@ export const TcpServerOptions: MessageFns<TcpServerOptions> = {
         : isSet(object.proxy_header_timeout)
         ? Duration.fromJSON(object.proxy_header_timeout)
         : undefined,
+      tls: isSet(object.tls) ? TlsOptions.fromJSON(object.tls) : undefined,
     };
   },
 
@@ -1838,6 +2004,9 @@ export const TcpServerOptions: MessageFns<TcpServerOptions> = {
     if (message.proxy_header_timeout !== undefined) {
       obj.proxyHeaderTimeout = Duration.toJSON(message.proxy_header_timeout);
     }
+    if (message.tls !== undefined) {
+      obj.tls = TlsOptions.toJSON(message.tls);
+    }
     return obj;
   },
 
@@ -1861,6 +2030,150 @@ export const TcpServerOptions: MessageFns<TcpServerOptions> = {
     message.proxy_trusted = object.proxy_trusted?.map((e) => e) || [];
     message.proxy_header_timeout = (object.proxy_header_timeout !== undefined && object.proxy_header_timeout !== null)
       ? Duration.fromPartial(object.proxy_header_timeout)
+      : undefined;
+    message.tls = (object.tls !== undefined && object.tls !== null) ? TlsOptions.fromPartial(object.tls) : undefined;
+    return message;
+  },
+};
+
+function createBaseTlsOptions(): TlsOptions {
+  return { cert: "", key: "", ca: "", client_auth: 0, handshake_timeout: undefined };
+}
+
+export const TlsOptions: MessageFns<TlsOptions> = {
+  encode(message: TlsOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cert !== "") {
+      writer.uint32(10).string(message.cert);
+    }
+    if (message.key !== "") {
+      writer.uint32(18).string(message.key);
+    }
+    if (message.ca !== "") {
+      writer.uint32(26).string(message.ca);
+    }
+    if (message.client_auth !== 0) {
+      writer.uint32(32).int32(message.client_auth);
+    }
+    if (message.handshake_timeout !== undefined) {
+      Duration.encode(message.handshake_timeout, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TlsOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTlsOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cert = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ca = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.client_auth = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.handshake_timeout = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TlsOptions {
+    return {
+      cert: isSet(object.cert) ? globalThis.String(object.cert) : "",
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      ca: isSet(object.ca) ? globalThis.String(object.ca) : "",
+      client_auth: isSet(object.clientAuth)
+        ? clientAuthFromJSON(object.clientAuth)
+        : isSet(object.client_auth)
+        ? clientAuthFromJSON(object.client_auth)
+        : 0,
+      handshake_timeout: isSet(object.handshakeTimeout)
+        ? Duration.fromJSON(object.handshakeTimeout)
+        : isSet(object.handshake_timeout)
+        ? Duration.fromJSON(object.handshake_timeout)
+        : undefined,
+    };
+  },
+
+  toJSON(message: TlsOptions): unknown {
+    const obj: any = {};
+    if (message.cert !== "") {
+      obj.cert = message.cert;
+    }
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.ca !== "") {
+      obj.ca = message.ca;
+    }
+    if (message.client_auth !== 0) {
+      obj.clientAuth = clientAuthToJSON(message.client_auth);
+    }
+    if (message.handshake_timeout !== undefined) {
+      obj.handshakeTimeout = Duration.toJSON(message.handshake_timeout);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TlsOptions>): TlsOptions {
+    return TlsOptions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TlsOptions>): TlsOptions {
+    const message = createBaseTlsOptions();
+    message.cert = object.cert ?? "";
+    message.key = object.key ?? "";
+    message.ca = object.ca ?? "";
+    message.client_auth = object.client_auth ?? 0;
+    message.handshake_timeout = (object.handshake_timeout !== undefined && object.handshake_timeout !== null)
+      ? Duration.fromPartial(object.handshake_timeout)
       : undefined;
     return message;
   },
@@ -3938,6 +4251,159 @@ export const ControlOptions: MessageFns<ControlOptions> = {
   fromPartial(object: DeepPartial<ControlOptions>): ControlOptions {
     const message = createBaseControlOptions();
     message.addr = object.addr ?? "";
+    return message;
+  },
+};
+
+function createBaseClusterOptions(): ClusterOptions {
+  return { redis: "", instance_id: "", registry_ttl: undefined, forward_timeout: undefined, key_prefix: "" };
+}
+
+export const ClusterOptions: MessageFns<ClusterOptions> = {
+  encode(message: ClusterOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.redis !== "") {
+      writer.uint32(10).string(message.redis);
+    }
+    if (message.instance_id !== "") {
+      writer.uint32(18).string(message.instance_id);
+    }
+    if (message.registry_ttl !== undefined) {
+      Duration.encode(message.registry_ttl, writer.uint32(26).fork()).join();
+    }
+    if (message.forward_timeout !== undefined) {
+      Duration.encode(message.forward_timeout, writer.uint32(34).fork()).join();
+    }
+    if (message.key_prefix !== "") {
+      writer.uint32(42).string(message.key_prefix);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClusterOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClusterOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.redis = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.instance_id = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.registry_ttl = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.forward_timeout = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.key_prefix = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClusterOptions {
+    return {
+      redis: isSet(object.redis) ? globalThis.String(object.redis) : "",
+      instance_id: isSet(object.instanceId)
+        ? globalThis.String(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.String(object.instance_id)
+        : "",
+      registry_ttl: isSet(object.registryTtl)
+        ? Duration.fromJSON(object.registryTtl)
+        : isSet(object.registry_ttl)
+        ? Duration.fromJSON(object.registry_ttl)
+        : undefined,
+      forward_timeout: isSet(object.forwardTimeout)
+        ? Duration.fromJSON(object.forwardTimeout)
+        : isSet(object.forward_timeout)
+        ? Duration.fromJSON(object.forward_timeout)
+        : undefined,
+      key_prefix: isSet(object.keyPrefix)
+        ? globalThis.String(object.keyPrefix)
+        : isSet(object.key_prefix)
+        ? globalThis.String(object.key_prefix)
+        : "",
+    };
+  },
+
+  toJSON(message: ClusterOptions): unknown {
+    const obj: any = {};
+    if (message.redis !== "") {
+      obj.redis = message.redis;
+    }
+    if (message.instance_id !== "") {
+      obj.instanceId = message.instance_id;
+    }
+    if (message.registry_ttl !== undefined) {
+      obj.registryTtl = Duration.toJSON(message.registry_ttl);
+    }
+    if (message.forward_timeout !== undefined) {
+      obj.forwardTimeout = Duration.toJSON(message.forward_timeout);
+    }
+    if (message.key_prefix !== "") {
+      obj.keyPrefix = message.key_prefix;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ClusterOptions>): ClusterOptions {
+    return ClusterOptions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClusterOptions>): ClusterOptions {
+    const message = createBaseClusterOptions();
+    message.redis = object.redis ?? "";
+    message.instance_id = object.instance_id ?? "";
+    message.registry_ttl = (object.registry_ttl !== undefined && object.registry_ttl !== null)
+      ? Duration.fromPartial(object.registry_ttl)
+      : undefined;
+    message.forward_timeout = (object.forward_timeout !== undefined && object.forward_timeout !== null)
+      ? Duration.fromPartial(object.forward_timeout)
+      : undefined;
+    message.key_prefix = object.key_prefix ?? "";
     return message;
   },
 };

@@ -361,6 +361,50 @@ private static final long serialVersionUID = 0L;
     return metrics_ == null ? com.rr.tcp.v1.MetricsOptions.getDefaultInstance() : metrics_;
   }
 
+  public static final int CLUSTER_FIELD_NUMBER = 9;
+  private com.rr.tcp.v1.ClusterOptions cluster_;
+  /**
+   * <pre>
+   * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+   * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+   * (docs/cluster.md); absent = one instance alone, no Redis connection.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the cluster field is set.
+   */
+  @java.lang.Override
+  public boolean hasCluster() {
+    return cluster_ != null;
+  }
+  /**
+   * <pre>
+   * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+   * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+   * (docs/cluster.md); absent = one instance alone, no Redis connection.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The cluster.
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.ClusterOptions getCluster() {
+    return cluster_ == null ? com.rr.tcp.v1.ClusterOptions.getDefaultInstance() : cluster_;
+  }
+  /**
+   * <pre>
+   * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+   * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+   * (docs/cluster.md); absent = one instance alone, no Redis connection.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.ClusterOptionsOrBuilder getClusterOrBuilder() {
+    return cluster_ == null ? com.rr.tcp.v1.ClusterOptions.getDefaultInstance() : cluster_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -398,6 +442,9 @@ private static final long serialVersionUID = 0L;
     }
     if (metrics_ != null) {
       output.writeMessage(8, getMetrics());
+    }
+    if (cluster_ != null) {
+      output.writeMessage(9, getCluster());
     }
     getUnknownFields().writeTo(output);
   }
@@ -438,6 +485,10 @@ private static final long serialVersionUID = 0L;
     if (metrics_ != null) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(8, getMetrics());
+    }
+    if (cluster_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(9, getCluster());
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -491,6 +542,11 @@ private static final long serialVersionUID = 0L;
       if (!getMetrics()
           .equals(other.getMetrics())) return false;
     }
+    if (hasCluster() != other.hasCluster()) return false;
+    if (hasCluster()) {
+      if (!getCluster()
+          .equals(other.getCluster())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -531,6 +587,10 @@ private static final long serialVersionUID = 0L;
     if (hasMetrics()) {
       hash = (37 * hash) + METRICS_FIELD_NUMBER;
       hash = (53 * hash) + getMetrics().hashCode();
+    }
+    if (hasCluster()) {
+      hash = (37 * hash) + CLUSTER_FIELD_NUMBER;
+      hash = (53 * hash) + getCluster().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -701,6 +761,11 @@ private static final long serialVersionUID = 0L;
         metricsBuilder_.dispose();
         metricsBuilder_ = null;
       }
+      cluster_ = null;
+      if (clusterBuilder_ != null) {
+        clusterBuilder_.dispose();
+        clusterBuilder_ = null;
+      }
       return this;
     }
 
@@ -771,6 +836,11 @@ private static final long serialVersionUID = 0L;
         result.metrics_ = metricsBuilder_ == null
             ? metrics_
             : metricsBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.cluster_ = clusterBuilder_ == null
+            ? cluster_
+            : clusterBuilder_.build();
       }
     }
 
@@ -843,6 +913,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasMetrics()) {
         mergeMetrics(other.getMetrics());
+      }
+      if (other.hasCluster()) {
+        mergeCluster(other.getCluster());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -924,6 +997,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000080;
               break;
             } // case 66
+            case 74: {
+              input.readMessage(
+                  getClusterFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 74
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2116,6 +2196,179 @@ private static final long serialVersionUID = 0L;
         metrics_ = null;
       }
       return metricsBuilder_;
+    }
+
+    private com.rr.tcp.v1.ClusterOptions cluster_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.rr.tcp.v1.ClusterOptions, com.rr.tcp.v1.ClusterOptions.Builder, com.rr.tcp.v1.ClusterOptionsOrBuilder> clusterBuilder_;
+    /**
+     * <pre>
+     * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+     * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+     * (docs/cluster.md); absent = one instance alone, no Redis connection.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return Whether the cluster field is set.
+     */
+    public boolean hasCluster() {
+      return ((bitField0_ & 0x00000100) != 0);
+    }
+    /**
+     * <pre>
+     * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+     * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+     * (docs/cluster.md); absent = one instance alone, no Redis connection.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The cluster.
+     */
+    public com.rr.tcp.v1.ClusterOptions getCluster() {
+      if (clusterBuilder_ == null) {
+        return cluster_ == null ? com.rr.tcp.v1.ClusterOptions.getDefaultInstance() : cluster_;
+      } else {
+        return clusterBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+     * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+     * (docs/cluster.md); absent = one instance alone, no Redis connection.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setCluster(com.rr.tcp.v1.ClusterOptions value) {
+      if (clusterBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        cluster_ = value;
+      } else {
+        clusterBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+     * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+     * (docs/cluster.md); absent = one instance alone, no Redis connection.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setCluster(
+        com.rr.tcp.v1.ClusterOptions.Builder builderForValue) {
+      if (clusterBuilder_ == null) {
+        cluster_ = builderForValue.build();
+      } else {
+        clusterBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+     * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+     * (docs/cluster.md); absent = one instance alone, no Redis connection.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder mergeCluster(com.rr.tcp.v1.ClusterOptions value) {
+      if (clusterBuilder_ == null) {
+        if (((bitField0_ & 0x00000100) != 0) &&
+          cluster_ != null &&
+          cluster_ != com.rr.tcp.v1.ClusterOptions.getDefaultInstance()) {
+          getClusterBuilder().mergeFrom(value);
+        } else {
+          cluster_ = value;
+        }
+      } else {
+        clusterBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+     * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+     * (docs/cluster.md); absent = one instance alone, no Redis connection.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder clearCluster() {
+      bitField0_ = (bitField0_ & ~0x00000100);
+      cluster_ = null;
+      if (clusterBuilder_ != null) {
+        clusterBuilder_.dispose();
+        clusterBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+     * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+     * (docs/cluster.md); absent = one instance alone, no Redis connection.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.rr.tcp.v1.ClusterOptions.Builder getClusterBuilder() {
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return getClusterFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+     * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+     * (docs/cluster.md); absent = one instance alone, no Redis connection.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.rr.tcp.v1.ClusterOptionsOrBuilder getClusterOrBuilder() {
+      if (clusterBuilder_ != null) {
+        return clusterBuilder_.getMessageOrBuilder();
+      } else {
+        return cluster_ == null ?
+            com.rr.tcp.v1.ClusterOptions.getDefaultInstance() : cluster_;
+      }
+    }
+    /**
+     * <pre>
+     * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+     * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+     * (docs/cluster.md); absent = one instance alone, no Redis connection.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.rr.tcp.v1.ClusterOptions, com.rr.tcp.v1.ClusterOptions.Builder, com.rr.tcp.v1.ClusterOptionsOrBuilder> 
+        getClusterFieldBuilder() {
+      if (clusterBuilder_ == null) {
+        clusterBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            com.rr.tcp.v1.ClusterOptions, com.rr.tcp.v1.ClusterOptions.Builder, com.rr.tcp.v1.ClusterOptionsOrBuilder>(
+                getCluster(),
+                getParentForChildren(),
+                isClean());
+        cluster_ = null;
+      }
+      return clusterBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -215,4 +215,37 @@ public interface ConfigOrBuilder extends
    * <code>.rr.tcp.v1.MetricsOptions metrics = 8 [json_name = "metrics", (.rr.tcp.v1.spec) = { ... }</code>
    */
   com.rr.tcp.v1.MetricsOptionsOrBuilder getMetricsOrBuilder();
+
+  /**
+   * <pre>
+   * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+   * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+   * (docs/cluster.md); absent = one instance alone, no Redis connection.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the cluster field is set.
+   */
+  boolean hasCluster();
+  /**
+   * <pre>
+   * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+   * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+   * (docs/cluster.md); absent = one instance alone, no Redis connection.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The cluster.
+   */
+  com.rr.tcp.v1.ClusterOptions getCluster();
+  /**
+   * <pre>
+   * rr-tcp's cluster: several instances sharing one Redis, so that tcp.Write, tcp.WriteClose,
+   * tcp.Close, tcp.Broadcast and tcp.List reach the connections of every instance
+   * (docs/cluster.md); absent = one instance alone, no Redis connection.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.ClusterOptions cluster = 9 [json_name = "cluster", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  com.rr.tcp.v1.ClusterOptionsOrBuilder getClusterOrBuilder();
 }

@@ -122,7 +122,7 @@ public enum ContextCodec
   }
   public static final com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return com.rr.tcp.v1.OptionsProto.getDescriptor().getEnumTypes().get(2);
+    return com.rr.tcp.v1.OptionsProto.getDescriptor().getEnumTypes().get(3);
   }
 
   private static final ContextCodec[] VALUES = values();

@@ -55,6 +55,11 @@ public final class OptionsProto {
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_rr_tcp_v1_TcpServerOptions_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_rr_tcp_v1_TlsOptions_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_rr_tcp_v1_TlsOptions_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_rr_tcp_v1_PoolOptions_descriptor;
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
@@ -124,6 +129,11 @@ public final class OptionsProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_rr_tcp_v1_ControlOptions_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_rr_tcp_v1_ClusterOptions_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_rr_tcp_v1_ClusterOptions_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -135,7 +145,7 @@ public final class OptionsProto {
     java.lang.String[] descriptorData = {
       "\n\027rr/tcp/v1/options.proto\022\trr.tcp.v1\032\036go" +
       "ogle/protobuf/duration.proto\032\033rr/tcp/v1/" +
-      "option_spec.proto\"\254\003\n\006Config\022\036\n\007version\030" +
+      "option_spec.proto\"\351\003\n\006Config\022\036\n\007version\030" +
       "\001 \001(\tB\004\352\340\030\000R\007version\022:\n\006server\030\002 \001(\0132\030.r" +
       "r.tcp.v1.ServerOptionsB\010\352\340\030\004\n\002{}R\006server" +
       "\0221\n\003tcp\030\003 \001(\0132\025.rr.tcp.v1.TcpOptionsB\010\352\340" +
@@ -146,152 +156,172 @@ public final class OptionsProto {
       "\030\0020\001R\007control\0226\n\006status\030\007 \001(\0132\030.rr.tcp.v" +
       "1.StatusOptionsB\004\352\340\030\000R\006status\0229\n\007metrics" +
       "\030\010 \001(\0132\031.rr.tcp.v1.MetricsOptionsB\004\352\340\030\000R" +
-      "\007metrics\"\213\003\n\rServerOptions\022\036\n\007command\030\001 " +
-      "\003(\tB\004\352\340\030\000R\007command\022!\n\005relay\030\002 \001(\tB\013\352\340\030\007\n" +
-      "\005pipesR\005relay\0229\n\003env\030\003 \003(\0132!.rr.tcp.v1.S" +
-      "erverOptions.EnvEntryB\004\352\340\030\000R\003env\022\032\n\004user" +
-      "\030\004 \001(\tB\006\352\340\030\0020\002R\004user\022\034\n\005group\030\005 \001(\tB\006\352\340\030" +
-      "\0020\002R\005group\022O\n\rrelay_timeout\030\006 \001(\0132\031.goog" +
-      "le.protobuf.DurationB\017\352\340\030\013\n\00360s\020\0030\002@\001R\014r" +
-      "elayTimeout\0229\n\007on_init\030\007 \001(\0132\030.rr.tcp.v1" +
-      ".OnInitOptionsB\006\352\340\030\0020\002R\006onInit\0326\n\010EnvEnt" +
-      "ry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005val" +
-      "ue:\0028\001\"\266\002\n\rOnInitOptions\022 \n\007command\030\001 \003(" +
-      "\tB\006\352\340\030\0020\002R\007command\022F\n\014exec_timeout\030\002 \001(\013" +
-      "2\031.google.protobuf.DurationB\010\352\340\030\004\020\0030\002R\013e" +
-      "xecTimeout\022;\n\003env\030\003 \003(\0132!.rr.tcp.v1.OnIn" +
-      "itOptions.EnvEntryB\006\352\340\030\0020\002R\003env\022\032\n\004user\030" +
-      "\004 \001(\tB\006\352\340\030\0020\002R\004user\022*\n\rexit_on_error\030\005 \001" +
-      "(\010B\006\352\340\030\0020\002R\013exitOnError\0326\n\010EnvEntry\022\020\n\003k" +
-      "ey\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"" +
-      "\252\003\n\nTcpOptions\022D\n\007servers\030\001 \003(\0132\".rr.tcp" +
-      ".v1.TcpOptions.ServersEntryB\006\352\340\030\0028\001R\007ser" +
-      "vers\0225\n\rread_buf_size\030\002 \001(\rB\021\352\340\030\r\n\0011\020\002\032\001" +
-      "1\"\003100R\013readBufSize\0224\n\004pool\030\003 \001(\0132\026.rr.t" +
-      "cp.v1.PoolOptionsB\010\352\340\030\004\n\002{}R\004pool\022J\n\rcon" +
-      "text_codec\030\004 \001(\0162\027.rr.tcp.v1.ContextCode" +
-      "cB\014\352\340\030\010\n\004json0\001R\014contextCodec\022D\n\022max_buf" +
-      "fered_bytes\030\005 \001(\004B\026\352\340\030\022\n\t268435456\020\001\032\00110" +
-      "\001R\020maxBufferedBytes\032W\n\014ServersEntry\022\020\n\003k" +
-      "ey\030\001 \001(\tR\003key\0221\n\005value\030\002 \001(\0132\033.rr.tcp.v1" +
-      ".TcpServerOptionsR\005value:\0028\001\"\331\005\n\020TcpServ" +
-      "erOptions\022\032\n\004addr\030\001 \001(\tB\006\352\340\030\0028\001R\004addr\022&\n" +
-      "\tdelimiter\030\002 \001(\tB\010\352\340\030\004\n\002\r\nR\tdelimiter\022?\n" +
-      "\007framing\030\003 \001(\0162\022.rr.tcp.v1.FramingB\021\352\340\030\r" +
-      "\n\tdelimiter0\001R\007framing\0227\n\014length_bytes\030\004" +
-      " \001(\rB\024\352\340\030\020\n\0014\020\001*\0011*\0012*\00140\001R\013lengthBytes\022" +
-      "9\n\007routing\030\005 \001(\0162\022.rr.tcp.v1.RoutingB\013\352\340" +
-      "\030\007\n\003any0\001R\007routing\022>\n\020max_message_size\030\006" +
-      " \001(\004B\024\352\340\030\020\n\0071048576\020\001\032\00110\001R\016maxMessageSi" +
-      "ze\0224\n\017max_connections\030\007 \001(\rB\013\352\340\030\007\n\0010\020\0040\001" +
-      "R\016maxConnections\022L\n\014idle_timeout\030\010 \001(\0132\031" +
-      ".google.protobuf.DurationB\016\352\340\030\n\n\0020s\020\0030\001@" +
-      "\001R\013idleTimeout\022,\n\rread_buf_size\030\t \001(\rB\010\352" +
-      "\340\030\004\020\0020\002R\013readBufSize\0224\n\016proxy_protocol\030\n" +
-      " \001(\010B\r\352\340\030\t\n\005false0\001R\rproxyProtocol\022G\n\rpr" +
-      "oxy_trusted\030\013 \003(\tB\"\352\340\030\036\n\032[\"127.0.0.0/8\"," +
-      " \"::1/128\"]0\001R\014proxyTrusted\022[\n\024proxy_hea" +
-      "der_timeout\030\014 \001(\0132\031.google.protobuf.Dura" +
-      "tionB\016\352\340\030\n\n\0025s\020\0030\001@\001R\022proxyHeaderTimeout" +
-      "\"\214\006\n\013PoolOptions\022\036\n\007command\030\001 \003(\tB\004\352\340\030\000R" +
-      "\007command\022/\n\013num_workers\030\002 \001(\rB\016\352\340\030\n\n\0010\020\004" +
-      "\"\003500R\nnumWorkers\022$\n\010max_jobs\030\003 \001(\004B\t\352\340\030" +
-      "\005\n\0010\020\004R\007maxJobs\022/\n\016max_queue_size\030\004 \001(\004B" +
-      "\t\352\340\030\005\n\0010\020\004R\014maxQueueSize\022S\n\020allocate_tim" +
-      "eout\030\005 \001(\0132\031.google.protobuf.DurationB\r\352" +
-      "\340\030\t\n\00360s\020\003@\001R\017allocateTimeout\022Q\n\017destroy" +
+      "\007metrics\022;\n\007cluster\030\t \001(\0132\031.rr.tcp.v1.Cl" +
+      "usterOptionsB\006\352\340\030\0020\001R\007cluster\"\213\003\n\rServer" +
+      "Options\022\036\n\007command\030\001 \003(\tB\004\352\340\030\000R\007command\022" +
+      "!\n\005relay\030\002 \001(\tB\013\352\340\030\007\n\005pipesR\005relay\0229\n\003en" +
+      "v\030\003 \003(\0132!.rr.tcp.v1.ServerOptions.EnvEnt" +
+      "ryB\004\352\340\030\000R\003env\022\032\n\004user\030\004 \001(\tB\006\352\340\030\0020\002R\004use" +
+      "r\022\034\n\005group\030\005 \001(\tB\006\352\340\030\0020\002R\005group\022O\n\rrelay" +
       "_timeout\030\006 \001(\0132\031.google.protobuf.Duratio" +
-      "nB\r\352\340\030\t\n\00360s\020\003@\001R\016destroyTimeout\022M\n\rrese" +
-      "t_timeout\030\007 \001(\0132\031.google.protobuf.Durati" +
-      "onB\r\352\340\030\t\n\00360s\020\003@\001R\014resetTimeout\022!\n\005debug" +
-      "\030\010 \001(\010B\013\352\340\030\007\n\005falseR\005debug\022B\n\nsupervisor" +
-      "\030\t \001(\0132\034.rr.tcp.v1.SupervisorOptionsB\004\352\340" +
-      "\030\000R\nsupervisor\022Q\n\016stream_timeout\030\n \001(\0132\031" +
-      ".google.protobuf.DurationB\017\352\340\030\013\n\00360s\020\0030\002" +
-      "@\001R\rstreamTimeout\022K\n\016max_frame_size\030\013 \001(" +
-      "\004B%\352\340\030!\n\t268435456\020\001\032\0041024\"\n42949672950\001" +
-      "R\014maxFrameSize\022W\n\021dynamic_allocator\030\014 \001(" +
-      "\0132\".rr.tcp.v1.DynamicAllocatorOptionsB\006\352" +
-      "\340\030\0020\002R\020dynamicAllocator\"\265\001\n\027DynamicAlloc" +
-      "atorOptions\022)\n\013max_workers\030\001 \001(\rB\010\352\340\030\004\020\004" +
-      "0\002R\nmaxWorkers\022\'\n\nspawn_rate\030\002 \001(\rB\010\352\340\030\004" +
-      "\020\0040\002R\tspawnRate\022F\n\014idle_timeout\030\003 \001(\0132\031." +
-      "google.protobuf.DurationB\010\352\340\030\004\020\0030\002R\013idle" +
-      "Timeout\"\321\002\n\021SupervisorOptions\022F\n\nwatch_t" +
-      "ick\030\001 \001(\0132\031.google.protobuf.DurationB\014\352\340" +
-      "\030\010\n\0025s\020\003@\001R\twatchTick\0227\n\003ttl\030\002 \001(\0132\031.goo" +
-      "gle.protobuf.DurationB\n\352\340\030\006\n\0020s\020\003R\003ttl\022@" +
-      "\n\010idle_ttl\030\003 \001(\0132\031.google.protobuf.Durat" +
-      "ionB\n\352\340\030\006\n\0020s\020\003R\007idleTtl\0225\n\021max_worker_m" +
-      "emory\030\004 \001(\004B\t\352\340\030\005\n\0010\020\002R\017maxWorkerMemory\022" +
-      "B\n\010exec_ttl\030\005 \001(\0132\031.google.protobuf.Dura" +
-      "tionB\014\352\340\030\010\n\0020s\020\003@\001R\007execTtl\"*\n\nRpcOption" +
-      "s\022\034\n\006listen\030\001 \001(\tB\004\352\340\030\000R\006listen\"\277\005\n\013Logs" +
-      "Options\022P\n\005level\030\001 \001(\tB:\352\340\0306\n\004info*\005debu" +
-      "g*\004info*\004warn*\005error*\006dpanic*\005panic*\005fat" +
-      "alR\005level\022A\n\004mode\030\002 \001(\tB-\352\340\030)*\013developme" +
-      "nt*\nproduction*\003raw*\003off*\004noneR\004mode\022/\n\010" +
-      "encoding\030\003 \001(\tB\023\352\340\030\017*\007console*\004jsonR\010enc" +
-      "oding\022$\n\006output\030\004 \001(\tB\014\352\340\030\010\n\006stderrR\006out" +
-      "put\022%\n\nerr_output\030\005 \001(\tB\006\352\340\030\0020\002R\terrOutp" +
-      "ut\022\'\n\013line_ending\030\006 \001(\tB\006\352\340\030\0020\002R\nlineEnd" +
-      "ing\022H\n\010channels\030\007 \003(\0132$.rr.tcp.v1.LogsOp" +
-      "tions.ChannelsEntryB\006\352\340\030\0020\002R\010channels\022T\n" +
-      "\023file_logger_options\030\010 \001(\0132\034.rr.tcp.v1.F" +
-      "ileLoggerOptionsB\006\352\340\030\0020\002R\021fileLoggerOpti" +
-      "ons\022\036\n\006format\030\t \001(\tB\006\352\340\030\0020\002R\006format\022\'\n\013t" +
-      "ime_format\030\n \001(\tB\006\352\340\030\0020\002R\ntimeFormat\0220\n\020" +
-      "skip_line_ending\030\013 \001(\010B\006\352\340\030\0020\002R\016skipLine" +
-      "Ending\032Y\n\rChannelsEntry\022\020\n\003key\030\001 \001(\tR\003ke" +
-      "y\0222\n\005value\030\002 \001(\0132\034.rr.tcp.v1.LogChannelO" +
-      "ptionsR\005value:\0028\001\"\262\003\n\021LogChannelOptions\022" +
-      "\034\n\005level\030\001 \001(\tB\006\352\340\030\0020\002R\005level\022\032\n\004mode\030\002 " +
-      "\001(\tB\006\352\340\030\0020\002R\004mode\022\"\n\010encoding\030\003 \001(\tB\006\352\340\030" +
-      "\0020\002R\010encoding\022\036\n\006output\030\004 \001(\tB\006\352\340\030\0020\002R\006o" +
-      "utput\022%\n\nerr_output\030\005 \001(\tB\006\352\340\030\0020\002R\terrOu" +
-      "tput\022\'\n\013line_ending\030\006 \001(\tB\006\352\340\030\0020\002R\nlineE" +
-      "nding\022\036\n\006format\030\007 \001(\tB\006\352\340\030\0020\002R\006format\022\'\n" +
-      "\013time_format\030\010 \001(\tB\006\352\340\030\0020\002R\ntimeFormat\0220" +
-      "\n\020skip_line_ending\030\t \001(\010B\006\352\340\030\0020\002R\016skipLi" +
-      "neEnding\022T\n\023file_logger_options\030\n \001(\0132\034." +
-      "rr.tcp.v1.FileLoggerOptionsB\006\352\340\030\0020\002R\021fil" +
-      "eLoggerOptions\"\321\001\n\021FileLoggerOptions\022%\n\n" +
-      "log_output\030\001 \001(\tB\006\352\340\030\0020\002R\tlogOutput\022#\n\010m" +
-      "ax_size\030\002 \001(\rB\010\352\340\030\004\020\0020\002R\007maxSize\022!\n\007max_" +
-      "age\030\003 \001(\rB\010\352\340\030\004\020\0040\002R\006maxAge\022)\n\013max_backu" +
-      "ps\030\004 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxBackups\022\"\n\010compre" +
-      "ss\030\005 \001(\010B\006\352\340\030\0020\002R\010compress\"\255\001\n\rStatusOpt" +
-      "ions\022\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007address\022K\n\027" +
-      "unavailable_status_code\030\002 \001(\rB\023\352\340\030\017\n\003503" +
-      "\032\003100\"\003599R\025unavailableStatusCode\022/\n\rche" +
-      "ck_timeout\030\003 \001(\rB\n\352\340\030\006\n\002600\002R\014checkTimeo" +
-      "ut\"\332\001\n\016MetricsOptions\022\036\n\007address\030\001 \001(\tB\004" +
-      "\352\340\030\000R\007address\022H\n\007collect\030\002 \003(\0132&.rr.tcp." +
-      "v1.MetricsOptions.CollectEntryB\006\352\340\030\0020\002R\007" +
-      "collect\032^\n\014CollectEntry\022\020\n\003key\030\001 \001(\tR\003ke" +
-      "y\0228\n\005value\030\002 \001(\0132\".rr.tcp.v1.MetricsColl" +
-      "ectorOptionsR\005value:\0028\001\"\372\002\n\027MetricsColle" +
-      "ctorOptions\022\032\n\004type\030\001 \001(\tB\006\352\340\030\0020\002R\004type\022" +
-      "\032\n\004help\030\002 \001(\tB\006\352\340\030\0020\002R\004help\022$\n\tnamespace" +
-      "\030\003 \001(\tB\006\352\340\030\0020\002R\tnamespace\022$\n\tsubsystem\030\004" +
-      " \001(\tB\006\352\340\030\0020\002R\tsubsystem\022\036\n\006labels\030\005 \003(\tB" +
-      "\006\352\340\030\0020\002R\006labels\022 \n\007buckets\030\006 \003(\tB\006\352\340\030\0020\002" +
-      "R\007buckets\022Z\n\nobjectives\030\007 \003(\01322.rr.tcp.v" +
-      "1.MetricsCollectorOptions.ObjectivesEntr" +
-      "yB\006\352\340\030\0020\002R\nobjectives\032=\n\017ObjectivesEntry" +
-      "\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value" +
-      ":\0028\001\",\n\016ControlOptions\022\032\n\004addr\030\001 \001(\tB\006\352\340" +
-      "\030\0020\001R\004addr*^\n\007Framing\022\027\n\023FRAMING_UNSPECI" +
-      "FIED\020\000\022\025\n\021FRAMING_DELIMITER\020\001\022\017\n\013FRAMING" +
-      "_RAW\020\002\022\022\n\016FRAMING_LENGTH\020\003*G\n\007Routing\022\027\n" +
-      "\023ROUTING_UNSPECIFIED\020\000\022\017\n\013ROUTING_ANY\020\001\022" +
-      "\022\n\016ROUTING_STICKY\020\002*^\n\014ContextCodec\022\035\n\031C" +
-      "ONTEXT_CODEC_UNSPECIFIED\020\000\022\026\n\022CONTEXT_CO" +
-      "DEC_JSON\020\001\022\027\n\023CONTEXT_CODEC_PROTO\020\002B\224\001\n\r" +
-      "com.rr.tcp.v1B\014OptionsProtoP\001Z/github.co" +
-      "m/rr-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\242\002" +
-      "\003RTX\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1" +
-      "\\GPBMetadata\352\002\013Rr::Tcp::V1b\006proto3"
+      "nB\017\352\340\030\013\n\00360s\020\0030\002@\001R\014relayTimeout\0229\n\007on_i" +
+      "nit\030\007 \001(\0132\030.rr.tcp.v1.OnInitOptionsB\006\352\340\030" +
+      "\0020\002R\006onInit\0326\n\010EnvEntry\022\020\n\003key\030\001 \001(\tR\003ke" +
+      "y\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\266\002\n\rOnInitOp" +
+      "tions\022 \n\007command\030\001 \003(\tB\006\352\340\030\0020\002R\007command\022" +
+      "F\n\014exec_timeout\030\002 \001(\0132\031.google.protobuf." +
+      "DurationB\010\352\340\030\004\020\0030\002R\013execTimeout\022;\n\003env\030\003" +
+      " \003(\0132!.rr.tcp.v1.OnInitOptions.EnvEntryB" +
+      "\006\352\340\030\0020\002R\003env\022\032\n\004user\030\004 \001(\tB\006\352\340\030\0020\002R\004user" +
+      "\022*\n\rexit_on_error\030\005 \001(\010B\006\352\340\030\0020\002R\013exitOnE" +
+      "rror\0326\n\010EnvEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va" +
+      "lue\030\002 \001(\tR\005value:\0028\001\"\252\003\n\nTcpOptions\022D\n\007s" +
+      "ervers\030\001 \003(\0132\".rr.tcp.v1.TcpOptions.Serv" +
+      "ersEntryB\006\352\340\030\0028\001R\007servers\0225\n\rread_buf_si" +
+      "ze\030\002 \001(\rB\021\352\340\030\r\n\0011\020\002\032\0011\"\003100R\013readBufSize" +
+      "\0224\n\004pool\030\003 \001(\0132\026.rr.tcp.v1.PoolOptionsB\010" +
+      "\352\340\030\004\n\002{}R\004pool\022J\n\rcontext_codec\030\004 \001(\0162\027." +
+      "rr.tcp.v1.ContextCodecB\014\352\340\030\010\n\004json0\001R\014co" +
+      "ntextCodec\022D\n\022max_buffered_bytes\030\005 \001(\004B\026" +
+      "\352\340\030\022\n\t268435456\020\001\032\00110\001R\020maxBufferedBytes" +
+      "\032W\n\014ServersEntry\022\020\n\003key\030\001 \001(\tR\003key\0221\n\005va" +
+      "lue\030\002 \001(\0132\033.rr.tcp.v1.TcpServerOptionsR\005" +
+      "value:\0028\001\"\212\006\n\020TcpServerOptions\022\032\n\004addr\030\001" +
+      " \001(\tB\006\352\340\030\0028\001R\004addr\022&\n\tdelimiter\030\002 \001(\tB\010\352" +
+      "\340\030\004\n\002\r\nR\tdelimiter\022?\n\007framing\030\003 \001(\0162\022.rr" +
+      ".tcp.v1.FramingB\021\352\340\030\r\n\tdelimiter0\001R\007fram" +
+      "ing\0227\n\014length_bytes\030\004 \001(\rB\024\352\340\030\020\n\0014\020\001*\0011*" +
+      "\0012*\00140\001R\013lengthBytes\0229\n\007routing\030\005 \001(\0162\022." +
+      "rr.tcp.v1.RoutingB\013\352\340\030\007\n\003any0\001R\007routing\022" +
+      ">\n\020max_message_size\030\006 \001(\004B\024\352\340\030\020\n\0071048576" +
+      "\020\001\032\00110\001R\016maxMessageSize\0224\n\017max_connectio" +
+      "ns\030\007 \001(\rB\013\352\340\030\007\n\0010\020\0040\001R\016maxConnections\022L\n" +
+      "\014idle_timeout\030\010 \001(\0132\031.google.protobuf.Du" +
+      "rationB\016\352\340\030\n\n\0020s\020\0030\001@\001R\013idleTimeout\022,\n\rr" +
+      "ead_buf_size\030\t \001(\rB\010\352\340\030\004\020\0020\002R\013readBufSiz" +
+      "e\0224\n\016proxy_protocol\030\n \001(\010B\r\352\340\030\t\n\005false0\001" +
+      "R\rproxyProtocol\022G\n\rproxy_trusted\030\013 \003(\tB\"" +
+      "\352\340\030\036\n\032[\"127.0.0.0/8\", \"::1/128\"]0\001R\014prox" +
+      "yTrusted\022[\n\024proxy_header_timeout\030\014 \001(\0132\031" +
+      ".google.protobuf.DurationB\016\352\340\030\n\n\0025s\020\0030\001@" +
+      "\001R\022proxyHeaderTimeout\022/\n\003tls\030\r \001(\0132\025.rr." +
+      "tcp.v1.TlsOptionsB\006\352\340\030\0020\001R\003tls\"\375\001\n\nTlsOp" +
+      "tions\022\034\n\004cert\030\001 \001(\tB\010\352\340\030\0040\0018\001R\004cert\022\032\n\003k" +
+      "ey\030\002 \001(\tB\010\352\340\030\0040\0018\001R\003key\022\026\n\002ca\030\003 \001(\tB\006\352\340\030" +
+      "\0020\001R\002ca\022D\n\013client_auth\030\004 \001(\0162\025.rr.tcp.v1" +
+      ".ClientAuthB\014\352\340\030\010\n\004none0\001R\nclientAuth\022W\n" +
+      "\021handshake_timeout\030\005 \001(\0132\031.google.protob" +
+      "uf.DurationB\017\352\340\030\013\n\00310s\020\0030\001@\001R\020handshakeT" +
+      "imeout\"\214\006\n\013PoolOptions\022\036\n\007command\030\001 \003(\tB" +
+      "\004\352\340\030\000R\007command\022/\n\013num_workers\030\002 \001(\rB\016\352\340\030" +
+      "\n\n\0010\020\004\"\003500R\nnumWorkers\022$\n\010max_jobs\030\003 \001(" +
+      "\004B\t\352\340\030\005\n\0010\020\004R\007maxJobs\022/\n\016max_queue_size\030" +
+      "\004 \001(\004B\t\352\340\030\005\n\0010\020\004R\014maxQueueSize\022S\n\020alloca" +
+      "te_timeout\030\005 \001(\0132\031.google.protobuf.Durat" +
+      "ionB\r\352\340\030\t\n\00360s\020\003@\001R\017allocateTimeout\022Q\n\017d" +
+      "estroy_timeout\030\006 \001(\0132\031.google.protobuf.D" +
+      "urationB\r\352\340\030\t\n\00360s\020\003@\001R\016destroyTimeout\022M" +
+      "\n\rreset_timeout\030\007 \001(\0132\031.google.protobuf." +
+      "DurationB\r\352\340\030\t\n\00360s\020\003@\001R\014resetTimeout\022!\n" +
+      "\005debug\030\010 \001(\010B\013\352\340\030\007\n\005falseR\005debug\022B\n\nsupe" +
+      "rvisor\030\t \001(\0132\034.rr.tcp.v1.SupervisorOptio" +
+      "nsB\004\352\340\030\000R\nsupervisor\022Q\n\016stream_timeout\030\n" +
+      " \001(\0132\031.google.protobuf.DurationB\017\352\340\030\013\n\0036" +
+      "0s\020\0030\002@\001R\rstreamTimeout\022K\n\016max_frame_siz" +
+      "e\030\013 \001(\004B%\352\340\030!\n\t268435456\020\001\032\0041024\"\n429496" +
+      "72950\001R\014maxFrameSize\022W\n\021dynamic_allocato" +
+      "r\030\014 \001(\0132\".rr.tcp.v1.DynamicAllocatorOpti" +
+      "onsB\006\352\340\030\0020\002R\020dynamicAllocator\"\265\001\n\027Dynami" +
+      "cAllocatorOptions\022)\n\013max_workers\030\001 \001(\rB\010" +
+      "\352\340\030\004\020\0040\002R\nmaxWorkers\022\'\n\nspawn_rate\030\002 \001(\r" +
+      "B\010\352\340\030\004\020\0040\002R\tspawnRate\022F\n\014idle_timeout\030\003 " +
+      "\001(\0132\031.google.protobuf.DurationB\010\352\340\030\004\020\0030\002" +
+      "R\013idleTimeout\"\321\002\n\021SupervisorOptions\022F\n\nw" +
+      "atch_tick\030\001 \001(\0132\031.google.protobuf.Durati" +
+      "onB\014\352\340\030\010\n\0025s\020\003@\001R\twatchTick\0227\n\003ttl\030\002 \001(\013" +
+      "2\031.google.protobuf.DurationB\n\352\340\030\006\n\0020s\020\003R" +
+      "\003ttl\022@\n\010idle_ttl\030\003 \001(\0132\031.google.protobuf" +
+      ".DurationB\n\352\340\030\006\n\0020s\020\003R\007idleTtl\0225\n\021max_wo" +
+      "rker_memory\030\004 \001(\004B\t\352\340\030\005\n\0010\020\002R\017maxWorkerM" +
+      "emory\022B\n\010exec_ttl\030\005 \001(\0132\031.google.protobu" +
+      "f.DurationB\014\352\340\030\010\n\0020s\020\003@\001R\007execTtl\"*\n\nRpc" +
+      "Options\022\034\n\006listen\030\001 \001(\tB\004\352\340\030\000R\006listen\"\277\005" +
+      "\n\013LogsOptions\022P\n\005level\030\001 \001(\tB:\352\340\0306\n\004info" +
+      "*\005debug*\004info*\004warn*\005error*\006dpanic*\005pani" +
+      "c*\005fatalR\005level\022A\n\004mode\030\002 \001(\tB-\352\340\030)*\013dev" +
+      "elopment*\nproduction*\003raw*\003off*\004noneR\004mo" +
+      "de\022/\n\010encoding\030\003 \001(\tB\023\352\340\030\017*\007console*\004jso" +
+      "nR\010encoding\022$\n\006output\030\004 \001(\tB\014\352\340\030\010\n\006stder" +
+      "rR\006output\022%\n\nerr_output\030\005 \001(\tB\006\352\340\030\0020\002R\te" +
+      "rrOutput\022\'\n\013line_ending\030\006 \001(\tB\006\352\340\030\0020\002R\nl" +
+      "ineEnding\022H\n\010channels\030\007 \003(\0132$.rr.tcp.v1." +
+      "LogsOptions.ChannelsEntryB\006\352\340\030\0020\002R\010chann" +
+      "els\022T\n\023file_logger_options\030\010 \001(\0132\034.rr.tc" +
+      "p.v1.FileLoggerOptionsB\006\352\340\030\0020\002R\021fileLogg" +
+      "erOptions\022\036\n\006format\030\t \001(\tB\006\352\340\030\0020\002R\006forma" +
+      "t\022\'\n\013time_format\030\n \001(\tB\006\352\340\030\0020\002R\ntimeForm" +
+      "at\0220\n\020skip_line_ending\030\013 \001(\010B\006\352\340\030\0020\002R\016sk" +
+      "ipLineEnding\032Y\n\rChannelsEntry\022\020\n\003key\030\001 \001" +
+      "(\tR\003key\0222\n\005value\030\002 \001(\0132\034.rr.tcp.v1.LogCh" +
+      "annelOptionsR\005value:\0028\001\"\262\003\n\021LogChannelOp" +
+      "tions\022\034\n\005level\030\001 \001(\tB\006\352\340\030\0020\002R\005level\022\032\n\004m" +
+      "ode\030\002 \001(\tB\006\352\340\030\0020\002R\004mode\022\"\n\010encoding\030\003 \001(" +
+      "\tB\006\352\340\030\0020\002R\010encoding\022\036\n\006output\030\004 \001(\tB\006\352\340\030" +
+      "\0020\002R\006output\022%\n\nerr_output\030\005 \001(\tB\006\352\340\030\0020\002R" +
+      "\terrOutput\022\'\n\013line_ending\030\006 \001(\tB\006\352\340\030\0020\002R" +
+      "\nlineEnding\022\036\n\006format\030\007 \001(\tB\006\352\340\030\0020\002R\006for" +
+      "mat\022\'\n\013time_format\030\010 \001(\tB\006\352\340\030\0020\002R\ntimeFo" +
+      "rmat\0220\n\020skip_line_ending\030\t \001(\010B\006\352\340\030\0020\002R\016" +
+      "skipLineEnding\022T\n\023file_logger_options\030\n " +
+      "\001(\0132\034.rr.tcp.v1.FileLoggerOptionsB\006\352\340\030\0020" +
+      "\002R\021fileLoggerOptions\"\321\001\n\021FileLoggerOptio" +
+      "ns\022%\n\nlog_output\030\001 \001(\tB\006\352\340\030\0020\002R\tlogOutpu" +
+      "t\022#\n\010max_size\030\002 \001(\rB\010\352\340\030\004\020\0020\002R\007maxSize\022!" +
+      "\n\007max_age\030\003 \001(\rB\010\352\340\030\004\020\0040\002R\006maxAge\022)\n\013max" +
+      "_backups\030\004 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxBackups\022\"\n\010" +
+      "compress\030\005 \001(\010B\006\352\340\030\0020\002R\010compress\"\255\001\n\rSta" +
+      "tusOptions\022\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007addre" +
+      "ss\022K\n\027unavailable_status_code\030\002 \001(\rB\023\352\340\030" +
+      "\017\n\003503\032\003100\"\003599R\025unavailableStatusCode\022" +
+      "/\n\rcheck_timeout\030\003 \001(\rB\n\352\340\030\006\n\002600\002R\014chec" +
+      "kTimeout\"\332\001\n\016MetricsOptions\022\036\n\007address\030\001" +
+      " \001(\tB\004\352\340\030\000R\007address\022H\n\007collect\030\002 \003(\0132&.r" +
+      "r.tcp.v1.MetricsOptions.CollectEntryB\006\352\340" +
+      "\030\0020\002R\007collect\032^\n\014CollectEntry\022\020\n\003key\030\001 \001" +
+      "(\tR\003key\0228\n\005value\030\002 \001(\0132\".rr.tcp.v1.Metri" +
+      "csCollectorOptionsR\005value:\0028\001\"\372\002\n\027Metric" +
+      "sCollectorOptions\022\032\n\004type\030\001 \001(\tB\006\352\340\030\0020\002R" +
+      "\004type\022\032\n\004help\030\002 \001(\tB\006\352\340\030\0020\002R\004help\022$\n\tnam" +
+      "espace\030\003 \001(\tB\006\352\340\030\0020\002R\tnamespace\022$\n\tsubsy" +
+      "stem\030\004 \001(\tB\006\352\340\030\0020\002R\tsubsystem\022\036\n\006labels\030" +
+      "\005 \003(\tB\006\352\340\030\0020\002R\006labels\022 \n\007buckets\030\006 \003(\tB\006" +
+      "\352\340\030\0020\002R\007buckets\022Z\n\nobjectives\030\007 \003(\01322.rr" +
+      ".tcp.v1.MetricsCollectorOptions.Objectiv" +
+      "esEntryB\006\352\340\030\0020\002R\nobjectives\032=\n\017Objective" +
+      "sEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR" +
+      "\005value:\0028\001\",\n\016ControlOptions\022\032\n\004addr\030\001 \001" +
+      "(\tB\006\352\340\030\0020\001R\004addr\"\257\002\n\016ClusterOptions\022\036\n\005r" +
+      "edis\030\001 \001(\tB\010\352\340\030\0040\0018\001R\005redis\022\'\n\013instance_" +
+      "id\030\002 \001(\tB\006\352\340\030\0020\001R\ninstanceId\022Q\n\014registry" +
+      "_ttl\030\003 \001(\0132\031.google.protobuf.DurationB\023\352" +
+      "\340\030\017\n\00330s\020\003\032\0021s0\001@\001R\013registryTtl\022R\n\017forwa" +
+      "rd_timeout\030\004 \001(\0132\031.google.protobuf.Durat" +
+      "ionB\016\352\340\030\n\n\0025s\020\0030\001@\001R\016forwardTimeout\022-\n\nk" +
+      "ey_prefix\030\005 \001(\tB\016\352\340\030\n\n\006rr-tcp0\001R\tkeyPref" +
+      "ix*^\n\007Framing\022\027\n\023FRAMING_UNSPECIFIED\020\000\022\025" +
+      "\n\021FRAMING_DELIMITER\020\001\022\017\n\013FRAMING_RAW\020\002\022\022" +
+      "\n\016FRAMING_LENGTH\020\003*q\n\nClientAuth\022\033\n\027CLIE" +
+      "NT_AUTH_UNSPECIFIED\020\000\022\024\n\020CLIENT_AUTH_NON" +
+      "E\020\001\022\027\n\023CLIENT_AUTH_REQUEST\020\002\022\027\n\023CLIENT_A" +
+      "UTH_REQUIRE\020\003*G\n\007Routing\022\027\n\023ROUTING_UNSP" +
+      "ECIFIED\020\000\022\017\n\013ROUTING_ANY\020\001\022\022\n\016ROUTING_ST" +
+      "ICKY\020\002*^\n\014ContextCodec\022\035\n\031CONTEXT_CODEC_" +
+      "UNSPECIFIED\020\000\022\026\n\022CONTEXT_CODEC_JSON\020\001\022\027\n" +
+      "\023CONTEXT_CODEC_PROTO\020\002B\224\001\n\rcom.rr.tcp.v1" +
+      "B\014OptionsProtoP\001Z/github.com/rr-tcp/rr-t" +
+      "cp/gen/go/rr/tcp/v1;tcpv1\242\002\003RTX\252\002\tRr.Tcp" +
+      ".V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPBMetadata\352" +
+      "\002\013Rr::Tcp::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -304,7 +334,7 @@ public final class OptionsProto {
     internal_static_rr_tcp_v1_Config_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_Config_descriptor,
-        new java.lang.String[] { "Version", "Server", "Tcp", "Rpc", "Logs", "Control", "Status", "Metrics", });
+        new java.lang.String[] { "Version", "Server", "Tcp", "Rpc", "Logs", "Control", "Status", "Metrics", "Cluster", });
     internal_static_rr_tcp_v1_ServerOptions_descriptor =
       getDescriptor().getMessageTypes().get(1);
     internal_static_rr_tcp_v1_ServerOptions_fieldAccessorTable = new
@@ -346,33 +376,39 @@ public final class OptionsProto {
     internal_static_rr_tcp_v1_TcpServerOptions_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_TcpServerOptions_descriptor,
-        new java.lang.String[] { "Addr", "Delimiter", "Framing", "LengthBytes", "Routing", "MaxMessageSize", "MaxConnections", "IdleTimeout", "ReadBufSize", "ProxyProtocol", "ProxyTrusted", "ProxyHeaderTimeout", });
-    internal_static_rr_tcp_v1_PoolOptions_descriptor =
+        new java.lang.String[] { "Addr", "Delimiter", "Framing", "LengthBytes", "Routing", "MaxMessageSize", "MaxConnections", "IdleTimeout", "ReadBufSize", "ProxyProtocol", "ProxyTrusted", "ProxyHeaderTimeout", "Tls", });
+    internal_static_rr_tcp_v1_TlsOptions_descriptor =
       getDescriptor().getMessageTypes().get(5);
+    internal_static_rr_tcp_v1_TlsOptions_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_rr_tcp_v1_TlsOptions_descriptor,
+        new java.lang.String[] { "Cert", "Key", "Ca", "ClientAuth", "HandshakeTimeout", });
+    internal_static_rr_tcp_v1_PoolOptions_descriptor =
+      getDescriptor().getMessageTypes().get(6);
     internal_static_rr_tcp_v1_PoolOptions_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_PoolOptions_descriptor,
         new java.lang.String[] { "Command", "NumWorkers", "MaxJobs", "MaxQueueSize", "AllocateTimeout", "DestroyTimeout", "ResetTimeout", "Debug", "Supervisor", "StreamTimeout", "MaxFrameSize", "DynamicAllocator", });
     internal_static_rr_tcp_v1_DynamicAllocatorOptions_descriptor =
-      getDescriptor().getMessageTypes().get(6);
+      getDescriptor().getMessageTypes().get(7);
     internal_static_rr_tcp_v1_DynamicAllocatorOptions_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_DynamicAllocatorOptions_descriptor,
         new java.lang.String[] { "MaxWorkers", "SpawnRate", "IdleTimeout", });
     internal_static_rr_tcp_v1_SupervisorOptions_descriptor =
-      getDescriptor().getMessageTypes().get(7);
+      getDescriptor().getMessageTypes().get(8);
     internal_static_rr_tcp_v1_SupervisorOptions_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_SupervisorOptions_descriptor,
         new java.lang.String[] { "WatchTick", "Ttl", "IdleTtl", "MaxWorkerMemory", "ExecTtl", });
     internal_static_rr_tcp_v1_RpcOptions_descriptor =
-      getDescriptor().getMessageTypes().get(8);
+      getDescriptor().getMessageTypes().get(9);
     internal_static_rr_tcp_v1_RpcOptions_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_RpcOptions_descriptor,
         new java.lang.String[] { "Listen", });
     internal_static_rr_tcp_v1_LogsOptions_descriptor =
-      getDescriptor().getMessageTypes().get(9);
+      getDescriptor().getMessageTypes().get(10);
     internal_static_rr_tcp_v1_LogsOptions_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_LogsOptions_descriptor,
@@ -384,25 +420,25 @@ public final class OptionsProto {
         internal_static_rr_tcp_v1_LogsOptions_ChannelsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_rr_tcp_v1_LogChannelOptions_descriptor =
-      getDescriptor().getMessageTypes().get(10);
+      getDescriptor().getMessageTypes().get(11);
     internal_static_rr_tcp_v1_LogChannelOptions_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_LogChannelOptions_descriptor,
         new java.lang.String[] { "Level", "Mode", "Encoding", "Output", "ErrOutput", "LineEnding", "Format", "TimeFormat", "SkipLineEnding", "FileLoggerOptions", });
     internal_static_rr_tcp_v1_FileLoggerOptions_descriptor =
-      getDescriptor().getMessageTypes().get(11);
+      getDescriptor().getMessageTypes().get(12);
     internal_static_rr_tcp_v1_FileLoggerOptions_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_FileLoggerOptions_descriptor,
         new java.lang.String[] { "LogOutput", "MaxSize", "MaxAge", "MaxBackups", "Compress", });
     internal_static_rr_tcp_v1_StatusOptions_descriptor =
-      getDescriptor().getMessageTypes().get(12);
+      getDescriptor().getMessageTypes().get(13);
     internal_static_rr_tcp_v1_StatusOptions_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_StatusOptions_descriptor,
         new java.lang.String[] { "Address", "UnavailableStatusCode", "CheckTimeout", });
     internal_static_rr_tcp_v1_MetricsOptions_descriptor =
-      getDescriptor().getMessageTypes().get(13);
+      getDescriptor().getMessageTypes().get(14);
     internal_static_rr_tcp_v1_MetricsOptions_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_MetricsOptions_descriptor,
@@ -414,7 +450,7 @@ public final class OptionsProto {
         internal_static_rr_tcp_v1_MetricsOptions_CollectEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_rr_tcp_v1_MetricsCollectorOptions_descriptor =
-      getDescriptor().getMessageTypes().get(14);
+      getDescriptor().getMessageTypes().get(15);
     internal_static_rr_tcp_v1_MetricsCollectorOptions_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_MetricsCollectorOptions_descriptor,
@@ -426,11 +462,17 @@ public final class OptionsProto {
         internal_static_rr_tcp_v1_MetricsCollectorOptions_ObjectivesEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_rr_tcp_v1_ControlOptions_descriptor =
-      getDescriptor().getMessageTypes().get(15);
+      getDescriptor().getMessageTypes().get(16);
     internal_static_rr_tcp_v1_ControlOptions_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_ControlOptions_descriptor,
         new java.lang.String[] { "Addr", });
+    internal_static_rr_tcp_v1_ClusterOptions_descriptor =
+      getDescriptor().getMessageTypes().get(17);
+    internal_static_rr_tcp_v1_ClusterOptions_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_rr_tcp_v1_ClusterOptions_descriptor,
+        new java.lang.String[] { "Redis", "InstanceId", "RegistryTtl", "ForwardTimeout", "KeyPrefix", });
     com.google.protobuf.ExtensionRegistry registry =
         com.google.protobuf.ExtensionRegistry.newInstance();
     registry.add(com.rr.tcp.v1.OptionSpecProto.spec);

@@ -124,7 +124,7 @@ public enum Routing
   }
   public static final com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return com.rr.tcp.v1.OptionsProto.getDescriptor().getEnumTypes().get(1);
+    return com.rr.tcp.v1.OptionsProto.getDescriptor().getEnumTypes().get(2);
   }
 
   private static final Routing[] VALUES = values();

@@ -413,6 +413,50 @@ private static final long serialVersionUID = 0L;
     return proxyHeaderTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : proxyHeaderTimeout_;
   }
 
+  public static final int TLS_FIELD_NUMBER = 13;
+  private com.rr.tcp.v1.TlsOptions tls_;
+  /**
+   * <pre>
+   * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+   * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+   * context. Absent = plain TCP.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the tls field is set.
+   */
+  @java.lang.Override
+  public boolean hasTls() {
+    return tls_ != null;
+  }
+  /**
+   * <pre>
+   * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+   * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+   * context. Absent = plain TCP.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The tls.
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.TlsOptions getTls() {
+    return tls_ == null ? com.rr.tcp.v1.TlsOptions.getDefaultInstance() : tls_;
+  }
+  /**
+   * <pre>
+   * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+   * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+   * context. Absent = plain TCP.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  @java.lang.Override
+  public com.rr.tcp.v1.TlsOptionsOrBuilder getTlsOrBuilder() {
+    return tls_ == null ? com.rr.tcp.v1.TlsOptions.getDefaultInstance() : tls_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -462,6 +506,9 @@ private static final long serialVersionUID = 0L;
     }
     if (proxyHeaderTimeout_ != null) {
       output.writeMessage(12, getProxyHeaderTimeout());
+    }
+    if (tls_ != null) {
+      output.writeMessage(13, getTls());
     }
     getUnknownFields().writeTo(output);
   }
@@ -522,6 +569,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(12, getProxyHeaderTimeout());
     }
+    if (tls_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(13, getTls());
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -565,6 +616,11 @@ private static final long serialVersionUID = 0L;
       if (!getProxyHeaderTimeout()
           .equals(other.getProxyHeaderTimeout())) return false;
     }
+    if (hasTls() != other.hasTls()) return false;
+    if (hasTls()) {
+      if (!getTls()
+          .equals(other.getTls())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -607,6 +663,10 @@ private static final long serialVersionUID = 0L;
     if (hasProxyHeaderTimeout()) {
       hash = (37 * hash) + PROXY_HEADER_TIMEOUT_FIELD_NUMBER;
       hash = (53 * hash) + getProxyHeaderTimeout().hashCode();
+    }
+    if (hasTls()) {
+      hash = (37 * hash) + TLS_FIELD_NUMBER;
+      hash = (53 * hash) + getTls().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -762,6 +822,11 @@ private static final long serialVersionUID = 0L;
         proxyHeaderTimeoutBuilder_.dispose();
         proxyHeaderTimeoutBuilder_ = null;
       }
+      tls_ = null;
+      if (tlsBuilder_ != null) {
+        tlsBuilder_.dispose();
+        tlsBuilder_ = null;
+      }
       return this;
     }
 
@@ -840,6 +905,11 @@ private static final long serialVersionUID = 0L;
         result.proxyHeaderTimeout_ = proxyHeaderTimeoutBuilder_ == null
             ? proxyHeaderTimeout_
             : proxyHeaderTimeoutBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00001000) != 0)) {
+        result.tls_ = tlsBuilder_ == null
+            ? tls_
+            : tlsBuilder_.build();
       }
     }
 
@@ -934,6 +1004,9 @@ private static final long serialVersionUID = 0L;
       if (other.hasProxyHeaderTimeout()) {
         mergeProxyHeaderTimeout(other.getProxyHeaderTimeout());
       }
+      if (other.hasTls()) {
+        mergeTls(other.getTls());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1025,6 +1098,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000800;
               break;
             } // case 98
+            case 106: {
+              input.readMessage(
+                  getTlsFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00001000;
+              break;
+            } // case 106
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2073,6 +2153,179 @@ private static final long serialVersionUID = 0L;
         proxyHeaderTimeout_ = null;
       }
       return proxyHeaderTimeoutBuilder_;
+    }
+
+    private com.rr.tcp.v1.TlsOptions tls_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.rr.tcp.v1.TlsOptions, com.rr.tcp.v1.TlsOptions.Builder, com.rr.tcp.v1.TlsOptionsOrBuilder> tlsBuilder_;
+    /**
+     * <pre>
+     * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+     * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+     * context. Absent = plain TCP.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return Whether the tls field is set.
+     */
+    public boolean hasTls() {
+      return ((bitField0_ & 0x00001000) != 0);
+    }
+    /**
+     * <pre>
+     * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+     * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+     * context. Absent = plain TCP.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The tls.
+     */
+    public com.rr.tcp.v1.TlsOptions getTls() {
+      if (tlsBuilder_ == null) {
+        return tls_ == null ? com.rr.tcp.v1.TlsOptions.getDefaultInstance() : tls_;
+      } else {
+        return tlsBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+     * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+     * context. Absent = plain TCP.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setTls(com.rr.tcp.v1.TlsOptions value) {
+      if (tlsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        tls_ = value;
+      } else {
+        tlsBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+     * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+     * context. Absent = plain TCP.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder setTls(
+        com.rr.tcp.v1.TlsOptions.Builder builderForValue) {
+      if (tlsBuilder_ == null) {
+        tls_ = builderForValue.build();
+      } else {
+        tlsBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+     * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+     * context. Absent = plain TCP.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder mergeTls(com.rr.tcp.v1.TlsOptions value) {
+      if (tlsBuilder_ == null) {
+        if (((bitField0_ & 0x00001000) != 0) &&
+          tls_ != null &&
+          tls_ != com.rr.tcp.v1.TlsOptions.getDefaultInstance()) {
+          getTlsBuilder().mergeFrom(value);
+        } else {
+          tls_ = value;
+        }
+      } else {
+        tlsBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+     * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+     * context. Absent = plain TCP.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public Builder clearTls() {
+      bitField0_ = (bitField0_ & ~0x00001000);
+      tls_ = null;
+      if (tlsBuilder_ != null) {
+        tlsBuilder_.dispose();
+        tlsBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+     * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+     * context. Absent = plain TCP.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.rr.tcp.v1.TlsOptions.Builder getTlsBuilder() {
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return getTlsFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+     * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+     * context. Absent = plain TCP.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    public com.rr.tcp.v1.TlsOptionsOrBuilder getTlsOrBuilder() {
+      if (tlsBuilder_ != null) {
+        return tlsBuilder_.getMessageOrBuilder();
+      } else {
+        return tls_ == null ?
+            com.rr.tcp.v1.TlsOptions.getDefaultInstance() : tls_;
+      }
+    }
+    /**
+     * <pre>
+     * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+     * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+     * context. Absent = plain TCP.
+     * </pre>
+     *
+     * <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = { ... }</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.rr.tcp.v1.TlsOptions, com.rr.tcp.v1.TlsOptions.Builder, com.rr.tcp.v1.TlsOptionsOrBuilder> 
+        getTlsFieldBuilder() {
+      if (tlsBuilder_ == null) {
+        tlsBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            com.rr.tcp.v1.TlsOptions, com.rr.tcp.v1.TlsOptions.Builder, com.rr.tcp.v1.TlsOptionsOrBuilder>(
+                getTls(),
+                getParentForChildren(),
+                isClean());
+        tls_ = null;
+      }
+      return tlsBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

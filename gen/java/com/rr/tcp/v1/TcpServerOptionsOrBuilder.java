@@ -241,4 +241,37 @@ public interface TcpServerOptionsOrBuilder extends
    * <code>.google.protobuf.Duration proxy_header_timeout = 12 [json_name = "proxyHeaderTimeout", (.rr.tcp.v1.spec) = { ... }</code>
    */
   com.google.protobuf.DurationOrBuilder getProxyHeaderTimeoutOrBuilder();
+
+  /**
+   * <pre>
+   * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+   * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+   * context. Absent = plain TCP.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the tls field is set.
+   */
+  boolean hasTls();
+  /**
+   * <pre>
+   * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+   * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+   * context. Absent = plain TCP.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The tls.
+   */
+  com.rr.tcp.v1.TlsOptions getTls();
+  /**
+   * <pre>
+   * TLS on this server's connections (rr-tcp key; RoadRunner's TCP plugin has none): the
+   * handshake happens before CONNECTED, and workers see the decrypted bytes, with the same
+   * context. Absent = plain TCP.
+   * </pre>
+   *
+   * <code>.rr.tcp.v1.TlsOptions tls = 13 [json_name = "tls", (.rr.tcp.v1.spec) = { ... }</code>
+   */
+  com.rr.tcp.v1.TlsOptionsOrBuilder getTlsOrBuilder();
 }
