@@ -329,10 +329,11 @@ const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined
 const round = (n: number | undefined, digits = 0) => (n === undefined ? null : +n.toFixed(digits));
 
 const lines: string[] = [];
+const stamp = (d: Date) => d.toISOString().slice(0, 16).replace("T", " ");
 const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(", ");
 lines.push(`# rr-tcp benchmark`, "");
 lines.push(
-  `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC; ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}; load average ${load(loadAtStart)} at the start, ${load(loadavg())} at the end; ${quick ? "quick run" : "full run"}: per row a warm-up of ${timing.warmupMs} ms, then a window of a fixed message count (the warm-up rate times ${timing.durationMs} ms).`,
+  `${stamp(new Date(startedAt))}–${stamp(new Date()).slice(11)} UTC; ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}; load average ${load(loadAtStart)} at the start, ${load(loadavg())} at the end; ${quick ? "quick run" : "full run"}: per row a warm-up of ${timing.warmupMs} ms, then a window of a fixed message count (the warm-up rate times ${timing.durationMs} ms).`,
   "",
 );
 lines.push(
