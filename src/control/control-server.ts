@@ -47,9 +47,9 @@ const PUSH_STATUS: Record<PushErrorCode, number> = {
 };
 
 /** `run`, a refused push answered with its status and message. */
-function pushing<T>(run: () => T): T {
+async function pushing<T>(run: () => T | Promise<T>): Promise<T> {
   try {
-    return run();
+    return await run();
   } catch (err) {
     if (err instanceof PushError) throw new HttpRequestError(PUSH_STATUS[err.code], err.message, { cause: err });
     throw err;
@@ -103,9 +103,9 @@ export function controlRoutes(pool: ControlledPool, server: ControlledServer): R
     {
       method: "GET",
       path: "/connections",
-      handle: ({ url }) => {
+      handle: async ({ url }) => {
         const only = url.searchParams.get("server") ?? "";
-        return jsonReply(200, ConnectionList.toJSON({ connections: pushing(() => server.connections(only)) }));
+        return jsonReply(200, ConnectionList.toJSON({ connections: await pushing(() => server.connections(only)) }));
       },
     },
     {
@@ -119,8 +119,8 @@ export function controlRoutes(pool: ControlledPool, server: ControlledServer): R
     {
       method: "POST",
       path: CLOSE_PATH,
-      handle: ({ params }) => {
-        const closed = server.closeConnection(params[0]!.toLowerCase());
+      handle: async ({ params }) => {
+        const closed = await server.closeConnection(params[0]!.toLowerCase());
         return jsonReply(closed ? 200 : 404, CloseConnectionResponse.toJSON({ closed }));
       },
     },
@@ -129,7 +129,7 @@ export function controlRoutes(pool: ControlledPool, server: ControlledServer): R
       path: WRITE_PATH,
       handle: async ({ params, body }) => {
         const data = await body();
-        const outcome = pushing(() => server.write(params[0]!.toLowerCase(), data, params[1] === "writeclose"));
+        const outcome = await pushing(() => server.write(params[0]!.toLowerCase(), data, params[1] === "writeclose"));
         return jsonReply(200, WriteConnectionResponse.toJSON(outcome));
       },
     },
@@ -144,7 +144,7 @@ export function controlRoutes(pool: ControlledPool, server: ControlledServer): R
           throw new HttpRequestError(400, `the server's name in the path is not percent-encoded UTF-8`, { cause: err });
         }
         const data = await body();
-        return jsonReply(200, BroadcastResponse.toJSON(pushing(() => server.broadcast(name, data))));
+        return jsonReply(200, BroadcastResponse.toJSON(await pushing(() => server.broadcast(name, data))));
       },
     },
   ];

@@ -69,32 +69,32 @@ export function createRpcMethods(pool: ControlledPool, server: ControlledServer)
     },
   ];
   // A push or a listing, its refusal (unknown uuid or server, a client not reading) the caller's error.
-  const pushing = <T>(run: () => T): T => {
+  const pushing = async <T>(run: () => T | Promise<T>): Promise<T> => {
     try {
-      return run();
+      return await run();
     } catch (err) {
       if (err instanceof PushError) throw new RpcMethodError(err.message, { uuid: err.uuid, cause: err });
       throw err;
     }
   };
-  const list = (only: string): unknown =>
-    ConnectionList.toJSON({ connections: pushing(() => server.connections(only)) });
+  const list = async (only: string): Promise<unknown> =>
+    ConnectionList.toJSON({ connections: await pushing(() => server.connections(only)) });
   const write = (method: string, close: boolean): [string, RpcMethod] => [
     method,
-    (arg) => {
+    async (arg) => {
       const { uuid, data } = writeArgument(method, arg);
-      pushing(() => server.write(uuid, data, close));
+      await pushing(() => server.write(uuid, data, close));
       return true;
     },
   ];
   return new Map<string, RpcMethod>([
     [
       "tcp.Close",
-      (arg) => {
+      async (arg) => {
         if (typeof arg !== "string") {
           throw new RpcMethodError(`tcp.Close takes the connection's uuid (a JSON string), got ${describe(arg)}`);
         }
-        server.closeConnection(arg.toLowerCase());
+        await pushing(() => server.closeConnection(arg.toLowerCase()));
         return true;
       },
     ],
@@ -112,9 +112,9 @@ export function createRpcMethods(pool: ControlledPool, server: ControlledServer)
     write("tcp.WriteClose", true),
     [
       "tcp.Broadcast",
-      (arg) => {
+      async (arg) => {
         const { server: name, data } = broadcastArgument("tcp.Broadcast", arg);
-        pushing(() => server.broadcast(name, data));
+        await pushing(() => server.broadcast(name, data));
         return true;
       },
     ],

@@ -7,6 +7,7 @@
 import type { Logger } from "pino";
 import type { PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
 import type { PoolOptions } from "../../gen/ts/rr/tcp/v1/options.js";
+import { Cluster } from "../cluster/index.js";
 import type { LoadedConfig } from "../config/load.js";
 import { workerCommand } from "../config/defaults.js";
 import { formatIssue } from "../config/errors.js";
@@ -43,6 +44,26 @@ export interface PoolStartOptions {
   cwd: string;
 }
 
+/**
+ * `pool` as the control API and the RPC methods drive it, where a reset (rr-tcp reset,
+ * resetter.Reset, POST /reset) also reloads the TLS servers' certificates, as RoadRunner's reset
+ * reloads a plugin.
+ */
+function resettingCertificates(pool: ServicePool, server: TcpServer): ServicePool {
+  const reset = async (): Promise<void> => {
+    server.reloadCertificates();
+    await pool.reset();
+  };
+  // Everything else is the pool's own, called on the pool (its private fields need it as `this`).
+  return new Proxy(pool, {
+    get(target, property) {
+      if (property === "reset") return reset;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 /** A started pool, as the service uses it. */
 export interface ServicePool extends EventPool {
   state(): PoolState;
@@ -69,6 +90,7 @@ interface ServiceParts {
   readonly status: HttpEndpoint | undefined;
   readonly metrics: HttpEndpoint | undefined;
   readonly rpc: RpcServer | undefined;
+  readonly cluster: Cluster | undefined;
   /** Set when stop() begins: /ready then fails while connections drain. */
   readonly lifecycle: { stopping: boolean };
 }
@@ -84,6 +106,8 @@ export class Service {
   /** RoadRunner's metrics endpoint (`metrics.address`): GET /metrics. */
   readonly metrics: HttpEndpoint | undefined;
   readonly rpc: RpcServer | undefined;
+  /** The cluster (config `cluster`): this instance's place among those sharing one Redis. */
+  readonly cluster: Cluster | undefined;
   readonly #lifecycle: { stopping: boolean };
 
   private constructor(
@@ -97,6 +121,7 @@ export class Service {
     this.rpc = parts.rpc;
     this.status = parts.status;
     this.metrics = parts.metrics;
+    this.cluster = parts.cluster;
     this.#lifecycle = parts.lifecycle;
   }
 
@@ -109,6 +134,9 @@ export class Service {
     for (const warning of loaded.warnings) logger.warn({ key: warning.path }, `config: ${formatIssue(warning)}`);
     const tcp = config.tcp!;
     const env: Record<string, string> = {};
+    // First: an unreachable Redis stops the start before any worker or listener is up.
+    const cluster = config.cluster ? await Cluster.connect(config.cluster, logger) : undefined;
+    if (cluster) logger.info({ instance: cluster.instanceId }, `cluster: instance ${cluster.instanceId} joined`);
     const rpc = config.rpc?.listen ? await RpcServer.listen(config.rpc.listen, logger) : undefined;
     if (rpc) {
       env.RR_RPC = rpc.address;
@@ -132,15 +160,24 @@ export class Service {
       });
       // Events are timed only when some endpoint serves the metrics.
       const histograms = config.control?.addr || config.metrics?.address ? new EventHistograms() : undefined;
-      server = await TcpServer.listen({ tcp, pool, logger, baseDir: loaded.baseDir, observer: histograms });
+      // In a cluster the servers' events pass the registry on their way to the pool.
+      const events = cluster ? cluster.tracking(pool) : pool;
+      server = await TcpServer.listen({ tcp, pool: events, logger, baseDir: loaded.baseDir, observer: histograms });
+      cluster?.serve(server);
+      // What the control API and the RPC methods push to: this instance's servers, or every instance's.
+      const reached = cluster ? cluster.server(server) : server;
       const registry = histograms && createMetrics(pool, server, histograms);
+      const controlled = resettingCertificates(pool, server);
       const health: HealthOptions = {
         unavailableStatusCode:
           config.status?.unavailable_status_code || defaultNumber("StatusOptions", "unavailable_status_code"),
         stopping: () => lifecycle.stopping,
       };
       if (config.control?.addr) {
-        control = await ControlServer.listen(config.control.addr, pool, server, logger, { metrics: registry, health });
+        control = await ControlServer.listen(config.control.addr, controlled, reached, logger, {
+          metrics: registry,
+          health,
+        });
         logger.info({ addr: control.address }, `control API listening on ${control.address}`);
       }
       if (config.status?.address) {
@@ -151,17 +188,17 @@ export class Service {
         metrics = await HttpEndpoint.listen(config.metrics.address, "metrics.address", metricsRoutes(registry), logger);
         logger.info({ addr: metrics.address }, `metrics listening on ${metrics.address}`);
       }
-      rpc?.serve(createRpcMethods(pool, server));
+      rpc?.serve(createRpcMethods(controlled, reached));
     } catch (err) {
       // Undo everything, each step whatever the others do; the error to report is the first one.
       // RPC goes first: a worker holding an RPC connection should see it end before its stop.
       await Promise.allSettled([rpc?.close(), control?.close(), status?.close(), metrics?.close()]);
       await Promise.allSettled([server?.shutdown(0)]);
-      await Promise.allSettled([pool?.destroy()]);
+      await Promise.allSettled([pool?.destroy(), cluster?.close()]);
       throw err;
     }
     return new Service(
-      { server, pool, control, status, metrics, rpc, lifecycle },
+      { server, pool, control, status, metrics, rpc, cluster, lifecycle },
       logger,
       durationToMs(tcp.pool?.destroy_timeout) || defaultMs("PoolOptions", "destroy_timeout"),
     );
@@ -192,6 +229,8 @@ export class Service {
       });
       await Promise.all([this.control?.close(), this.status?.close(), this.metrics?.close()]);
       await this.rpc?.close();
+      // After the connections closed (their entries went with them): the instance leaves the registry.
+      await this.cluster?.close();
       // One destroy_timeout for the whole shutdown, not one for draining and another for the
       // workers; they still get a moment for the stop frame when draining used it all.
       await this.pool.destroy(Math.max(STOP_GRACE_MS, this.destroyTimeoutMs - (Date.now() - started)));
