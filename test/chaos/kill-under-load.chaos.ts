@@ -92,7 +92,7 @@ it("1 kill -9 under load: 64 clients, a worker SIGKILLed every 2 s", async () =>
   // The load and the fault were real.
   expect(tally.sent).toBe(tally.answered + tally.cut + tally.lost);
   expect(kills).toBeGreaterThanOrEqual(4);
-  expect(tally.answered).toBeGreaterThan(1000);
+  expect(tally.answered).toBeGreaterThan(500);
 });
 
 it("1 resets under load: 32 clients, resetter.Reset one after another for 6 s; no message cut, old workers gone", async () => {
@@ -155,5 +155,5 @@ it("1 resets under load: 32 clients, resetter.Reset one after another for 6 s; n
   // The load and the resets were real: workers of several generations answered.
   expect(resets).toBeGreaterThanOrEqual(2);
   expect(workerPids.size).toBeGreaterThan(2 * 2);
-  expect(tally.answered).toBeGreaterThan(1000);
+  expect(tally.answered).toBeGreaterThan(500);
 });
