@@ -162,20 +162,26 @@ function topCalls(count: SyscallCount, messages: number): string {
  * Counts syscalls over about TRACED_MESSAGES replies of a load that is still running: strace on
  * the server and, separately, on all its workers, attached after the timed window has ended.
  * Each count is divided by the replies from the moment its strace reported every thread
- * attached to the moment it had detached and exited.
+ * attached to the moment it was interrupted.
  */
 async function countSyscalls(running: RunningTarget, held: HeldLoad): Promise<Syscalls> {
   // Workers first: the server's strace follows forks (-f), and when the server is this process
   // it would otherwise trace the second strace too.
   const workers = running.workerPids.length ? await traceSyscalls(running.workerPids) : undefined;
   const workersFrom = await held.mark();
-  const server = await traceSyscalls([running.pid]);
+  const server = await traceSyscalls([running.pid]).catch((err: unknown) => {
+    workers?.interrupt();
+    throw err;
+  });
   const serverFrom = await held.mark();
   await held.count(TRACED_MESSAGES);
-  const serverCount = await server.stop();
+  // Each count ends at its SIGINT: once strace has detached the processes run at full speed
+  // while it writes its summary, and replies from then on were not traced.
+  server.interrupt();
   const serverMessages = (await held.mark()) - serverFrom;
-  const workerCount = await workers?.stop();
+  workers?.interrupt();
   const workerMessages = (await held.mark()) - workersFrom;
+  const [serverCount, workerCount] = await Promise.all([server.result(), workers?.result()]);
   return {
     server: serverCount.calls / serverMessages,
     worker: workerCount ? workerCount.calls / workerMessages : undefined,
@@ -419,7 +425,7 @@ lines.push(
   "- **CPU µs/msg**: utime + stime from /proc/PID/stat (every thread) of the server, of its workers (summed) and of the load generator, read by the load generator at the start of the window and in the handler of its last reply, divided by the exact reply count. One clock tick is 10 ms, so short rows carry ±1 tick per process. The in-process echo and the naive forwarder run in the bench process itself, so their server figure is that process. For redis-benchmark: the same reads around a fixed -n; redis-benchmark's own time from the bench process's cutime + cstime once it has exited.",
   straceSkip
     ? "- **syscalls/msg**: not measured in this run (see below)."
-    : `- **syscalls/msg**: after each target's timed 64-connection window the same load keeps running; \`strace -c -f -p\` attaches to the server (every thread) and a second strace to all its workers together, for about ${TRACED_MESSAGES.toLocaleString("en-US")} more replies; each strace's calls over the replies counted from when it had attached to every thread until it had detached (a worker's figure is per event, since each message is one event on one worker). Tracing slows the traced processes, which does not change what they call per message but can change how many epoll waits come back empty; it never overlaps the timed window.`,
+    : `- **syscalls/msg**: after each target's timed 64-connection window the same load keeps running; \`strace -c -f -p\` attaches to the server (every thread) and a second strace to all its workers together, for about ${TRACED_MESSAGES.toLocaleString("en-US")} more replies; each strace's calls over the replies counted from when it had attached to every thread until it was interrupted (a worker's figure is per event, since each message is one event on one worker). Tracing slows the traced processes, which does not change what they call per message but can change how many epoll waits come back empty; it never overlaps the timed window.`,
 );
 if (serverTops.length) lines.push(`- Heaviest syscalls per message: ${serverTops.join(". ")}.`);
 if (notes.length) lines.push("", ...notes.map((n) => `- ${n}`));

@@ -40,8 +40,14 @@ export function parseStraceSummary(text: string): SyscallCount {
   return { calls, byName };
 }
 
-/** Attaches to `pids`; resolves once strace reports each attached, with a stop that returns the counts. */
-export async function traceSyscalls(pids: readonly number[]): Promise<{ stop(): Promise<SyscallCount> }> {
+/** A running `strace -c`: `interrupt` ends the count (SIGINT), `result` waits for its summary. */
+export interface Trace {
+  interrupt(): void;
+  result(): Promise<SyscallCount>;
+}
+
+/** Attaches to `pids`; resolves once strace reports each attached. */
+export async function traceSyscalls(pids: readonly number[]): Promise<Trace> {
   const dir = mkdtempSync(join(tmpdir(), "rr-tcp-bench-strace-"));
   const out = join(dir, "summary.txt");
   const args = ["-c", "-f", "-o", out, ...pids.flatMap((pid) => ["-p", String(pid)])];
@@ -63,8 +69,8 @@ export async function traceSyscalls(pids: readonly number[]): Promise<{ stop(): 
     });
   });
   return {
-    stop: async () => {
-      child.kill("SIGINT");
+    interrupt: () => child.kill("SIGINT"),
+    result: async () => {
       await exited;
       try {
         return parseStraceSummary(readFileSync(out, "utf8"));
