@@ -134,11 +134,10 @@ const brokenText: fc.Arbitrary<string> = fc
     }
     return typeof text === "string" ? fc.constant(text) : fc.constant(VALID);
   })
-  .map((text) => text)
   // Text-level faults on top: an alias bomb or deep brackets at a key, or the text cut short.
   .chain((text) =>
     fc.oneof(
-      { weight: 6, arbitrary: fc.constant(text) },
+      { weight: 12, arbitrary: fc.constant(text) },
       {
         weight: 1,
         arbitrary: fc
@@ -152,7 +151,7 @@ const brokenText: fc.Arbitrary<string> = fc
       {
         weight: 1,
         arbitrary: fc
-          .tuple(fc.constantFrom(...keyPaths), fc.integer({ min: 1, max: 5000 }))
+          .tuple(fc.constantFrom(...keyPaths), fc.constantFrom(8, 63, 64, 65, 500, 5000))
           .map(([path, depth]) =>
             stringify(replaced(valid, path, "@@HOSTILE@@")).replace(
               /"?@@HOSTILE@@"?/,
