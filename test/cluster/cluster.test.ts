@@ -30,6 +30,8 @@ server:
   env: { INSTANCE: ${name} }
 rpc:
   listen: tcp://127.0.0.1:0
+control:
+  addr: 127.0.0.1:0
 tcp:
   servers:
     main: { addr: "127.0.0.1:0" }
@@ -128,6 +130,28 @@ describe("two instances sharing one Redis", () => {
     await eventually(async () => (await redis.client.get(`test:conn:${onB.uuid}`)) === null, {
       what: "the closed connection's registry entry to go",
     });
+  });
+
+  it("the control API on A pushes to, lists and closes B's clients too, with the same statuses", async () => {
+    const onB = await hello(b.port("main"));
+    const base = `http://${a.control}`;
+    const write = await fetch(`${base}/connections/${onB.uuid}/write`, { method: "POST", body: "via http\r\n" });
+    expect(write.status).toBe(200);
+    expect(await write.json()).toMatchObject({ written: true });
+    await onB.client.line(/^via http$/, "the control API's push forwarded from A");
+    const listed = (await (await fetch(`${base}/connections?server=main`)).json()) as {
+      connections: { uuid: string }[];
+    };
+    expect(listed.connections.map((c) => c.uuid)).toContain(onB.uuid);
+    const broadcast = await fetch(`${base}/servers/main/broadcast`, { method: "POST", body: "all via http\r\n" });
+    expect(((await broadcast.json()) as { reached: number }).reached).toBeGreaterThanOrEqual(2);
+    await onB.client.line(/^all via http$/, "the control API's broadcast on B");
+    const closed = await fetch(`${base}/connections/${onB.uuid}/close`, { method: "POST" });
+    expect(closed.status).toBe(200);
+    await within(onB.client.closed, { what: "B's client closed by A's control API" });
+    const unknown = await fetch(`${base}/connections/${onB.uuid}/write`, { method: "POST", body: "x" });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: string }).error).toContain("on any instance");
   });
 
   it("an uuid no instance holds is an error naming it", async () => {

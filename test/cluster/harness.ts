@@ -81,6 +81,8 @@ export interface Instance {
   cli: Cli;
   name: string;
   rpc: string;
+  /** The control API's address, when the config has control.addr. */
+  control: string | undefined;
   port: (server: string) => number;
 }
 
@@ -97,7 +99,20 @@ export async function startInstance(name: string, yaml: string, env: NodeJS.Proc
     "RPC address",
   );
   const servers = ready.servers as Record<string, string>;
-  return { cli, name, rpc: String(rpcLine.addr), port: (server) => Number(servers[server]!.split(":").pop()) };
+  // Logged before "rr-tcp ready" when configured.
+  const control = cli
+    .stderr()
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .find((line) => String(line.msg).startsWith("control API listening"))?.addr;
+  return {
+    cli,
+    name,
+    rpc: String(rpcLine.addr),
+    control: control === undefined ? undefined : String(control),
+    port: (server) => Number(servers[server]!.split(":").pop()),
+  };
 }
 
 /** A line client: what it received, its lines, a promise of its close. */

@@ -163,108 +163,113 @@ async function round(clients: Client[]): Promise<void> {
   );
 }
 
-describe.skipIf(!HAVE_TOOLS && !process.env.RR_TCP_REQUIRE_TOOLCHAINS)("HAProxy with send-proxy-v2 in front of two instances sharing Redis", () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
-  const clients: Client[] = [];
+describe.skipIf(!HAVE_TOOLS && !process.env.RR_TCP_REQUIRE_TOOLCHAINS)(
+  "HAProxy with send-proxy-v2 in front of two instances sharing Redis",
+  () => {
+    let redis: Awaited<ReturnType<typeof startRedis>>;
+    const clients: Client[] = [];
 
-  beforeAll(async () => {
-    redis = await startRedis();
-    const [portA, portB] = [await freePort(), await freePort()];
-    front = await freePort();
-    [a, b] = await Promise.all([
-      startInstance("a", instanceConfig("a", portA, redis.url)),
-      startInstance("b", instanceConfig("b", portB, redis.url)),
-    ]);
-    const dir = scratchDir();
-    const cfg = join(dir, "haproxy.cfg");
-    writeFileSync(cfg, haproxyConfig(front, portA, portB));
-    haproxy = startChild("haproxy", ["-db", "-f", cfg]);
-    await eventually(
-      async () => {
-        try {
-          const probe = await lineClient(front);
-          const hello = await Promise.race([probe.line(HELLO, "a probe's hello", 2_000), probe.closed]);
-          probe.socket.destroy();
-          return hello !== undefined;
-        } catch {
-          return false;
-        }
-      },
-      { timeout: 15_000, what: "HAProxy to pass a client through", detail: () => outputOf(haproxy) },
-    );
-  }, 60_000);
+    beforeAll(async () => {
+      redis = await startRedis();
+      const [portA, portB] = [await freePort(), await freePort()];
+      front = await freePort();
+      [a, b] = await Promise.all([
+        startInstance("a", instanceConfig("a", portA, redis.url)),
+        startInstance("b", instanceConfig("b", portB, redis.url)),
+      ]);
+      const dir = scratchDir();
+      const cfg = join(dir, "haproxy.cfg");
+      writeFileSync(cfg, haproxyConfig(front, portA, portB));
+      haproxy = startChild("haproxy", ["-db", "-f", cfg]);
+      await eventually(
+        async () => {
+          try {
+            const probe = await lineClient(front);
+            const hello = await Promise.race([probe.line(HELLO, "a probe's hello", 2_000), probe.closed]);
+            probe.socket.destroy();
+            return hello !== undefined;
+          } catch {
+            return false;
+          }
+        },
+        { timeout: 15_000, what: "HAProxy to pass a client through", detail: () => outputOf(haproxy) },
+      );
+    }, 60_000);
 
-  afterAll(async () => {
-    await stopAll();
-  });
+    afterAll(async () => {
+      await stopAll();
+    });
 
-  it("200 clients: real addresses, a push across instances, B killed mid-run, counters found in Redis", async () => {
-    // Round 1: every client connects through HAProxy and counts once.
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async (_, i) => {
-        const client = { name: `client-${i}`, counts: [], reconnects: 0 } as unknown as Client;
-        await connectClient(client);
-        clients.push(client);
-      }),
-    );
-    await round(clients);
-    const onA = clients.filter((c) => c.instance === "a");
-    const onB = clients.filter((c) => c.instance === "b");
-    expect(onA.length).toBeGreaterThan(0);
-    expect(onB.length).toBeGreaterThan(0);
-    expect(clients.every((c) => c.counts[0] === 1)).toBe(true);
+    it("200 clients: real addresses, a push across instances, B killed mid-run, counters found in Redis", async () => {
+      // Round 1: every client connects through HAProxy and counts once.
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async (_, i) => {
+          const client = { name: `client-${i}`, counts: [], reconnects: 0 } as unknown as Client;
+          await connectClient(client);
+          clients.push(client);
+        }),
+      );
+      await round(clients);
+      const onA = clients.filter((c) => c.instance === "a");
+      const onB = clients.filter((c) => c.instance === "b");
+      expect(onA.length).toBeGreaterThan(0);
+      expect(onB.length).toBeGreaterThan(0);
+      expect(clients.every((c) => c.counts[0] === 1)).toBe(true);
 
-    // A push addressed by uuid reaches a client the other instance holds, both ways.
-    const rpcA = await RpcClient.connect(a.rpc);
-    const rpcB = await RpcClient.connect(b.rpc);
-    try {
-      await rpcA.write(onB[0]!.uuid, "pushed via a\r\n");
-      await rpcB.write(onA[0]!.uuid, "pushed via b\r\n");
-      await onB[0]!.conn.line(/^pushed via a$/, "A's push to B's client");
-      await onA[0]!.conn.line(/^pushed via b$/, "B's push to A's client");
-      // A lists every client, B's too (the probe's connection is gone once its CLOSE is through).
-      await eventually(async () => (await rpcA.list("main")).connections.length === CLIENTS, {
-        what: `A to list ${CLIENTS} connections`,
-      });
-    } finally {
-      rpcB.close();
-    }
+      // A push addressed by uuid reaches a client the other instance holds, both ways.
+      const rpcA = await RpcClient.connect(a.rpc);
+      const rpcB = await RpcClient.connect(b.rpc);
+      try {
+        await rpcA.write(onB[0]!.uuid, "pushed via a\r\n");
+        await rpcB.write(onA[0]!.uuid, "pushed via b\r\n");
+        await onB[0]!.conn.line(/^pushed via a$/, "A's push to B's client");
+        await onA[0]!.conn.line(/^pushed via b$/, "B's push to A's client");
+        // A lists every client, B's too (the probe's connection is gone once its CLOSE is through).
+        await eventually(async () => (await rpcA.list("main")).connections.length === CLIENTS, {
+          what: `A to list ${CLIENTS} connections`,
+        });
+      } finally {
+        rpcB.close();
+      }
 
-    // Round 2, and B dies in the middle of it.
-    const second = round(clients);
-    b.cli.child.kill("SIGKILL");
-    await second;
-    // Round 3: everyone is on A now.
-    await round(clients);
+      // Round 2, and B dies in the middle of it.
+      const second = round(clients);
+      b.cli.child.kill("SIGKILL");
+      await second;
+      // Round 3: everyone is on A now.
+      await round(clients);
 
-    // The workers saw the clients' own addresses, on every connection, before and after the kill.
-    for (const client of clients) {
-      for (const { seen, own } of client.addresses) expect(seen).toBe(own);
-    }
-    // B's clients reconnected through HAProxy and were served by A.
-    expect(onB.every((c) => c.reconnects > 0 && c.instance === "a")).toBe(true);
-    expect(onA.every((c) => c.reconnects === 0 && c.instance === "a")).toBe(true);
-    // Counters went on from Redis: a reconnecting client's first count after the kill is more
-    // than its last before (B's worker may have counted an answer lost in the kill), and each
-    // client's last count is what Redis holds.
-    for (const client of clients) {
-      expect(client.counts.length).toBe(3);
-      expect(client.counts[1]!).toBeGreaterThan(client.counts[0]!);
-      expect(client.counts[2]!).toBe(client.counts[1]! + 1);
-      expect(Number(await redis.client.get(`counter:${client.name}`))).toBe(client.counts[2]);
-    }
-    // The registry forgets B: its entries expire (registry_ttl 3s); A holds every client.
-    expect((await rpcA.list("main")).connections.map((c) => c.uuid).sort()).toEqual(clients.map((c) => c.uuid).sort());
-    await eventually(
-      async () => {
-        const keys = await redis.client.keys("rr-tcp:conn:*");
-        const holders = await Promise.all(
-          keys.map(async (k) => JSON.parse((await redis.client.get(k)) ?? "{}").instance),
-        );
-        return keys.length === CLIENTS && holders.every((h) => h === "a");
-      },
-      { timeout: 10_000, what: "B's registry entries to expire, A's to hold every client" },
-    );
-    rpcA.close();
-  }, 60_000);
-});
+      // The workers saw the clients' own addresses, on every connection, before and after the kill.
+      for (const client of clients) {
+        for (const { seen, own } of client.addresses) expect(seen).toBe(own);
+      }
+      // B's clients reconnected through HAProxy and were served by A.
+      expect(onB.every((c) => c.reconnects > 0 && c.instance === "a")).toBe(true);
+      expect(onA.every((c) => c.reconnects === 0 && c.instance === "a")).toBe(true);
+      // Counters went on from Redis: a reconnecting client's first count after the kill is more
+      // than its last before (B's worker may have counted an answer lost in the kill), and each
+      // client's last count is what Redis holds.
+      for (const client of clients) {
+        expect(client.counts.length).toBe(3);
+        expect(client.counts[1]!).toBeGreaterThan(client.counts[0]!);
+        expect(client.counts[2]!).toBe(client.counts[1]! + 1);
+        expect(Number(await redis.client.get(`counter:${client.name}`))).toBe(client.counts[2]);
+      }
+      // The registry forgets B: its entries expire (registry_ttl 3s); A holds every client.
+      expect((await rpcA.list("main")).connections.map((c) => c.uuid).sort()).toEqual(
+        clients.map((c) => c.uuid).sort(),
+      );
+      await eventually(
+        async () => {
+          const keys = await redis.client.keys("rr-tcp:conn:*");
+          const holders = await Promise.all(
+            keys.map(async (k) => JSON.parse((await redis.client.get(k)) ?? "{}").instance),
+          );
+          return keys.length === CLIENTS && holders.every((h) => h === "a");
+        },
+        { timeout: 10_000, what: "B's registry entries to expire, A's to hold every client" },
+      );
+      rpcA.close();
+    }, 60_000);
+  },
+);
