@@ -33,8 +33,23 @@ export function nextEventId(id: number): number {
   return id >= MAX_EVENT_ID ? 1 : id + 1;
 }
 
-function payloadOptions(contextLength: number, eventId: number | undefined): number[] {
-  return eventId === undefined ? [contextLength] : [contextLength, eventId];
+function headSize(contextLength: number, eventId: number | undefined): number {
+  return (eventId === undefined ? PAYLOAD_HEADER_SIZE : PAYLOAD_HEADER_WITH_ID_SIZE) + contextLength;
+}
+
+// Header, options (context length, and the event id if given) and context, at the start of
+// `target`, which has room for them.
+function writePayloadHead(
+  target: Buffer,
+  context: Uint8Array,
+  bodyLength: number,
+  flags: number,
+  byte10: number,
+  eventId: number | undefined,
+): void {
+  const options = eventId === undefined ? [context.length] : [context.length, eventId];
+  const headerSize = writeFrameHeader(target, flags, options, context.length + bodyLength, byte10);
+  target.set(context, headerSize);
 }
 
 /**
@@ -52,13 +67,10 @@ export function encodePayloadFrame(
   byte10 = 0,
   eventId?: number,
 ): Buffer {
-  const contextLength = context.length;
-  const payloadLength = contextLength + body.length;
-  const headerSize = eventId === undefined ? PAYLOAD_HEADER_SIZE : PAYLOAD_HEADER_WITH_ID_SIZE;
-  const frame = Buffer.allocUnsafe(headerSize + payloadLength);
-  writeFrameHeader(frame, flags, payloadOptions(contextLength, eventId), payloadLength, byte10);
-  frame.set(context, headerSize);
-  frame.set(body, headerSize + contextLength);
+  const head = headSize(context.length, eventId);
+  const frame = Buffer.allocUnsafe(head + body.length);
+  writePayloadHead(frame, context, body.length, flags, byte10, eventId);
+  frame.set(body, head);
   return frame;
 }
 
@@ -75,11 +87,8 @@ export function encodePayloadHead(
   byte10 = 0,
   eventId?: number,
 ): Buffer {
-  const contextLength = context.length;
-  const headerSize = eventId === undefined ? PAYLOAD_HEADER_SIZE : PAYLOAD_HEADER_WITH_ID_SIZE;
-  const head = Buffer.allocUnsafe(headerSize + contextLength);
-  writeFrameHeader(head, flags, payloadOptions(contextLength, eventId), contextLength + bodyLength, byte10);
-  head.set(context, headerSize);
+  const head = Buffer.allocUnsafe(headSize(context.length, eventId));
+  writePayloadHead(head, context, bodyLength, flags, byte10, eventId);
   return head;
 }
 

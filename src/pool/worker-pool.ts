@@ -392,7 +392,16 @@ export class WorkerPool implements EventPool {
       this.#runOnFreshWorker(event);
       return;
     }
-    const worker = this.#idle.take(event.request.preferPid);
+    const preferPid = event.request.preferPid;
+    const held = preferPid === undefined ? undefined : this.#held.get(preferPid);
+    if (held !== undefined) {
+      // Sticky to a worker held after its reply: it takes the event the moment the hold ends.
+      let waiting = this.#heldFor.get(held);
+      if (waiting === undefined) this.#heldFor.set(held, (waiting = []));
+      waiting.push(event);
+      return;
+    }
+    const worker = this.#idle.take(preferPid);
     if (worker !== undefined) {
       worker.exec(event);
       return;
@@ -450,9 +459,9 @@ export class WorkerPool implements EventPool {
   }
 
   // A worker finished an event and is healthy: keep it, or replace it if a limit says so. One
-  // that cannot say which event a reply answers is first held until the relay has been read
-  // again (`held`: it has been).
-  #free(worker: WorkerProcess, held = false): void {
+  // that cannot say which event a reply answers is READY but held out of the idle list until
+  // its relay has been read again: a frame it sends meanwhile kills it (WorkerProcess#onFrame).
+  #free(worker: WorkerProcess): void {
     const due = this.#dueToStop(worker);
     if (due !== undefined) {
       const { reason, cause } = due;
@@ -460,18 +469,39 @@ export class WorkerPool implements EventPool {
       worker.stop(reason, cause, this.#phase === "closing" ? this.#opts.destroyTimeoutMs : this.#stopTimeoutMs);
       return;
     }
-    if (!held && !worker.echoesEventId) {
+    worker.release();
+    if (!worker.echoesEventId) {
+      this.#held.set(worker.pid, worker);
       this.#settling.add(worker);
       return;
     }
-    worker.release();
     this.#offer(worker);
   }
 
-  // Held since its reply; killed meanwhile if it wrote anything more (WorkerProcess#onFrame).
+  // The hold is over: the worker takes the first event routed to it meanwhile (sticky routing),
+  // else the oldest waiting one; if it is gone (killed, stopped), those events go to any worker.
   readonly #settling = new AfterNextPoll<WorkerProcess>((worker) => {
-    if (worker.status === WorkerStatus.WORKING) this.#free(worker, true);
+    this.#held.delete(worker.pid);
+    const waiting = this.#heldFor.get(worker) ?? [];
+    this.#heldFor.delete(worker);
+    const next = waiting.shift();
+    if (
+      next !== undefined &&
+      worker.status === WorkerStatus.READY &&
+      this.#phase === "running" &&
+      worker.retirement === undefined
+    ) {
+      worker.exec(next);
+    } else {
+      this.#offer(worker);
+      if (next !== undefined) this.#dispatch(next, true);
+    }
+    for (const event of waiting) this.#dispatch(event, true);
   });
+  /** Workers held after a reply (see #free), by pid. */
+  readonly #held = new Map<number, WorkerProcess>();
+  /** Events whose connection prefers a held worker, waiting for its hold to end. */
+  readonly #heldFor = new Map<WorkerProcess, PendingEvent[]>();
 
   // Why a worker that just finished an event goes, if it does.
   #dueToStop(worker: WorkerProcess): StopWhy | undefined {
