@@ -154,6 +154,34 @@ describe("two instances sharing one Redis", () => {
     expect(((await unknown.json()) as { error: string }).error).toContain("on any instance");
   });
 
+  it("an instance that listens but does not answer: a push fails after forward_timeout, a broadcast goes on without it", async () => {
+    // A "ghost" instance: subscribed to its channel, registered, holding one uuid, never answering.
+    const ghost = redis.client.duplicate();
+    try {
+      await ghost.subscribe("test:instance:ghost");
+      const uuid = "11111111-1111-4111-8111-111111111111";
+      await redis.client.set(
+        `test:conn:${uuid}`,
+        JSON.stringify({ instance: "ghost", server: "main", remote_addr: "", connected_at: "" }),
+        "PX",
+        60_000,
+      );
+      await redis.client.zadd("test:instances", Date.now() + 60_000, "ghost");
+      const started = Date.now();
+      await expect(rpcA.write(uuid, "x\r\n")).rejects.toThrow(
+        /instance ghost did not answer write within cluster.forward_timeout \(3000 ms\)/,
+      );
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
+      const onB = await hello(b.port("main"));
+      await rpcA.broadcast("main", "despite the ghost\r\n");
+      await onB.client.line(/^despite the ghost$/, "the broadcast that left the ghost out");
+      await redis.client.del(`test:conn:${uuid}`);
+    } finally {
+      await redis.client.zrem("test:instances", "ghost");
+      ghost.disconnect();
+    }
+  });
+
   it("an uuid no instance holds is an error naming it", async () => {
     const uuid = "00000000-0000-4000-8000-000000000000";
     await expect(rpcA.write(uuid, "x\r\n")).rejects.toThrow(`no open connection has uuid ${uuid} on any instance`);
