@@ -12,6 +12,7 @@ import { afterEach, expect, it } from "vitest";
 import { eventually } from "../fixtures/eventually.js";
 import {
   addTally,
+  explain,
   allClosed,
   emptyTally,
   HOSTILE_CMD_YAML,
@@ -37,6 +38,8 @@ tcp:
     num_workers: 3
     allocate_timeout: 20s
     destroy_timeout: 5s
+# Per connection: opened, closed and why, for a failure's explanation (explain()).
+logs: { level: debug }
 `;
 
 const BACKGROUND = 24;
@@ -110,7 +113,7 @@ it.each([
       { wrong: tally.wrong, lost: tally.lost, duplicated: tally.duplicated, outOfOrder: tally.outOfOrder },
       tally.samples.join("; "),
     ).toEqual({ wrong: 0, lost: 0, duplicated: 0, outOfOrder: 0 });
-    expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, closes.detail).toEqual({
+    expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, explain(served, closes)).toEqual({
       missing: 0,
       duplicate: 0,
     });

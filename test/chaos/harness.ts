@@ -238,6 +238,18 @@ export interface CloseCounts {
   connections: number;
   /** Per problem, a few uuids and their event lists, for the failure message. */
   detail: string;
+  /** The uuids with a problem (no CLOSE, several, or events after it). */
+  bad: string[];
+}
+
+/** `closes.detail` and the server's log lines that name one of the uuids with a problem. */
+export function explain(served: Served, closes: CloseCounts): string {
+  const lines = served.cli
+    .stderr()
+    .split("\n")
+    .filter((line) => closes.bad.some((uuid) => line.includes(uuid)))
+    .slice(0, 20);
+  return lines.length === 0 ? closes.detail : `${closes.detail}\nserver log:\n${lines.join("\n")}`;
 }
 
 /**
@@ -256,13 +268,17 @@ export function closeCounts(all: Recorded[], expected: number): CloseCounts {
   let missing = 0;
   let duplicate = 0;
   const bad: string[] = [];
+  const badUuids: string[] = [];
   for (const [uuid, events] of byUuid) {
     const closes = events.filter((e) => e === "CLOSE").length;
     const afterClose = closes > 0 ? events.length - 1 - events.indexOf("CLOSE") - (closes - 1) : 0;
     if (closes === 0) missing++;
     else if (closes === 1 && events[events.length - 1] === "CLOSE") closed++;
     duplicate += Math.max(0, closes - 1) + afterClose;
-    if (closes !== 1 || events[events.length - 1] !== "CLOSE") bad.push(`${uuid}: ${events.join(",")}`);
+    if (closes !== 1 || events[events.length - 1] !== "CLOSE") {
+      bad.push(`${uuid}: ${events.join(",")}`);
+      badUuids.push(uuid);
+    }
   }
   const unseen = Math.max(0, expected - byUuid.size);
   return {
@@ -271,6 +287,7 @@ export function closeCounts(all: Recorded[], expected: number): CloseCounts {
     duplicateClose: duplicate,
     connections: byUuid.size,
     detail: `${byUuid.size} connections recorded, ${expected} expected; ${bad.slice(0, 5).join("; ")}`,
+    bad: badUuids,
   };
 }
 

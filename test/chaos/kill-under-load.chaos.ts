@@ -7,7 +7,17 @@
  */
 import { afterEach, expect, it } from "vitest";
 import { RpcClient } from "../../src/worker/index.js";
-import { addTally, allClosed, echoBody, emptyTally, killEverything, LoopClient, serve, stopServer } from "./harness.js";
+import {
+  addTally,
+  allClosed,
+  echoBody,
+  emptyTally,
+  explain,
+  killEverything,
+  LoopClient,
+  serve,
+  stopServer,
+} from "./harness.js";
 import { record } from "./ledger.js";
 
 afterEach(killEverything);
@@ -26,6 +36,8 @@ tcp:
     num_workers: 4
     allocate_timeout: 30s
     destroy_timeout: 5s
+# Per connection: opened, closed and why, for a failure's explanation (explain()).
+logs: { level: debug }
 `;
 
 const CLIENTS = 64;
@@ -83,7 +95,7 @@ it("1 kill -9 under load: 64 clients, a worker SIGKILLed every 2 s", async () =>
     outOfOrder: 0,
   });
   expect(tally.samples).toEqual([]);
-  expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, closes.detail).toEqual({
+  expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, explain(served, closes)).toEqual({
     missing: 0,
     duplicate: 0,
   });
@@ -146,7 +158,7 @@ it("1 resets under load: 32 clients, resetter.Reset one after another for 6 s; n
     outOfOrder: tally.outOfOrder,
   }).toEqual({ cut: 0, lost: 0, duplicated: 0, wrong: 0, outOfOrder: 0 });
   expect(tally.samples).toEqual([]);
-  expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, closes.detail).toEqual({
+  expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, explain(served, closes)).toEqual({
     missing: 0,
     duplicate: 0,
   });

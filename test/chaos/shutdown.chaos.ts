@@ -8,7 +8,7 @@ import { afterEach, expect, it } from "vitest";
 import { DUPLICATE_SIGNAL_WINDOW_MS } from "../../src/service/signals.js";
 import { within } from "../fixtures/eventually.js";
 import { openClient, type Client } from "../server/harness.js";
-import { afterExit, allClosed, HOSTILE_CMD_YAML, killEverything, serve, type Served } from "./harness.js";
+import { afterExit, allClosed, explain, HOSTILE_CMD_YAML, killEverything, serve, type Served } from "./harness.js";
 import { record } from "./ledger.js";
 
 afterEach(killEverything);
@@ -88,7 +88,7 @@ it("3 hung worker at shutdown: SIGTERM with a worker stuck in slow:60000; every 
   expect(exit).toEqual({ code: 0, signal: null });
   // Within destroy_timeout, plus the stop frame's second and the workers' exits.
   expect(stopMs).toBeLessThan(DESTROY_TIMEOUT_MS + 3_000);
-  expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, closes.detail).toEqual({
+  expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, explain(served, closes)).toEqual({
     missing: 0,
     duplicate: 0,
   });
@@ -167,7 +167,7 @@ it.each(SEQUENCES)(
     });
     expect(exited).toEqual(exit);
     if (closes) {
-      expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, closes.detail).toEqual({
+      expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, explain(served, closes)).toEqual({
         missing: 0,
         duplicate: 0,
       });
