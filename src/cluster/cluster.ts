@@ -39,6 +39,8 @@ import { ClusterError } from "./errors.js";
 const REDIS_KEY = "cluster.redis";
 /** The longest wait for Redis when the instance starts. */
 const CONNECT_TIMEOUT_MS = 5_000;
+/** The longest a stopping instance waits for Redis to take its last commands. */
+const CLOSE_WAIT_MS = 2_000;
 
 /** What the cluster needs of this instance's own TCP servers (a TcpServer has it). */
 export interface LocalServer {
@@ -232,16 +234,24 @@ export class Cluster {
       waiting.reject(new ClusterError("FORWARD_FAILED", "cluster: this instance is stopping"));
       this.#waiting.delete(id);
     }
+    // Bounded: with Redis gone, the entries expire by themselves and the stop must not wait.
+    const bounded = <T>(work: Promise<T>): Promise<T | undefined> => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), CLOSE_WAIT_MS)));
+      return Promise.race([work, late]).finally(() => clearTimeout(timer));
+    };
     try {
       const batch = this.#commands.multi();
       for (const uuid of this.#own.keys()) batch.del(this.#connKey(uuid));
       batch.zrem(this.#instancesKey(), this.instanceId);
-      await batch.exec();
+      await bounded(batch.exec());
     } catch (err) {
       this.#logger.warn({ err }, `cluster: could not remove this instance's registry entries: ${errorMessage(err)}`);
     }
     this.#own.clear();
-    await Promise.allSettled([this.#subscriber.quit(), this.#commands.quit()]);
+    await bounded(Promise.allSettled([this.#subscriber.quit(), this.#commands.quit()]));
+    this.#subscriber.disconnect();
+    this.#commands.disconnect();
   }
 
   /** The registry entry of a connection, wherever it is; undefined when none has the uuid. */

@@ -137,7 +137,13 @@ export class Service {
     // First: an unreachable Redis stops the start before any worker or listener is up.
     const cluster = config.cluster ? await Cluster.connect(config.cluster, logger) : undefined;
     if (cluster) logger.info({ instance: cluster.instanceId }, `cluster: instance ${cluster.instanceId} joined`);
-    const rpc = config.rpc?.listen ? await RpcServer.listen(config.rpc.listen, logger) : undefined;
+    let rpc: RpcServer | undefined;
+    try {
+      rpc = config.rpc?.listen ? await RpcServer.listen(config.rpc.listen, logger) : undefined;
+    } catch (err) {
+      await cluster?.close();
+      throw err;
+    }
     if (rpc) {
       env.RR_RPC = rpc.address;
       logger.info({ addr: rpc.address }, `RPC listening on ${rpc.address}`);

@@ -238,6 +238,21 @@ describe("two instances sharing one Redis", () => {
   });
 });
 
+describe("an instance that stops (SIGTERM)", () => {
+  it("closes its connections, whose entries go with them, and leaves the instances at once", async () => {
+    const c = await startInstance("c", config("c", redis.url));
+    const onC = await hello(c.port("main"));
+    expect(await redis.client.exists(`test:conn:${onC.uuid}`)).toBe(1);
+    expect(await redis.client.zscore("test:instances", "c")).not.toBeNull();
+    c.cli.child.kill("SIGTERM");
+    const { code } = await within(c.cli.exited, { timeout: 15_000, what: "instance C to stop" });
+    expect(code).toBe(0);
+    await within(onC.client.closed, { what: "C's client closed by its stop" });
+    expect(await redis.client.exists(`test:conn:${onC.uuid}`)).toBe(0);
+    expect(await redis.client.zscore("test:instances", "c")).toBeNull();
+  });
+});
+
 describe("cluster.redis unreachable at start", () => {
   it("exits 1 with an error naming cluster.redis, before any worker starts", async () => {
     const port = await freePort(); // nothing listens there
@@ -249,6 +264,6 @@ describe("cluster.redis unreachable at start", () => {
     expect(code).toBe(1);
     expect(cli.stderr()).toContain("cluster.redis");
     expect(cli.stderr()).toContain(`127.0.0.1:${port}`);
-    expect(cli.stderr()).not.toContain("worker started");
+    expect(cli.stderr()).not.toContain("worker pool started");
   });
 });
