@@ -18,7 +18,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RpcClient } from "../../src/worker/index.js";
-import { eventually, within } from "../fixtures/eventually.js";
+import { eventually, scaled, within } from "../fixtures/eventually.js";
 import { freePort } from "../fixtures/free-port.js";
 import {
   CLUSTER_WORKER_CMD,
@@ -78,8 +78,8 @@ frontend front
   default_backend instances
 backend instances
   balance roundrobin
-  server a 127.0.0.1:${a} send-proxy-v2 check inter 200ms fall 1 rise 2
-  server b 127.0.0.1:${b} send-proxy-v2 check inter 200ms fall 1 rise 2
+  server a 127.0.0.1:${a} send-proxy-v2 check inter 200ms fall 2 rise 1
+  server b 127.0.0.1:${b} send-proxy-v2 check inter 200ms fall 2 rise 1
 `;
 
 const HELLO = /^hello (\S+) ([0-9a-f-]{36}) (\S+)$/;
@@ -104,14 +104,19 @@ let haproxy: ChildProcess;
 
 /** Connects through HAProxy and reads the hello; retried when HAProxy closes before a server answers. */
 async function connectClient(client: Pick<Client, "name"> & Partial<Client>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
+  // HAProxy closes a client it has no server for (both marked down a moment on a loaded machine):
+  // tried again, a little later each time, until the deadline.
+  const deadline = Date.now() + scaled(20_000);
+  for (let attempt = 1; ; attempt++) {
     const conn = await lineClient(front);
     const hello = await Promise.race([
       conn.line(HELLO, `the hello of ${client.name}`, 15_000),
       conn.closed.then(() => undefined),
     ]);
     if (hello === undefined) {
-      if (attempt > 20) throw new Error(`${client.name}: HAProxy closed ${attempt} connections before a hello`);
+      if (Date.now() > deadline)
+        throw new Error(`${client.name}: HAProxy closed ${attempt} connections before a hello`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(20 * attempt, 500)));
       continue;
     }
     client.conn = conn;
