@@ -15,7 +15,8 @@
  * A push answers 200 with WriteConnectionResponse or BroadcastResponse as JSON; 404 for an
  * unknown uuid or server, 409 for a connection that is closing, 503 for a client that does not
  * read (at its high-water mark: nothing was written, push again later), 413 for a body over
- * LIMITS.httpBody; each with `{"error": "<why>"}`.
+ * LIMITS.httpBody; in a cluster 504 when the instance holding the connection did not answer within
+ * cluster.forward_timeout, 502 when Redis could not be reached; each with `{"error": "<why>"}`.
  */
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -27,6 +28,7 @@ import {
   WriteConnectionResponse,
 } from "../../gen/ts/rr/tcp/v1/control.js";
 import { PushError, type PushErrorCode } from "../server/index.js";
+import { errorCode, errorMessage } from "../errors.js";
 import { defaultNumber } from "../options/index.js";
 import type { ControlledPool, ControlledServer } from "./control-target.js";
 import { healthRoutes, type HealthOptions } from "./health.js";
@@ -46,12 +48,18 @@ const PUSH_STATUS: Record<PushErrorCode, number> = {
   CLIENT_NOT_READING: 503,
 };
 
+/** The status of a call a cluster could not forward (src/cluster's ClusterError codes). */
+const FORWARD_STATUS: Partial<Record<string, number>> = { FORWARD_TIMEOUT: 504, FORWARD_FAILED: 502 };
+
 /** `run`, a refused push answered with its status and message. */
 async function pushing<T>(run: () => T | Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
     if (err instanceof PushError) throw new HttpRequestError(PUSH_STATUS[err.code], err.message, { cause: err });
+    // A cluster's instance that did not answer in time (src/cluster's ClusterError), or Redis not reachable.
+    const status = FORWARD_STATUS[errorCode(err) ?? ""];
+    if (status !== undefined) throw new HttpRequestError(status, errorMessage(err), { cause: err });
     throw err;
   }
 }

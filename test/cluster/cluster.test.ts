@@ -172,6 +172,9 @@ describe("two instances sharing one Redis", () => {
         /instance ghost did not answer write within cluster.forward_timeout \(3000 ms\)/,
       );
       expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
+      const viaHttp = await fetch(`http://${a.control}/connections/${uuid}/write`, { method: "POST", body: "x" });
+      expect(viaHttp.status).toBe(504);
+      expect(((await viaHttp.json()) as { error: string }).error).toContain("cluster.forward_timeout");
       const onB = await hello(b.port("main"));
       await rpcA.broadcast("main", "despite the ghost\r\n");
       await onB.client.line(/^despite the ghost$/, "the broadcast that left the ghost out");
