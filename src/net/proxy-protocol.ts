@@ -14,12 +14,19 @@ import { RrTcpError, type RrTcpErrorOptions } from "../errors.js";
 export type ProxyHeaderProblem = "missing" | "malformed" | "oversized" | "untrusted" | "timeout";
 
 export class ProxyHeaderError extends RrTcpError<"PROXY_HEADER"> {
+  /**
+   * The peer left without sending a byte: what a balancer's TCP health check does (connect,
+   * close), so it is counted but not worth a warning.
+   */
+  readonly silent: boolean;
+
   constructor(
     readonly problem: ProxyHeaderProblem,
     message: string,
-    options?: RrTcpErrorOptions,
+    options?: RrTcpErrorOptions & { silent?: boolean },
   ) {
     super("PROXY_HEADER", message, options);
+    this.silent = options?.silent ?? false;
   }
 }
 

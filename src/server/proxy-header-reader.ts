@@ -39,6 +39,12 @@ export interface ProxiedPeer {
  */
 export function readProxyHeader(socket: Socket, options: ProxyHeaderOptions): Promise<ProxiedPeer> {
   const peer = remoteAddressOf(socket);
+  if (socket.remoteAddress === undefined && !options.trustEveryPeer) {
+    // Gone before it was accepted: a TCP health check (connect, close) that sent nothing.
+    return Promise.reject(
+      new ProxyHeaderError("missing", "the peer left before sending a PROXY header", { silent: true }),
+    );
+  }
   if (!options.trustEveryPeer && !options.trusted.trusts(socket.remoteAddress)) {
     return Promise.reject(
       new ProxyHeaderError(
@@ -77,11 +83,16 @@ export function readProxyHeader(socket: Socket, options: ProxyHeaderOptions): Pr
     };
     const onEnd = (): void => {
       finish(
-        new ProxyHeaderError(
-          "malformed",
-          `${peer} ended the connection after ${pending.length} bytes, before its PROXY header was complete`,
-          { address: peer },
-        ),
+        pending.length === 0
+          ? new ProxyHeaderError("missing", `${peer} left before sending a PROXY header`, {
+              address: peer,
+              silent: true,
+            })
+          : new ProxyHeaderError(
+              "malformed",
+              `${peer} ended the connection after ${pending.length} bytes, before its PROXY header was complete`,
+              { address: peer },
+            ),
       );
     };
     const timer = setTimeout(() => {

@@ -345,11 +345,11 @@ export class TcpServer {
         try {
           ({ remoteAddr } = await readProxyHeader(socket, named.proxy));
         } catch (err) {
-          const problem = (err as ProxyHeaderError).problem;
+          const { problem, silent } = err as ProxyHeaderError;
           counters.proxyRefused[problem] = (counters.proxyRefused[problem] ?? 0) + 1;
           socket.on("error", () => undefined);
           socket.destroy();
-          this.#logger.warn(
+          this.#logger[silent ? "debug" : "warn"](
             { server: named.name, remote_addr: remoteAddr, problem, key: `tcp.servers.${named.name}.proxy_protocol` },
             `connection refused: ${errorMessage(err)}`,
           );

@@ -115,7 +115,9 @@ describe("worker failures", () => {
     const reply = await pool.exec(event("twice"));
     expect(parseReply(reply).body).toBe("twice");
     await eventually(() => !isAlive(reply.pid), { timeout: 2_000, what: "the worker to be killed" });
-    expect(logs.records.some((r) => r.msg.includes("sent a frame it was not asked for (while it had no event"))).toBe(true);
+    expect(logs.records.some((r) => r.msg.includes("sent a frame it was not asked for (while it had no event"))).toBe(
+      true,
+    );
     expect((await pool.exec(event("echo"))).pid).not.toBe(reply.pid);
   });
 
