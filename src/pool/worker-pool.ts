@@ -63,6 +63,12 @@ export interface WorkerPoolOptions {
 const MAX_RUNTIME_WORKERS = 2048;
 // RoadRunner waits 10 s for a worker to exit after the stop command (hard-coded there).
 const STOP_TIMEOUT_CAP_MS = 10_000;
+// Longest hold of a worker that does not echo event ids while it stays runnable after its reply.
+// Holding a runnable worker costs little (it could not read its next event sooner), but a worker
+// whose main thread keeps running after replying must not be kept from work for long. On a
+// two-core machine with both cores busy, a worker waited for a CPU for more than 10 ms between
+// its two writes.
+const MAX_HOLD_MS = 100;
 // Times an event may be handed to a worker that asks to stop instead of answering.
 const MAX_RERUNS = 10;
 // Without a supervisor, the pool state reads RSS when its last reading is older than this.
@@ -393,7 +399,7 @@ export class WorkerPool implements EventPool {
       return;
     }
     const preferPid = event.request.preferPid;
-    const held = preferPid === undefined ? undefined : this.#held.get(preferPid);
+    const held = preferPid === undefined ? undefined : this.#held.get(preferPid)?.worker;
     if (held !== undefined) {
       // Sticky to a worker held after its reply: it takes the event the moment the hold ends.
       let waiting = this.#heldFor.get(held);
@@ -471,7 +477,7 @@ export class WorkerPool implements EventPool {
     }
     worker.release();
     if (!worker.echoesEventId) {
-      this.#held.set(worker.pid, worker);
+      this.#held.set(worker.pid, { worker, since: performance.now() });
       this.#settling.add(worker);
       return;
     }
@@ -481,6 +487,13 @@ export class WorkerPool implements EventPool {
   // The hold is over: the worker takes the first event routed to it meanwhile (sticky routing),
   // else the oldest waiting one; if it is gone (killed, stopped), those events go to any worker.
   readonly #settling = new AfterNextPoll<WorkerProcess>((worker) => {
+    const heldSince = this.#held.get(worker.pid)?.since ?? 0;
+    // Still running or waiting for a CPU: it may be between two writes. Held a turn more, up
+    // to a bound, so a worker busy after its reply is not kept from work for long.
+    if (worker.status === WorkerStatus.READY && !worker.asleep && performance.now() - heldSince < MAX_HOLD_MS) {
+      this.#settling.add(worker);
+      return;
+    }
     this.#held.delete(worker.pid);
     const waiting = this.#heldFor.get(worker) ?? [];
     this.#heldFor.delete(worker);
@@ -498,8 +511,8 @@ export class WorkerPool implements EventPool {
     }
     for (const event of waiting) this.#dispatch(event, true);
   });
-  /** Workers held after a reply (see #free), by pid. */
-  readonly #held = new Map<number, WorkerProcess>();
+  /** Workers held after a reply (see #free), by pid, and since when. */
+  readonly #held = new Map<number, { worker: WorkerProcess; since: number }>();
   /** Events whose connection prefers a held worker, waiting for its hold to end. */
   readonly #heldFor = new Map<WorkerProcess, PendingEvent[]>();
 

@@ -17,6 +17,7 @@ import { describeExit, PoolError } from "./errors.js";
 import type { ExecReply } from "./exec.js";
 import type { PendingEvent } from "./pending-event.js";
 import { readRssBytesSync } from "./process-memory.js";
+import { ProcessRunState } from "./process-run-state.js";
 import { readReply, RelaySession, type RelaySessionListener } from "./relay-session.js";
 import { handshakeFailure, spawnFailure } from "./start-failure.js";
 import type { StopCause, StopWhy } from "./stop-cause.js";
@@ -89,6 +90,8 @@ export class WorkerProcess {
   #phase: WorkerPhase = "starting";
   #child: WorkerChild | undefined;
   #session: RelaySession | undefined;
+  // Only for workers that do not echo event ids: read after their replies (see asleep).
+  #runState: ProcessRunState | undefined;
   #abortStart: AbortController | undefined;
   /** The event with the worker: set in `working`, and in `stopping` while its outcome waits for the exit. */
   #current: PendingEvent | undefined;
@@ -148,6 +151,14 @@ export class WorkerProcess {
   }
 
   /** Events sent to it. */
+  /**
+   * False while the process is running or waiting for a CPU (/proc): it may still be writing. For
+   * workers that echo event ids, and where it cannot be told, always true.
+   */
+  get asleep(): boolean {
+    return this.#runState?.asleep ?? true;
+  }
+
   /** True when it said in its pid reply that it echoes event ids (false until it did). */
   get echoesEventId(): boolean {
     return this.#session?.echoesEventId ?? false;
@@ -281,6 +292,7 @@ export class WorkerProcess {
       throw this.#stoppedWhileStarting();
     }
     this.#session = session;
+    if (!session.echoesEventId) this.#runState = new ProcessRunState(pid);
     this.#readyAt = this.#clock.now();
     this.#enter("ready");
     session.start(this.#sessionListener);
@@ -576,6 +588,7 @@ export class WorkerProcess {
     }
     const event = this.#current;
     this.#current = undefined;
+    this.#runState?.close();
     this.#enter("stopped");
     if (event !== undefined) {
       const error = new PoolError(
