@@ -18,6 +18,7 @@ import { parseRelayAddress } from "../net/index.js";
 import { WorkerError } from "./errors.js";
 import type { Payload, PayloadInit } from "./payload.js";
 import { PipeRelay } from "./pipe-relay.js";
+import { exitWhenOrphaned } from "./orphan-watch.js";
 import { guardStdout } from "./stdout-guard.js";
 
 /**
@@ -83,6 +84,7 @@ export class Worker {
   static async create(env: NodeJS.ProcessEnv = process.env, options: WorkerOptions = {}): Promise<Worker> {
     // PHP's default too: RoadRunner sets RR_RELAY, a worker started by hand gets pipes.
     const address = parseRelayAddress(env.RR_RELAY || "pipes");
+    exitWhenOrphaned();
     if (address.kind !== "pipes") return new Worker(await connectRelay(address), options);
     const output = guardStdout().relayOutput;
     // Blocking mode must not touch process.stdin: opening it makes fd 0 non-blocking.
