@@ -24,6 +24,8 @@ export {
 
 // Every `.rr.yaml` section (options.proto).
 export {
+  ClientAuth,
+  ClusterOptions,
   Config,
   ContextCodec,
   ControlOptions,
@@ -49,6 +51,9 @@ export {
   TcpOptions,
   TcpOptions_ServersEntry,
   TcpServerOptions,
+  TlsOptions,
+  clientAuthFromJSON,
+  clientAuthToJSON,
   contextCodecFromJSON,
   contextCodecToJSON,
   framingFromJSON,
@@ -59,13 +64,18 @@ export {
 
 // The control API's and RPC's messages (control.proto).
 export {
+  BroadcastRequest,
+  BroadcastResponse,
   CloseConnectionRequest,
   CloseConnectionResponse,
   ConnectionInfo,
   ConnectionList,
+  ListConnectionsRequest,
   PoolState,
   WorkerState,
   WorkerStatus,
+  WriteConnectionRequest,
+  WriteConnectionResponse,
   workerStatusFromJSON,
   workerStatusToJSON,
 } from "../../gen/ts/rr/tcp/v1/control.js";

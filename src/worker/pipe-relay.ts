@@ -17,11 +17,13 @@ import {
   DEFAULT_MAX_PAYLOAD_SIZE,
   encodePayloadFrame,
   HEADER_BASE_SIZE,
+  PAYLOAD_HEADER_SIZE,
   readFrameLength,
   sliceFrame,
   type Frame,
 } from "../goridge/index.js";
-import { describeFrame, truncatedError } from "../goridge/frame.js";
+import { describeFrame, headerSizeFor, truncatedError } from "../goridge/frame.js";
+import { HeaderConstant } from "../../gen/ts/rr/goridge/v1/goridge.js";
 import { RelayClosedError, StreamRelay, type Relay } from "../relay/index.js";
 
 /** Thrown by {@link PipeRelay.receiveSync} when fd 0 is non-blocking and has nothing to read. */
@@ -60,6 +62,10 @@ const ARENA_SIZE = 16 * 1024;
 const MIN_FREE = 4 * 1024;
 // Replies are encoded into one buffer kept for the next reply; one that outgrew this is not kept.
 const OUT_KEEP = 64 * 1024;
+// Byte 0 of a header: the version in its high nibble (the low one is the header's words).
+const VERSION_NIBBLE = HeaderConstant.VERSION << 4;
+// A reply's header with its event id: the context length and the id as options.
+const PAYLOAD_HEADER_WITH_ID_SIZE = headerSizeFor(2);
 
 // CRC-32/IEEE (zlib's) of the 6 header bytes the CRC covers, in JS: a call into zlib with a view
 // of those bytes costs more than the 6 table steps.
@@ -224,7 +230,7 @@ export class PipeRelay implements Relay {
    * @throws RelayClosedError if the relay is closed.
    */
   sendPayload(context: Uint8Array, body: Uint8Array, flags: number, eventId: number | undefined): void {
-    const headerSize = eventId === undefined ? 16 : 20;
+    const headerSize = eventId === undefined ? PAYLOAD_HEADER_SIZE : PAYLOAD_HEADER_WITH_ID_SIZE;
     const payloadLength = context.length + body.length;
     const size = headerSize + payloadLength;
     if (this.#stream !== undefined || this.#queued > 0 || size > OUT_KEEP || (flags & 0xff) !== flags) {
@@ -234,7 +240,7 @@ export class PipeRelay implements Relay {
     }
     if (this.#reply.length < size) this.#reply = Buffer.allocUnsafeSlow(Math.max(size, this.#reply.length * 2));
     const out = this.#reply;
-    out[0] = 0x10 | (headerSize >> 2);
+    out[0] = VERSION_NIBBLE | (headerSize / HeaderConstant.WORD_SIZE);
     out[1] = flags;
     out.writeUInt32LE(payloadLength, 2);
     out.writeUInt32LE(headerCrc(out, 0), 6);

@@ -230,7 +230,7 @@ describe("config warnings and round trip", () => {
     const text = `${minimal}http:\n  address: 0.0.0.0:8080\njobs:\n  pool: { num_workers: 1 }\nlogs:\n  level: debug\n  channels: {}\ntcp_extra:\n  x: 1\ninclude: [more.rr.yaml]\n`;
     const { warnings } = parseConfig(text, { env: {} });
     expect(warnings.map(formatIssue)).toEqual([
-      "tcp_extra: unknown section, ignored (rr-tcp reads version, server, tcp, rpc, logs, control, status, metrics)",
+      "tcp_extra: unknown section, ignored (rr-tcp reads version, server, tcp, rpc, logs, control, status, metrics, cluster)",
       "include: ignored: rr-tcp does not read included files; put the sections it needs (server, tcp, ...) in this file",
       "(file): sections of other RoadRunner plugins ignored: http, jobs",
     ]);
