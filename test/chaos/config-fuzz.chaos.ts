@@ -14,6 +14,14 @@ import { afterAll, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { ConfigError, parseConfig, parseConfigData } from "../../src/config/index.js";
 import { aliasBombAnchors } from "../fixtures/alias-bomb.js";
+import {
+  hostileValues,
+  keyPathsOf,
+  REMOVE,
+  replaced,
+  valueMutations,
+  withYamlAt,
+} from "../fixtures/config-mutation.js";
 import { runCliToEnd } from "../integration/cli-harness.js";
 import { record } from "./ledger.js";
 
@@ -41,88 +49,48 @@ control: { addr: 127.0.0.1:2112 }
 status: { address: 127.0.0.1:2114 }
 `;
 
-type Path = readonly (string | number)[];
-
-function pathsOf(data: unknown, path: Path = []): Path[] {
-  if (data === null || typeof data !== "object") return [path];
-  const entries = Array.isArray(data) ? data.map((v, i) => [i, v] as const) : Object.entries(data);
-  return [path, ...entries.flatMap(([key, value]) => pathsOf(value, [...path, key]))];
-}
-
-/** `data` with `path` set to `value`, or removed when `value` is REMOVE (a fresh copy). */
-const REMOVE = Symbol("remove");
-function replaced(data: unknown, path: Path, value: unknown): unknown {
-  if (path.length === 0) return value;
-  const copy = (Array.isArray(data) ? [...(data as unknown[])] : { ...(data as object) }) as Record<
-    string | number,
-    unknown
-  >;
-  const [head, ...rest] = path;
-  if (rest.length === 0 && value === REMOVE) delete copy[head!];
-  else copy[head!] = replaced(copy[head!], rest, value);
-  return copy;
-}
-
-const hostile: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom(
-    4294967296,
-    2 ** 53,
-    -1,
-    1.5,
-    1e308,
-    Number.NaN,
-    Number.POSITIVE_INFINITY,
-    "4294967296",
-    "999.1.1.1:7000",
-    "256.0.0.1:1",
-    "127.0.0.1:65536",
-    "127.0.0.1:-1",
-    "tcp://999.1.1.1:6001",
-    "unix://",
-    `unix:///${"x".repeat(200)}`,
-    "[::1",
-    "[::1]:99999",
-    "::1:7000",
-    "-host-:1",
-    "a..b:1",
-    "${UNSET}",
-    "${UNSET:-4294967296}",
-    "-5s",
-    "1e9h",
-    "",
-    "\0",
-    null,
-    true,
-    [],
-    {},
-    [[[[[]]]]],
-  ),
-  fc.string(),
-  fc.integer(),
-  fc.double(),
-  fc.bigInt().map(String),
-  fc.anything({ maxDepth: 3 }),
-);
+/** Values a fault suite would try: wrong types, numbers past every range, bad addresses and durations. */
+const hostile = hostileValues([
+  4294967296,
+  2 ** 53,
+  -1,
+  1.5,
+  1e308,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  "4294967296",
+  "999.1.1.1:7000",
+  "256.0.0.1:1",
+  "127.0.0.1:65536",
+  "127.0.0.1:-1",
+  "tcp://999.1.1.1:6001",
+  "unix://",
+  `unix:///${"x".repeat(200)}`,
+  "[::1",
+  "[::1]:99999",
+  "::1:7000",
+  "-host-:1",
+  "a..b:1",
+  "${UNSET}",
+  "${UNSET:-4294967296}",
+  "-5s",
+  "1e9h",
+  "",
+  "\0",
+  null,
+  true,
+  [],
+  {},
+  [[[[[]]]]],
+]);
 
 const valid = parseConfigData(VALID);
-const paths = pathsOf(valid);
-const keyPaths = paths.filter((p) => p.length > 0 && typeof p[p.length - 1] === "string");
-const maps = paths.filter((p) => {
-  const value = p.reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], valid);
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-});
+const keyPaths = keyPathsOf(valid);
 
 /** One broken config, as YAML text. */
 const brokenText: fc.Arbitrary<string> = fc
   .oneof(
-    fc.tuple(fc.constantFrom(...paths), hostile).map(([path, value]) => replaced(valid, path, value)),
-    fc
-      .tuple(
-        fc.constantFrom(...maps),
-        fc.oneof(fc.string(), fc.constantFrom("addr", "max_connections", "__proto__")),
-        hostile,
-      )
-      .map(([path, key, value]) => replaced(valid, [...path, key], value)),
+    ...valueMutations(valid, hostile),
     fc.constantFrom(...keyPaths).map((path) => replaced(valid, path, REMOVE)),
   )
   .chain((data) => {
@@ -142,22 +110,13 @@ const brokenText: fc.Arbitrary<string> = fc
         weight: 1,
         arbitrary: fc
           .tuple(fc.constantFrom(...keyPaths), fc.integer({ min: 1, max: 9 }))
-          .map(
-            ([path, level]) =>
-              aliasBombAnchors() +
-              stringify(replaced(valid, path, "@@HOSTILE@@")).replace(/"?@@HOSTILE@@"?/, `*a${level}`),
-          ),
+          .map(([path, level]) => aliasBombAnchors() + withYamlAt(valid, path, `*a${level}`)),
       },
       {
         weight: 1,
         arbitrary: fc
           .tuple(fc.constantFrom(...keyPaths), fc.constantFrom(8, 63, 64, 65, 500, 5000))
-          .map(([path, depth]) =>
-            stringify(replaced(valid, path, "@@HOSTILE@@")).replace(
-              /"?@@HOSTILE@@"?/,
-              "[".repeat(depth) + "]".repeat(depth),
-            ),
-          ),
+          .map(([path, depth]) => withYamlAt(valid, path, "[".repeat(depth) + "]".repeat(depth))),
       },
       { weight: 1, arbitrary: fc.integer({ min: 0, max: text.length }).map((at) => text.slice(0, at)) },
     ),

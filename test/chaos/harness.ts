@@ -9,10 +9,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 import { childPids, killProcessGroups } from "../../src/service/signals.js";
 import { eventually, within } from "../fixtures/eventually.js";
 import { killRunningClis, runCli, type Cli } from "../integration/cli-harness.js";
 import { RECORDING_WORKER_CMD, tempRecording, type Recorded, type Recording } from "../integration/harness.js";
+import { record, type Row } from "./ledger.js";
 
 export const HOSTILE_WORKER = fileURLToPath(new URL("../fixtures/hostile-worker.mjs", import.meta.url));
 export const RECORDED = fileURLToPath(new URL("./fixtures/recorded.mjs", import.meta.url));
@@ -130,6 +132,51 @@ export async function leakedAfterExit(watch: ProcessWatch, ms = 5_000): Promise<
   return watch.alive();
 }
 
+// --- configs -----------------------------------------------------------------------------------
+
+export interface ChaosConfig {
+  /** The worker command: `${WORKER_CMD}` (the recording worker) unless given, e.g. HOSTILE_CMD_YAML. */
+  command?: string;
+  /** More server.env entries after RECORD_FILE, as YAML flow-map text (`CRASH_FLAG: "${DIR}/crash"`). */
+  env?: string;
+  workers: number;
+  /** pool.allocate_timeout; the server's default when not given. */
+  allocateTimeout?: string;
+  destroyTimeout?: string;
+  /** rpc.listen on a free loopback port. */
+  rpc?: boolean;
+  /** control.addr on a free loopback port. */
+  control?: boolean;
+  /** Debug logs: per connection, opened, closed and why, for a failure's explanation (explain()). */
+  debugLogs?: boolean;
+}
+
+/**
+ * The `.rr.yaml` of a case for serve(): one server `main` on a free loopback port, workers that
+ * record their events to `${RECORD_FILE}`. The cases differ only in the options, so they build it
+ * here rather than each repeating the YAML.
+ */
+export function chaosConfig(options: ChaosConfig): string {
+  const { command = "${WORKER_CMD}", env, workers, allocateTimeout, destroyTimeout = "5s" } = options;
+  return [
+    `version: "3"`,
+    ...(options.rpc ? ["rpc:", "  listen: tcp://127.0.0.1:0"] : []),
+    ...(options.control ? ["control:", "  addr: 127.0.0.1:0"] : []),
+    "server:",
+    `  command: ${command}`,
+    `  env: { RECORD_FILE: "\${RECORD_FILE}"${env ? `, ${env}` : ""} }`,
+    "tcp:",
+    "  servers:",
+    '    main: { addr: "127.0.0.1:0" }',
+    "  pool:",
+    `    num_workers: ${workers}`,
+    ...(allocateTimeout ? [`    allocate_timeout: ${allocateTimeout}`] : []),
+    `    destroy_timeout: ${destroyTimeout}`,
+    ...(options.debugLogs ? ["logs: { level: debug }"] : []),
+    "",
+  ].join("\n");
+}
+
 // --- the server --------------------------------------------------------------------------------
 
 export interface Served {
@@ -215,6 +262,21 @@ export async function stopServer(served: Served, signal: NodeJS.Signals = "SIGTE
   return { exit, ...(await afterExit(served)) };
 }
 
+/**
+ * The last case of a file that shares one server: SIGTERM, and its row (the stop's time, what it
+ * left running); it must exit 0 and leave no process.
+ */
+export async function stopServerCleanly(served: Served, name: string): Promise<void> {
+  const started = performance.now();
+  const { exit, leaked, peakRssMiB } = await stopServer(served);
+  record({ case: name, faults: 0, leaked: leaked.length, peakRssMiB, seconds: secondsSince(started) });
+  expect(exit).toEqual({ code: 0, signal: null });
+  expect(leaked).toEqual([]);
+}
+
+/** A case's wall time for its row: seconds since `started` (performance.now()), to 0.1 s. */
+export const secondsSince = (started: number): number => Math.round((performance.now() - started) / 100) / 10;
+
 /** Once the server exited: its peak RSS, and the processes it left running. */
 export async function afterExit(served: Served): Promise<{ peakRssMiB: number; leaked: number[] }> {
   for (const r of served.recording.all()) if (r.pid > 0) served.watch.add(r.pid);
@@ -291,13 +353,17 @@ export function closeCounts(all: Recorded[], expected: number): CloseCounts {
   };
 }
 
-/** Waits until every connection in the record file has its CLOSE (and `expected` are there). */
-export async function allClosed(recording: Recording, expected: number, ms = 20_000): Promise<CloseCounts> {
-  let counts = closeCounts(recording.all(), expected);
+/**
+ * Waits until every connection in the record file has its CLOSE (and `expected` are there). `from`
+ * counts only the records from that index on: a case on a server shared with earlier cases.
+ */
+export async function allClosed(recording: Recording, expected: number, ms = 20_000, from = 0): Promise<CloseCounts> {
+  const records = (): Recorded[] => recording.all().slice(from);
+  let counts = closeCounts(records(), expected);
   try {
     await eventually(
       () => {
-        counts = closeCounts(recording.all(), expected);
+        counts = closeCounts(records(), expected);
         return counts.missingClose === 0;
       },
       { timeout: ms, what: `CLOSE events for all ${expected} connections`, detail: () => counts.detail },
@@ -305,7 +371,15 @@ export async function allClosed(recording: Recording, expected: number, ms = 20_
   } catch {
     // The counts say what is missing; the case asserts them.
   }
-  return closeCounts(recording.all(), expected);
+  return closeCounts(records(), expected);
+}
+
+/** Every connection exactly one CLOSE, nothing after it; `message` explains a failure. */
+export function expectOneCloseEach(closes: CloseCounts, message: string): void {
+  expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, message).toEqual({
+    missing: 0,
+    duplicate: 0,
+  });
 }
 
 // --- load clients --------------------------------------------------------------------------------
@@ -486,4 +560,34 @@ export class LoopClient {
       if (this.tally.samples.length < 5) this.tally.samples.push(`client ${this.id} got ${JSON.stringify(line)}`);
     }
   }
+}
+
+/**
+ * Stops a closed loop's clients (each's last batch answered, cut or lost) and waits for their
+ * connections to close; their tallies summed.
+ */
+export async function stopClients(clients: LoopClient[]): Promise<Tally> {
+  const tally = emptyTally();
+  for (const t of await Promise.all(clients.map((c) => c.stop()))) addTally(tally, t);
+  await Promise.all(clients.map((c) => c.closed()));
+  return tally;
+}
+
+/** A load case's message and CLOSE columns for its row, from its clients' tally and the CLOSE counts. */
+export function loadColumns(tally: Tally, closes: CloseCounts): Omit<Row, "case" | "faults"> {
+  return {
+    sent: tally.sent,
+    answered: tally.answered,
+    cut: tally.cut,
+    lost: tally.lost,
+    duplicated: tally.duplicated,
+    wrong: tally.wrong,
+    outOfOrder: tally.outOfOrder,
+    ...closeColumns(closes),
+  };
+}
+
+/** A case's CLOSE columns for its row; "–" (left out) when the case did not count them. */
+export function closeColumns(closes: CloseCounts | undefined): Pick<Row, "closed" | "missingClose" | "duplicateClose"> {
+  return { closed: closes?.closed, missingClose: closes?.missingClose, duplicateClose: closes?.duplicateClose };
 }

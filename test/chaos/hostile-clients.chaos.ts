@@ -5,33 +5,22 @@
  * the bystander's included, got exactly one CLOSE event.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Recorded } from "../integration/harness.js";
 import { eventually, within } from "../fixtures/eventually.js";
 import { drains, openClient, type Client } from "../server/harness.js";
 import {
-  closeCounts,
+  allClosed,
+  chaosConfig,
+  expectOneCloseEach,
   killEverything,
   LoopClient,
+  secondsSince,
   serve,
-  stopServer,
-  type CloseCounts,
+  stopServerCleanly,
   type Served,
 } from "./harness.js";
 import { record } from "./ledger.js";
 
-const CONFIG = `
-version: "3"
-server:
-  command: \${WORKER_CMD}
-  env: { RECORD_FILE: "\${RECORD_FILE}" }
-tcp:
-  servers:
-    main: { addr: "127.0.0.1:0" }
-  pool:
-    num_workers: 3
-    allocate_timeout: 30s
-    destroy_timeout: 5s
-`;
+const CONFIG = chaosConfig({ workers: 3, allocateTimeout: "30s", destroyTimeout: "5s" });
 
 let served: Served;
 beforeAll(async () => {
@@ -51,33 +40,22 @@ interface Attack {
   connections: number;
 }
 
-/** Echo lines of `client` compared with the messages it sent: exact ones, and anything else. */
-function compare(client: Client, messages: string[]): { answered: number; wrong: number } {
-  const lines = client.received().split("\r\n");
-  if (lines[lines.length - 1] === "") lines.pop();
+/**
+ * Echo lines of each client compared with the messages it sent (`messages[i]` for `clients[i]`),
+ * summed over the clients: exact ones, and anything else.
+ */
+function compareAll(clients: Client[], messages: string[][]): { answered: number; wrong: number } {
   let answered = 0;
   let wrong = 0;
-  lines.forEach((line, i) => {
-    if (line === messages[i]) answered++;
-    else wrong++;
+  clients.forEach((client, c) => {
+    const lines = client.received().split("\r\n");
+    if (lines[lines.length - 1] === "") lines.pop();
+    lines.forEach((line, i) => {
+      if (line === messages[c]![i]) answered++;
+      else wrong++;
+    });
   });
   return { answered, wrong };
-}
-
-/** Waits for a case's connections' CLOSE events: the records since `from`, `expected` connections. */
-async function closesSince(from: number, expected: number): Promise<CloseCounts> {
-  const since = (): Recorded[] => served.recording.all().slice(from);
-  let counts = closeCounts(since(), expected);
-  try {
-    await eventually(() => (counts = closeCounts(since(), expected)).missingClose === 0, {
-      timeout: 20_000,
-      what: `CLOSE events for ${expected} connections`,
-      detail: () => counts.detail,
-    });
-  } catch {
-    // The counts say what is missing; the case asserts them.
-  }
-  return closeCounts(since(), expected);
 }
 
 async function hostile(name: string, attack: () => Promise<Attack>): Promise<void> {
@@ -103,7 +81,7 @@ async function hostile(name: string, attack: () => Promise<Attack>): Promise<voi
   await fresh.receive("mfresh\r\n", 5_000).catch(() => (freshServed = false));
   fresh.socket.end();
   await within(fresh.closed, { what: "the fresh client's connection closed" });
-  const closes = await closesSince(from, result.connections + tally.connections + 1);
+  const closes = await allClosed(served.recording, result.connections + tally.connections + 1, 20_000, from);
   record({
     case: `6 hostile clients: ${name}`,
     faults: result.faults,
@@ -118,7 +96,7 @@ async function hostile(name: string, attack: () => Promise<Attack>): Promise<voi
     missingClose: closes.missingClose,
     duplicateClose: closes.duplicateClose,
     peakRssMiB: served.watch.peakRssMiB(),
-    seconds: Math.round((performance.now() - started) / 100) / 10,
+    seconds: secondsSince(started),
   });
   expect(during, "bystander replies during the attack").toBeGreaterThan(0);
   expect(freshServed, "a fresh client served after the attack").toBe(true);
@@ -133,10 +111,7 @@ async function hostile(name: string, attack: () => Promise<Attack>): Promise<voi
     },
     tally.samples.join("; "),
   ).toEqual({ lost: 0, cut: 0, wrong: 0, duplicated: 0, outOfOrder: 0 });
-  expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, closes.detail).toEqual({
-    missing: 0,
-    duplicate: 0,
-  });
+  expectOneCloseEach(closes, closes.detail);
 }
 
 it("6 slowloris: 200 connections dribbling their messages one byte at a time", async () => {
@@ -153,16 +128,10 @@ it("6 slowloris: 200 connections dribbling their messages one byte at a time", a
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await Promise.all(clients.map((c, i) => c.receive(texts[i]!, 10_000).catch(() => undefined)));
-    const results = clients.map((c, i) => compare(c, messages[i]!));
+    const result = compareAll(clients, messages);
     for (const c of clients) c.socket.end();
     await Promise.all(clients.map((c) => within(c.closed, { timeout: 10_000, what: "slowloris connections closed" })));
-    return {
-      faults: 200,
-      sent: 600,
-      answered: results.reduce((n, r) => n + r.answered, 0),
-      wrong: results.reduce((n, r) => n + r.wrong, 0),
-      connections: 200,
-    };
+    return { faults: 200, sent: 600, ...result, connections: 200 };
   });
 });
 
@@ -172,16 +141,13 @@ it("6 burst: 2,000 connections at once, each one message", async () => {
     const clients = await Promise.all(Array.from({ length: N }, () => openClient(served.port())));
     clients.forEach((c, i) => c.socket.write(`mb${i}\r\n`));
     await Promise.all(clients.map((c, i) => c.receive(`mb${i}\r\n`, 20_000).catch(() => undefined)));
-    const results = clients.map((c, i) => compare(c, [`mb${i}`]));
+    const result = compareAll(
+      clients,
+      clients.map((_, i) => [`mb${i}`]),
+    );
     for (const c of clients) c.socket.end();
     await Promise.all(clients.map((c) => within(c.closed, { timeout: 20_000, what: "burst connections closed" })));
-    return {
-      faults: N,
-      sent: N,
-      answered: results.reduce((n, r) => n + r.answered, 0),
-      wrong: results.reduce((n, r) => n + r.wrong, 0),
-      connections: N,
-    };
+    return { faults: N, sent: N, ...result, connections: N };
   });
 });
 
@@ -209,14 +175,7 @@ it("6 half-close: 100 connections send two messages and their FIN at once", asyn
     await Promise.all(
       clients.map((c) => within(c.ended, { timeout: 10_000, what: "the server's FIN" }).catch(() => undefined)),
     );
-    const results = clients.map((c, i) => compare(c, messages[i]!));
-    return {
-      faults: 100,
-      sent: 200,
-      answered: results.reduce((n, r) => n + r.answered, 0),
-      wrong: results.reduce((n, r) => n + r.wrong, 0),
-      connections: 100,
-    };
+    return { faults: 100, sent: 200, ...compareAll(clients, messages), connections: 100 };
   });
 });
 
@@ -240,15 +199,5 @@ it("6 never-reading clients: 10 connections flood messages and never read the re
 });
 
 it("6 after the attacks: SIGTERM stops the server, no process left", async () => {
-  const started = performance.now();
-  const { exit, leaked, peakRssMiB } = await stopServer(served);
-  record({
-    case: "6 hostile clients: the server's stop after them",
-    faults: 0,
-    leaked: leaked.length,
-    peakRssMiB,
-    seconds: Math.round((performance.now() - started) / 100) / 10,
-  });
-  expect(exit).toEqual({ code: 0, signal: null });
-  expect(leaked).toEqual([]);
+  await stopServerCleanly(served, "6 hostile clients: the server's stop after them");
 });

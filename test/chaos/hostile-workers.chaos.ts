@@ -15,43 +15,38 @@ import type { Recorded } from "../integration/harness.js";
 import { eventually, within } from "../fixtures/eventually.js";
 import { openClient } from "../server/harness.js";
 import {
-  addTally,
-  closeCounts,
-  emptyTally,
+  allClosed,
+  chaosConfig,
+  expectOneCloseEach,
   HOSTILE_CMD_YAML,
   killEverything,
+  loadColumns,
   LoopClient,
   pidPrefixed,
+  secondsSince,
   serve,
-  stopServer,
-  type CloseCounts,
+  stopClients,
+  stopServerCleanly,
   type Served,
 } from "./harness.js";
 import { record } from "./ledger.js";
 
 const WORKERS = 3;
 
-const CONFIG = `
-version: "3"
-server:
-  command: ${HOSTILE_CMD_YAML}
-  env: { RECORD_FILE: "\${RECORD_FILE}", CRASH_FLAG: "\${DIR}/crash" }
-tcp:
-  servers:
-    main: { addr: "127.0.0.1:0" }
-  pool:
-    num_workers: ${WORKERS}
-    allocate_timeout: 30s
-    destroy_timeout: 5s
-`;
+/** Hostile workers, recorded; CRASH_FLAG is the flag file that makes their command exit at once. */
+const CONFIG = chaosConfig({
+  command: HOSTILE_CMD_YAML,
+  env: 'CRASH_FLAG: "${DIR}/crash"',
+  workers: WORKERS,
+  allocateTimeout: "30s",
+  destroyTimeout: "5s",
+});
 
 let served: Served;
 beforeAll(async () => {
   served = await serve(CONFIG);
 });
 afterAll(killEverything);
-
-const seconds = (since: number) => Math.round((performance.now() - since) / 100) / 10;
 
 /** The records since `from`. */
 const since = (from: number): Recorded[] => served.recording.all().slice(from);
@@ -71,20 +66,6 @@ async function poolWhole(ms = 15_000): Promise<void> {
     },
     { timeout: ms, what: `${WORKERS} workers running`, detail: () => `alive: ${served.watch.workers().join(" ")}` },
   );
-}
-
-async function closesSince(from: number, expected: number): Promise<CloseCounts> {
-  let counts = closeCounts(since(from), expected);
-  try {
-    await eventually(() => (counts = closeCounts(since(from), expected)).missingClose === 0, {
-      timeout: 20_000,
-      what: `CLOSE events for ${expected} connections`,
-      detail: () => counts.detail,
-    });
-  } catch {
-    // The counts say what is missing; the case asserts them.
-  }
-  return closeCounts(since(from), expected);
 }
 
 /**
@@ -111,25 +92,15 @@ async function underLoad(
     timeout: 10_000,
     what: "the background clients served after the fault",
   });
-  const tally = emptyTally();
-  for (const t of await Promise.all(clients.map((c) => c.stop()))) addTally(tally, t);
-  await Promise.all(clients.map((c) => c.closed()));
-  const closes = await closesSince(from, result.connections + tally.connections);
+  const tally = await stopClients(clients);
+  const closes = await allClosed(served.recording, result.connections + tally.connections, 20_000, from);
   record({
     case: `7 hostile workers: ${name}`,
     faults: result.faults,
-    sent: tally.sent,
-    answered: tally.answered,
-    cut: tally.cut,
-    closed: closes.closed,
-    lost: tally.lost,
-    duplicated: tally.duplicated,
+    ...loadColumns(tally, closes),
     wrong: tally.wrong + result.wrong,
-    outOfOrder: tally.outOfOrder,
-    missingClose: closes.missingClose,
-    duplicateClose: closes.duplicateClose,
     peakRssMiB: served.watch.peakRssMiB(),
-    seconds: seconds(started),
+    seconds: secondsSince(started),
   });
   // A worker the case SIGKILLs may have a background batch (up to 2 messages) with it: that connection is cut.
   expect(tally.cut, "background messages cut").toBeLessThanOrEqual(2 * (result.kills ?? 0));
@@ -142,10 +113,7 @@ async function underLoad(
     },
     tally.samples.join("; "),
   ).toEqual({ lost: 0, wrong: 0, duplicated: 0, outOfOrder: 0 });
-  expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, closes.detail).toEqual({
-    missing: 0,
-    duplicate: 0,
-  });
+  expectOneCloseEach(closes, closes.detail);
 }
 
 it.each(["text", "crc", "huge", "opts", "half"])(
@@ -185,15 +153,5 @@ it("7 crash loop: the command exits at once for 3 s; its starts stay few, the ot
 });
 
 it("7 after the hostile workers: SIGTERM stops the server, no process left", async () => {
-  const started = performance.now();
-  const { exit, leaked, peakRssMiB } = await stopServer(served);
-  record({
-    case: "7 hostile workers: the server's stop after them",
-    faults: 0,
-    leaked: leaked.length,
-    peakRssMiB,
-    seconds: seconds(started),
-  });
-  expect(exit).toEqual({ code: 0, signal: null });
-  expect(leaked).toEqual([]);
+  await stopServerCleanly(served, "7 hostile workers: the server's stop after them");
 });

@@ -8,37 +8,26 @@
 import { afterEach, expect, it } from "vitest";
 import { RpcClient } from "../../src/worker/index.js";
 import {
-  addTally,
   allClosed,
+  chaosConfig,
   echoBody,
-  emptyTally,
+  expectOneCloseEach,
   explain,
   killEverything,
+  loadColumns,
   LoopClient,
+  secondsSince,
   serve,
+  stopClients,
   stopServer,
 } from "./harness.js";
 import { record } from "./ledger.js";
 
 afterEach(killEverything);
 
-const CONFIG = `
-version: "3"
-rpc:
-  listen: tcp://127.0.0.1:0
-server:
-  command: \${WORKER_CMD}
-  env: { RECORD_FILE: "\${RECORD_FILE}" }
-tcp:
-  servers:
-    main: { addr: "127.0.0.1:0" }
-  pool:
-    num_workers: 4
-    allocate_timeout: 30s
-    destroy_timeout: 5s
-# Per connection: opened, closed and why, for a failure's explanation (explain()).
-logs: { level: debug }
-`;
+/** Recording workers; debug logs for explain(). */
+const config = (workers: number): string =>
+  chaosConfig({ rpc: true, workers, allocateTimeout: "30s", destroyTimeout: "5s", debugLogs: true });
 
 const CLIENTS = 64;
 const KILL_EVERY_MS = 2_000;
@@ -46,7 +35,7 @@ const RUN_MS = 9_000;
 
 it("1 kill -9 under load: 64 clients, a worker SIGKILLed every 2 s", async () => {
   const started = performance.now();
-  const served = await serve(CONFIG);
+  const served = await serve(config(4));
   const clients = Array.from(
     { length: CLIENTS },
     (_, i) => new LoopClient(served.port(), String(i), { maxBatch: 4, parse: echoBody }),
@@ -66,27 +55,16 @@ it("1 kill -9 under load: 64 clients, a worker SIGKILLed every 2 s", async () =>
   // The load runs for a fixed time: the fault schedule, not a wait for a result.
   await new Promise((resolve) => setTimeout(resolve, RUN_MS));
   clearInterval(killer);
-  const tally = emptyTally();
-  for (const t of await Promise.all(clients.map((c) => c.stop()))) addTally(tally, t);
-  await Promise.all(clients.map((c) => c.closed()));
+  const tally = await stopClients(clients);
   const closes = await allClosed(served.recording, tally.connections);
   const { leaked, peakRssMiB } = await stopServer(served);
   record({
     case: "1 kill -9 under load (64 clients, SIGKILL a worker every 2 s)",
     faults: kills,
-    sent: tally.sent,
-    answered: tally.answered,
-    cut: tally.cut,
-    closed: closes.closed,
-    lost: tally.lost,
-    duplicated: tally.duplicated,
-    wrong: tally.wrong,
-    outOfOrder: tally.outOfOrder,
-    missingClose: closes.missingClose,
-    duplicateClose: closes.duplicateClose,
+    ...loadColumns(tally, closes),
     leaked: leaked.length,
     peakRssMiB,
-    seconds: Math.round((performance.now() - started) / 100) / 10,
+    seconds: secondsSince(started),
   });
   expect({ lost: tally.lost, duplicated: tally.duplicated, wrong: tally.wrong, outOfOrder: tally.outOfOrder }).toEqual({
     lost: 0,
@@ -95,10 +73,7 @@ it("1 kill -9 under load: 64 clients, a worker SIGKILLed every 2 s", async () =>
     outOfOrder: 0,
   });
   expect(tally.samples).toEqual([]);
-  expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, explain(served, closes)).toEqual({
-    missing: 0,
-    duplicate: 0,
-  });
+  expectOneCloseEach(closes, explain(served, closes));
   expect(closes.closed).toBe(tally.connections);
   expect(leaked).toEqual([]);
   // The load and the fault were real.
@@ -110,7 +85,7 @@ it("1 kill -9 under load: 64 clients, a worker SIGKILLed every 2 s", async () =>
 it("1 resets under load: 32 clients, resetter.Reset one after another for 6 s; no message cut, old workers gone", async () => {
   const started = performance.now();
   // Two workers: each reset starts two new ones (a tsx start each) before it stops the old.
-  const served = await serve(CONFIG.replace("num_workers: 4", "num_workers: 2"));
+  const served = await serve(config(2));
   const rpc = await RpcClient.connect(served.rpc);
   const clients = Array.from(
     { length: 32 },
@@ -126,28 +101,17 @@ it("1 resets under load: 32 clients, resetter.Reset one after another for 6 s; n
     await rpc.call("resetter.Reset", "tcp").catch((err: Error) => failures.push(err.message));
   }
   rpc.close();
-  const tally = emptyTally();
-  for (const t of await Promise.all(clients.map((c) => c.stop()))) addTally(tally, t);
-  await Promise.all(clients.map((c) => c.closed()));
+  const tally = await stopClients(clients);
   const closes = await allClosed(served.recording, tally.connections);
   const workerPids = new Set(served.recording.all().map((r) => r.pid));
   const { leaked, peakRssMiB } = await stopServer(served);
   record({
     case: "1 resets under load (32 clients, resetter.Reset back to back for 6 s)",
     faults: resets,
-    sent: tally.sent,
-    answered: tally.answered,
-    cut: tally.cut,
-    closed: closes.closed,
-    lost: tally.lost,
-    duplicated: tally.duplicated,
-    wrong: tally.wrong,
-    outOfOrder: tally.outOfOrder,
-    missingClose: closes.missingClose,
-    duplicateClose: closes.duplicateClose,
+    ...loadColumns(tally, closes),
     leaked: leaked.length,
     peakRssMiB,
-    seconds: Math.round((performance.now() - started) / 100) / 10,
+    seconds: secondsSince(started),
   });
   expect(failures).toEqual([]);
   expect({
@@ -158,10 +122,7 @@ it("1 resets under load: 32 clients, resetter.Reset one after another for 6 s; n
     outOfOrder: tally.outOfOrder,
   }).toEqual({ cut: 0, lost: 0, duplicated: 0, wrong: 0, outOfOrder: 0 });
   expect(tally.samples).toEqual([]);
-  expect({ missing: closes.missingClose, duplicate: closes.duplicateClose }, explain(served, closes)).toEqual({
-    missing: 0,
-    duplicate: 0,
-  });
+  expectOneCloseEach(closes, explain(served, closes));
   expect(closes.closed).toBe(tally.connections);
   expect(leaked).toEqual([]);
   // The load and the resets were real: workers of several generations answered.

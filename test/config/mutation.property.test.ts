@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { ConfigError, parseConfig, parseConfigData, resolveConfig } from "../../src/config/index.js";
 import { aliasBombAnchors } from "../fixtures/alias-bomb.js";
+import { hostileValues, keyPathsOf, valueMutations, withYamlAt } from "../fixtures/config-mutation.js";
 
 const VALID = `
 version: "3"
@@ -33,84 +34,40 @@ logs: { level: info, mode: production }
 control: { addr: 127.0.0.1:2114 }
 `;
 
-type Path = readonly (string | number)[];
-
-/** Every path to a value in `data`: maps' keys and lists' items, at every depth. */
-function pathsOf(data: unknown, path: Path = []): Path[] {
-  if (data === null || typeof data !== "object") return [path];
-  const entries = Array.isArray(data) ? data.map((v, i) => [i, v] as const) : Object.entries(data);
-  return [path, ...entries.flatMap(([key, value]) => pathsOf(value, [...path, key]))];
-}
-
-/** `data` with the value at `path` replaced (a fresh copy; the root itself when the path is empty). */
-function replaced(data: unknown, path: Path, value: unknown): unknown {
-  if (path.length === 0) return value;
-  const copy = (Array.isArray(data) ? [...(data as unknown[])] : { ...(data as object) }) as Record<
-    string | number,
-    unknown
-  >;
-  const [head, ...rest] = path;
-  copy[head!] = replaced(copy[head!], rest, value);
-  return copy;
-}
-
 /** Values a fault suite would try: wrong types, numbers past every range, addresses that are not. */
-const hostile: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom(
-    4294967296,
-    2 ** 53,
-    2 ** 64,
-    -1,
-    -0,
-    1.5,
-    1e308,
-    Number.NaN,
-    Number.POSITIVE_INFINITY,
-    "4294967296",
-    "999.1.1.1:7000",
-    "tcp://999.1.1.1:6001",
-    "unix://",
-    `unix:///${"x".repeat(200)}`,
-    "[::1",
-    "::1:7000",
-    "-host-:1",
-    "a..b:1",
-    "${UNSET}",
-    "${UNSET:-4294967296}",
-    "",
-    " ",
-    "\0",
-    null,
-    true,
-    [],
-    {},
-    [[[[[]]]]],
-  ),
-  fc.string(),
-  fc.integer(),
-  fc.double(),
-  fc.bigInt().map(String),
-  fc.anything({ maxDepth: 3 }),
-);
+const hostile = hostileValues([
+  4294967296,
+  2 ** 53,
+  2 ** 64,
+  -1,
+  -0,
+  1.5,
+  1e308,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  "4294967296",
+  "999.1.1.1:7000",
+  "tcp://999.1.1.1:6001",
+  "unix://",
+  `unix:///${"x".repeat(200)}`,
+  "[::1",
+  "::1:7000",
+  "-host-:1",
+  "a..b:1",
+  "${UNSET}",
+  "${UNSET:-4294967296}",
+  "",
+  " ",
+  "\0",
+  null,
+  true,
+  [],
+  {},
+  [[[[[]]]]],
+]);
 
 /** A hostile change to the valid data: a value replaced, or a random key set in some map. */
-function mutation(data: unknown): fc.Arbitrary<unknown> {
-  const paths = pathsOf(data);
-  const maps = paths.filter((p) => {
-    const value = p.reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], data);
-    return value !== null && typeof value === "object" && !Array.isArray(value);
-  });
-  return fc.oneof(
-    fc.tuple(fc.constantFrom(...paths), hostile).map(([path, value]) => replaced(data, path, value)),
-    fc
-      .tuple(
-        fc.constantFrom(...maps),
-        fc.oneof(fc.string(), fc.constantFrom("addr", "max_connections", "__proto__")),
-        hostile,
-      )
-      .map(([path, key, value]) => replaced(data, [...path, key], value)),
-  );
-}
+const mutation = (data: unknown): fc.Arbitrary<unknown> => fc.oneof(...valueMutations(data, hostile));
 
 /** Loading either works or throws a ConfigError whose issues all name a path and say something. */
 function loadsOrConfigError(load: () => unknown): void {
@@ -165,10 +122,9 @@ describe("a mutated valid config", () => {
       fc.integer({ min: 1, max: 9 }).map((level) => ({ prefix: aliasBombAnchors(), value: `*a${level}` })),
       fc.integer({ min: 1, max: 5000 }).map((depth) => ({ prefix: "", value: "[".repeat(depth) + "]".repeat(depth) })),
     );
-    const paths = pathsOf(valid).filter((path) => path.length > 0 && typeof path[path.length - 1] === "string");
     fc.assert(
-      fc.property(fc.constantFrom(...paths), snippet, (path, { prefix, value }) => {
-        const text = prefix + stringify(replaced(valid, path, "@@HOSTILE@@")).replace(/"?@@HOSTILE@@"?/, value);
+      fc.property(fc.constantFrom(...keyPathsOf(valid)), snippet, (path, { prefix, value }) => {
+        const text = prefix + withYamlAt(valid, path, value);
         loadsOrConfigError(() => parseConfig(text, { env: {}, cpuCount: 2 }));
       }),
       { numRuns: 100 },
