@@ -37,6 +37,8 @@ export interface ResolvedPoolOptions {
   debug: boolean;
   /** Largest payload a worker's frame may carry (tcp.pool.max_frame_size), bytes. */
   maxFrameSize: number;
+  /** tcp.pool.trust_replies: no hold after the replies of workers that do not echo event ids. */
+  trustReplies: boolean;
   /** Absent: no supervision (exec_ttl is then 0 too). */
   supervisor: SupervisorLimits | undefined;
 }
@@ -79,6 +81,7 @@ export function resolvePoolOptions(pool: PoolOptionsInput = {}): ResolvedPoolOpt
     resetTimeoutMs: durationToMs(pool.reset_timeout) || defaultMs("PoolOptions", "reset_timeout"),
     debug,
     maxFrameSize: pool.max_frame_size || LIMITS.framePayload.value,
+    trustReplies: pool.trust_replies === true,
     supervisor: pool.supervisor ? resolveSupervisor(pool.supervisor) : undefined,
   };
 }

@@ -476,7 +476,7 @@ export class WorkerPool implements EventPool {
       return;
     }
     worker.release();
-    if (!worker.echoesEventId) {
+    if (!worker.echoesEventId && !this.#opts.trustReplies) {
       this.#held.set(worker.pid, { worker, since: performance.now() });
       this.#settling.add(worker);
       return;

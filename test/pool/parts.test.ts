@@ -116,6 +116,9 @@ describe("pool options", () => {
       execTtlMs: 0,
     });
     expect(resolvePoolOptions({}).supervisor).toBeUndefined();
+    // The hold after replies of workers that do not echo event ids is on unless trusted.
+    expect(resolvePoolOptions({}).trustReplies).toBe(false);
+    expect(resolvePoolOptions({ trust_replies: true }).trustReplies).toBe(true);
   });
 
   it("debug forces num_workers 0, max_jobs 1, max_queue_size 0", () => {

@@ -2070,6 +2070,7 @@ class PoolOptions final :
     kMaxQueueSizeFieldNumber = 4,
     kNumWorkersFieldNumber = 2,
     kDebugFieldNumber = 8,
+    kTrustRepliesFieldNumber = 13,
     kMaxFrameSizeFieldNumber = 11,
   };
   // repeated string command = 1 [json_name = "command", (.rr.tcp.v1.spec) = {
@@ -2240,6 +2241,15 @@ class PoolOptions final :
   void _internal_set_debug(bool value);
   public:
 
+  // bool trust_replies = 13 [json_name = "trustReplies", (.rr.tcp.v1.spec) = {
+  void clear_trust_replies();
+  bool trust_replies() const;
+  void set_trust_replies(bool value);
+  private:
+  bool _internal_trust_replies() const;
+  void _internal_set_trust_replies(bool value);
+  public:
+
   // uint64 max_frame_size = 11 [json_name = "maxFrameSize", (.rr.tcp.v1.spec) = {
   void clear_max_frame_size();
   uint64_t max_frame_size() const;
@@ -2268,6 +2278,7 @@ class PoolOptions final :
     uint64_t max_queue_size_;
     uint32_t num_workers_;
     bool debug_;
+    bool trust_replies_;
     uint64_t max_frame_size_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
@@ -7941,6 +7952,26 @@ inline void PoolOptions::set_allocated_dynamic_allocator(::rr::tcp::v1::DynamicA
   }
   _impl_.dynamic_allocator_ = dynamic_allocator;
   // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.PoolOptions.dynamic_allocator)
+}
+
+// bool trust_replies = 13 [json_name = "trustReplies", (.rr.tcp.v1.spec) = {
+inline void PoolOptions::clear_trust_replies() {
+  _impl_.trust_replies_ = false;
+}
+inline bool PoolOptions::_internal_trust_replies() const {
+  return _impl_.trust_replies_;
+}
+inline bool PoolOptions::trust_replies() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.PoolOptions.trust_replies)
+  return _internal_trust_replies();
+}
+inline void PoolOptions::_internal_set_trust_replies(bool value) {
+  
+  _impl_.trust_replies_ = value;
+}
+inline void PoolOptions::set_trust_replies(bool value) {
+  _internal_set_trust_replies(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.PoolOptions.trust_replies)
 }
 
 // -------------------------------------------------------------------

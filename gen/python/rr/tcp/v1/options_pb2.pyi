@@ -207,7 +207,7 @@ class OnInitOptions(_message.Message):
     def __init__(self, command: _Optional[_Iterable[str]] = ..., exec_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., env: _Optional[_Mapping[str, str]] = ..., user: _Optional[str] = ..., exit_on_error: bool = ...) -> None: ...
 
 class PoolOptions(_message.Message):
-    __slots__ = ["allocate_timeout", "command", "debug", "destroy_timeout", "dynamic_allocator", "max_frame_size", "max_jobs", "max_queue_size", "num_workers", "reset_timeout", "stream_timeout", "supervisor"]
+    __slots__ = ["allocate_timeout", "command", "debug", "destroy_timeout", "dynamic_allocator", "max_frame_size", "max_jobs", "max_queue_size", "num_workers", "reset_timeout", "stream_timeout", "supervisor", "trust_replies"]
     ALLOCATE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     DEBUG_FIELD_NUMBER: _ClassVar[int]
@@ -220,6 +220,7 @@ class PoolOptions(_message.Message):
     RESET_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     STREAM_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     SUPERVISOR_FIELD_NUMBER: _ClassVar[int]
+    TRUST_REPLIES_FIELD_NUMBER: _ClassVar[int]
     allocate_timeout: _duration_pb2.Duration
     command: _containers.RepeatedScalarFieldContainer[str]
     debug: bool
@@ -232,7 +233,8 @@ class PoolOptions(_message.Message):
     reset_timeout: _duration_pb2.Duration
     stream_timeout: _duration_pb2.Duration
     supervisor: SupervisorOptions
-    def __init__(self, command: _Optional[_Iterable[str]] = ..., num_workers: _Optional[int] = ..., max_jobs: _Optional[int] = ..., max_queue_size: _Optional[int] = ..., allocate_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., destroy_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., reset_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., debug: bool = ..., supervisor: _Optional[_Union[SupervisorOptions, _Mapping]] = ..., stream_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_frame_size: _Optional[int] = ..., dynamic_allocator: _Optional[_Union[DynamicAllocatorOptions, _Mapping]] = ...) -> None: ...
+    trust_replies: bool
+    def __init__(self, command: _Optional[_Iterable[str]] = ..., num_workers: _Optional[int] = ..., max_jobs: _Optional[int] = ..., max_queue_size: _Optional[int] = ..., allocate_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., destroy_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., reset_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., debug: bool = ..., supervisor: _Optional[_Union[SupervisorOptions, _Mapping]] = ..., stream_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_frame_size: _Optional[int] = ..., dynamic_allocator: _Optional[_Union[DynamicAllocatorOptions, _Mapping]] = ..., trust_replies: bool = ...) -> None: ...
 
 class RpcOptions(_message.Message):
     __slots__ = ["listen"]

@@ -212,7 +212,7 @@ public final class OptionsProto {
       ".ClientAuthB\014\352\340\030\010\n\004none0\001R\nclientAuth\022W\n" +
       "\021handshake_timeout\030\005 \001(\0132\031.google.protob" +
       "uf.DurationB\017\352\340\030\013\n\00310s\020\0030\001@\001R\020handshakeT" +
-      "imeout\"\214\006\n\013PoolOptions\022\036\n\007command\030\001 \003(\tB" +
+      "imeout\"\300\006\n\013PoolOptions\022\036\n\007command\030\001 \003(\tB" +
       "\004\352\340\030\000R\007command\022/\n\013num_workers\030\002 \001(\rB\016\352\340\030" +
       "\n\n\0010\020\004\"\003500R\nnumWorkers\022$\n\010max_jobs\030\003 \001(" +
       "\004B\t\352\340\030\005\n\0010\020\004R\007maxJobs\022/\n\016max_queue_size\030" +
@@ -231,97 +231,98 @@ public final class OptionsProto {
       "e\030\013 \001(\004B%\352\340\030!\n\t268435456\020\001\032\0041024\"\n429496" +
       "72950\001R\014maxFrameSize\022W\n\021dynamic_allocato" +
       "r\030\014 \001(\0132\".rr.tcp.v1.DynamicAllocatorOpti" +
-      "onsB\006\352\340\030\0020\002R\020dynamicAllocator\"\265\001\n\027Dynami" +
-      "cAllocatorOptions\022)\n\013max_workers\030\001 \001(\rB\010" +
-      "\352\340\030\004\020\0040\002R\nmaxWorkers\022\'\n\nspawn_rate\030\002 \001(\r" +
-      "B\010\352\340\030\004\020\0040\002R\tspawnRate\022F\n\014idle_timeout\030\003 " +
-      "\001(\0132\031.google.protobuf.DurationB\010\352\340\030\004\020\0030\002" +
-      "R\013idleTimeout\"\321\002\n\021SupervisorOptions\022F\n\nw" +
-      "atch_tick\030\001 \001(\0132\031.google.protobuf.Durati" +
-      "onB\014\352\340\030\010\n\0025s\020\003@\001R\twatchTick\0227\n\003ttl\030\002 \001(\013" +
-      "2\031.google.protobuf.DurationB\n\352\340\030\006\n\0020s\020\003R" +
-      "\003ttl\022@\n\010idle_ttl\030\003 \001(\0132\031.google.protobuf" +
-      ".DurationB\n\352\340\030\006\n\0020s\020\003R\007idleTtl\0225\n\021max_wo" +
-      "rker_memory\030\004 \001(\004B\t\352\340\030\005\n\0010\020\002R\017maxWorkerM" +
-      "emory\022B\n\010exec_ttl\030\005 \001(\0132\031.google.protobu" +
-      "f.DurationB\014\352\340\030\010\n\0020s\020\003@\001R\007execTtl\"*\n\nRpc" +
-      "Options\022\034\n\006listen\030\001 \001(\tB\004\352\340\030\000R\006listen\"\277\005" +
-      "\n\013LogsOptions\022P\n\005level\030\001 \001(\tB:\352\340\0306\n\004info" +
-      "*\005debug*\004info*\004warn*\005error*\006dpanic*\005pani" +
-      "c*\005fatalR\005level\022A\n\004mode\030\002 \001(\tB-\352\340\030)*\013dev" +
-      "elopment*\nproduction*\003raw*\003off*\004noneR\004mo" +
-      "de\022/\n\010encoding\030\003 \001(\tB\023\352\340\030\017*\007console*\004jso" +
-      "nR\010encoding\022$\n\006output\030\004 \001(\tB\014\352\340\030\010\n\006stder" +
-      "rR\006output\022%\n\nerr_output\030\005 \001(\tB\006\352\340\030\0020\002R\te" +
-      "rrOutput\022\'\n\013line_ending\030\006 \001(\tB\006\352\340\030\0020\002R\nl" +
-      "ineEnding\022H\n\010channels\030\007 \003(\0132$.rr.tcp.v1." +
-      "LogsOptions.ChannelsEntryB\006\352\340\030\0020\002R\010chann" +
-      "els\022T\n\023file_logger_options\030\010 \001(\0132\034.rr.tc" +
-      "p.v1.FileLoggerOptionsB\006\352\340\030\0020\002R\021fileLogg" +
-      "erOptions\022\036\n\006format\030\t \001(\tB\006\352\340\030\0020\002R\006forma" +
-      "t\022\'\n\013time_format\030\n \001(\tB\006\352\340\030\0020\002R\ntimeForm" +
-      "at\0220\n\020skip_line_ending\030\013 \001(\010B\006\352\340\030\0020\002R\016sk" +
-      "ipLineEnding\032Y\n\rChannelsEntry\022\020\n\003key\030\001 \001" +
-      "(\tR\003key\0222\n\005value\030\002 \001(\0132\034.rr.tcp.v1.LogCh" +
-      "annelOptionsR\005value:\0028\001\"\262\003\n\021LogChannelOp" +
-      "tions\022\034\n\005level\030\001 \001(\tB\006\352\340\030\0020\002R\005level\022\032\n\004m" +
-      "ode\030\002 \001(\tB\006\352\340\030\0020\002R\004mode\022\"\n\010encoding\030\003 \001(" +
-      "\tB\006\352\340\030\0020\002R\010encoding\022\036\n\006output\030\004 \001(\tB\006\352\340\030" +
-      "\0020\002R\006output\022%\n\nerr_output\030\005 \001(\tB\006\352\340\030\0020\002R" +
-      "\terrOutput\022\'\n\013line_ending\030\006 \001(\tB\006\352\340\030\0020\002R" +
-      "\nlineEnding\022\036\n\006format\030\007 \001(\tB\006\352\340\030\0020\002R\006for" +
-      "mat\022\'\n\013time_format\030\010 \001(\tB\006\352\340\030\0020\002R\ntimeFo" +
-      "rmat\0220\n\020skip_line_ending\030\t \001(\010B\006\352\340\030\0020\002R\016" +
-      "skipLineEnding\022T\n\023file_logger_options\030\n " +
-      "\001(\0132\034.rr.tcp.v1.FileLoggerOptionsB\006\352\340\030\0020" +
-      "\002R\021fileLoggerOptions\"\321\001\n\021FileLoggerOptio" +
-      "ns\022%\n\nlog_output\030\001 \001(\tB\006\352\340\030\0020\002R\tlogOutpu" +
-      "t\022#\n\010max_size\030\002 \001(\rB\010\352\340\030\004\020\0020\002R\007maxSize\022!" +
-      "\n\007max_age\030\003 \001(\rB\010\352\340\030\004\020\0040\002R\006maxAge\022)\n\013max" +
-      "_backups\030\004 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxBackups\022\"\n\010" +
-      "compress\030\005 \001(\010B\006\352\340\030\0020\002R\010compress\"\255\001\n\rSta" +
-      "tusOptions\022\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007addre" +
-      "ss\022K\n\027unavailable_status_code\030\002 \001(\rB\023\352\340\030" +
-      "\017\n\003503\032\003100\"\003599R\025unavailableStatusCode\022" +
-      "/\n\rcheck_timeout\030\003 \001(\rB\n\352\340\030\006\n\002600\002R\014chec" +
-      "kTimeout\"\332\001\n\016MetricsOptions\022\036\n\007address\030\001" +
-      " \001(\tB\004\352\340\030\000R\007address\022H\n\007collect\030\002 \003(\0132&.r" +
-      "r.tcp.v1.MetricsOptions.CollectEntryB\006\352\340" +
-      "\030\0020\002R\007collect\032^\n\014CollectEntry\022\020\n\003key\030\001 \001" +
-      "(\tR\003key\0228\n\005value\030\002 \001(\0132\".rr.tcp.v1.Metri" +
-      "csCollectorOptionsR\005value:\0028\001\"\372\002\n\027Metric" +
-      "sCollectorOptions\022\032\n\004type\030\001 \001(\tB\006\352\340\030\0020\002R" +
-      "\004type\022\032\n\004help\030\002 \001(\tB\006\352\340\030\0020\002R\004help\022$\n\tnam" +
-      "espace\030\003 \001(\tB\006\352\340\030\0020\002R\tnamespace\022$\n\tsubsy" +
-      "stem\030\004 \001(\tB\006\352\340\030\0020\002R\tsubsystem\022\036\n\006labels\030" +
-      "\005 \003(\tB\006\352\340\030\0020\002R\006labels\022 \n\007buckets\030\006 \003(\tB\006" +
-      "\352\340\030\0020\002R\007buckets\022Z\n\nobjectives\030\007 \003(\01322.rr" +
-      ".tcp.v1.MetricsCollectorOptions.Objectiv" +
-      "esEntryB\006\352\340\030\0020\002R\nobjectives\032=\n\017Objective" +
-      "sEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR" +
-      "\005value:\0028\001\",\n\016ControlOptions\022\032\n\004addr\030\001 \001" +
-      "(\tB\006\352\340\030\0020\001R\004addr\"\257\002\n\016ClusterOptions\022\036\n\005r" +
-      "edis\030\001 \001(\tB\010\352\340\030\0040\0018\001R\005redis\022\'\n\013instance_" +
-      "id\030\002 \001(\tB\006\352\340\030\0020\001R\ninstanceId\022Q\n\014registry" +
-      "_ttl\030\003 \001(\0132\031.google.protobuf.DurationB\023\352" +
-      "\340\030\017\n\00330s\020\003\032\0021s0\001@\001R\013registryTtl\022R\n\017forwa" +
-      "rd_timeout\030\004 \001(\0132\031.google.protobuf.Durat" +
-      "ionB\016\352\340\030\n\n\0025s\020\0030\001@\001R\016forwardTimeout\022-\n\nk" +
-      "ey_prefix\030\005 \001(\tB\016\352\340\030\n\n\006rr-tcp0\001R\tkeyPref" +
-      "ix*^\n\007Framing\022\027\n\023FRAMING_UNSPECIFIED\020\000\022\025" +
-      "\n\021FRAMING_DELIMITER\020\001\022\017\n\013FRAMING_RAW\020\002\022\022" +
-      "\n\016FRAMING_LENGTH\020\003*q\n\nClientAuth\022\033\n\027CLIE" +
-      "NT_AUTH_UNSPECIFIED\020\000\022\024\n\020CLIENT_AUTH_NON" +
-      "E\020\001\022\027\n\023CLIENT_AUTH_REQUEST\020\002\022\027\n\023CLIENT_A" +
-      "UTH_REQUIRE\020\003*G\n\007Routing\022\027\n\023ROUTING_UNSP" +
-      "ECIFIED\020\000\022\017\n\013ROUTING_ANY\020\001\022\022\n\016ROUTING_ST" +
-      "ICKY\020\002*^\n\014ContextCodec\022\035\n\031CONTEXT_CODEC_" +
-      "UNSPECIFIED\020\000\022\026\n\022CONTEXT_CODEC_JSON\020\001\022\027\n" +
-      "\023CONTEXT_CODEC_PROTO\020\002B\224\001\n\rcom.rr.tcp.v1" +
-      "B\014OptionsProtoP\001Z/github.com/rr-tcp/rr-t" +
-      "cp/gen/go/rr/tcp/v1;tcpv1\242\002\003RTX\252\002\tRr.Tcp" +
-      ".V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPBMetadata\352" +
-      "\002\013Rr::Tcp::V1b\006proto3"
+      "onsB\006\352\340\030\0020\002R\020dynamicAllocator\0222\n\rtrust_r" +
+      "eplies\030\r \001(\010B\r\352\340\030\t\n\005false0\001R\014trustReplie" +
+      "s\"\265\001\n\027DynamicAllocatorOptions\022)\n\013max_wor" +
+      "kers\030\001 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxWorkers\022\'\n\nspaw" +
+      "n_rate\030\002 \001(\rB\010\352\340\030\004\020\0040\002R\tspawnRate\022F\n\014idl" +
+      "e_timeout\030\003 \001(\0132\031.google.protobuf.Durati" +
+      "onB\010\352\340\030\004\020\0030\002R\013idleTimeout\"\321\002\n\021Supervisor" +
+      "Options\022F\n\nwatch_tick\030\001 \001(\0132\031.google.pro" +
+      "tobuf.DurationB\014\352\340\030\010\n\0025s\020\003@\001R\twatchTick\022" +
+      "7\n\003ttl\030\002 \001(\0132\031.google.protobuf.DurationB" +
+      "\n\352\340\030\006\n\0020s\020\003R\003ttl\022@\n\010idle_ttl\030\003 \001(\0132\031.goo" +
+      "gle.protobuf.DurationB\n\352\340\030\006\n\0020s\020\003R\007idleT" +
+      "tl\0225\n\021max_worker_memory\030\004 \001(\004B\t\352\340\030\005\n\0010\020\002" +
+      "R\017maxWorkerMemory\022B\n\010exec_ttl\030\005 \001(\0132\031.go" +
+      "ogle.protobuf.DurationB\014\352\340\030\010\n\0020s\020\003@\001R\007ex" +
+      "ecTtl\"*\n\nRpcOptions\022\034\n\006listen\030\001 \001(\tB\004\352\340\030" +
+      "\000R\006listen\"\277\005\n\013LogsOptions\022P\n\005level\030\001 \001(\t" +
+      "B:\352\340\0306\n\004info*\005debug*\004info*\004warn*\005error*\006" +
+      "dpanic*\005panic*\005fatalR\005level\022A\n\004mode\030\002 \001(" +
+      "\tB-\352\340\030)*\013development*\nproduction*\003raw*\003o" +
+      "ff*\004noneR\004mode\022/\n\010encoding\030\003 \001(\tB\023\352\340\030\017*\007" +
+      "console*\004jsonR\010encoding\022$\n\006output\030\004 \001(\tB" +
+      "\014\352\340\030\010\n\006stderrR\006output\022%\n\nerr_output\030\005 \001(" +
+      "\tB\006\352\340\030\0020\002R\terrOutput\022\'\n\013line_ending\030\006 \001(" +
+      "\tB\006\352\340\030\0020\002R\nlineEnding\022H\n\010channels\030\007 \003(\0132" +
+      "$.rr.tcp.v1.LogsOptions.ChannelsEntryB\006\352" +
+      "\340\030\0020\002R\010channels\022T\n\023file_logger_options\030\010" +
+      " \001(\0132\034.rr.tcp.v1.FileLoggerOptionsB\006\352\340\030\002" +
+      "0\002R\021fileLoggerOptions\022\036\n\006format\030\t \001(\tB\006\352" +
+      "\340\030\0020\002R\006format\022\'\n\013time_format\030\n \001(\tB\006\352\340\030\002" +
+      "0\002R\ntimeFormat\0220\n\020skip_line_ending\030\013 \001(\010" +
+      "B\006\352\340\030\0020\002R\016skipLineEnding\032Y\n\rChannelsEntr" +
+      "y\022\020\n\003key\030\001 \001(\tR\003key\0222\n\005value\030\002 \001(\0132\034.rr." +
+      "tcp.v1.LogChannelOptionsR\005value:\0028\001\"\262\003\n\021" +
+      "LogChannelOptions\022\034\n\005level\030\001 \001(\tB\006\352\340\030\0020\002" +
+      "R\005level\022\032\n\004mode\030\002 \001(\tB\006\352\340\030\0020\002R\004mode\022\"\n\010e" +
+      "ncoding\030\003 \001(\tB\006\352\340\030\0020\002R\010encoding\022\036\n\006outpu" +
+      "t\030\004 \001(\tB\006\352\340\030\0020\002R\006output\022%\n\nerr_output\030\005 " +
+      "\001(\tB\006\352\340\030\0020\002R\terrOutput\022\'\n\013line_ending\030\006 " +
+      "\001(\tB\006\352\340\030\0020\002R\nlineEnding\022\036\n\006format\030\007 \001(\tB" +
+      "\006\352\340\030\0020\002R\006format\022\'\n\013time_format\030\010 \001(\tB\006\352\340" +
+      "\030\0020\002R\ntimeFormat\0220\n\020skip_line_ending\030\t \001" +
+      "(\010B\006\352\340\030\0020\002R\016skipLineEnding\022T\n\023file_logge" +
+      "r_options\030\n \001(\0132\034.rr.tcp.v1.FileLoggerOp" +
+      "tionsB\006\352\340\030\0020\002R\021fileLoggerOptions\"\321\001\n\021Fil" +
+      "eLoggerOptions\022%\n\nlog_output\030\001 \001(\tB\006\352\340\030\002" +
+      "0\002R\tlogOutput\022#\n\010max_size\030\002 \001(\rB\010\352\340\030\004\020\0020" +
+      "\002R\007maxSize\022!\n\007max_age\030\003 \001(\rB\010\352\340\030\004\020\0040\002R\006m" +
+      "axAge\022)\n\013max_backups\030\004 \001(\rB\010\352\340\030\004\020\0040\002R\nma" +
+      "xBackups\022\"\n\010compress\030\005 \001(\010B\006\352\340\030\0020\002R\010comp" +
+      "ress\"\255\001\n\rStatusOptions\022\036\n\007address\030\001 \001(\tB" +
+      "\004\352\340\030\000R\007address\022K\n\027unavailable_status_cod" +
+      "e\030\002 \001(\rB\023\352\340\030\017\n\003503\032\003100\"\003599R\025unavailabl" +
+      "eStatusCode\022/\n\rcheck_timeout\030\003 \001(\rB\n\352\340\030\006" +
+      "\n\002600\002R\014checkTimeout\"\332\001\n\016MetricsOptions\022" +
+      "\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007address\022H\n\007colle" +
+      "ct\030\002 \003(\0132&.rr.tcp.v1.MetricsOptions.Coll" +
+      "ectEntryB\006\352\340\030\0020\002R\007collect\032^\n\014CollectEntr" +
+      "y\022\020\n\003key\030\001 \001(\tR\003key\0228\n\005value\030\002 \001(\0132\".rr." +
+      "tcp.v1.MetricsCollectorOptionsR\005value:\0028" +
+      "\001\"\372\002\n\027MetricsCollectorOptions\022\032\n\004type\030\001 " +
+      "\001(\tB\006\352\340\030\0020\002R\004type\022\032\n\004help\030\002 \001(\tB\006\352\340\030\0020\002R" +
+      "\004help\022$\n\tnamespace\030\003 \001(\tB\006\352\340\030\0020\002R\tnamesp" +
+      "ace\022$\n\tsubsystem\030\004 \001(\tB\006\352\340\030\0020\002R\tsubsyste" +
+      "m\022\036\n\006labels\030\005 \003(\tB\006\352\340\030\0020\002R\006labels\022 \n\007buc" +
+      "kets\030\006 \003(\tB\006\352\340\030\0020\002R\007buckets\022Z\n\nobjective" +
+      "s\030\007 \003(\01322.rr.tcp.v1.MetricsCollectorOpti" +
+      "ons.ObjectivesEntryB\006\352\340\030\0020\002R\nobjectives\032" +
+      "=\n\017ObjectivesEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005" +
+      "value\030\002 \001(\tR\005value:\0028\001\",\n\016ControlOptions" +
+      "\022\032\n\004addr\030\001 \001(\tB\006\352\340\030\0020\001R\004addr\"\257\002\n\016Cluster" +
+      "Options\022\036\n\005redis\030\001 \001(\tB\010\352\340\030\0040\0018\001R\005redis\022" +
+      "\'\n\013instance_id\030\002 \001(\tB\006\352\340\030\0020\001R\ninstanceId" +
+      "\022Q\n\014registry_ttl\030\003 \001(\0132\031.google.protobuf" +
+      ".DurationB\023\352\340\030\017\n\00330s\020\003\032\0021s0\001@\001R\013registry" +
+      "Ttl\022R\n\017forward_timeout\030\004 \001(\0132\031.google.pr" +
+      "otobuf.DurationB\016\352\340\030\n\n\0025s\020\0030\001@\001R\016forward" +
+      "Timeout\022-\n\nkey_prefix\030\005 \001(\tB\016\352\340\030\n\n\006rr-tc" +
+      "p0\001R\tkeyPrefix*^\n\007Framing\022\027\n\023FRAMING_UNS" +
+      "PECIFIED\020\000\022\025\n\021FRAMING_DELIMITER\020\001\022\017\n\013FRA" +
+      "MING_RAW\020\002\022\022\n\016FRAMING_LENGTH\020\003*q\n\nClient" +
+      "Auth\022\033\n\027CLIENT_AUTH_UNSPECIFIED\020\000\022\024\n\020CLI" +
+      "ENT_AUTH_NONE\020\001\022\027\n\023CLIENT_AUTH_REQUEST\020\002" +
+      "\022\027\n\023CLIENT_AUTH_REQUIRE\020\003*G\n\007Routing\022\027\n\023" +
+      "ROUTING_UNSPECIFIED\020\000\022\017\n\013ROUTING_ANY\020\001\022\022" +
+      "\n\016ROUTING_STICKY\020\002*^\n\014ContextCodec\022\035\n\031CO" +
+      "NTEXT_CODEC_UNSPECIFIED\020\000\022\026\n\022CONTEXT_COD" +
+      "EC_JSON\020\001\022\027\n\023CONTEXT_CODEC_PROTO\020\002B\224\001\n\rc" +
+      "om.rr.tcp.v1B\014OptionsProtoP\001Z/github.com" +
+      "/rr-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\242\002\003" +
+      "RTX\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\" +
+      "GPBMetadata\352\002\013Rr::Tcp::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -388,7 +389,7 @@ public final class OptionsProto {
     internal_static_rr_tcp_v1_PoolOptions_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_PoolOptions_descriptor,
-        new java.lang.String[] { "Command", "NumWorkers", "MaxJobs", "MaxQueueSize", "AllocateTimeout", "DestroyTimeout", "ResetTimeout", "Debug", "Supervisor", "StreamTimeout", "MaxFrameSize", "DynamicAllocator", });
+        new java.lang.String[] { "Command", "NumWorkers", "MaxJobs", "MaxQueueSize", "AllocateTimeout", "DestroyTimeout", "ResetTimeout", "Debug", "Supervisor", "StreamTimeout", "MaxFrameSize", "DynamicAllocator", "TrustReplies", });
     internal_static_rr_tcp_v1_DynamicAllocatorOptions_descriptor =
       getDescriptor().getMessageTypes().get(7);
     internal_static_rr_tcp_v1_DynamicAllocatorOptions_fieldAccessorTable = new
