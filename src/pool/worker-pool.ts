@@ -477,7 +477,9 @@ export class WorkerPool implements EventPool {
     }
     worker.release();
     if (!worker.echoesEventId && !this.#opts.trustReplies) {
-      this.#held.set(worker.pid, { worker, since: performance.now() });
+      // Seen settled already (a quick worker is back in its read by now): the poll to come is the
+      // one more it needs.
+      this.#held.set(worker.pid, { worker, since: performance.now(), settled: worker.settled });
       this.#settling.add(worker);
       return;
     }
@@ -487,10 +489,18 @@ export class WorkerPool implements EventPool {
   // The hold is over: the worker takes the first event routed to it meanwhile (sticky routing),
   // else the oldest waiting one; if it is gone (killed, stopped), those events go to any worker.
   readonly #settling = new AfterNextPoll<WorkerProcess>((worker) => {
-    const heldSince = this.#held.get(worker.pid)?.since ?? 0;
-    // Still running or waiting for a CPU: it may be between two writes. Held a turn more, up
-    // to a bound, so a worker busy after its reply is not kept from work for long.
-    if (worker.status === WorkerStatus.READY && !worker.asleep && performance.now() - heldSince < MAX_HOLD_MS) {
+    const hold = this.#held.get(worker.pid);
+    // Not yet back in its wait for input: it may be between two writes. Held a turn more, up
+    // to a bound, so a worker busy after its reply is not kept from work for long. Once seen
+    // settled, it is held one poll more: what it wrote just before it settled (after the last
+    // poll) is read then, while it has no event.
+    if (
+      hold !== undefined &&
+      worker.status === WorkerStatus.READY &&
+      performance.now() - hold.since < MAX_HOLD_MS &&
+      !hold.settled
+    ) {
+      hold.settled = worker.settled;
       this.#settling.add(worker);
       return;
     }
@@ -511,8 +521,8 @@ export class WorkerPool implements EventPool {
     }
     for (const event of waiting) this.#dispatch(event, true);
   });
-  /** Workers held after a reply (see #free), by pid, and since when. */
-  readonly #held = new Map<number, { worker: WorkerProcess; since: number }>();
+  /** Workers held after a reply (see #free), by pid: since when, and whether seen settled. */
+  readonly #held = new Map<number, { worker: WorkerProcess; since: number; settled: boolean }>();
   /** Events whose connection prefers a held worker, waiting for its hold to end. */
   readonly #heldFor = new Map<WorkerProcess, PendingEvent[]>();
 

@@ -152,11 +152,11 @@ export class WorkerProcess {
 
   /** Events sent to it. */
   /**
-   * False while the process is running or waiting for a CPU (/proc): it may still be writing. For
-   * workers that echo event ids, and where it cannot be told, always true.
+   * False while the process may still be writing for its last event (see {@link ProcessRunState}).
+   * For workers that echo event ids, and where it cannot be told, always true.
    */
-  get asleep(): boolean {
-    return this.#runState?.asleep ?? true;
+  get settled(): boolean {
+    return this.#runState?.settled ?? true;
   }
 
   /** True when it said in its pid reply that it echoes event ids (false until it did). */
@@ -292,7 +292,9 @@ export class WorkerProcess {
       throw this.#stoppedWhileStarting();
     }
     this.#session = session;
-    if (!session.echoesEventId) this.#runState = new ProcessRunState(pid);
+    if (!session.echoesEventId) {
+      this.#runState = new ProcessRunState(pid, { inputFd: this.#opts.relaySource.usesStdout ? 0 : undefined });
+    }
     this.#readyAt = this.#clock.now();
     this.#enter("ready");
     session.start(this.#sessionListener);
