@@ -85,6 +85,18 @@ const targets: Target[] = [
     skip: cSkip,
   },
   {
+    key: "rr_c_no_ids",
+    label: `rr-tcp server, ${NUM_WORKERS} C echo workers without event ids (PHP's case: held after replies)`,
+    start: () =>
+      startRrTcp({
+        command: [(cBuild as CBuild).echoWorker],
+        numWorkers: NUM_WORKERS,
+        contextCodec: "json",
+        workerEnv: { ECHO_EVENT_ID: "0" },
+      }),
+    skip: cSkip,
+  },
+  {
     key: "rr_json",
     label: `rr-tcp, ${NUM_WORKERS} TS workers, JSON context`,
     start: () => startRrTcp({ command: ECHO_WORKER_COMMAND, numWorkers: NUM_WORKERS, contextCodec: "json" }),

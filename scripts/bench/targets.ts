@@ -61,6 +61,8 @@ export interface RrTcpTarget {
   command: string[];
   numWorkers: number;
   contextCodec: "json" | "proto";
+  /** What the workers get in their environment (server.env). */
+  workerEnv?: Record<string, string>;
 }
 
 export async function startRrTcp(target: RrTcpTarget): Promise<RunningTarget> {
@@ -73,6 +75,7 @@ export async function startRrTcp(target: RrTcpTarget): Promise<RunningTarget> {
       'version: "3"',
       "server:",
       `  command: ${JSON.stringify(target.command)}`,
+      ...Object.entries(target.workerEnv ?? {}).map(([k, v], i) => `${i === 0 ? "  env:\n" : ""}    ${k}: ${JSON.stringify(v)}`),
       "logs:",
       "  level: warn",
       "tcp:",

@@ -217,7 +217,7 @@ static void spawn_worker(struct worker *w, char **argv) {
   w->cap = 1 << 16;
   w->buf = malloc(w->cap);
 
-  uint8_t h[GORIDGE_HEADER + 32];
+  uint8_t h[GORIDGE_HEADER + 64]; /* the pid reply, {"pid":N,"echo_event_id":true} from the C worker */
   int len = snprintf((char *)h + GORIDGE_HEADER, 32, "{\"pid\":%d}", (int)getpid());
   put_header(h, 0x09, (uint32_t)len, 0, 0); /* CONTROL | CodecJSON, as the server sends it */
   if (write_all(w->to_fd, h, GORIDGE_HEADER + (size_t)len) < 0) die("handshake write");

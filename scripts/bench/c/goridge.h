@@ -44,18 +44,24 @@ static uint32_t get_u32(const uint8_t *p) {
 }
 
 /*
- * Writes a frame header with `nopt` options (0 or 1 here) into h and returns its length.
- * The CRC covers bytes 0..5 only, so it is computed after byte 0 holds the final HL.
+ * Writes a frame header with `nopt` options (0, 1 or 2 here: opt0, then opt1) into h and
+ * returns its length. The CRC covers bytes 0..5 only, so it is computed after byte 0 holds the
+ * final HL.
  */
-static size_t put_header(uint8_t *h, uint8_t flags, uint32_t payload_len, int nopt, uint32_t opt0) {
+static inline size_t put_header2(uint8_t *h, uint8_t flags, uint32_t payload_len, int nopt, uint32_t opt0, uint32_t opt1) {
   h[0] = (uint8_t)(0x10 | (3 + nopt));
   h[1] = flags;
   put_u32(h + 2, payload_len);
   put_u32(h + 6, crc32_bytes(h, 6));
   h[10] = 0;
   h[11] = 0;
-  if (nopt) put_u32(h + 12, opt0);
+  if (nopt > 0) put_u32(h + 12, opt0);
+  if (nopt > 1) put_u32(h + 16, opt1);
   return GORIDGE_HEADER + 4 * (size_t)nopt;
+}
+
+static inline size_t put_header(uint8_t *h, uint8_t flags, uint32_t payload_len, int nopt, uint32_t opt0) {
+  return put_header2(h, flags, payload_len, nopt, opt0, 0);
 }
 
 /* The header's total length (12 + 4 per option) and payload length, from its first 12 bytes. */
