@@ -7,6 +7,7 @@ export * from "./socket-address.js";
 export * from "./listen-address.js";
 export * from "./relay-address.js";
 export * from "./listen.js";
+export * from "./listen-backlog.js";
 export * from "./remote-address.js";
 export * from "./proxy-protocol.js";
 export * from "./trusted-sources.js";

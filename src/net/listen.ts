@@ -1,14 +1,16 @@
 /**
  * Listening, once for every socket rr-tcp opens: the TCP servers, the worker relay listener, the
- * RPC endpoint and the control API. A stale unix socket file from an earlier run is removed first
- * (a live one is never taken over), a unix path in a missing folder is reported as such (libuv
- * says EACCES), and every failure is a ListenError naming the config key and the address.
+ * RPC endpoint and the control API, each with the kernel's longest accept queue
+ * (listen-backlog.ts). A stale unix socket file from an earlier run is removed first (a live one
+ * is never taken over), a unix path in a missing folder is reported as such (libuv says EACCES),
+ * and every failure is a ListenError naming the config key and the address.
  */
 import { stat, unlink } from "node:fs/promises";
 import type { AddressInfo, Server } from "node:net";
 import { dirname } from "node:path";
 import { errorCode } from "../errors.js";
 import { ListenError } from "./errors.js";
+import { listenBacklog } from "./listen-backlog.js";
 import { formatRelayAddress, type RelayAddress } from "./relay-address.js";
 import type { SocketAddress } from "./socket-address.js";
 import { removeStaleSocketFile } from "./unix-socket-file.js";
@@ -44,7 +46,7 @@ export async function listenOn(
           : address.host === ""
             ? { port: address.port }
             : { host: address.host, port: address.port };
-      server.listen({ ...options, exclusive: true }, () => {
+      server.listen({ ...options, exclusive: true, backlog: listenBacklog() }, () => {
         server.off("error", reject);
         resolve();
       });
