@@ -124,6 +124,11 @@ export class RelaySession {
     return this.#relay.hasUnread;
   }
 
+  /** See {@link Relay.readWaiting}: false when the worker's relay holds nothing unread. */
+  readWaiting(): boolean {
+    return this.#relay.readWaiting?.() ?? true;
+  }
+
   /** Reads frames until the relay closes, telling `listener` about each. */
   start(listener: RelaySessionListener): void {
     void this.#readLoop(listener);

@@ -477,9 +477,10 @@ export class WorkerPool implements EventPool {
     }
     worker.release();
     if (!worker.echoesEventId && !this.#opts.trustReplies) {
-      // Seen settled already (a quick worker is back in its read by now): the poll to come is the
-      // one more it needs.
-      this.#held.set(worker.pid, { worker, since: performance.now(), settled: worker.settled });
+      // A quick worker is back in its read by now, and a read of its relay finds nothing more:
+      // it takes work at once. Else it is held.
+      if (worker.settledAndRead) return this.#offer(worker);
+      this.#held.set(worker.pid, { worker, since: performance.now(), settled: false });
       this.#settling.add(worker);
       return;
     }

@@ -159,6 +159,17 @@ export class WorkerProcess {
     return this.#runState?.settled ?? true;
   }
 
+  /**
+   * True when the worker is settled (see {@link settled}) and its relay holds nothing more: read
+   * now, after the settled look, so whatever it wrote before it settled is in hand. Anything found
+   * is taken as arrived (a stray frame then kills the worker) and the answer is false.
+   */
+  get settledAndRead(): boolean {
+    const session = this.#session;
+    if (session === undefined || !this.settled) return false;
+    return !session.readWaiting() && !session.hasUnread;
+  }
+
   /** True when it said in its pid reply that it echoes event ids (false until it did). */
   get echoesEventId(): boolean {
     return this.#session?.echoesEventId ?? false;

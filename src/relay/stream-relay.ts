@@ -3,6 +3,7 @@
  * one implementation: it runs over any pair of Node streams (a child's stdin/stdout, the process's
  * own stdin/stdout, or both directions of one socket).
  */
+import { readSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import { errorCode } from "../errors.js";
 import { FrameError } from "../goridge/index.js";
@@ -29,6 +30,13 @@ export interface Relay {
   /** True when bytes arrived that no `receive()` has taken yet: whole frames, or part of one. */
   readonly hasUnread: boolean;
   /**
+   * Reads at once, without waiting, what the peer wrote that the event loop has not read yet,
+   * and takes it as if it had just arrived. @returns false when there was nothing; true when
+   * there was something, or when this relay cannot be read so (then the next poll reads it).
+   * Only the pool's side needs it; a relay without it is read by the event loop alone.
+   */
+  readWaiting?(): boolean;
+  /**
    * Calls `cb` once when the relay closes: with no argument after `close()`, else with the error
    * that closed it. Called soon after registering if the relay is already closed.
    */
@@ -49,6 +57,10 @@ interface Waiter {
 }
 
 type InputStream = NodeJS.ReadableStream | Readable;
+
+// For readWaiting(): one scratch buffer, copied from only when something was there.
+const SCRATCH_BYTES = 64 * 1024;
+let scratch: Buffer | undefined;
 
 /**
  * A {@link Relay} over a readable (frames in) and a writable (frames out). Both may be the same
@@ -123,6 +135,29 @@ export class StreamRelay implements Relay {
 
   get hasUnread(): boolean {
     return this.#frames.length > 0 || this.#reader.bufferedBytes > 0;
+  }
+
+  readWaiting(): boolean {
+    if (this.#reason !== undefined) return true;
+    // The descriptor under a net.Socket (a child's stdout, a relay connection): libuv keeps it
+    // non-blocking, so a read answers EAGAIN when the kernel holds nothing for it.
+    const fd = (this.#input as { _handle?: { fd?: number } })._handle?.fd;
+    if (fd === undefined || fd < 0) return true;
+    scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
+    let length: number;
+    // EAGAIN is the common answer and is thrown: without a stack it costs a third less.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      length = readSync(fd, scratch, 0, SCRATCH_BYTES, null);
+    } catch (err) {
+      return errorCode(err) !== "EAGAIN";
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
+    // 0 is the end of the stream: left for the stream to notice on its next read.
+    if (length > 0) this.#onData(Buffer.from(scratch.subarray(0, length)));
+    return true;
   }
 
   send(frame: Buffer): void {

@@ -12,6 +12,7 @@ import {
 } from "../../src/goridge/index.js";
 import { HandshakeError, RelayClosedError, requestPid, StreamRelay } from "../../src/relay/index.js";
 import { exited, spawnWorker } from "../goridge/worker-process.js";
+import { eventually } from "../fixtures/eventually.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -236,5 +237,28 @@ describe("StreamRelay behaviour", () => {
     release?.();
     await waiting;
     expect(drained).toBe(true);
+  });
+});
+
+describe("StreamRelay.readWaiting", () => {
+  it("reads at once what the kernel holds for the relay, and answers false when it holds nothing", async () => {
+    const [ours, peer] = await socketPair();
+    // The event loop reads this socket no more: whatever arrives stays in the kernel.
+    ours.pause();
+    const relay = new StreamRelay(ours, ours);
+    expect(relay.readWaiting()).toBe(false);
+    peer.write(encodePayloadFrame(Buffer.from("WRITE"), Buffer.from("stray")));
+    await eventually(() => relay.readWaiting(), { what: "the peer's frame read by readWaiting" });
+    expect(relay.hasUnread).toBe(true);
+    expect(splitPayload(await relay.receive()).body.toString()).toBe("stray");
+    expect(relay.readWaiting()).toBe(false);
+  });
+
+  it("answers true (cannot tell) for a stream without a descriptor, and once closed", () => {
+    const input = new PassThrough();
+    const relay = new StreamRelay(input, new PassThrough());
+    expect(relay.readWaiting()).toBe(true);
+    relay.close();
+    expect(relay.readWaiting()).toBe(true);
   });
 });
