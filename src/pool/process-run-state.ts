@@ -20,7 +20,10 @@ import { closeSync, openSync, readSync } from "node:fs";
 // The syscall line is "running", or the call's number and its six arguments in hex, then the
 // stack and instruction pointers; the stat line is a few hundred bytes. Either fits.
 const LINE_BYTES = 512;
-const RUNNING_STATE = 0x52; // stat's "R": running or runnable
+const RUNNING_STATE = "R".charCodeAt(0); // stat's state letter: running or runnable
+const SPACE = " ".charCodeAt(0);
+const RUNNING_FIRST = "r".charCodeAt(0); // the syscall file's "running"
+const MINUS = "-".charCodeAt(0); // its "-1 …": asleep outside any call
 const buffer = Buffer.alloc(LINE_BYTES);
 
 /** Calls that read one descriptor (its number is the first argument), and calls that wait on many. */
@@ -88,8 +91,8 @@ export class ProcessRunState {
     // "running" (also what the kernel says when it could not catch the thread still), or "-1 …"
     // for asleep outside any call (a page fault): not settled.
     const first = buffer[0];
-    if (length === 0 || first === 0x72 || first === 0x2d) return false;
-    const space = buffer.indexOf(0x20, 0);
+    if (length === 0 || first === RUNNING_FIRST || first === MINUS) return false;
+    const space = buffer.indexOf(SPACE, 0);
     if (space < 0 || space >= length) return false;
     const call = Number.parseInt(buffer.toString("latin1", 0, space), 10);
     const calls = this.#calls!;
@@ -97,7 +100,7 @@ export class ProcessRunState {
     if (!waiting && calls.reads.has(call)) {
       if (this.#inputFd === undefined) waiting = true;
       else {
-        const end = buffer.indexOf(0x20, space + 1);
+        const end = buffer.indexOf(SPACE, space + 1);
         const fd = Number.parseInt(buffer.toString("latin1", space + 1, end < 0 ? length : end), 16);
         waiting = fd === this.#inputFd;
       }
