@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { waitForChildren } from "./proc.js";
-import type { RunningTarget } from "./targets.js";
+import { childTarget, type RunningTarget } from "./targets.js";
 
 const source = new URL("./c/", import.meta.url).pathname;
 
@@ -57,14 +57,5 @@ export async function startCForwarder(build: CBuild, workers: number): Promise<R
     child.once("exit", (code) => reject(new Error(`C forwarder exited with ${code}`)));
   });
   const workerPids = await waitForChildren(child.pid!, workers);
-  return {
-    port,
-    pid: child.pid!,
-    workerPids,
-    stop: async () => {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM"); // its workers read EOF on stdin and exit
-      await exited;
-    },
-  };
+  return childTarget(child, port, workerPids);
 }

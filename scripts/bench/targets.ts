@@ -20,6 +20,26 @@ export interface RunningTarget {
   stop(): Promise<void>;
 }
 
+/**
+ * A target that is a child process: stopped with SIGTERM (its workers see their relay close and
+ * exit), SIGKILL if it has not exited in 10 s, then `cleanup` (its temporary files).
+ */
+export function childTarget(child: ChildProcess, port: number, workerPids: number[], cleanup?: () => void): RunningTarget {
+  return {
+    port,
+    pid: child.pid!,
+    workerPids,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+      cleanup?.();
+    },
+  };
+}
+
 export async function startInProcessEcho(): Promise<RunningTarget> {
   const server: Server = createServer({ noDelay: true }, (socket) => {
     socket.on("data", (chunk) => socket.write(chunk));
@@ -105,17 +125,5 @@ export async function startRrTcp(target: RrTcpTarget): Promise<RunningTarget> {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  return {
-    port,
-    pid: child.pid!,
-    workerPids,
-    stop: async () => {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return childTarget(child, port, workerPids, () => rmSync(dir, { recursive: true, force: true }));
 }
