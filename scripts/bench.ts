@@ -4,7 +4,7 @@
  * message by process and syscalls per message beside msg/s and latency; redis-benchmark against
  * redis-server and against rr-tcp with a PING worker.
  *
- *   npm run bench                  full run (about 6 minutes), writes bench/results.md
+ *   npm run bench                  full run (about 8 minutes), writes bench/results.md
  *   npm run bench -- --quick       under 2 minutes, prints only (bench/results.md is left alone)
  *   npm run bench -- --json        also print one JSON object as the last line
  */
@@ -26,6 +26,7 @@ const quick = process.argv.includes("--quick");
 const asJson = process.argv.includes("--json");
 const root = new URL("../", import.meta.url).pathname;
 const timing = quick ? { warmupMs: 400, durationMs: 1200 } : { warmupMs: 2000, durationMs: 8000 };
+const roundTiming = quick ? timing : { warmupMs: 1000, durationMs: 4000 };
 /** Replies counted under strace, in a phase after each target's 64-connection window. */
 const TRACED_MESSAGES = quick ? 1000 : 5000;
 const REDIS_REQUESTS = quick
@@ -269,6 +270,43 @@ for (const target of targets) {
   results.set(target.key, byScenario);
 }
 
+// --- Interleaved rounds against the floor ----------------------------------------------------------
+// One window per row, minutes apart, moves with whatever else the machine does: the floor ratios
+// read 0.41 to 0.59 over three full runs of one commit. So the rows they compare run again, in
+// turn, ROUNDS times; each round's ratios are taken within the round, and their medians reported.
+const ROUNDS = quick ? 1 : 5;
+const ROUND_KEYS = ["c_floor", "rr_c", "rr_c_no_ids", "rr_json", "rr_python"];
+const roundResults = new Map<string, LoadResult[]>();
+for (let round = 0; round < ROUNDS; round++) {
+  for (const key of ROUND_KEYS) {
+    const target = targets.find((t) => t.key === key);
+    if (!target || target.skip) continue;
+    let running: RunningTarget;
+    try {
+      running = await startWithRetry(target.start);
+    } catch (err) {
+      notes.push(`${target.label}, round ${round + 1}: failed to start (${(err as Error).message}).`);
+      continue;
+    }
+    try {
+      const { result } = await runLoad({
+        host: "127.0.0.1",
+        port: running.port,
+        connections: 64,
+        messageBytes: 64,
+        ...roundTiming,
+        cpu: { server: [running.pid], workers: running.workerPids },
+      });
+      roundResults.set(key, [...(roundResults.get(key) ?? []), result]);
+      process.stderr.write(
+        `bench [${elapsed()}]: round ${round + 1}/${ROUNDS} ${target.label}: ${Math.round(result.rps)} msg/s\n`,
+      );
+    } finally {
+      await running.stop();
+    }
+  }
+}
+
 interface RedisRow {
   key: string;
   label: string;
@@ -403,6 +441,44 @@ if (floor) {
   }
 }
 
+/** Per round, `measure` of that round's results (undefined if a row is missing); the median. */
+function roundMedian(measure: (r: (key: string) => LoadResult | undefined) => number | undefined): number | undefined {
+  const values: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const value = measure((key) => roundResults.get(key)?.[i]);
+    if (value !== undefined && Number.isFinite(value)) values.push(value);
+  }
+  if (values.length === 0) return undefined;
+  values.sort((a, b) => a - b);
+  const mid = values.length >> 1;
+  return values.length % 2 ? values[mid] : (values[mid - 1]! + values[mid]!) / 2;
+}
+const roundCpu = (r: LoadResult | undefined, group: string) => (r ? cpuUs(r.cpu, group, r.messages) : undefined);
+const roundMeasures = {
+  tsRps: roundMedian((r) => ratio(r("rr_json")?.rps, r("c_floor")?.rps)),
+  tsCpu: roundMedian((r) => ratio(r("rr_json") && totalCpu(r("rr_json")!), r("c_floor") && totalCpu(r("c_floor")!))),
+  cServerCpu: roundMedian((r) => ratio(roundCpu(r("rr_c"), "server"), roundCpu(r("c_floor"), "server"))),
+  cRps: roundMedian((r) => ratio(r("rr_c")?.rps, r("c_floor")?.rps)),
+  holdRps: roundMedian((r) => ratio(r("rr_c_no_ids")?.rps, r("rr_c")?.rps)),
+  tsWorker: roundMedian((r) => roundCpu(r("rr_json"), "workers")),
+  pyWorker: roundMedian((r) => roundCpu(r("rr_python"), "workers")),
+};
+if (roundResults.has("c_floor")) {
+  lines.push(
+    "",
+    `The same measures as medians of ${ROUNDS} interleaved rounds (each round runs the floor, rr-tcp with C workers with and without event ids, with TS and with Python workers in turn, 64 connections of 64 B, a window of the warm-up rate times ${roundTiming.durationMs} ms; each ratio is taken within its round):`,
+    "",
+    "| measure | median |",
+    "| --- | ---: |",
+    `| rr-tcp with TS workers: msg/s over the C forwarder's (>= 0.5, aiming at 0.6) | ${fmt(roundMeasures.tsRps, 2)} |`,
+    `| rr-tcp with TS workers: CPU per message, all processes, over the C floor's (<= 1.8) | ${fmt(roundMeasures.tsCpu, 2)} |`,
+    `| rr-tcp server with C workers: server CPU per message over the C forwarder's (<= 2) | ${fmt(roundMeasures.cServerCpu, 2)} |`,
+    `| rr-tcp server with C workers: msg/s over the C forwarder's (>= 0.7) | ${fmt(roundMeasures.cRps, 2)} |`,
+    `| C workers without event ids (held after replies): msg/s over the same workers with ids | ${fmt(roundMeasures.holdRps, 2)} |`,
+    `| TS worker CPU per event, µs, against the Python worker's (<=) | ${fmt(roundMeasures.tsWorker, 1)} against ${fmt(roundMeasures.pyWorker, 1)} |`,
+  );
+}
+
 if (redisRows.length) {
   lines.push("", "redis-benchmark -t ping_inline -c 50, a fixed request count (-n) per row:", "");
   lines.push(
@@ -484,6 +560,12 @@ if (asJson) {
     rr_c_workers_rps: rrC ? Math.round(rrC.result.rps) : null,
     rr_c_workers_server_cpu_us_per_msg: round(perMsg(rrC, "server"), 1),
     python_worker_cpu_us_per_msg: round(perMsg(py, "workers"), 1),
+    rounds: ROUNDS,
+    ratio_to_c_floor_median: round(roundMeasures.tsRps, 3),
+    cpu_ratio_to_c_floor_median: round(roundMeasures.tsCpu, 3),
+    rr_c_server_cpu_ratio_median: round(roundMeasures.cServerCpu, 3),
+    rr_c_rps_ratio_median: round(roundMeasures.cRps, 3),
+    reply_hold_rps_ratio_median: round(roundMeasures.holdRps, 3),
     server_syscalls_per_msg: round(ts?.syscalls?.server, 2),
     worker_syscalls_per_event: round(ts?.syscalls?.worker, 2),
     redis_rps: round(redisPing("redis", 1)),
