@@ -150,7 +150,6 @@ export class WorkerProcess {
     return this.#lastUsedAt;
   }
 
-  /** Events sent to it. */
   /**
    * False while the process may still be writing for its last event (see {@link ProcessRunState}).
    * For workers that echo event ids, and where it cannot be told, always true.
@@ -175,6 +174,7 @@ export class WorkerProcess {
     return this.#session?.echoesEventId ?? false;
   }
 
+  /** Events sent to it. */
   get numExecs(): number {
     return this.#numExecs;
   }
