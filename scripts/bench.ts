@@ -219,6 +219,29 @@ async function startWithRetry(start: () => Promise<RunningTarget>): Promise<Runn
   }
 }
 
+/**
+ * Starts a target (startWithRetry), runs `use` on it and stops it, however `use` ends. A target
+ * that does not start becomes a note naming `label`, and the answer is undefined.
+ */
+async function withTarget<T>(
+  label: string,
+  start: () => Promise<RunningTarget>,
+  use: (running: RunningTarget) => Promise<T>,
+): Promise<T | undefined> {
+  let running: RunningTarget;
+  try {
+    running = await startWithRetry(start);
+  } catch (err) {
+    notes.push(`${label}: failed to start (${(err as Error).message}).`);
+    return undefined;
+  }
+  try {
+    return await use(running);
+  } finally {
+    await running.stop();
+  }
+}
+
 // First, while this process is fresh: after the in-process targets its heap is full of their
 // garbage, which made the same codec measure 1,015 ns/frame instead of 600-700.
 const codec = await benchCodec();
@@ -228,15 +251,8 @@ for (const target of targets) {
     if (target.skip !== cSkip) notes.push(`${target.label}: skipped (${target.skip} not found).`);
     continue;
   }
-  let running: RunningTarget;
-  try {
-    running = await startWithRetry(target.start);
-  } catch (err) {
-    notes.push(`${target.label}: failed to start (${(err as Error).message}).`);
-    continue;
-  }
-  const byScenario = new Map<string, Row>();
-  try {
+  const byScenario = await withTarget(target.label, target.start, async (running) => {
+    const rows = new Map<string, Row>();
     for (const scenario of scenarios) {
       const traced = scenario.key === TRACED && !straceSkip;
       const { result, held } = await runLoad({
@@ -258,16 +274,15 @@ for (const target of targets) {
           await held.stop();
         }
       }
-      byScenario.set(scenario.key, row);
+      rows.set(scenario.key, row);
       const s = row.syscalls;
       process.stderr.write(
         `bench [${elapsed()}]: ${target.label} / ${scenario.label}: ${Math.round(result.rps)} msg/s, p50 ${result.p50_us.toFixed(0)} µs, p99 ${result.p99_us.toFixed(0)} µs, CPU µs/msg ${cpuCell(result.cpu, result.messages)}${s ? `, syscalls/msg ${s.server.toFixed(1)} / ${s.worker?.toFixed(1) ?? "-"}` : ""}\n`,
       );
     }
-  } finally {
-    await running.stop();
-  }
-  results.set(target.key, byScenario);
+    return rows;
+  });
+  if (byScenario) results.set(target.key, byScenario);
 }
 
 // --- Interleaved rounds against the floor ----------------------------------------------------------
@@ -281,14 +296,7 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const key of ROUND_KEYS) {
     const target = targets.find((t) => t.key === key);
     if (!target || target.skip) continue;
-    let running: RunningTarget;
-    try {
-      running = await startWithRetry(target.start);
-    } catch (err) {
-      notes.push(`${target.label}, round ${round + 1}: failed to start (${(err as Error).message}).`);
-      continue;
-    }
-    try {
+    await withTarget(`${target.label}, round ${round + 1}`, target.start, async (running) => {
       const { result } = await runLoad({
         host: "127.0.0.1",
         port: running.port,
@@ -301,9 +309,7 @@ for (let round = 0; round < ROUNDS; round++) {
       process.stderr.write(
         `bench [${elapsed()}]: round ${round + 1}/${ROUNDS} ${target.label}: ${Math.round(result.rps)} msg/s\n`,
       );
-    } finally {
-      await running.stop();
-    }
+    });
   }
 }
 
@@ -333,14 +339,7 @@ if (redisSkip) {
     },
   ];
   for (const run of runs) {
-    let running: RunningTarget;
-    try {
-      running = await startWithRetry(run.start);
-    } catch (err) {
-      notes.push(`${run.label}: failed to start (${(err as Error).message}).`);
-      continue;
-    }
-    try {
+    await withTarget(run.label, run.start, async (running) => {
       for (const [i, pipeline] of [1, 16].entries()) {
         const result = await runRedisBenchmark(running, { requests: run.requests[i]!, pipeline });
         redisRows.push({ key: run.key, label: run.label, pipeline, result });
@@ -348,9 +347,7 @@ if (redisSkip) {
           `bench [${elapsed()}]: ${run.label} / redis-benchmark -P ${pipeline}: ${Math.round(result.rps)} req/s, CPU µs/req ${cpuCell(result.cpu, result.requests)}\n`,
         );
       }
-    } finally {
-      await running.stop();
-    }
+    });
   }
 }
 const memory = await measureIdleMemory();
