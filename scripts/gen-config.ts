@@ -46,6 +46,8 @@ export interface KeyFacts {
   origin: "roadrunner" | "rr-tcp" | "compat";
   required: boolean;
   timer: boolean;
+  /** The key is `optional` in the schema: an explicit zero is kept, only an absent key takes the default. */
+  presence?: true;
   comment: string;
 }
 
@@ -148,6 +150,7 @@ export function collectSpecs(file: DescFile): Record<string, Record<string, KeyF
       if (spec.min !== "") facts.min = spec.min;
       if (spec.max !== "") facts.max = spec.max;
       if (spec.allowed.length > 0) facts.allowed = [...spec.allowed];
+      if (field.proto.proto3Optional) facts.presence = true;
       keys[field.name] = facts;
     });
     out[message.name] = keys;
@@ -187,6 +190,8 @@ export interface KeyFacts {
   readonly required: boolean;
   /** The value becomes a Node timer (at most 2^31-1 ms). */
   readonly timer: boolean;
+  /** The key is \`optional\` in the schema: an explicit zero is kept, only an absent key takes the default. */
+  readonly presence?: true;
   /** The field's comment in options.proto. */
   readonly comment: string;
 }

@@ -9,12 +9,14 @@ import { fillDefaults } from "../options/index.js";
 
 /**
  * Fills every defaulted key of `config` in place and returns it. `tcp.pool.num_workers` 0 means
- * one worker per CPU (`cpuCount`), as RoadRunner's pool does.
+ * one worker per CPU (`cpuCount`), as RoadRunner's pool does; `tcp.processes` 0 one process per CPU.
  */
 export function applyDefaults(config: Config, cpuCount: number): Config {
   fillDefaults("Config", config);
   const pool = config.tcp!.pool!;
   if (pool.num_workers === 0) pool.num_workers = Math.max(1, cpuCount);
+  const tcp = config.tcp!;
+  if (tcp.processes === 0) tcp.processes = Math.max(1, cpuCount);
   return config;
 }
 

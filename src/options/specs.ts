@@ -107,7 +107,8 @@ export function fillDefaults<T extends object>(message: OptionsMessage, value: T
       }
       continue;
     }
-    if (!isUnset(target[key])) continue;
+    // A key with presence (`optional` in the schema) keeps an explicit zero: `processes: 0` is one per CPU.
+    if (facts.presence ? target[key] !== undefined : !isUnset(target[key])) continue;
     const fallback = defaultValue(facts);
     // A zero default ("0", "0s", false) is the unset value itself: the key stays as it is.
     if (!isUnset(fallback)) {

@@ -150,6 +150,7 @@ export const MESSAGE_VECTORS: MessageVector[] = [
         read_buf_size: 1,
         pool: fullPool,
         context_codec: ContextCodec.PROTO,
+        processes: 2,
       },
       rpc: { listen: "tcp://127.0.0.1:6001" },
       logs: { level: "debug", mode: "production" },

@@ -46,7 +46,7 @@ describe("broken configs", () => {
       'server.command: must be a command string ("node worker.js") or a list of strings, got 42',
     ]);
     expect(problems("server: { command: node w.js }\ntcp: [1, 2]\n")).toEqual([
-      "tcp: must be a map of keys (servers, read_buf_size, pool, context_codec, max_buffered_bytes), got a list",
+      "tcp: must be a map of keys (servers, read_buf_size, pool, context_codec, max_buffered_bytes, processes), got a list",
     ]);
     expect(problems("server: { command: node w.js }\ntcp: { servers: [1] }\n")).toEqual([
       "tcp.servers: must be a map of named entries, got a list",

@@ -115,12 +115,14 @@ struct TcpOptions_ServersEntry_DoNotUseDefaultTypeInternal {
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 TcpOptions_ServersEntry_DoNotUseDefaultTypeInternal _TcpOptions_ServersEntry_DoNotUse_default_instance_;
 PROTOBUF_CONSTEXPR TcpOptions::TcpOptions(
     ::_pbi::ConstantInitialized): _impl_{
-    /*decltype(_impl_.servers_)*/{::_pbi::ConstantInitialized()}
+    /*decltype(_impl_._has_bits_)*/{}
+  , /*decltype(_impl_._cached_size_)*/{}
+  , /*decltype(_impl_.servers_)*/{::_pbi::ConstantInitialized()}
   , /*decltype(_impl_.pool_)*/nullptr
   , /*decltype(_impl_.read_buf_size_)*/0u
   , /*decltype(_impl_.context_codec_)*/0
   , /*decltype(_impl_.max_buffered_bytes_)*/uint64_t{0u}
-  , /*decltype(_impl_._cached_size_)*/{}} {}
+  , /*decltype(_impl_.processes_)*/0u} {}
 struct TcpOptionsDefaultTypeInternal {
   PROTOBUF_CONSTEXPR TcpOptionsDefaultTypeInternal()
       : _instance(::_pbi::ConstantInitialized{}) {}
@@ -492,7 +494,7 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse, value_),
   0,
   1,
-  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpOptions, _impl_._has_bits_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpOptions, _internal_metadata_),
   ~0u,  // no _extensions_
   ~0u,  // no _oneof_case_
@@ -503,6 +505,13 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpOptions, _impl_.pool_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpOptions, _impl_.context_codec_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpOptions, _impl_.max_buffered_bytes_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpOptions, _impl_.processes_),
+  ~0u,
+  ~0u,
+  ~0u,
+  ~0u,
+  ~0u,
+  0,
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::TcpServerOptions, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -709,24 +718,24 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 38, 46, -1, sizeof(::rr::tcp::v1::OnInitOptions_EnvEntry_DoNotUse)},
   { 48, -1, -1, sizeof(::rr::tcp::v1::OnInitOptions)},
   { 59, 67, -1, sizeof(::rr::tcp::v1::TcpOptions_ServersEntry_DoNotUse)},
-  { 69, -1, -1, sizeof(::rr::tcp::v1::TcpOptions)},
-  { 80, -1, -1, sizeof(::rr::tcp::v1::TcpServerOptions)},
-  { 99, -1, -1, sizeof(::rr::tcp::v1::TlsOptions)},
-  { 110, -1, -1, sizeof(::rr::tcp::v1::PoolOptions)},
-  { 129, -1, -1, sizeof(::rr::tcp::v1::DynamicAllocatorOptions)},
-  { 138, -1, -1, sizeof(::rr::tcp::v1::SupervisorOptions)},
-  { 149, -1, -1, sizeof(::rr::tcp::v1::RpcOptions)},
-  { 156, 164, -1, sizeof(::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse)},
-  { 166, -1, -1, sizeof(::rr::tcp::v1::LogsOptions)},
-  { 183, -1, -1, sizeof(::rr::tcp::v1::LogChannelOptions)},
-  { 199, -1, -1, sizeof(::rr::tcp::v1::FileLoggerOptions)},
-  { 210, -1, -1, sizeof(::rr::tcp::v1::StatusOptions)},
-  { 219, 227, -1, sizeof(::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse)},
-  { 229, -1, -1, sizeof(::rr::tcp::v1::MetricsOptions)},
-  { 237, 245, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse)},
-  { 247, -1, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions)},
-  { 260, -1, -1, sizeof(::rr::tcp::v1::ControlOptions)},
-  { 267, -1, -1, sizeof(::rr::tcp::v1::ClusterOptions)},
+  { 69, 81, -1, sizeof(::rr::tcp::v1::TcpOptions)},
+  { 87, -1, -1, sizeof(::rr::tcp::v1::TcpServerOptions)},
+  { 106, -1, -1, sizeof(::rr::tcp::v1::TlsOptions)},
+  { 117, -1, -1, sizeof(::rr::tcp::v1::PoolOptions)},
+  { 136, -1, -1, sizeof(::rr::tcp::v1::DynamicAllocatorOptions)},
+  { 145, -1, -1, sizeof(::rr::tcp::v1::SupervisorOptions)},
+  { 156, -1, -1, sizeof(::rr::tcp::v1::RpcOptions)},
+  { 163, 171, -1, sizeof(::rr::tcp::v1::LogsOptions_ChannelsEntry_DoNotUse)},
+  { 173, -1, -1, sizeof(::rr::tcp::v1::LogsOptions)},
+  { 190, -1, -1, sizeof(::rr::tcp::v1::LogChannelOptions)},
+  { 206, -1, -1, sizeof(::rr::tcp::v1::FileLoggerOptions)},
+  { 217, -1, -1, sizeof(::rr::tcp::v1::StatusOptions)},
+  { 226, 234, -1, sizeof(::rr::tcp::v1::MetricsOptions_CollectEntry_DoNotUse)},
+  { 236, -1, -1, sizeof(::rr::tcp::v1::MetricsOptions)},
+  { 244, 252, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions_ObjectivesEntry_DoNotUse)},
+  { 254, -1, -1, sizeof(::rr::tcp::v1::MetricsCollectorOptions)},
+  { 267, -1, -1, sizeof(::rr::tcp::v1::ControlOptions)},
+  { 274, -1, -1, sizeof(::rr::tcp::v1::ClusterOptions)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -789,7 +798,7 @@ const char descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto[] PROTOBUF_
   "\006\352\340\030\0020\002R\003env\022\032\n\004user\030\004 \001(\tB\006\352\340\030\0020\002R\004user"
   "\022*\n\rexit_on_error\030\005 \001(\010B\006\352\340\030\0020\002R\013exitOnE"
   "rror\0326\n\010EnvEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va"
-  "lue\030\002 \001(\tR\005value:\0028\001\"\252\003\n\nTcpOptions\022D\n\007s"
+  "lue\030\002 \001(\tR\005value:\0028\001\"\354\003\n\nTcpOptions\022D\n\007s"
   "ervers\030\001 \003(\0132\".rr.tcp.v1.TcpOptions.Serv"
   "ersEntryB\006\352\340\030\0028\001R\007servers\0225\n\rread_buf_si"
   "ze\030\002 \001(\rB\021\352\340\030\r\n\0011\020\002\032\0011\"\003100R\013readBufSize"
@@ -798,145 +807,147 @@ const char descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto[] PROTOBUF_
   "rr.tcp.v1.ContextCodecB\014\352\340\030\010\n\004json0\001R\014co"
   "ntextCodec\022D\n\022max_buffered_bytes\030\005 \001(\004B\026"
   "\352\340\030\022\n\t268435456\020\001\032\00110\001R\020maxBufferedBytes"
-  "\032W\n\014ServersEntry\022\020\n\003key\030\001 \001(\tR\003key\0221\n\005va"
-  "lue\030\002 \001(\0132\033.rr.tcp.v1.TcpServerOptionsR\005"
-  "value:\0028\001\"\212\006\n\020TcpServerOptions\022\032\n\004addr\030\001"
-  " \001(\tB\006\352\340\030\0028\001R\004addr\022&\n\tdelimiter\030\002 \001(\tB\010\352"
-  "\340\030\004\n\002\r\nR\tdelimiter\022\?\n\007framing\030\003 \001(\0162\022.rr"
-  ".tcp.v1.FramingB\021\352\340\030\r\n\tdelimiter0\001R\007fram"
-  "ing\0227\n\014length_bytes\030\004 \001(\rB\024\352\340\030\020\n\0014\020\001*\0011*"
-  "\0012*\00140\001R\013lengthBytes\0229\n\007routing\030\005 \001(\0162\022."
-  "rr.tcp.v1.RoutingB\013\352\340\030\007\n\003any0\001R\007routing\022"
-  ">\n\020max_message_size\030\006 \001(\004B\024\352\340\030\020\n\0071048576"
-  "\020\001\032\00110\001R\016maxMessageSize\0224\n\017max_connectio"
-  "ns\030\007 \001(\rB\013\352\340\030\007\n\0010\020\0040\001R\016maxConnections\022L\n"
-  "\014idle_timeout\030\010 \001(\0132\031.google.protobuf.Du"
-  "rationB\016\352\340\030\n\n\0020s\020\0030\001@\001R\013idleTimeout\022,\n\rr"
-  "ead_buf_size\030\t \001(\rB\010\352\340\030\004\020\0020\002R\013readBufSiz"
-  "e\0224\n\016proxy_protocol\030\n \001(\010B\r\352\340\030\t\n\005false0\001"
-  "R\rproxyProtocol\022G\n\rproxy_trusted\030\013 \003(\tB\""
-  "\352\340\030\036\n\032[\"127.0.0.0/8\", \"::1/128\"]0\001R\014prox"
-  "yTrusted\022[\n\024proxy_header_timeout\030\014 \001(\0132\031"
-  ".google.protobuf.DurationB\016\352\340\030\n\n\0025s\020\0030\001@"
-  "\001R\022proxyHeaderTimeout\022/\n\003tls\030\r \001(\0132\025.rr."
-  "tcp.v1.TlsOptionsB\006\352\340\030\0020\001R\003tls\"\375\001\n\nTlsOp"
-  "tions\022\034\n\004cert\030\001 \001(\tB\010\352\340\030\0040\0018\001R\004cert\022\032\n\003k"
-  "ey\030\002 \001(\tB\010\352\340\030\0040\0018\001R\003key\022\026\n\002ca\030\003 \001(\tB\006\352\340\030"
-  "\0020\001R\002ca\022D\n\013client_auth\030\004 \001(\0162\025.rr.tcp.v1"
-  ".ClientAuthB\014\352\340\030\010\n\004none0\001R\nclientAuth\022W\n"
-  "\021handshake_timeout\030\005 \001(\0132\031.google.protob"
-  "uf.DurationB\017\352\340\030\013\n\00310s\020\0030\001@\001R\020handshakeT"
-  "imeout\"\300\006\n\013PoolOptions\022\036\n\007command\030\001 \003(\tB"
-  "\004\352\340\030\000R\007command\022/\n\013num_workers\030\002 \001(\rB\016\352\340\030"
-  "\n\n\0010\020\004\"\003500R\nnumWorkers\022$\n\010max_jobs\030\003 \001("
-  "\004B\t\352\340\030\005\n\0010\020\004R\007maxJobs\022/\n\016max_queue_size\030"
-  "\004 \001(\004B\t\352\340\030\005\n\0010\020\004R\014maxQueueSize\022S\n\020alloca"
-  "te_timeout\030\005 \001(\0132\031.google.protobuf.Durat"
-  "ionB\r\352\340\030\t\n\00360s\020\003@\001R\017allocateTimeout\022Q\n\017d"
-  "estroy_timeout\030\006 \001(\0132\031.google.protobuf.D"
-  "urationB\r\352\340\030\t\n\00360s\020\003@\001R\016destroyTimeout\022M"
-  "\n\rreset_timeout\030\007 \001(\0132\031.google.protobuf."
-  "DurationB\r\352\340\030\t\n\00360s\020\003@\001R\014resetTimeout\022!\n"
-  "\005debug\030\010 \001(\010B\013\352\340\030\007\n\005falseR\005debug\022B\n\nsupe"
-  "rvisor\030\t \001(\0132\034.rr.tcp.v1.SupervisorOptio"
-  "nsB\004\352\340\030\000R\nsupervisor\022Q\n\016stream_timeout\030\n"
-  " \001(\0132\031.google.protobuf.DurationB\017\352\340\030\013\n\0036"
-  "0s\020\0030\002@\001R\rstreamTimeout\022K\n\016max_frame_siz"
-  "e\030\013 \001(\004B%\352\340\030!\n\t268435456\020\001\032\0041024\"\n429496"
-  "72950\001R\014maxFrameSize\022W\n\021dynamic_allocato"
-  "r\030\014 \001(\0132\".rr.tcp.v1.DynamicAllocatorOpti"
-  "onsB\006\352\340\030\0020\002R\020dynamicAllocator\0222\n\rtrust_r"
-  "eplies\030\r \001(\010B\r\352\340\030\t\n\005false0\001R\014trustReplie"
-  "s\"\265\001\n\027DynamicAllocatorOptions\022)\n\013max_wor"
-  "kers\030\001 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxWorkers\022\'\n\nspaw"
-  "n_rate\030\002 \001(\rB\010\352\340\030\004\020\0040\002R\tspawnRate\022F\n\014idl"
-  "e_timeout\030\003 \001(\0132\031.google.protobuf.Durati"
-  "onB\010\352\340\030\004\020\0030\002R\013idleTimeout\"\321\002\n\021Supervisor"
-  "Options\022F\n\nwatch_tick\030\001 \001(\0132\031.google.pro"
-  "tobuf.DurationB\014\352\340\030\010\n\0025s\020\003@\001R\twatchTick\022"
-  "7\n\003ttl\030\002 \001(\0132\031.google.protobuf.DurationB"
-  "\n\352\340\030\006\n\0020s\020\003R\003ttl\022@\n\010idle_ttl\030\003 \001(\0132\031.goo"
-  "gle.protobuf.DurationB\n\352\340\030\006\n\0020s\020\003R\007idleT"
-  "tl\0225\n\021max_worker_memory\030\004 \001(\004B\t\352\340\030\005\n\0010\020\002"
-  "R\017maxWorkerMemory\022B\n\010exec_ttl\030\005 \001(\0132\031.go"
-  "ogle.protobuf.DurationB\014\352\340\030\010\n\0020s\020\003@\001R\007ex"
-  "ecTtl\"*\n\nRpcOptions\022\034\n\006listen\030\001 \001(\tB\004\352\340\030"
-  "\000R\006listen\"\277\005\n\013LogsOptions\022P\n\005level\030\001 \001(\t"
-  "B:\352\340\0306\n\004info*\005debug*\004info*\004warn*\005error*\006"
-  "dpanic*\005panic*\005fatalR\005level\022A\n\004mode\030\002 \001("
-  "\tB-\352\340\030)*\013development*\nproduction*\003raw*\003o"
-  "ff*\004noneR\004mode\022/\n\010encoding\030\003 \001(\tB\023\352\340\030\017*\007"
-  "console*\004jsonR\010encoding\022$\n\006output\030\004 \001(\tB"
-  "\014\352\340\030\010\n\006stderrR\006output\022%\n\nerr_output\030\005 \001("
-  "\tB\006\352\340\030\0020\002R\terrOutput\022\'\n\013line_ending\030\006 \001("
-  "\tB\006\352\340\030\0020\002R\nlineEnding\022H\n\010channels\030\007 \003(\0132"
-  "$.rr.tcp.v1.LogsOptions.ChannelsEntryB\006\352"
-  "\340\030\0020\002R\010channels\022T\n\023file_logger_options\030\010"
-  " \001(\0132\034.rr.tcp.v1.FileLoggerOptionsB\006\352\340\030\002"
-  "0\002R\021fileLoggerOptions\022\036\n\006format\030\t \001(\tB\006\352"
-  "\340\030\0020\002R\006format\022\'\n\013time_format\030\n \001(\tB\006\352\340\030\002"
-  "0\002R\ntimeFormat\0220\n\020skip_line_ending\030\013 \001(\010"
-  "B\006\352\340\030\0020\002R\016skipLineEnding\032Y\n\rChannelsEntr"
-  "y\022\020\n\003key\030\001 \001(\tR\003key\0222\n\005value\030\002 \001(\0132\034.rr."
-  "tcp.v1.LogChannelOptionsR\005value:\0028\001\"\262\003\n\021"
-  "LogChannelOptions\022\034\n\005level\030\001 \001(\tB\006\352\340\030\0020\002"
-  "R\005level\022\032\n\004mode\030\002 \001(\tB\006\352\340\030\0020\002R\004mode\022\"\n\010e"
-  "ncoding\030\003 \001(\tB\006\352\340\030\0020\002R\010encoding\022\036\n\006outpu"
-  "t\030\004 \001(\tB\006\352\340\030\0020\002R\006output\022%\n\nerr_output\030\005 "
-  "\001(\tB\006\352\340\030\0020\002R\terrOutput\022\'\n\013line_ending\030\006 "
-  "\001(\tB\006\352\340\030\0020\002R\nlineEnding\022\036\n\006format\030\007 \001(\tB"
-  "\006\352\340\030\0020\002R\006format\022\'\n\013time_format\030\010 \001(\tB\006\352\340"
-  "\030\0020\002R\ntimeFormat\0220\n\020skip_line_ending\030\t \001"
-  "(\010B\006\352\340\030\0020\002R\016skipLineEnding\022T\n\023file_logge"
-  "r_options\030\n \001(\0132\034.rr.tcp.v1.FileLoggerOp"
-  "tionsB\006\352\340\030\0020\002R\021fileLoggerOptions\"\321\001\n\021Fil"
-  "eLoggerOptions\022%\n\nlog_output\030\001 \001(\tB\006\352\340\030\002"
-  "0\002R\tlogOutput\022#\n\010max_size\030\002 \001(\rB\010\352\340\030\004\020\0020"
-  "\002R\007maxSize\022!\n\007max_age\030\003 \001(\rB\010\352\340\030\004\020\0040\002R\006m"
-  "axAge\022)\n\013max_backups\030\004 \001(\rB\010\352\340\030\004\020\0040\002R\nma"
-  "xBackups\022\"\n\010compress\030\005 \001(\010B\006\352\340\030\0020\002R\010comp"
-  "ress\"\255\001\n\rStatusOptions\022\036\n\007address\030\001 \001(\tB"
-  "\004\352\340\030\000R\007address\022K\n\027unavailable_status_cod"
-  "e\030\002 \001(\rB\023\352\340\030\017\n\003503\032\003100\"\003599R\025unavailabl"
-  "eStatusCode\022/\n\rcheck_timeout\030\003 \001(\rB\n\352\340\030\006"
-  "\n\002600\002R\014checkTimeout\"\332\001\n\016MetricsOptions\022"
-  "\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007address\022H\n\007colle"
-  "ct\030\002 \003(\0132&.rr.tcp.v1.MetricsOptions.Coll"
-  "ectEntryB\006\352\340\030\0020\002R\007collect\032^\n\014CollectEntr"
-  "y\022\020\n\003key\030\001 \001(\tR\003key\0228\n\005value\030\002 \001(\0132\".rr."
-  "tcp.v1.MetricsCollectorOptionsR\005value:\0028"
-  "\001\"\372\002\n\027MetricsCollectorOptions\022\032\n\004type\030\001 "
-  "\001(\tB\006\352\340\030\0020\002R\004type\022\032\n\004help\030\002 \001(\tB\006\352\340\030\0020\002R"
-  "\004help\022$\n\tnamespace\030\003 \001(\tB\006\352\340\030\0020\002R\tnamesp"
-  "ace\022$\n\tsubsystem\030\004 \001(\tB\006\352\340\030\0020\002R\tsubsyste"
-  "m\022\036\n\006labels\030\005 \003(\tB\006\352\340\030\0020\002R\006labels\022 \n\007buc"
-  "kets\030\006 \003(\tB\006\352\340\030\0020\002R\007buckets\022Z\n\nobjective"
-  "s\030\007 \003(\01322.rr.tcp.v1.MetricsCollectorOpti"
-  "ons.ObjectivesEntryB\006\352\340\030\0020\002R\nobjectives\032"
-  "=\n\017ObjectivesEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005"
-  "value\030\002 \001(\tR\005value:\0028\001\",\n\016ControlOptions"
-  "\022\032\n\004addr\030\001 \001(\tB\006\352\340\030\0020\001R\004addr\"\257\002\n\016Cluster"
-  "Options\022\036\n\005redis\030\001 \001(\tB\010\352\340\030\0040\0018\001R\005redis\022"
-  "\'\n\013instance_id\030\002 \001(\tB\006\352\340\030\0020\001R\ninstanceId"
-  "\022Q\n\014registry_ttl\030\003 \001(\0132\031.google.protobuf"
-  ".DurationB\023\352\340\030\017\n\00330s\020\003\032\0021s0\001@\001R\013registry"
-  "Ttl\022R\n\017forward_timeout\030\004 \001(\0132\031.google.pr"
-  "otobuf.DurationB\016\352\340\030\n\n\0025s\020\0030\001@\001R\016forward"
-  "Timeout\022-\n\nkey_prefix\030\005 \001(\tB\016\352\340\030\n\n\006rr-tc"
-  "p0\001R\tkeyPrefix*^\n\007Framing\022\027\n\023FRAMING_UNS"
-  "PECIFIED\020\000\022\025\n\021FRAMING_DELIMITER\020\001\022\017\n\013FRA"
-  "MING_RAW\020\002\022\022\n\016FRAMING_LENGTH\020\003*q\n\nClient"
-  "Auth\022\033\n\027CLIENT_AUTH_UNSPECIFIED\020\000\022\024\n\020CLI"
-  "ENT_AUTH_NONE\020\001\022\027\n\023CLIENT_AUTH_REQUEST\020\002"
-  "\022\027\n\023CLIENT_AUTH_REQUIRE\020\003*G\n\007Routing\022\027\n\023"
-  "ROUTING_UNSPECIFIED\020\000\022\017\n\013ROUTING_ANY\020\001\022\022"
-  "\n\016ROUTING_STICKY\020\002*^\n\014ContextCodec\022\035\n\031CO"
-  "NTEXT_CODEC_UNSPECIFIED\020\000\022\026\n\022CONTEXT_COD"
-  "EC_JSON\020\001\022\027\n\023CONTEXT_CODEC_PROTO\020\002B\224\001\n\rc"
-  "om.rr.tcp.v1B\014OptionsProtoP\001Z/github.com"
-  "/rr-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\242\002\003"
-  "RTX\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\"
-  "GPBMetadata\352\002\013Rr::Tcp::V1b\006proto3"
+  "\0222\n\tprocesses\030\006 \001(\rB\017\352\340\030\013\n\0011\020\004\"\002640\001H\000R\t"
+  "processes\210\001\001\032W\n\014ServersEntry\022\020\n\003key\030\001 \001("
+  "\tR\003key\0221\n\005value\030\002 \001(\0132\033.rr.tcp.v1.TcpSer"
+  "verOptionsR\005value:\0028\001B\014\n\n_processes\"\212\006\n\020"
+  "TcpServerOptions\022\032\n\004addr\030\001 \001(\tB\006\352\340\030\0028\001R\004"
+  "addr\022&\n\tdelimiter\030\002 \001(\tB\010\352\340\030\004\n\002\r\nR\tdelim"
+  "iter\022\?\n\007framing\030\003 \001(\0162\022.rr.tcp.v1.Framin"
+  "gB\021\352\340\030\r\n\tdelimiter0\001R\007framing\0227\n\014length_"
+  "bytes\030\004 \001(\rB\024\352\340\030\020\n\0014\020\001*\0011*\0012*\00140\001R\013lengt"
+  "hBytes\0229\n\007routing\030\005 \001(\0162\022.rr.tcp.v1.Rout"
+  "ingB\013\352\340\030\007\n\003any0\001R\007routing\022>\n\020max_message"
+  "_size\030\006 \001(\004B\024\352\340\030\020\n\0071048576\020\001\032\00110\001R\016maxMe"
+  "ssageSize\0224\n\017max_connections\030\007 \001(\rB\013\352\340\030\007"
+  "\n\0010\020\0040\001R\016maxConnections\022L\n\014idle_timeout\030"
+  "\010 \001(\0132\031.google.protobuf.DurationB\016\352\340\030\n\n\002"
+  "0s\020\0030\001@\001R\013idleTimeout\022,\n\rread_buf_size\030\t"
+  " \001(\rB\010\352\340\030\004\020\0020\002R\013readBufSize\0224\n\016proxy_pro"
+  "tocol\030\n \001(\010B\r\352\340\030\t\n\005false0\001R\rproxyProtoco"
+  "l\022G\n\rproxy_trusted\030\013 \003(\tB\"\352\340\030\036\n\032[\"127.0."
+  "0.0/8\", \"::1/128\"]0\001R\014proxyTrusted\022[\n\024pr"
+  "oxy_header_timeout\030\014 \001(\0132\031.google.protob"
+  "uf.DurationB\016\352\340\030\n\n\0025s\020\0030\001@\001R\022proxyHeader"
+  "Timeout\022/\n\003tls\030\r \001(\0132\025.rr.tcp.v1.TlsOpti"
+  "onsB\006\352\340\030\0020\001R\003tls\"\375\001\n\nTlsOptions\022\034\n\004cert\030"
+  "\001 \001(\tB\010\352\340\030\0040\0018\001R\004cert\022\032\n\003key\030\002 \001(\tB\010\352\340\030\004"
+  "0\0018\001R\003key\022\026\n\002ca\030\003 \001(\tB\006\352\340\030\0020\001R\002ca\022D\n\013cli"
+  "ent_auth\030\004 \001(\0162\025.rr.tcp.v1.ClientAuthB\014\352"
+  "\340\030\010\n\004none0\001R\nclientAuth\022W\n\021handshake_tim"
+  "eout\030\005 \001(\0132\031.google.protobuf.DurationB\017\352"
+  "\340\030\013\n\00310s\020\0030\001@\001R\020handshakeTimeout\"\300\006\n\013Poo"
+  "lOptions\022\036\n\007command\030\001 \003(\tB\004\352\340\030\000R\007command"
+  "\022/\n\013num_workers\030\002 \001(\rB\016\352\340\030\n\n\0010\020\004\"\003500R\nn"
+  "umWorkers\022$\n\010max_jobs\030\003 \001(\004B\t\352\340\030\005\n\0010\020\004R\007"
+  "maxJobs\022/\n\016max_queue_size\030\004 \001(\004B\t\352\340\030\005\n\0010"
+  "\020\004R\014maxQueueSize\022S\n\020allocate_timeout\030\005 \001"
+  "(\0132\031.google.protobuf.DurationB\r\352\340\030\t\n\00360s"
+  "\020\003@\001R\017allocateTimeout\022Q\n\017destroy_timeout"
+  "\030\006 \001(\0132\031.google.protobuf.DurationB\r\352\340\030\t\n"
+  "\00360s\020\003@\001R\016destroyTimeout\022M\n\rreset_timeou"
+  "t\030\007 \001(\0132\031.google.protobuf.DurationB\r\352\340\030\t"
+  "\n\00360s\020\003@\001R\014resetTimeout\022!\n\005debug\030\010 \001(\010B\013"
+  "\352\340\030\007\n\005falseR\005debug\022B\n\nsupervisor\030\t \001(\0132\034"
+  ".rr.tcp.v1.SupervisorOptionsB\004\352\340\030\000R\nsupe"
+  "rvisor\022Q\n\016stream_timeout\030\n \001(\0132\031.google."
+  "protobuf.DurationB\017\352\340\030\013\n\00360s\020\0030\002@\001R\rstre"
+  "amTimeout\022K\n\016max_frame_size\030\013 \001(\004B%\352\340\030!\n"
+  "\t268435456\020\001\032\0041024\"\n42949672950\001R\014maxFra"
+  "meSize\022W\n\021dynamic_allocator\030\014 \001(\0132\".rr.t"
+  "cp.v1.DynamicAllocatorOptionsB\006\352\340\030\0020\002R\020d"
+  "ynamicAllocator\0222\n\rtrust_replies\030\r \001(\010B\r"
+  "\352\340\030\t\n\005false0\001R\014trustReplies\"\265\001\n\027DynamicA"
+  "llocatorOptions\022)\n\013max_workers\030\001 \001(\rB\010\352\340"
+  "\030\004\020\0040\002R\nmaxWorkers\022\'\n\nspawn_rate\030\002 \001(\rB\010"
+  "\352\340\030\004\020\0040\002R\tspawnRate\022F\n\014idle_timeout\030\003 \001("
+  "\0132\031.google.protobuf.DurationB\010\352\340\030\004\020\0030\002R\013"
+  "idleTimeout\"\321\002\n\021SupervisorOptions\022F\n\nwat"
+  "ch_tick\030\001 \001(\0132\031.google.protobuf.Duration"
+  "B\014\352\340\030\010\n\0025s\020\003@\001R\twatchTick\0227\n\003ttl\030\002 \001(\0132\031"
+  ".google.protobuf.DurationB\n\352\340\030\006\n\0020s\020\003R\003t"
+  "tl\022@\n\010idle_ttl\030\003 \001(\0132\031.google.protobuf.D"
+  "urationB\n\352\340\030\006\n\0020s\020\003R\007idleTtl\0225\n\021max_work"
+  "er_memory\030\004 \001(\004B\t\352\340\030\005\n\0010\020\002R\017maxWorkerMem"
+  "ory\022B\n\010exec_ttl\030\005 \001(\0132\031.google.protobuf."
+  "DurationB\014\352\340\030\010\n\0020s\020\003@\001R\007execTtl\"*\n\nRpcOp"
+  "tions\022\034\n\006listen\030\001 \001(\tB\004\352\340\030\000R\006listen\"\277\005\n\013"
+  "LogsOptions\022P\n\005level\030\001 \001(\tB:\352\340\0306\n\004info*\005"
+  "debug*\004info*\004warn*\005error*\006dpanic*\005panic*"
+  "\005fatalR\005level\022A\n\004mode\030\002 \001(\tB-\352\340\030)*\013devel"
+  "opment*\nproduction*\003raw*\003off*\004noneR\004mode"
+  "\022/\n\010encoding\030\003 \001(\tB\023\352\340\030\017*\007console*\004jsonR"
+  "\010encoding\022$\n\006output\030\004 \001(\tB\014\352\340\030\010\n\006stderrR"
+  "\006output\022%\n\nerr_output\030\005 \001(\tB\006\352\340\030\0020\002R\terr"
+  "Output\022\'\n\013line_ending\030\006 \001(\tB\006\352\340\030\0020\002R\nlin"
+  "eEnding\022H\n\010channels\030\007 \003(\0132$.rr.tcp.v1.Lo"
+  "gsOptions.ChannelsEntryB\006\352\340\030\0020\002R\010channel"
+  "s\022T\n\023file_logger_options\030\010 \001(\0132\034.rr.tcp."
+  "v1.FileLoggerOptionsB\006\352\340\030\0020\002R\021fileLogger"
+  "Options\022\036\n\006format\030\t \001(\tB\006\352\340\030\0020\002R\006format\022"
+  "\'\n\013time_format\030\n \001(\tB\006\352\340\030\0020\002R\ntimeFormat"
+  "\0220\n\020skip_line_ending\030\013 \001(\010B\006\352\340\030\0020\002R\016skip"
+  "LineEnding\032Y\n\rChannelsEntry\022\020\n\003key\030\001 \001(\t"
+  "R\003key\0222\n\005value\030\002 \001(\0132\034.rr.tcp.v1.LogChan"
+  "nelOptionsR\005value:\0028\001\"\262\003\n\021LogChannelOpti"
+  "ons\022\034\n\005level\030\001 \001(\tB\006\352\340\030\0020\002R\005level\022\032\n\004mod"
+  "e\030\002 \001(\tB\006\352\340\030\0020\002R\004mode\022\"\n\010encoding\030\003 \001(\tB"
+  "\006\352\340\030\0020\002R\010encoding\022\036\n\006output\030\004 \001(\tB\006\352\340\030\0020"
+  "\002R\006output\022%\n\nerr_output\030\005 \001(\tB\006\352\340\030\0020\002R\te"
+  "rrOutput\022\'\n\013line_ending\030\006 \001(\tB\006\352\340\030\0020\002R\nl"
+  "ineEnding\022\036\n\006format\030\007 \001(\tB\006\352\340\030\0020\002R\006forma"
+  "t\022\'\n\013time_format\030\010 \001(\tB\006\352\340\030\0020\002R\ntimeForm"
+  "at\0220\n\020skip_line_ending\030\t \001(\010B\006\352\340\030\0020\002R\016sk"
+  "ipLineEnding\022T\n\023file_logger_options\030\n \001("
+  "\0132\034.rr.tcp.v1.FileLoggerOptionsB\006\352\340\030\0020\002R"
+  "\021fileLoggerOptions\"\321\001\n\021FileLoggerOptions"
+  "\022%\n\nlog_output\030\001 \001(\tB\006\352\340\030\0020\002R\tlogOutput\022"
+  "#\n\010max_size\030\002 \001(\rB\010\352\340\030\004\020\0020\002R\007maxSize\022!\n\007"
+  "max_age\030\003 \001(\rB\010\352\340\030\004\020\0040\002R\006maxAge\022)\n\013max_b"
+  "ackups\030\004 \001(\rB\010\352\340\030\004\020\0040\002R\nmaxBackups\022\"\n\010co"
+  "mpress\030\005 \001(\010B\006\352\340\030\0020\002R\010compress\"\255\001\n\rStatu"
+  "sOptions\022\036\n\007address\030\001 \001(\tB\004\352\340\030\000R\007address"
+  "\022K\n\027unavailable_status_code\030\002 \001(\rB\023\352\340\030\017\n"
+  "\003503\032\003100\"\003599R\025unavailableStatusCode\022/\n"
+  "\rcheck_timeout\030\003 \001(\rB\n\352\340\030\006\n\002600\002R\014checkT"
+  "imeout\"\332\001\n\016MetricsOptions\022\036\n\007address\030\001 \001"
+  "(\tB\004\352\340\030\000R\007address\022H\n\007collect\030\002 \003(\0132&.rr."
+  "tcp.v1.MetricsOptions.CollectEntryB\006\352\340\030\002"
+  "0\002R\007collect\032^\n\014CollectEntry\022\020\n\003key\030\001 \001(\t"
+  "R\003key\0228\n\005value\030\002 \001(\0132\".rr.tcp.v1.Metrics"
+  "CollectorOptionsR\005value:\0028\001\"\372\002\n\027MetricsC"
+  "ollectorOptions\022\032\n\004type\030\001 \001(\tB\006\352\340\030\0020\002R\004t"
+  "ype\022\032\n\004help\030\002 \001(\tB\006\352\340\030\0020\002R\004help\022$\n\tnames"
+  "pace\030\003 \001(\tB\006\352\340\030\0020\002R\tnamespace\022$\n\tsubsyst"
+  "em\030\004 \001(\tB\006\352\340\030\0020\002R\tsubsystem\022\036\n\006labels\030\005 "
+  "\003(\tB\006\352\340\030\0020\002R\006labels\022 \n\007buckets\030\006 \003(\tB\006\352\340"
+  "\030\0020\002R\007buckets\022Z\n\nobjectives\030\007 \003(\01322.rr.t"
+  "cp.v1.MetricsCollectorOptions.Objectives"
+  "EntryB\006\352\340\030\0020\002R\nobjectives\032=\n\017ObjectivesE"
+  "ntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005v"
+  "alue:\0028\001\",\n\016ControlOptions\022\032\n\004addr\030\001 \001(\t"
+  "B\006\352\340\030\0020\001R\004addr\"\257\002\n\016ClusterOptions\022\036\n\005red"
+  "is\030\001 \001(\tB\010\352\340\030\0040\0018\001R\005redis\022\'\n\013instance_id"
+  "\030\002 \001(\tB\006\352\340\030\0020\001R\ninstanceId\022Q\n\014registry_t"
+  "tl\030\003 \001(\0132\031.google.protobuf.DurationB\023\352\340\030"
+  "\017\n\00330s\020\003\032\0021s0\001@\001R\013registryTtl\022R\n\017forward"
+  "_timeout\030\004 \001(\0132\031.google.protobuf.Duratio"
+  "nB\016\352\340\030\n\n\0025s\020\0030\001@\001R\016forwardTimeout\022-\n\nkey"
+  "_prefix\030\005 \001(\tB\016\352\340\030\n\n\006rr-tcp0\001R\tkeyPrefix"
+  "*^\n\007Framing\022\027\n\023FRAMING_UNSPECIFIED\020\000\022\025\n\021"
+  "FRAMING_DELIMITER\020\001\022\017\n\013FRAMING_RAW\020\002\022\022\n\016"
+  "FRAMING_LENGTH\020\003*q\n\nClientAuth\022\033\n\027CLIENT"
+  "_AUTH_UNSPECIFIED\020\000\022\024\n\020CLIENT_AUTH_NONE\020"
+  "\001\022\027\n\023CLIENT_AUTH_REQUEST\020\002\022\027\n\023CLIENT_AUT"
+  "H_REQUIRE\020\003*G\n\007Routing\022\027\n\023ROUTING_UNSPEC"
+  "IFIED\020\000\022\017\n\013ROUTING_ANY\020\001\022\022\n\016ROUTING_STIC"
+  "KY\020\002*^\n\014ContextCodec\022\035\n\031CONTEXT_CODEC_UN"
+  "SPECIFIED\020\000\022\026\n\022CONTEXT_CODEC_JSON\020\001\022\027\n\023C"
+  "ONTEXT_CODEC_PROTO\020\002B\224\001\n\rcom.rr.tcp.v1B\014"
+  "OptionsProtoP\001Z/github.com/rr-tcp/rr-tcp"
+  "/gen/go/rr/tcp/v1;tcpv1\242\002\003RTX\252\002\tRr.Tcp.V"
+  "1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPBMetadata\352\002\013"
+  "Rr::Tcp::V1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_deps[2] = {
   &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
@@ -944,7 +955,7 @@ static const ::_pbi::DescriptorTable* const descriptor_table_rr_2ftcp_2fv1_2fopt
 };
 static ::_pbi::once_flag descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto = {
-    false, false, 7193, descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto,
+    false, false, 7259, descriptor_table_protodef_rr_2ftcp_2fv1_2foptions_2eproto,
     "rr/tcp/v1/options.proto",
     &descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_once, descriptor_table_rr_2ftcp_2fv1_2foptions_2eproto_deps, 2, 24,
     schemas, file_default_instances, TableStruct_rr_2ftcp_2fv1_2foptions_2eproto::offsets,
@@ -2499,7 +2510,11 @@ void TcpOptions_ServersEntry_DoNotUse::MergeFrom(const TcpOptions_ServersEntry_D
 
 class TcpOptions::_Internal {
  public:
+  using HasBits = decltype(std::declval<TcpOptions>()._impl_._has_bits_);
   static const ::rr::tcp::v1::PoolOptions& pool(const TcpOptions* msg);
+  static void set_has_processes(HasBits* has_bits) {
+    (*has_bits)[0] |= 1u;
+  }
 };
 
 const ::rr::tcp::v1::PoolOptions&
@@ -2519,12 +2534,14 @@ TcpOptions::TcpOptions(const TcpOptions& from)
   : ::PROTOBUF_NAMESPACE_ID::Message() {
   TcpOptions* const _this = this; (void)_this;
   new (&_impl_) Impl_{
-      /*decltype(_impl_.servers_)*/{}
+      decltype(_impl_._has_bits_){from._impl_._has_bits_}
+    , /*decltype(_impl_._cached_size_)*/{}
+    , /*decltype(_impl_.servers_)*/{}
     , decltype(_impl_.pool_){nullptr}
     , decltype(_impl_.read_buf_size_){}
     , decltype(_impl_.context_codec_){}
     , decltype(_impl_.max_buffered_bytes_){}
-    , /*decltype(_impl_._cached_size_)*/{}};
+    , decltype(_impl_.processes_){}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
   _this->_impl_.servers_.MergeFrom(from._impl_.servers_);
@@ -2532,8 +2549,8 @@ TcpOptions::TcpOptions(const TcpOptions& from)
     _this->_impl_.pool_ = new ::rr::tcp::v1::PoolOptions(*from._impl_.pool_);
   }
   ::memcpy(&_impl_.read_buf_size_, &from._impl_.read_buf_size_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.max_buffered_bytes_) -
-    reinterpret_cast<char*>(&_impl_.read_buf_size_)) + sizeof(_impl_.max_buffered_bytes_));
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.processes_) -
+    reinterpret_cast<char*>(&_impl_.read_buf_size_)) + sizeof(_impl_.processes_));
   // @@protoc_insertion_point(copy_constructor:rr.tcp.v1.TcpOptions)
 }
 
@@ -2542,12 +2559,14 @@ inline void TcpOptions::SharedCtor(
   (void)arena;
   (void)is_message_owned;
   new (&_impl_) Impl_{
-      /*decltype(_impl_.servers_)*/{::_pbi::ArenaInitialized(), arena}
+      decltype(_impl_._has_bits_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+    , /*decltype(_impl_.servers_)*/{::_pbi::ArenaInitialized(), arena}
     , decltype(_impl_.pool_){nullptr}
     , decltype(_impl_.read_buf_size_){0u}
     , decltype(_impl_.context_codec_){0}
     , decltype(_impl_.max_buffered_bytes_){uint64_t{0u}}
-    , /*decltype(_impl_._cached_size_)*/{}
+    , decltype(_impl_.processes_){0u}
   };
 }
 
@@ -2590,11 +2609,14 @@ void TcpOptions::Clear() {
   ::memset(&_impl_.read_buf_size_, 0, static_cast<size_t>(
       reinterpret_cast<char*>(&_impl_.max_buffered_bytes_) -
       reinterpret_cast<char*>(&_impl_.read_buf_size_)) + sizeof(_impl_.max_buffered_bytes_));
+  _impl_.processes_ = 0u;
+  _impl_._has_bits_.Clear();
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
 const char* TcpOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
 #define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  _Internal::HasBits has_bits{};
   while (!ctx->Done(&ptr)) {
     uint32_t tag;
     ptr = ::_pbi::ReadTag(ptr, &tag);
@@ -2645,6 +2667,15 @@ const char* TcpOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext* ct
         } else
           goto handle_unusual;
         continue;
+      // optional uint32 processes = 6 [json_name = "processes", (.rr.tcp.v1.spec) = {
+      case 6:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 48)) {
+          _Internal::set_has_processes(&has_bits);
+          _impl_.processes_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
       default:
         goto handle_unusual;
     }  // switch
@@ -2661,6 +2692,7 @@ const char* TcpOptions::_InternalParse(const char* ptr, ::_pbi::ParseContext* ct
     CHK_(ptr != nullptr);
   }  // while
 message_done:
+  _impl_._has_bits_.Or(has_bits);
   return ptr;
 failure:
   ptr = nullptr;
@@ -2726,6 +2758,12 @@ uint8_t* TcpOptions::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteUInt64ToArray(5, this->_internal_max_buffered_bytes(), target);
   }
 
+  // optional uint32 processes = 6 [json_name = "processes", (.rr.tcp.v1.spec) = {
+  if (_internal_has_processes()) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(6, this->_internal_processes(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -2774,6 +2812,12 @@ size_t TcpOptions::ByteSizeLong() const {
     total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_max_buffered_bytes());
   }
 
+  // optional uint32 processes = 6 [json_name = "processes", (.rr.tcp.v1.spec) = {
+  cached_has_bits = _impl_._has_bits_[0];
+  if (cached_has_bits & 0x00000001u) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_processes());
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -2806,6 +2850,9 @@ void TcpOptions::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PRO
   if (from._internal_max_buffered_bytes() != 0) {
     _this->_internal_set_max_buffered_bytes(from._internal_max_buffered_bytes());
   }
+  if (from._internal_has_processes()) {
+    _this->_internal_set_processes(from._internal_processes());
+  }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
 
@@ -2823,10 +2870,11 @@ bool TcpOptions::IsInitialized() const {
 void TcpOptions::InternalSwap(TcpOptions* other) {
   using std::swap;
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_._has_bits_[0], other->_impl_._has_bits_[0]);
   _impl_.servers_.InternalSwap(&other->_impl_.servers_);
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(TcpOptions, _impl_.max_buffered_bytes_)
-      + sizeof(TcpOptions::_impl_.max_buffered_bytes_)
+      PROTOBUF_FIELD_OFFSET(TcpOptions, _impl_.processes_)
+      + sizeof(TcpOptions::_impl_.processes_)
       - PROTOBUF_FIELD_OFFSET(TcpOptions, _impl_.pool_)>(
           reinterpret_cast<char*>(&_impl_.pool_),
           reinterpret_cast<char*>(&other->_impl_.pool_));

@@ -1303,6 +1303,7 @@ class TcpOptions final :
     kReadBufSizeFieldNumber = 2,
     kContextCodecFieldNumber = 4,
     kMaxBufferedBytesFieldNumber = 5,
+    kProcessesFieldNumber = 6,
   };
   // map<string, .rr.tcp.v1.TcpServerOptions> servers = 1 [json_name = "servers", (.rr.tcp.v1.spec) = {
   int servers_size() const;
@@ -1366,6 +1367,19 @@ class TcpOptions final :
   void _internal_set_max_buffered_bytes(uint64_t value);
   public:
 
+  // optional uint32 processes = 6 [json_name = "processes", (.rr.tcp.v1.spec) = {
+  bool has_processes() const;
+  private:
+  bool _internal_has_processes() const;
+  public:
+  void clear_processes();
+  uint32_t processes() const;
+  void set_processes(uint32_t value);
+  private:
+  uint32_t _internal_processes() const;
+  void _internal_set_processes(uint32_t value);
+  public:
+
   // @@protoc_insertion_point(class_scope:rr.tcp.v1.TcpOptions)
  private:
   class _Internal;
@@ -1374,6 +1388,8 @@ class TcpOptions final :
   typedef void InternalArenaConstructable_;
   typedef void DestructorSkippable_;
   struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::HasBits<1> _has_bits_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
     ::PROTOBUF_NAMESPACE_ID::internal::MapField<
         TcpOptions_ServersEntry_DoNotUse,
         std::string, ::rr::tcp::v1::TcpServerOptions,
@@ -1383,7 +1399,7 @@ class TcpOptions final :
     uint32_t read_buf_size_;
     int context_codec_;
     uint64_t max_buffered_bytes_;
-    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+    uint32_t processes_;
   };
   union { Impl_ _impl_; };
   friend struct ::TableStruct_rr_2ftcp_2fv1_2foptions_2eproto;
@@ -6415,6 +6431,34 @@ inline void TcpOptions::_internal_set_max_buffered_bytes(uint64_t value) {
 inline void TcpOptions::set_max_buffered_bytes(uint64_t value) {
   _internal_set_max_buffered_bytes(value);
   // @@protoc_insertion_point(field_set:rr.tcp.v1.TcpOptions.max_buffered_bytes)
+}
+
+// optional uint32 processes = 6 [json_name = "processes", (.rr.tcp.v1.spec) = {
+inline bool TcpOptions::_internal_has_processes() const {
+  bool value = (_impl_._has_bits_[0] & 0x00000001u) != 0;
+  return value;
+}
+inline bool TcpOptions::has_processes() const {
+  return _internal_has_processes();
+}
+inline void TcpOptions::clear_processes() {
+  _impl_.processes_ = 0u;
+  _impl_._has_bits_[0] &= ~0x00000001u;
+}
+inline uint32_t TcpOptions::_internal_processes() const {
+  return _impl_.processes_;
+}
+inline uint32_t TcpOptions::processes() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.TcpOptions.processes)
+  return _internal_processes();
+}
+inline void TcpOptions::_internal_set_processes(uint32_t value) {
+  _impl_._has_bits_[0] |= 0x00000001u;
+  _impl_.processes_ = value;
+}
+inline void TcpOptions::set_processes(uint32_t value) {
+  _internal_set_processes(value);
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.TcpOptions.processes)
 }
 
 // -------------------------------------------------------------------

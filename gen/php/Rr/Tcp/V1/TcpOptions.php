@@ -49,6 +49,16 @@ class TcpOptions extends \Google\Protobuf\Internal\Message
      * Generated from protobuf field <code>uint64 max_buffered_bytes = 5 [json_name = "maxBufferedBytes", (.rr.tcp.v1.spec) = {</code>
      */
     protected $max_buffered_bytes = 0;
+    /**
+     * Server processes sharing the listeners (rr-tcp key); 0 = one per CPU. Each process owns
+     * its share of pool.num_workers, of every server's max_connections and of
+     * max_buffered_bytes, so the totals stay as configured. With more than one, a primary
+     * process starts them, holds the control API, RPC, status and metrics endpoints, and
+     * answers those for all of them.
+     *
+     * Generated from protobuf field <code>optional uint32 processes = 6 [json_name = "processes", (.rr.tcp.v1.spec) = {</code>
+     */
+    protected $processes = null;
 
     /**
      * Constructor.
@@ -70,6 +80,12 @@ class TcpOptions extends \Google\Protobuf\Internal\Message
      *           Most BYTES all connections of all servers may hold from their clients at once while waiting
      *           for the rest of a message (rr-tcp key). Past it, the connections holding the most are closed
      *           (with their CLOSE event) until the total is back under.
+     *     @type int $processes
+     *           Server processes sharing the listeners (rr-tcp key); 0 = one per CPU. Each process owns
+     *           its share of pool.num_workers, of every server's max_connections and of
+     *           max_buffered_bytes, so the totals stay as configured. With more than one, a primary
+     *           process starts them, holds the control API, RPC, status and metrics endpoints, and
+     *           answers those for all of them.
      * }
      */
     public function __construct($data = NULL) {
@@ -221,6 +237,50 @@ class TcpOptions extends \Google\Protobuf\Internal\Message
     {
         GPBUtil::checkUint64($var);
         $this->max_buffered_bytes = $var;
+
+        return $this;
+    }
+
+    /**
+     * Server processes sharing the listeners (rr-tcp key); 0 = one per CPU. Each process owns
+     * its share of pool.num_workers, of every server's max_connections and of
+     * max_buffered_bytes, so the totals stay as configured. With more than one, a primary
+     * process starts them, holds the control API, RPC, status and metrics endpoints, and
+     * answers those for all of them.
+     *
+     * Generated from protobuf field <code>optional uint32 processes = 6 [json_name = "processes", (.rr.tcp.v1.spec) = {</code>
+     * @return int
+     */
+    public function getProcesses()
+    {
+        return isset($this->processes) ? $this->processes : 0;
+    }
+
+    public function hasProcesses()
+    {
+        return isset($this->processes);
+    }
+
+    public function clearProcesses()
+    {
+        unset($this->processes);
+    }
+
+    /**
+     * Server processes sharing the listeners (rr-tcp key); 0 = one per CPU. Each process owns
+     * its share of pool.num_workers, of every server's max_connections and of
+     * max_buffered_bytes, so the totals stay as configured. With more than one, a primary
+     * process starts them, holds the control API, RPC, status and metrics endpoints, and
+     * answers those for all of them.
+     *
+     * Generated from protobuf field <code>optional uint32 processes = 6 [json_name = "processes", (.rr.tcp.v1.spec) = {</code>
+     * @param int $var
+     * @return $this
+     */
+    public function setProcesses($var)
+    {
+        GPBUtil::checkUint32($var);
+        $this->processes = $var;
 
         return $this;
     }

@@ -292,7 +292,7 @@ class SupervisorOptions(_message.Message):
     def __init__(self, watch_tick: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., idle_ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_worker_memory: _Optional[int] = ..., exec_ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class TcpOptions(_message.Message):
-    __slots__ = ["context_codec", "max_buffered_bytes", "pool", "read_buf_size", "servers"]
+    __slots__ = ["context_codec", "max_buffered_bytes", "pool", "processes", "read_buf_size", "servers"]
     class ServersEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -303,14 +303,16 @@ class TcpOptions(_message.Message):
     CONTEXT_CODEC_FIELD_NUMBER: _ClassVar[int]
     MAX_BUFFERED_BYTES_FIELD_NUMBER: _ClassVar[int]
     POOL_FIELD_NUMBER: _ClassVar[int]
+    PROCESSES_FIELD_NUMBER: _ClassVar[int]
     READ_BUF_SIZE_FIELD_NUMBER: _ClassVar[int]
     SERVERS_FIELD_NUMBER: _ClassVar[int]
     context_codec: ContextCodec
     max_buffered_bytes: int
     pool: PoolOptions
+    processes: int
     read_buf_size: int
     servers: _containers.MessageMap[str, TcpServerOptions]
-    def __init__(self, servers: _Optional[_Mapping[str, TcpServerOptions]] = ..., read_buf_size: _Optional[int] = ..., pool: _Optional[_Union[PoolOptions, _Mapping]] = ..., context_codec: _Optional[_Union[ContextCodec, str]] = ..., max_buffered_bytes: _Optional[int] = ...) -> None: ...
+    def __init__(self, servers: _Optional[_Mapping[str, TcpServerOptions]] = ..., read_buf_size: _Optional[int] = ..., pool: _Optional[_Union[PoolOptions, _Mapping]] = ..., context_codec: _Optional[_Union[ContextCodec, str]] = ..., max_buffered_bytes: _Optional[int] = ..., processes: _Optional[int] = ...) -> None: ...
 
 class TcpServerOptions(_message.Message):
     __slots__ = ["addr", "delimiter", "framing", "idle_timeout", "length_bytes", "max_connections", "max_message_size", "proxy_header_timeout", "proxy_protocol", "proxy_trusted", "read_buf_size", "routing", "tls"]

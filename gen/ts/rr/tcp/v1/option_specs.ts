@@ -19,6 +19,8 @@ export interface KeyFacts {
   readonly required: boolean;
   /** The value becomes a Node timer (at most 2^31-1 ms). */
   readonly timer: boolean;
+  /** The key is `optional` in the schema: an explicit zero is kept, only an absent key takes the default. */
+  readonly presence?: true;
   /** The field's comment in options.proto. */
   readonly comment: string;
 }
@@ -283,6 +285,17 @@ export const OPTION_SPECS: Readonly<Record<string, Readonly<Record<string, KeyFa
       "timer": false,
       "comment": "Most BYTES all connections of all servers may hold from their clients at once while waiting for the rest of a message (rr-tcp key). Past it, the connections holding the most are closed (with their CLOSE event) until the total is back under.",
       "min": "1"
+    },
+    "processes": {
+      "kind": "uint32",
+      "default": "1",
+      "unit": "count",
+      "origin": "rr-tcp",
+      "required": false,
+      "timer": false,
+      "comment": "Server processes sharing the listeners (rr-tcp key); 0 = one per CPU. Each process owns its share of pool.num_workers, of every server's max_connections and of max_buffered_bytes, so the totals stay as configured. With more than one, a primary process starts them, holds the control API, RPC, status and metrics endpoints, and answers those for all of them.",
+      "max": "64",
+      "presence": true
     }
   },
   "TcpServerOptions": {

@@ -333,6 +333,14 @@ export interface TcpOptions {
    * (with their CLOSE event) until the total is back under.
    */
   max_buffered_bytes: number;
+  /**
+   * Server processes sharing the listeners (rr-tcp key); 0 = one per CPU. Each process owns
+   * its share of pool.num_workers, of every server's max_connections and of
+   * max_buffered_bytes, so the totals stay as configured. With more than one, a primary
+   * process starts them, holds the control API, RPC, status and metrics endpoints, and
+   * answers those for all of them.
+   */
+  processes?: number | undefined;
 }
 
 export interface TcpOptions_ServersEntry {
@@ -1471,7 +1479,14 @@ export const OnInitOptions_EnvEntry: MessageFns<OnInitOptions_EnvEntry> = {
 };
 
 function createBaseTcpOptions(): TcpOptions {
-  return { servers: {}, read_buf_size: 0, pool: undefined, context_codec: 0, max_buffered_bytes: 0 };
+  return {
+    servers: {},
+    read_buf_size: 0,
+    pool: undefined,
+    context_codec: 0,
+    max_buffered_bytes: 0,
+    processes: undefined,
+  };
 }
 
 export const TcpOptions: MessageFns<TcpOptions> = {
@@ -1490,6 +1505,9 @@ export const TcpOptions: MessageFns<TcpOptions> = {
     }
     if (message.max_buffered_bytes !== 0) {
       writer.uint32(40).uint64(message.max_buffered_bytes);
+    }
+    if (message.processes !== undefined) {
+      writer.uint32(48).uint32(message.processes);
     }
     return writer;
   },
@@ -1550,6 +1568,14 @@ export const TcpOptions: MessageFns<TcpOptions> = {
             message.max_buffered_bytes = longToNumber(reader.uint64());
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.processes = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1594,6 +1620,7 @@ export const TcpOptions: MessageFns<TcpOptions> = {
         : isSet(object.max_buffered_bytes)
         ? globalThis.Number(object.max_buffered_bytes)
         : 0,
+      processes: isSet(object.processes) ? globalThis.Number(object.processes) : undefined,
     };
   },
 
@@ -1620,6 +1647,9 @@ export const TcpOptions: MessageFns<TcpOptions> = {
     if (message.max_buffered_bytes !== 0) {
       obj.maxBufferedBytes = Math.round(message.max_buffered_bytes);
     }
+    if (message.processes !== undefined) {
+      obj.processes = Math.round(message.processes);
+    }
     return obj;
   },
 
@@ -1643,6 +1673,7 @@ export const TcpOptions: MessageFns<TcpOptions> = {
       : undefined;
     message.context_codec = object.context_codec ?? 0;
     message.max_buffered_bytes = object.max_buffered_bytes ?? 0;
+    message.processes = object.processes ?? undefined;
     return message;
   },
 };

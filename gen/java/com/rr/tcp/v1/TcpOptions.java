@@ -60,6 +60,7 @@ private static final long serialVersionUID = 0L;
             com.rr.tcp.v1.TcpOptions.class, com.rr.tcp.v1.TcpOptions.Builder.class);
   }
 
+  private int bitField0_;
   public static final int SERVERS_FIELD_NUMBER = 1;
   private static final class ServersDefaultEntryHolder {
     static final com.google.protobuf.MapEntry<
@@ -256,6 +257,41 @@ com.rr.tcp.v1.TcpServerOptions defaultValue) {
     return maxBufferedBytes_;
   }
 
+  public static final int PROCESSES_FIELD_NUMBER = 6;
+  private int processes_ = 0;
+  /**
+   * <pre>
+   * Server processes sharing the listeners (rr-tcp key); 0 = one per CPU. Each process owns
+   * its share of pool.num_workers, of every server's max_connections and of
+   * max_buffered_bytes, so the totals stay as configured. With more than one, a primary
+   * process starts them, holds the control API, RPC, status and metrics endpoints, and
+   * answers those for all of them.
+   * </pre>
+   *
+   * <code>optional uint32 processes = 6 [json_name = "processes", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the processes field is set.
+   */
+  @java.lang.Override
+  public boolean hasProcesses() {
+    return ((bitField0_ & 0x00000001) != 0);
+  }
+  /**
+   * <pre>
+   * Server processes sharing the listeners (rr-tcp key); 0 = one per CPU. Each process owns
+   * its share of pool.num_workers, of every server's max_connections and of
+   * max_buffered_bytes, so the totals stay as configured. With more than one, a primary
+   * process starts them, holds the control API, RPC, status and metrics endpoints, and
+   * answers those for all of them.
+   * </pre>
+   *
+   * <code>optional uint32 processes = 6 [json_name = "processes", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The processes.
+   */
+  @java.lang.Override
+  public int getProcesses() {
+    return processes_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -287,6 +323,9 @@ com.rr.tcp.v1.TcpServerOptions defaultValue) {
     }
     if (maxBufferedBytes_ != 0L) {
       output.writeUInt64(5, maxBufferedBytes_);
+    }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      output.writeUInt32(6, processes_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -323,6 +362,10 @@ com.rr.tcp.v1.TcpServerOptions defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeUInt64Size(5, maxBufferedBytes_);
     }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(6, processes_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -350,6 +393,11 @@ com.rr.tcp.v1.TcpServerOptions defaultValue) {
     if (contextCodec_ != other.contextCodec_) return false;
     if (getMaxBufferedBytes()
         != other.getMaxBufferedBytes()) return false;
+    if (hasProcesses() != other.hasProcesses()) return false;
+    if (hasProcesses()) {
+      if (getProcesses()
+          != other.getProcesses()) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -376,6 +424,10 @@ com.rr.tcp.v1.TcpServerOptions defaultValue) {
     hash = (37 * hash) + MAX_BUFFERED_BYTES_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getMaxBufferedBytes());
+    if (hasProcesses()) {
+      hash = (37 * hash) + PROCESSES_FIELD_NUMBER;
+      hash = (53 * hash) + getProcesses();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -540,6 +592,7 @@ com.rr.tcp.v1.TcpServerOptions defaultValue) {
       }
       contextCodec_ = 0;
       maxBufferedBytes_ = 0L;
+      processes_ = 0;
       return this;
     }
 
@@ -591,6 +644,12 @@ com.rr.tcp.v1.TcpServerOptions defaultValue) {
       if (((from_bitField0_ & 0x00000010) != 0)) {
         result.maxBufferedBytes_ = maxBufferedBytes_;
       }
+      int to_bitField0_ = 0;
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.processes_ = processes_;
+        to_bitField0_ |= 0x00000001;
+      }
+      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -652,6 +711,9 @@ com.rr.tcp.v1.TcpServerOptions defaultValue) {
       if (other.getMaxBufferedBytes() != 0L) {
         setMaxBufferedBytes(other.getMaxBufferedBytes());
       }
+      if (other.hasProcesses()) {
+        setProcesses(other.getProcesses());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -709,6 +771,11 @@ com.rr.tcp.v1.TcpServerOptions defaultValue) {
               bitField0_ |= 0x00000010;
               break;
             } // case 40
+            case 48: {
+              processes_ = input.readUInt32();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 48
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1209,6 +1276,78 @@ com.rr.tcp.v1.TcpServerOptions defaultValue) {
     public Builder clearMaxBufferedBytes() {
       bitField0_ = (bitField0_ & ~0x00000010);
       maxBufferedBytes_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private int processes_ ;
+    /**
+     * <pre>
+     * Server processes sharing the listeners (rr-tcp key); 0 = one per CPU. Each process owns
+     * its share of pool.num_workers, of every server's max_connections and of
+     * max_buffered_bytes, so the totals stay as configured. With more than one, a primary
+     * process starts them, holds the control API, RPC, status and metrics endpoints, and
+     * answers those for all of them.
+     * </pre>
+     *
+     * <code>optional uint32 processes = 6 [json_name = "processes", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return Whether the processes field is set.
+     */
+    @java.lang.Override
+    public boolean hasProcesses() {
+      return ((bitField0_ & 0x00000020) != 0);
+    }
+    /**
+     * <pre>
+     * Server processes sharing the listeners (rr-tcp key); 0 = one per CPU. Each process owns
+     * its share of pool.num_workers, of every server's max_connections and of
+     * max_buffered_bytes, so the totals stay as configured. With more than one, a primary
+     * process starts them, holds the control API, RPC, status and metrics endpoints, and
+     * answers those for all of them.
+     * </pre>
+     *
+     * <code>optional uint32 processes = 6 [json_name = "processes", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return The processes.
+     */
+    @java.lang.Override
+    public int getProcesses() {
+      return processes_;
+    }
+    /**
+     * <pre>
+     * Server processes sharing the listeners (rr-tcp key); 0 = one per CPU. Each process owns
+     * its share of pool.num_workers, of every server's max_connections and of
+     * max_buffered_bytes, so the totals stay as configured. With more than one, a primary
+     * process starts them, holds the control API, RPC, status and metrics endpoints, and
+     * answers those for all of them.
+     * </pre>
+     *
+     * <code>optional uint32 processes = 6 [json_name = "processes", (.rr.tcp.v1.spec) = { ... }</code>
+     * @param value The processes to set.
+     * @return This builder for chaining.
+     */
+    public Builder setProcesses(int value) {
+      
+      processes_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Server processes sharing the listeners (rr-tcp key); 0 = one per CPU. Each process owns
+     * its share of pool.num_workers, of every server's max_connections and of
+     * max_buffered_bytes, so the totals stay as configured. With more than one, a primary
+     * process starts them, holds the control API, RPC, status and metrics endpoints, and
+     * answers those for all of them.
+     * </pre>
+     *
+     * <code>optional uint32 processes = 6 [json_name = "processes", (.rr.tcp.v1.spec) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearProcesses() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      processes_ = 0;
       onChanged();
       return this;
     }

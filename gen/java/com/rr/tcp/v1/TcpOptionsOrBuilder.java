@@ -134,4 +134,31 @@ com.rr.tcp.v1.TcpServerOptions defaultValue);
    * @return The maxBufferedBytes.
    */
   long getMaxBufferedBytes();
+
+  /**
+   * <pre>
+   * Server processes sharing the listeners (rr-tcp key); 0 = one per CPU. Each process owns
+   * its share of pool.num_workers, of every server's max_connections and of
+   * max_buffered_bytes, so the totals stay as configured. With more than one, a primary
+   * process starts them, holds the control API, RPC, status and metrics endpoints, and
+   * answers those for all of them.
+   * </pre>
+   *
+   * <code>optional uint32 processes = 6 [json_name = "processes", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return Whether the processes field is set.
+   */
+  boolean hasProcesses();
+  /**
+   * <pre>
+   * Server processes sharing the listeners (rr-tcp key); 0 = one per CPU. Each process owns
+   * its share of pool.num_workers, of every server's max_connections and of
+   * max_buffered_bytes, so the totals stay as configured. With more than one, a primary
+   * process starts them, holds the control API, RPC, status and metrics endpoints, and
+   * answers those for all of them.
+   * </pre>
+   *
+   * <code>optional uint32 processes = 6 [json_name = "processes", (.rr.tcp.v1.spec) = { ... }</code>
+   * @return The processes.
+   */
+  int getProcesses();
 }
