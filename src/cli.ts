@@ -14,15 +14,25 @@
  * for command output, and workers never share either stream with the server (their stdout is
  * the relay, their stderr is logged by the pool).
  */
+import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
 import type { Logger } from "pino";
-import { defaultConfigData, formatConfigYaml, formatIssue, packageRoot, type LoadedConfig } from "./config/index.js";
+import {
+  defaultConfigData,
+  formatConfigYaml,
+  formatIssue,
+  packageRoot,
+  processCount,
+  type LoadedConfig,
+} from "./config/index.js";
 import { LOG_LEVELS } from "./config/schema.js";
 import { errorCode, errorMessage, RrTcpError } from "./errors.js";
 import { WorkerPool } from "./pool/index.js";
 import { SCHEMA_PACKAGE, SCHEMA_VERSION } from "./protocol/index.js";
+import { ProcessGroupService } from "./service/process-group-service.js";
+import { runProcessMember, startMessage } from "./service/process-member.js";
 import { Service } from "./service/service.js";
 import { createLogger } from "./service/logger.js";
 import { childPids, exitOnSignals, killProcessGroups } from "./service/signals.js";
@@ -38,6 +48,9 @@ import {
   type PushFlags,
   type RpcFlags,
 } from "./cli/rpc-commands.js";
+
+/** Where rr-tcp was launched, before -w or the config's folder changed it: server processes start here. */
+const LAUNCH_DIR = process.cwd();
 
 function version(): string {
   try {
@@ -91,28 +104,42 @@ function startFailure(err: unknown, loaded: LoadedConfig): { facts: Record<strin
 }
 
 async function serve(flags: ConfigFlags & { logLevel?: string }): Promise<void> {
+  // A server process of several (tcp.processes): node:cluster ran this command again for it.
+  if (cluster.isWorker) return serveAsProcess(flags);
   const choice = await run(() => chooseConfig(flags, "built-in"));
   const loaded: LoadedConfig = choice.loaded;
   const logger: Logger = await run(() =>
     createLogger(loaded.config.logs, { levelOverride: flags.logLevel, baseDir: loaded.baseDir }),
   );
+  const processes = processCount(loaded.config);
   logger.info(
-    { config: loaded.file ?? "(built-in default config)", workdir: loaded.baseDir },
-    `rr-tcp ${version()} starting: ${describeSource(choice)}`,
+    { config: loaded.file ?? "(built-in default config)", workdir: loaded.baseDir, processes },
+    `rr-tcp ${version()} starting: ${describeSource(choice)}${processes > 1 ? ` (${processes} server processes)` : ""}`,
   );
-  const starting = Service.start(loaded, logger, (poolOptions) => WorkerPool.start(poolOptions));
-  let service: Service | undefined;
+  const starting: Promise<Service | ProcessGroupService> =
+    processes > 1
+      ? ProcessGroupService.start(loaded, logger, LAUNCH_DIR)
+      : Service.start(loaded, logger, (poolOptions) => WorkerPool.start(poolOptions));
+  let service: Service | ProcessGroupService | undefined;
   // Installed before the start completes: a signal during start-up stops what has started.
   exitOnSignals(async () => (await starting.catch(() => undefined))?.stop(), {
     logger,
-    // Every child, not only the pool's list: workers still starting are not in it yet.
+    // Every child, not only the pool's list: workers still starting are not in it yet. With
+    // several server processes, their workers too (as they last reported them).
     kill: () =>
-      killProcessGroups(new Set([...childPids(), ...(service?.pool.state().workers.map((w) => w.pid) ?? [])])),
+      killProcessGroups(
+        new Set([
+          ...childPids(),
+          ...(service instanceof ProcessGroupService
+            ? service.group.pids()
+            : (service?.pool.state().workers.map((w) => w.pid) ?? [])),
+        ]),
+      ),
   });
   // SIGHUP reloads the TLS servers' certificates (a renewed one is picked up without a restart).
   process.on("SIGHUP", () => {
     logger.info("SIGHUP: reloading the TLS certificates");
-    service?.server.reloadCertificates();
+    void service?.server.reloadCertificates();
   });
   try {
     service = await starting;
@@ -123,6 +150,26 @@ async function serve(flags: ConfigFlags & { logLevel?: string }): Promise<void> 
     process.exit(1);
   }
   logger.info({ servers: service.server.addresses() }, "rr-tcp ready");
+}
+
+/**
+ * One server process of several: its config comes from the primary (its share), not from the
+ * flags; its logs carry its index. It stops on a signal as one rr-tcp does (Ctrl-C reaches the
+ * whole process group), and when the primary asks.
+ */
+async function serveAsProcess(flags: { logLevel?: string }): Promise<void> {
+  const start = await startMessage();
+  // Relative paths resolve as the primary's do.
+  process.chdir(start.baseDir);
+  const logger = (
+    await run(() => createLogger(start.config.logs, { levelOverride: flags.logLevel, baseDir: start.baseDir }))
+  ).child({ process: start.index });
+  const starting = runProcessMember(start, logger, (poolOptions) => WorkerPool.start(poolOptions));
+  exitOnSignals(async () => (await starting).stop(), { logger, kill: () => killProcessGroups(childPids()) });
+  // The primary reloads every process's certificates on its SIGHUP; one sent to the whole
+  // group must not end this process (SIGHUP's default).
+  process.on("SIGHUP", () => void starting.then((service) => service.server.reloadCertificates()));
+  await starting;
 }
 
 async function validate(flags: ConfigFlags): Promise<void> {

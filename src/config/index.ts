@@ -10,6 +10,7 @@ export {
   type LoadOptions,
 } from "./load.js";
 export { applyDefaults, workerCommand } from "./defaults.js";
+export { processCount, processShare, processShareIssues, relayOfProcess, shareOf } from "./process-shares.js";
 export { formatGoDuration, parseGoDurationNanos } from "../options/duration.js";
 export { expandEnv, type EnvLookup } from "./expand-env.js";
 export { formatConfig, formatConfigYaml } from "./format.js";

@@ -27,6 +27,7 @@ import { ConfigError, ConfigFileError, type ConfigIssue } from "./errors.js";
 import type { EnvLookup } from "./expand-env.js";
 import { applyOverrides, type Override } from "./overrides.js";
 import { CONFIG_SPEC } from "./schema.js";
+import { processShareIssues } from "./process-shares.js";
 
 /** Options of the loaders. */
 export interface LoadOptions {
@@ -160,6 +161,9 @@ export function resolveConfig(data: unknown, options: LoadOptions = {}): LoadedC
       options.file,
     );
   const config = applyDefaults(decoded, options.cpuCount ?? availableParallelism());
+  // Known only with the defaults in: num_workers 0 and processes 0 are both the CPU count.
+  const shares = processShareIssues(config);
+  if (shares.length > 0) throw new ConfigError(shares, options.file);
   return { config, warnings: ctx.warnings, file: options.file, baseDir: resolve(options.baseDir ?? process.cwd()) };
 }
 

@@ -19,7 +19,6 @@
  * cluster.forward_timeout, 502 when Redis could not be reached; each with `{"error": "<why>"}`.
  */
 import type { Logger } from "pino";
-import type { Registry } from "prom-client";
 import {
   BroadcastResponse,
   CloseConnectionResponse,
@@ -33,7 +32,7 @@ import { defaultNumber } from "../options/index.js";
 import type { ControlledPool, ControlledServer } from "./control-target.js";
 import { healthRoutes, type HealthOptions } from "./health.js";
 import { HttpEndpoint, HttpRequestError, jsonReply, type Route } from "./http-endpoint.js";
-import { createMetrics, metricsRoutes } from "./metrics.js";
+import { createMetrics, metricsRoutes, type MetricsSource } from "./metrics.js";
 
 const CLOSE_PATH = /^\/connections\/([0-9a-fA-F-]{1,64})\/close$/;
 const WRITE_PATH = /^\/connections\/([0-9a-fA-F-]{1,64})\/(write|writeclose)$/;
@@ -67,9 +66,11 @@ async function pushing<T>(run: () => T | Promise<T>): Promise<T> {
 /** What the control API serves besides the pool and the server, when shared with other endpoints. */
 export interface ControlServerOptions {
   /** The metrics /metrics serves (shared with metrics.address); made here when not given. */
-  readonly metrics?: Registry;
+  readonly metrics?: MetricsSource;
   /** How /health and /ready answer (shared with status.address); default the schema's unavailable_status_code. */
   readonly health?: HealthOptions;
+  /** Awaited before each request is answered (HttpEndpointOptions.before). */
+  readonly before?: () => Promise<void>;
 }
 
 export class ControlServer {
@@ -96,7 +97,9 @@ export class ControlServer {
       ...metricsRoutes(options.metrics ?? createMetrics(pool, server)),
       ...controlRoutes(pool, server),
     ];
-    return new ControlServer(await HttpEndpoint.listen(addr, "control.addr", routes, logger));
+    return new ControlServer(
+      await HttpEndpoint.listen(addr, "control.addr", routes, logger, { before: options.before }),
+    );
   }
 
   close(): Promise<void> {

@@ -86,6 +86,11 @@ export interface HttpEndpointOptions {
   readonly requestTimeoutMs?: number;
   /** Default LIMITS.httpKeepAlive. */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * Awaited before a route answers: the primary of several server processes refreshes what
+   * they reported, so the answer is current (service/process-group.ts).
+   */
+  readonly before?: () => Promise<void>;
 }
 
 /** One connection, as the budget sees it. */
@@ -139,7 +144,7 @@ export class HttpEndpoint {
         connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(headersTimeout / 4))),
       },
       (req, res) => {
-        answer(routes, req).then(
+        answer(routes, req, options.before).then(
           (reply) => send(res, reply),
           (err: unknown) => {
             logger?.error({ err, url: req.url, key }, `HTTP request on ${key} failed`);
@@ -209,7 +214,11 @@ function budgetConnections(http: Server, budget: number, key: string, logger: Lo
 }
 
 /** The route for the request, run; 404 for an unknown path, 405 for a known one asked with another method. */
-async function answer(routes: readonly Route[], req: IncomingMessage): Promise<HttpReply & { allow?: string }> {
+async function answer(
+  routes: readonly Route[],
+  req: IncomingMessage,
+  before: (() => Promise<void>) | undefined,
+): Promise<HttpReply & { allow?: string }> {
   const url = new URL(req.url ?? "/", "http://rr-tcp");
   const method = req.method === "HEAD" ? "GET" : req.method;
   const allowed: string[] = [];
@@ -221,6 +230,7 @@ async function answer(routes: readonly Route[], req: IncomingMessage): Promise<H
       continue;
     }
     try {
+      await before?.();
       return await route.handle({ url, params, body: () => readBody(req, LIMITS.httpBody.value) });
     } catch (err) {
       if (err instanceof HttpRequestError) return jsonReply(err.status, { error: err.message });

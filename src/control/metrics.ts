@@ -92,7 +92,10 @@ export function createMetrics(
 }
 
 /** GET /metrics, in Prometheus' text format. */
-export function metricsRoutes(registry: Registry): Route[] {
+/** What /metrics reads: a Registry, or the primary's sum of its server processes' (tcp.processes). */
+export type MetricsSource = Pick<Registry, "metrics" | "contentType">;
+
+export function metricsRoutes(registry: MetricsSource): Route[] {
   return [
     {
       method: "GET",

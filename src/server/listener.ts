@@ -1,7 +1,8 @@
 /**
  * A listening socket for one named server: TCP (IPv4, IPv6, every interface) or a unix socket.
  * Accepted sockets are half-open capable (the server decides when its side closes, after the
- * client's EOF) and start paused (nothing is read before CONNECTED is answered).
+ * client's EOF) and start paused (nothing is read before CONNECTED is answered). Shared, the
+ * socket is node:cluster's, one for every server process (tcp.processes).
  */
 import { createServer, type Socket } from "node:net";
 import { resolve } from "node:path";
@@ -24,17 +25,18 @@ export async function openListener(
   addr: string,
   address: ListenAddress,
   onConnection: (socket: Socket) => void,
-  options: { baseDir?: string; onError?: (err: Error) => void } = {},
+  options: { baseDir?: string; onError?: (err: Error) => void; shared?: boolean } = {},
 ): Promise<Listener> {
   const net = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, onConnection);
   const wanted: ListenAddress =
     address.kind === "unix" ? { kind: "unix", path: resolve(options.baseDir ?? process.cwd(), address.path) } : address;
-  const bound = await listenOn(net, wanted, { key: `tcp.servers.${server}`, shown: addr }, options.onError);
+  const shared = options.shared === true;
+  const bound = await listenOn(net, wanted, { key: `tcp.servers.${server}`, shown: addr, shared }, options.onError);
   let closing: Promise<void> | undefined;
   return {
     address: formatListenAddress(bound),
     close() {
-      closing ??= stopListening(net, bound);
+      closing ??= stopListening(net, bound, shared);
       return closing;
     },
   };

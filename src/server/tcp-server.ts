@@ -39,6 +39,8 @@ export interface TcpServerInit {
   readonly baseDir?: string;
   /** Gets each event's timings (the metrics); without one, no clock is read per event. */
   readonly observer?: ServerObserver | undefined;
+  /** The listeners are shared with the other server processes (tcp.processes, node:cluster). */
+  readonly shared?: boolean;
 }
 
 /** Options of {@link TcpServer.shutdown}. */
@@ -120,6 +122,7 @@ export class TcpServer {
           (socket) => server.#accept(named, socket),
           {
             baseDir: init.baseDir,
+            shared: init.shared === true,
             onError: (err) => server.#logger.error({ server: named.name, err }, "listener error"),
           },
         );

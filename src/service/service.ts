@@ -5,22 +5,22 @@
  * injected function (the CLI passes `WorkerPool.start`), so the server side never imports src/pool.
  */
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
 import type { PoolOptions } from "../../gen/ts/rr/tcp/v1/options.js";
 import { Cluster } from "../cluster/index.js";
 import type { LoadedConfig } from "../config/load.js";
 import { workerCommand } from "../config/defaults.js";
 import { formatIssue } from "../config/errors.js";
-import { ControlServer } from "../control/control-server.js";
-import { healthRoutes, type HealthOptions } from "../control/health.js";
-import { HttpEndpoint } from "../control/http-endpoint.js";
-import { createMetrics, EventHistograms, metricsRoutes } from "../control/metrics.js";
-import { createRpcMethods } from "../control/rpc-methods.js";
+import type { ControlServer } from "../control/control-server.js";
+import type { HttpEndpoint } from "../control/http-endpoint.js";
+import { createMetrics, EventHistograms } from "../control/metrics.js";
 import { RpcServer } from "../control/rpc-server.js";
-import { defaultMs, defaultNumber } from "../options/index.js";
+import { defaultMs } from "../options/index.js";
 import { durationToMs } from "../protocol/index.js";
 import type { EventPool } from "../server/event-pool.js";
 import { TcpServer } from "../server/tcp-server.js";
+import { openEndpoints, rpcMethodsFor } from "./endpoints.js";
 
 /** The least time workers get for the stop frame when draining used the whole destroy_timeout. */
 const STOP_GRACE_MS = 1_000;
@@ -82,6 +82,14 @@ export interface ServicePool extends EventPool {
 
 export type StartPool = (options: PoolStartOptions) => Promise<ServicePool>;
 
+/** How a server process of several (tcp.processes) starts, as its primary asks (service/process-member.ts). */
+export interface ServiceStartOptions {
+  /** The listeners are shared with the other server processes. */
+  readonly shared?: boolean;
+  /** Keep a metrics registry though no endpoint of this process serves it: the primary's does. */
+  readonly metrics?: boolean;
+}
+
 /** The running pieces, as Service.start made them. */
 interface ServiceParts {
   readonly server: TcpServer;
@@ -91,6 +99,7 @@ interface ServiceParts {
   readonly metrics: HttpEndpoint | undefined;
   readonly rpc: RpcServer | undefined;
   readonly cluster: Cluster | undefined;
+  readonly registry: Registry | undefined;
   /** Set when stop() begins: /ready then fails while connections drain. */
   readonly lifecycle: { stopping: boolean };
 }
@@ -108,6 +117,8 @@ export class Service {
   readonly rpc: RpcServer | undefined;
   /** The cluster (config `cluster`): this instance's place among those sharing one Redis. */
   readonly cluster: Cluster | undefined;
+  /** The metrics every endpoint that serves them shares; undefined when none does. */
+  readonly registry: Registry | undefined;
   readonly #lifecycle: { stopping: boolean };
 
   private constructor(
@@ -122,6 +133,7 @@ export class Service {
     this.status = parts.status;
     this.metrics = parts.metrics;
     this.cluster = parts.cluster;
+    this.registry = parts.registry;
     this.#lifecycle = parts.lifecycle;
   }
 
@@ -129,7 +141,12 @@ export class Service {
    * Starts the pool, then the listeners, then the control API, the status and the metrics
    * endpoints. Whatever started is stopped again if a later step fails.
    */
-  static async start(loaded: LoadedConfig, logger: Logger, startPool: StartPool): Promise<Service> {
+  static async start(
+    loaded: LoadedConfig,
+    logger: Logger,
+    startPool: StartPool,
+    options: ServiceStartOptions = {},
+  ): Promise<Service> {
     const { config } = loaded;
     for (const warning of loaded.warnings) logger.warn({ key: warning.path }, `config: ${formatIssue(warning)}`);
     const tcp = config.tcp!;
@@ -154,6 +171,7 @@ export class Service {
     let control: ControlServer | undefined;
     let status: HttpEndpoint | undefined;
     let metrics: HttpEndpoint | undefined;
+    let registry: Registry | undefined;
     const lifecycle = { stopping: false };
     try {
       pool = await startPool({
@@ -165,36 +183,26 @@ export class Service {
         cwd: loaded.baseDir,
       });
       // Events are timed only when some endpoint serves the metrics.
-      const histograms = config.control?.addr || config.metrics?.address ? new EventHistograms() : undefined;
+      const histograms =
+        config.control?.addr || config.metrics?.address || options.metrics ? new EventHistograms() : undefined;
       // In a cluster the servers' events pass the registry on their way to the pool.
       const events = cluster ? cluster.tracking(pool) : pool;
-      server = await TcpServer.listen({ tcp, pool: events, logger, baseDir: loaded.baseDir, observer: histograms });
+      server = await TcpServer.listen({
+        tcp,
+        pool: events,
+        logger,
+        baseDir: loaded.baseDir,
+        observer: histograms,
+        shared: options.shared,
+      });
       cluster?.serve(server);
       // What the control API and the RPC methods push to: this instance's servers, or every instance's.
       const reached = cluster ? cluster.server(server) : server;
-      const registry = histograms && createMetrics(pool, server, histograms);
+      registry = histograms && createMetrics(pool, server, histograms);
       const controlled = resettingCertificates(pool, server);
-      const health: HealthOptions = {
-        unavailableStatusCode:
-          config.status?.unavailable_status_code || defaultNumber("StatusOptions", "unavailable_status_code"),
-        stopping: () => lifecycle.stopping,
-      };
-      if (config.control?.addr) {
-        control = await ControlServer.listen(config.control.addr, controlled, reached, logger, {
-          metrics: registry,
-          health,
-        });
-        logger.info({ addr: control.address }, `control API listening on ${control.address}`);
-      }
-      if (config.status?.address) {
-        status = await HttpEndpoint.listen(config.status.address, "status.address", healthRoutes(pool, health), logger);
-        logger.info({ addr: status.address }, `status (health, ready) listening on ${status.address}`);
-      }
-      if (config.metrics?.address && registry) {
-        metrics = await HttpEndpoint.listen(config.metrics.address, "metrics.address", metricsRoutes(registry), logger);
-        logger.info({ addr: metrics.address }, `metrics listening on ${metrics.address}`);
-      }
-      rpc?.serve(createRpcMethods(controlled, reached));
+      const targets = { pool: controlled, server: reached, metrics: registry, stopping: () => lifecycle.stopping };
+      ({ control, status, metrics } = await openEndpoints(config, logger, targets));
+      rpc?.serve(rpcMethodsFor(targets));
     } catch (err) {
       // Undo everything, each step whatever the others do; the error to report is the first one.
       // RPC goes first: a worker holding an RPC connection should see it end before its stop.
@@ -204,7 +212,7 @@ export class Service {
       throw err;
     }
     return new Service(
-      { server, pool, control, status, metrics, rpc, cluster, lifecycle },
+      { server, pool, control, status, metrics, rpc, cluster, registry, lifecycle },
       logger,
       durationToMs(tcp.pool?.destroy_timeout) || defaultMs("PoolOptions", "destroy_timeout"),
     );
