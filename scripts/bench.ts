@@ -103,6 +103,12 @@ const targets: Target[] = [
     start: () => startRrTcp({ command: ECHO_WORKER_COMMAND, numWorkers: NUM_WORKERS, contextCodec: "json" }),
   },
   {
+    key: "rr_json_2proc",
+    label: `rr-tcp, 2 server processes, ${NUM_WORKERS} TS workers (one each), JSON context`,
+    start: () =>
+      startRrTcp({ command: ECHO_WORKER_COMMAND, numWorkers: NUM_WORKERS, contextCodec: "json", processes: 2 }),
+  },
+  {
     key: "rr_proto",
     label: `rr-tcp, ${NUM_WORKERS} TS workers, protobuf context`,
     start: () => startRrTcp({ command: ECHO_WORKER_COMMAND, numWorkers: NUM_WORKERS, contextCodec: "proto" }),
@@ -182,7 +188,7 @@ async function countSyscalls(running: RunningTarget, held: HeldLoad): Promise<Sy
   // it would otherwise trace the second strace too.
   const workers = running.workerPids.length ? await traceSyscalls(running.workerPids) : undefined;
   const workersFrom = await held.mark();
-  const server = await traceSyscalls([running.pid]).catch((err: unknown) => {
+  const server = await traceSyscalls(running.serverPids ?? [running.pid]).catch((err: unknown) => {
     workers?.interrupt();
     throw err;
   });
@@ -261,7 +267,7 @@ for (const target of targets) {
         connections: scenario.connections,
         messageBytes: scenario.messageBytes,
         ...timing,
-        cpu: { server: [running.pid], workers: running.workerPids },
+        cpu: { server: running.serverPids ?? [running.pid], workers: running.workerPids },
         hold: traced,
       });
       const row: Row = { result };
@@ -290,7 +296,7 @@ for (const target of targets) {
 // read 0.41 to 0.59 over three full runs of one commit. So the rows they compare run again, in
 // turn, ROUNDS times; each round's ratios are taken within the round, and their medians reported.
 const ROUNDS = quick ? 1 : 5;
-const ROUND_KEYS = ["c_floor", "rr_c", "rr_c_no_ids", "rr_json", "rr_python"];
+const ROUND_KEYS = ["c_floor", "rr_c", "rr_c_no_ids", "rr_json", "rr_json_2proc", "rr_python"];
 const roundResults = new Map<string, LoadResult[]>();
 for (let round = 0; round < ROUNDS; round++) {
   for (const key of ROUND_KEYS) {
@@ -303,7 +309,7 @@ for (let round = 0; round < ROUNDS; round++) {
         connections: 64,
         messageBytes: 64,
         ...roundTiming,
-        cpu: { server: [running.pid], workers: running.workerPids },
+        cpu: { server: running.serverPids ?? [running.pid], workers: running.workerPids },
       });
       roundResults.set(key, [...(roundResults.get(key) ?? []), result]);
       process.stderr.write(
@@ -459,6 +465,11 @@ const roundMeasures = {
   holdRps: roundMedian((r) => ratio(r("rr_c_no_ids")?.rps, r("rr_c")?.rps)),
   tsWorker: roundMedian((r) => roundCpu(r("rr_json"), "workers")),
   pyWorker: roundMedian((r) => roundCpu(r("rr_python"), "workers")),
+  twoRps: roundMedian((r) => ratio(r("rr_json_2proc")?.rps, r("rr_json")?.rps)),
+  twoServerCpu: roundMedian((r) => ratio(roundCpu(r("rr_json_2proc"), "server"), roundCpu(r("rr_json"), "server"))),
+  twoTotalCpu: roundMedian((r) =>
+    ratio(r("rr_json_2proc") && totalCpu(r("rr_json_2proc")!), r("rr_json") && totalCpu(r("rr_json")!)),
+  ),
 };
 if (roundResults.has("c_floor")) {
   lines.push(
@@ -473,6 +484,9 @@ if (roundResults.has("c_floor")) {
     `| rr-tcp server with C workers: msg/s over the C forwarder's (>= 0.7) | ${fmt(roundMeasures.cRps, 2)} |`,
     `| C workers without event ids (held after replies): msg/s over the same workers with ids | ${fmt(roundMeasures.holdRps, 2)} |`,
     `| TS worker CPU per event, µs, against the Python worker's (<=) | ${fmt(roundMeasures.tsWorker, 1)} against ${fmt(roundMeasures.pyWorker, 1)} |`,
+    `| 2 server processes (tcp.processes) against 1, TS workers: msg/s | ${fmt(roundMeasures.twoRps, 2)} |`,
+    `| 2 server processes against 1: server CPU per message (primary and both processes) | ${fmt(roundMeasures.twoServerCpu, 2)} |`,
+    `| 2 server processes against 1: CPU per message, all processes | ${fmt(roundMeasures.twoTotalCpu, 2)} |`,
   );
 }
 
@@ -563,6 +577,9 @@ if (asJson) {
     rr_c_server_cpu_ratio_median: round(roundMeasures.cServerCpu, 3),
     rr_c_rps_ratio_median: round(roundMeasures.cRps, 3),
     reply_hold_rps_ratio_median: round(roundMeasures.holdRps, 3),
+    two_processes_rps_ratio_median: round(roundMeasures.twoRps, 3),
+    two_processes_server_cpu_ratio_median: round(roundMeasures.twoServerCpu, 3),
+    two_processes_total_cpu_ratio_median: round(roundMeasures.twoTotalCpu, 3),
     server_syscalls_per_msg: round(ts?.syscalls?.server, 2),
     worker_syscalls_per_event: round(ts?.syscalls?.worker, 2),
     redis_rps: round(redisPing("redis", 1)),

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { shareOf } from "../../src/config/index.js";
 import { SERVER_NODE_FLAGS } from "../../src/service/node-flags.js";
 import { waitForChildren } from "./proc.js";
 
@@ -15,6 +16,8 @@ export interface RunningTarget {
   port: number;
   /** The server's pid (for the in-process servers: this process). */
   pid: number;
+  /** Every server process, when there are several (tcp.processes): the primary and its server processes. */
+  serverPids?: number[];
   /** The worker processes' pids; none for the in-process echo. */
   workerPids: number[];
   stop(): Promise<void>;
@@ -83,6 +86,8 @@ export interface RrTcpTarget {
   contextCodec: "json" | "proto";
   /** What the workers get in their environment (server.env). */
   workerEnv?: Record<string, string>;
+  /** tcp.processes; default 1. With more, `numWorkers` is the total over them. */
+  processes?: number;
 }
 
 export async function startRrTcp(target: RrTcpTarget): Promise<RunningTarget> {
@@ -100,6 +105,7 @@ export async function startRrTcp(target: RrTcpTarget): Promise<RunningTarget> {
       "  level: warn",
       "tcp:",
       `  context_codec: ${target.contextCodec}`,
+      `  processes: ${target.processes ?? 1}`,
       "  servers:",
       "    bench:",
       `      addr: 127.0.0.1:${port}`,
@@ -117,13 +123,24 @@ export async function startRrTcp(target: RrTcpTarget): Promise<RunningTarget> {
     stdio: ["ignore", "inherit", "inherit"],
   });
   let workerPids: number[];
+  let serverPids: number[] | undefined;
+  const processes = target.processes ?? 1;
   try {
     await waitForPort(port, child, 30_000);
-    workerPids = await waitForChildren(child.pid!, target.numWorkers);
+    if (processes === 1) workerPids = await waitForChildren(child.pid!, target.numWorkers);
+    else {
+      // The primary's children are its server processes; the workers are theirs.
+      const members = await waitForChildren(child.pid!, processes);
+      serverPids = [child.pid!, ...members];
+      workerPids = (
+        await Promise.all(members.map((pid, i) => waitForChildren(pid, shareOf(target.numWorkers, i, processes))))
+      ).flat();
+    }
   } catch (err) {
     child.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  return childTarget(child, port, workerPids, () => rmSync(dir, { recursive: true, force: true }));
+  const running = childTarget(child, port, workerPids, () => rmSync(dir, { recursive: true, force: true }));
+  return serverPids === undefined ? running : { ...running, serverPids };
 }
