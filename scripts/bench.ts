@@ -474,7 +474,7 @@ const roundMeasures = {
 if (roundResults.has("c_floor")) {
   lines.push(
     "",
-    `The same measures as medians of ${ROUNDS} interleaved rounds (each round runs the floor, rr-tcp with C workers with and without event ids, with TS and with Python workers in turn, 64 connections of 64 B, a window of the warm-up rate times ${roundTiming.durationMs} ms; each ratio is taken within its round):`,
+    `The same measures as medians of ${ROUNDS} interleaved rounds (each round runs the floor, rr-tcp with C workers with and without event ids, with TS workers in one and in two server processes, and with Python workers, in turn, 64 connections of 64 B, a window of the warm-up rate times ${roundTiming.durationMs} ms; each ratio is taken within its round):`,
     "",
     "| measure | median |",
     "| --- | ---: |",
