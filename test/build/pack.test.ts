@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FrameFlag } from "../../gen/ts/rr/goridge/v1/goridge.js";
 import { SCHEMA_PACKAGE, SCHEMA_VERSION } from "../../src/protocol/index.js";
 import { eventually, scaled, within } from "../fixtures/eventually.js";
+import { isAlive } from "../fixtures/process-alive.js";
 import { openClient, portOf } from "../server/harness.js";
 import {
   consumerEnv,
@@ -234,14 +235,7 @@ function startServer(command: string, args: string[]): Server {
 }
 
 /** Whether a process is gone. */
-function gone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-}
+const gone = (pid: number): boolean => !isAlive(pid);
 
 describe("npm pack", () => {
   it("holds the runtime, its types, the license, the README and the proto sources, and no tests", () => {

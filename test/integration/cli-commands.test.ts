@@ -13,6 +13,7 @@ import { freePort } from "../fixtures/free-port.js";
 import { openClient } from "../server/harness.js";
 import { killRunningClis, runCli, runCliToEnd, type Cli } from "./cli-harness.js";
 import { RECORDING_WORKER, RECORDING_WORKER_CMD, ROOT, tempRecording, TSX_LOADER, type Recording } from "./harness.js";
+import { isAlive } from "../fixtures/process-alive.js";
 
 afterEach(killRunningClis);
 
@@ -75,14 +76,7 @@ function tablePids(table: string): number[] {
     .map((line) => Number(line.split(/\s+/)[0]));
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const alive = isAlive;
 
 async function echoes(port: number, text: string): Promise<void> {
   const client = await openClient(port);

@@ -17,6 +17,7 @@ import { eventually } from "../fixtures/eventually.js";
 import { openClient, portOf, type Client } from "../server/harness.js";
 import { killRunningClis, runCli, type Cli } from "./cli-harness.js";
 import { ROOT, TSX_LOADER } from "./harness.js";
+import { isAlive } from "../fixtures/process-alive.js";
 
 const PUSH_WORKER = join(ROOT, "test", "fixtures", "push-worker.ts");
 const dir = mkdtempSync(join(tmpdir(), "rr-tcp-processes-"));
@@ -44,15 +45,7 @@ let control: string;
 let rpc: RpcClient;
 const clients: Client[] = [];
 
-/** Is `pid` alive (signal 0 reaches it)? */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const alive = isAlive;
 
 async function getJson(path: string): Promise<unknown> {
   const response = await fetch(`http://${control}${path}`);

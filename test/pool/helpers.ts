@@ -60,16 +60,7 @@ export function startPool(
   });
 }
 
-/** True while a process with this pid exists. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ESRCH") return false;
-    throw err;
-  }
-}
+export { isAlive } from "../fixtures/process-alive.js";
 
 /** Pids of the pool's READY or WORKING workers. */
 export function livePids(pool: WorkerPool): number[] {

@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { afterEach, expect, it } from "vitest";
 import { eventually } from "../fixtures/eventually.js";
 import { NODE_TSX } from "./harness.js";
+import { isAlive } from "../fixtures/process-alive.js";
 
 const WATCH = new URL("../../src/worker/orphan-watch.ts", import.meta.url).pathname;
 // The worker: the watch, then an await of a minute, as a handler busy with a slow call.
@@ -31,14 +32,7 @@ afterEach(() => {
   pids = [];
 });
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = isAlive;
 
 it("exits within a few checks once its server is killed, though a handler still awaits", async () => {
   const server = spawn(process.execPath, ["-e", SERVER], { stdio: ["ignore", "pipe", "inherit"] });
