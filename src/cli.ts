@@ -139,7 +139,10 @@ async function serve(flags: ConfigFlags & { logLevel?: string }): Promise<void> 
   // SIGHUP reloads the TLS servers' certificates (a renewed one is picked up without a restart).
   process.on("SIGHUP", () => {
     logger.info("SIGHUP: reloading the TLS certificates");
-    void service?.server.reloadCertificates();
+    // Several processes answer over IPC: one gone or slow is logged, never a crash.
+    Promise.resolve(service?.server.reloadCertificates()).catch((err: unknown) =>
+      logger.error({ err }, `SIGHUP: reloading the certificates failed: ${errorMessage(err)}`),
+    );
   });
   try {
     service = await starting;

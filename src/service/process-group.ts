@@ -79,6 +79,8 @@ interface Member {
   startedAt: number;
   restartDelayMs: number;
   ready: boolean;
+  /** Started again after an exit: a failed start is retried (the first start fails the group's). */
+  restarting: boolean;
   snapshot: ProcessSnapshot | undefined;
   addresses: Record<string, string>;
   readonly pending: Map<number, Pending>;
@@ -109,6 +111,8 @@ export class ProcessGroup {
   readonly #logger: Logger;
   readonly #across: boolean;
   #nextId = 1;
+  /** Restarts waiting for their delay. */
+  readonly #restarts = new Set<NodeJS.Timeout>();
   #stopping: Promise<void> | undefined;
   /** The pool's face of the group, as the endpoints drive it. */
   readonly pool: ControlledPool & { killBusyWorkers(reason: string): Promise<number> };
@@ -250,7 +254,8 @@ export class ProcessGroup {
    */
   stop(timeoutMs: number): Promise<void> {
     this.#stopping ??= (async () => {
-      await this.refresh().catch(() => undefined);
+      for (const timer of this.#restarts) clearTimeout(timer);
+      this.#restarts.clear();
       const exits = this.#members.map(
         (member) =>
           new Promise<void>((resolve) => {
@@ -259,7 +264,9 @@ export class ProcessGroup {
           }),
       );
       for (const member of this.#members) {
-        this.#call(member, "stop").catch(() => undefined);
+        // One still starting takes no call yet: its signal handler stops it once it has started.
+        if (!member.ready && !member.worker.isDead()) member.worker.process.kill("SIGTERM");
+        else this.#call(member, "stop").catch(() => undefined);
       }
       let timer: NodeJS.Timeout | undefined;
       const late = await Promise.race([
@@ -285,6 +292,7 @@ export class ProcessGroup {
       startedAt: Date.now(),
       restartDelayMs: RESTART_DELAY_MS,
       ready: false,
+      restarting: false,
       snapshot: undefined,
       addresses: {},
       pending: new Map(),
@@ -314,6 +322,7 @@ export class ProcessGroup {
           worker.send(start);
         } else if (said.rr === "ready") {
           member.ready = true;
+          member.restarting = false;
           member.addresses = said.addresses;
           this.#logger.info({ process: index, process_pid: worker.process.pid }, `server process ${index} ready`);
           resolve();
@@ -349,7 +358,7 @@ export class ProcessGroup {
             { pid: worker.process.pid },
           ),
         );
-        if (this.#stopping === undefined && wasReady) this.#restart(member, code, signal);
+        if (this.#stopping === undefined && (wasReady || member.restarting)) this.#restart(member, code, signal);
       });
     });
   }
@@ -363,15 +372,20 @@ export class ProcessGroup {
       { process: member.index, process_pid: member.worker.process.pid, code, signal, restart_in_ms: delay },
       `server process ${member.index} exited (${signal ?? `code ${code}`}); its connections are lost; starting it again`,
     );
-    setTimeout(() => {
+    member.restarting = true;
+    // Not unref'd: with no endpoint, this timer is what keeps the primary up while no process runs.
+    const timer = setTimeout(() => {
+      this.#restarts.delete(timer);
       if (this.#stopping !== undefined) return;
+      // A failed start exits too, and that exit schedules the next try.
       this.#fork(member.index).catch((err: unknown) => {
         this.#logger.error(
           { process: member.index, err },
           `server process ${member.index} could not start again: ${errorMessage(err)}`,
         );
       });
-    }, delay).unref();
+    }, delay);
+    this.#restarts.add(timer);
   }
 
   #call<Op extends ProcessOp>(

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConnectionList, PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
 import { parentPid } from "../../src/service/signals.js";
 import { RpcClient } from "../../src/worker/index.js";
-import { eventually } from "../fixtures/eventually.js";
+import { eventually, scaled } from "../fixtures/eventually.js";
 import { openClient, portOf, type Client } from "../server/harness.js";
 import { killRunningClis, runCli, type Cli } from "./cli-harness.js";
 import { ROOT, TSX_LOADER } from "./harness.js";
@@ -80,7 +80,7 @@ beforeAll(async () => {
   servers = ready.servers as Record<string, string>;
   control = String(controlLine.addr);
   rpc = await RpcClient.connect(String(rpcLine.addr));
-}, 60_000);
+}, scaled(60_000));
 
 afterAll(() => {
   rpc?.close();
