@@ -55,7 +55,11 @@ beforeEach(async () => {
   await settled(rr.service, 2);
 });
 
-/** A client of `server` and its connection's uuid, found with tcp.List by its port. */
+/**
+ * A client of `server` and its connection's uuid, found with tcp.List by its port. Listed is not
+ * idle: its CONNECTED event may still be with a worker, and a push to it then waits for that
+ * reply (`written: false`). A test that needs it idle has it echo something first.
+ */
 async function client(server = "main"): Promise<{ client: Client; uuid: string }> {
   const opened = await openClient(rr.port(server));
   clients.push(opened);
@@ -363,6 +367,9 @@ describe("the control API", () => {
     const control = `http://${rr.service.control!.address}`;
     const { client: c, uuid } = await client("main");
     const o = await client("other");
+    // Idle (its CONNECTED answered), so a push is written at once: `written: true`.
+    c.socket.write("idle\r\n");
+    await c.receive("idle\r\n");
     const post = async (path: string, body: Buffer | string) => {
       const res = await fetch(`${control}${path}`, { method: "POST", body });
       return [res.status, await res.json()];
@@ -370,8 +377,8 @@ describe("the control API", () => {
     // Raw bytes, as they are (here bytes no text encoding would survive).
     const binary = Buffer.from([0x00, 0xff, 0x0d, 0x0a]);
     expect(await post(`/connections/${uuid}/write`, binary)).toEqual([200, { written: true }]);
-    await eventually(() => c.received().length === 4, { what: "the binary push" });
-    expect(Buffer.from(c.received(), "latin1")).toEqual(binary);
+    await eventually(() => c.received().length === 6 + 4, { what: "the binary push" });
+    expect(Buffer.from(c.received().slice(6), "latin1")).toEqual(binary);
     expect(await post(`/servers/other/broadcast`, "to other\r\n")).toEqual([200, { reached: 1 }]);
     await o.client.receive("to other\r\n");
     expect(await post(`/servers/chat/broadcast`, "x")).toEqual([
