@@ -17,7 +17,7 @@ export interface Limit {
   readonly what: string;
   /** The value when nothing configures it. */
   readonly value: number;
-  readonly unit: "bytes" | "connections" | "workers" | "lines" | "levels" | "milliseconds";
+  readonly unit: "bytes" | "connections" | "workers" | "lines" | "levels" | "files" | "milliseconds";
   /** The config key that sets it; absent for a fixed limit. */
   readonly key?: string;
 }
@@ -99,6 +99,11 @@ export const LIMITS = {
   configFile: { what: "a config file", value: 1 * MiB, unit: "bytes" },
   /** Nesting of a config's YAML: the schema is a few levels deep; deeper data is refused before it is walked. */
   configDepth: { what: "the nesting depth of a config", value: 64, unit: "levels" },
+  /**
+   * The files a config's `include` list names. A split .rr.yaml has a handful; each is read whole
+   * (up to LIMITS.configFile) and held until all are merged, so the list is bounded too.
+   */
+  configIncludes: { what: "the files a config includes", value: 64, unit: "files" },
   /** Workers after informer.AddWorker calls (RoadRunner's runtime limit). */
   runtimeWorkers: { what: "workers added at run time", value: 2048, unit: "workers" },
 } as const satisfies Record<string, Limit>;

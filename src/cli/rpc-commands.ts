@@ -16,7 +16,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { ConnectionList } from "../../gen/ts/rr/tcp/v1/control.js";
-import { expandEnv, parseConfigData, readConfigText } from "../config/index.js";
+import { expandEnv, readConfigFileData } from "../config/index.js";
 import { PLUGIN } from "../control/control-target.js";
 import type { ProcessState } from "../control/rpc-methods.js";
 import { applyOverrides } from "../config/overrides.js";
@@ -42,7 +42,8 @@ async function rpcAddress(flags: RpcFlags): Promise<string> {
   if (flags.rpc) return flags.rpc;
   const { file, overrides } = locateConfig(flags);
   if (file === undefined) throw noConfigFile();
-  const data = applyOverrides(parseConfigData(await readConfigText(file), file), overrides);
+  // With its includes: rpc.listen may be in an included file.
+  const data = applyOverrides((await readConfigFileData(file)).data, overrides);
   const rpc = data.rpc as { listen?: unknown } | undefined;
   const listen = typeof rpc?.listen === "string" ? expandEnv(rpc.listen, process.env).trim() : "";
   if (listen === "")

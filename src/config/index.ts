@@ -4,6 +4,7 @@ export {
   loadConfigFile,
   parseConfig,
   parseConfigData,
+  readConfigFileData,
   readConfigText,
   resolveConfig,
   type LoadedConfig,

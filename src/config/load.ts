@@ -1,11 +1,12 @@
 /**
- * Loading a RoadRunner-style `.rr.yaml` into the generated `Config`: YAML parse, `${VAR}`
- * expansion, decoding along the schema, RoadRunner's defaults, and the checks that need more than
- * one key. Every problem found is reported at once in one ConfigError.
+ * Loading a RoadRunner-style `.rr.yaml` into the generated `Config`: YAML parse, the files its
+ * `include` names, `${VAR}` expansion, decoding along the schema, RoadRunner's defaults, and the
+ * checks that need more than one key. Every problem found is reported at once in one ConfigError.
  *
  * Relative paths: worker commands and unix socket paths in a config file are relative to the
  * config file's directory (`baseDir`), the way RoadRunner runs from the directory holding its
- * `.rr.yaml`. rr-tcp starts workers with that directory as their cwd.
+ * `.rr.yaml`. rr-tcp starts workers with that directory as their cwd. A section from an included
+ * file (./include.ts) is read as if written in the root file, so its paths mean the same.
  */
 import { open } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -25,6 +26,7 @@ import { decodeMessage, show, type DecodeContext } from "./decode.js";
 import { applyDefaults, workerCommand } from "./defaults.js";
 import { ConfigError, ConfigFileError, type ConfigIssue } from "./errors.js";
 import type { EnvLookup } from "./expand-env.js";
+import { applyIncludes, type Included } from "./include.js";
 import { applyOverrides, type Override } from "./overrides.js";
 import { CONFIG_SPEC } from "./schema.js";
 import { processShareIssues } from "./process-shares.js";
@@ -54,9 +56,26 @@ export interface LoadedConfig {
   readonly baseDir: string;
 }
 
-/** Reads and loads a config file. @throws ConfigFileError, ConfigError */
+/**
+ * Reads and loads a config file, with the files its `include` names (./include.ts); `-o`
+ * overrides are set after them, so an override wins over an included key as over the root's.
+ * @throws ConfigFileError, ConfigError
+ */
 export async function loadConfigFile(file: string, options: LoadOptions = {}): Promise<LoadedConfig> {
-  return parseConfig(await readConfigText(file), { baseDir: dirname(resolve(file)), file, ...options });
+  const { data, warnings } = await readConfigFileData(file, options.env);
+  const loaded = resolveConfig(data, { baseDir: dirname(resolve(file)), file, ...options });
+  return warnings.length === 0 ? loaded : { ...loaded, warnings: [...warnings, ...loaded.warnings] };
+}
+
+/**
+ * A config file's data with its included files merged in, nothing decoded yet: what
+ * loadConfigFile decodes, for the commands that read a key or two of the file themselves.
+ * @param env variables for `${VAR}` in the include paths; default `process.env`
+ * @throws ConfigFileError (the root file), ConfigError
+ */
+export async function readConfigFileData(file: string, env?: EnvLookup): Promise<Included> {
+  const read = async (path: string): Promise<unknown> => parseConfigData(await readConfigText(path), path);
+  return applyIncludes(await read(file), file, { env: env ?? process.env, read });
 }
 
 /**
@@ -141,7 +160,10 @@ function depthOf(value: unknown, limit: number): number {
   return deepest;
 }
 
-/** Loads a config from YAML text. @throws ConfigError */
+/**
+ * Loads a config from YAML text. Text has no file its include paths would be relative to, so an
+ * `include` in it is not read (a warning says so); loadConfigFile reads it. @throws ConfigError
+ */
 export function parseConfig(text: string, options: LoadOptions = {}): LoadedConfig {
   return resolveConfig(parseConfigData(text, options.file), options);
 }

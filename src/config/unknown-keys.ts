@@ -4,7 +4,8 @@
  * RoadRunner may put there, so an unknown one is a typo that would otherwise silently leave a
  * default in place. At the top of the file, the sections of RoadRunner's other plugins are
  * ignored (one warning lists them), a key close to one of rr-tcp's sections is an error, and any
- * other key is a warning: a .rr.yaml may hold YAML anchors or tools' own sections.
+ * other key is a warning: a .rr.yaml may hold YAML anchors or tools' own sections. `include` is
+ * read before decoding (./include.ts) and reaches this module only from a config with no file.
  */
 import type { ConfigIssue } from "./errors.js";
 import { closestKey } from "./suggest.js";
@@ -12,8 +13,7 @@ import { closestKey } from "./suggest.js";
 /**
  * Top-level sections of RoadRunner's other plugins, current and former (v1 had headers, static,
  * gzip, limit and health at the top; v2 websockets and broadcast), and of its container (endure).
- * rr-tcp does not run them and says so once. `include` is told apart: its files may hold the very
- * sections rr-tcp needs.
+ * rr-tcp does not run them and says so once.
  */
 const ROADRUNNER_PLUGIN_SECTIONS: ReadonlySet<string> = new Set([
   "amqp",
@@ -65,11 +65,13 @@ export function reportUnknownTopLevelKeys(
 ): void {
   const plugins: string[] = [];
   for (const key of keys) {
+    // loadConfigFile reads `include` and takes it out of the data (./include.ts). It is left only
+    // in a config given as text or data, which has no file its relative paths would start from.
     if (key === "include") {
       out.warnings.push({
         path: key,
         message:
-          "ignored: rr-tcp does not read included files; put the sections it needs (server, tcp, ...) in this file",
+          "not read: this config was not loaded from a file, and included paths are relative to one (load it from its file, e.g. rr-tcp -c)",
       });
       continue;
     }

@@ -231,7 +231,7 @@ describe("config warnings and round trip", () => {
     const { warnings } = parseConfig(text, { env: {} });
     expect(warnings.map(formatIssue)).toEqual([
       "tcp_extra: unknown section, ignored (rr-tcp reads version, server, tcp, rpc, logs, control, status, metrics, cluster)",
-      "include: ignored: rr-tcp does not read included files; put the sections it needs (server, tcp, ...) in this file",
+      "include: not read: this config was not loaded from a file, and included paths are relative to one (load it from its file, e.g. rr-tcp -c)",
       "(file): sections of other RoadRunner plugins ignored: http, jobs",
     ]);
   });

@@ -2,9 +2,9 @@
  * `rr-tcp validate -c file` as users run it (a child process): a typo in a key rr-tcp reads fails
  * with the key's path and the key that was meant; RoadRunner's own configs pass, with warnings only.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCliToEnd, type CliRun } from "../integration/cli-harness.js";
 import { ROOT } from "../integration/harness.js";
@@ -35,6 +35,19 @@ describe("rr-tcp validate", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("tcp.pool.num_worker: unknown key (did you mean num_workers?)");
     expect(run.stdout).toBe("");
+  });
+
+  it("accepts a config split with include, read from the config file's folder, exit 0", async () => {
+    const file = configFile('version: "3"\ninclude: [parts/tcp.yaml, parts/server.yaml]\n');
+    const parts = join(dirname(file), "parts");
+    mkdirSync(parts);
+    writeFileSync(join(parts, "tcp.yaml"), 'version: "3"\ntcp:\n  servers:\n    main: { addr: 127.0.0.1:7123 }\n');
+    writeFileSync(join(parts, "server.yaml"), 'version: "3"\nserver:\n  command: node worker.js\n');
+    const run = await validate(file);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toContain("addr: 127.0.0.1:7123");
+    expect(run.stdout).toMatch(/command:\s+- node\s+- worker\.js/);
   });
 
   it.each(["roadrunner-tcp.rr.yaml", "roadrunner-docs-tcp.rr.yaml"])(
