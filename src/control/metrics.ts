@@ -21,6 +21,9 @@
  *   rr_tcp_buffered_bytes, rr_tcp_retained_bytes
  *   rr_tcp_event_queue_seconds{server}, rr_tcp_event_worker_seconds{server}   (histograms)
  *   rr_tcp_process_cpu_seconds_total, rr_tcp_nodejs_heap_size_used_bytes...  (Node's defaults)
+ *
+ * With tcp.processes above 1, the primary sums its processes' registries and adds its own
+ * (service/process-group.ts): rr_tcp_server_processes, rr_tcp_server_process_restarts_total.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { WorkerStatus, type PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
@@ -91,10 +94,10 @@ export function createMetrics(
   return registry;
 }
 
-/** GET /metrics, in Prometheus' text format. */
 /** What /metrics reads: a Registry, or the primary's sum of its server processes' (tcp.processes). */
 export type MetricsSource = Pick<Registry, "metrics" | "contentType">;
 
+/** GET /metrics, in Prometheus' text format. */
 export function metricsRoutes(registry: MetricsSource): Route[] {
   return [
     {

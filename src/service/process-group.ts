@@ -16,21 +16,24 @@
  *   removed comes from the one with the most.
  *
  * The synchronous reads (pool state, counters) answer from each process's latest snapshot, which
- * every endpoint request refreshes first. A process that exits unasked is started again (its
- * connections were lost with it); stop asks each to stop as one process would, and kills what
- * has not stopped in time.
+ * the requests that read them refresh first (one refresh at a time, shared by the requests that
+ * came while it ran). A process that exits unasked is started again (its connections were lost
+ * with it), and what it had counted stays in the totals (process-totals.ts). A process that
+ * fails a fan-out call does not fail the others' part: what they did is the answer, and the
+ * failure is logged, or thrown when no process could do it. Stop asks each to stop as one
+ * process would, and kills what has not stopped in time.
  */
 import cluster, { type Worker as ClusterWorker } from "node:cluster";
 import { resolve as resolvePath } from "node:path";
 import type { Logger } from "pino";
-import { AggregatorRegistry, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import type { ConnectionInfo, PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
 import { processCount, processShare } from "../config/index.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { BroadcastOutcome, ControlledPool, ControlledServer } from "../control/control-target.js";
 import { errorCode, errorMessage, RrTcpError } from "../errors.js";
 import { parseListenAddress, removeStaleSocketFile } from "../net/index.js";
-import { newServerCounters, type PushOutcome, type ServerCounters } from "../server/index.js";
+import type { PushOutcome } from "../server/index.js";
 import {
   isProcessMessage,
   uncrossError,
@@ -40,7 +43,8 @@ import {
   type ProcessSnapshot,
   type StartMessage,
 } from "./process-messages.js";
-import { killProcessGroups } from "./signals.js";
+import { cumulativeSeries, ProcessTotals, type MetricsJson } from "./process-totals.js";
+import { childPids, killProcessGroups } from "./signals.js";
 
 /** The longest a process may take to answer a read (snapshot, listing, push, metrics). */
 const CALL_TIMEOUT_MS = 5_000;
@@ -82,6 +86,8 @@ interface Member {
   /** Started again after an exit: a failed start is retried (the first start fails the group's). */
   restarting: boolean;
   snapshot: ProcessSnapshot | undefined;
+  /** Its metrics at the last scrape it answered. */
+  metrics: MetricsJson | undefined;
   addresses: Record<string, string>;
   readonly pending: Map<number, Pending>;
 }
@@ -89,15 +95,11 @@ interface Member {
 /** Why a server process failed a call or could not be reached (code PROCESS_GONE, PROCESS_TIMEOUT). */
 export class ProcessGroupError extends RrTcpError<"PROCESS_GONE" | "PROCESS_TIMEOUT" | "PROCESS_START"> {}
 
-/** `into` plus `from`, number by number, through nested records. */
-function addInto(into: Record<string, unknown>, from: Record<string, unknown>): void {
-  for (const [key, value] of Object.entries(from)) {
-    if (typeof value === "number") into[key] = ((into[key] as number | undefined) ?? 0) + value;
-    else if (typeof value === "object" && value !== null) {
-      into[key] ??= {};
-      addInto(into[key] as Record<string, unknown>, value as Record<string, unknown>);
-    }
-  }
+/** What a fan-out call got: the answers of the processes that gave one, the failures of the others. */
+interface FanOut<T> {
+  readonly values: T[];
+  /** Not counting processes that exited meanwhile: their part went with them. */
+  readonly failures: Error[];
 }
 
 /** Older first: the largest age leads. */
@@ -114,6 +116,13 @@ export class ProcessGroup {
   /** Restarts waiting for their delay. */
   readonly #restarts = new Set<NodeJS.Timeout>();
   #stopping: Promise<void> | undefined;
+  readonly #totals = new ProcessTotals();
+  /** The refresh running, and the one that follows it for the requests that came meanwhile. */
+  #refreshing: Promise<void> | undefined;
+  #nextRefresh: Promise<void> | undefined;
+  /** The primary's own metrics (its processes' restarts), when metrics are served. */
+  readonly #registry: Registry | undefined;
+  readonly #processRestarts: Counter | undefined;
   /** The pool's face of the group, as the endpoints drive it. */
   readonly pool: ControlledPool & { killBusyWorkers(reason: string): Promise<number> };
   /** The servers' face of the group, as the endpoints push to it. */
@@ -128,19 +137,35 @@ export class ProcessGroup {
   ) {
     this.#logger = options.logger;
     this.#across = loaded.config.cluster !== undefined;
+    if (options.metrics) {
+      this.#registry = new Registry();
+      this.#processRestarts = new Counter({
+        name: "rr_tcp_server_process_restarts_total",
+        help: "Server processes (tcp.processes) started again after they exited unasked; each lost its connections.",
+        registers: [this.#registry],
+      });
+      const members = this.#members;
+      new Gauge({
+        name: "rr_tcp_server_processes",
+        help: "Server processes (tcp.processes) running and ready.",
+        registers: [this.#registry],
+        collect() {
+          this.set(members.filter((m) => m.ready && !m.worker.isDead()).length);
+        },
+      });
+    }
     this.pool = {
       state: () => this.#state(),
-      restarts: () => {
-        const total: Record<string, number> = {};
-        for (const snapshot of this.#snapshots()) addInto(total, snapshot.restarts as Record<string, number>);
-        return total;
-      },
+      restarts: () => this.#totals.restarts(this.#snapshots()),
       cpuPercent: (pid) => {
         for (const snapshot of this.#snapshots()) if (snapshot.cpu[pid] !== undefined) return snapshot.cpu[pid]!;
         return 0;
       },
       reset: async () => {
-        await Promise.all(this.#live().map((m) => this.#call(m, "reset")));
+        if (this.#live().length === 0) throw this.#noProcess();
+        // Every process that could reset did; one that could not makes the reset an error.
+        const { failures } = await this.#fanOut("reset", (m) => this.#call(m, "reset"));
+        if (failures.length > 0) throw failures[0];
       },
       addWorker: async () => {
         await this.refresh();
@@ -155,34 +180,32 @@ export class ProcessGroup {
         await this.#call(most, "removeWorker");
       },
       killBusyWorkers: async (reason) => {
-        const killed = await Promise.all(this.#live().map((m) => this.#call(m, "killBusyWorkers", reason)));
-        return killed.reduce((n, k) => n + k, 0);
+        const { values } = await this.#fanOut("killBusyWorkers", (m) => this.#call(m, "killBusyWorkers", reason));
+        return values.reduce((n, k) => n + k, 0);
       },
     };
     this.server = {
       addresses: () => this.#members.find((m) => m.ready)?.addresses ?? {},
-      counters: () => {
-        const total: Record<string, ServerCounters> = {};
-        for (const snapshot of this.#snapshots()) {
-          for (const [name, counters] of Object.entries(snapshot.counters)) {
-            total[name] ??= newServerCounters();
-            addInto(total[name] as unknown as Record<string, unknown>, counters as unknown as Record<string, unknown>);
-          }
-        }
-        return total;
-      },
+      counters: () => this.#totals.counters(this.#snapshots()),
       bufferedBytes: () => this.#snapshots().reduce((n, s) => n + s.buffered, 0),
       retainedBytes: () => this.#snapshots().reduce((n, s) => n + s.retained, 0),
       connections: (server = "") => this.#connections(server),
       write: (uuid, data, close = false) => this.#held((m) => this.#call(m, "write", uuid, data, close, this.#across)),
       closeConnection: async (uuid) => {
         if (this.#across) return this.#call(this.#any(), "close", uuid, true);
-        const answers = await Promise.all(this.#live().map((m) => this.#call(m, "close", uuid, false)));
-        return answers.some(Boolean);
+        const { values, failures } = await this.#fanOut("close", (m) => this.#call(m, "close", uuid, false));
+        if (values.some(Boolean)) return true;
+        // "No such connection" only when every process said so: one that did not answer may hold it.
+        if (failures.length > 0) throw failures[0];
+        return false;
       },
       broadcast: (server, data) => this.#broadcast(server, data),
-      reloadCertificates: async () =>
-        (await Promise.all(this.#live().map((m) => this.#call(m, "reloadCertificates")))).flat(),
+      reloadCertificates: async () => {
+        const { values, failures } = await this.#fanOut("reloadCertificates", (m) =>
+          this.#call(m, "reloadCertificates"),
+        );
+        return [...values.flat(), ...failures.map(errorMessage)];
+      },
     };
   }
 
@@ -213,9 +236,22 @@ export class ProcessGroup {
     return group;
   }
 
-  /** Every process's latest snapshot, asked for now; a process that cannot answer keeps none. */
-  async refresh(): Promise<void> {
-    await Promise.all(
+  /**
+   * Every process's snapshot, asked for after this call: a refresh already running began before
+   * it, so the callers that come meanwhile share the one after it. Under any number of requests at
+   * most one refresh runs, with one waiting. A process that cannot answer keeps no snapshot.
+   */
+  refresh(): Promise<void> {
+    if (this.#refreshing === undefined) return this.#startRefresh();
+    this.#nextRefresh ??= this.#refreshing.then(() => {
+      this.#nextRefresh = undefined;
+      return this.#startRefresh();
+    });
+    return this.#nextRefresh;
+  }
+
+  #startRefresh(): Promise<void> {
+    const refreshing = Promise.all(
       this.#live().map(async (member) => {
         try {
           member.snapshot = await this.#call(member, "snapshot");
@@ -223,13 +259,32 @@ export class ProcessGroup {
           member.snapshot = undefined;
         }
       }),
-    );
+    ).then(() => {
+      if (this.#refreshing === refreshing) this.#refreshing = undefined;
+    });
+    this.#refreshing = refreshing;
+    return refreshing;
   }
 
-  /** Every process's metrics, added up (per-worker series keep their own labels). */
+  /**
+   * Every process's metrics, added up (per-worker series keep their own labels), with what
+   * exited processes had counted and the primary's own. A process that does not answer adds
+   * the cumulative part of its last answer, so a slow scrape never makes a counter go down.
+   */
   async metrics(): Promise<string> {
-    const all = await Promise.all(this.#live().map((m) => this.#call(m, "metrics")));
-    return AggregatorRegistry.aggregate(all).metrics();
+    const live = await Promise.all(
+      this.#live().map(async (member): Promise<MetricsJson> => {
+        try {
+          member.metrics = await this.#call(member, "metrics");
+          return member.metrics;
+        } catch (err) {
+          this.#logger.warn({ process: member.index, err }, `server process ${member.index} gave no metrics`);
+          return cumulativeSeries(member.metrics ?? []);
+        }
+      }),
+    );
+    if (this.#registry !== undefined) live.push((await this.#registry.getMetricsAsJSON()) as MetricsJson);
+    return (await this.#totals.metrics(live)).metrics();
   }
 
   /** The metrics as /metrics serves them. */
@@ -238,14 +293,21 @@ export class ProcessGroup {
     metrics: () => this.metrics(),
   };
 
-  /** The pids of the processes and of their workers, as last reported: what a forced exit kills. */
+  /**
+   * The pids of the processes and of their workers: what a forced exit kills. The workers are
+   * each process's children now (from /proc, so also those started since the last snapshot, or
+   * still starting) and those of its last snapshot (where there is no /proc).
+   */
   pids(): number[] {
-    const pids: number[] = [];
+    const pids = new Set<number>();
     for (const member of this.#members) {
-      if (member.worker.process.pid !== undefined) pids.push(member.worker.process.pid);
-      for (const worker of member.snapshot?.state.workers ?? []) pids.push(worker.pid);
+      const pid = member.worker.process.pid;
+      if (pid === undefined) continue;
+      pids.add(pid);
+      for (const child of childPids(pid)) pids.add(child);
+      for (const worker of member.snapshot?.state.workers ?? []) pids.add(worker.pid);
     }
-    return pids;
+    return [...pids];
   }
 
   /**
@@ -294,12 +356,14 @@ export class ProcessGroup {
       ready: false,
       restarting: false,
       snapshot: undefined,
+      metrics: undefined,
       addresses: {},
       pending: new Map(),
     };
     member.worker = worker;
     member.ready = false;
     member.snapshot = undefined;
+    member.metrics = undefined;
     member.startedAt = Date.now();
     this.#members[index] = member;
     const count = processCount(this.loaded.config);
@@ -341,7 +405,10 @@ export class ProcessGroup {
         // One that never was ready failed its start: that fails the start (or this restart).
         const wasReady = member.ready;
         member.ready = false;
+        // What it counted stays counted: the totals keep its last report.
+        if (wasReady) this.#totals.retire(member.snapshot, member.metrics);
         member.snapshot = undefined;
+        member.metrics = undefined;
         for (const [id, pending] of member.pending) {
           clearTimeout(pending.timer);
           pending.reject(
@@ -358,21 +425,29 @@ export class ProcessGroup {
             { pid: worker.process.pid },
           ),
         );
-        if (this.#stopping === undefined && (wasReady || member.restarting)) this.#restart(member, code, signal);
+        if (this.#stopping === undefined && (wasReady || member.restarting))
+          this.#restart(member, wasReady, code, signal);
       });
     });
   }
 
-  /** A process that exited unasked: its connections are gone; a new one takes its share. */
-  #restart(member: Member, code: number | null, signal: string | null): void {
+  /**
+   * A process that exited unasked (`wasReady`: it ran, and its connections are gone), or a
+   * replacement that failed its start: a new one takes its share, after the delay.
+   */
+  #restart(member: Member, wasReady: boolean, code: number | null, signal: string | null): void {
     if (Date.now() - member.startedAt > RESTART_HEALTHY_MS) member.restartDelayMs = RESTART_DELAY_MS;
     const delay = member.restartDelayMs;
     member.restartDelayMs = Math.min(RESTART_DELAY_MAX_MS, delay * 2);
+    const how = signal ?? `code ${code}`;
     this.#logger.error(
       { process: member.index, process_pid: member.worker.process.pid, code, signal, restart_in_ms: delay },
-      `server process ${member.index} exited (${signal ?? `code ${code}`}); its connections are lost; starting it again`,
+      wasReady
+        ? `server process ${member.index} exited (${how}); its connections are lost; starting it again`
+        : `server process ${member.index} exited (${how}) before it was ready; starting it again`,
     );
     member.restarting = true;
+    if (wasReady) this.#processRestarts?.inc();
     // Not unref'd: with no endpoint, this timer is what keeps the primary up while no process runs.
     const timer = setTimeout(() => {
       this.#restarts.delete(timer);
@@ -451,10 +526,36 @@ export class ProcessGroup {
     };
   }
 
+  /**
+   * `call` on every live process at once. A process that exits meanwhile is left out (its part is
+   * gone with its connections and workers); one that fails otherwise is logged and counted.
+   */
+  async #fanOut<T>(what: ProcessOp, call: (member: Member) => Promise<T>): Promise<FanOut<T>> {
+    const members = this.#live();
+    const settled = await Promise.allSettled(members.map(call));
+    const values: T[] = [];
+    const failures: Error[] = [];
+    for (const [i, outcome] of settled.entries()) {
+      if (outcome.status === "fulfilled") {
+        values.push(outcome.value);
+        continue;
+      }
+      const err = outcome.reason as Error;
+      if (errorCode(err) === "PROCESS_GONE") continue;
+      failures.push(err);
+      // A refusal every process gives alike (an unknown server) is the caller's, not a failure.
+      if (err instanceof ProcessGroupError)
+        this.#logger.warn({ process: members[i]!.index, err }, `server process ${members[i]!.index} failed ${what}`);
+    }
+    return { values, failures };
+  }
+
+  /** Every process's connections; one that did not answer is left out and logged, unless none answered. */
   async #connections(server: string): Promise<ConnectionInfo[]> {
     if (this.#across) return this.#call(this.#any(), "connections", server, true);
-    const lists = await Promise.all(this.#live().map((m) => this.#call(m, "connections", server, false)));
-    return lists.flat().sort(byAge);
+    const { values, failures } = await this.#fanOut("connections", (m) => this.#call(m, "connections", server, false));
+    if (values.length === 0 && failures.length > 0) throw failures[0];
+    return values.flat().sort(byAge);
   }
 
   /**
@@ -470,15 +571,25 @@ export class ProcessGroup {
     const answered = answers.find((a) => a.status === "fulfilled");
     if (answered) return (answered as PromiseFulfilledResult<PushOutcome>).value;
     const reasons = answers.map((a) => (a as PromiseRejectedResult).reason as Error);
-    throw reasons.find((r) => errorCode(r) !== "UNKNOWN_CONNECTION") ?? reasons[0];
+    // A process that exited meanwhile took its connections with it: it holds none to name.
+    const telling = (r: Error): boolean => !["UNKNOWN_CONNECTION", "PROCESS_GONE"].includes(errorCode(r) ?? "");
+    throw reasons.find(telling) ?? reasons.find((r) => errorCode(r) === "UNKNOWN_CONNECTION") ?? reasons[0];
   }
 
+  /**
+   * Every process's clients of `server`. What reached some processes' clients is not undone when
+   * another did not answer: the answer counts those reached (the failure is logged), and is that
+   * failure only when none answered, so a caller's retry repeats nothing.
+   */
   async #broadcast(server: string, data: Buffer): Promise<BroadcastOutcome> {
     if (this.#across) return this.#call(this.#any(), "broadcast", server, data, true);
-    const outcomes = await Promise.all(this.#live().map((m) => this.#call(m, "broadcast", server, data, false)));
+    const { values, failures } = await this.#fanOut("broadcast", (m) =>
+      this.#call(m, "broadcast", server, data, false),
+    );
+    if (values.length === 0 && failures.length > 0) throw failures[0];
     return {
-      reached: outcomes.reduce((n, o) => n + o.reached, 0),
-      refused: outcomes.flatMap((o) => o.refused),
+      reached: values.reduce((n, o) => n + o.reached, 0),
+      refused: values.flatMap((o) => o.refused),
     };
   }
 }
