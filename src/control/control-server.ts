@@ -69,7 +69,7 @@ export interface ControlServerOptions {
   readonly metrics?: MetricsSource;
   /** How /health and /ready answer (shared with status.address); default the schema's unavailable_status_code. */
   readonly health?: HealthOptions;
-  /** Awaited before each request is answered (HttpEndpointOptions.before). */
+  /** Awaited before each route that reads state answers (HttpEndpointOptions.before). */
   readonly before?: () => Promise<void>;
 }
 
@@ -110,7 +110,12 @@ export class ControlServer {
 /** The routes only the control API has. */
 export function controlRoutes(pool: ControlledPool, server: ControlledServer): Route[] {
   return [
-    { method: "GET", path: "/workers", handle: () => jsonReply(200, PoolState.toJSON(pool.state())) },
+    {
+      method: "GET",
+      path: "/workers",
+      readsState: true,
+      handle: () => jsonReply(200, PoolState.toJSON(pool.state())),
+    },
     {
       method: "GET",
       path: "/connections",

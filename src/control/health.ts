@@ -67,6 +67,7 @@ export function healthRoutes(pool: ControlledPool, options: HealthOptions): Rout
   return (["health", "ready"] as const).map((check) => ({
     method: "GET",
     path: `/${check}`,
+    readsState: true,
     handle: ({ url }) => answer(check, url.searchParams.getAll("plugin"), pool, options),
   }));
 }

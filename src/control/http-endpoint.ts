@@ -64,6 +64,11 @@ export interface Route {
   /** The exact path, or a pattern whose groups become `params`. */
   readonly path: string | RegExp;
   readonly handle: (request: RouteRequest) => HttpReply | Promise<HttpReply>;
+  /**
+   * It answers from the pool's or the servers' synchronous reads (state, counters): the
+   * endpoint's `before` runs first for it, and only for such routes.
+   */
+  readonly readsState?: boolean;
 }
 
 /** A JSON answer: `value` and a newline. */
@@ -87,8 +92,9 @@ export interface HttpEndpointOptions {
   /** Default LIMITS.httpKeepAlive. */
   readonly keepAliveTimeoutMs?: number;
   /**
-   * Awaited before a route answers: the primary of several server processes refreshes what
-   * they reported, so the answer is current (service/process-group.ts).
+   * Awaited before a route that reads state (Route.readsState) answers: the primary of several
+   * server processes refreshes what they reported, so the answer is current
+   * (service/process-group.ts).
    */
   readonly before?: () => Promise<void>;
 }
@@ -230,7 +236,7 @@ async function answer(
       continue;
     }
     try {
-      await before?.();
+      if (route.readsState) await before?.();
       return await route.handle({ url, params, body: () => readBody(req, LIMITS.httpBody.value) });
     } catch (err) {
       if (err instanceof HttpRequestError) return jsonReply(err.status, { error: err.message });

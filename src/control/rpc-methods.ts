@@ -53,6 +53,9 @@ export { RpcMethodError } from "./rpc-method-error.js";
 
 export type RpcMethod = (arg: unknown) => Promise<unknown> | unknown;
 
+/** The methods that answer from the pool's synchronous reads: where those are a copy, refreshed first. */
+export const STATE_READING_METHODS: ReadonlySet<string> = new Set(["informer.Workers"]);
+
 export function createRpcMethods(pool: ControlledPool, server: ControlledServer): Map<string, RpcMethod> {
   const pluginName = (method: string, arg: unknown): string => {
     if (typeof arg !== "string") throw new RpcMethodError(`${method} takes a plugin name (a JSON string)`);

@@ -10,7 +10,7 @@ import type { ControlledPool, ControlledServer } from "../control/control-target
 import { healthRoutes, type HealthOptions } from "../control/health.js";
 import { HttpEndpoint } from "../control/http-endpoint.js";
 import { metricsRoutes, type MetricsSource } from "../control/metrics.js";
-import { createRpcMethods, type RpcMethod } from "../control/rpc-methods.js";
+import { createRpcMethods, STATE_READING_METHODS, type RpcMethod } from "../control/rpc-methods.js";
 import { defaultNumber } from "../options/index.js";
 
 /** What the endpoints answer from. */
@@ -22,7 +22,7 @@ export interface EndpointTargets {
   readonly metrics: MetricsSource | undefined;
   /** True once the service is stopping: /ready then fails. */
   readonly stopping: () => boolean;
-  /** Awaited before each request or call is answered. */
+  /** Awaited before each request or call that reads state (pool state, counters) is answered. */
   readonly before?: () => Promise<void>;
 }
 
@@ -75,18 +75,22 @@ export async function closeEndpoints(endpoints: Endpoints): Promise<void> {
   await Promise.allSettled([endpoints.control?.close(), endpoints.status?.close(), endpoints.metrics?.close()]);
 }
 
-/** The RPC methods over the targets, each awaiting `before` first. */
+/** The RPC methods over the targets, those that read state awaiting `before` first. */
 export function rpcMethodsFor(targets: EndpointTargets): Map<string, RpcMethod> {
   const methods = createRpcMethods(targets.pool, targets.server);
   const before = targets.before;
   if (before === undefined) return methods;
   return new Map(
-    [...methods].map(([name, method]): [string, RpcMethod] => [
-      name,
-      async (arg: unknown) => {
-        await before();
-        return method(arg);
-      },
-    ]),
+    [...methods].map(([name, method]): [string, RpcMethod] =>
+      STATE_READING_METHODS.has(name)
+        ? [
+            name,
+            async (arg: unknown) => {
+              await before();
+              return method(arg);
+            },
+          ]
+        : [name, method],
+    ),
   );
 }
