@@ -54,6 +54,19 @@ async function getJson(path: string): Promise<unknown> {
 }
 
 const workers = async (): Promise<PoolState> => PoolState.fromJSON(await getJson("/workers"));
+
+async function metrics(): Promise<string> {
+  const response = await fetch(`http://${control}/metrics`);
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+/** The value of one series in a scrape (`labels` as the text has them, "" for none); NaN when absent. */
+function counter(scrape: string, name: string, labels: string): number {
+  const series = labels === "" ? name : `${name}{${labels}}`;
+  const line = scrape.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? NaN : Number(line.slice(series.length + 1));
+}
 /** The server processes: the parents of the workers, each a child of the primary. */
 const serverProcesses = async (): Promise<Set<number>> =>
   new Set((await workers()).workers.map((w) => parentPid(w.pid)!).filter((pid) => pid !== undefined));
@@ -127,9 +140,15 @@ describe("two server processes", () => {
       expect(await rpc.call("tcp.Close", uuid)).toBe(true);
       await c.ended;
     }
-    await expect(rpc.write("00000000-0000-4000-8000-000000000000", "x")).rejects.toThrow(
-      /no open connection has uuid 00000000-0000-4000-8000-000000000000/,
-    );
+    const unknown = "00000000-0000-4000-8000-000000000000";
+    await expect(rpc.write(unknown, "x")).rejects.toThrow(`no open connection has uuid ${unknown}`);
+    // The control API's answer for a uuid no process holds is one process's: 404, naming it.
+    for (const verb of ["write", "writeclose"]) {
+      const res = await fetch(`http://${control}/connections/${unknown}/${verb}`, { method: "POST", body: "x" });
+      expect([res.status, await res.json()]).toEqual([404, { error: `no open connection has uuid ${unknown}` }]);
+    }
+    const closed = await fetch(`http://${control}/connections/${unknown}/close`, { method: "POST" });
+    expect(closed.status).toBe(404);
   });
 
   it("a broadcast reaches the clients of both processes", async () => {
@@ -180,10 +199,46 @@ describe("two server processes", () => {
     expect((await serverProcesses()).size).toBe(2);
   });
 
-  it("a server process killed with SIGKILL is replaced; its workers do not outlive it", async () => {
+  it("a stopped (SIGSTOP) server process fails only its part: the other's clients get the broadcast, listing and metrics answer", async () => {
+    const opened = [];
+    for (let i = 0; i < 4; i++) opened.push(await client());
+    // The one to stop is one that served some of these: node:cluster hands connections out in turn.
+    const served = (await workers()).workers.filter((w) => w.num_execs > 0).map((w) => parentPid(w.pid)!);
+    const victim = served[0]!;
+    const listedBefore = (await rpc.list("main")).connections.map((c) => c.uuid);
+    const openedBefore = counter(await metrics(), "rr_tcp_connections_total", 'server="main"');
+    process.kill(victim, "SIGSTOP");
+    try {
+      const [broadcast, listed, scraped] = await Promise.all([
+        fetch(`http://${control}/servers/main/broadcast`, { method: "POST", body: "while one sleeps\r\n" }),
+        fetch(`http://${control}/connections?server=main`),
+        metrics(),
+      ]);
+      // What the live process did is the answer: fewer clients reached and listed, none lost from the counters.
+      expect(broadcast.status).toBe(200);
+      const { reached } = (await broadcast.json()) as { reached: number };
+      const uuids = ConnectionList.fromJSON(await listed.json()).connections.map((c) => c.uuid);
+      expect(uuids.length).toBeGreaterThan(0);
+      expect(uuids.length).toBeLessThan(listedBefore.length);
+      for (const uuid of uuids) expect(listedBefore).toContain(uuid);
+      expect(reached).toBe(uuids.length);
+      expect(counter(scraped, "rr_tcp_connections_total", 'server="main"')).toBeGreaterThanOrEqual(openedBefore);
+      await cli.log((l) => l.msg === "server process " + String(l.process) + " failed broadcast", "the failure logged");
+    } finally {
+      process.kill(victim, "SIGCONT");
+    }
+    // Awake again, it carries out the broadcast it was sent: every client has it in the end.
+    for (const { client: c } of opened) await c.receive("while one sleeps\r\n");
+    for (const { client: c } of opened) c.socket.destroy();
+  });
+
+  it("a server process killed with SIGKILL is replaced; its workers do not outlive it; what it counted stays counted", async () => {
+    for (let i = 0; i < 4; i++) await client();
     const state = await workers();
     const before = await serverProcesses();
-    const victim = parentPid(state.workers[0]!.pid)!;
+    // One that served some of those connections, so its counters are not zero.
+    const victim = parentPid(state.workers.find((w) => w.num_execs > 0)!.pid)!;
+    const counted = await metrics();
     const orphans = state.workers.filter((w) => parentPid(w.pid) === victim).map((w) => w.pid);
     process.kill(victim, "SIGKILL");
     await cli.log(
@@ -204,6 +259,20 @@ describe("two server processes", () => {
     await eventually(() => orphans.every((pid) => !alive(pid)), { what: "the killed process's workers to exit" });
     // And it serves.
     for (let i = 0; i < 4; i++) await client();
+    // Its share of the counters is kept: none went down; the primary counts the restart.
+    const after = await metrics();
+    for (const [name, labels] of [
+      ["rr_tcp_connections_total", 'server="main"'],
+      ["rr_tcp_events_total", 'server="main",event="connected"'],
+      ["rr_tcp_bytes_received_total", 'server="main"'],
+      ["rr_tcp_event_worker_seconds_count", 'server="main"'],
+    ] as const) {
+      expect(counter(after, name, labels), `${name}{${labels}}`).toBeGreaterThanOrEqual(
+        counter(counted, name, labels) + 4,
+      );
+    }
+    expect(counter(after, "rr_tcp_server_process_restarts_total", "")).toBe(1);
+    expect(counter(after, "rr_tcp_server_processes", "")).toBe(2);
   });
 
   it("SIGTERM stops every server process and every worker, exit code 0", async () => {
@@ -233,5 +302,72 @@ describe("a primary killed with SIGKILL", () => {
       what: "no server process or worker left",
       timeout: 10_000,
     });
+  });
+});
+
+/** The CLI's JSON log lines so far. */
+const logLines = (run: Cli): Record<string, unknown>[] =>
+  run
+    .stderr()
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+describe("a server process that cannot start again", () => {
+  /** How many of the CLI's log lines so far are a failed restart of a server process. */
+  const failedRestarts = (run: Cli): number =>
+    logLines(run).filter((l) => String(l.msg).includes("could not start again")).length;
+
+  it("is tried again with a growing delay until it starts; a stop while it waits stops everything", async () => {
+    const config = join(dir, "restart.rr.yaml");
+    writeFileSync(config, CONFIG);
+    const failStart = join(dir, "fail-start");
+    const run = runCli(["serve", "-c", config], dir);
+    const line = await run.log((l) => String(l.msg).startsWith("control API listening"), "the control address");
+    const ready = await run.log((l) => l.msg === "rr-tcp ready", "rr-tcp ready", 30_000);
+    control = String(line.addr);
+    const main = portOf((ready.servers as Record<string, string>).main!);
+    try {
+      // While its workers cannot start, neither can the replacement: it is tried again, and again.
+      writeFileSync(failStart, "");
+      const [first] = await serverProcesses();
+      process.kill(first!, "SIGKILL");
+      await eventually(() => failedRestarts(run) >= 2, { what: "two failed restarts", timeout: 20_000 });
+      const delays = logLines(run)
+        .filter((l) => typeof l.restart_in_ms === "number")
+        .map((l) => l.restart_in_ms as number);
+      expect(delays.slice(0, 3)).toEqual([100, 200, 400].slice(0, Math.min(3, delays.length)));
+      // The other one serves meanwhile.
+      const served = await openClient(main);
+      clients.push(served);
+      served.socket.write("meanwhile\r\n");
+      await served.receive("meanwhile\r\n");
+      rmSync(failStart);
+      await eventually(async () => (await serverProcesses()).size === 2 && (await workers()).workers.length === 4, {
+        what: "the replacement up, with its 2 workers",
+        timeout: 30_000,
+      });
+
+      // A stop while a restart waits: exit 0 at once, nothing left running.
+      writeFileSync(failStart, "");
+      const pids = [...(await workers()).workers.map((w) => w.pid), ...(await serverProcesses())];
+      const [second] = await serverProcesses();
+      const failedBefore = failedRestarts(run);
+      process.kill(second!, "SIGKILL");
+      await eventually(() => failedRestarts(run) > failedBefore, { what: "a failed restart", timeout: 20_000 });
+      run.child.kill("SIGTERM");
+      const { code } = await run.exited;
+      expect(code).toBe(0);
+      await eventually(() => pids.every((pid) => !alive(pid)), { what: "no server process or worker left" });
+      // The restart that was waiting started nothing once the stop began.
+      const logged = logLines(run);
+      const stop = logged.findIndex((l) => String(l.msg).startsWith("SIGTERM"));
+      expect(stop).toBeGreaterThan(0);
+      expect(
+        logged.slice(stop).filter((l) => /^server process \d (ready|could not start)/.test(String(l.msg))),
+      ).toEqual([]);
+    } finally {
+      rmSync(failStart, { force: true });
+    }
   });
 });
