@@ -18,6 +18,7 @@
  *   rr_tcp_proxy_headers_refused_total{server,problem}, rr_tcp_tls_handshake_failures_total{server},
  *   rr_tcp_events_total{server,event}, rr_tcp_replies_total{server,verb},
  *   rr_tcp_bytes_received_total{server}, rr_tcp_bytes_sent_total{server},
+ *   rr_tcp_pushes_total{server,outcome}, rr_tcp_bytes_pushed_total{server},
  *   rr_tcp_buffered_bytes, rr_tcp_retained_bytes
  *   rr_tcp_event_queue_seconds{server}, rr_tcp_event_worker_seconds{server}   (histograms)
  *   rr_tcp_process_cpu_seconds_total, rr_tcp_nodejs_heap_size_used_bytes...  (Node's defaults)
@@ -27,7 +28,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { WorkerStatus, type PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
-import type { EventTimings, ServerCounters, ServerObserver } from "../server/index.js";
+import { PUSH_OUTCOMES, type EventTimings, type ServerCounters, type ServerObserver } from "../server/index.js";
 import type { ControlledPool, ControlledServer } from "./control-target.js";
 import { LIVE_STATUSES } from "./health.js";
 import { textReply, type Route } from "./http-endpoint.js";
@@ -273,7 +274,18 @@ function serverMetrics(
     (c) => c.replies,
   );
   total("rr_tcp_bytes_received_total", "Bytes read from clients.", (c) => c.bytesReceived);
-  total("rr_tcp_bytes_sent_total", "Bytes of WRITE and WRITECLOSE bodies written to clients.", (c) => c.bytesSent);
+  total(
+    "rr_tcp_bytes_sent_total",
+    "Bytes written to clients: WRITE and WRITECLOSE bodies, and pushes.",
+    (c) => c.bytesSent,
+  );
+  byLabel(
+    "rr_tcp_pushes_total",
+    `Pushes to clients from outside their events (tcp.Write, tcp.WriteClose, each client of a tcp.Broadcast), by outcome: ${PUSH_OUTCOMES.join(", ")}.`,
+    "outcome",
+    (c) => c.pushes,
+  );
+  total("rr_tcp_bytes_pushed_total", "Bytes of the pushes taken.", (c) => c.bytesPushed);
   new Gauge({
     name: "rr_tcp_connections_open",
     help: "Open client connections (until their CLOSE event is answered).",

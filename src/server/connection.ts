@@ -263,6 +263,7 @@ export class Connection {
     const held = state === "connecting" || state === "waiting";
     const facts = { uuid: this.uuid, server: this.server };
     if ((!held && state !== "reading" && state !== "awaitingDrain") || this.#closeAfterPushes || !this.#writable()) {
+      this.#counters.pushes.closing++;
       throw new PushError(
         "CONNECTION_CLOSING",
         `connection ${this.uuid} is closing: nothing more is written to it`,
@@ -272,12 +273,15 @@ export class Connection {
     const unsent = this.#socket.writableLength + this.#pushedBytes;
     const mark = this.#socket.writableHighWaterMark;
     if (unsent >= mark) {
+      this.#counters.pushes.not_reading++;
       throw new PushError(
         "CLIENT_NOT_READING",
         `the client of connection ${this.uuid} does not read: ${unsent} bytes to it are unsent, at or over its socket's high-water mark of ${mark}; push again once it reads`,
         facts,
       );
     }
+    this.#counters.pushes.taken++;
+    this.#counters.bytesPushed += data.length;
     if (held) {
       this.#pushes.push({ data, close });
       this.#pushedBytes += data.length;

@@ -12,6 +12,13 @@ export {
 } from "./framer.js";
 export { openListener, type Listener } from "./listener.js";
 export { TcpServer, type TcpServerInit } from "./tcp-server.js";
-export { newServerCounters, type EventKind, type ReplyKind, type ServerCounters } from "./server-counters.js";
+export {
+  newServerCounters,
+  PUSH_OUTCOMES,
+  type EventKind,
+  type PushOutcomeKind,
+  type ReplyKind,
+  type ServerCounters,
+} from "./server-counters.js";
 export type { EventTimings, ServerObserver } from "./server-observer.js";
 export { PushError, type PushErrorCode, type PushOutcome } from "./push.js";

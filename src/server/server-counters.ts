@@ -11,6 +11,14 @@ export type EventKind = "connected" | "data" | "close";
 /** How the pool answered an event: the worker's verb, `unknown` for any other verb, `error` when the event failed. */
 export type ReplyKind = "write" | "writeclose" | "continue" | "close" | "unknown" | "error";
 
+/**
+ * What became of a push to one client (tcp.Write, tcp.WriteClose, each client of a tcp.Broadcast):
+ * taken (written, or waiting behind the reply of the event that is with a worker), refused for a
+ * connection on its way out, refused for a client at its high-water mark.
+ */
+export const PUSH_OUTCOMES = ["taken", "closing", "not_reading"] as const;
+export type PushOutcomeKind = (typeof PUSH_OUTCOMES)[number];
+
 /** Counters of one named server. */
 export interface ServerCounters {
   /** Connections accepted and given events. */
@@ -31,8 +39,12 @@ export interface ServerCounters {
   replies: Record<ReplyKind, number>;
   /** Bytes read from clients (also those dropped while a connection closes). */
   bytesReceived: number;
-  /** Bytes handed to clients' sockets (WRITE and WRITECLOSE bodies). */
+  /** Bytes handed to clients' sockets (WRITE and WRITECLOSE bodies, and pushes). */
   bytesSent: number;
+  /** Pushes to the server's clients, by outcome. */
+  pushes: Record<PushOutcomeKind, number>;
+  /** Bytes of the pushes taken. */
+  bytesPushed: number;
 }
 
 export function newServerCounters(): ServerCounters {
@@ -47,6 +59,8 @@ export function newServerCounters(): ServerCounters {
     replies: { write: 0, writeclose: 0, continue: 0, close: 0, unknown: 0, error: 0 },
     bytesReceived: 0,
     bytesSent: 0,
+    pushes: { taken: 0, closing: 0, not_reading: 0 },
+    bytesPushed: 0,
   };
 }
 
@@ -58,5 +72,6 @@ export function copyServerCounters(counters: ServerCounters): ServerCounters {
     proxyRefused: { ...counters.proxyRefused },
     events: { ...counters.events },
     replies: { ...counters.replies },
+    pushes: { ...counters.pushes },
   };
 }

@@ -171,8 +171,10 @@ describe("tcp.Write", () => {
     c.socket.write("hold:closing\r\n");
     await held("closing");
     await rpc.writeClose(uuid, "last\r\n");
+    const closingBefore = rr.service.server.counters().main!.pushes.closing;
     const refused = await rpc.write(uuid, "too late\r\n").catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(RpcCallError);
+    expect(rr.service.server.counters().main!.pushes.closing).toBe(closingBefore + 1);
     expect((refused as RpcCallError).serverMessage).toBe(
       `connection ${uuid} is closing: nothing more is written to it`,
     );
@@ -315,6 +317,7 @@ describe("a PHP-shaped goridge RPC call (JSON codec)", () => {
 describe("a client that never reads", () => {
   it("is pushed to until its unsent bytes reach the high-water mark, then refused: memory stays bounded", async () => {
     const { client: c, uuid } = await client("main");
+    const before = rr.service.server.counters().main!;
     c.socket.pause();
     const chunk = Buffer.alloc(128 * 1024, "p");
     let accepted = 0;
@@ -342,6 +345,21 @@ describe("a client that never reads", () => {
     const skipped = await fetch(`${control}/servers/main/broadcast`, { method: "POST", body: "x" });
     expect([skipped.status, await skipped.json()]).toEqual([200, { refused: [uuid] }]);
     expect(await rpc.broadcast("main", "x").then(() => true)).toBe(true);
+    // Counted as they went: the pushes taken and their bytes, the four refused (two writes, two broadcasts).
+    const counted = rr.service.server.counters().main!;
+    expect({
+      taken: counted.pushes.taken - before.pushes.taken,
+      not_reading: counted.pushes.not_reading - before.pushes.not_reading,
+      bytes: counted.bytesPushed - before.bytesPushed,
+    }).toEqual({ taken: accepted, not_reading: 4, bytes: accepted * chunk.length });
+    const scrape = await (await fetch(`${control}/metrics`)).text();
+    for (const [series, count] of [
+      ['rr_tcp_pushes_total{server="main",outcome="taken"}', counted.pushes.taken],
+      ['rr_tcp_pushes_total{server="main",outcome="not_reading"}', counted.pushes.not_reading],
+      ['rr_tcp_bytes_pushed_total{server="main"}', counted.bytesPushed],
+    ] as const) {
+      expect(scrape.split("\n")).toContain(`${series} ${count}`);
+    }
     // Once it reads, every accepted byte arrives, in full, and pushes are taken again.
     c.socket.resume();
     await eventually(() => c.received().length >= accepted * chunk.length, {

@@ -99,6 +99,8 @@ describe("TcpServer counters, connections and timings", () => {
           replies: { write: 2, writeclose: 1, continue: 4, close: 0, unknown: 0, error: 0 },
           bytesReceived: "hello\r\nwclose\r\nx\r\n".length,
           bytesSent: "hello\r\nbye\r\nx\r\n".length,
+          pushes: { taken: 0, closing: 0, not_reading: 0 },
+          bytesPushed: 0,
         },
         other: {
           accepted: 1,
@@ -111,6 +113,8 @@ describe("TcpServer counters, connections and timings", () => {
           replies: { write: 0, writeclose: 0, continue: 2, close: 0, unknown: 0, error: 1 },
           bytesReceived: "fail\r\n".length,
           bytesSent: 0,
+          pushes: { taken: 0, closing: 0, not_reading: 0 },
+          bytesPushed: 0,
         },
       });
       // One timing per event; the failed one never reached a worker.
