@@ -28,7 +28,17 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { WorkerStatus, type PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
-import { PUSH_OUTCOMES, type EventTimings, type ServerCounters, type ServerObserver } from "../server/index.js";
+import { PROXY_HEADER_PROBLEMS } from "../net/index.js";
+import { RESTART_CAUSES } from "../pool/index.js";
+import {
+  CLOSE_REASONS,
+  EVENT_KINDS,
+  PUSH_OUTCOMES,
+  REPLY_KINDS,
+  type EventTimings,
+  type ServerCounters,
+  type ServerObserver,
+} from "../server/index.js";
 import type { ControlledPool, ControlledServer } from "./control-target.js";
 import { LIVE_STATUSES } from "./health.js";
 import { textReply, type Route } from "./http-endpoint.js";
@@ -77,6 +87,9 @@ export class EventHistograms implements ServerObserver {
     };
   }
 }
+
+/** Label values as the series have them (byLabel lower-cases the close reasons), for a help text. */
+const labels = (values: readonly string[]): string => values.map((v) => v.toLowerCase()).join(", ");
 
 /** The registry of every metric of the pool and the servers (and of Node's process). */
 export function createMetrics(
@@ -178,7 +191,7 @@ function poolMetrics(registry: Registry, workers: () => PoolState, pool: Control
   );
   new Gauge({
     name: "rr_tcp_workers",
-    help: "Workers by rr-tcp's state: starting, ready, working, stopping.",
+    help: `Workers by rr-tcp's state: ${labels(LIVE_STATUSES.map(([, name]) => name))}.`,
     labelNames: ["state"],
     registers,
     collect() {
@@ -192,7 +205,7 @@ function poolMetrics(registry: Registry, workers: () => PoolState, pool: Control
   countGauge("rr_tcp_requests_queue", "Events waiting for an idle worker.", (s) => s.queued);
   new Counter({
     name: "rr_tcp_worker_restarts_total",
-    help: "Workers replaced while the pool ran, by cause: exited, start_failed, max_jobs, ttl, idle_ttl, max_worker_memory, exec_ttl, stop_requested, protocol_error, reset.",
+    help: `Workers replaced while the pool ran, by cause: ${labels(RESTART_CAUSES)}.`,
     labelNames: ["reason"],
     registers,
     collect() {
@@ -246,7 +259,7 @@ function serverMetrics(
   );
   byLabel(
     "rr_tcp_connections_closed_total",
-    "Client connections closed, by reason: client_eof, client_reset, verb_close, verb_writeclose, unknown_verb, closed_by_server (tcp.Close, tcp.WriteClose, the control API), idle_timeout, message_too_large, buffer_budget, exec_failed, shutdown.",
+    `Client connections closed, by reason: ${labels(CLOSE_REASONS)} (closed_by_server: tcp.Close, tcp.WriteClose, the control API).`,
     "reason",
     (c) => c.closed,
   );
@@ -257,19 +270,19 @@ function serverMetrics(
   );
   byLabel(
     "rr_tcp_proxy_headers_refused_total",
-    "Client connections of servers with proxy_protocol closed for their PROXY header before any event, by problem: missing, malformed, oversized, untrusted (a source outside proxy_trusted), timeout.",
+    `Client connections of servers with proxy_protocol closed for their PROXY header before any event, by problem: ${labels(PROXY_HEADER_PROBLEMS)} (untrusted: a source outside proxy_trusted).`,
     "problem",
     (c) => c.proxyRefused,
   );
   byLabel(
     "rr_tcp_events_total",
-    "Events given to the pool, by event: connected, data, close.",
+    `Events given to the pool, by event: ${labels(EVENT_KINDS)}.`,
     "event",
     (c) => c.events,
   );
   byLabel(
     "rr_tcp_replies_total",
-    "Answers to events, by verb: write, writeclose, continue, close, unknown (any other verb), error (the event failed).",
+    `Answers to events, by verb: ${labels(REPLY_KINDS)} (unknown: any other verb; error: the event failed).`,
     "verb",
     (c) => c.replies,
   );
@@ -281,7 +294,7 @@ function serverMetrics(
   );
   byLabel(
     "rr_tcp_pushes_total",
-    `Pushes to clients from outside their events (tcp.Write, tcp.WriteClose, each client of a tcp.Broadcast), by outcome: ${PUSH_OUTCOMES.join(", ")}.`,
+    `Pushes to clients from outside their events (tcp.Write, tcp.WriteClose, each client of a tcp.Broadcast), by outcome: ${labels(PUSH_OUTCOMES)}.`,
     "outcome",
     (c) => c.pushes,
   );

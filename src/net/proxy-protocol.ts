@@ -11,7 +11,8 @@ import { isIPv4, isIPv6 } from "node:net";
 import { RrTcpError, type RrTcpErrorOptions } from "../errors.js";
 
 /** Why a header was refused: the label of its counter too. */
-export type ProxyHeaderProblem = "missing" | "malformed" | "oversized" | "untrusted" | "timeout";
+export const PROXY_HEADER_PROBLEMS = ["missing", "malformed", "oversized", "untrusted", "timeout"] as const;
+export type ProxyHeaderProblem = (typeof PROXY_HEADER_PROBLEMS)[number];
 
 export class ProxyHeaderError extends RrTcpError<"PROXY_HEADER"> {
   /**

@@ -4,7 +4,7 @@
 export { WorkerPool, type WorkerPoolOptions } from "./worker-pool.js";
 export type { EventPool, ExecReply, ExecRequest } from "./exec.js";
 export { PoolError, type PoolErrorCode, type PoolErrorFacts } from "./errors.js";
-export type { StopCause } from "./stop-cause.js";
+export { RESTART_CAUSES, STOP_CAUSES, type StopCause } from "./stop-cause.js";
 export {
   resolvePoolOptions,
   maxJobsWithJitter,

@@ -51,30 +51,32 @@ import { PushError, type PushOutcome, type QueuedPush } from "./push.js";
 import { newServerCounters, type EventKind, type ReplyKind, type ServerCounters } from "./server-counters.js";
 import type { EventTimings } from "./server-observer.js";
 
-/** Why a connection was closed; logged, and reported to `onDone`. */
-export type CloseReason =
+/** Why a connection was closed; logged, reported to `onDone`, and the label of its counter. */
+export const CLOSE_REASONS = [
   /** The client half-closed (FIN) and everything it sent was delivered. */
-  | "CLIENT_EOF"
+  "CLIENT_EOF",
   /** The socket failed or was reset by the client. */
-  | "CLIENT_RESET"
+  "CLIENT_RESET",
   /** The worker answered CLOSE. */
-  | "VERB_CLOSE"
+  "VERB_CLOSE",
   /** The worker answered WRITECLOSE. */
-  | "VERB_WRITECLOSE"
+  "VERB_WRITECLOSE",
   /** The worker answered with a verb that is none of the four. */
-  | "UNKNOWN_VERB"
+  "UNKNOWN_VERB",
   /** `closeConnection(uuid)` (RoadRunner's tcp.Close RPC), or a push that closes (tcp.WriteClose). */
-  | "CLOSED_BY_SERVER"
+  "CLOSED_BY_SERVER",
   /** No client bytes for idle_timeout. */
-  | "IDLE_TIMEOUT"
+  "IDLE_TIMEOUT",
   /** A message longer than max_message_size. */
-  | "MESSAGE_TOO_LARGE"
+  "MESSAGE_TOO_LARGE",
   /** All connections together held more than tcp.max_buffered_bytes, this one the most. */
-  | "BUFFER_BUDGET"
+  "BUFFER_BUDGET",
   /** The event failed in the pool: worker ERROR frame, crash, bad frame, exec_ttl, no worker... */
-  | "EXEC_FAILED"
+  "EXEC_FAILED",
   /** Graceful shutdown. */
-  | "SHUTDOWN";
+  "SHUTDOWN",
+] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 /** The states of a connection; see the module comment. */
 export type ConnectionState =

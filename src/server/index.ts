@@ -1,5 +1,11 @@
 /** TCP listeners, framing and connections: knows nothing of processes (the pool is an EventPool). */
-export { Connection, type CloseReason, type ConnectionOptions, type ConnectionState } from "./connection.js";
+export {
+  CLOSE_REASONS,
+  Connection,
+  type CloseReason,
+  type ConnectionOptions,
+  type ConnectionState,
+} from "./connection.js";
 export type { EventPool, EventReply, EventRequest } from "./event-pool.js";
 export {
   createFramer,
@@ -13,8 +19,10 @@ export {
 export { openListener, type Listener } from "./listener.js";
 export { TcpServer, type TcpServerInit } from "./tcp-server.js";
 export {
+  EVENT_KINDS,
   newServerCounters,
   PUSH_OUTCOMES,
+  REPLY_KINDS,
   type EventKind,
   type PushOutcomeKind,
   type ReplyKind,

@@ -6,10 +6,12 @@ import type { ProxyHeaderProblem } from "../net/index.js";
 import type { CloseReason } from "./connection.js";
 
 /** The events a connection gives the pool. */
-export type EventKind = "connected" | "data" | "close";
+export const EVENT_KINDS = ["connected", "data", "close"] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** How the pool answered an event: the worker's verb, `unknown` for any other verb, `error` when the event failed. */
-export type ReplyKind = "write" | "writeclose" | "continue" | "close" | "unknown" | "error";
+export const REPLY_KINDS = ["write", "writeclose", "continue", "close", "unknown", "error"] as const;
+export type ReplyKind = (typeof REPLY_KINDS)[number];
 
 /**
  * What became of a push to one client (tcp.Write, tcp.WriteClose, each client of a tcp.Broadcast):

@@ -3,6 +3,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ConnectionList, PoolState, WorkerStatus } from "../../gen/ts/rr/tcp/v1/control.js";
 import { ControlServer } from "../../src/control/control-server.js";
 import type { ControlledPool, ControlledServer } from "../../src/control/control-target.js";
+import { createMetrics } from "../../src/control/metrics.js";
+import { PROXY_HEADER_PROBLEMS } from "../../src/net/index.js";
+import { RESTART_CAUSES } from "../../src/pool/index.js";
+import { CLOSE_REASONS, EVENT_KINDS, PUSH_OUTCOMES, REPLY_KINDS } from "../../src/server/index.js";
 import { newServerCounters } from "../../src/server/server-counters.js";
 
 // A real HTTP server over loopback; the pool and TCP server behind it are small stand-ins here
@@ -210,5 +214,28 @@ describe("control.addr in the config", () => {
     const yaml =
       'server: { command: "node w.js" }\ntcp: { servers: { main: { addr: "127.0.0.1:7000" } } }\ncontrol: { addr: "localhost" }\n';
     expect(() => parseConfig(yaml)).toThrow(/control\.addr: "localhost": the port is missing/);
+  });
+});
+
+describe("the metrics' help texts", () => {
+  it("name every label value each counter can have, from the lists the code counts by", async () => {
+    const { pool, server } = fixtures();
+    const registry = createMetrics(pool, server);
+    const metrics = await registry.getMetricsAsJSON();
+    const help = (name: string): string => metrics.find((m) => m.name === name)!.help;
+    const lists: [string, readonly string[]][] = [
+      ["rr_tcp_connections_closed_total", CLOSE_REASONS],
+      ["rr_tcp_proxy_headers_refused_total", PROXY_HEADER_PROBLEMS],
+      ["rr_tcp_events_total", EVENT_KINDS],
+      ["rr_tcp_replies_total", REPLY_KINDS],
+      ["rr_tcp_pushes_total", PUSH_OUTCOMES],
+      ["rr_tcp_worker_restarts_total", RESTART_CAUSES],
+    ];
+    for (const [name, values] of lists) {
+      expect(values.length).toBeGreaterThan(1);
+      for (const value of values) expect(help(name), name).toMatch(new RegExp(`[:,] ${value.toLowerCase()}\\b`));
+    }
+    // And nothing counted that is not a restart.
+    expect(help("rr_tcp_worker_restarts_total")).not.toMatch(/removed|shutdown|debug/);
   });
 });
