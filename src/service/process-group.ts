@@ -33,7 +33,7 @@ import type { LoadedConfig } from "../config/load.js";
 import type { BroadcastOutcome, ControlledPool, ControlledServer } from "../control/control-target.js";
 import { errorCode, errorMessage, RrTcpError } from "../errors.js";
 import { parseListenAddress, removeStaleSocketFile } from "../net/index.js";
-import type { PushOutcome } from "../server/index.js";
+import { PushError, type PushOutcome } from "../server/index.js";
 import {
   isProcessMessage,
   uncrossError,
@@ -272,8 +272,9 @@ export class ProcessGroup {
    * the cumulative part of its last answer, so a slow scrape never makes a counter go down.
    */
   async metrics(): Promise<string> {
-    const live = await Promise.all(
-      this.#live().map(async (member): Promise<MetricsJson> => {
+    const asked = this.#live().map((member) => ({ member, worker: member.worker }));
+    const answers = await Promise.all(
+      asked.map(async ({ member }): Promise<MetricsJson> => {
         try {
           member.metrics = await this.#call(member, "metrics");
           return member.metrics;
@@ -283,6 +284,9 @@ export class ProcessGroup {
         }
       }),
     );
+    // One that exited while the others answered was retired with this very answer: the totals
+    // have it now, and counting it here too would count it twice (and the next scrape, once).
+    const live = answers.filter((_, i) => asked[i]!.member.worker === asked[i]!.worker && asked[i]!.member.ready);
     if (this.#registry !== undefined) live.push((await this.#registry.getMetricsAsJSON()) as MetricsJson);
     return (await this.#totals.metrics(live)).metrics();
   }
@@ -454,6 +458,8 @@ export class ProcessGroup {
       if (this.#stopping !== undefined) return;
       // A failed start exits too, and that exit schedules the next try.
       this.#fork(member.index).catch((err: unknown) => {
+        // A start the stop cut short is no failure to report.
+        if (this.#stopping !== undefined) return;
         this.#logger.error(
           { process: member.index, err },
           `server process ${member.index} could not start again: ${errorMessage(err)}`,
@@ -544,9 +550,11 @@ export class ProcessGroup {
       if (errorCode(err) === "PROCESS_GONE") continue;
       failures.push(err);
       // A refusal every process gives alike (an unknown server) is the caller's, not a failure.
-      if (err instanceof ProcessGroupError)
+      if (!(err instanceof PushError))
         this.#logger.warn({ process: members[i]!.index, err }, `server process ${members[i]!.index} failed ${what}`);
     }
+    // The caller's refusal first: with one process not answering, an unknown server is still a 404.
+    failures.sort((a, b) => Number(b instanceof PushError) - Number(a instanceof PushError));
     return { values, failures };
   }
 

@@ -47,6 +47,8 @@ export class ProcessTotals {
   readonly #restarts: Record<string, number> = {};
   /** The exited processes' cumulative series: one list per process, summed into one at each scrape. */
   #metrics: MetricsJson[] = [];
+  /** A sum of #metrics is being made: another scrape meanwhile reads the lists as they are. */
+  #merging = false;
 
   /** Keeps what a process that exited last reported (either may be missing: it never answered). */
   retire(snapshot: ProcessSnapshot | undefined, metrics: MetricsJson | undefined): void {
@@ -81,13 +83,20 @@ export class ProcessTotals {
 
   /** The metrics of the live processes (and any of the primary's own), with the exited ones' cumulative series. */
   async metrics(live: readonly MetricsJson[]): Promise<Registry> {
-    if (this.#metrics.length > 1) {
+    if (this.#metrics.length > 1 && !this.#merging) {
       // Summed once, so a primary whose processes keep crashing keeps one list, not one per crash.
-      const merging = this.#metrics;
-      this.#metrics = [];
-      const merged = (await AggregatorRegistry.aggregate(merging).getMetricsAsJSON()) as MetricsJson;
-      // Retired while the sum was made: kept after it.
-      this.#metrics.unshift(merged);
+      // The lists stay in place while the sum is made, for the scrapes that come meanwhile.
+      this.#merging = true;
+      try {
+        const count = this.#metrics.length;
+        const merged = (await AggregatorRegistry.aggregate(
+          this.#metrics.slice(0, count),
+        ).getMetricsAsJSON()) as MetricsJson;
+        // Those retired while the sum was made stay after it.
+        this.#metrics.splice(0, count, merged);
+      } finally {
+        this.#merging = false;
+      }
     }
     return AggregatorRegistry.aggregate([...live, ...this.#metrics]);
   }

@@ -74,3 +74,13 @@ describe("ProcessTotals", () => {
     expect(value(await (await totals.metrics([])).metrics(), "events_total")).toBe(107);
   });
 });
+
+describe("ProcessTotals under scrapes at once", () => {
+  it("counts the exited processes in every scrape, also those made while their lists are summed", async () => {
+    const totals = new ProcessTotals();
+    for (const n of [1, 2]) totals.retire(undefined, await processMetrics(n));
+    const live = await processMetrics(10);
+    const texts = await Promise.all(Array.from({ length: 4 }, async () => (await totals.metrics([live])).metrics()));
+    expect(texts.map((text) => value(text, "events_total"))).toEqual([13, 13, 13, 13]);
+  });
+});
