@@ -462,7 +462,7 @@ export class Cluster {
       case "broadcast":
         return local.broadcast(call.server, Buffer.from(call.data, "base64"));
       case "list":
-        return local.connections(call.server).map((c) => ConnectionInfo.toJSON(c));
+        return local.connections(call.server).map((c) => ConnectionInfo.toJSON({ ...c, instance: this.instanceId }));
     }
   }
 
@@ -549,7 +549,7 @@ export class LocalServerAcrossCluster {
   /** tcp.List: every live instance's open connections, oldest first. */
   async connections(server?: string): Promise<ConnectionInfo[]> {
     const only = server ?? "";
-    const here = this.local.connections(only);
+    const here = this.local.connections(only).map((c) => ({ ...c, instance: this.cluster.instanceId }));
     const there = (await this.cluster.everyOther({ op: "list", server: only })) as unknown[][];
     const all = [...here, ...there.flat().map((c) => ConnectionInfo.fromJSON(c))];
     return all.sort((a, b) => durationToMs(b.age) - durationToMs(a.age));

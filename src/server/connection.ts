@@ -225,6 +225,8 @@ export class Connection {
       age: msToDuration(Math.max(0, now - this.#openedAt)),
       bytes_received: this.#bytesReceived,
       bytes_sent: this.#bytesSent,
+      // A cluster's listing names the holder (src/cluster); one server alone has no instance.
+      instance: "",
     };
   }
 

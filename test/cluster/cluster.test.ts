@@ -121,6 +121,10 @@ describe("two instances sharing one Redis", () => {
     expect(uuids).not.toContain(otherOnB.uuid);
     const listedB = main.connections.find((c) => c.uuid === onB.uuid)!;
     expect(listedB.remote_addr).toBe(`127.0.0.1:${onB.client.socket.localPort}`);
+    // Each with the instance holding it, the asked one's own included.
+    expect(listedB.instance).toBe(onB.instance);
+    expect(main.connections.find((c) => c.uuid === onA.uuid)!.instance).toBe(onA.instance);
+    expect(onA.instance).not.toBe(onB.instance);
   });
 
   it("tcp.Close on A closes a client held by B, with its CLOSE event there", async () => {

@@ -50,6 +50,7 @@ function fixtures() {
         age: { seconds: 2, nanos: 0 },
         bytes_received: 10,
         bytes_sent: 7,
+        instance: "",
       })),
     bufferedBytes: () => 1234,
     retainedBytes: () => 4096,

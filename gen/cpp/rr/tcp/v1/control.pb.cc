@@ -85,6 +85,7 @@ PROTOBUF_CONSTEXPR ConnectionInfo::ConnectionInfo(
     /*decltype(_impl_.uuid_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.server_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.remote_addr_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.instance_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.age_)*/nullptr
   , /*decltype(_impl_.bytes_received_)*/uint64_t{0u}
   , /*decltype(_impl_.bytes_sent_)*/uint64_t{0u}
@@ -233,6 +234,7 @@ const uint32_t TableStruct_rr_2ftcp_2fv1_2fcontrol_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ConnectionInfo, _impl_.age_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ConnectionInfo, _impl_.bytes_received_),
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ConnectionInfo, _impl_.bytes_sent_),
+  PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ConnectionInfo, _impl_.instance_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::rr::tcp::v1::ConnectionList, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -286,12 +288,12 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 19, -1, -1, sizeof(::rr::tcp::v1::CloseConnectionRequest)},
   { 26, -1, -1, sizeof(::rr::tcp::v1::CloseConnectionResponse)},
   { 33, -1, -1, sizeof(::rr::tcp::v1::ConnectionInfo)},
-  { 45, -1, -1, sizeof(::rr::tcp::v1::ConnectionList)},
-  { 52, -1, -1, sizeof(::rr::tcp::v1::WriteConnectionRequest)},
-  { 60, -1, -1, sizeof(::rr::tcp::v1::WriteConnectionResponse)},
-  { 68, -1, -1, sizeof(::rr::tcp::v1::BroadcastRequest)},
-  { 76, -1, -1, sizeof(::rr::tcp::v1::BroadcastResponse)},
-  { 84, -1, -1, sizeof(::rr::tcp::v1::ListConnectionsRequest)},
+  { 46, -1, -1, sizeof(::rr::tcp::v1::ConnectionList)},
+  { 53, -1, -1, sizeof(::rr::tcp::v1::WriteConnectionRequest)},
+  { 61, -1, -1, sizeof(::rr::tcp::v1::WriteConnectionResponse)},
+  { 69, -1, -1, sizeof(::rr::tcp::v1::BroadcastRequest)},
+  { 77, -1, -1, sizeof(::rr::tcp::v1::BroadcastResponse)},
+  { 85, -1, -1, sizeof(::rr::tcp::v1::ListConnectionsRequest)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -319,39 +321,39 @@ const char descriptor_table_protodef_rr_2ftcp_2fv1_2fcontrol_2eproto[] PROTOBUF_
   " \003(\0132\026.rr.tcp.v1.WorkerStateR\007workers\022\026\n"
   "\006queued\030\002 \001(\rR\006queued\",\n\026CloseConnection"
   "Request\022\022\n\004uuid\030\001 \001(\tR\004uuid\"1\n\027CloseConn"
-  "ectionResponse\022\026\n\006closed\030\001 \001(\010R\006closed\"\320"
+  "ectionResponse\022\026\n\006closed\030\001 \001(\010R\006closed\"\354"
   "\001\n\016ConnectionInfo\022\022\n\004uuid\030\001 \001(\tR\004uuid\022\026\n"
   "\006server\030\002 \001(\tR\006server\022\037\n\013remote_addr\030\003 \001"
   "(\tR\nremoteAddr\022+\n\003age\030\004 \001(\0132\031.google.pro"
   "tobuf.DurationR\003age\022%\n\016bytes_received\030\005 "
   "\001(\004R\rbytesReceived\022\035\n\nbytes_sent\030\006 \001(\004R\t"
-  "bytesSent\"M\n\016ConnectionList\022;\n\013connectio"
-  "ns\030\001 \003(\0132\031.rr.tcp.v1.ConnectionInfoR\013con"
-  "nections\"@\n\026WriteConnectionRequest\022\022\n\004uu"
-  "id\030\001 \001(\tR\004uuid\022\022\n\004data\030\002 \001(\014R\004data\"M\n\027Wr"
-  "iteConnectionResponse\022\030\n\007written\030\001 \001(\010R\007"
-  "written\022\030\n\007closing\030\002 \001(\010R\007closing\">\n\020Bro"
-  "adcastRequest\022\026\n\006server\030\001 \001(\tR\006server\022\022\n"
-  "\004data\030\002 \001(\014R\004data\"G\n\021BroadcastResponse\022\030"
-  "\n\007reached\030\001 \001(\rR\007reached\022\030\n\007refused\030\002 \003("
-  "\tR\007refused\"0\n\026ListConnectionsRequest\022\026\n\006"
-  "server\030\001 \001(\tR\006server*\264\001\n\014WorkerStatus\022\035\n"
-  "\031WORKER_STATUS_UNSPECIFIED\020\000\022\032\n\026WORKER_S"
-  "TATUS_STARTING\020\001\022\027\n\023WORKER_STATUS_READY\020"
-  "\002\022\031\n\025WORKER_STATUS_WORKING\020\003\022\032\n\026WORKER_S"
-  "TATUS_STOPPING\020\004\022\031\n\025WORKER_STATUS_STOPPE"
-  "D\020\005B\224\001\n\rcom.rr.tcp.v1B\014ControlProtoP\001Z/g"
-  "ithub.com/rr-tcp/rr-tcp/gen/go/rr/tcp/v1"
-  ";tcpv1\242\002\003RTX\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025R"
-  "r\\Tcp\\V1\\GPBMetadata\352\002\013Rr::Tcp::V1b\006prot"
-  "o3"
+  "bytesSent\022\032\n\010instance\030\007 \001(\tR\010instance\"M\n"
+  "\016ConnectionList\022;\n\013connections\030\001 \003(\0132\031.r"
+  "r.tcp.v1.ConnectionInfoR\013connections\"@\n\026"
+  "WriteConnectionRequest\022\022\n\004uuid\030\001 \001(\tR\004uu"
+  "id\022\022\n\004data\030\002 \001(\014R\004data\"M\n\027WriteConnectio"
+  "nResponse\022\030\n\007written\030\001 \001(\010R\007written\022\030\n\007c"
+  "losing\030\002 \001(\010R\007closing\">\n\020BroadcastReques"
+  "t\022\026\n\006server\030\001 \001(\tR\006server\022\022\n\004data\030\002 \001(\014R"
+  "\004data\"G\n\021BroadcastResponse\022\030\n\007reached\030\001 "
+  "\001(\rR\007reached\022\030\n\007refused\030\002 \003(\tR\007refused\"0"
+  "\n\026ListConnectionsRequest\022\026\n\006server\030\001 \001(\t"
+  "R\006server*\264\001\n\014WorkerStatus\022\035\n\031WORKER_STAT"
+  "US_UNSPECIFIED\020\000\022\032\n\026WORKER_STATUS_STARTI"
+  "NG\020\001\022\027\n\023WORKER_STATUS_READY\020\002\022\031\n\025WORKER_"
+  "STATUS_WORKING\020\003\022\032\n\026WORKER_STATUS_STOPPI"
+  "NG\020\004\022\031\n\025WORKER_STATUS_STOPPED\020\005B\224\001\n\rcom."
+  "rr.tcp.v1B\014ControlProtoP\001Z/github.com/rr"
+  "-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\242\002\003RTX"
+  "\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPB"
+  "Metadata\352\002\013Rr::Tcp::V1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_deps[1] = {
   &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto = {
-    false, false, 1402, descriptor_table_protodef_rr_2ftcp_2fv1_2fcontrol_2eproto,
+    false, false, 1430, descriptor_table_protodef_rr_2ftcp_2fv1_2fcontrol_2eproto,
     "rr/tcp/v1/control.proto",
     &descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_once, descriptor_table_rr_2ftcp_2fv1_2fcontrol_2eproto_deps, 1, 11,
     schemas, file_default_instances, TableStruct_rr_2ftcp_2fv1_2fcontrol_2eproto::offsets,
@@ -1318,6 +1320,7 @@ ConnectionInfo::ConnectionInfo(const ConnectionInfo& from)
       decltype(_impl_.uuid_){}
     , decltype(_impl_.server_){}
     , decltype(_impl_.remote_addr_){}
+    , decltype(_impl_.instance_){}
     , decltype(_impl_.age_){nullptr}
     , decltype(_impl_.bytes_received_){}
     , decltype(_impl_.bytes_sent_){}
@@ -1348,6 +1351,14 @@ ConnectionInfo::ConnectionInfo(const ConnectionInfo& from)
     _this->_impl_.remote_addr_.Set(from._internal_remote_addr(), 
       _this->GetArenaForAllocation());
   }
+  _impl_.instance_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.instance_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_instance().empty()) {
+    _this->_impl_.instance_.Set(from._internal_instance(), 
+      _this->GetArenaForAllocation());
+  }
   if (from._internal_has_age()) {
     _this->_impl_.age_ = new ::PROTOBUF_NAMESPACE_ID::Duration(*from._impl_.age_);
   }
@@ -1365,6 +1376,7 @@ inline void ConnectionInfo::SharedCtor(
       decltype(_impl_.uuid_){}
     , decltype(_impl_.server_){}
     , decltype(_impl_.remote_addr_){}
+    , decltype(_impl_.instance_){}
     , decltype(_impl_.age_){nullptr}
     , decltype(_impl_.bytes_received_){uint64_t{0u}}
     , decltype(_impl_.bytes_sent_){uint64_t{0u}}
@@ -1382,6 +1394,10 @@ inline void ConnectionInfo::SharedCtor(
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.remote_addr_.Set("", GetArenaForAllocation());
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.instance_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.instance_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
 }
 
 ConnectionInfo::~ConnectionInfo() {
@@ -1398,6 +1414,7 @@ inline void ConnectionInfo::SharedDtor() {
   _impl_.uuid_.Destroy();
   _impl_.server_.Destroy();
   _impl_.remote_addr_.Destroy();
+  _impl_.instance_.Destroy();
   if (this != internal_default_instance()) delete _impl_.age_;
 }
 
@@ -1414,6 +1431,7 @@ void ConnectionInfo::Clear() {
   _impl_.uuid_.ClearToEmpty();
   _impl_.server_.ClearToEmpty();
   _impl_.remote_addr_.ClearToEmpty();
+  _impl_.instance_.ClearToEmpty();
   if (GetArenaForAllocation() == nullptr && _impl_.age_ != nullptr) {
     delete _impl_.age_;
   }
@@ -1481,6 +1499,16 @@ const char* ConnectionInfo::_InternalParse(const char* ptr, ::_pbi::ParseContext
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 48)) {
           _impl_.bytes_sent_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
           CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // string instance = 7 [json_name = "instance"];
+      case 7:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 58)) {
+          auto str = _internal_mutable_instance();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rr.tcp.v1.ConnectionInfo.instance"));
         } else
           goto handle_unusual;
         continue;
@@ -1562,6 +1590,16 @@ uint8_t* ConnectionInfo::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteUInt64ToArray(6, this->_internal_bytes_sent(), target);
   }
 
+  // string instance = 7 [json_name = "instance"];
+  if (!this->_internal_instance().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_instance().data(), static_cast<int>(this->_internal_instance().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rr.tcp.v1.ConnectionInfo.instance");
+    target = stream->WriteStringMaybeAliased(
+        7, this->_internal_instance(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -1597,6 +1635,13 @@ size_t ConnectionInfo::ByteSizeLong() const {
     total_size += 1 +
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
         this->_internal_remote_addr());
+  }
+
+  // string instance = 7 [json_name = "instance"];
+  if (!this->_internal_instance().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_instance());
   }
 
   // .google.protobuf.Duration age = 4 [json_name = "age"];
@@ -1643,6 +1688,9 @@ void ConnectionInfo::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const :
   if (!from._internal_remote_addr().empty()) {
     _this->_internal_set_remote_addr(from._internal_remote_addr());
   }
+  if (!from._internal_instance().empty()) {
+    _this->_internal_set_instance(from._internal_instance());
+  }
   if (from._internal_has_age()) {
     _this->_internal_mutable_age()->::PROTOBUF_NAMESPACE_ID::Duration::MergeFrom(
         from._internal_age());
@@ -1683,6 +1731,10 @@ void ConnectionInfo::InternalSwap(ConnectionInfo* other) {
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.remote_addr_, lhs_arena,
       &other->_impl_.remote_addr_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.instance_, lhs_arena,
+      &other->_impl_.instance_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
       PROTOBUF_FIELD_OFFSET(ConnectionInfo, _impl_.bytes_sent_)

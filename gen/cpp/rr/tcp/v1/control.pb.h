@@ -927,6 +927,7 @@ class ConnectionInfo final :
     kUuidFieldNumber = 1,
     kServerFieldNumber = 2,
     kRemoteAddrFieldNumber = 3,
+    kInstanceFieldNumber = 7,
     kAgeFieldNumber = 4,
     kBytesReceivedFieldNumber = 5,
     kBytesSentFieldNumber = 6,
@@ -971,6 +972,20 @@ class ConnectionInfo final :
   const std::string& _internal_remote_addr() const;
   inline PROTOBUF_ALWAYS_INLINE void _internal_set_remote_addr(const std::string& value);
   std::string* _internal_mutable_remote_addr();
+  public:
+
+  // string instance = 7 [json_name = "instance"];
+  void clear_instance();
+  const std::string& instance() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_instance(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_instance();
+  PROTOBUF_NODISCARD std::string* release_instance();
+  void set_allocated_instance(std::string* instance);
+  private:
+  const std::string& _internal_instance() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_instance(const std::string& value);
+  std::string* _internal_mutable_instance();
   public:
 
   // .google.protobuf.Duration age = 4 [json_name = "age"];
@@ -1020,6 +1035,7 @@ class ConnectionInfo final :
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr uuid_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr server_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr remote_addr_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr instance_;
     ::PROTOBUF_NAMESPACE_ID::Duration* age_;
     uint64_t bytes_received_;
     uint64_t bytes_sent_;
@@ -2604,6 +2620,56 @@ inline void ConnectionInfo::_internal_set_bytes_sent(uint64_t value) {
 inline void ConnectionInfo::set_bytes_sent(uint64_t value) {
   _internal_set_bytes_sent(value);
   // @@protoc_insertion_point(field_set:rr.tcp.v1.ConnectionInfo.bytes_sent)
+}
+
+// string instance = 7 [json_name = "instance"];
+inline void ConnectionInfo::clear_instance() {
+  _impl_.instance_.ClearToEmpty();
+}
+inline const std::string& ConnectionInfo::instance() const {
+  // @@protoc_insertion_point(field_get:rr.tcp.v1.ConnectionInfo.instance)
+  return _internal_instance();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ConnectionInfo::set_instance(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.instance_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rr.tcp.v1.ConnectionInfo.instance)
+}
+inline std::string* ConnectionInfo::mutable_instance() {
+  std::string* _s = _internal_mutable_instance();
+  // @@protoc_insertion_point(field_mutable:rr.tcp.v1.ConnectionInfo.instance)
+  return _s;
+}
+inline const std::string& ConnectionInfo::_internal_instance() const {
+  return _impl_.instance_.Get();
+}
+inline void ConnectionInfo::_internal_set_instance(const std::string& value) {
+  
+  _impl_.instance_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ConnectionInfo::_internal_mutable_instance() {
+  
+  return _impl_.instance_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ConnectionInfo::release_instance() {
+  // @@protoc_insertion_point(field_release:rr.tcp.v1.ConnectionInfo.instance)
+  return _impl_.instance_.Release();
+}
+inline void ConnectionInfo::set_allocated_instance(std::string* instance) {
+  if (instance != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.instance_.SetAllocated(instance, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.instance_.IsDefault()) {
+    _impl_.instance_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rr.tcp.v1.ConnectionInfo.instance)
 }
 
 // -------------------------------------------------------------------

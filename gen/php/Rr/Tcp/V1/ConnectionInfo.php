@@ -51,6 +51,13 @@ class ConnectionInfo extends \Google\Protobuf\Internal\Message
      * Generated from protobuf field <code>uint64 bytes_sent = 6 [json_name = "bytesSent"];</code>
      */
     protected $bytes_sent = 0;
+    /**
+     * The cluster instance holding it (`cluster.instance_id`), when listed across a cluster; empty
+     * without a `cluster` section.
+     *
+     * Generated from protobuf field <code>string instance = 7 [json_name = "instance"];</code>
+     */
+    protected $instance = '';
 
     /**
      * Constructor.
@@ -70,6 +77,9 @@ class ConnectionInfo extends \Google\Protobuf\Internal\Message
      *           Bytes received from the client.
      *     @type int|string $bytes_sent
      *           Bytes written to the client.
+     *     @type string $instance
+     *           The cluster instance holding it (`cluster.instance_id`), when listed across a cluster; empty
+     *           without a `cluster` section.
      * }
      */
     public function __construct($data = NULL) {
@@ -239,6 +249,34 @@ class ConnectionInfo extends \Google\Protobuf\Internal\Message
     {
         GPBUtil::checkUint64($var);
         $this->bytes_sent = $var;
+
+        return $this;
+    }
+
+    /**
+     * The cluster instance holding it (`cluster.instance_id`), when listed across a cluster; empty
+     * without a `cluster` section.
+     *
+     * Generated from protobuf field <code>string instance = 7 [json_name = "instance"];</code>
+     * @return string
+     */
+    public function getInstance()
+    {
+        return $this->instance;
+    }
+
+    /**
+     * The cluster instance holding it (`cluster.instance_id`), when listed across a cluster; empty
+     * without a `cluster` section.
+     *
+     * Generated from protobuf field <code>string instance = 7 [json_name = "instance"];</code>
+     * @param string $var
+     * @return $this
+     */
+    public function setInstance($var)
+    {
+        GPBUtil::checkString($var, True);
+        $this->instance = $var;
 
         return $this;
     }

@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17rr/tcp/v1/control.proto\x12\trr.tcp.v1\x1a\x1egoogle/protobuf/duration.proto\"\xb7\x01\n\x0bWorkerState\x12\x10\n\x03pid\x18\x01 \x01(\rR\x03pid\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x17.rr.tcp.v1.WorkerStatusR\x06status\x12\x1b\n\tnum_execs\x18\x03 \x01(\x04R\x08numExecs\x12\x1b\n\trss_bytes\x18\x04 \x01(\x04R\x08rssBytes\x12+\n\x03\x61ge\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03\x61ge\"U\n\tPoolState\x12\x30\n\x07workers\x18\x01 \x03(\x0b\x32\x16.rr.tcp.v1.WorkerStateR\x07workers\x12\x16\n\x06queued\x18\x02 \x01(\rR\x06queued\",\n\x16\x43loseConnectionRequest\x12\x12\n\x04uuid\x18\x01 \x01(\tR\x04uuid\"1\n\x17\x43loseConnectionResponse\x12\x16\n\x06\x63losed\x18\x01 \x01(\x08R\x06\x63losed\"\xd0\x01\n\x0e\x43onnectionInfo\x12\x12\n\x04uuid\x18\x01 \x01(\tR\x04uuid\x12\x16\n\x06server\x18\x02 \x01(\tR\x06server\x12\x1f\n\x0bremote_addr\x18\x03 \x01(\tR\nremoteAddr\x12+\n\x03\x61ge\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03\x61ge\x12%\n\x0e\x62ytes_received\x18\x05 \x01(\x04R\rbytesReceived\x12\x1d\n\nbytes_sent\x18\x06 \x01(\x04R\tbytesSent\"M\n\x0e\x43onnectionList\x12;\n\x0b\x63onnections\x18\x01 \x03(\x0b\x32\x19.rr.tcp.v1.ConnectionInfoR\x0b\x63onnections\"@\n\x16WriteConnectionRequest\x12\x12\n\x04uuid\x18\x01 \x01(\tR\x04uuid\x12\x12\n\x04\x64\x61ta\x18\x02 \x01(\x0cR\x04\x64\x61ta\"M\n\x17WriteConnectionResponse\x12\x18\n\x07written\x18\x01 \x01(\x08R\x07written\x12\x18\n\x07\x63losing\x18\x02 \x01(\x08R\x07\x63losing\">\n\x10\x42roadcastRequest\x12\x16\n\x06server\x18\x01 \x01(\tR\x06server\x12\x12\n\x04\x64\x61ta\x18\x02 \x01(\x0cR\x04\x64\x61ta\"G\n\x11\x42roadcastResponse\x12\x18\n\x07reached\x18\x01 \x01(\rR\x07reached\x12\x18\n\x07refused\x18\x02 \x03(\tR\x07refused\"0\n\x16ListConnectionsRequest\x12\x16\n\x06server\x18\x01 \x01(\tR\x06server*\xb4\x01\n\x0cWorkerStatus\x12\x1d\n\x19WORKER_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16WORKER_STATUS_STARTING\x10\x01\x12\x17\n\x13WORKER_STATUS_READY\x10\x02\x12\x19\n\x15WORKER_STATUS_WORKING\x10\x03\x12\x1a\n\x16WORKER_STATUS_STOPPING\x10\x04\x12\x19\n\x15WORKER_STATUS_STOPPED\x10\x05\x42\x94\x01\n\rcom.rr.tcp.v1B\x0c\x43ontrolProtoP\x01Z/github.com/rr-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\xa2\x02\x03RTX\xaa\x02\tRr.Tcp.V1\xca\x02\tRr\\Tcp\\V1\xe2\x02\x15Rr\\Tcp\\V1\\GPBMetadata\xea\x02\x0bRr::Tcp::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17rr/tcp/v1/control.proto\x12\trr.tcp.v1\x1a\x1egoogle/protobuf/duration.proto\"\xb7\x01\n\x0bWorkerState\x12\x10\n\x03pid\x18\x01 \x01(\rR\x03pid\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x17.rr.tcp.v1.WorkerStatusR\x06status\x12\x1b\n\tnum_execs\x18\x03 \x01(\x04R\x08numExecs\x12\x1b\n\trss_bytes\x18\x04 \x01(\x04R\x08rssBytes\x12+\n\x03\x61ge\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03\x61ge\"U\n\tPoolState\x12\x30\n\x07workers\x18\x01 \x03(\x0b\x32\x16.rr.tcp.v1.WorkerStateR\x07workers\x12\x16\n\x06queued\x18\x02 \x01(\rR\x06queued\",\n\x16\x43loseConnectionRequest\x12\x12\n\x04uuid\x18\x01 \x01(\tR\x04uuid\"1\n\x17\x43loseConnectionResponse\x12\x16\n\x06\x63losed\x18\x01 \x01(\x08R\x06\x63losed\"\xec\x01\n\x0e\x43onnectionInfo\x12\x12\n\x04uuid\x18\x01 \x01(\tR\x04uuid\x12\x16\n\x06server\x18\x02 \x01(\tR\x06server\x12\x1f\n\x0bremote_addr\x18\x03 \x01(\tR\nremoteAddr\x12+\n\x03\x61ge\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03\x61ge\x12%\n\x0e\x62ytes_received\x18\x05 \x01(\x04R\rbytesReceived\x12\x1d\n\nbytes_sent\x18\x06 \x01(\x04R\tbytesSent\x12\x1a\n\x08instance\x18\x07 \x01(\tR\x08instance\"M\n\x0e\x43onnectionList\x12;\n\x0b\x63onnections\x18\x01 \x03(\x0b\x32\x19.rr.tcp.v1.ConnectionInfoR\x0b\x63onnections\"@\n\x16WriteConnectionRequest\x12\x12\n\x04uuid\x18\x01 \x01(\tR\x04uuid\x12\x12\n\x04\x64\x61ta\x18\x02 \x01(\x0cR\x04\x64\x61ta\"M\n\x17WriteConnectionResponse\x12\x18\n\x07written\x18\x01 \x01(\x08R\x07written\x12\x18\n\x07\x63losing\x18\x02 \x01(\x08R\x07\x63losing\">\n\x10\x42roadcastRequest\x12\x16\n\x06server\x18\x01 \x01(\tR\x06server\x12\x12\n\x04\x64\x61ta\x18\x02 \x01(\x0cR\x04\x64\x61ta\"G\n\x11\x42roadcastResponse\x12\x18\n\x07reached\x18\x01 \x01(\rR\x07reached\x12\x18\n\x07refused\x18\x02 \x03(\tR\x07refused\"0\n\x16ListConnectionsRequest\x12\x16\n\x06server\x18\x01 \x01(\tR\x06server*\xb4\x01\n\x0cWorkerStatus\x12\x1d\n\x19WORKER_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16WORKER_STATUS_STARTING\x10\x01\x12\x17\n\x13WORKER_STATUS_READY\x10\x02\x12\x19\n\x15WORKER_STATUS_WORKING\x10\x03\x12\x1a\n\x16WORKER_STATUS_STOPPING\x10\x04\x12\x19\n\x15WORKER_STATUS_STOPPED\x10\x05\x42\x94\x01\n\rcom.rr.tcp.v1B\x0c\x43ontrolProtoP\x01Z/github.com/rr-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\xa2\x02\x03RTX\xaa\x02\tRr.Tcp.V1\xca\x02\tRr\\Tcp\\V1\xe2\x02\x15Rr\\Tcp\\V1\\GPBMetadata\xea\x02\x0bRr::Tcp::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rr.tcp.v1.control_pb2', globals())
@@ -22,8 +22,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'\n\rcom.rr.tcp.v1B\014ControlProtoP\001Z/github.com/rr-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\242\002\003RTX\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPBMetadata\352\002\013Rr::Tcp::V1'
-  _WORKERSTATUS._serialized_start=1063
-  _WORKERSTATUS._serialized_end=1243
+  _WORKERSTATUS._serialized_start=1091
+  _WORKERSTATUS._serialized_end=1271
   _WORKERSTATE._serialized_start=71
   _WORKERSTATE._serialized_end=254
   _POOLSTATE._serialized_start=256
@@ -33,17 +33,17 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _CLOSECONNECTIONRESPONSE._serialized_start=389
   _CLOSECONNECTIONRESPONSE._serialized_end=438
   _CONNECTIONINFO._serialized_start=441
-  _CONNECTIONINFO._serialized_end=649
-  _CONNECTIONLIST._serialized_start=651
-  _CONNECTIONLIST._serialized_end=728
-  _WRITECONNECTIONREQUEST._serialized_start=730
-  _WRITECONNECTIONREQUEST._serialized_end=794
-  _WRITECONNECTIONRESPONSE._serialized_start=796
-  _WRITECONNECTIONRESPONSE._serialized_end=873
-  _BROADCASTREQUEST._serialized_start=875
-  _BROADCASTREQUEST._serialized_end=937
-  _BROADCASTRESPONSE._serialized_start=939
-  _BROADCASTRESPONSE._serialized_end=1010
-  _LISTCONNECTIONSREQUEST._serialized_start=1012
-  _LISTCONNECTIONSREQUEST._serialized_end=1060
+  _CONNECTIONINFO._serialized_end=677
+  _CONNECTIONLIST._serialized_start=679
+  _CONNECTIONLIST._serialized_end=756
+  _WRITECONNECTIONREQUEST._serialized_start=758
+  _WRITECONNECTIONREQUEST._serialized_end=822
+  _WRITECONNECTIONRESPONSE._serialized_start=824
+  _WRITECONNECTIONRESPONSE._serialized_end=901
+  _BROADCASTREQUEST._serialized_start=903
+  _BROADCASTREQUEST._serialized_end=965
+  _BROADCASTRESPONSE._serialized_start=967
+  _BROADCASTRESPONSE._serialized_end=1038
+  _LISTCONNECTIONSREQUEST._serialized_start=1040
+  _LISTCONNECTIONSREQUEST._serialized_end=1088
 # @@protoc_insertion_point(module_scope)

@@ -42,20 +42,22 @@ class CloseConnectionResponse(_message.Message):
     def __init__(self, closed: bool = ...) -> None: ...
 
 class ConnectionInfo(_message.Message):
-    __slots__ = ["age", "bytes_received", "bytes_sent", "remote_addr", "server", "uuid"]
+    __slots__ = ["age", "bytes_received", "bytes_sent", "instance", "remote_addr", "server", "uuid"]
     AGE_FIELD_NUMBER: _ClassVar[int]
     BYTES_RECEIVED_FIELD_NUMBER: _ClassVar[int]
     BYTES_SENT_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_FIELD_NUMBER: _ClassVar[int]
     REMOTE_ADDR_FIELD_NUMBER: _ClassVar[int]
     SERVER_FIELD_NUMBER: _ClassVar[int]
     UUID_FIELD_NUMBER: _ClassVar[int]
     age: _duration_pb2.Duration
     bytes_received: int
     bytes_sent: int
+    instance: str
     remote_addr: str
     server: str
     uuid: str
-    def __init__(self, uuid: _Optional[str] = ..., server: _Optional[str] = ..., remote_addr: _Optional[str] = ..., age: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., bytes_received: _Optional[int] = ..., bytes_sent: _Optional[int] = ...) -> None: ...
+    def __init__(self, uuid: _Optional[str] = ..., server: _Optional[str] = ..., remote_addr: _Optional[str] = ..., age: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., bytes_received: _Optional[int] = ..., bytes_sent: _Optional[int] = ..., instance: _Optional[str] = ...) -> None: ...
 
 class ConnectionList(_message.Message):
     __slots__ = ["connections"]

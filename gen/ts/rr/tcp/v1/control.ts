@@ -130,6 +130,11 @@ export interface ConnectionInfo {
   bytes_received: number;
   /** Bytes written to the client. */
   bytes_sent: number;
+  /**
+   * The cluster instance holding it (`cluster.instance_id`), when listed across a cluster; empty
+   * without a `cluster` section.
+   */
+  instance: string;
 }
 
 /** Every open client connection. */
@@ -554,7 +559,7 @@ export const CloseConnectionResponse: MessageFns<CloseConnectionResponse> = {
 };
 
 function createBaseConnectionInfo(): ConnectionInfo {
-  return { uuid: "", server: "", remote_addr: "", age: undefined, bytes_received: 0, bytes_sent: 0 };
+  return { uuid: "", server: "", remote_addr: "", age: undefined, bytes_received: 0, bytes_sent: 0, instance: "" };
 }
 
 export const ConnectionInfo: MessageFns<ConnectionInfo> = {
@@ -576,6 +581,9 @@ export const ConnectionInfo: MessageFns<ConnectionInfo> = {
     }
     if (message.bytes_sent !== 0) {
       writer.uint32(48).uint64(message.bytes_sent);
+    }
+    if (message.instance !== "") {
+      writer.uint32(58).string(message.instance);
     }
     return writer;
   },
@@ -641,6 +649,14 @@ export const ConnectionInfo: MessageFns<ConnectionInfo> = {
             message.bytes_sent = longToNumber(reader.uint64());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -673,6 +689,7 @@ export const ConnectionInfo: MessageFns<ConnectionInfo> = {
         : isSet(object.bytes_sent)
         ? globalThis.Number(object.bytes_sent)
         : 0,
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
     };
   },
 
@@ -696,6 +713,9 @@ export const ConnectionInfo: MessageFns<ConnectionInfo> = {
     if (message.bytes_sent !== 0) {
       obj.bytesSent = Math.round(message.bytes_sent);
     }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
     return obj;
   },
 
@@ -710,6 +730,7 @@ export const ConnectionInfo: MessageFns<ConnectionInfo> = {
     message.age = (object.age !== undefined && object.age !== null) ? Duration.fromPartial(object.age) : undefined;
     message.bytes_received = object.bytes_received ?? 0;
     message.bytes_sent = object.bytes_sent ?? 0;
+    message.instance = object.instance ?? "";
     return message;
   },
 };

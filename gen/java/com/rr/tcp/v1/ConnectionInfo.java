@@ -23,6 +23,7 @@ private static final long serialVersionUID = 0L;
     uuid_ = "";
     server_ = "";
     remoteAddr_ = "";
+    instance_ = "";
   }
 
   @java.lang.Override
@@ -259,6 +260,55 @@ private static final long serialVersionUID = 0L;
     return bytesSent_;
   }
 
+  public static final int INSTANCE_FIELD_NUMBER = 7;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object instance_ = "";
+  /**
+   * <pre>
+   * The cluster instance holding it (`cluster.instance_id`), when listed across a cluster; empty
+   * without a `cluster` section.
+   * </pre>
+   *
+   * <code>string instance = 7 [json_name = "instance"];</code>
+   * @return The instance.
+   */
+  @java.lang.Override
+  public java.lang.String getInstance() {
+    java.lang.Object ref = instance_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      instance_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The cluster instance holding it (`cluster.instance_id`), when listed across a cluster; empty
+   * without a `cluster` section.
+   * </pre>
+   *
+   * <code>string instance = 7 [json_name = "instance"];</code>
+   * @return The bytes for instance.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getInstanceBytes() {
+    java.lang.Object ref = instance_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      instance_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -291,6 +341,9 @@ private static final long serialVersionUID = 0L;
     if (bytesSent_ != 0L) {
       output.writeUInt64(6, bytesSent_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(instance_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 7, instance_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -320,6 +373,9 @@ private static final long serialVersionUID = 0L;
     if (bytesSent_ != 0L) {
       size += com.google.protobuf.CodedOutputStream
         .computeUInt64Size(6, bytesSent_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(instance_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(7, instance_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -351,6 +407,8 @@ private static final long serialVersionUID = 0L;
         != other.getBytesReceived()) return false;
     if (getBytesSent()
         != other.getBytesSent()) return false;
+    if (!getInstance()
+        .equals(other.getInstance())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -378,6 +436,8 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + BYTES_SENT_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getBytesSent());
+    hash = (37 * hash) + INSTANCE_FIELD_NUMBER;
+    hash = (53 * hash) + getInstance().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -521,6 +581,7 @@ private static final long serialVersionUID = 0L;
       }
       bytesReceived_ = 0L;
       bytesSent_ = 0L;
+      instance_ = "";
       return this;
     }
 
@@ -573,6 +634,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000020) != 0)) {
         result.bytesSent_ = bytesSent_;
+      }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.instance_ = instance_;
       }
     }
 
@@ -644,6 +708,11 @@ private static final long serialVersionUID = 0L;
       if (other.getBytesSent() != 0L) {
         setBytesSent(other.getBytesSent());
       }
+      if (!other.getInstance().isEmpty()) {
+        instance_ = other.instance_;
+        bitField0_ |= 0x00000040;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -702,6 +771,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 48
+            case 58: {
+              instance_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 58
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1234,6 +1308,103 @@ private static final long serialVersionUID = 0L;
     public Builder clearBytesSent() {
       bitField0_ = (bitField0_ & ~0x00000020);
       bytesSent_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object instance_ = "";
+    /**
+     * <pre>
+     * The cluster instance holding it (`cluster.instance_id`), when listed across a cluster; empty
+     * without a `cluster` section.
+     * </pre>
+     *
+     * <code>string instance = 7 [json_name = "instance"];</code>
+     * @return The instance.
+     */
+    public java.lang.String getInstance() {
+      java.lang.Object ref = instance_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        instance_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The cluster instance holding it (`cluster.instance_id`), when listed across a cluster; empty
+     * without a `cluster` section.
+     * </pre>
+     *
+     * <code>string instance = 7 [json_name = "instance"];</code>
+     * @return The bytes for instance.
+     */
+    public com.google.protobuf.ByteString
+        getInstanceBytes() {
+      java.lang.Object ref = instance_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        instance_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The cluster instance holding it (`cluster.instance_id`), when listed across a cluster; empty
+     * without a `cluster` section.
+     * </pre>
+     *
+     * <code>string instance = 7 [json_name = "instance"];</code>
+     * @param value The instance to set.
+     * @return This builder for chaining.
+     */
+    public Builder setInstance(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      instance_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The cluster instance holding it (`cluster.instance_id`), when listed across a cluster; empty
+     * without a `cluster` section.
+     * </pre>
+     *
+     * <code>string instance = 7 [json_name = "instance"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearInstance() {
+      instance_ = getDefaultInstance().getInstance();
+      bitField0_ = (bitField0_ & ~0x00000040);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The cluster instance holding it (`cluster.instance_id`), when listed across a cluster; empty
+     * without a `cluster` section.
+     * </pre>
+     *
+     * <code>string instance = 7 [json_name = "instance"];</code>
+     * @param value The bytes for instance to set.
+     * @return This builder for chaining.
+     */
+    public Builder setInstanceBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      instance_ = value;
+      bitField0_ |= 0x00000040;
       onChanged();
       return this;
     }

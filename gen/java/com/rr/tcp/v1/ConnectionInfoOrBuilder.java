@@ -113,4 +113,26 @@ public interface ConnectionInfoOrBuilder extends
    * @return The bytesSent.
    */
   long getBytesSent();
+
+  /**
+   * <pre>
+   * The cluster instance holding it (`cluster.instance_id`), when listed across a cluster; empty
+   * without a `cluster` section.
+   * </pre>
+   *
+   * <code>string instance = 7 [json_name = "instance"];</code>
+   * @return The instance.
+   */
+  java.lang.String getInstance();
+  /**
+   * <pre>
+   * The cluster instance holding it (`cluster.instance_id`), when listed across a cluster; empty
+   * without a `cluster` section.
+   * </pre>
+   *
+   * <code>string instance = 7 [json_name = "instance"];</code>
+   * @return The bytes for instance.
+   */
+  com.google.protobuf.ByteString
+      getInstanceBytes();
 }

@@ -88,32 +88,32 @@ public final class ControlProto {
       " \003(\0132\026.rr.tcp.v1.WorkerStateR\007workers\022\026\n" +
       "\006queued\030\002 \001(\rR\006queued\",\n\026CloseConnection" +
       "Request\022\022\n\004uuid\030\001 \001(\tR\004uuid\"1\n\027CloseConn" +
-      "ectionResponse\022\026\n\006closed\030\001 \001(\010R\006closed\"\320" +
+      "ectionResponse\022\026\n\006closed\030\001 \001(\010R\006closed\"\354" +
       "\001\n\016ConnectionInfo\022\022\n\004uuid\030\001 \001(\tR\004uuid\022\026\n" +
       "\006server\030\002 \001(\tR\006server\022\037\n\013remote_addr\030\003 \001" +
       "(\tR\nremoteAddr\022+\n\003age\030\004 \001(\0132\031.google.pro" +
       "tobuf.DurationR\003age\022%\n\016bytes_received\030\005 " +
       "\001(\004R\rbytesReceived\022\035\n\nbytes_sent\030\006 \001(\004R\t" +
-      "bytesSent\"M\n\016ConnectionList\022;\n\013connectio" +
-      "ns\030\001 \003(\0132\031.rr.tcp.v1.ConnectionInfoR\013con" +
-      "nections\"@\n\026WriteConnectionRequest\022\022\n\004uu" +
-      "id\030\001 \001(\tR\004uuid\022\022\n\004data\030\002 \001(\014R\004data\"M\n\027Wr" +
-      "iteConnectionResponse\022\030\n\007written\030\001 \001(\010R\007" +
-      "written\022\030\n\007closing\030\002 \001(\010R\007closing\">\n\020Bro" +
-      "adcastRequest\022\026\n\006server\030\001 \001(\tR\006server\022\022\n" +
-      "\004data\030\002 \001(\014R\004data\"G\n\021BroadcastResponse\022\030" +
-      "\n\007reached\030\001 \001(\rR\007reached\022\030\n\007refused\030\002 \003(" +
-      "\tR\007refused\"0\n\026ListConnectionsRequest\022\026\n\006" +
-      "server\030\001 \001(\tR\006server*\264\001\n\014WorkerStatus\022\035\n" +
-      "\031WORKER_STATUS_UNSPECIFIED\020\000\022\032\n\026WORKER_S" +
-      "TATUS_STARTING\020\001\022\027\n\023WORKER_STATUS_READY\020" +
-      "\002\022\031\n\025WORKER_STATUS_WORKING\020\003\022\032\n\026WORKER_S" +
-      "TATUS_STOPPING\020\004\022\031\n\025WORKER_STATUS_STOPPE" +
-      "D\020\005B\224\001\n\rcom.rr.tcp.v1B\014ControlProtoP\001Z/g" +
-      "ithub.com/rr-tcp/rr-tcp/gen/go/rr/tcp/v1" +
-      ";tcpv1\242\002\003RTX\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025R" +
-      "r\\Tcp\\V1\\GPBMetadata\352\002\013Rr::Tcp::V1b\006prot" +
-      "o3"
+      "bytesSent\022\032\n\010instance\030\007 \001(\tR\010instance\"M\n" +
+      "\016ConnectionList\022;\n\013connections\030\001 \003(\0132\031.r" +
+      "r.tcp.v1.ConnectionInfoR\013connections\"@\n\026" +
+      "WriteConnectionRequest\022\022\n\004uuid\030\001 \001(\tR\004uu" +
+      "id\022\022\n\004data\030\002 \001(\014R\004data\"M\n\027WriteConnectio" +
+      "nResponse\022\030\n\007written\030\001 \001(\010R\007written\022\030\n\007c" +
+      "losing\030\002 \001(\010R\007closing\">\n\020BroadcastReques" +
+      "t\022\026\n\006server\030\001 \001(\tR\006server\022\022\n\004data\030\002 \001(\014R" +
+      "\004data\"G\n\021BroadcastResponse\022\030\n\007reached\030\001 " +
+      "\001(\rR\007reached\022\030\n\007refused\030\002 \003(\tR\007refused\"0" +
+      "\n\026ListConnectionsRequest\022\026\n\006server\030\001 \001(\t" +
+      "R\006server*\264\001\n\014WorkerStatus\022\035\n\031WORKER_STAT" +
+      "US_UNSPECIFIED\020\000\022\032\n\026WORKER_STATUS_STARTI" +
+      "NG\020\001\022\027\n\023WORKER_STATUS_READY\020\002\022\031\n\025WORKER_" +
+      "STATUS_WORKING\020\003\022\032\n\026WORKER_STATUS_STOPPI" +
+      "NG\020\004\022\031\n\025WORKER_STATUS_STOPPED\020\005B\224\001\n\rcom." +
+      "rr.tcp.v1B\014ControlProtoP\001Z/github.com/rr" +
+      "-tcp/rr-tcp/gen/go/rr/tcp/v1;tcpv1\242\002\003RTX" +
+      "\252\002\tRr.Tcp.V1\312\002\tRr\\Tcp\\V1\342\002\025Rr\\Tcp\\V1\\GPB" +
+      "Metadata\352\002\013Rr::Tcp::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -149,7 +149,7 @@ public final class ControlProto {
     internal_static_rr_tcp_v1_ConnectionInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_rr_tcp_v1_ConnectionInfo_descriptor,
-        new java.lang.String[] { "Uuid", "Server", "RemoteAddr", "Age", "BytesReceived", "BytesSent", });
+        new java.lang.String[] { "Uuid", "Server", "RemoteAddr", "Age", "BytesReceived", "BytesSent", "Instance", });
     internal_static_rr_tcp_v1_ConnectionList_descriptor =
       getDescriptor().getMessageTypes().get(5);
     internal_static_rr_tcp_v1_ConnectionList_fieldAccessorTable = new
