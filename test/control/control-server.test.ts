@@ -92,6 +92,7 @@ describe("control API", () => {
         age: { seconds: 2, nanos: 0 },
         bytes_received: 10,
         bytes_sent: 7,
+        instance: "",
       },
     ]);
     const workers = (await (await fetch(`${base}/workers`)).json()) as {

@@ -19,6 +19,26 @@ export const TSX_LOADER = pathToFileURL(join(ROOT, "node_modules", "tsx", "dist"
 export const RECORDING_WORKER = join(ROOT, "test", "fixtures", "recording-worker.ts");
 /** The recording worker's command line, one string (no spaces in these paths). */
 export const RECORDING_WORKER_CMD = `${process.execPath} --import ${TSX_LOADER} ${RECORDING_WORKER}`;
+export const PUSH_WORKER = join(ROOT, "test", "fixtures", "push-worker.ts");
+
+/**
+ * A config for the push tests: RoadRunner's RPC and the control API on ephemeral ports, workers
+ * that are test/fixtures/push-worker.ts keeping their files in `dir`, and `tcp` as the tcp
+ * section's body (its keys indented by two spaces).
+ */
+export function pushWorkerConfig(dir: string, tcp: string): string {
+  return `
+rpc:
+  listen: tcp://127.0.0.1:0
+control:
+  addr: 127.0.0.1:0
+server:
+  command: ${process.execPath} --import ${TSX_LOADER} ${PUSH_WORKER}
+  env:
+    PUSH_DIR: ${dir}
+tcp:
+${tcp}`;
+}
 
 /** One event as the recording worker logged it. */
 export interface Recorded {

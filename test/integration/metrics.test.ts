@@ -162,6 +162,8 @@ describe("listing connections", () => {
         remote_addr: `127.0.0.1:${client.socket.localPort}`,
         bytes_received: i === 0 ? 7 : 0,
         bytes_sent: i === 0 ? 7 : 0,
+        // No cluster: no instance to name.
+        instance: "",
       }));
       const overRpc = ConnectionList.fromJSON(await rpc.call("tcp.Connections", "tcp"));
       expect(overRpc.connections.map(({ age: _age, ...rest }) => rest)).toEqual(expected);

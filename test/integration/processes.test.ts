@@ -16,28 +16,20 @@ import { RpcClient } from "../../src/worker/index.js";
 import { eventually, scaled } from "../fixtures/eventually.js";
 import { openClient, portOf, type Client } from "../server/harness.js";
 import { killRunningClis, runCli, type Cli } from "./cli-harness.js";
-import { ROOT, TSX_LOADER } from "./harness.js";
+import { pushWorkerConfig } from "./harness.js";
 import { isAlive } from "../fixtures/process-alive.js";
 
-const PUSH_WORKER = join(ROOT, "test", "fixtures", "push-worker.ts");
 const dir = mkdtempSync(join(tmpdir(), "rr-tcp-processes-"));
 
-const CONFIG = `
-rpc:
-  listen: tcp://127.0.0.1:0
-control:
-  addr: 127.0.0.1:0
-server:
-  command: ${process.execPath} --import ${TSX_LOADER} ${PUSH_WORKER}
-  env:
-    PUSH_DIR: ${dir}
-tcp:
-  processes: 2
+const CONFIG = pushWorkerConfig(
+  dir,
+  `  processes: 2
   servers:
     main: { addr: "127.0.0.1:0" }
     capped: { addr: "127.0.0.1:0", max_connections: 4 }
   pool: { num_workers: 4, destroy_timeout: 5s }
-`;
+`,
+);
 
 let cli: Cli;
 let servers: Record<string, string>;
@@ -349,56 +341,61 @@ describe("a server process that cannot start again", () => {
   const failedRestarts = (run: Cli): number =>
     logLines(run).filter((l) => String(l.msg).includes("could not start again")).length;
 
-  it("is tried again with a growing delay until it starts; a stop while it waits stops everything", async () => {
-    const config = join(dir, "restart.rr.yaml");
-    writeFileSync(config, CONFIG);
-    const failStart = join(dir, "fail-start");
-    const run = runCli(["serve", "-c", config], dir);
-    const line = await run.log((l) => String(l.msg).startsWith("control API listening"), "the control address");
-    const ready = await run.log((l) => l.msg === "rr-tcp ready", "rr-tcp ready", 30_000);
-    control = String(line.addr);
-    const main = portOf((ready.servers as Record<string, string>).main!);
-    try {
-      // While its workers cannot start, neither can the replacement: it is tried again, and again.
-      writeFileSync(failStart, "");
-      const [first] = await serverProcesses();
-      process.kill(first!, "SIGKILL");
-      await eventually(() => failedRestarts(run) >= 2, { what: "two failed restarts", timeout: 20_000 });
-      const delays = logLines(run)
-        .filter((l) => typeof l.restart_in_ms === "number")
-        .map((l) => l.restart_in_ms as number);
-      expect(delays.slice(0, 3)).toEqual([100, 200, 400].slice(0, Math.min(3, delays.length)));
-      // The other one serves meanwhile.
-      const served = await openClient(main);
-      clients.push(served);
-      served.socket.write("meanwhile\r\n");
-      await served.receive("meanwhile\r\n");
-      rmSync(failStart);
-      await eventually(async () => (await serverProcesses()).size === 2 && (await workers()).workers.length === 4, {
-        what: "the replacement up, with its 2 workers",
-        timeout: 30_000,
-      });
+  it(
+    "is tried again with a growing delay until it starts; a stop while it waits stops everything",
+    async () => {
+      const config = join(dir, "restart.rr.yaml");
+      writeFileSync(config, CONFIG);
+      const failStart = join(dir, "fail-start");
+      const run = runCli(["serve", "-c", config], dir);
+      const line = await run.log((l) => String(l.msg).startsWith("control API listening"), "the control address");
+      const ready = await run.log((l) => l.msg === "rr-tcp ready", "rr-tcp ready", 30_000);
+      control = String(line.addr);
+      const main = portOf((ready.servers as Record<string, string>).main!);
+      try {
+        // While its workers cannot start, neither can the replacement: it is tried again, and again.
+        writeFileSync(failStart, "");
+        const [first] = await serverProcesses();
+        process.kill(first!, "SIGKILL");
+        await eventually(() => failedRestarts(run) >= 2, { what: "two failed restarts", timeout: 20_000 });
+        const delays = logLines(run)
+          .filter((l) => typeof l.restart_in_ms === "number")
+          .map((l) => l.restart_in_ms as number);
+        expect(delays.slice(0, 3)).toEqual([100, 200, 400].slice(0, Math.min(3, delays.length)));
+        // The other one serves meanwhile.
+        const served = await openClient(main);
+        clients.push(served);
+        served.socket.write("meanwhile\r\n");
+        await served.receive("meanwhile\r\n");
+        rmSync(failStart);
+        await eventually(async () => (await serverProcesses()).size === 2 && (await workers()).workers.length === 4, {
+          what: "the replacement up, with its 2 workers",
+          timeout: 30_000,
+        });
 
-      // A stop while a restart waits: exit 0 at once, nothing left running.
-      writeFileSync(failStart, "");
-      const pids = [...(await workers()).workers.map((w) => w.pid), ...(await serverProcesses())];
-      const [second] = await serverProcesses();
-      const failedBefore = failedRestarts(run);
-      process.kill(second!, "SIGKILL");
-      await eventually(() => failedRestarts(run) > failedBefore, { what: "a failed restart", timeout: 20_000 });
-      run.child.kill("SIGTERM");
-      const { code } = await run.exited;
-      expect(code).toBe(0);
-      await eventually(() => pids.every((pid) => !alive(pid)), { what: "no server process or worker left" });
-      // The restart that was waiting started nothing once the stop began.
-      const logged = logLines(run);
-      const stop = logged.findIndex((l) => String(l.msg).startsWith("SIGTERM"));
-      expect(stop).toBeGreaterThan(0);
-      expect(
-        logged.slice(stop).filter((l) => /^server process \d (ready|could not start)/.test(String(l.msg))),
-      ).toEqual([]);
-    } finally {
-      rmSync(failStart, { force: true });
-    }
-  });
+        // A stop while a restart waits: exit 0 at once, nothing left running.
+        writeFileSync(failStart, "");
+        const pids = [...(await workers()).workers.map((w) => w.pid), ...(await serverProcesses())];
+        const [second] = await serverProcesses();
+        const failedBefore = failedRestarts(run);
+        process.kill(second!, "SIGKILL");
+        await eventually(() => failedRestarts(run) > failedBefore, { what: "a failed restart", timeout: 20_000 });
+        run.child.kill("SIGTERM");
+        const { code } = await run.exited;
+        expect(code).toBe(0);
+        await eventually(() => pids.every((pid) => !alive(pid)), { what: "no server process or worker left" });
+        // The restart that was waiting started nothing once the stop began.
+        const logged = logLines(run);
+        const stop = logged.findIndex((l) => String(l.msg).startsWith("SIGTERM"));
+        expect(stop).toBeGreaterThan(0);
+        expect(
+          logged.slice(stop).filter((l) => /^server process \d (ready|could not start)/.test(String(l.msg))),
+        ).toEqual([]);
+      } finally {
+        rmSync(failStart, { force: true });
+      }
+      // Five starts of a server process with its workers, four of them failing: seconds each when loaded.
+    },
+    scaled(120_000),
+  );
 });

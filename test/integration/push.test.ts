@@ -16,26 +16,18 @@ import { RpcCallError, RpcClient } from "../../src/worker/index.js";
 import { eventually, scaled, within } from "../fixtures/eventually.js";
 import { openClient, type Client } from "../server/harness.js";
 import { runCliToEnd } from "./cli-harness.js";
-import { ROOT, settled, startService, TSX_LOADER, type RunningService } from "./harness.js";
+import { pushWorkerConfig, settled, startService, type RunningService } from "./harness.js";
 
-const PUSH_WORKER = join(ROOT, "test", "fixtures", "push-worker.ts");
 const dir = mkdtempSync(join(tmpdir(), "rr-tcp-push-"));
 
-const CONFIG = `
-rpc:
-  listen: tcp://127.0.0.1:0
-control:
-  addr: 127.0.0.1:0
-server:
-  command: ${process.execPath} --import ${TSX_LOADER} ${PUSH_WORKER}
-  env:
-    PUSH_DIR: ${dir}
-tcp:
-  servers:
+const CONFIG = pushWorkerConfig(
+  dir,
+  `  servers:
     main: { addr: "127.0.0.1:0" }
     other: { addr: "127.0.0.1:0" }
   pool: { num_workers: 2, destroy_timeout: 5s }
-`;
+`,
+);
 
 let rr: RunningService;
 let rpc: RpcClient;
