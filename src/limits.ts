@@ -64,6 +64,11 @@ export const LIMITS = {
    * probes and scrapers, a few at a time. Past it the oldest idle keep-alive connection is closed.
    */
   httpConnections: { what: "open connections to an HTTP endpoint", value: 128, unit: "connections" },
+  /**
+   * Client connections the primary of tcp.processes holds while no server process is ready (all
+   * of them starting again): handed out once one is; past it a new one is closed at once.
+   */
+  connectionsWaiting: { what: "connections waiting for a server process", value: 1024, unit: "connections" },
   /** A control API request's body: the bytes of a push (POST /connections/<uuid>/write), as an RPC push's. */
   httpBody: { what: "an HTTP request's body", value: 256 * KiB, unit: "bytes" },
   /** Until an HTTP request's headers are in (Node's headersTimeout), also for a connection that sends nothing. */

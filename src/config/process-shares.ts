@@ -1,7 +1,7 @@
 /**
- * `tcp.processes`: several server processes share the listeners, and each one owns a share of
- * what the config counts for the whole: the workers (pool.num_workers), every server's
- * max_connections and the buffer budget (max_buffered_bytes). The shares add up to the
+ * `tcp.processes`: several server processes take the connections of one set of listeners, each
+ * owning a share of what the config counts for the whole: the workers (pool.num_workers), every
+ * server's max_connections and the buffer budget (max_buffered_bytes). The shares add up to the
  * configured totals, so those stay bounds of the whole instance (docs/processes.md).
  */
 import type { Config } from "../../gen/ts/rr/tcp/v1/options.js";

@@ -21,11 +21,6 @@ export interface ListenTarget {
   readonly key: string;
   /** The address as the user wrote it. */
   readonly shown: string;
-  /**
-   * One socket for every server process (tcp.processes): node:cluster's primary binds it and
-   * hands the connections out, so a unix socket's stale file is the primary's to remove.
-   */
-  readonly shared?: boolean;
 }
 
 /**
@@ -42,7 +37,7 @@ export async function listenOn(
   onError?: (err: Error) => void,
 ): Promise<SocketAddress> {
   try {
-    if (address.kind === "unix" && target.shared !== true) await removeStaleSocketFile(address.path);
+    if (address.kind === "unix") await removeStaleSocketFile(address.path);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       const options =
@@ -51,7 +46,8 @@ export async function listenOn(
           : address.host === ""
             ? { port: address.port }
             : { host: address.host, port: address.port };
-      server.listen({ ...options, exclusive: target.shared !== true, backlog: listenBacklog() }, () => {
+      // Exclusive: in a process node:cluster forked, a listen would otherwise go to the primary.
+      server.listen({ ...options, exclusive: true, backlog: listenBacklog() }, () => {
         server.off("error", reject);
         resolve();
       });
@@ -95,11 +91,11 @@ export async function listenOnRelayAddress(
 
 /**
  * Stops accepting at once (open connections are not waited for: `server.close()`'s callback
- * would) and removes a unix socket's file, unless other server processes still share it.
+ * would) and removes a unix socket's file.
  */
-export function stopListening(server: Server, address: SocketAddress, shared = false): Promise<void> {
+export function stopListening(server: Server, address: SocketAddress): Promise<void> {
   if (server.listening) server.close();
-  return address.kind === "unix" && !shared ? unlink(address.path).catch(() => undefined) : Promise.resolve();
+  return address.kind === "unix" ? unlink(address.path).catch(() => undefined) : Promise.resolve();
 }
 
 async function isDirectory(path: string): Promise<boolean> {

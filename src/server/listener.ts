@@ -1,8 +1,7 @@
 /**
  * A listening socket for one named server: TCP (IPv4, IPv6, every interface) or a unix socket.
  * Accepted sockets are half-open capable (the server decides when its side closes, after the
- * client's EOF) and start paused (nothing is read before CONNECTED is answered). Shared, the
- * socket is node:cluster's, one for every server process (tcp.processes).
+ * client's EOF) and start paused (nothing is read before CONNECTED is answered).
  */
 import { createServer, type Socket } from "node:net";
 import { resolve } from "node:path";
@@ -25,18 +24,17 @@ export async function openListener(
   addr: string,
   address: ListenAddress,
   onConnection: (socket: Socket) => void,
-  options: { baseDir?: string; onError?: (err: Error) => void; shared?: boolean } = {},
+  options: { baseDir?: string; onError?: (err: Error) => void } = {},
 ): Promise<Listener> {
   const net = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, onConnection);
   const wanted: ListenAddress =
     address.kind === "unix" ? { kind: "unix", path: resolve(options.baseDir ?? process.cwd(), address.path) } : address;
-  const shared = options.shared === true;
-  const bound = await listenOn(net, wanted, { key: `tcp.servers.${server}`, shown: addr, shared }, options.onError);
+  const bound = await listenOn(net, wanted, { key: `tcp.servers.${server}`, shown: addr }, options.onError);
   let closing: Promise<void> | undefined;
   return {
     address: formatListenAddress(bound),
     close() {
-      closing ??= stopListening(net, bound, shared);
+      closing ??= stopListening(net, bound);
       return closing;
     },
   };

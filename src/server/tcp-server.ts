@@ -39,8 +39,11 @@ export interface TcpServerInit {
   readonly baseDir?: string;
   /** Gets each event's timings (the metrics); without one, no clock is read per event. */
   readonly observer?: ServerObserver | undefined;
-  /** The listeners are shared with the other server processes (tcp.processes, node:cluster). */
-  readonly shared?: boolean;
+  /**
+   * Listen nowhere: the connections come through adopt(). The primary of several server
+   * processes (tcp.processes) listens and hands each one to a process.
+   */
+  readonly adopting?: boolean;
 }
 
 /** Options of {@link TcpServer.shutdown}. */
@@ -112,6 +115,7 @@ export class TcpServer {
    */
   static async listen(init: TcpServerInit): Promise<TcpServer> {
     const server = new TcpServer(init);
+    if (init.adopting === true) return server;
     try {
       for (const named of server.#servers) {
         const addr = init.tcp.servers[named.name]!.addr;
@@ -122,7 +126,6 @@ export class TcpServer {
           (socket) => server.#accept(named, socket),
           {
             baseDir: init.baseDir,
-            shared: init.shared === true,
             onError: (err) => server.#logger.error({ server: named.name, err }, "listener error"),
           },
         );
@@ -215,6 +218,25 @@ export class TcpServer {
   }
 
   /** @throws PushError UNKNOWN_SERVER */
+  /**
+   * Takes a connection accepted elsewhere (by the primary of tcp.processes, which passed the socket
+   * over IPC) as one of `server`'s, exactly as its own listener would have: max_connections, the
+   * PROXY header, TLS, then CONNECTED.
+   */
+  adopt(server: string, socket: Socket): void {
+    const named = this.#servers.find((s) => s.name === server);
+    if (named === undefined) {
+      socket.destroy();
+      this.#logger.error({ server }, `a connection for an unknown server ${JSON.stringify(server)} was handed over`);
+      return;
+    }
+    // What the listener's options would have given it: a socket made from a passed handle has the defaults.
+    socket.pause();
+    socket.allowHalfOpen = true;
+    socket.setNoDelay(true);
+    this.#accept(named, socket);
+  }
+
   #named(server: string): NamedServer {
     const named = this.#servers.find((s) => s.name === server);
     if (named === undefined) {

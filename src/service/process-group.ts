@@ -1,12 +1,19 @@
 /**
  * Several server processes (tcp.processes > 1), started and supervised by this one, the primary,
- * with node:cluster: they share the listeners (node:cluster hands each new connection to one of
- * them in turn), each owns its share of the workers, of max_connections and of the buffer budget
- * (config/process-shares.ts), and each runs an ordinary Service (process-member.ts).
+ * with node:cluster: each owns its share of the workers, of max_connections and of the buffer
+ * budget (config/process-shares.ts), and each runs an ordinary Service (process-member.ts) that
+ * listens nowhere.
  *
- * The primary holds no client connection and no worker. It holds the endpoints (RoadRunner's
- * RPC, the control API, status, metrics), and answers them for all the processes over the IPC
- * channel (process-messages.ts):
+ * The primary listens on every tcp.servers address and hands each connection it accepts to the
+ * next ready process, passing the socket over the IPC channel; it reads nothing of it. Not
+ * node:cluster's own round robin: that keeps its copy of a socket until the process says it took
+ * it, and a process killed in between leaves the client connected to no one, forever. A socket
+ * passed as a net.Socket is closed here once the process has it, and one still on its way to a
+ * process that dies is closed when it dies: the client sees its connection end.
+ *
+ * The primary holds no worker. It holds the endpoints (RoadRunner's RPC, the control API,
+ * status, metrics), and answers them for all the processes over the IPC channel
+ * (process-messages.ts):
  *
  * - a uuid (tcp.Write, tcp.WriteClose, tcp.Close) is asked of every process at once; the one
  *   holding it answers, the others refuse it as unknown; in a cluster (Redis) one process asks
@@ -24,7 +31,7 @@
  * process would, and kills what has not stopped in time.
  */
 import cluster, { type Worker as ClusterWorker } from "node:cluster";
-import { resolve as resolvePath } from "node:path";
+import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { Counter, Gauge, Registry } from "prom-client";
 import type { ConnectionInfo, PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
@@ -32,8 +39,9 @@ import { processCount, processShare } from "../config/index.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { BroadcastOutcome, ControlledPool, ControlledServer } from "../control/control-target.js";
 import { errorCode, errorMessage, RrTcpError } from "../errors.js";
-import { parseListenAddress, removeStaleSocketFile } from "../net/index.js";
-import { PushError, type PushOutcome } from "../server/index.js";
+import { describeLimit, LIMITS } from "../limits.js";
+import { parseListenAddress } from "../net/index.js";
+import { openListener, PushError, type Listener, type PushOutcome } from "../server/index.js";
 import {
   isProcessMessage,
   uncrossError,
@@ -86,9 +94,10 @@ interface Member {
   /** Started again after an exit: a failed start is retried (the first start fails the group's). */
   restarting: boolean;
   snapshot: ProcessSnapshot | undefined;
+  /** Sockets sent to it and not yet written to the channel: closed here if it dies first. */
+  readonly handing: Set<Socket>;
   /** Its metrics at the last scrape it answered. */
   metrics: MetricsJson | undefined;
-  addresses: Record<string, string>;
   readonly pending: Map<number, Pending>;
 }
 
@@ -120,6 +129,12 @@ export class ProcessGroup {
   /** The refresh running, and the one that follows it for the requests that came meanwhile. */
   #refreshing: Promise<void> | undefined;
   #nextRefresh: Promise<void> | undefined;
+  /** The listeners of tcp.servers, by name; the processes get what they accept. */
+  readonly #listeners = new Map<string, Listener>();
+  /** Where the next connection goes: the live processes taken in turn. */
+  #turn = 0;
+  /** Connections accepted while no process was ready, oldest first: handed out once one is. */
+  readonly #waiting: Array<{ server: string; socket: Socket }> = [];
   /** The primary's own metrics (its processes' restarts), when metrics are served. */
   readonly #registry: Registry | undefined;
   readonly #processRestarts: Counter | undefined;
@@ -185,7 +200,7 @@ export class ProcessGroup {
       },
     };
     this.server = {
-      addresses: () => this.#members.find((m) => m.ready)?.addresses ?? {},
+      addresses: () => Object.fromEntries([...this.#listeners].map(([name, listener]) => [name, listener.address])),
       counters: () => this.#totals.counters(this.#snapshots()),
       bufferedBytes: () => this.#snapshots().reduce((n, s) => n + s.buffered, 0),
       retainedBytes: () => this.#snapshots().reduce((n, s) => n + s.retained, 0),
@@ -216,10 +231,11 @@ export class ProcessGroup {
    */
   static async start(loaded: LoadedConfig, options: ProcessGroupOptions): Promise<ProcessGroup> {
     const group = new ProcessGroup(loaded, options);
-    // The listeners are node:cluster's, bound here in the primary: a stale socket file is ours to remove.
-    for (const server of Object.values(loaded.config.tcp!.servers)) {
-      const address = parseListenAddress(server.addr);
-      if (address.kind === "unix") await removeStaleSocketFile(resolvePath(loaded.baseDir, address.path));
+    try {
+      await group.#listen();
+    } catch (err) {
+      await group.#closeListeners();
+      throw err;
     }
     cluster.setupPrimary({
       serialization: "advanced",
@@ -322,6 +338,8 @@ export class ProcessGroup {
     this.#stopping ??= (async () => {
       for (const timer of this.#restarts) clearTimeout(timer);
       this.#restarts.clear();
+      // No new connection: each process then drains its own, as one rr-tcp does.
+      await this.#closeListeners();
       const exits = this.#members.map(
         (member) =>
           new Promise<void>((resolve) => {
@@ -349,6 +367,75 @@ export class ProcessGroup {
     return this.#stopping;
   }
 
+  /** Binds every tcp.servers address here, in the primary. @throws ListenError, AddressError */
+  async #listen(): Promise<void> {
+    for (const [name, server] of Object.entries(this.loaded.config.tcp!.servers)) {
+      const listener = await openListener(
+        name,
+        server.addr,
+        parseListenAddress(server.addr),
+        (socket) => this.#handOff(name, socket),
+        {
+          baseDir: this.loaded.baseDir,
+          onError: (err) => this.#logger.error({ server: name, err }, "listener error"),
+        },
+      );
+      this.#listeners.set(name, listener);
+      this.#logger.info(
+        { server: name, addr: listener.address },
+        `tcp server ${name} listening on ${listener.address}`,
+      );
+    }
+  }
+
+  async #closeListeners(): Promise<void> {
+    await Promise.all([...this.#listeners.values()].map((listener) => listener.close()));
+    for (const { socket } of this.#waiting.splice(0)) socket.destroy();
+  }
+
+  /**
+   * Gives a connection `server`'s listener accepted to the next ready process. With none ready
+   * (all of them starting again), it waits for one, up to LIMITS.connectionsWaiting: past that
+   * it is closed, as a full accept queue would refuse it.
+   */
+  #handOff(server: string, socket: Socket): void {
+    socket.on("error", () => undefined);
+    if (this.#stopping !== undefined) {
+      socket.destroy();
+      return;
+    }
+    const live = this.#live();
+    if (live.length === 0) {
+      if (this.#waiting.length >= LIMITS.connectionsWaiting.value) {
+        socket.destroy();
+        this.#logger.warn(
+          { server, waiting: this.#waiting.length },
+          `connection refused: no server process is ready and ${describeLimit(LIMITS.connectionsWaiting)} wait already`,
+        );
+        return;
+      }
+      this.#waiting.push({ server, socket });
+      return;
+    }
+    const member = live[this.#turn++ % live.length]!;
+    member.handing.add(socket);
+    member.worker.send({ rr: "connection", server }, socket, (err: Error | null) => {
+      member.handing.delete(socket);
+      if (err) {
+        this.#logger.debug({ process: member.index, server, err }, "a connection could not be handed to its process");
+        socket.destroy();
+      }
+    });
+  }
+
+  /** The connections that waited for a ready process, handed out now that one is. */
+  #handOutWaiting(): void {
+    for (const { server, socket } of this.#waiting.splice(0)) {
+      if (socket.destroyed) continue;
+      this.#handOff(server, socket);
+    }
+  }
+
   #fork(index: number): Promise<void> {
     const worker = cluster.fork({ RR_TCP_PROCESS: String(index) });
     const existing = this.#members[index];
@@ -360,8 +447,8 @@ export class ProcessGroup {
       ready: false,
       restarting: false,
       snapshot: undefined,
+      handing: new Set(),
       metrics: undefined,
-      addresses: {},
       pending: new Map(),
     };
     member.worker = worker;
@@ -391,9 +478,9 @@ export class ProcessGroup {
         } else if (said.rr === "ready") {
           member.ready = true;
           member.restarting = false;
-          member.addresses = said.addresses;
           this.#logger.info({ process: index, process_pid: worker.process.pid }, `server process ${index} ready`);
           resolve();
+          this.#handOutWaiting();
         } else if (said.rr === "failed") {
           reject(uncrossError(said.error));
         } else if (said.rr === "answer") {
@@ -409,6 +496,9 @@ export class ProcessGroup {
         // One that never was ready failed its start: that fails the start (or this restart).
         const wasReady = member.ready;
         member.ready = false;
+        // Still on their way to it: closed, so their clients see the end, not silence.
+        for (const socket of member.handing) socket.destroy();
+        member.handing.clear();
         // What it counted stays counted: the totals keep its last report.
         if (wasReady) this.#totals.retire(member.snapshot, member.metrics);
         member.snapshot = undefined;

@@ -1,13 +1,15 @@
 /**
  * One server process of several (tcp.processes), as its primary (process-group.ts) forked it
  * with node:cluster: it waits for its start message (its place and its share of the config),
- * starts a Service on the shared listeners, says it is ready, then answers the primary's calls
+ * starts a Service that listens nowhere, says it is ready, then takes the connections the
+ * primary hands it (each socket passed over the IPC channel) and answers the primary's calls
  * from its own pool and servers until the primary asks it to stop.
  *
  * Its stop is the Service's (drain, CLOSE events, workers stopped). If the primary is gone (the
  * IPC channel closes: it was killed), the process does not wait to be told: it kills its workers
  * and exits, so nothing outlives the primary.
  */
+import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import type { LoadedConfig } from "../config/load.js";
 import { errorMessage } from "../errors.js";
@@ -15,6 +17,7 @@ import {
   crossError,
   isProcessMessage,
   type CallMessage,
+  type ConnectionMessage,
   type FromProcess,
   type ProcessCalls,
   type ProcessOp,
@@ -64,7 +67,7 @@ export async function runProcessMember(start: StartMessage, logger: Logger, star
     killProcessGroups(new Set([...childPids(), ...(service?.pool.state().workers.map((w) => w.pid) ?? [])]));
   });
   try {
-    service = await Service.start(loadedOf(start), logger, startPool, { shared: true, metrics: start.metrics });
+    service = await Service.start(loadedOf(start), logger, startPool, { adopting: true, metrics: start.metrics });
   } catch (err) {
     send({ rr: "failed", error: crossError(err) });
     logger.debug({ err }, "server process could not start");
@@ -102,11 +105,12 @@ export async function runProcessMember(start: StartMessage, logger: Logger, star
       await running.stop();
     },
   };
-  process.on("message", (message: unknown) => {
-    if (!isProcessMessage(message) || message.rr !== "call") return;
-    void answer(handlers, message as CallMessage, running, logger);
+  process.on("message", (message: unknown, handle: unknown) => {
+    if (!isProcessMessage(message)) return;
+    if (message.rr === "connection") running.server.adopt((message as ConnectionMessage).server, handle as Socket);
+    else if (message.rr === "call") void answer(handlers, message as CallMessage, running, logger);
   });
-  send({ rr: "ready", addresses: running.server.addresses() });
+  send({ rr: "ready" });
   return running;
 }
 

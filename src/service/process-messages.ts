@@ -3,7 +3,8 @@
  * IPC channel, with the "advanced" serialization (structured clone: Buffers, nested objects). The
  * primary calls, each process answers its own calls in order; errors cross as their name, code
  * and message, and come back as the same kind of error (a PushError stays a PushError, so the
- * RPC and HTTP answers are those of a local refusal).
+ * RPC and HTTP answers are those of a local refusal). And the primary hands each client
+ * connection to a process: the socket goes with the message, as its handle.
  */
 import type { ConnectionInfo, PoolState } from "../../gen/ts/rr/tcp/v1/control.js";
 import type { MetricObjectWithValues, MetricValue } from "prom-client";
@@ -84,10 +85,9 @@ export interface HelloMessage {
   readonly rr: "hello";
 }
 
-/** The process listens and its workers are up: its servers' addresses. */
+/** The process's workers are up: it takes connections. */
 export interface ReadyMessage {
   readonly rr: "ready";
-  readonly addresses: Record<string, string>;
 }
 
 /** The process could not start. */
@@ -96,7 +96,13 @@ export interface FailedMessage {
   readonly error: CrossedError;
 }
 
-export type ToProcess = StartMessage | CallMessage;
+/** A client connection of `server`, accepted by the primary: the socket is the message's handle. */
+export interface ConnectionMessage {
+  readonly rr: "connection";
+  readonly server: string;
+}
+
+export type ToProcess = StartMessage | CallMessage | ConnectionMessage;
 export type FromProcess = HelloMessage | AnswerMessage | ReadyMessage | FailedMessage;
 
 /** `err` in the form that crosses the channel. */

@@ -84,8 +84,8 @@ export type StartPool = (options: PoolStartOptions) => Promise<ServicePool>;
 
 /** How a server process of several (tcp.processes) starts, as its primary asks (service/process-member.ts). */
 export interface ServiceStartOptions {
-  /** The listeners are shared with the other server processes. */
-  readonly shared?: boolean;
+  /** Listen nowhere: the primary of tcp.processes hands the connections over (TcpServer.adopt). */
+  readonly adopting?: boolean;
   /** Keep a metrics registry though no endpoint of this process serves it: the primary's does. */
   readonly metrics?: boolean;
 }
@@ -193,7 +193,7 @@ export class Service {
         logger,
         baseDir: loaded.baseDir,
         observer: histograms,
-        shared: options.shared,
+        adopting: options.adopting,
       });
       cluster?.serve(server);
       // What the control API and the RPC methods push to: this instance's servers, or every instance's.
