@@ -149,6 +149,8 @@ export interface ChaosConfig {
   control?: boolean;
   /** Debug logs: per connection, opened, closed and why, for a failure's explanation (explain()). */
   debugLogs?: boolean;
+  /** tcp.processes: server processes under one primary; `workers` is their total. */
+  processes?: number;
 }
 
 /**
@@ -166,6 +168,7 @@ export function chaosConfig(options: ChaosConfig): string {
     `  command: ${command}`,
     `  env: { RECORD_FILE: "\${RECORD_FILE}"${env ? `, ${env}` : ""} }`,
     "tcp:",
+    ...(options.processes ? [`  processes: ${options.processes}`] : []),
     "  servers:",
     '    main: { addr: "127.0.0.1:0" }',
     "  pool:",

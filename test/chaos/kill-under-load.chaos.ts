@@ -7,9 +7,12 @@
  */
 import { afterEach, expect, it } from "vitest";
 import { RpcClient } from "../../src/worker/index.js";
+import { eventually } from "../fixtures/eventually.js";
+import type { Recorded } from "../integration/harness.js";
 import {
   allClosed,
   chaosConfig,
+  closeCounts,
   echoBody,
   expectOneCloseEach,
   explain,
@@ -128,5 +131,86 @@ it("1 resets under load: 32 clients, resetter.Reset one after another for 6 s; n
   // The load and the resets were real: workers of several generations answered.
   expect(resets).toBeGreaterThanOrEqual(2);
   expect(workerPids.size).toBeGreaterThan(2 * 2);
+  expect(tally.answered).toBeGreaterThan(500);
+});
+
+it("1 kill -9 of a server process under load: tcp.processes 2, 64 clients, one SIGKILLed every 3 s", async () => {
+  const started = performance.now();
+  const served = await serve(
+    chaosConfig({ workers: 4, processes: 2, allocateTimeout: "30s", destroyTimeout: "5s", debugLogs: true }),
+  );
+  const clients = Array.from(
+    { length: CLIENTS },
+    (_, i) => new LoopClient(served.port(), String(i), { maxBatch: 4, parse: echoBody }),
+  );
+  // The primary's children are the server processes; each victim takes its own connections and workers.
+  const victims = new Set<number>();
+  const killer = setInterval(() => {
+    const processes = served.watch.workers().filter((pid) => !victims.has(pid));
+    const victim = processes[Math.floor(Math.random() * processes.length)];
+    if (victim === undefined) return;
+    try {
+      process.kill(victim, "SIGKILL");
+      victims.add(victim);
+    } catch {
+      // Gone already.
+    }
+  }, 3_000);
+  // The load runs for a fixed time: the fault schedule, not a wait for a result.
+  await new Promise((resolve) => setTimeout(resolve, RUN_MS));
+  clearInterval(killer);
+  const tally = await stopClients(clients);
+  const records = (): Recorded[] => served.recording.all();
+  const onVictim = (r: Recorded): boolean => r.ppid !== undefined && victims.has(r.ppid);
+  // The survivors' connections: each one CLOSE, last. The victims' lost theirs with their process.
+  const survivorUuids = (): number =>
+    new Set(
+      records()
+        .filter((r) => !onVictim(r) && r.uuid !== "")
+        .map((r) => r.uuid),
+    ).size;
+  let closes = closeCounts(
+    records().filter((r) => !onVictim(r)),
+    survivorUuids(),
+  );
+  await eventually(
+    () => {
+      closes = closeCounts(
+        records().filter((r) => !onVictim(r)),
+        survivorUuids(),
+      );
+      return closes.missingClose === 0;
+    },
+    { what: "a CLOSE for every connection of the surviving processes", detail: () => closes.detail },
+  ).catch(() => undefined);
+  const onKilled = closeCounts(records().filter(onVictim), 0);
+  const { leaked, peakRssMiB } = await stopServer(served);
+  record({
+    case: "1 kill -9 of a server process under load (tcp.processes 2, 64 clients, SIGKILL one every 3 s)",
+    faults: victims.size,
+    ...loadColumns(tally, closes),
+    leaked: leaked.length,
+    peakRssMiB,
+    seconds: secondsSince(started),
+  });
+  // Cut with their process, never lost, doubled or given to another client.
+  expect({ lost: tally.lost, duplicated: tally.duplicated, wrong: tally.wrong, outOfOrder: tally.outOfOrder }).toEqual({
+    lost: 0,
+    duplicated: 0,
+    wrong: 0,
+    outOfOrder: 0,
+  });
+  expect(tally.samples).toEqual([]);
+  expectOneCloseEach(closes, explain(served, closes));
+  // A killed process's connections got at most one CLOSE (one answered before the kill), never two.
+  expect(onKilled.duplicateClose).toBe(0);
+  expect(leaked).toEqual([]);
+  // The load and the faults were real: processes killed and replaced, connections cut, the rest served.
+  expect(victims.size).toBeGreaterThanOrEqual(2);
+  // Each seen and started again (a victim may have been a replacement still starting).
+  const replaced = served.cli.stderr().match(/server process \d exited \(SIGKILL\)[^"]*; starting it again/g);
+  expect(replaced?.length).toBe(victims.size);
+  expect(tally.cut).toBeGreaterThan(0);
+  expect(tally.sent).toBe(tally.answered + tally.cut + tally.lost);
   expect(tally.answered).toBeGreaterThan(500);
 });

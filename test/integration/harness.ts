@@ -43,6 +43,8 @@ ${tcp}`;
 /** One event as the recording worker logged it. */
 export interface Recorded {
   pid: number;
+  /** The worker's parent: the server process (or, under tcp.processes, one of them). */
+  ppid?: number;
   uuid: string;
   server: string;
   remote_addr: string;

@@ -355,11 +355,14 @@ describe("a server process that cannot start again", () => {
       try {
         // While its workers cannot start, neither can the replacement: it is tried again, and again.
         writeFileSync(failStart, "");
-        const [first] = await serverProcesses();
+        const [first, other] = await serverProcesses();
         process.kill(first!, "SIGKILL");
         await eventually(() => failedRestarts(run) >= 2, { what: "two failed restarts", timeout: 20_000 });
+        const index = logLines(run).find(
+          (l) => l.process_pid === first && typeof l.restart_in_ms === "number",
+        )!.process;
         const delays = logLines(run)
-          .filter((l) => typeof l.restart_in_ms === "number")
+          .filter((l) => l.process === index && typeof l.restart_in_ms === "number")
           .map((l) => l.restart_in_ms as number);
         expect(delays.slice(0, 3)).toEqual([100, 200, 400].slice(0, Math.min(3, delays.length)));
         // The other one serves meanwhile.
@@ -367,9 +370,16 @@ describe("a server process that cannot start again", () => {
         clients.push(served);
         served.socket.write("meanwhile\r\n");
         await served.receive("meanwhile\r\n");
+        // With both down, a new client waits in the primary, and is served once one is up again.
+        process.kill(other!, "SIGKILL");
+        await eventually(async () => (await serverProcesses()).size === 0, { what: "no server process up" });
+        const waiting = await openClient(main);
+        clients.push(waiting);
+        waiting.socket.write("waited\r\n");
         rmSync(failStart);
+        await waiting.receive("waited\r\n", 30_000);
         await eventually(async () => (await serverProcesses()).size === 2 && (await workers()).workers.length === 4, {
-          what: "the replacement up, with its 2 workers",
+          what: "both replacements up, with their 2 workers each",
           timeout: 30_000,
         });
 
