@@ -217,11 +217,11 @@ export class TcpServer {
     return { reached, refused };
   }
 
-  /** @throws PushError UNKNOWN_SERVER */
   /**
    * Takes a connection accepted elsewhere (by the primary of tcp.processes, which passed the socket
    * over IPC) as one of `server`'s, exactly as its own listener would have: max_connections, the
-   * PROXY header, TLS, then CONNECTED.
+   * PROXY header, TLS, then CONNECTED. Unlike its own listener's sockets, a passed one has read
+   * already when it arrives (Node starts reading it at once): up to one read, 64 KiB, waits in it.
    */
   adopt(server: string, socket: Socket): void {
     const named = this.#servers.find((s) => s.name === server);
@@ -237,6 +237,7 @@ export class TcpServer {
     this.#accept(named, socket);
   }
 
+  /** @throws PushError UNKNOWN_SERVER */
   #named(server: string): NamedServer {
     const named = this.#servers.find((s) => s.name === server);
     if (named === undefined) {

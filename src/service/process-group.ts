@@ -4,12 +4,13 @@
  * budget (config/process-shares.ts), and each runs an ordinary Service (process-member.ts) that
  * listens nowhere.
  *
- * The primary listens on every tcp.servers address and hands each connection it accepts to the
- * next ready process, passing the socket over the IPC channel; it reads nothing of it. Not
- * node:cluster's own round robin: that keeps its copy of a socket until the process says it took
- * it, and a process killed in between leaves the client connected to no one, forever. A socket
- * passed as a net.Socket is closed here once the process has it, and one still on its way to a
- * process that dies is closed when it dies: the client sees its connection end.
+ * The primary listens on every tcp.servers address and hands each connection it accepts to a
+ * ready process, passing the socket over the IPC channel; it reads nothing of it. It keeps its
+ * own copy until the process says it adopted the connection, then closes it; when a process dies,
+ * the copies of every connection still on its way there are closed, so those clients see their
+ * connection end. Not node:cluster's round robin, nor Node's own closing of a passed socket:
+ * each leaves a socket handed to a process killed at the wrong moment open in the primary with
+ * no one reading it, and its client waiting forever.
  *
  * The primary holds no worker. It holds the endpoints (RoadRunner's RPC, the control API,
  * status, metrics), and answers them for all the processes over the IPC channel
@@ -94,8 +95,8 @@ interface Member {
   /** Started again after an exit: a failed start is retried (the first start fails the group's). */
   restarting: boolean;
   snapshot: ProcessSnapshot | undefined;
-  /** Sockets sent to it and not yet written to the channel: closed here if it dies first. */
-  readonly handing: Set<Socket>;
+  /** The primary's copies of the connections sent to it and not yet adopted, by hand-off id. */
+  readonly handing: Map<number, Socket>;
   /** Its metrics at the last scrape it answered. */
   metrics: MetricsJson | undefined;
   readonly pending: Map<number, Pending>;
@@ -417,15 +418,29 @@ export class ProcessGroup {
       this.#waiting.push({ server, socket });
       return;
     }
-    const member = live[this.#turn++ % live.length]!;
-    member.handing.add(socket);
-    member.worker.send({ rr: "connection", server }, socket, (err: Error | null) => {
-      member.handing.delete(socket);
-      if (err) {
-        this.#logger.debug({ process: member.index, server, err }, "a connection could not be handed to its process");
-        socket.destroy();
-      }
+    // Each in turn, but one still taking in earlier hand-offs (busy, or stopped) waits for them.
+    const turn = this.#turn++;
+    const start = turn % live.length;
+    const member = live
+      .map((m, i) => ({ m, order: (i - start + live.length) % live.length }))
+      .sort((a, b) => a.m.handing.size - b.m.handing.size || a.order - b.order)[0]!.m;
+    const id = this.#nextId++;
+    member.handing.set(id, socket);
+    // keepOpen: Node would close its copy once the socket is written to the channel, and a process
+    // that dies before it takes it in would then hold the only copy of a socket no one reads.
+    member.worker.send({ rr: "connection", server, id }, socket, { keepOpen: true }, (err: Error | null) => {
+      if (!err) return;
+      member.handing.delete(id);
+      this.#logger.debug({ process: member.index, server, err }, "a connection could not be handed to its process");
+      socket.destroy();
     });
+  }
+
+  /** The process has the connection: the primary's copy goes (the connection stays, with the process's). */
+  #adopted(member: Member, id: number): void {
+    const socket = member.handing.get(id);
+    member.handing.delete(id);
+    socket?.destroy();
   }
 
   /** The connections that waited for a ready process, handed out now that one is. */
@@ -447,7 +462,7 @@ export class ProcessGroup {
       ready: false,
       restarting: false,
       snapshot: undefined,
-      handing: new Set(),
+      handing: new Map(),
       metrics: undefined,
       pending: new Map(),
     };
@@ -481,6 +496,8 @@ export class ProcessGroup {
           this.#logger.info({ process: index, process_pid: worker.process.pid }, `server process ${index} ready`);
           resolve();
           this.#handOutWaiting();
+        } else if (said.rr === "adopted") {
+          this.#adopted(member, said.id);
         } else if (said.rr === "failed") {
           reject(uncrossError(said.error));
         } else if (said.rr === "answer") {
@@ -497,7 +514,7 @@ export class ProcessGroup {
         const wasReady = member.ready;
         member.ready = false;
         // Still on their way to it: closed, so their clients see the end, not silence.
-        for (const socket of member.handing) socket.destroy();
+        for (const socket of member.handing.values()) socket.destroy();
         member.handing.clear();
         // What it counted stays counted: the totals keep its last report.
         if (wasReady) this.#totals.retire(member.snapshot, member.metrics);
@@ -589,9 +606,9 @@ export class ProcessGroup {
     });
   }
 
-  /** The processes that can take calls now. */
+  /** The processes that can take calls and connections now. */
   #live(): Member[] {
-    return this.#members.filter((m) => m.ready && !m.worker.isDead());
+    return this.#members.filter((m) => m.ready && !m.worker.isDead() && m.worker.isConnected());
   }
 
   #any(): Member {

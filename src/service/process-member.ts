@@ -107,8 +107,11 @@ export async function runProcessMember(start: StartMessage, logger: Logger, star
   };
   process.on("message", (message: unknown, handle: unknown) => {
     if (!isProcessMessage(message)) return;
-    if (message.rr === "connection") running.server.adopt((message as ConnectionMessage).server, handle as Socket);
-    else if (message.rr === "call") void answer(handlers, message as CallMessage, running, logger);
+    if (message.rr === "connection") {
+      const { server, id } = message as ConnectionMessage;
+      running.server.adopt(server, handle as Socket);
+      send({ rr: "adopted", id });
+    } else if (message.rr === "call") void answer(handlers, message as CallMessage, running, logger);
   });
   send({ rr: "ready" });
   return running;

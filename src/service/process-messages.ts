@@ -90,6 +90,12 @@ export interface ReadyMessage {
   readonly rr: "ready";
 }
 
+/** The process has the connection of that hand-off: the primary closes its copy. */
+export interface AdoptedMessage {
+  readonly rr: "adopted";
+  readonly id: number;
+}
+
 /** The process could not start. */
 export interface FailedMessage {
   readonly rr: "failed";
@@ -100,10 +106,12 @@ export interface FailedMessage {
 export interface ConnectionMessage {
   readonly rr: "connection";
   readonly server: string;
+  /** Said back in the AdoptedMessage. */
+  readonly id: number;
 }
 
 export type ToProcess = StartMessage | CallMessage | ConnectionMessage;
-export type FromProcess = HelloMessage | AnswerMessage | ReadyMessage | FailedMessage;
+export type FromProcess = HelloMessage | AnswerMessage | ReadyMessage | FailedMessage | AdoptedMessage;
 
 /** `err` in the form that crosses the channel. */
 export function crossError(err: unknown): CrossedError {

@@ -109,7 +109,7 @@ describe("two server processes", () => {
   it("serves connections on both processes, and reaches each uuid through the primary", async () => {
     const opened = [];
     for (let i = 0; i < 6; i++) opened.push(await client());
-    // node:cluster hands connections out in turn: both processes' workers have served.
+    // The primary hands connections out in turn: both processes' workers have served.
     const served = (await workers()).workers.filter((w) => w.num_execs > 0).map((w) => parentPid(w.pid));
     expect(new Set(served).size).toBe(2);
     // tcp.Write reaches exactly the client it names, whichever process holds it.
@@ -194,7 +194,7 @@ describe("two server processes", () => {
   it("a stopped (SIGSTOP) server process fails only its part: the other's clients get the broadcast, listing and metrics answer", async () => {
     const opened = [];
     for (let i = 0; i < 4; i++) opened.push(await client());
-    // The one to stop is one that served some of these: node:cluster hands connections out in turn.
+    // The one to stop is one that served some of these: the primary hands connections out in turn.
     const served = (await workers()).workers.filter((w) => w.num_execs > 0).map((w) => parentPid(w.pid)!);
     const victim = served[0]!;
     const listedBefore = (await rpc.list("main")).connections.map((c) => c.uuid);
@@ -251,6 +251,40 @@ describe("two server processes", () => {
     // No new connection came: the total is the baseline, in the scrape that raced the exit and after.
     expect(racing).toBe(baseline);
     expect(counter(await metrics(), "rr_tcp_connections_total", 'server="main"')).toBe(baseline);
+  });
+
+  it("a connection on its way to a process that dies ends; none is left open with no one reading it", async () => {
+    const [victim] = await serverProcesses();
+    process.kill(victim!, "SIGSTOP");
+    const opened: Client[] = [];
+    try {
+      // Taken in turn: the stopped process is given at least one, which it cannot take in.
+      for (let i = 0; i < 4; i++) {
+        const c = await openClient(portOf(servers.main!));
+        clients.push(c);
+        opened.push(c);
+        c.socket.write(`on its way ${i}\r\n`);
+      }
+      // The live process serves the rest (the stopped one is passed over once it lags).
+      await eventually(() => opened.some((c, i) => c.received() === `on its way ${i}\r\n`), {
+        what: "the live process's clients echoed",
+      });
+    } finally {
+      process.kill(victim!, "SIGKILL");
+    }
+    const ended = new Set<Client>();
+    for (const c of opened) void c.closed.then(() => ended.add(c));
+    // Each one served, or closed with the process that had it: none waits on a socket no one reads.
+    await eventually(() => opened.every((c, i) => c.received() === `on its way ${i}\r\n` || ended.has(c)), {
+      what: "every client served or closed",
+      detail: () =>
+        opened.map((c, i) => `${i}: ${JSON.stringify(c.received())} ${ended.has(c) ? "closed" : "open"}`).join("; "),
+    });
+    expect(opened.filter((c) => ended.has(c) && c.received() === "").length).toBeGreaterThan(0);
+    await eventually(async () => (await workers()).workers.length === 4 && (await serverProcesses()).size === 2, {
+      what: "4 workers in 2 server processes again",
+      timeout: 20_000,
+    });
   });
 
   it("a server process killed with SIGKILL is replaced; its workers do not outlive it; what it counted stays counted", async () => {
