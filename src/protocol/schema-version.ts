@@ -9,4 +9,4 @@ export const SCHEMA_PACKAGE: string = protobufPackage;
  * here. The npm package's version carries its MAJOR.MINOR (docs/releases.md#the-version-rule);
  * test/schema checks both.
  */
-export const SCHEMA_VERSION = "1.2.0";
+export const SCHEMA_VERSION = "1.3.0";
