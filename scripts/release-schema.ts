@@ -136,7 +136,9 @@ export function releaseSchema(root: string, { version, force = false }: ReleaseO
       done.push(`package.json ${current} carries schema ${major}.${minor} already (bump its patch when you publish)`);
     }
   }
-  done.push("now add the release to CHANGELOG.md and commit proto/releases with the change");
+  done.push(
+    "now run npm run gen:bindings (the binding packages carry the schema version), add the release to CHANGELOG.md, and commit proto/releases and gen/ with the change",
+  );
   return done;
 }
 
