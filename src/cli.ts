@@ -6,7 +6,7 @@
  *   rr-tcp validate [-c .rr.yaml] [-w dir] [-o key=value]... [--dotenv file]
  *   rr-tcp workers [-i] [--json] | reset | connections [--json] [--server name] | close UUID   [--rpc addr]
  *   rr-tcp write UUID [DATA] [--close] | broadcast SERVER [DATA]   [--base64] [--file path|-] [--rpc addr]
- *   rr-tcp --version           rr-tcp 1.2.0 (schema rr.tcp.v1 1.2.0): the package and the schema it speaks
+ *   rr-tcp --version           rr-tcp 1.3.0 (schema rr.tcp.v1 1.3.0): the package and the schema it speaks
  *
  * Which config and which working directory: src/cli/config-source.ts (as `rr`: -w, else the
  * config file's folder; ./.rr.yaml without -c; `serve` alone falls back to the built-in echo
@@ -218,7 +218,7 @@ const program = new Command("rr-tcp")
   .description(
     "RoadRunner-compatible TCP application server: client connections become CONNECTED / DATA / CLOSE events for worker processes",
   )
-  // The package's version and the schema's: rr-tcp 1.2.0 (schema rr.tcp.v1 1.2.0).
+  // The package's version and the schema's: rr-tcp 1.3.0 (schema rr.tcp.v1 1.3.0).
   .version(`rr-tcp ${version()} (schema ${SCHEMA_PACKAGE} ${SCHEMA_VERSION})`, "-v, --version")
   .showHelpAfterError();
 
