@@ -132,6 +132,8 @@ export class ProcessGroup {
   #nextRefresh: Promise<void> | undefined;
   /** The listeners of tcp.servers, by name; the processes get what they accept. */
   readonly #listeners = new Map<string, Listener>();
+  /** Every process was ready once: from then on, a process that comes up takes the waiting connections. */
+  #started = false;
   /** Where the next connection goes: the live processes taken in turn. */
   #turn = 0;
   /** Connections accepted while no process was ready, oldest first: handed out once one is. */
@@ -250,6 +252,10 @@ export class ProcessGroup {
       await group.stop(0);
       throw err;
     }
+    // Those that came while the processes started are spread over all of them, not all given to
+    // the first one ready: long-lived connections stay where they were handed.
+    group.#started = true;
+    group.#handOutWaiting();
     return group;
   }
 
@@ -395,9 +401,9 @@ export class ProcessGroup {
   }
 
   /**
-   * Gives a connection `server`'s listener accepted to the next ready process. With none ready
-   * (all of them starting again), it waits for one, up to LIMITS.connectionsWaiting: past that
-   * it is closed, as a full accept queue would refuse it.
+   * Gives a connection `server`'s listener accepted to the next ready process. While the
+   * processes start, and later while none is ready (all of them starting again), it waits, up to
+   * LIMITS.connectionsWaiting: past that it is closed, as a full accept queue would refuse it.
    */
   #handOff(server: string, socket: Socket): void {
     socket.on("error", () => undefined);
@@ -406,7 +412,7 @@ export class ProcessGroup {
       return;
     }
     const live = this.#live();
-    if (live.length === 0) {
+    if (live.length === 0 || !this.#started) {
       if (this.#waiting.length >= LIMITS.connectionsWaiting.value) {
         socket.destroy();
         this.#logger.warn(
@@ -495,7 +501,8 @@ export class ProcessGroup {
           member.restarting = false;
           this.#logger.info({ process: index, process_pid: worker.process.pid }, `server process ${index} ready`);
           resolve();
-          this.#handOutWaiting();
+          // A replacement, the only one up: those that waited for it are its.
+          if (this.#started) this.#handOutWaiting();
         } else if (said.rr === "adopted") {
           this.#adopted(member, said.id);
         } else if (said.rr === "failed") {

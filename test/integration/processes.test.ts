@@ -443,3 +443,32 @@ describe("a server process that cannot start again", () => {
     scaled(120_000),
   );
 });
+
+describe("connections made while the server processes start", () => {
+  it("wait, and are spread over every process once all are up, not all given to the first one ready", async () => {
+    const config = join(dir, "early.rr.yaml");
+    writeFileSync(config, CONFIG);
+    const run = runCli(["serve", "-c", config], dir);
+    const line = await run.log(
+      (l) => l.msg === "tcp server main listening on " + String(l.addr),
+      "the listener",
+      30_000,
+    );
+    // The primary listens before it forks: these come before any process is ready.
+    const early: Client[] = [];
+    for (let i = 0; i < 8; i++) {
+      const c = await openClient(portOf(String(line.addr)));
+      clients.push(c);
+      early.push(c);
+      c.socket.write(`early ${i}\r\n`);
+    }
+    expect(logLines(run).some((l) => / ready$/.test(String(l.msg)))).toBe(false);
+    for (const [i, c] of early.entries()) await c.receive(`early ${i}\r\n`, 30_000);
+    const control = await run.log((l) => String(l.msg).startsWith("control API listening"), "the control address");
+    const state = PoolState.fromJSON(await (await fetch(`http://${String(control.addr)}/workers`)).json());
+    const served = new Set(state.workers.filter((w) => w.num_execs > 0).map((w) => parentPid(w.pid)));
+    expect(served.size).toBe(2);
+    run.child.kill("SIGTERM");
+    expect((await run.exited).code).toBe(0);
+  });
+});
