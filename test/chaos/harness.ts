@@ -359,9 +359,16 @@ export function closeCounts(all: Recorded[], expected: number): CloseCounts {
 /**
  * Waits until every connection in the record file has its CLOSE (and `expected` are there). `from`
  * counts only the records from that index on: a case on a server shared with earlier cases.
+ * `keep` leaves out the records of connections whose CLOSE cannot come (a server process killed).
  */
-export async function allClosed(recording: Recording, expected: number, ms = 20_000, from = 0): Promise<CloseCounts> {
-  const records = (): Recorded[] => recording.all().slice(from);
+export async function allClosed(
+  recording: Recording,
+  expected: number,
+  ms = 20_000,
+  from = 0,
+  keep: (record: Recorded) => boolean = () => true,
+): Promise<CloseCounts> {
+  const records = (): Recorded[] => recording.all().slice(from).filter(keep);
   let counts = closeCounts(records(), expected);
   try {
     await eventually(
@@ -375,6 +382,17 @@ export async function allClosed(recording: Recording, expected: number, ms = 20_
     // The counts say what is missing; the case asserts them.
   }
   return closeCounts(records(), expected);
+}
+
+/** Every message answered once, on its own connection, in order, or cut with its connection. */
+export function expectNoneLostOrMisdelivered(tally: Tally): void {
+  expect({ lost: tally.lost, duplicated: tally.duplicated, wrong: tally.wrong, outOfOrder: tally.outOfOrder }).toEqual({
+    lost: 0,
+    duplicated: 0,
+    wrong: 0,
+    outOfOrder: 0,
+  });
+  expect(tally.samples).toEqual([]);
 }
 
 /** Every connection exactly one CLOSE, nothing after it; `message` explains a failure. */
