@@ -476,7 +476,11 @@ export class WorkerPool implements EventPool {
       return;
     }
     worker.release();
-    if (!worker.echoesEventId && !this.#opts.trustReplies) {
+    // One that echoes ids but has already sent more (a second reply right behind the first) is
+    // held too: given the next event now, it would be killed for that frame while holding it, and
+    // the event (a connection's CLOSE, never read) would fail. Held, it is killed holding nothing.
+    const sentMore = worker.echoesEventId && worker.hasUnread;
+    if (sentMore || (!worker.echoesEventId && !this.#opts.trustReplies)) {
       // A quick worker is back in its read by now, and a read of its relay finds nothing more:
       // it takes work at once. Else it is held.
       if (worker.settledAndRead) return this.#offer(worker);

@@ -169,6 +169,11 @@ export class WorkerProcess {
     return !session.readWaiting() && !session.hasUnread;
   }
 
+  /** Frames (or part of one) it sent that are not read yet. */
+  get hasUnread(): boolean {
+    return this.#session?.hasUnread ?? false;
+  }
+
   /** True when it said in its pid reply that it echoes event ids (false until it did). */
   get echoesEventId(): boolean {
     return this.#session?.echoesEventId ?? false;
