@@ -4,10 +4,10 @@
  * directory; the root's version required; every include that cannot be used named at
  * `include[i]` with its path.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { tempTree } from "../fixtures/temp-tree.js";
 import {
   ConfigError,
   formatIssue,
@@ -19,21 +19,7 @@ import {
 import { parseOverrides } from "../../src/config/overrides.js";
 import { LIMITS } from "../../src/limits.js";
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A fresh folder with `files` (relative path -> text) written in it; returns the folder. */
-function folder(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "rr-tcp-include-"));
-  dirs.push(dir);
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return dir;
-}
+const folder = (files: Record<string, string>): string => tempTree("rr-tcp-include-", files);
 
 const SERVER = "server:\n  command: node worker.js\n";
 const TCP = "tcp:\n  servers:\n    main: { addr: 127.0.0.1:7000 }\n";
